@@ -1,0 +1,166 @@
+"""Signing in: password, then a TOTP second factor; signing out; password reset by email."""
+
+import base64
+import logging
+from urllib.parse import urlencode
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from dsr.access import password_step, public
+from dsr.forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
+
+logger = logging.getLogger(__name__)
+
+DEVICE_NAME = "Authenticator app"
+
+
+def _next_url(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url("dsr:home")
+
+
+def _with_next(url_name: str, next_url: str) -> str:
+    return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
+
+
+class SignInView(auth_views.LoginView):
+    """Step 1: email and password. django-axes counts failures per (email, address)."""
+
+    form_class = SignInForm
+    template_name = "accounts/sign_in.html"
+    redirect_authenticated_user = False
+
+    def get_success_url(self) -> str:
+        # Every account has a second step; it decides between setting up and checking a code.
+        return _with_next("accounts:verify", _next_url(self.request))
+
+
+@password_step
+def verify(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the user's authenticator app. A code works once (django-otp keeps
+    the last time step used) and repeated wrong codes are throttled."""
+    next_url = _next_url(request)
+    if request.user.is_verified():
+        return redirect(next_url)
+    device = TOTPDevice.objects.devices_for_user(request.user, confirmed=True).first()
+    if device is None:
+        return redirect(_with_next("accounts:setup", next_url))
+
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        allowed, detail = device.verify_is_allowed()
+        if allowed and device.verify_token(form.cleaned_data["token"]):
+            otp_login(request, device)
+            request.session.cycle_key()
+            logger.info("second factor verified user=%s", request.user.pk)
+            return redirect(next_url)
+        logger.info("second factor refused user=%s", request.user.pk)
+        if not allowed:
+            form.add_error(
+                "token", "Too many wrong codes. Wait a minute, then enter the newest code."
+            )
+        else:
+            form.add_error("token", "The security code is not right. Enter the newest code.")
+    return render(request, "accounts/verify.html", {"form": form, "next": next_url})
+
+
+def _unconfirmed_device(user) -> TOTPDevice:
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=False, defaults={"name": DEVICE_NAME}
+    )
+    return device
+
+
+@password_step
+def setup_qr(request: HttpRequest) -> HttpResponse:
+    """The set-up QR code as an SVG image (a separate response keeps the page free of inline
+    markup from outside the template)."""
+    if TOTPDevice.objects.devices_for_user(request.user, confirmed=True).exists():
+        raise Http404
+    device = _unconfirmed_device(request.user)
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+    return HttpResponse(image.to_string(), content_type="image/svg+xml")
+
+
+@password_step
+def setup(request: HttpRequest) -> HttpResponse:
+    """First sign-in: link an authenticator app to the account, proven by one code from it."""
+    next_url = _next_url(request)
+    if TOTPDevice.objects.devices_for_user(request.user, confirmed=True).exists():
+        return redirect(_with_next("accounts:verify", next_url))
+    device = _unconfirmed_device(request.user)
+
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            request.session.cycle_key()
+            logger.info("second factor set up user=%s", request.user.pk)
+            messages.success(request, "Your authenticator app is set up.")
+            return redirect(next_url)
+        form.add_error("token", "The security code is not right. Enter the newest code.")
+
+    secret = base64.b32encode(device.bin_key).decode()
+    context = {
+        "form": form,
+        "next": next_url,
+        "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+    }
+    return render(request, "accounts/setup.html", context)
+
+
+@require_POST
+@password_step
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.info(request, "You have signed out.")
+    return redirect("pages:start")
+
+
+sign_in = public(sensitive_post_parameters("password")(SignInView.as_view()))
+
+password_reset = public(
+    auth_views.PasswordResetView.as_view(
+        form_class=ResetRequestForm,
+        template_name="accounts/password_reset.html",
+        subject_template_name="emails/password_reset.subject.txt",
+        email_template_name="emails/password_reset.body.txt",
+        html_email_template_name="emails/password_reset.body.html",
+        success_url=reverse_lazy("accounts:password-reset-sent"),
+    )
+)
+password_reset_sent = public(
+    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html")
+)
+# After a reset the user signs in again, password and second factor: a reset never skips it.
+password_reset_confirm = public(
+    auth_views.PasswordResetConfirmView.as_view(
+        form_class=NewPasswordForm,
+        template_name="accounts/password_reset_confirm.html",
+        success_url=reverse_lazy("accounts:password-reset-complete"),
+        post_reset_login=False,
+    )
+)
+password_reset_complete = public(
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"
+    )
+)

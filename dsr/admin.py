@@ -1,0 +1,46 @@
+"""Accounts and organisations in the admin, for administrators (ACCESS.md)."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from dsr.models import LocalAuthority, Organisation, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
+    ordering = ["full_name"]
+    list_display = ["full_name", "email", "organisation", "is_active", "last_login"]
+    list_filter = ["is_active", "organisation", "groups"]
+    search_fields = ["full_name", "email"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["full_name", "job_title", "organisation"]}),
+        ("Access", {"fields": ["is_active", "groups", "is_staff", "is_superuser"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "full_name", "organisation", "password1", "password2"],
+            },
+        ),
+    ]
+    filter_horizontal = ["groups"]
+    readonly_fields = ["last_login", "date_joined"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "ods_code"]
+    list_filter = ["kind"]
+    search_fields = ["name", "ods_code"]
+    filter_horizontal = ["local_authorities"]
+
+
+@admin.register(LocalAuthority)
+class LocalAuthorityAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "gss_code"]
+    search_fields = ["name", "gss_code"]

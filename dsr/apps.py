@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class DsrConfig(AppConfig):
+    name = "dsr"
+    verbose_name = "Dynamic support register"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from dsr import signals  # noqa: F401  (session start time at sign-in)

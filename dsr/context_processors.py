@@ -1,0 +1,14 @@
+from django.conf import settings
+from django.http import HttpRequest
+
+from dsr.navigation import navigation_for
+
+
+def service(request: HttpRequest) -> dict:
+    """The service name and the role-aware navigation for the header."""
+    return {
+        "service_name": settings.SERVICE_NAME,
+        "icb_name": settings.ICB_NAME,
+        "navigation": navigation_for(request),
+        "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+    }

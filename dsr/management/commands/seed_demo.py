@@ -1,0 +1,27 @@
+import base64
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+
+from dsr.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, seed_demo
+
+
+class Command(BaseCommand):
+    help = "Create demo organisations and one account per role (development only, DEBUG on)."
+
+    def handle(self, *args, **options) -> None:
+        try:
+            accounts = seed_demo()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+
+        secret = base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
+        self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
+        width = max(len(a.email) for a in accounts)
+        for account in accounts:
+            self.stdout.write(f"  {account.email:<{width}}  {account.role.label}")
+        self.stdout.write(
+            "Second factor: every demo account shares one authenticator key.\n"
+            f"  Add it to an authenticator app: {secret}\n"
+            "  or print the current code with: .venv/bin/python manage.py demo_code"
+        )

@@ -1,0 +1,39 @@
+"""The header navigation: which links a user sees, from the roles they hold.
+
+Each app adds its entries here as it gains pages; an entry is shown when the user holds any of
+its permissions. Only a signed-in user with a verified second factor sees navigation.
+"""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permissions: tuple[str, ...] = ()
+
+    def visible_to(self, user) -> bool:
+        return not self.permissions or any(user.has_perm(p) for p in self.permissions)
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Home", "dsr:home"),
+    NavItem("Manage accounts", "admin:index", ("dsr.manage_accounts",)),
+]
+
+
+def navigation_for(request: HttpRequest) -> list[dict]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return []
+    path = request.path
+    items = []
+    for item in NAV_ITEMS:
+        if item.visible_to(user):
+            url = reverse(item.url_name)
+            items.append({"label": item.label, "url": url, "current": path == url})
+    return items

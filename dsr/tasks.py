@@ -1,0 +1,21 @@
+"""Scheduled housekeeping. Each task is thin: it calls one service."""
+
+import logging
+
+from celery import shared_task
+
+from dsr.services import heartbeat_record, sessions_purge_expired
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def record_heartbeat_task() -> str:
+    beat = heartbeat_record(name="scheduler")
+    logger.info("scheduler heartbeat recorded at %s", beat.last_seen_at.isoformat())
+    return beat.last_seen_at.isoformat()
+
+
+@shared_task
+def purge_expired_sessions_task() -> int:
+    return sessions_purge_expired()

@@ -1,0 +1,1 @@
+"""Escalation of red and amber people to senior managers in health and the local authority."""

@@ -1,0 +1,1 @@
+"""Referrals: online and self-referral, the four-week review, decisions and outcomes."""

@@ -1,0 +1,1 @@
+"""Multi-agency review meetings, agreed actions and C(E)TRs."""

@@ -1,0 +1,143 @@
+"""Personas (one per role of ACCESS.md, plus the awkward ones), signed-in clients and the clock."""
+
+import pytest
+import time_machine
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from dsr.roles import Role
+from tests.dsr.factories import (
+    LocalAuthorityFactory,
+    OrganisationFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+)
+from tests.figures import FIGURES
+
+PASSWORD = "correct-horse-battery"
+
+# persona name -> (role, organisation key)
+ROLE_PERSONAS: dict[str, tuple[Role, str]] = {
+    "register_staff": (Role.REGISTER_STAFF, "icb"),
+    "dsr_lead": (Role.DSR_LEAD, "icb"),
+    "senior_manager_health": (Role.SENIOR_MANAGER_HEALTH, "trust"),
+    "senior_manager_la": (Role.SENIOR_MANAGER_LA, "north_council"),
+    "senior_manager_la_other": (Role.SENIOR_MANAGER_LA, "south_council"),
+    "executive_lead": (Role.EXECUTIVE_LEAD, "icb"),
+    "panel_member": (Role.PANEL_MEMBER, "icb"),
+    "professional_referrer": (Role.PROFESSIONAL_REFERRER, "trust"),
+    "professional_referrer_other": (Role.PROFESSIONAL_REFERRER, "trust"),
+    "planning_commissioner": (Role.PLANNING_COMMISSIONER, "icb"),
+    "administrator": (Role.ADMINISTRATOR, "icb"),
+}
+# Signed in with a password but no verified second factor; and an account switched off.
+SPECIAL_PERSONAS = ["anonymous", "password_only", "deactivated"]
+ALL_PERSONAS = SPECIAL_PERSONAS + list(ROLE_PERSONAS)
+
+
+@pytest.fixture
+def areas(db):
+    north = LocalAuthorityFactory(name="Northshire", gss_code="E10000901")
+    south = LocalAuthorityFactory(name="Southshire", gss_code="E10000902")
+    return {"north": north, "south": south}
+
+
+@pytest.fixture
+def organisations(areas):
+    both = [areas["north"], areas["south"]]
+    return {
+        "icb": OrganisationFactory(name="Test ICB", local_authorities=both),
+        "trust": OrganisationFactory(
+            name="Test NHS Trust", kind="nhs_trust", local_authorities=both
+        ),
+        "north_council": OrganisationFactory(
+            name="Northshire Council", kind="local_authority", local_authorities=[areas["north"]]
+        ),
+        "south_council": OrganisationFactory(
+            name="Southshire Council", kind="local_authority", local_authorities=[areas["south"]]
+        ),
+    }
+
+
+def make_persona(name: str, organisations) -> "UserFactory":
+    if name in ROLE_PERSONAS:
+        role, org = ROLE_PERSONAS[name]
+        user = UserFactory(
+            email=f"{name}@nhs.example",
+            full_name=name.replace("_", " ").title(),
+            organisation=organisations[org],
+            roles=[role],
+            is_staff=role == Role.ADMINISTRATOR,
+        )
+    elif name == "password_only":
+        user = UserFactory(
+            email="password_only@nhs.example",
+            organisation=organisations["icb"],
+            roles=[Role.REGISTER_STAFF],
+        )
+    elif name == "deactivated":
+        user = UserFactory(
+            email="deactivated@nhs.example",
+            organisation=organisations["icb"],
+            roles=[Role.REGISTER_STAFF],
+            is_active=False,
+        )
+    else:
+        raise ValueError(name)
+    TOTPDeviceFactory(user=user)
+    return user
+
+
+def signed_in_client(user, *, verified: bool = True) -> Client:
+    """A client signed in as `user`, with the second factor verified unless told otherwise."""
+    client = Client()
+    client.force_login(user)
+    if verified:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.get().persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def personas(organisations):
+    """Every persona's user (None for anonymous) and client."""
+    users = {"anonymous": None}
+    clients = {"anonymous": Client()}
+    for name in ALL_PERSONAS[1:]:
+        users[name] = make_persona(name, organisations)
+        verified = name in ROLE_PERSONAS
+        if name == "deactivated":
+            # Signed in while active, then switched off: the live session must stop working.
+            users[name].is_active = True
+            users[name].save()
+            clients[name] = signed_in_client(users[name])
+            users[name].is_active = False
+            users[name].save()
+        else:
+            clients[name] = signed_in_client(users[name], verified=verified)
+    return {"users": users, "clients": clients}
+
+
+@pytest.fixture
+def staff_user(organisations):
+    return make_persona("register_staff", organisations)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    return signed_in_client(staff_user)
+
+
+@pytest.fixture
+def frozen_now():
+    """Pin the clock (time-machine, no ticking); yields the traveller to move it."""
+    with time_machine.travel("2026-03-10 09:30:00+00:00", tick=False) as traveller:
+        yield traveller
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if FIGURES:
+        terminalreporter.section("figures")
+        for name, value in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{name}: {value}")

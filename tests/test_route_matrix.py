@@ -1,0 +1,145 @@
+"""The route matrix (RELIABILITY.md A-1, A-2): every named route, as every persona.
+
+A-1: every named route must have a row here, or the test fails. A-2: each row is requested as
+every persona (each role of ACCESS.md, anonymous, a password-only session and a deactivated
+account) and the answer must be the one the row expects. Later issues add their rows.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import ALL_PERSONAS, ROLE_PERSONAS
+from tests.figures import record
+
+SIGN_IN = "sign-in"  # redirect to the sign-in page
+VERIFY = "verify"  # redirect to the second-factor page
+ELSEWHERE = "redirect"  # any other redirect
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route: how to request it and what each persona must get."""
+
+    expect: dict[str, int | str]
+    kwargs: dict[str, str] = field(default_factory=dict)
+    method: str = "get"
+
+
+def _everyone(answer: int | str) -> dict[str, int | str]:
+    return dict.fromkeys(ALL_PERSONAS, answer)
+
+
+def _closed(verified: dict[str, int | str]) -> dict[str, int | str]:
+    """A page behind sign-in and second factor; `verified` gives each role's answer."""
+    return {"anonymous": SIGN_IN, "deactivated": SIGN_IN, "password_only": VERIFY, **verified}
+
+
+def _roles(allowed: set[str], *, yes: int | str = 200, no: int | str = 403) -> dict:
+    return {name: (yes if name in allowed else no) for name in ROLE_PERSONAS}
+
+
+def _password_step(
+    password_only: int | str, verified: int | str, *, anonymous: int | str = SIGN_IN
+) -> dict[str, int | str]:
+    return {
+        "anonymous": anonymous,
+        "deactivated": anonymous,
+        "password_only": password_only,
+        **dict.fromkeys(ROLE_PERSONAS, verified),
+    }
+
+
+PUBLIC = _everyone(200)
+ALL_ROLES = set(ROLE_PERSONAS)
+ADMINISTRATORS = {"administrator"}
+
+MATRIX: dict[str, Row] = {
+    # Public pages.
+    "pages:start": Row(PUBLIC),
+    "pages:privacy": Row(PUBLIC),
+    "pages:accessibility": Row(PUBLIC),
+    "pages:cookies": Row(PUBLIC),
+    "health": Row(PUBLIC),
+    # Signing in.
+    "accounts:sign-in": Row(PUBLIC),
+    "accounts:password-reset": Row(PUBLIC),
+    "accounts:password-reset-sent": Row(PUBLIC),
+    "accounts:password-reset-confirm": Row(PUBLIC, kwargs={"uidb64": "MQ", "token": "set-pw"}),
+    "accounts:password-reset-complete": Row(PUBLIC),
+    # Part-way through signing in: every persona here already has an authenticator app, so the
+    # set-up pages send them on, and a verified user has nothing left to verify.
+    "accounts:verify": Row(_password_step(200, ELSEWHERE)),
+    "accounts:setup": Row(_password_step(VERIFY, VERIFY)),
+    "accounts:setup-qr": Row(_password_step(404, 404)),
+    "accounts:sign-out": Row(_password_step(405, 405)),
+    # Signed in.
+    "dsr:home": Row(_closed(_roles(ALL_ROLES))),
+    # The admin: administrators only, and only with a verified second factor.
+    "admin:index": Row(_closed(_roles(ADMINISTRATORS))),
+    "admin:dsr_user_changelist": Row(_closed(_roles(ADMINISTRATORS))),
+    "admin:dsr_organisation_changelist": Row(_closed(_roles(ADMINISTRATORS))),
+    "admin:dsr_localauthority_changelist": Row(_closed(_roles(ADMINISTRATORS))),
+    "admin:login": Row(_closed(_roles(ADMINISTRATORS, no=403, yes=ELSEWHERE))),
+}
+
+# Families of routes served by one mechanism, checked through the sample rows above. The admin's
+# own object routes (change, history, delete) all pass through DsrAdminSite.admin_view.
+FAMILIES = ("admin:",)
+
+
+def _named_routes(patterns=None, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _named_routes(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def test_every_named_route_has_a_row_in_the_matrix():
+    routes = _named_routes()
+    missing = sorted(
+        name for name in routes if name not in MATRIX and not name.startswith(FAMILIES)
+    )
+    family = sorted(name for name in routes if name.startswith(FAMILIES))
+    record("A-1 routes missing from the matrix", len(missing))
+    record("A-1 named routes / in families checked by sample", f"{len(routes)} / {len(family)}")
+    assert missing == []
+
+
+def test_every_matrix_row_names_a_real_route():
+    routes = _named_routes()
+    assert sorted(set(MATRIX) - routes) == []
+
+
+def _outcome(response) -> int | str:
+    if response.status_code in (301, 302):
+        location = response["Location"]
+        if location.startswith(reverse("accounts:sign-in")):
+            return SIGN_IN
+        if location.startswith(reverse("accounts:verify")):
+            return VERIFY
+        return ELSEWHERE
+    return response.status_code
+
+
+@pytest.mark.django_db
+def test_route_matrix(personas):
+    failures = []
+    cells = 0
+    for name, row in MATRIX.items():
+        url = reverse(name, kwargs=row.kwargs)
+        for persona in ALL_PERSONAS:
+            expected = row.expect[persona]
+            response = getattr(personas["clients"][persona], row.method)(url)
+            cells += 1
+            got = _outcome(response)
+            if got != expected:
+                failures.append(f"{name} as {persona}: expected {expected}, got {got}")
+    shape = f"{cells} ({len(MATRIX)} routes x {len(ALL_PERSONAS)} personas)"
+    record("A-2 route matrix cells", shape)
+    assert failures == []
