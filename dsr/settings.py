@@ -15,30 +15,46 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+
+class _StrippedFileAwareMapping(environ.FileAwareMapping):
+    """A secret file's trailing newline is not part of the value."""
+
+    def __getitem__(self, key: str) -> str:
+        return super().__getitem__(key).strip()
+
+
 # FileAwareEnv reads FOO_FILE (a path to a file holding the value) wherever FOO is read, so
 # secrets can come from Docker or Kubernetes secret files rather than the environment.
 env = environ.FileAwareEnv()
+env.ENVIRON = _StrippedFileAwareMapping()
+
+
+def required_in_production(name: str, value: object) -> None:
+    """Stop at start-up when DEBUG is off and a variable production needs is missing."""
+    if not DEBUG and not value:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off (see .env.example).")
+
 
 DEBUG = env.bool("DEBUG", default=False)
 
 # A development key is allowed only with DEBUG on; anything else must bring its own.
-if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only-key-do-not-deploy")
-else:
-    try:
-        SECRET_KEY = env.str("SECRET_KEY")
-    except ImproperlyConfigured as exc:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off. For local development run `make run`, "
-            "which sets DEBUG=true; in production set SECRET_KEY or SECRET_KEY_FILE."
-        ) from exc
-    if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if DEBUG and not SECRET_KEY:
+    SECRET_KEY = "django-insecure-development-only-key-do-not-deploy"  # noqa: S105
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off. For local development run `make run`, "
+        "which sets DEBUG=true; in production set SECRET_KEY or SECRET_KEY_FILE."
+    )
+if not DEBUG and len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
+# Older keys still accepted for signatures, so the key can be rotated without signing out.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+required_in_production("ALLOWED_HOSTS", ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 SERVICE_NAME = "Dynamic support register"
 ICB_NAME = env.str("ICB_NAME", default="NHS Norfolk and Waveney Integrated Care Board")
 
@@ -67,6 +83,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -74,7 +91,6 @@ MIDDLEWARE = [
     "dsr.middleware.SessionLifetimeMiddleware",
     "dsr.middleware.AccessRuleMiddleware",
     "dsr.middleware.SensitivePageHeadersMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Axes goes last so it sees the outcome of the login view.
@@ -125,6 +141,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery ----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Without Redis the broker is a local folder, which separate containers cannot share.
+required_in_production("REDIS_URL", REDIS_URL)
 
 if REDIS_URL:
     CACHES = {
@@ -152,6 +170,7 @@ else:
         "data_folder_in": str(CELERY_QUEUE_DIR / "queue"),
         "data_folder_out": str(CELERY_QUEUE_DIR / "queue"),
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
+        "control_folder": str(CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TIMEZONE = "Europe/London"
@@ -247,6 +266,10 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Behind a proxy every request comes from the proxy's address; lockout keyed on the address
+    # would then let one attacker lock out every member of staff.
+    if AXES_IPWARE_PROXY_COUNT < 1:
+        raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be at least 1 behind a TLS proxy.")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False
@@ -262,7 +285,8 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF],
-        "font-src": [SELF],
+        # nhsuk-frontend's stylesheet loads the Frutiger web font from the NHS asset server.
+        "font-src": [SELF, "https://assets.nhs.uk"],
         "connect-src": [SELF],
         "manifest-src": [SELF],
         "form-action": [SELF],
@@ -279,12 +303,12 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 # --- Email ----------------------------------------------------------------------------------
 # EMAIL_URL selects the backend: smtp://user:pass@host:587 (add ?tls=True), consolemail://,
 # or a provider's backend through EMAIL_BACKEND.
-EMAIL_CONFIG = env.email_url(
-    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
-)
+required_in_production("EMAIL_URL", env.str("EMAIL_URL", default=""))
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 globals().update(EMAIL_CONFIG)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dsr@nhs.example")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dsr@nhs.example" if DEBUG else "")
+required_in_production("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 30
 
@@ -302,6 +326,9 @@ STATICFILES_DIRS = [
     # nhsuk-frontend comes from npm (package.json); it is never copied into the repository.
     ("nhsuk", BASE_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"),
 ]
+# nhsuk-frontend's stylesheet refers to its icons at /assets/images/...; WhiteNoise serves the
+# package's dist folder at the site root so those references resolve without a Sass build.
+WHITENOISE_ROOT = BASE_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -6,6 +6,10 @@ The test command (`make test`) points DATABASE_URL and REDIS_URL at real Postgre
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+os.environ.setdefault("EMAIL_URL", "consolemail://")
+os.environ.setdefault("DEFAULT_FROM_EMAIL", "dsr-test@nhs.example")
 
 from dsr.settings import *  # noqa: E402, F403
 

@@ -1,0 +1,67 @@
+"""WCAG 2.2 AA checks with axe in Chromium on the public, sign-in and legal pages."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+
+from tests.figures import record
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SERIOUS = {"serious", "critical"}
+PAGES = [
+    ("pages:start", "Get support to stay well at home"),
+    ("pages:privacy", "Privacy notice"),
+    ("pages:accessibility", "Accessibility statement"),
+    ("pages:cookies", "Cookies"),
+    ("accounts:sign-in", "Sign in to the dynamic support register"),
+    ("accounts:password-reset", "Reset your password"),
+]
+
+
+def serious_violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+def test_public_and_sign_in_pages_have_no_serious_accessibility_violations(
+    page, live_server, screenshot
+):
+    problems = {}
+    for name, heading in PAGES:
+        page.goto(live_server.url + reverse(name))
+        assert page.get_by_role("heading", level=1).inner_text().startswith(heading)
+        screenshot(name.replace(":", "-"))
+        found = serious_violations(page)
+        if found:
+            problems[name] = found
+    record("axe: pages checked (serious or critical violations)", f"{len(PAGES)} (0)")
+    assert problems == {}
+    assert page.csp_violations == []
+    assert page.broken == []
+
+
+def test_sign_in_errors_are_accessible_and_the_summary_links_to_the_fields(
+    page, live_server, screenshot
+):
+    page.goto(live_server.url + reverse("accounts:sign-in"))
+    page.get_by_role("button", name="Continue").click()
+
+    summary = page.get_by_role("alert")
+    assert "There is a problem" in summary.inner_text()
+    summary.get_by_role("link", name="Enter your email address.").click()
+    assert page.evaluate("document.activeElement.id") == "id_username"
+    assert page.title().startswith("Error: ")
+    screenshot("accounts-sign-in-errors")
+    assert serious_violations(page) == []
+
+
+def test_the_nhsuk_scripts_run_under_the_content_security_policy(page, live_server):
+    page.goto(live_server.url + reverse("pages:start"))
+
+    assert "nhsuk-frontend-supported" in page.evaluate("document.body.className")
+    assert page.csp_violations == []

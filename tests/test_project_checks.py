@@ -1,0 +1,37 @@
+"""The project's own gates, run as part of the suite: Django's checks, migrations, ruff."""
+
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+RUFF = str(Path(sys.executable).with_name("ruff"))
+
+
+def test_django_system_checks_pass():
+    out = StringIO()
+    call_command("check", fail_level="WARNING", stdout=out)
+    assert "no issues" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_a_migration():
+    out = StringIO()
+    call_command("makemigrations", check=True, dry_run=True, stdout=out)
+    assert "No changes detected" in out.getvalue()
+
+
+def test_ruff_finds_nothing_to_fix():
+    result = subprocess.run([RUFF, "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_formatted_by_ruff():
+    result = subprocess.run(
+        [RUFF, "format", "--check", "."], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
