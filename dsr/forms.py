@@ -1,7 +1,37 @@
-"""Forms for signing in. Field shape only; the rules live in services and views."""
+"""Forms for signing in and for the register. Field shape and cross-field consistency only:
+the register's rules live in dsr.services, and views map its errors onto these forms."""
+
+from datetime import date
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.utils import timezone
+
+from dsr.deadlines import AgeGroup
+from dsr.models import (
+    RAG,
+    RAG_MEANINGS,
+    AccessibleFormat,
+    Admission,
+    CetrException,
+    Consent,
+    CoOccurring,
+    Diagnosis,
+    LocalAuthority,
+    Person,
+    PersonContact,
+    RegisterEntry,
+    RiskFactor,
+)
+from dsr.nhsuk_forms import NHSDateField
+from dsr.validators import (
+    normalise_nhs_number,
+    normalise_ods_code,
+    normalise_postcode,
+    validate_nhs_number,
+    validate_ods_practice_code,
+    validate_postcode,
+)
 
 
 class SignInForm(AuthenticationForm):
@@ -61,3 +91,397 @@ class ResetRequestForm(PasswordResetForm):
 
 class NewPasswordForm(SetPasswordForm):
     error_messages = {"password_mismatch": "The two passwords do not match."}
+
+
+# --- The register ----------------------------------------------------------------------------
+
+TEXT_LIMIT = 5000
+
+
+def _text(label: str, *, required: bool = True, help_text: str = "", **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": f"Enter {label[:1].lower()}{label[1:]}."},
+        **kwargs,
+    )
+
+
+def _not_in_future(value: date | None, what: str) -> None:
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(f"The {what} must be today or in the past.")
+
+
+class PersonForm(forms.ModelForm):
+    """A person's details. Staff choose only local authorities in their own scope."""
+
+    date_of_birth = NHSDateField(label="Date of birth", help_text="For example, 27 3 2008")
+    co_occurring = forms.MultipleChoiceField(
+        label="Co-occurring conditions",
+        choices=CoOccurring.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    accessible_formats = forms.MultipleChoiceField(
+        label="Accessible formats for letters and information",
+        choices=AccessibleFormat.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    address = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    communication_needs = forms.CharField(
+        max_length=TEXT_LIMIT, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "nhs_number",
+            "sex",
+            "ethnicity",
+            "address",
+            "postcode",
+            "local_authority",
+            "gp_practice_code",
+            "gp_practice_name",
+            "diagnosis",
+            "diagnosis_status",
+            "co_occurring",
+            "communication_needs",
+            "accessible_formats",
+            "interpreter_language",
+            "has_ehcp",
+            "ehcp_local_authority",
+            "education_setting",
+            "placement_type",
+            "out_of_area",
+            "at_objection",
+        ]
+        labels = {"nhs_number": "NHS number (if known)"}
+        help_texts = {"nhs_number": "10 digits, for example 485 777 3456."}
+        widgets = {
+            "diagnosis": forms.RadioSelect,
+            "diagnosis_status": forms.RadioSelect,
+            "nhs_number": forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        }
+        error_messages = {
+            "given_name": {"required": "Enter the person's first name."},
+            "family_name": {"required": "Enter the person's last name."},
+            "local_authority": {"required": "Choose the local authority the person lives in."},
+            "diagnosis": {"required": "Choose the person's diagnosis."},
+            "diagnosis_status": {"required": "Choose the status of the diagnosis."},
+        }
+
+    def __init__(self, *args, local_authorities=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if local_authorities is not None:
+            self.fields["local_authority"].queryset = local_authorities
+        self.fields["nhs_number"].max_length = 14  # digits plus separators, normalised below
+        self.fields["nhs_number"].widget.attrs["maxlength"] = 14
+        self.fields["nhs_number"].validators = []
+
+    def clean_nhs_number(self) -> str | None:
+        value = (self.cleaned_data.get("nhs_number") or "").strip()
+        if not value:
+            return None
+        validate_nhs_number(value)
+        return normalise_nhs_number(value)
+
+    def clean_date_of_birth(self) -> date:
+        value = self.cleaned_data["date_of_birth"]
+        if value > timezone.localdate():
+            raise forms.ValidationError("The date of birth must be in the past.")
+        if value.year < timezone.localdate().year - 120:
+            raise forms.ValidationError("The date of birth must be within the last 120 years.")
+        return value
+
+    def clean_postcode(self) -> str:
+        value = self.cleaned_data.get("postcode", "")
+        if not value:
+            return ""
+        validate_postcode(value)
+        return normalise_postcode(value)
+
+    def clean_gp_practice_code(self) -> str:
+        value = self.cleaned_data.get("gp_practice_code", "")
+        if not value:
+            return ""
+        validate_ods_practice_code(value)
+        return normalise_ods_code(value)
+
+
+def _rating_field(choices) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Rating",
+        choices=[(value, f"{label}: {RAG_MEANINGS[value]}") for value, label in choices],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a rating."},
+    )
+
+
+class RatingForm(forms.Form):
+    """A new or confirmed rating with its reasons. Which ratings are offered depends on the
+    person (Blue only through an admission)."""
+
+    rating = _rating_field(RAG.choices)
+    rationale = _text("Reason for this rating", help_text="What the rating is based on.")
+    risk_factors = forms.MultipleChoiceField(
+        label="Risk factors",
+        choices=RiskFactor.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    risk_notes = _text("Other risks", required=False)
+    effective_from = NHSDateField(label="Date of the decision", help_text="For example, 3 11 2026")
+
+    def __init__(self, *args, ratings=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if ratings is not None:
+            self.fields["rating"] = _rating_field(
+                [(r, label) for r, label in RAG.choices if r in ratings]
+            )
+
+    def clean_effective_from(self) -> date:
+        value = self.cleaned_data["effective_from"]
+        _not_in_future(value, "date of the decision")
+        return value
+
+
+class ConsentForm(forms.Form):
+    basis = forms.ChoiceField(
+        label="Basis for being on the register",
+        choices=Consent.Basis.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the basis for consent."},
+    )
+    given_on = NHSDateField(label="Date consent was given")
+    given_by = forms.CharField(
+        label="Who gave consent (if not the person)", max_length=150, required=False
+    )
+    decision_maker = forms.CharField(
+        label="Best-interests decision maker", max_length=150, required=False
+    )
+    capacity_assessed_on = NHSDateField(label="Date capacity was assessed", required=False)
+    notes = _text("Notes", required=False)
+
+    def clean_given_on(self) -> date:
+        value = self.cleaned_data["given_on"]
+        _not_in_future(value, "date consent was given")
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("basis") == Consent.Basis.BEST_INTERESTS:
+            if not data.get("decision_maker"):
+                self.add_error("decision_maker", "Enter who made the best-interests decision.")
+            if not data.get("capacity_assessed_on"):
+                self.add_error("capacity_assessed_on", "Enter the date capacity was assessed.")
+        return data
+
+
+class WithdrawConsentForm(forms.Form):
+    withdrawn_on = NHSDateField(label="Date consent was withdrawn")
+    note = _text("How consent was withdrawn", help_text="Who told us, and how.")
+
+
+class AdmissionForm(forms.Form):
+    hospital_name = forms.CharField(
+        label="Hospital", max_length=150, error_messages={"required": "Enter the hospital."}
+    )
+    hospital_ods_code = forms.RegexField(
+        label="Hospital ODS code",
+        regex=r"^[A-Za-z0-9]{3,10}$",
+        max_length=10,
+        help_text="For example, RMY01.",
+        error_messages={
+            "required": "Enter the hospital's ODS code.",
+            "invalid": "The ODS code must be 3 to 10 letters and numbers, like RMY01.",
+        },
+    )
+    cqc_rating = forms.ChoiceField(
+        label="CQC rating of the hospital",
+        choices=Admission.CqcRating.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the hospital's CQC rating."},
+    )
+    admitted_on = NHSDateField(label="Date of admission")
+    ward_security = forms.ChoiceField(
+        label="Ward security level",
+        choices=Admission.WardSecurity.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the ward security level."},
+    )
+    mha_status = forms.CharField(label="Mental Health Act status", max_length=60, required=False)
+    community_cetr_before_admission = forms.TypedChoiceField(
+        label="Did a community C(E)TR happen before the admission?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether a community C(E)TR happened before admission."},
+    )
+    notes = _text("Notes", required=False)
+
+    def clean_admitted_on(self) -> date:
+        value = self.cleaned_data["admitted_on"]
+        _not_in_future(value, "date of admission")
+        return value
+
+
+class DischargeForm(forms.Form):
+    discharged_on = NHSDateField(label="Date of discharge")
+    rating = _rating_field([(r, label) for r, label in RAG.choices if r != RAG.BLUE])
+    rationale = _text(
+        "Reason for the rating",
+        required=False,
+        help_text="Needed if the rating is not red: after a discharge the rating is red for "
+        "at least 14 days.",
+    )
+
+    def clean_discharged_on(self) -> date:
+        value = self.cleaned_data["discharged_on"]
+        _not_in_future(value, "date of discharge")
+        return value
+
+
+class ContactForm(forms.ModelForm):
+    address = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    class Meta:
+        model = PersonContact
+        fields = [
+            "role",
+            "name",
+            "organisation",
+            "relationship",
+            "phone",
+            "email",
+            "address",
+            "has_parental_responsibility",
+        ]
+        widgets = {"role": forms.RadioSelect}
+        error_messages = {
+            "role": {"required": "Choose the person's role."},
+            "name": {"required": "Enter their name."},
+        }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("has_parental_responsibility") and data.get("role") != "parent_carer":
+            self.add_error(
+                "has_parental_responsibility",
+                "Only a parent or carer can have parental responsibility.",
+            )
+        return data
+
+
+class CloseEntryForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="Why is the person leaving the register?",
+        choices=[
+            (value, label)
+            for value, label in RegisterEntry.ClosureReason.choices
+            if value != RegisterEntry.ClosureReason.CONSENT_WITHDRAWN
+        ],
+        widget=forms.RadioSelect,
+        help_text="If consent was withdrawn, record the withdrawal instead.",
+        error_messages={"required": "Choose why the person is leaving the register."},
+    )
+    closed_on = NHSDateField(label="Date")
+    note = _text("Notes", required=False)
+
+
+class CetrExceptionForm(forms.Form):
+    meeting_kind = forms.ChoiceField(
+        label="Meeting held instead",
+        choices=CetrException.MeetingKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the meeting that was held."},
+    )
+    held_on = NHSDateField(label="Date of the meeting")
+    reason = _text("Why a community C(E)TR could not be held in time")
+
+
+class KeyworkerReferralForm(forms.Form):
+    referred_on = NHSDateField(label="Date of the referral")
+
+    def clean_referred_on(self) -> date:
+        value = self.cleaned_data["referred_on"]
+        _not_in_future(value, "date of the referral")
+        return value
+
+
+class RegisterFilterForm(forms.Form):
+    """The register list's filters. They are in the URL (GET): none of them identifies anyone."""
+
+    rating = forms.ChoiceField(label="Rating", choices=[("", "Any")] + RAG.choices, required=False)
+    age_group = forms.ChoiceField(
+        label="Age group", choices=[("", "Any")] + AgeGroup.choices, required=False
+    )
+    local_authority = forms.ModelChoiceField(
+        label="Local authority",
+        queryset=LocalAuthority.objects.none(),
+        required=False,
+        empty_label="Any",
+    )
+    diagnosis = forms.ChoiceField(
+        label="Diagnosis", choices=[("", "Any")] + Diagnosis.choices, required=False
+    )
+    key_worker = forms.ChoiceField(
+        label="Key worker",
+        choices=[("", "Any"), ("yes", "Has a key worker"), ("no", "No key worker")],
+        required=False,
+    )
+    overdue = forms.BooleanField(label="Only overdue rating reviews", required=False)
+    sort = forms.ChoiceField(
+        label="Sort by",
+        choices=[("name", "Name"), ("rating", "Rating"), ("review", "Review due")],
+        required=False,
+    )
+
+    def __init__(self, *args, local_authorities=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if local_authorities is not None:
+            self.fields["local_authority"].queryset = local_authorities
+
+
+class SearchForm(forms.Form):
+    """Find a person by name, NHS number or date of birth. Sent by POST: search terms that
+    identify someone never go in a URL (ACCESS.md)."""
+
+    name = forms.CharField(label="Name", max_length=100, required=False)
+    nhs_number = forms.CharField(
+        label="NHS number",
+        max_length=14,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+    )
+    date_of_birth = NHSDateField(label="Date of birth", required=False)
+
+    def clean_nhs_number(self) -> str:
+        value = self.cleaned_data.get("nhs_number", "").strip()
+        if value:
+            validate_nhs_number(value)
+            return normalise_nhs_number(value)
+        return ""
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not self.errors and not any(
+            data.get(k) for k in ("name", "nhs_number", "date_of_birth")
+        ):
+            raise forms.ValidationError("Enter a name, an NHS number or a date of birth.")
+        return data
+
+
+class ConfirmForm(forms.Form):
+    """A confirmation with nothing to fill in: the button is the answer."""

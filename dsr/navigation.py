@@ -15,6 +15,7 @@ class NavItem:
     label: str
     url_name: str
     permissions: tuple[str, ...] = ()
+    prefix_match: bool = False
 
     def visible_to(self, user) -> bool:
         return not self.permissions or any(user.has_perm(p) for p in self.permissions)
@@ -22,6 +23,8 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "dsr:home"),
+    NavItem("Register", "dsr:register-dashboard", ("dsr.view_register",)),
+    NavItem("People", "dsr:register-list", ("dsr.view_register",), prefix_match=True),
     NavItem("Manage accounts", "admin:index", ("dsr.manage_accounts",)),
 ]
 
@@ -35,5 +38,6 @@ def navigation_for(request: HttpRequest) -> list[dict]:
     for item in NAV_ITEMS:
         if item.visible_to(user):
             url = reverse(item.url_name)
-            items.append({"label": item.label, "url": url, "current": path == url})
+            current = path == url or (url != "/" and path.startswith(url) and item.prefix_match)
+            items.append({"label": item.label, "url": url, "current": current})
     return items

@@ -1,11 +1,312 @@
-"""Reads for the shared records, through the scope helpers of dsr.scoping."""
+"""Reads for the register, always through the scope helpers of dsr.scoping.
 
+Every function runs a fixed number of queries whatever the size of the register (the page tests
+check it), and none reads a history table.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
-from dsr.models import Organisation
-from dsr.scoping import get_object_for_user
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
+from django.db.models.functions import Coalesce
+
+from dsr.deadlines import AgeGroup, birth_date_bounds
+from dsr.models import (
+    RAG,
+    Admission,
+    CetrException,
+    Consent,
+    Organisation,
+    Person,
+    PersonContact,
+    Rating,
+    RegisterEntry,
+)
+from dsr.next_steps import NextStep, PersonState, next_steps_for
+from dsr.scoping import get_object_for_user, local_authority_ids_for
+from dsr.timeline import TimelineEvent, register_events, timeline_for
+
+PAGE_SIZE = 50
+FAR_FUTURE = date(9999, 12, 31)
+RATING_ORDER = [RAG.RED, RAG.AMBER, RAG.BLUE, RAG.GREEN]
 
 
 def get_organisation_for_user(user: Any, pk: int) -> Organisation:
     """An organisation working in at least one of the user's areas, or 404."""
     return get_object_for_user(Organisation.objects.all(), user, pk=pk)
+
+
+def get_person_for_user(user: Any, pk: int) -> Person:
+    """A person the user may see (ACCESS.md), or 404 whether missing or out of scope."""
+    return get_object_for_user(
+        Person.objects.select_related("local_authority", "responsible_icb"), user, pk=pk
+    )
+
+
+# --- The person page -------------------------------------------------------------------------
+
+
+@dataclass
+class PersonPage:
+    person: Person
+    entry: RegisterEntry | None
+    consent: Consent | None
+    admission: Admission | None
+    contacts: list[PersonContact]
+    ratings: list[Rating]
+    next_steps: list[NextStep]
+    timeline: list[TimelineEvent]
+    past_entries: list[RegisterEntry] = field(default_factory=list)
+
+
+def person_page(person: Person, today: date) -> PersonPage:
+    """Everything the person page shows, in a constant number of queries."""
+    entries = list(
+        RegisterEntry.objects.filter(person=person).select_related(
+            "opened_by", "closed_by", "consent"
+        )
+    )
+    ratings = list(
+        Rating.objects.filter(entry__person=person)
+        .select_related("set_by")
+        .order_by("-effective_from", "-set_at", "-id")
+    )
+    consents = list(Consent.objects.filter(person=person).select_related("recorded_by", "ended_by"))
+    admissions = list(
+        Admission.objects.filter(person=person).select_related("recorded_by", "discharged_by")
+    )
+    exceptions = list(CetrException.objects.filter(person=person).select_related("recorded_by"))
+    contacts = list(PersonContact.objects.filter(person=person))
+
+    entry = next((e for e in entries if e.is_open), None)
+    consent = next((c for c in consents if c.is_active), None)
+    admission = next((a for a in admissions if a.is_open), None)
+    state = PersonState(
+        person=person,
+        today=today,
+        entry=entry,
+        consent=consent,
+        admission=admission,
+        latest_exception=exceptions[0] if exceptions else None,
+        has_key_worker=any(c.role == PersonContact.Role.KEY_WORKER for c in contacts),
+    )
+    own = register_events(
+        person,
+        entries=entries,
+        ratings=ratings,
+        consents=consents,
+        admissions=admissions,
+        exceptions=exceptions,
+    )
+    return PersonPage(
+        person=person,
+        entry=entry,
+        consent=consent,
+        admission=admission,
+        contacts=contacts,
+        ratings=[r for r in ratings if entry and r.entry_id == entry.pk],
+        next_steps=next_steps_for(state),
+        timeline=timeline_for(person, own),
+        past_entries=[e for e in entries if not e.is_open],
+    )
+
+
+# --- The register list -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterFilters:
+    rating: str = ""
+    age_group: str = ""
+    local_authority: int | None = None
+    diagnosis: str = ""
+    key_worker: str = ""  # "yes" or "no"
+    overdue: bool = False
+    sort: str = "name"
+
+    def as_detail(self) -> dict[str, Any]:
+        """The filters as plain values, for the access log (no personal data in them)."""
+        return {k: v for k, v in self.__dict__.items() if v not in ("", None, False)}
+
+
+SORTS = {
+    # sort name: the keyset columns, in order (all ascending, the last one unique)
+    "name": ["person__family_name", "person__given_name", "id"],
+    "rating": ["rating_rank", "person__family_name", "person__given_name", "id"],
+    "review": ["review_key", "id"],
+}
+
+
+def open_entries_for(user: Any) -> Any:
+    """Open register entries in the user's areas (register staff and the DSR lead)."""
+    if not user.has_perm("dsr.view_register"):
+        return RegisterEntry.objects.none()
+    return RegisterEntry.objects.filter(
+        status=RegisterEntry.Status.OPEN,
+        person__local_authority_id__in=local_authority_ids_for(user),
+    )
+
+
+def _key_worker_exists() -> Exists:
+    return Exists(
+        PersonContact.objects.filter(
+            person_id=OuterRef("person_id"), role=PersonContact.Role.KEY_WORKER
+        )
+    )
+
+
+def filtered_entries(user: Any, filters: RegisterFilters, today: date) -> Any:
+    """The open entries matching the filters, annotated with the sort keys."""
+    entries = open_entries_for(user)
+    if filters.rating:
+        entries = entries.filter(rating=filters.rating)
+    if filters.age_group:
+        earliest, latest = birth_date_bounds(AgeGroup(filters.age_group), today)
+        if earliest is not None:
+            entries = entries.filter(person__date_of_birth__gte=earliest)
+        if latest is not None:
+            entries = entries.filter(person__date_of_birth__lte=latest)
+    if filters.local_authority:
+        entries = entries.filter(person__local_authority_id=filters.local_authority)
+    if filters.diagnosis:
+        entries = entries.filter(person__diagnosis=filters.diagnosis)
+    if filters.key_worker == "yes":
+        entries = entries.filter(_key_worker_exists())
+    elif filters.key_worker == "no":
+        entries = entries.filter(~_key_worker_exists())
+    if filters.overdue:
+        entries = entries.filter(rating_review_due__lt=today)
+    return entries.annotate(
+        rating_rank=Case(
+            *[When(rating=r, then=Value(i)) for i, r in enumerate(RATING_ORDER)],
+            output_field=IntegerField(),
+        ),
+        review_key=Coalesce("rating_review_due", Value(FAR_FUTURE)),
+    )
+
+
+def _after(keys: list[str], values: list[Any]) -> Q:
+    """Rows strictly after `values` in the order of `keys` (a keyset, or "seek", condition)."""
+    condition = Q()
+    for i, key in enumerate(keys):
+        step = Q(**{f"{key}__gt": values[i]})
+        for prior, value in zip(keys[:i], values[:i], strict=True):
+            step &= Q(**{prior: value})
+        condition |= step
+    return condition
+
+
+@dataclass
+class RegisterPage:
+    rows: list[RegisterEntry]
+    total: int
+    next_after: int | None
+
+
+def register_page(
+    user: Any, filters: RegisterFilters, today: date, *, after: int | None = None
+) -> RegisterPage:
+    """One page of the register list, by keyset: `after` is the id of the last entry shown.
+
+    Queries: the count, the cursor row (when paging), the page, and the key workers of the page.
+    The cursor carries only an entry id: names never travel in the URL.
+    """
+    keys = SORTS.get(filters.sort, SORTS["name"])
+    entries = filtered_entries(user, filters, today)
+    total = entries.count()
+    if after is not None:
+        cursor = entries.filter(pk=after).values_list(*keys).first()
+        if cursor is not None:
+            entries = entries.filter(_after(keys, list(cursor)))
+    key_workers = PersonContact.objects.filter(role=PersonContact.Role.KEY_WORKER)
+    rows = list(
+        entries.select_related("person", "person__local_authority")
+        .prefetch_related(Prefetch("person__contacts", key_workers, to_attr="key_workers"))
+        .order_by(*keys)[: PAGE_SIZE + 1]
+    )
+    next_after = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
+    return RegisterPage(rows=rows[:PAGE_SIZE], total=total, next_after=next_after)
+
+
+def export_rows(user: Any, filters: RegisterFilters, today: date) -> Any:
+    """Every entry matching the filters, for the CSV export, streamed in chunks."""
+    keys = SORTS.get(filters.sort, SORTS["name"])
+    return (
+        filtered_entries(user, filters, today)
+        .select_related("person", "person__local_authority")
+        .order_by(*keys)
+    )
+
+
+# --- Search (by POST only) -------------------------------------------------------------------
+
+
+def search_people(
+    user: Any, *, name: str = "", nhs_number: str = "", date_of_birth: date | None = None
+) -> list[Person]:
+    """People the user may see matching every term given (at most PAGE_SIZE)."""
+    people = Person.objects.visible_to(user)
+    for word in name.split():
+        people = people.filter(Q(given_name__icontains=word) | Q(family_name__icontains=word))
+    if nhs_number:
+        people = people.filter(nhs_number=nhs_number)
+    if date_of_birth:
+        people = people.filter(date_of_birth=date_of_birth)
+    open_entries = RegisterEntry.objects.filter(status=RegisterEntry.Status.OPEN)
+    return list(
+        people.select_related("local_authority")
+        .prefetch_related(Prefetch("register_entries", open_entries, to_attr="open_entries"))
+        .order_by("family_name", "given_name", "id")[:PAGE_SIZE]
+    )
+
+
+# --- The dashboard ---------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    by_rating: list[tuple[str, str, int]]
+    by_age_group: list[tuple[str, int]]
+    total: int
+    overdue_reviews: int
+    overdue_rows: list[RegisterEntry]
+    consent_reviews_due: int
+    consent_rows: list[Consent]
+
+
+CONSENT_DUE_WITHIN = timedelta(days=30)
+DASHBOARD_LIST = 10
+
+
+def dashboard_for(user: Any, today: date) -> Dashboard:
+    """Headline counts and the most urgent work, in five queries."""
+    entries = open_entries_for(user)
+    counts = dict(entries.values_list("rating").annotate(n=Count("id")).order_by())
+    groups = {}
+    for group in AgeGroup:
+        earliest, latest = birth_date_bounds(group, today)
+        condition = Q()
+        if earliest is not None:
+            condition &= Q(person__date_of_birth__gte=earliest)
+        if latest is not None:
+            condition &= Q(person__date_of_birth__lte=latest)
+        groups[group.value] = Count("id", filter=condition)
+    by_age = entries.aggregate(**groups)
+    overdue = entries.filter(rating_review_due__lt=today)
+    consents = Consent.objects.filter(
+        ended_on__isnull=True,
+        review_due__lte=today + CONSENT_DUE_WITHIN,
+        person__register_entries__in=entries,
+    )
+    return Dashboard(
+        by_rating=[(r.value, r.label, counts.get(r.value, 0)) for r in RATING_ORDER],
+        by_age_group=[(g.label, by_age[g.value]) for g in AgeGroup],
+        total=sum(counts.values()),
+        overdue_reviews=overdue.count(),
+        overdue_rows=list(
+            overdue.select_related("person").order_by("rating_review_due", "id")[:DASHBOARD_LIST]
+        ),
+        consent_reviews_due=consents.count(),
+        consent_rows=list(consents.select_related("person").order_by("review_due", "id")[:10]),
+    )

@@ -1,13 +1,44 @@
-"""Writes for the shared records. Register services join this module as they are built."""
+"""Writes for the register. Every change to people, entries, consent, ratings and admissions goes
+through one of these functions: keyword-only arguments, the actor as `by`, one transaction.
+
+Rules enforced here (DOMAIN.md section 12): 1 (no open entry without a consent basis), 4 (one
+current rating with a date and rationale; history append-only), 5 (Blue only while admitted;
+admission forces Blue; discharge forces a new rating, Red by default), 16 (withdrawal closes the
+entry). Each raises RegisterError, whose message is shown to the user as it is.
+"""
 
 import logging
+from datetime import date
+from typing import Any
 
 from django.contrib.sessions.models import Session
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dsr.models import Heartbeat
+from dsr.deadlines import age_on, consent_review_due, discharge_red_until, rating_review_due
+from dsr.history import set_change_reason
+from dsr.models import (
+    RAG,
+    AccessEvent,
+    Admission,
+    CetrException,
+    Consent,
+    Heartbeat,
+    Person,
+    PersonContact,
+    Rating,
+    RegisterEntry,
+    User,
+)
 
 logger = logging.getLogger(__name__)
+
+
+class RegisterError(Exception):
+    """A register rule refused the change. The message is written for the person using the page."""
+
+
+# --- Housekeeping ----------------------------------------------------------------------------
 
 
 def heartbeat_record(*, name: str) -> Heartbeat:
@@ -23,3 +54,463 @@ def sessions_purge_expired() -> int:
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     logger.info("purged expired sessions count=%s", deleted)
     return deleted
+
+
+# --- People ----------------------------------------------------------------------------------
+
+
+def person_create(*, by: User, **fields: Any) -> Person:
+    """Create a person (not yet on the register). Fields are validated by the form."""
+    person = Person(**fields)
+    set_change_reason(person, "Person recorded", by=by)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError as exc:
+        raise RegisterError("Someone with this NHS number is already recorded.") from exc
+    logger.info("person created person=%s by=%s", person.pk, by.pk)
+    return person
+
+
+def person_update(*, person: Person, by: User, **fields: Any) -> Person:
+    """Change a person's details; every change is kept in the history."""
+    for name, value in fields.items():
+        setattr(person, name, value)
+    set_change_reason(person, "Details changed", by=by)
+    try:
+        with transaction.atomic():
+            person.save()
+    except IntegrityError as exc:
+        raise RegisterError("Someone with this NHS number is already recorded.") from exc
+    return person
+
+
+def contact_save(*, contact: PersonContact, by: User) -> PersonContact:
+    """Add or change one of the people around someone."""
+    if contact.has_parental_responsibility and contact.role != PersonContact.Role.PARENT_CARER:
+        raise RegisterError("Only a parent or carer can have parental responsibility.")
+    set_change_reason(contact, "Contact saved", by=by)
+    contact.save()
+    return contact
+
+
+def contact_remove(*, contact: PersonContact, by: User) -> None:
+    """Remove a contact. The history table keeps what it said."""
+    set_change_reason(contact, "Contact removed", by=by)
+    contact.delete()
+
+
+def keyworker_referral_record(*, person: Person, referred_on: date, by: User) -> Person:
+    """Record that a key worker referral was made (DOMAIN rule 6, ages 0 to 25)."""
+    if referred_on > timezone.localdate():
+        raise RegisterError("The referral date must be today or in the past.")
+    return person_update(person=person, by=by, keyworker_referred_on=referred_on)
+
+
+# --- Consent (rules 1 and 16) ----------------------------------------------------------------
+
+
+def _check_consent_basis(person: Person, basis: str, given_on: date, **detail: Any) -> None:
+    if given_on > timezone.localdate():
+        raise RegisterError("The date consent was given must be today or in the past.")
+    age = age_on(person.date_of_birth, given_on)
+    if basis == Consent.Basis.BEST_INTERESTS and not (
+        detail.get("decision_maker") and detail.get("capacity_assessed_on")
+    ):
+        raise RegisterError(
+            "A best-interests decision needs the decision maker and the date capacity was assessed."
+        )
+    if basis == Consent.Basis.GILLICK and age >= 16:
+        raise RegisterError(
+            "Gillick competence applies to children under 16. From 16 the Mental Capacity Act "
+            "applies: record the person's own consent or a best-interests decision."
+        )
+    if basis == Consent.Basis.PARENTAL_RESPONSIBILITY and age >= 18:
+        raise RegisterError(
+            "Parental responsibility ends at 18. Record the person's own consent or a "
+            "best-interests decision."
+        )
+    if basis == Consent.Basis.OWN_CONSENT and age < 16:
+        raise RegisterError(
+            "A child under 16 consents through Gillick competence or someone with parental "
+            "responsibility."
+        )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    person: Person,
+    basis: str,
+    given_on: date,
+    by: User,
+    given_by: str = "",
+    decision_maker: str = "",
+    capacity_assessed_on: date | None = None,
+    notes: str = "",
+) -> Consent:
+    """Record a consent basis. Any active consent ends as renewed, and an open register entry
+    moves onto the new one. The review date comes from the deadlines module (default: a year)."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    _check_consent_basis(
+        person,
+        basis,
+        given_on,
+        decision_maker=decision_maker,
+        capacity_assessed_on=capacity_assessed_on,
+    )
+    today = timezone.localdate()
+    for previous in Consent.objects.filter(person=person, ended_on__isnull=True):
+        previous.ended_on = today
+        previous.end_reason = Consent.EndReason.RENEWED
+        previous.ended_by = by
+        set_change_reason(previous, "Consent renewed", by=by)
+        previous.save()
+    consent = Consent(
+        person=person,
+        basis=basis,
+        given_on=given_on,
+        given_by=given_by,
+        decision_maker=decision_maker,
+        capacity_assessed_on=capacity_assessed_on,
+        notes=notes,
+        review_due=consent_review_due(given_on),
+        recorded_by=by,
+    )
+    set_change_reason(consent, "Consent recorded", by=by)
+    consent.save()
+    entry = _open_entry(person)
+    if entry is not None:
+        entry.consent = consent
+        set_change_reason(entry, "Consent renewed", by=by)
+        entry.save(update_fields=["consent", "updated_at"])
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, person: Person, withdrawn_on: date, note: str, by: User) -> None:
+    """Withdraw the active consent and close the register entry it supports (rule 16)."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    consent = Consent.objects.filter(person=person, ended_on__isnull=True).first()
+    if consent is None:
+        raise RegisterError("There is no active consent to withdraw.")
+    if withdrawn_on > timezone.localdate() or withdrawn_on < consent.given_on:
+        raise RegisterError("The withdrawal date must be between the consent date and today.")
+    consent.ended_on = withdrawn_on
+    consent.end_reason = Consent.EndReason.WITHDRAWN
+    consent.ended_by = by
+    consent.notes = "\n".join(filter(None, [consent.notes, note]))
+    set_change_reason(consent, "Consent withdrawn", by=by)
+    consent.save()
+    entry = _open_entry(person)
+    if entry is not None:
+        _close(entry, RegisterEntry.ClosureReason.CONSENT_WITHDRAWN, withdrawn_on, note, by)
+    logger.info("consent withdrawn person=%s by=%s", person.pk, by.pk)
+
+
+# --- Register entries and ratings (rules 1, 4, 5) --------------------------------------------
+
+
+def _open_entry(person: Person) -> RegisterEntry | None:
+    return RegisterEntry.objects.filter(person=person, status=RegisterEntry.Status.OPEN).first()
+
+
+def _open_admission(person: Person) -> Admission | None:
+    return Admission.objects.filter(person=person, discharged_on__isnull=True).first()
+
+
+def _write_rating(
+    entry: RegisterEntry,
+    *,
+    rating: str,
+    rationale: str,
+    effective_from: date,
+    by: User,
+    risk_factors: list[str] | None = None,
+    risk_notes: str = "",
+    first: bool = False,
+) -> Rating:
+    """Append a Rating row and copy it onto the entry. Callers hold the person's row lock.
+    `first` marks the entry's opening rating, which has no previous rating."""
+    rationale = rationale.strip()
+    if not rationale:
+        raise RegisterError("Give the reason for this rating.")
+    if effective_from > timezone.localdate():
+        raise RegisterError("The rating cannot start in the future.")
+    if not first and effective_from < entry.rating_since:
+        raise RegisterError(
+            f"The rating cannot start before the current one ({entry.rating_since:%d %B %Y})."
+        )
+    row = Rating.objects.create(
+        entry=entry,
+        rating=rating,
+        previous_rating="" if first else entry.rating,
+        effective_from=effective_from,
+        rationale=rationale,
+        risk_factors=list(risk_factors or []),
+        risk_notes=risk_notes,
+        set_by=by,
+    )
+    if first or rating != entry.rating:
+        entry.rating = rating
+        entry.rating_since = effective_from
+    entry.rating_reviewed_on = effective_from
+    entry.rating_review_due = rating_review_due(rating, effective_from)
+    set_change_reason(entry, f"Rated {rating.lower()}", by=by)
+    entry.save()
+    return row
+
+
+@transaction.atomic
+def register_open(
+    *,
+    person: Person,
+    rating: str,
+    rationale: str,
+    by: User,
+    opened_on: date | None = None,
+    risk_factors: list[str] | None = None,
+    risk_notes: str = "",
+) -> RegisterEntry:
+    """Put a person on the register with their first rating.
+
+    Raises RegisterError when the person is already on it (also under concurrent requests: the
+    person's row is locked, and a partial unique index backs it), when there is no active
+    consent (rule 1), or when the rating is Blue without an open admission (rule 5).
+    """
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if _open_entry(person) is not None:
+        raise RegisterError("This person is already on the register.")
+    consent = Consent.objects.filter(person=person, ended_on__isnull=True).first()
+    if consent is None:
+        raise RegisterError("Record a consent basis before adding this person to the register.")
+    admitted = _open_admission(person) is not None
+    if rating == RAG.BLUE and not admitted:
+        raise RegisterError("Blue is only for someone in hospital: record the admission first.")
+    if admitted and rating != RAG.BLUE:
+        raise RegisterError("This person is in hospital, so their rating is blue.")
+    opened_on = opened_on or timezone.localdate()
+    entry = RegisterEntry(
+        person=person,
+        opened_on=opened_on,
+        opened_by=by,
+        consent=consent,
+        rating=rating,
+        rating_since=opened_on,
+    )
+    set_change_reason(entry, "Added to the register", by=by)
+    entry.save()
+    _write_rating(
+        entry,
+        rating=rating,
+        rationale=rationale,
+        effective_from=opened_on,
+        by=by,
+        risk_factors=risk_factors,
+        risk_notes=risk_notes,
+        first=True,
+    )
+    logger.info("register entry opened entry=%s person=%s by=%s", entry.pk, person.pk, by.pk)
+    return entry
+
+
+@transaction.atomic
+def rating_change(
+    *,
+    entry: RegisterEntry,
+    rating: str,
+    rationale: str,
+    by: User,
+    effective_from: date | None = None,
+    risk_factors: list[str] | None = None,
+    risk_notes: str = "",
+) -> Rating:
+    """Change or confirm the current rating of an open entry (a confirmation is a review).
+
+    Blue comes only from recording an admission, and leaving Blue only from a discharge
+    (rule 5); both refusals raise RegisterError.
+    """
+    Person.objects.select_for_update().get(pk=entry.person_id)
+    entry = RegisterEntry.objects.get(pk=entry.pk)
+    if not entry.is_open:
+        raise RegisterError("This register entry is closed.")
+    in_hospital = _open_admission(entry.person) is not None
+    if rating == RAG.BLUE and not in_hospital:
+        raise RegisterError("Blue is only for someone in hospital: record the admission.")
+    if in_hospital and rating != RAG.BLUE:
+        raise RegisterError("This person is in hospital: record their discharge to change it.")
+    return _write_rating(
+        entry,
+        rating=rating,
+        rationale=rationale,
+        effective_from=effective_from or timezone.localdate(),
+        by=by,
+        risk_factors=risk_factors,
+        risk_notes=risk_notes,
+    )
+
+
+def _close(
+    entry: RegisterEntry, reason: str, closed_on: date, note: str, by: User
+) -> RegisterEntry:
+    entry.status = RegisterEntry.Status.CLOSED
+    entry.closed_on = closed_on
+    entry.closed_by = by
+    entry.closure_reason = reason
+    entry.closure_note = note
+    set_change_reason(entry, "Closed", by=by)
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def register_close(
+    *, entry: RegisterEntry, reason: str, by: User, note: str = "", closed_on: date | None = None
+) -> RegisterEntry:
+    """Take someone off the register with a reason. Withdrawn consent goes through
+    consent_withdraw, which also ends the consent."""
+    Person.objects.select_for_update().get(pk=entry.person_id)
+    entry = RegisterEntry.objects.get(pk=entry.pk)
+    if not entry.is_open:
+        raise RegisterError("This register entry is already closed.")
+    if reason == RegisterEntry.ClosureReason.CONSENT_WITHDRAWN:
+        raise RegisterError("Record the withdrawal of consent instead: it closes the entry.")
+    closed_on = closed_on or timezone.localdate()
+    if closed_on > timezone.localdate() or closed_on < entry.opened_on:
+        raise RegisterError("The closing date must be between the date added and today.")
+    return _close(entry, reason, closed_on, note, by)
+
+
+# --- Admissions (rule 5) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def admission_record(
+    *,
+    person: Person,
+    hospital_name: str,
+    hospital_ods_code: str,
+    cqc_rating: str,
+    admitted_on: date,
+    ward_security: str,
+    community_cetr_before_admission: bool,
+    by: User,
+    mha_status: str = "",
+    notes: str = "",
+) -> Admission:
+    """Record an admission to hospital. The person's rating becomes Blue at once."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    entry = _open_entry(person)
+    if entry is None:
+        raise RegisterError("Add this person to the register before recording an admission.")
+    if _open_admission(person) is not None:
+        raise RegisterError("This person already has an open admission.")
+    if admitted_on > timezone.localdate():
+        raise RegisterError("The admission date must be today or in the past.")
+    admission = Admission(
+        person=person,
+        hospital_name=hospital_name,
+        hospital_ods_code=hospital_ods_code.upper(),
+        cqc_rating=cqc_rating,
+        admitted_on=admitted_on,
+        ward_security=ward_security,
+        mha_status=mha_status,
+        community_cetr_before_admission=community_cetr_before_admission,
+        recorded_by=by,
+    )
+    set_change_reason(admission, "Admission recorded", by=by)
+    admission.save()
+    rationale = f"Admitted to {hospital_name} on {admitted_on:%d %B %Y}."
+    _write_rating(
+        entry,
+        rating=RAG.BLUE,
+        rationale=f"{rationale} {notes}".strip(),
+        effective_from=max(admitted_on, entry.rating_since or admitted_on),
+        by=by,
+    )
+    return admission
+
+
+@transaction.atomic
+def admission_discharge(
+    *,
+    admission: Admission,
+    discharged_on: date,
+    by: User,
+    rating: str = RAG.RED,
+    rationale: str = "",
+    risk_factors: list[str] | None = None,
+) -> Rating:
+    """Record a discharge and the rating that follows it. Red is the default, for at least
+    DSR_DISCHARGE_RED_DAYS; any other rating needs a rationale (rule 5)."""
+    Person.objects.select_for_update().get(pk=admission.person_id)
+    admission = Admission.objects.get(pk=admission.pk)
+    if not admission.is_open:
+        raise RegisterError("This admission has already ended.")
+    if rating == RAG.BLUE:
+        raise RegisterError("Choose the rating that follows the discharge: red, amber or green.")
+    if discharged_on > timezone.localdate() or discharged_on < admission.admitted_on:
+        raise RegisterError("The discharge date must be between the admission date and today.")
+    rationale = rationale.strip()
+    if rating != RAG.RED and not rationale:
+        raise RegisterError(
+            "Give the reason for not rating red: after a discharge the rating is red for at "
+            f"least {(discharge_red_until(discharged_on) - discharged_on).days} days."
+        )
+    if not rationale:
+        rationale = (
+            f"Discharged from {admission.hospital_name} on {discharged_on:%d %B %Y}: red until "
+            f"at least {discharge_red_until(discharged_on):%d %B %Y} after discharge."
+        )
+    admission.discharged_on = discharged_on
+    admission.discharged_by = by
+    set_change_reason(admission, "Discharged", by=by)
+    admission.save()
+    entry = _open_entry(admission.person)
+    if entry is None:
+        raise RegisterError("This person is not on the register.")
+    return _write_rating(
+        entry,
+        rating=rating,
+        rationale=rationale,
+        effective_from=max(discharged_on, entry.rating_since or discharged_on),
+        by=by,
+        risk_factors=[*(risk_factors or []), "recent_discharge"],
+    )
+
+
+# --- C(E)TR exceptions (rule 6) --------------------------------------------------------------
+
+
+def cetr_exception_record(
+    *, person: Person, meeting_kind: str, held_on: date, reason: str, by: User
+) -> CetrException:
+    """Record why a Red person has an urgent LAEP or Blue Light meeting instead of a community
+    C(E)TR."""
+    if not reason.strip():
+        raise RegisterError("Give the reason a community C(E)TR could not be held.")
+    if held_on > timezone.localdate():
+        raise RegisterError("The meeting date must be today or in the past.")
+    exception = CetrException(
+        person=person, meeting_kind=meeting_kind, held_on=held_on, reason=reason, recorded_by=by
+    )
+    set_change_reason(exception, "C(E)TR exception recorded", by=by)
+    exception.save()
+    return exception
+
+
+# --- Access log ------------------------------------------------------------------------------
+
+
+def access_log_record(
+    *,
+    user: User,
+    action: str,
+    path: str,
+    person: Person | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AccessEvent:
+    """Write one access-log row. `detail` holds filter names and counts, never personal data."""
+    return AccessEvent.objects.create(
+        user=user, person=person, action=action, path=path[:300], detail=detail or {}
+    )

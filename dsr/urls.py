@@ -4,7 +4,9 @@ and each one is listed in the route matrix test (tests/test_route_matrix.py)."""
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr import account_views, views
+from dsr.views import accounts as account_views
+from dsr.views import pages as views
+from dsr.views import people, register
 
 page_patterns = (
     [
@@ -46,6 +48,47 @@ account_patterns = (
 dsr_patterns = (
     [
         path("home/", views.home, name="home"),
+        # The register: dashboard, list, search (POST only) and export.
+        path("register/", register.dashboard, name="register-dashboard"),
+        path("register/people/", register.register_list, name="register-list"),
+        path("register/search/", register.search, name="register-search"),
+        path("register/export.csv", register.export, name="register-export"),
+        # People.
+        path("people/new/", people.person_create, name="person-create"),
+        path("people/<int:pk>/", people.person_detail, name="person-detail"),
+        path("people/<int:pk>/details/", people.person_edit, name="person-edit"),
+        path("people/<int:pk>/add-to-register/", people.register_add, name="person-register"),
+        path("people/<int:pk>/rating/", people.rating_change, name="person-rating"),
+        path("people/<int:pk>/consent/", people.consent_record, name="person-consent"),
+        path(
+            "people/<int:pk>/consent/withdraw/",
+            people.consent_withdraw,
+            name="person-consent-withdraw",
+        ),
+        path("people/<int:pk>/admission/", people.admission_record, name="person-admission"),
+        path("people/<int:pk>/discharge/", people.admission_discharge, name="person-discharge"),
+        path("people/<int:pk>/contacts/new/", people.contact_add, name="person-contact-add"),
+        path(
+            "people/<int:pk>/contacts/<int:contact_pk>/",
+            people.contact_edit,
+            name="person-contact-edit",
+        ),
+        path(
+            "people/<int:pk>/contacts/<int:contact_pk>/remove/",
+            people.contact_remove,
+            name="person-contact-remove",
+        ),
+        path("people/<int:pk>/close/", people.register_close, name="person-close"),
+        path(
+            "people/<int:pk>/cetr-exception/",
+            people.cetr_exception,
+            name="person-cetr-exception",
+        ),
+        path(
+            "people/<int:pk>/key-worker-referral/",
+            people.keyworker_referral,
+            name="person-keyworker-referral",
+        ),
     ],
     "dsr",
 )

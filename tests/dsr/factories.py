@@ -1,8 +1,18 @@
+import datetime
+
 import factory
 from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from dsr.models import LocalAuthority, Organisation, User
+from dsr.models import (
+    Consent,
+    Diagnosis,
+    DiagnosisStatus,
+    LocalAuthority,
+    Organisation,
+    Person,
+    User,
+)
 
 
 class LocalAuthorityFactory(factory.django.DjangoModelFactory):
@@ -54,3 +64,44 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "Authenticator app"
     confirmed = True
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    """A person, by default a 30-year-old autistic adult in a fresh local authority."""
+
+    class Meta:
+        model = Person
+
+    given_name = factory.Sequence(lambda n: f"Given{n}")
+    family_name = factory.Sequence(lambda n: f"Family{n}")
+    date_of_birth = datetime.date(1996, 5, 17)
+    local_authority = factory.SubFactory(LocalAuthorityFactory)
+    responsible_icb = factory.SubFactory(OrganisationFactory, name="Test ICB")
+    diagnosis = Diagnosis.AUTISM
+    diagnosis_status = DiagnosisStatus.CONFIRMED
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consent
+
+    person = factory.SubFactory(PersonFactory)
+    basis = Consent.Basis.OWN_CONSENT
+    given_on = datetime.date(2026, 1, 5)
+    review_due = datetime.date(2027, 1, 5)
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+def on_register(person, *, rating="GREEN", by, opened_on=None, rationale="Initial rating."):
+    """Put `person` on the register through the real services: consent (their own from 16,
+    otherwise from someone with parental responsibility), then an open entry."""
+    from dsr.deadlines import age_on
+    from dsr.services import consent_record, register_open
+
+    given_on = opened_on or datetime.date(2026, 1, 5)
+    own = age_on(person.date_of_birth, given_on) >= 16
+    basis = Consent.Basis.OWN_CONSENT if own else Consent.Basis.PARENTAL_RESPONSIBILITY
+    consent_record(person=person, basis=basis, given_on=given_on, by=by)
+    return register_open(
+        person=person, rating=rating, rationale=rationale, by=by, opened_on=opened_on
+    )

@@ -8,8 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
-from simple_history.models import HistoricalRecords
 
+from dsr.history import audited
 from dsr.roles import PERMISSIONS, Role
 from dsr.scoping import ScopedQuerySet
 
@@ -33,7 +33,7 @@ class LocalAuthority(TimeStampedModel):
         help_text="The ONS Government Statistical Service code, for example E10000020.",
     )
 
-    history = HistoricalRecords()
+    history = audited()
 
     class Meta:
         ordering = ["name"]
@@ -73,7 +73,7 @@ class Organisation(TimeStampedModel):
         help_text="The local authorities whose people this organisation's staff may see.",
     )
 
-    history = HistoricalRecords(m2m_fields=[local_authorities])
+    history = audited(m2m_fields=[local_authorities])
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -125,7 +125,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(default=timezone.now)
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = audited(excluded_fields=["password", "last_login"])
 
     objects = UserManager()
 

@@ -1,0 +1,45 @@
+"""Field-level audit with django-simple-history, configured once for every audited model.
+
+- The actor is kept as an id *and* an email address, not a foreign key, so the audit trail
+  survives the deletion of a user account.
+- Services say who acted and why with `set_change_reason(obj, reason, by=user)` before saving;
+  in a request, HistoryRequestMiddleware supplies the user when a service does not.
+- `QuerySet.update()` and `bulk_*` skip history: they are kept for non-audited bookkeeping.
+"""
+
+from typing import Any
+
+from django.db import models
+from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+
+class ActorStamp(models.Model):
+    """Extra columns on every history table: who acted, by email, as it was at the time."""
+
+    history_actor_email = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+def audited(**options: Any) -> HistoricalRecords:
+    """The project's HistoricalRecords: pass model-specific options (excluded_fields, ...)."""
+    return HistoricalRecords(
+        bases=[ActorStamp],
+        history_user_id_field=models.BigIntegerField(null=True, blank=True, db_index=True),
+        **options,
+    )
+
+
+def set_change_reason(obj: models.Model, reason: str, *, by: Any) -> None:
+    """Attach the actor and the reason to the next save of `obj` (simple-history reads both)."""
+    obj._change_reason = reason  # type: ignore[attr-defined]
+    obj._history_user = by  # type: ignore[attr-defined]
+
+
+@receiver(pre_create_historical_record, dispatch_uid="dsr_history_actor_email")
+def _stamp_actor(sender: Any, history_instance: Any, history_user: Any = None, **kwargs: Any):
+    if history_user is not None and hasattr(history_instance, "history_actor_email"):
+        history_instance.history_actor_email = getattr(history_user, "email", "") or ""

@@ -1,0 +1,152 @@
+"""One chronological timeline per person: the register's own events, and those other apps
+contribute through `register_source` (referrals, meetings, actions, C(E)TRs, escalations,
+notifications), so this module never imports them."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dsr.models import Admission, CetrException, Consent, Person, Rating, RegisterEntry
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    on: date
+    at: datetime | None
+    kind: str
+    title: str
+    detail: str = ""
+    by: str = ""
+    tag: str = ""  # a rating, shown as a coloured tag
+
+
+Source = Callable[[Person], Iterable[TimelineEvent]]
+_SOURCES: list[Source] = []
+
+
+def register_source(source: Source) -> None:
+    """Called from another app's AppConfig.ready()."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+
+
+def _name(user) -> str:
+    return user.full_name if user is not None else ""
+
+
+def _entry_events(entries: list[RegisterEntry]) -> Iterable[TimelineEvent]:
+    for entry in entries:
+        yield TimelineEvent(
+            entry.opened_on,
+            entry.created_at,
+            "entry",
+            "Added to the register",
+            by=_name(entry.opened_by),
+        )
+        if entry.closed_on:
+            yield TimelineEvent(
+                entry.closed_on,
+                entry.updated_at,
+                "entry",
+                "Taken off the register",
+                entry.get_closure_reason_display(),
+                by=_name(entry.closed_by),
+            )
+
+
+def _rating_events(ratings: list[Rating]) -> Iterable[TimelineEvent]:
+    for rating in ratings:
+        label = rating.get_rating_display()
+        if not rating.previous_rating:
+            title = f"Rated {label.lower()}"
+        elif rating.is_confirmation:
+            title = f"{label} rating reviewed and confirmed"
+        else:
+            title = f"Rating changed to {label.lower()}"
+        yield TimelineEvent(
+            rating.effective_from,
+            rating.set_at,
+            "rating",
+            title,
+            rating.rationale,
+            by=_name(rating.set_by),
+            tag=rating.rating,
+        )
+
+
+def _consent_events(consents: list[Consent]) -> Iterable[TimelineEvent]:
+    for consent in consents:
+        yield TimelineEvent(
+            consent.given_on,
+            consent.created_at,
+            "consent",
+            "Consent recorded",
+            consent.get_basis_display(),
+            by=_name(consent.recorded_by),
+        )
+        if consent.end_reason == Consent.EndReason.WITHDRAWN:
+            yield TimelineEvent(
+                consent.ended_on,
+                consent.updated_at,
+                "consent",
+                "Consent withdrawn",
+                by=_name(consent.ended_by),
+            )
+
+
+def _admission_events(admissions: list[Admission]) -> Iterable[TimelineEvent]:
+    for admission in admissions:
+        yield TimelineEvent(
+            admission.admitted_on,
+            admission.created_at,
+            "admission",
+            f"Admitted to {admission.hospital_name}",
+            admission.get_ward_security_display(),
+            by=_name(admission.recorded_by),
+        )
+        if admission.discharged_on:
+            yield TimelineEvent(
+                admission.discharged_on,
+                admission.updated_at,
+                "admission",
+                f"Discharged from {admission.hospital_name}",
+                by=_name(admission.discharged_by),
+            )
+
+
+def register_events(
+    person: Person,
+    *,
+    entries: list[RegisterEntry],
+    ratings: list[Rating],
+    consents: list[Consent],
+    admissions: list[Admission],
+    exceptions: list[CetrException],
+) -> list[TimelineEvent]:
+    """The register's own events, from rows the person page has already loaded."""
+    exception_events = (
+        TimelineEvent(
+            e.held_on,
+            e.created_at,
+            "cetr_exception",
+            e.get_meeting_kind_display(),
+            e.reason,
+            by=_name(e.recorded_by),
+        )
+        for e in exceptions
+    )
+    return [
+        *_entry_events(entries),
+        *_rating_events(ratings),
+        *_consent_events(consents),
+        *_admission_events(admissions),
+        *exception_events,
+    ]
+
+
+def timeline_for(person: Person, own_events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """All events, newest first. Each other app's source runs a constant number of queries."""
+    events = list(own_events)
+    for source in _SOURCES:
+        events.extend(source(person))
+    return sorted(events, key=lambda e: (e.on, e.at.timestamp() if e.at else 0.0), reverse=True)

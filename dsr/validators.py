@@ -1,0 +1,145 @@
+"""Field validators for identifiers the register stores: NHS numbers, postcodes, GP practices.
+
+Each identifier has a `normalise_*` function that puts input into the stored form, and a
+`validate_*` function, usable as a Django field or form validator, that raises
+`django.core.exceptions.ValidationError` with a message the person entering the value can act
+on. Validators accept input in any of the forms people type (lower case, spaces, dashes) and
+judge its normalised form; a form's `clean_<field>` should store the normalised value.
+"""
+
+import logging
+import re
+
+from django.core.exceptions import ValidationError
+
+logger = logging.getLogger(__name__)
+
+# --- NHS numbers ------------------------------------------------------------------------------
+
+# People copy NHS numbers from letters as "943 476 5919" and from some systems as "943-476-5919".
+_NHS_NUMBER_SEPARATORS = re.compile(r"[\s-]")
+_DIGITS = re.compile(r"[0-9]*")
+# Weights 10 down to 2 for the first nine digits (NHS Data Dictionary, NHS NUMBER).
+_NHS_NUMBER_WEIGHTS = range(10, 1, -1)
+
+
+def normalise_nhs_number(value: str) -> str:
+    """`value` without spaces or dashes: "943 476 5919" becomes "9434765919".
+
+    Does not check the result; see `validate_nhs_number`.
+    """
+    return _NHS_NUMBER_SEPARATORS.sub("", value)
+
+
+def nhs_number_check_digit(first_nine: str) -> int:
+    """The modulus 11 check digit for the first nine digits of an NHS number.
+
+    Returns 10 when no check digit is possible: no NHS number starts with those nine digits.
+    Raises `ValueError` unless `first_nine` is exactly nine digits.
+    """
+    weighted = zip(first_nine, _NHS_NUMBER_WEIGHTS, strict=True)
+    total = sum(int(digit) * weight for digit, weight in weighted)
+    check_digit = 11 - total % 11
+    return 0 if check_digit == 11 else check_digit
+
+
+def validate_nhs_number(value: str) -> None:
+    """Raise `ValidationError` unless `value` is a well-formed NHS number.
+
+    Spaces and dashes are allowed as separators. The checks, in order, each with its own
+    message and code: only digits (`nhs_number_characters`), exactly 10 of them
+    (`nhs_number_length`), a first nine digits for which a check digit exists
+    (`nhs_number_check_digit_impossible`), and a tenth digit equal to it
+    (`nhs_number_check_digit`).
+
+    This is the modulus 11 check only. It proves the number was not mistyped, not that it was
+    ever issued or belongs to this person: that is what tracing against the Personal
+    Demographics Service is for. So a number like 0000000000, which passes modulus 11 but is
+    not in any issued range, is accepted here.
+    """
+    digits = normalise_nhs_number(value)
+    if not _DIGITS.fullmatch(digits):
+        raise ValidationError(
+            "An NHS number must contain only numbers.", code="nhs_number_characters"
+        )
+    if len(digits) != 10:
+        raise ValidationError("An NHS number must be 10 digits.", code="nhs_number_length")
+    check_digit = nhs_number_check_digit(digits[:9])
+    if check_digit == 10:
+        raise ValidationError(
+            "This is not a valid NHS number: no NHS number starts with these 9 digits. "
+            "Check the number and try again.",
+            code="nhs_number_check_digit_impossible",
+        )
+    if check_digit != int(digits[9]):
+        raise ValidationError(
+            "This is not a valid NHS number. Check the number and try again.",
+            code="nhs_number_check_digit",
+        )
+
+
+# --- Postcodes --------------------------------------------------------------------------------
+
+# The UK Government Data Standards Catalogue pattern for a full postcode, with GIR 0AA. The
+# outward code is A9, A99, AA9, AA99, A9A or AA9A; the inward code is 9AA. Letter positions are
+# restricted as Royal Mail allocates them: no Q, V or X first; no I, J or Z second; and the
+# inward code never uses C, I, K, M, O or V.
+_POSTCODE = re.compile(
+    r"""
+    GIR\ 0AA
+    |
+    (?:
+        [A-PR-UWYZ][0-9]{1,2}                   # A9, A99
+        | [A-PR-UWYZ][A-HK-Y][0-9]{1,2}         # AA9, AA99
+        | [A-PR-UWYZ][0-9][A-HJKPSTUW]          # A9A
+        | [A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRV-Y] # AA9A
+    )
+    \ [0-9][ABD-HJLNP-UW-Z]{2}
+    """,
+    re.VERBOSE,
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_postcode(value: str) -> str:
+    """`value` in upper case with one space before the inward code: "sw1a1aa " gives "SW1A 1AA".
+
+    Does not check the result; see `validate_postcode`. Input too short to hold an inward code
+    comes back upper-cased with its spaces removed.
+    """
+    compact = _WHITESPACE.sub("", value).upper()
+    if len(compact) <= 3:
+        return compact
+    # The inward code is always the last three characters, whatever the outward code's length.
+    return f"{compact[:-3]} {compact[-3:]}"
+
+
+def validate_postcode(value: str) -> None:
+    """Raise `ValidationError` (code `postcode`) unless `value` normalises to a full UK postcode.
+
+    Partial postcodes (an outward code alone, such as "NR1") are refused.
+    """
+    if not _POSTCODE.fullmatch(normalise_postcode(value)):
+        raise ValidationError("Enter a real postcode, like NR1 2DH.", code="postcode")
+
+
+# --- GP practice ODS codes ----------------------------------------------------------------------
+
+# A GP practice's Organisation Data Service code is one letter then five digits (A81001). Other
+# kinds of organisation have other shapes (trusts are three characters, for example), so this
+# pattern is for GP practices only.
+_ODS_PRACTICE_CODE = re.compile(r"[A-Z][0-9]{5}")
+
+
+def normalise_ods_code(value: str) -> str:
+    """`value` with surrounding whitespace removed, in upper case: " a81001" gives "A81001"."""
+    return value.strip().upper()
+
+
+def validate_ods_practice_code(value: str) -> None:
+    """Raise `ValidationError` (code `ods_practice_code`) unless `value` is a GP practice code.
+
+    Judged after `normalise_ods_code`, so lower case is accepted.
+    """
+    if not _ODS_PRACTICE_CODE.fullmatch(normalise_ods_code(value)):
+        raise ValidationError("Enter the GP practice code, like A81001.", code="ods_practice_code")

@@ -1,0 +1,394 @@
+"""A person's page and the forms that change their record.
+
+Reading: register staff and the DSR lead see everyone in their area; senior managers see people
+rated Red or Amber in theirs (PersonQuerySet.visible_to). Every read writes an access-log row.
+Changing: only roles with dsr.change_register. Each form view gets the person through
+`get_person_for_user` (404 out of scope), validates the form, calls one service, shows a
+service refusal on the form, and redirects to the person page.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from dsr import forms as dsr_forms
+from dsr import services
+from dsr.access import role_required
+from dsr.models import (
+    RAG,
+    RAG_MEANINGS,
+    AccessEvent,
+    AccessibleFormat,
+    LocalAuthority,
+    Organisation,
+    Person,
+    PersonContact,
+)
+from dsr.next_steps import cetr_name
+from dsr.queries import get_person_for_user, person_page
+from dsr.scoping import local_authority_ids_for
+
+logger = logging.getLogger(__name__)
+
+CAN_READ = ("dsr.view_register", "dsr.view_escalation_queue")
+CAN_CHANGE = "dsr.change_register"
+
+
+@role_required(*CAN_READ)
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person page: summary, required next steps, key people and one timeline."""
+    person = get_person_for_user(request.user, pk)
+    today = timezone.localdate()
+    page = person_page(person, today)
+    services.access_log_record(
+        user=request.user,
+        person=person,
+        action=AccessEvent.Action.VIEW_PERSON,
+        path=request.path,
+    )
+    context = {
+        "person": person,
+        "page": page,
+        "today": today,
+        "age": person.age(today),
+        "age_group": person.age_group(today),
+        "cetr_name": cetr_name(person, today),
+        "can_change": request.user.has_perm(CAN_CHANGE),
+        "key_people": [c for c in page.contacts if c.role != PersonContact.Role.PARENT_CARER],
+        "family": [c for c in page.contacts if c.role == PersonContact.Role.PARENT_CARER],
+        "rating_meaning": f"{RAG_MEANINGS[page.entry.rating]}. " if page.entry else "",
+        "formats": ", ".join(AccessibleFormat(f).label.lower() for f in person.accessible_formats),
+    }
+    return render(request, "dsr/person_detail.html", context)
+
+
+def _scope_areas(user: Any) -> Any:
+    return LocalAuthority.objects.filter(pk__in=local_authority_ids_for(user))
+
+
+def _responsible_icb(local_authority: LocalAuthority) -> Organisation | None:
+    return Organisation.objects.filter(
+        kind=Organisation.Kind.ICB, local_authorities=local_authority
+    ).first()
+
+
+@role_required(CAN_CHANGE)
+def person_create(request: HttpRequest) -> HttpResponse:
+    """Record a new person (someone referred on paper, or already known to the ICB)."""
+    form = dsr_forms.PersonForm(request.POST or None, local_authorities=_scope_areas(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        icb = _responsible_icb(data["local_authority"])
+        if icb is None:
+            form.add_error("local_authority", "No ICB covers this local authority yet.")
+        else:
+            try:
+                person = services.person_create(by=request.user, responsible_icb=icb, **data)
+            except services.RegisterError as exc:
+                form.add_error("nhs_number", str(exc))
+            else:
+                messages.success(request, "Person recorded. Record their consent next.")
+                return redirect(person)
+    return render(request, "dsr/person_form.html", {"form": form, "title": "Add a person"})
+
+
+@role_required(CAN_CHANGE)
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    title = f"Change {person.full_name}'s details"
+    form = dsr_forms.PersonForm(
+        request.POST or None, instance=person, local_authorities=_scope_areas(request.user)
+    )
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.changed_data}
+        try:
+            services.person_update(person=person, by=request.user, **fields)
+        except services.RegisterError as exc:
+            form.add_error("nhs_number", str(exc))
+        else:
+            messages.success(request, "Details saved.")
+            return redirect(person)
+    context = {"form": form, "title": title, "person_pk": pk}
+    return render(request, "dsr/person_form.html", context)
+
+
+def _person_action(
+    request: HttpRequest,
+    person: Person,
+    *,
+    form: Any,
+    title: str,
+    button: str,
+    done: str,
+    act: Callable[[dict], Any],
+    intro: str = "",
+) -> HttpResponse:
+    """The shape every register form shares: validate, call one service, show its refusal on
+    the form, or redirect to the person page with a confirmation."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except services.RegisterError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect(person)
+    context = {"form": form, "person": person, "title": title, "button": button, "intro": intro}
+    return render(request, "dsr/person_action.html", context)
+
+
+def _today() -> dict:
+    return {"effective_from": timezone.localdate()}
+
+
+@role_required(CAN_CHANGE)
+def register_add(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    form = dsr_forms.RatingForm(
+        request.POST or None, ratings=[RAG.RED, RAG.AMBER, RAG.GREEN], initial=_today()
+    )
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title=f"Add {person.full_name} to the register",
+        button="Add to the register",
+        done="Added to the register.",
+        intro="Choose the first rating. Someone in hospital is rated blue once the admission "
+        "is recorded.",
+        act=lambda d: services.register_open(
+            person=person,
+            rating=d["rating"],
+            rationale=d["rationale"],
+            risk_factors=d["risk_factors"],
+            risk_notes=d["risk_notes"],
+            opened_on=d["effective_from"],
+            by=request.user,
+        ),
+    )
+
+
+@role_required(CAN_CHANGE)
+def rating_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change or confirm the rating. In hospital, the only rating is Blue (confirm it)."""
+    person = get_person_for_user(request.user, pk)
+    entry = get_object_or_404(person.register_entries, status="open")
+    in_hospital = person.admissions.filter(discharged_on__isnull=True).exists()
+    ratings = [RAG.BLUE] if in_hospital else [RAG.RED, RAG.AMBER, RAG.GREEN]
+    initial = {**_today(), "rating": entry.rating}
+    form = dsr_forms.RatingForm(request.POST or None, ratings=ratings, initial=initial)
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Review or change the rating",
+        button="Save the rating",
+        done="Rating saved.",
+        intro="Keeping the same rating records that it was reviewed and confirmed.",
+        act=lambda d: services.rating_change(
+            entry=entry,
+            rating=d["rating"],
+            rationale=d["rationale"],
+            risk_factors=d["risk_factors"],
+            risk_notes=d["risk_notes"],
+            effective_from=d["effective_from"],
+            by=request.user,
+        ),
+    )
+
+
+@role_required(CAN_CHANGE)
+def consent_record(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    form = dsr_forms.ConsentForm(request.POST or None)
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Record consent",
+        button="Save consent",
+        done="Consent recorded.",
+        intro="Recording consent again replaces the current record, for example at the yearly "
+        "check or when someone turns 16 or 18.",
+        act=lambda d: services.consent_record(person=person, by=request.user, **d),
+    )
+
+
+@role_required(CAN_CHANGE)
+def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    form = dsr_forms.WithdrawConsentForm(request.POST or None)
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Record that consent was withdrawn",
+        button="Withdraw consent and take off the register",
+        done="Consent withdrawn. The person is no longer on the register.",
+        intro="The person will come off the register today. Their record is kept as the "
+        "retention schedule says.",
+        act=lambda d: services.consent_withdraw(
+            person=person, withdrawn_on=d["withdrawn_on"], note=d["note"], by=request.user
+        ),
+    )
+
+
+@role_required(CAN_CHANGE)
+def admission_record(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    form = dsr_forms.AdmissionForm(request.POST or None)
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Record an admission to hospital",
+        button="Record the admission",
+        done="Admission recorded. The rating is now blue.",
+        intro="The rating becomes blue while the person is in hospital.",
+        act=lambda d: services.admission_record(person=person, by=request.user, **d),
+    )
+
+
+@role_required(CAN_CHANGE)
+def admission_discharge(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    admission = get_object_or_404(person.admissions, discharged_on__isnull=True)
+    form = dsr_forms.DischargeForm(
+        request.POST or None, initial={"rating": RAG.RED, "discharged_on": timezone.localdate()}
+    )
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title=f"Record the discharge from {admission.hospital_name}",
+        button="Record the discharge",
+        done="Discharge recorded.",
+        intro="After a discharge the rating is red for at least 14 days, unless you give a "
+        "reason for another rating.",
+        act=lambda d: services.admission_discharge(
+            admission=admission,
+            discharged_on=d["discharged_on"],
+            rating=d["rating"],
+            rationale=d["rationale"],
+            by=request.user,
+        ),
+    )
+
+
+@role_required(CAN_CHANGE)
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    form = dsr_forms.ContactForm(request.POST or None, instance=PersonContact(person=person))
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Add someone to the person's key people",
+        button="Add",
+        done="Contact added.",
+        act=lambda d: services.contact_save(contact=form.instance, by=request.user),
+    )
+
+
+def _contact(person: Person, contact_pk: int) -> PersonContact:
+    return get_object_or_404(PersonContact, Q(person=person), pk=contact_pk)
+
+
+@role_required(CAN_CHANGE)
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    contact = _contact(person, contact_pk)
+    form = dsr_forms.ContactForm(request.POST or None, instance=contact)
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title=f"Change {contact.name}'s details",
+        button="Save",
+        done="Contact saved.",
+        act=lambda d: services.contact_save(contact=form.instance, by=request.user),
+    )
+
+
+@role_required(CAN_CHANGE)
+def contact_remove(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    contact = _contact(person, contact_pk)
+    form = dsr_forms.ConfirmForm(request.POST or None)
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title=f"Remove {contact.name} ({contact.get_role_display().lower()})",
+        button="Remove",
+        done="Contact removed.",
+        intro="The record of what was held about them stays in the history.",
+        act=lambda d: services.contact_remove(contact=contact, by=request.user),
+    )
+
+
+@role_required(CAN_CHANGE)
+def register_close(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    entry = get_object_or_404(person.register_entries, status="open")
+    form = dsr_forms.CloseEntryForm(
+        request.POST or None, initial={"closed_on": timezone.localdate()}
+    )
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title=f"Take {person.full_name} off the register",
+        button="Take off the register",
+        done="Taken off the register.",
+        act=lambda d: services.register_close(
+            entry=entry,
+            reason=d["reason"],
+            note=d["note"],
+            closed_on=d["closed_on"],
+            by=request.user,
+        ),
+    )
+
+
+@role_required(CAN_CHANGE)
+def cetr_exception(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    form = dsr_forms.CetrExceptionForm(request.POST or None)
+    name = cetr_name(person, timezone.localdate())
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title=f"Record why there is no community {name}",
+        button="Save",
+        done="Exception recorded.",
+        intro=f"When a full community {name} cannot be held in time, an urgent LAEP or Blue "
+        "Light meeting is held instead.",
+        act=lambda d: services.cetr_exception_record(person=person, by=request.user, **d),
+    )
+
+
+@role_required(CAN_CHANGE)
+def keyworker_referral(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    form = dsr_forms.KeyworkerReferralForm(
+        request.POST or None, initial={"referred_on": timezone.localdate()}
+    )
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Record a key worker referral",
+        button="Save",
+        done="Key worker referral recorded.",
+        act=lambda d: services.keyworker_referral_record(
+            person=person, referred_on=d["referred_on"], by=request.user
+        ),
+    )
