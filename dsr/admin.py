@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from dsr.models import LocalAuthority, Organisation, User
+from dsr.models import AccessEvent, LocalAuthority, Organisation, User
 
 
 @admin.register(User)
@@ -44,3 +44,29 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 class LocalAuthorityAdmin(SimpleHistoryAdmin):
     list_display = ["name", "gss_code"]
     search_fields = ["name", "gss_code"]
+
+
+@admin.register(AccessEvent)
+class AccessEventAdmin(admin.ModelAdmin):
+    """The access log, read-only: who read which record, or downloaded which export, and when."""
+
+    # Administrators hold no clinical role: they see a person's id, never their name.
+    list_display = ["at", "user", "action", "person_ref", "path"]
+    list_filter = ["action"]
+    search_fields = ["user__email"]
+    date_hierarchy = "at"
+    list_select_related = ["user"]
+    fields = readonly_fields = ["at", "user", "action", "person_ref", "path", "detail"]
+
+    @admin.display(description="person id")
+    def person_ref(self, event: AccessEvent) -> int | None:
+        return event.person_id
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

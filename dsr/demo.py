@@ -126,3 +126,277 @@ def seed_demo() -> list[DemoAccount]:
             user=user, name="Demo authenticator", key=DEMO_TOTP_KEY, confirmed=True
         )
     return ACCOUNTS
+
+
+# --- A believable register -------------------------------------------------------------------
+
+GIVEN_NAMES = [
+    "Aaliyah",
+    "Alfie",
+    "Amara",
+    "Archie",
+    "Ava",
+    "Ben",
+    "Callum",
+    "Chloe",
+    "Daisy",
+    "Dylan",
+    "Ella",
+    "Ethan",
+    "Evie",
+    "Finley",
+    "Freya",
+    "George",
+    "Grace",
+    "Harry",
+    "Isla",
+    "Jack",
+    "Jacob",
+    "Jade",
+    "Kai",
+    "Keira",
+    "Leo",
+    "Lily",
+    "Logan",
+    "Maya",
+    "Mia",
+    "Mohammed",
+    "Noah",
+    "Olivia",
+    "Oscar",
+    "Poppy",
+    "Priya",
+    "Reuben",
+    "Rosie",
+    "Ruby",
+    "Sam",
+    "Sofia",
+    "Theo",
+    "Tyler",
+    "Zara",
+    "Zain",
+    "Imran",
+    "Kezia",
+    "Marek",
+    "Niamh",
+    "Tomasz",
+    "Yusuf",
+]
+FAMILY_NAMES = [
+    "Adams",
+    "Ahmed",
+    "Ali",
+    "Baker",
+    "Barnes",
+    "Bell",
+    "Brown",
+    "Chapman",
+    "Clarke",
+    "Cole",
+    "Davies",
+    "Dawson",
+    "Edwards",
+    "Evans",
+    "Fisher",
+    "Fletcher",
+    "Green",
+    "Hall",
+    "Harris",
+    "Hughes",
+    "Hussain",
+    "Jackson",
+    "James",
+    "Khan",
+    "King",
+    "Kowalczyk",
+    "Lee",
+    "Lewis",
+    "Marsh",
+    "Mason",
+    "Mills",
+    "Moore",
+    "Nowak",
+    "Okafor",
+    "Parker",
+    "Patel",
+    "Price",
+    "Reid",
+    "Roberts",
+    "Shaw",
+    "Singh",
+    "Smith",
+    "Taylor",
+    "Thomas",
+    "Turner",
+    "Walker",
+    "Ward",
+    "Watson",
+    "White",
+    "Wright",
+]
+RISK_NOTES = [
+    "Placement under strain after staff changes; two incidents this month.",
+    "Family carer unwell; respite not yet in place.",
+    "Transition from children's services due in the spring.",
+    "Crisis team called twice in the last month.",
+    "Settled at home with a consistent support team.",
+    "School placement at risk of breaking down.",
+]
+HOSPITALS = [("Hellesdon Hospital", "RMY01"), ("Woodlands Unit", "RMY07"), ("The Priory", "NHQ23")]
+
+
+def _nhs_number(rng) -> str:
+    from dsr.validators import nhs_number_check_digit
+
+    while True:
+        first_nine = f"{rng.randint(400_000_000, 499_999_999)}"
+        check = nhs_number_check_digit(first_nine)
+        if check != 10:
+            return f"{first_nine}{check}"
+
+
+def _person_fields(rng, today, areas, icb):
+    from datetime import timedelta
+
+    from dsr.models import Diagnosis, DiagnosisStatus, Ethnicity, PlacementType, Sex
+
+    band = rng.random()
+    age_days = (
+        rng.randint(6 * 365, 17 * 365)
+        if band < 0.35
+        else rng.randint(18 * 365, 25 * 365)
+        if band < 0.6
+        else rng.randint(26 * 365, 64 * 365)
+    )
+    born = today - timedelta(days=age_days)
+    return {
+        "given_name": rng.choice(GIVEN_NAMES),
+        "family_name": rng.choice(FAMILY_NAMES),
+        "date_of_birth": born,
+        "nhs_number": _nhs_number(rng),
+        "sex": rng.choice([Sex.MALE, Sex.MALE, Sex.FEMALE, Sex.FEMALE, Sex.NOT_KNOWN]),
+        "ethnicity": rng.choice(list(Ethnicity)),
+        "postcode": rng.choice(["NR1 2DH", "NR30 1BT", "IP1 2AX", "NR32 1PL", "PE30 1EX"]),
+        "local_authority": rng.choice(areas),
+        "responsible_icb": icb,
+        "diagnosis": rng.choice(list(Diagnosis)),
+        "diagnosis_status": rng.choice(
+            [DiagnosisStatus.CONFIRMED] * 4 + [DiagnosisStatus.CLINICALLY_UNDERSTOOD]
+        ),
+        "has_ehcp": age_days < 25 * 365 and rng.random() < 0.6,
+        "placement_type": rng.choice(list(PlacementType)[:6]),
+        "out_of_area": rng.random() < 0.08,
+        "at_objection": rng.random() < 0.05,
+    }
+
+
+def _seed_one(rng, today, fields, staff) -> None:
+    from datetime import timedelta
+
+    from dsr import services
+    from dsr.deadlines import age_on
+    from dsr.models import RAG, Admission, Consent, PersonContact, RiskFactor
+
+    person = services.person_create(by=staff, **fields)
+    opened = today - timedelta(days=rng.randint(20, 700))
+    age = age_on(person.date_of_birth, opened)
+    basis = (
+        Consent.Basis.PARENTAL_RESPONSIBILITY
+        if age < 16
+        else rng.choice([Consent.Basis.OWN_CONSENT] * 3 + [Consent.Basis.BEST_INTERESTS])
+    )
+    services.consent_record(
+        person=person,
+        basis=basis,
+        given_on=opened,
+        decision_maker="Dr R Osei, consultant psychiatrist" if basis == "best_interests" else "",
+        capacity_assessed_on=opened if basis == "best_interests" else None,
+        by=staff,
+    )
+    factors = [f.value for f in rng.sample(list(RiskFactor), 2)]
+    entry = services.register_open(
+        person=person,
+        rating=rng.choice([RAG.GREEN, RAG.AMBER, RAG.RED]),
+        rationale=rng.choice(RISK_NOTES),
+        risk_factors=factors,
+        opened_on=opened,
+        by=staff,
+    )
+    when = opened
+    for _ in range(rng.randint(0, 4)):
+        when = min(today, when + timedelta(days=rng.randint(7, 90)))
+        services.rating_change(
+            entry=entry,
+            rating=rng.choice([RAG.GREEN, RAG.AMBER, RAG.AMBER, RAG.RED]),
+            rationale=rng.choice(RISK_NOTES),
+            risk_factors=[f.value for f in rng.sample(list(RiskFactor), 2)],
+            effective_from=when,
+            by=staff,
+        )
+    if rng.random() < 0.12:
+        hospital, code = rng.choice(HOSPITALS)
+        admitted = min(today, when + timedelta(days=rng.randint(1, 60)))
+        admission = services.admission_record(
+            person=person,
+            hospital_name=hospital,
+            hospital_ods_code=code,
+            cqc_rating=rng.choice(list(Admission.CqcRating)),
+            admitted_on=admitted,
+            ward_security=rng.choice(list(Admission.WardSecurity)[:3]),
+            community_cetr_before_admission=rng.random() < 0.7,
+            by=staff,
+        )
+        if rng.random() < 0.4 and admitted < today:
+            services.admission_discharge(
+                admission=admission,
+                discharged_on=min(today, admitted + timedelta(days=rng.randint(10, 80))),
+                by=staff,
+            )
+    if rng.random() < 0.5:
+        PersonContact.objects.create(
+            person=person,
+            role=PersonContact.Role.KEY_WORKER,
+            name=f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}",
+            organisation="Key worker service",
+        )
+    if age < 18:
+        PersonContact.objects.create(
+            person=person,
+            role=PersonContact.Role.PARENT_CARER,
+            name=f"{rng.choice(GIVEN_NAMES)} {person.family_name}",
+            relationship=rng.choice(["Mother", "Father", "Foster carer", "Grandmother"]),
+            has_parental_responsibility=True,
+        )
+    if rng.random() < 0.05 and entry.rating != RAG.BLUE and admission_free(person):
+        services.register_close(entry=entry, reason="risk_reduced", note="", by=staff)
+
+
+def admission_free(person) -> bool:
+    return not person.admissions.filter(discharged_on__isnull=True).exists()
+
+
+@transaction.atomic
+def seed_register(count: int = 320, seed: int = 42) -> int:
+    """Create `count` synthetic people on the register (DEBUG only; skipped once people exist).
+
+    Every row goes through the register's services, so histories, ratings and constraints are
+    exactly what real use produces. Returns the number of people created.
+    """
+    import random
+
+    from django.utils import timezone
+
+    from dsr.models import Person
+
+    if not settings.DEBUG:
+        raise ImproperlyConfigured("Demo data is for development only: DEBUG is off.")
+    if Person.objects.exists():
+        return 0
+    rng = random.Random(seed)  # noqa: S311  (repeatable synthetic data, not security)
+    today = timezone.localdate()
+    areas = list(LocalAuthority.objects.filter(gss_code__in=[c for _, c in LOCAL_AUTHORITIES]))
+    icb = Organisation.objects.get(name=ICB)
+    staff = User.objects.get(email="staff@dsr.example")
+    for _ in range(count):
+        _seed_one(rng, today, _person_fields(rng, today, areas, icb), staff)
+    return count

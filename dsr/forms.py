@@ -137,6 +137,8 @@ class PersonForm(forms.ModelForm):
     communication_needs = forms.CharField(
         max_length=TEXT_LIMIT, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # Longer than any postcode, so a wrong one gets the postcode message, not a length error.
+    postcode = forms.CharField(max_length=20, required=False)
 
     class Meta:
         model = Person
@@ -420,32 +422,50 @@ class KeyworkerReferralForm(forms.Form):
         return value
 
 
+def _pick(what: str) -> dict[str, str]:
+    return {"invalid_choice": f"Choose {what} from the list."}
+
+
 class RegisterFilterForm(forms.Form):
     """The register list's filters. They are in the URL (GET): none of them identifies anyone."""
 
-    rating = forms.ChoiceField(label="Rating", choices=[("", "Any")] + RAG.choices, required=False)
+    rating = forms.ChoiceField(
+        label="Rating",
+        choices=[("", "Any")] + RAG.choices,
+        required=False,
+        error_messages=_pick("a rating"),
+    )
     age_group = forms.ChoiceField(
-        label="Age group", choices=[("", "Any")] + AgeGroup.choices, required=False
+        label="Age group",
+        choices=[("", "Any")] + AgeGroup.choices,
+        required=False,
+        error_messages=_pick("an age group"),
     )
     local_authority = forms.ModelChoiceField(
         label="Local authority",
         queryset=LocalAuthority.objects.none(),
         required=False,
         empty_label="Any",
+        error_messages=_pick("a local authority"),
     )
     diagnosis = forms.ChoiceField(
-        label="Diagnosis", choices=[("", "Any")] + Diagnosis.choices, required=False
+        label="Diagnosis",
+        choices=[("", "Any")] + Diagnosis.choices,
+        required=False,
+        error_messages=_pick("a diagnosis"),
     )
     key_worker = forms.ChoiceField(
         label="Key worker",
         choices=[("", "Any"), ("yes", "Has a key worker"), ("no", "No key worker")],
         required=False,
+        error_messages=_pick("a key worker option"),
     )
     overdue = forms.BooleanField(label="Only overdue rating reviews", required=False)
     sort = forms.ChoiceField(
         label="Sort by",
         choices=[("name", "Name"), ("rating", "Rating"), ("review", "Review due")],
         required=False,
+        error_messages=_pick("an order"),
     )
 
     def __init__(self, *args, local_authorities=None, **kwargs) -> None:
@@ -479,7 +499,7 @@ class SearchForm(forms.Form):
         if not self.errors and not any(
             data.get(k) for k in ("name", "nhs_number", "date_of_birth")
         ):
-            raise forms.ValidationError("Enter a name, an NHS number or a date of birth.")
+            self.add_error("name", "Enter a name, an NHS number or a date of birth.")
         return data
 
 

@@ -267,7 +267,7 @@ def search_people(
 @dataclass
 class Dashboard:
     by_rating: list[tuple[str, str, int]]
-    by_age_group: list[tuple[str, int]]
+    by_age_group: list[tuple[str, str, int]]
     total: int
     overdue_reviews: int
     overdue_rows: list[RegisterEntry]
@@ -301,12 +301,14 @@ def dashboard_for(user: Any, today: date) -> Dashboard:
     )
     return Dashboard(
         by_rating=[(r.value, r.label, counts.get(r.value, 0)) for r in RATING_ORDER],
-        by_age_group=[(g.label, by_age[g.value]) for g in AgeGroup],
+        by_age_group=[(g.value, g.label, by_age[g.value]) for g in AgeGroup],
         total=sum(counts.values()),
         overdue_reviews=overdue.count(),
         overdue_rows=list(
             overdue.select_related("person").order_by("rating_review_due", "id")[:DASHBOARD_LIST]
         ),
         consent_reviews_due=consents.count(),
-        consent_rows=list(consents.select_related("person").order_by("review_due", "id")[:10]),
+        consent_rows=list(
+            consents.select_related("person").order_by("review_due", "id")[:DASHBOARD_LIST]
+        ),
     )

@@ -74,6 +74,7 @@ ADMINISTRATOR_MODEL_PERMISSIONS = [
     "view_localauthority",
     "change_localauthority",
     "add_localauthority",
+    "view_accessevent",
 ]
 
 # What each role may do, in the plain words of ACCESS.md; shown on the user's home page.

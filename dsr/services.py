@@ -68,7 +68,7 @@ def person_create(*, by: User, **fields: Any) -> Person:
             person.save()
     except IntegrityError as exc:
         raise RegisterError("Someone with this NHS number is already recorded.") from exc
-    logger.info("person created person=%s by=%s", person.pk, by.pk)
+    logger.debug("person created person=%s by=%s", person.pk, by.pk)
     return person
 
 
@@ -310,7 +310,7 @@ def register_open(
         risk_notes=risk_notes,
         first=True,
     )
-    logger.info("register entry opened entry=%s person=%s by=%s", entry.pk, person.pk, by.pk)
+    logger.debug("register entry opened entry=%s person=%s by=%s", entry.pk, person.pk, by.pk)
     return entry
 
 

@@ -1,5 +1,7 @@
 """Personas (one per role of ACCESS.md, plus the awkward ones), signed-in clients and the clock."""
 
+import datetime
+
 import pytest
 import time_machine
 from django.test import Client
@@ -117,6 +119,49 @@ def personas(organisations):
         else:
             clients[name] = signed_in_client(users[name], verified=verified)
     return {"users": users, "clients": clients}
+
+
+# A family name planted on the people of the route matrix: it must never appear in a refusal.
+SENTINEL = "Zyxwvutsentinel"
+
+
+@pytest.fixture
+def register_objects(organisations, areas):
+    """People in each area and state, put on the register through the real services."""
+    from dsr.models import Admission, PersonContact
+    from dsr.services import admission_record
+    from tests.dsr.factories import PersonFactory, on_register
+
+    clerk = UserFactory(organisation=organisations["icb"])
+    icb = organisations["icb"]
+
+    def person(area, rating, name):
+        someone = PersonFactory(
+            local_authority=area, responsible_icb=icb, family_name=f"{SENTINEL}{name}"
+        )
+        on_register(someone, rating=rating, by=clerk, opened_on=datetime.date(2026, 1, 5))
+        return someone
+
+    north_red = person(areas["north"], "RED", "Red")
+    north_blue = person(areas["north"], "AMBER", "Blue")
+    admission_record(
+        person=north_blue,
+        hospital_name="Hospital",
+        hospital_ods_code="RMY01",
+        cqc_rating=Admission.CqcRating.GOOD,
+        admitted_on=datetime.date(2026, 1, 6),
+        ward_security=Admission.WardSecurity.GENERAL,
+        community_cetr_before_admission=True,
+        by=clerk,
+    )
+    return {
+        "north_red": north_red,
+        "north_blue": north_blue,
+        "south_green": person(areas["south"], "GREEN", "Green"),
+        "north_contact": PersonContact.objects.create(
+            person=north_red, role="key_worker", name="Kim Keyworker"
+        ),
+    }
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from django.core.management import get_commands
 from django.urls import resolve
 
 import dsr.celery
-from dsr import views
+from dsr.views import pages as views
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_SOURCE = (ROOT / "dsr" / "settings.py").read_text()

@@ -5,13 +5,14 @@ every persona (each role of ACCESS.md, anonymous, a password-only session and a 
 account) and the answer must be the one the row expects. Later issues add their rows.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.conftest import ALL_PERSONAS, ROLE_PERSONAS
+from tests.conftest import ALL_PERSONAS, ROLE_PERSONAS, SENTINEL
 from tests.figures import record
 
 SIGN_IN = "sign-in"  # redirect to the sign-in page
@@ -21,11 +22,18 @@ ELSEWHERE = "redirect"  # any other redirect
 
 @dataclass(frozen=True)
 class Row:
-    """One route: how to request it and what each persona must get."""
+    """One route: how to request it and what each persona must get.
+
+    `kwargs` is either the URL's arguments, or a function of the seeded objects returning them.
+    """
 
     expect: dict[str, int | str]
-    kwargs: dict[str, str] = field(default_factory=dict)
+    kwargs: dict[str, str] | Callable[[dict], dict] = field(default_factory=dict)
     method: str = "get"
+
+    def url(self, name: str, objects: dict) -> str:
+        kwargs = self.kwargs(objects) if callable(self.kwargs) else self.kwargs
+        return reverse(name, kwargs=kwargs)
 
 
 def _everyone(answer: int | str) -> dict[str, int | str]:
@@ -55,6 +63,27 @@ def _password_step(
 PUBLIC = _everyone(200)
 ALL_ROLES = set(ROLE_PERSONAS)
 ADMINISTRATORS = {"administrator"}
+REGISTER_TEAM = {"register_staff", "dsr_lead"}
+SENIOR_MANAGERS = {"senior_manager_health", "senior_manager_la", "senior_manager_la_other"}
+REGISTER_ONLY = _closed(_roles(REGISTER_TEAM))
+
+
+def _person(key: str) -> Callable[[dict], dict]:
+    return lambda objects: {"pk": objects[key].pk}
+
+
+def _contact(objects: dict) -> dict:
+    return {"pk": objects["north_red"].pk, "contact_pk": objects["north_contact"].pk}
+
+
+# A Red person in Northshire: the register team and the senior managers covering Northshire see
+# them; the Southshire manager gets 404 (out of scope); roles that never see people get 403.
+RED_IN_NORTH = _closed(
+    {
+        **_roles(REGISTER_TEAM | SENIOR_MANAGERS),
+        "senior_manager_la_other": 404,
+    }
+)
 
 MATRIX: dict[str, Row] = {
     # Public pages.
@@ -77,11 +106,32 @@ MATRIX: dict[str, Row] = {
     "accounts:sign-out": Row(_password_step(405, 405)),
     # Signed in.
     "dsr:home": Row(_closed(_roles(ALL_ROLES))),
+    # The register.
+    "dsr:register-dashboard": Row(REGISTER_ONLY),
+    "dsr:register-list": Row(REGISTER_ONLY),
+    "dsr:register-search": Row(REGISTER_ONLY),
+    "dsr:register-export": Row(REGISTER_ONLY),
+    "dsr:person-create": Row(REGISTER_ONLY),
+    "dsr:person-detail": Row(RED_IN_NORTH, kwargs=_person("north_red")),
+    "dsr:person-edit": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-register": Row(REGISTER_ONLY, kwargs=_person("south_green")),
+    "dsr:person-rating": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-consent": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-consent-withdraw": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-admission": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-discharge": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
+    "dsr:person-contact-add": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-contact-edit": Row(REGISTER_ONLY, kwargs=_contact),
+    "dsr:person-contact-remove": Row(REGISTER_ONLY, kwargs=_contact),
+    "dsr:person-close": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-cetr-exception": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-keyworker-referral": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     # The admin: administrators only, and only with a verified second factor.
     "admin:index": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_user_changelist": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_organisation_changelist": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_localauthority_changelist": Row(_closed(_roles(ADMINISTRATORS))),
+    "admin:dsr_accessevent_changelist": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:login": Row(_closed(_roles(ADMINISTRATORS, no=403, yes=ELSEWHERE))),
 }
 
@@ -129,11 +179,12 @@ def _outcome(response) -> int | str:
 
 
 @pytest.mark.django_db
-def test_route_matrix(personas):
+def test_route_matrix(personas, register_objects):
     failures = []
+    leaks = []
     cells = 0
     for name, row in MATRIX.items():
-        url = reverse(name, kwargs=row.kwargs)
+        url = row.url(name, register_objects)
         for persona in ALL_PERSONAS:
             expected = row.expect[persona]
             response = getattr(personas["clients"][persona], row.method)(url)
@@ -141,6 +192,10 @@ def test_route_matrix(personas):
             got = _outcome(response)
             if got != expected:
                 failures.append(f"{name} as {persona}: expected {expected}, got {got}")
+            if response.status_code >= 300 and SENTINEL.encode() in response.content:
+                leaks.append(f"{name} as {persona}")
     shape = f"{cells} ({len(MATRIX)} routes x {len(ALL_PERSONAS)} personas)"
     record("A-2 route matrix cells", shape)
+    record("A-2 sentinel leaks in refused responses", len(leaks))
     assert failures == []
+    assert leaks == []

@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr import queries
 from dsr.access import role_required
-from dsr.deadlines import AgeGroup
 from dsr.forms import RegisterFilterForm, SearchForm
 from dsr.models import AccessEvent, LocalAuthority, RegisterEntry
 from dsr.queries import RegisterFilters, dashboard_for, export_rows, register_page, search_people
@@ -110,18 +109,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     for the user's areas. A fixed number of queries (dsr.queries.dashboard_for)."""
     today = timezone.localdate()
     board = dashboard_for(request.user, today)
-    # dashboard_for lists the age groups in AgeGroup's order; the value is needed for links.
-    by_age_group = [
-        (group.value, label, count)
-        for group, (label, count) in zip(AgeGroup, board.by_age_group, strict=True)
-    ]
     overdue_rows = [
         OverdueRow(entry=entry, days_overdue=(today - entry.rating_review_due).days)
         for entry in board.overdue_rows
     ]
     context = {
         "board": board,
-        "by_age_group": by_age_group,
+        "by_age_group": board.by_age_group,
         "overdue_rows": overdue_rows,
         "today": today,
         "consent_deadline": today + queries.CONSENT_DUE_WITHIN,

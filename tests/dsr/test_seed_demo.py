@@ -1,10 +1,12 @@
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dsr.deadlines import AgeGroup
 from dsr.demo import ACCOUNTS, demo_code
-from dsr.models import User
+from dsr.models import RAG, Admission, Person, Rating, RegisterEntry, User
 from dsr.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -18,8 +20,9 @@ def test_seed_demo_is_refused_when_debug_is_off():
 
 
 @override_settings(DEBUG=True)
-def test_seed_demo_creates_one_account_per_role_with_a_usable_second_factor(capsys, frozen_now):
+def test_seed_demo_creates_accounts_for_every_role_and_a_believable_register(capsys, frozen_now):
     call_command("seed_demo")
+    people_after_first_run = Person.objects.count()
     call_command("seed_demo")  # running twice changes nothing
 
     out = capsys.readouterr().out
@@ -34,3 +37,18 @@ def test_seed_demo_creates_one_account_per_role_with_a_usable_second_factor(caps
     assert device.verify_token(demo_code())
     assert User.objects.get(email="admin@dsr.example").is_staff
     assert not User.objects.get(email="staff@dsr.example").is_staff
+
+    # ... and a believable register, which a second run leaves as it is.
+    today = timezone.localdate()
+    open_entries = RegisterEntry.objects.filter(status="open")
+    assert Person.objects.count() == people_after_first_run >= 300
+    assert "synthetic people on the register" in out
+    assert set(open_entries.values_list("rating", flat=True)) == set(RAG)
+    assert {p.age_group(today) for p in Person.objects.all()} == set(AgeGroup)
+    assert Person.objects.values("local_authority").distinct().count() == 2
+    assert Rating.objects.count() > open_entries.count()  # histories, not single ratings
+    assert (
+        Admission.objects.filter(discharged_on__isnull=True).count()
+        == open_entries.filter(rating="BLUE").count()
+    )
+    assert Admission.objects.filter(discharged_on__isnull=False).exists()

@@ -3,7 +3,7 @@ import base64
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from dsr.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, seed_demo
+from dsr.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, seed_demo, seed_register
 
 
 class Command(BaseCommand):
@@ -12,8 +12,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         try:
             accounts = seed_demo()
+            people = seed_register()
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
+        if people:
+            self.stdout.write(f"Created {people} synthetic people on the register.")
 
         secret = base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))

@@ -1,0 +1,317 @@
+"""The person page and the forms that change a record, through the HTTP client."""
+
+import re
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dsr.models import RAG, AccessEvent, Person, PersonContact, Rating, RegisterEntry
+from tests.conftest import SENTINEL, make_persona, signed_in_client
+from tests.dsr.factories import PersonFactory, on_register
+from tests.figures import record
+
+pytestmark = pytest.mark.django_db
+
+
+def detail(person):
+    return reverse("dsr:person-detail", kwargs={"pk": person.pk})
+
+
+def test_the_person_page_shows_the_rating_in_words_next_steps_and_timeline(
+    personas, register_objects, frozen_now
+):
+    person = register_objects["north_red"]
+
+    response = personas["clients"]["register_staff"].get(detail(person))
+
+    text = response.text
+    assert response.status_code == 200
+    assert '<strong class="nhsuk-tag nhsuk-tag--red">Red</strong>' in text
+    assert "High risk of going into hospital straight away" in text
+    assert "adult (26 and over)" in text
+    assert "The person&#x27;s own consent" in text
+    assert "Kim Keyworker" in text
+    assert "Arrange a community CTR" in text
+    assert "Added to the register" in text and "Rated red" in text
+
+
+def test_reading_a_person_page_writes_an_access_log_row(personas, register_objects):
+    person = register_objects["north_red"]
+    staff = personas["users"]["register_staff"]
+
+    personas["clients"]["register_staff"].get(detail(person))
+
+    event = AccessEvent.objects.get(user=staff)
+    assert event.person == person
+    assert event.action == AccessEvent.Action.VIEW_PERSON
+    assert SENTINEL not in str(event.detail) and SENTINEL not in event.path
+
+
+def test_a_senior_manager_of_another_local_authority_gets_404(personas, register_objects):
+    response = personas["clients"]["senior_manager_la_other"].get(
+        detail(register_objects["north_red"])
+    )
+
+    assert response.status_code == 404
+    assert SENTINEL not in response.text
+    assert not AccessEvent.objects.exists()
+
+
+def test_senior_managers_see_red_and_amber_people_only(personas, register_objects):
+    client = personas["clients"]["senior_manager_la"]
+
+    assert client.get(detail(register_objects["north_red"])).status_code == 200
+    green = register_objects["south_green"]
+    green.local_authority = register_objects["north_red"].local_authority
+    green.save()
+    assert client.get(detail(green)).status_code == 404
+
+
+def test_senior_managers_read_but_are_offered_no_changes(personas, register_objects):
+    response = personas["clients"]["senior_manager_health"].get(
+        detail(register_objects["north_red"])
+    )
+
+    assert response.status_code == 200
+    assert reverse("dsr:person-rating", kwargs={"pk": register_objects["north_red"].pk}) not in (
+        response.text
+    )
+
+
+def test_staff_get_404_for_a_person_outside_their_organisations_areas(organisations):
+    elsewhere = PersonFactory(family_name=SENTINEL)
+    staff = make_persona("register_staff", organisations)
+
+    response = signed_in_client(staff).get(detail(elsewhere))
+
+    assert response.status_code == 404
+    assert SENTINEL not in response.text
+
+
+# --- Forms ------------------------------------------------------------------------------------
+
+
+def _person_post(areas, **changes):
+    data = {
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "date_of_birth_day": "10",
+        "date_of_birth_month": "12",
+        "date_of_birth_year": "2009",
+        "nhs_number": "943 476 5919",
+        "sex": "2",
+        "ethnicity": "A",
+        "postcode": "nr1 2dh",
+        "local_authority": areas["north"].pk,
+        "diagnosis": "autism",
+        "diagnosis_status": "confirmed",
+        "placement_type": "family_home",
+    }
+    data.update(changes)
+    return data
+
+
+def test_adding_a_person_normalises_the_nhs_number_and_postcode(
+    staff_client, areas, organisations, frozen_now
+):
+    response = staff_client.post(reverse("dsr:person-create"), _person_post(areas))
+
+    person = Person.objects.get()
+    assert response["Location"] == detail(person)
+    assert person.nhs_number == "9434765919"
+    assert person.postcode == "NR1 2DH"
+    assert person.responsible_icb == organisations["icb"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("nhs_number", "943 476 5918", "This is not a valid NHS number."),
+        ("nhs_number", "94347659", "An NHS number must be 10 digits."),
+        ("nhs_number", "94347659AB", "An NHS number must contain only numbers."),
+        ("date_of_birth_day", "31", "The date must be a real date."),
+        ("date_of_birth_year", "2030", "The date of birth must be in the past."),
+        ("postcode", "NOT A CODE", "Enter a real postcode, like NR1 2DH."),
+        ("given_name", "", "Enter the person&#x27;s first name."),
+        ("given_name", "x" * 101, "Ensure this value has at most 100 characters"),
+    ],
+)
+def test_bad_person_details_show_an_error_and_write_nothing(
+    staff_client, areas, frozen_now, field, value, message
+):
+    data = _person_post(areas, **{field: value})
+    if field == "date_of_birth_day":
+        data["date_of_birth_month"] = "2"
+
+    response = staff_client.post(reverse("dsr:person-create"), data)
+
+    assert response.status_code == 200
+    assert "There is a problem" in response.text
+    assert message in response.text
+    assert not Person.objects.exists()
+
+
+def test_a_local_authority_outside_the_users_scope_cannot_be_chosen(
+    staff_client, areas, frozen_now
+):
+    from tests.dsr.factories import LocalAuthorityFactory
+
+    outside = LocalAuthorityFactory(name="Westshire", gss_code="E10000903")
+
+    response = staff_client.post(
+        reverse("dsr:person-create"), _person_post(areas, local_authority=outside.pk)
+    )
+
+    assert "Select a valid choice" in response.text
+    assert not Person.objects.exists()
+
+
+def test_changing_the_rating_without_a_reason_writes_nothing(personas, register_objects):
+    person = register_objects["north_red"]
+    url = reverse("dsr:person-rating", kwargs={"pk": person.pk})
+
+    response = personas["clients"]["register_staff"].post(
+        url,
+        {
+            "rating": "AMBER",
+            "rationale": "",
+            "effective_from_day": "10",
+            "effective_from_month": "3",
+            "effective_from_year": "2026",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Enter reason for this rating." in response.text
+    assert RegisterEntry.objects.get(person=person, status="open").rating == RAG.RED
+    assert Rating.objects.filter(entry__person=person).count() == 1
+
+
+def test_changing_the_rating_through_the_page(personas, register_objects, frozen_now):
+    person = register_objects["north_red"]
+    url = reverse("dsr:person-rating", kwargs={"pk": person.pk})
+
+    response = personas["clients"]["register_staff"].post(
+        url,
+        {
+            "rating": "AMBER",
+            "rationale": "Crisis plan working; more support at home.",
+            "risk_factors": ["breakdown"],
+            "effective_from_day": "10",
+            "effective_from_month": "3",
+            "effective_from_year": "2026",
+        },
+    )
+
+    assert response["Location"] == detail(person)
+    row = Rating.objects.filter(entry__person=person).order_by("-id").first()
+    assert (row.rating, row.set_by) == (RAG.AMBER, personas["users"]["register_staff"])
+    assert row.risk_factors == ["breakdown"]
+
+
+def test_blue_is_not_offered_on_the_rating_page_outside_hospital(personas, register_objects):
+    person = register_objects["north_red"]
+
+    response = personas["clients"]["register_staff"].post(
+        reverse("dsr:person-rating", kwargs={"pk": person.pk}),
+        {"rating": "BLUE", "rationale": "In hospital."},
+    )
+
+    assert "Select a valid choice" in response.text
+    assert RegisterEntry.objects.get(person=person, status="open").rating == RAG.RED
+
+
+def test_a_service_refusal_shows_on_the_form(personas, register_objects, frozen_now):
+    person = register_objects["north_red"]
+
+    response = personas["clients"]["register_staff"].post(
+        reverse("dsr:person-register", kwargs={"pk": person.pk}),
+        {
+            "rating": "GREEN",
+            "rationale": "Again",
+            "effective_from_day": "10",
+            "effective_from_month": "3",
+            "effective_from_year": "2026",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "This person is already on the register." in response.text
+
+
+def test_the_discharge_form_offers_red_first(personas, register_objects):
+    person = register_objects["north_blue"]
+
+    response = personas["clients"]["register_staff"].get(
+        reverse("dsr:person-discharge", kwargs={"pk": person.pk})
+    )
+
+    assert re.search(r'value="RED"[^>]* checked', response.text)
+    assert not re.search(r'value="AMBER"[^>]* checked', response.text)
+
+
+def test_mass_assignment_of_hidden_fields_changes_nothing(personas, register_objects, areas):
+    person = register_objects["north_red"]
+    data = _person_post(areas, nhs_number="")
+    data.update({"responsible_icb": 999, "created_at": "2000-01-01", "id": 12345})
+
+    personas["clients"]["register_staff"].post(
+        reverse("dsr:person-edit", kwargs={"pk": person.pk}), data
+    )
+
+    person.refresh_from_db()
+    assert person.pk != 12345 and person.responsible_icb_id != 999
+    assert person.family_name == "Lovelace"
+
+
+def test_a_contact_with_parental_responsibility_must_be_a_parent_or_carer(
+    personas, register_objects
+):
+    person = register_objects["north_red"]
+
+    response = personas["clients"]["register_staff"].post(
+        reverse("dsr:person-contact-add", kwargs={"pk": person.pk}),
+        {"role": "social_worker", "name": "Sam", "has_parental_responsibility": "on"},
+    )
+
+    assert "Only a parent or carer can have parental responsibility." in response.text
+    assert not PersonContact.objects.filter(name="Sam").exists()
+
+
+# --- Query counts (PERFORMANCE T1) ------------------------------------------------------------
+
+
+def _people(n, area, icb, clerk):
+    for i in range(n):
+        on_register(
+            PersonFactory(local_authority=area, responsible_icb=icb),
+            rating=["RED", "AMBER", "GREEN"][i % 3],
+            by=clerk,
+            opened_on=date(2026, 1, 5),
+        )
+
+
+def _queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_person_page_runs_the_same_queries_with_5_and_200_people(
+    personas, register_objects, areas, organisations
+):
+    client = personas["clients"]["register_staff"]
+    url = detail(register_objects["north_red"])
+    clerk = personas["users"]["register_staff"]
+    _people(5, areas["north"], organisations["icb"], clerk)
+    small = _queries(client, url)
+
+    _people(195, areas["north"], organisations["icb"], clerk)
+    large = _queries(client, url)
+
+    record("T1 queries: person page (5 / 200 people)", f"{small} / {large}")
+    assert small == large
+    assert not any("historical" in q["sql"] for q in connection.queries[-large:])
