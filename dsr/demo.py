@@ -333,6 +333,19 @@ def _seed_one(rng, today, fields, staff) -> None:
             effective_from=when,
             by=staff,
         )
+    entry.refresh_from_db()
+    if rng.random() < 0.8:
+        # Most people were reviewed recently, within their rating's cadence or just past it.
+        cadence = {RAG.RED: 7, RAG.AMBER: 14, RAG.GREEN: 91}[entry.rating]
+        reviewed = max(entry.rating_since, today - timedelta(days=rng.randint(0, cadence + 2)))
+        services.rating_change(
+            entry=entry,
+            rating=entry.rating,
+            rationale="Reviewed at the multi-agency meeting: rating confirmed.",
+            effective_from=reviewed,
+            by=staff,
+        )
+        when = reviewed
     if rng.random() < 0.12:
         hospital, code = rng.choice(HOSPITALS)
         admitted = min(today, when + timedelta(days=rng.randint(1, 60)))

@@ -35,3 +35,29 @@ def test_code_is_formatted_by_ruff():
         [RUFF, "format", "--check", "."], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+SENSITIVE_MODELS = (
+    "Person|RegisterEntry|Consent|Rating|Admission|PersonContact|CetrException|AccessEvent"
+)
+
+
+def test_views_reach_personal_records_only_through_the_scoped_queries():
+    """STYLE point 9: a view that used Person.objects directly would skip the scope check."""
+    import re
+
+    pattern = re.compile(rf"\b({SENSITIVE_MODELS})\.objects\b")
+    view_files = [
+        path
+        for app in ("dsr", "referrals", "reviews", "escalation")
+        for path in (ROOT / app).rglob("*.py")
+        if path.name == "views.py" or "views" in path.relative_to(ROOT).parts
+    ]
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in view_files
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if pattern.search(line)
+    ]
+
+    assert offenders == []
