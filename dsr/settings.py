@@ -326,6 +326,10 @@ STATICFILES_DIRS = [
     # nhsuk-frontend comes from npm (package.json); it is never copied into the repository.
     ("nhsuk", BASE_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"),
 ]
+# Uploaded files (referral attachments) live outside any path a URL serves; only views that
+# check access stream them. Production mounts a private volume here.
+MEDIA_ROOT = env.path("PRIVATE_FILES_ROOT", default=BASE_DIR / "var" / "private")
+
 # nhsuk-frontend's stylesheet refers to its icons at /assets/images/...; WhiteNoise serves the
 # package's dist folder at the site root so those references resolve without a Sass build.
 WHITENOISE_ROOT = BASE_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"

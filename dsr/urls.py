@@ -97,6 +97,7 @@ urlpatterns = [
     path("", include(page_patterns)),
     path("accounts/", include(account_patterns)),
     path("", include(dsr_patterns)),
+    path("", include("referrals.urls")),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ from dsr.models.core import (
     User,
     UserManager,
 )
+from dsr.models.notifications import Notification
 from dsr.models.register import (
     RAG,
     RAG_MEANINGS,
@@ -48,6 +49,7 @@ __all__ = [
     "CetrException",
     "Consent",
     "Heartbeat",
+    "Notification",
     "LocalAuthority",
     "Organisation",
     "OrganisationQuerySet",

@@ -1,0 +1,85 @@
+"""The notification outbox: every message the service owes someone, written in the same
+transaction as the decision that owes it (RELIABILITY.md section G).
+
+A row is the work. Delivery claims pending rows and records the result; the unique key makes a
+second copy of the same message impossible however often a decision or sweep runs.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from dsr.history import audited
+
+
+class Notification(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Format(models.TextChoices):
+        STANDARD = "standard", "Standard"
+        EASY_READ = "easy_read", "Easy read"
+        LARGE_PRINT = "large_print", "Large print"
+
+    # What the message is about: "<app>.<model>" and its id (for example "referrals.referral").
+    subject_type = models.CharField(max_length=60)
+    subject_id = models.BigIntegerField()
+    # Which message: the template family under templates/emails/ (for example
+    # "referral_outcome_not_eligible").
+    kind = models.CharField(max_length=60)
+    # A stable key for the recipient within the subject (for example "contact-12", "referrer").
+    recipient_key = models.CharField(max_length=60)
+    recipient_name = models.CharField(max_length=150)
+    recipient_role = models.CharField(max_length=80, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    email = models.EmailField(blank=True)
+    postal_address = models.TextField(blank=True)
+    accessible_format = models.CharField(
+        max_length=20, choices=Format.choices, default=Format.STANDARD
+    )
+    # Everything the templates need, as plain values: no query at send time.
+    context = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    scheduled_for = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    cancelled_reason = models.TextField(blank=True)
+
+    history = audited(excluded_fields=["context"])
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "kind", "recipient_key"],
+                name="one_message_per_subject_kind_recipient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="email") | ~Q(email=""), name="email_has_an_address"
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="letter") | ~Q(postal_address=""),
+                name="letter_has_an_address",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="sent_has_a_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "scheduled_for"], name="notification_due_idx"),
+            models.Index(fields=["subject_type", "subject_id"], name="notification_subject_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient_role or self.recipient_key} ({self.status})"

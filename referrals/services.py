@@ -1,0 +1,549 @@
+"""Writes for referrals: submit, move through the review, decide, and owe everyone the outcome.
+
+Rules enforced here (DOMAIN.md 3 to 5; rules 1 to 3): a decision is due 28 days after receipt
+and the clock never pauses; a decision to add or turn down follows a review with education and
+social care; every decision, "not eligible" included, writes one outcome message per recipient
+into the outbox in the same transaction; a second live referral for the same person is linked
+to the first; the same submission sent twice makes one referral.
+"""
+
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dsr import services as register
+from dsr.deadlines import age_on, decision_due_for
+from dsr.history import set_change_reason
+from dsr.models import RAG, Consent, Notification, Organisation, Person, RegisterEntry, User
+from referrals.models import (
+    Referral,
+    ReferralAttachment,
+    ReferralContact,
+    ReferralTransition,
+)
+
+logger = logging.getLogger(__name__)
+
+RegisterError = register.RegisterError
+SUBJECT = "referrals.referral"
+
+
+class InvalidTransition(RegisterError):
+    """The transition table does not allow this move."""
+
+
+# --- Submission --------------------------------------------------------------------------------
+
+
+def _new_reference(year: int) -> str:
+    # Random, not sequential: a reference must not give away how many referrals there are or
+    # let anyone guess another. Uniqueness is the database's job (the save retries).
+    return f"DSR-{year}-{secrets.randbelow(900_000) + 100_000}"
+
+
+def _live_match(fields: dict[str, Any]) -> Referral | None:
+    """The first live referral for the same person: same NHS number, or same name and date of
+    birth (DOMAIN 3: one person, one live referral)."""
+    same = Q(
+        given_name__iexact=fields["given_name"],
+        family_name__iexact=fields["family_name"],
+        date_of_birth=fields["date_of_birth"],
+    )
+    if fields.get("nhs_number"):
+        same |= Q(nhs_number=fields["nhs_number"])
+    return (
+        Referral.objects.live()
+        .filter(same, duplicate_of__isnull=True)
+        .order_by("received_at", "id")
+        .first()
+    )
+
+
+def referral_submit(
+    *,
+    fields: dict[str, Any],
+    contacts: list[dict[str, Any]],
+    source: str,
+    referrer_kind: str,
+    submission_token: uuid.UUID,
+    attachments: list[UploadedFile] | None = None,
+    submitted_by: User | None = None,
+    entered_by: User | None = None,
+    received_at: datetime | None = None,
+) -> Referral:
+    """Save a referral with its contacts and attachments, all or nothing.
+
+    The same `submission_token` twice (a double click, a resubmitted page, two requests at
+    once) returns the first referral and writes nothing more. A referral for someone who already
+    has a live one is saved and linked to it (`duplicate_of`), so nothing entered is lost.
+    """
+    existing = Referral.objects.filter(submission_token=submission_token).first()
+    if existing is not None:
+        return existing
+    received_at = received_at or timezone.now()
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                referral = Referral(
+                    **fields,
+                    reference=_new_reference(timezone.localdate(received_at).year),
+                    submission_token=submission_token,
+                    source=source,
+                    referrer_kind=referrer_kind,
+                    received_at=received_at,
+                    decision_due=decision_due_for(received_at),
+                    submitted_by=submitted_by,
+                    entered_by=entered_by,
+                    duplicate_of=_live_match(fields),
+                )
+                set_change_reason(referral, "Referral received", by=entered_by or submitted_by)
+                referral.save()
+                ReferralTransition.objects.create(
+                    referral=referral,
+                    from_status="",
+                    to_status=Referral.Status.RECEIVED,
+                    by=entered_by or submitted_by,
+                    reason=f"Received: {referral.get_source_display().lower()}",
+                )
+                for contact in contacts:
+                    ReferralContact.objects.create(referral=referral, **contact)
+                for upload in attachments or []:
+                    _attach(referral, upload)
+        except IntegrityError:
+            existing = Referral.objects.filter(submission_token=submission_token).first()
+            if existing is not None:
+                return existing
+            continue  # the random reference was taken: draw another
+        logger.info("referral received referral=%s source=%s", referral.pk, source)
+        return referral
+    raise RuntimeError("Could not allocate a referral reference after 5 attempts.")
+
+
+def _attach(referral: Referral, upload: UploadedFile) -> ReferralAttachment:
+    attachment = ReferralAttachment(
+        referral=referral,
+        stored_name=uuid.uuid4().hex,
+        original_name=(upload.name or "attachment")[:200],
+        content_type=getattr(upload, "checked_content_type", "") or upload.content_type or "",
+        size=upload.size or 0,
+    )
+    attachment.file.save(attachment.stored_name, upload, save=False)
+    attachment.save()
+    return attachment
+
+
+# --- The transition table --------------------------------------------------------------------
+
+
+def referral_transition(referral: Referral, *, to: str, by: User, reason: str = "") -> Referral:
+    """Move a referral to `to` if the table allows it: lock the row, return unchanged if it is
+    already there, raise InvalidTransition otherwise, and write the transition row. Callers
+    hold a transaction."""
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.status == to:
+        return referral
+    if not referral.can_transition(to):
+        raise InvalidTransition(
+            f"A referral that is {referral.get_status_display().lower()} cannot be moved to "
+            f"{Referral.Status(to).label.lower()}."
+        )
+    previous = referral.status
+    referral.status = to
+    set_change_reason(referral, f"Status: {to}", by=by)
+    referral.save()
+    ReferralTransition.objects.create(
+        referral=referral, from_status=previous, to_status=to, by=by, reason=reason
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_start_review(referral: Referral, *, by: User) -> Referral:
+    return referral_transition(referral, to=Referral.Status.UNDER_REVIEW, by=by)
+
+
+@transaction.atomic
+def referral_request_information(referral: Referral, *, request: str, by: User) -> Referral:
+    """Record what more is needed. The four-week clock keeps running (DOMAIN 4)."""
+    if not request.strip():
+        raise RegisterError("Say what information is needed.")
+    referral = referral_transition(referral, to=Referral.Status.MORE_INFO, by=by, reason=request)
+    referral.more_info_request = request
+    set_change_reason(referral, "More information requested", by=by)
+    referral.save(update_fields=["more_info_request"])
+    return referral
+
+
+@transaction.atomic
+def referral_assign(referral: Referral, *, to: User | None, by: User) -> Referral:
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    referral.assigned_to = to
+    set_change_reason(referral, "Reviewer assigned", by=by)
+    referral.save(update_fields=["assigned_to"])
+    return referral
+
+
+@transaction.atomic
+def referral_record_review(
+    referral: Referral,
+    *,
+    held_on: date,
+    by: User,
+    education_participant: str = "",
+    education_absent_reason: str = "",
+    social_care_participant: str = "",
+    social_care_absent_reason: str = "",
+    notes: str = "",
+) -> Referral:
+    """Record the review with education and social care: who took part from each, or why they
+    could not (DOMAIN 4)."""
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if not referral.is_live:
+        raise RegisterError("This referral has been decided.")
+    if held_on > timezone.localdate() or held_on < timezone.localdate(referral.received_at):
+        raise RegisterError("The review date must be between the date received and today.")
+    for agency, who, why in (
+        ("education", education_participant, education_absent_reason),
+        ("social care", social_care_participant, social_care_absent_reason),
+    ):
+        if not who.strip() and not why.strip():
+            raise RegisterError(f"Name who took part from {agency}, or say why nobody could.")
+    referral.review_held_on = held_on
+    referral.education_participant = education_participant
+    referral.education_absent_reason = education_absent_reason
+    referral.social_care_participant = social_care_participant
+    referral.social_care_absent_reason = social_care_absent_reason
+    referral.review_notes = notes
+    set_change_reason(referral, "Review recorded", by=by)
+    referral.save()
+    if referral.status == Referral.Status.RECEIVED:
+        referral = referral_transition(referral, to=Referral.Status.UNDER_REVIEW, by=by)
+    return referral
+
+
+# --- Who is told the outcome (DOMAIN 5) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str
+    name: str
+    role: str
+    email: str
+    address: str
+    accessible_format: str
+    prefers_letter: bool
+
+    @property
+    def channel(self) -> str:
+        if self.email and not self.prefers_letter:
+            return Notification.Channel.EMAIL
+        return Notification.Channel.LETTER
+
+
+def _rule_includes(contact: ReferralContact, referral: Referral, age: int) -> bool:
+    best_interests = referral.consent_basis == Consent.Basis.BEST_INTERESTS
+    has_representative = any(
+        c.role == ReferralContact.Role.REPRESENTATIVE for c in referral.contacts.all()
+    )
+    if contact.role == ReferralContact.Role.PERSON:
+        can_be_told = age >= 16 or referral.consent_basis == Consent.Basis.GILLICK
+        return can_be_told and not (best_interests and has_representative)
+    if contact.role == ReferralContact.Role.REPRESENTATIVE:
+        return best_interests
+    if age < 18 and contact.has_parental_responsibility:
+        return True
+    return contact.named_by_person
+
+
+def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Recipient]:
+    """Who is told the outcome, by DOMAIN.md section 5:
+
+    - the person, at 16 or over or a Gillick-competent child, unless a best-interests decision
+      names a representative, who is told instead;
+    - every contact with parental responsibility while the person is under 18;
+    - any contact the person (or the best-interests decision) names;
+    - the referrer, when a professional or when the person agreed they may be told;
+    - then staff's additions and removals, each with its reason.
+    Someone listed twice (the same email or address) is told once.
+    """
+    age = age_on(referral.date_of_birth, on or timezone.localdate())
+    formats = referral.accessible_formats or []
+    person_format = (
+        "easy_read"
+        if "easy_read" in formats
+        else ("large_print" if "large_print" in formats else "standard")
+    )
+    chosen: list[Recipient] = []
+    for contact in referral.contacts.all():
+        include = _rule_includes(contact, referral, age)
+        if contact.override:
+            include = contact.override == "include"
+        if include:
+            chosen.append(
+                Recipient(
+                    key=f"contact-{contact.pk}",
+                    name=contact.name,
+                    role=contact.get_role_display(),
+                    email=contact.email,
+                    address=contact.address,
+                    accessible_format=person_format
+                    if contact.role == ReferralContact.Role.PERSON
+                    else contact.preferred_format,
+                    prefers_letter=contact.prefers_letter,
+                )
+            )
+    referrer_told = (
+        referral.referrer_kind == Referral.ReferrerKind.PROFESSIONAL or referral.outcome_to_referrer
+    )
+    if referrer_told and (referral.referrer_email or referral.referrer_address):
+        chosen.append(
+            Recipient(
+                key="referrer",
+                name=referral.referrer_name,
+                role="Referrer",
+                email=referral.referrer_email,
+                address=referral.referrer_address,
+                accessible_format=person_format
+                if referral.referrer_kind == Referral.ReferrerKind.SELF
+                else "standard",
+                prefers_letter=False,
+            )
+        )
+    unique: dict[str, Recipient] = {}
+    for recipient in chosen:
+        unique.setdefault((recipient.email or recipient.address).strip().lower(), recipient)
+    return list(unique.values())
+
+
+@transaction.atomic
+def referral_contact_override(
+    contact: ReferralContact, *, include: bool, reason: str, by: User
+) -> ReferralContact:
+    """Staff add someone to, or take someone off, the outcome list, with a reason."""
+    if not reason.strip():
+        raise RegisterError("Give the reason for changing who is told.")
+    if not contact.referral.is_live:
+        raise RegisterError("The outcome has already been sent.")
+    contact.override = "include" if include else "exclude"
+    contact.override_reason = reason
+    set_change_reason(contact, "Outcome list changed", by=by)
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def referral_contact_add(
+    referral: Referral, *, reason: str, by: User, **fields: Any
+) -> ReferralContact:
+    """Add someone to be told the outcome who was not on the referral."""
+    if not referral.is_live:
+        raise RegisterError("The outcome has already been sent.")
+    if not reason.strip():
+        raise RegisterError("Give the reason for telling this person.")
+    if not (fields.get("email") or fields.get("address")):
+        raise RegisterError("Give an email address or a postal address.")
+    contact = ReferralContact(
+        referral=referral,
+        role=ReferralContact.Role.OTHER,
+        override="include",
+        override_reason=reason,
+        added_by=by,
+        **fields,
+    )
+    set_change_reason(contact, "Added to the outcome list", by=by)
+    contact.save()
+    return contact
+
+
+# --- The decision ------------------------------------------------------------------------------
+
+
+OUTCOME_NEXT_STEPS = {
+    Referral.Status.ADDED: (
+        "The person is now on the dynamic support register. A member of the DSR team will "
+        "contact them to explain what this means and to arrange their first review with the "
+        "people who support them."
+    ),
+    Referral.Status.NOT_ELIGIBLE: (
+        "The person is not being added to the register. You can ask us to look again if "
+        "things change, and you can get help from the services listed below."
+    ),
+    Referral.Status.WITHDRAWN: (
+        "The referral has been withdrawn, so we will take no further action. You can refer "
+        "again at any time."
+    ),
+}
+
+
+def _register_person(referral: Referral, by: User) -> Person:
+    """The register's Person for this referral: the one already linked, or matched by NHS
+    number, or name and date of birth, or a new one made from the referral."""
+    if referral.person_id:
+        return referral.person
+    match = None
+    if referral.nhs_number:
+        match = Person.objects.filter(nhs_number=referral.nhs_number).first()
+    if match is None:
+        match = Person.objects.filter(
+            given_name__iexact=referral.given_name,
+            family_name__iexact=referral.family_name,
+            date_of_birth=referral.date_of_birth,
+        ).first()
+    if match is not None:
+        return match
+    if referral.local_authority is None:
+        raise RegisterError("Set the local authority the person lives in before deciding.")
+    icb = Organisation.objects.filter(
+        kind=Organisation.Kind.ICB, local_authorities=referral.local_authority
+    ).first()
+    if icb is None:
+        raise RegisterError("No ICB covers the person's local authority.")
+    return register.person_create(
+        by=by,
+        given_name=referral.given_name,
+        family_name=referral.family_name,
+        date_of_birth=referral.date_of_birth,
+        nhs_number=referral.nhs_number or None,
+        address=referral.address,
+        postcode=referral.postcode,
+        local_authority=referral.local_authority,
+        responsible_icb=icb,
+        gp_practice_name=referral.gp_practice_name,
+        diagnosis=referral.diagnosis,
+        diagnosis_status=referral.diagnosis_status,
+        co_occurring=referral.co_occurring,
+        communication_needs=referral.communication_needs,
+        accessible_formats=referral.accessible_formats,
+        interpreter_language=referral.interpreter_language,
+        has_ehcp=referral.has_ehcp == Referral.YesNoUnsure.YES,
+        education_setting=referral.education_setting,
+    )
+
+
+def _add_to_register(referral: Referral, *, rating: str, rationale: str, by: User) -> Person:
+    """Open (or update) the register entry through the register's own services (rule 1)."""
+    if not referral.consent_to_referral:
+        raise RegisterError("Nobody goes on the register without consent: the referral has none.")
+    if rating not in (RAG.RED, RAG.AMBER, RAG.GREEN):
+        raise RegisterError("Choose red, amber or green. Blue follows an admission.")
+    person = _register_person(referral, by)
+    if not person.consents.filter(ended_on__isnull=True).exists():
+        register.consent_record(
+            person=person,
+            basis=referral.consent_basis,
+            given_on=timezone.localdate(referral.received_at),
+            given_by=referral.consent_given_by,
+            notes=f"Consent given with referral {referral.reference}.",
+            by=by,
+        )
+    entry = RegisterEntry.objects.filter(person=person, status=RegisterEntry.Status.OPEN).first()
+    reason = f"{rationale} (referral {referral.reference})"
+    risk_factors = referral.risk_factors
+    if entry is None:
+        register.register_open(
+            person=person, rating=rating, rationale=reason, risk_factors=risk_factors, by=by
+        )
+    else:
+        register.rating_change(
+            entry=entry, rating=rating, rationale=reason, risk_factors=risk_factors, by=by
+        )
+    return person
+
+
+def _write_outcome(referral: Referral, recipients: list[Recipient]) -> list[Notification]:
+    context = {
+        "reference": referral.reference,
+        "outcome": referral.status,
+        "outcome_label": referral.get_status_display(),
+        "person_first_name": referral.given_name,
+        "next_steps": referral.next_steps,
+        "reason": referral.ineligible_reason or referral.withdrawn_reason,
+        "signposting": referral.signposting,
+        "decided_on": timezone.localdate(referral.decided_at).isoformat(),
+    }
+    rows = []
+    for recipient in recipients:
+        rows.append(
+            Notification.objects.create(
+                subject_type=SUBJECT,
+                subject_id=referral.pk,
+                kind="referral_outcome",
+                recipient_key=recipient.key,
+                recipient_name=recipient.name,
+                recipient_role=recipient.role,
+                channel=recipient.channel,
+                email=recipient.email if recipient.channel == "email" else "",
+                postal_address=recipient.address if recipient.channel == "letter" else "",
+                accessible_format=recipient.accessible_format,
+                context={**context, "recipient_name": recipient.name},
+            )
+        )
+    return rows
+
+
+@transaction.atomic
+def referral_decide(
+    referral: Referral,
+    *,
+    decision: str,
+    by: User,
+    next_steps: str = "",
+    reason: str = "",
+    signposting: str = "",
+    rating: str = "",
+    rationale: str = "",
+) -> Referral:
+    """Decide a referral and owe everyone the outcome, all in one transaction.
+
+    - added: the person is put on (or re-rated on) the register through the register's
+      services, with the referral's consent basis; needs a rating and its rationale;
+    - not eligible: needs the reason and where else to get help;
+    - withdrawn: needs the reason.
+    Added and not eligible need the review with education and social care first. One outbox
+    row per recipient of the DOMAIN 5 rule; raises RegisterError (or InvalidTransition) and
+    writes nothing when a rule refuses.
+    """
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if decision not in Referral.DECISIONS:
+        raise RegisterError("Choose a decision.")
+    if not referral.can_transition(decision):
+        raise InvalidTransition("This referral has already been decided.")
+    if decision != Referral.Status.WITHDRAWN and referral.review_held_on is None:
+        raise RegisterError("Record the review with education and social care first.")
+    if decision == Referral.Status.ADDED:
+        if not rationale.strip():
+            raise RegisterError("Give the reason for the rating.")
+        referral.person = _add_to_register(referral, rating=rating, rationale=rationale, by=by)
+        referral.initial_rating = rating
+    elif decision == Referral.Status.NOT_ELIGIBLE:
+        if not (reason.strip() and signposting.strip()):
+            raise RegisterError("Give the reason and where else the person can get help.")
+        referral.ineligible_reason = reason
+        referral.signposting = signposting
+    else:
+        if not reason.strip():
+            raise RegisterError("Give the reason the referral was withdrawn.")
+        referral.withdrawn_reason = reason
+    referral.next_steps = next_steps.strip() or OUTCOME_NEXT_STEPS[decision]
+    referral.decided_at = timezone.now()
+    referral.decided_by = by
+    set_change_reason(referral, f"Decided: {decision}", by=by)
+    referral.save()
+    referral = referral_transition(referral, to=decision, by=by, reason=reason or rationale)
+    recipients = outcome_recipients(referral)
+    if not recipients:
+        raise RegisterError(
+            "Nobody would be told this outcome. Add someone to tell before deciding."
+        )
+    _write_outcome(referral, recipients)
+    logger.info("referral decided referral=%s decision=%s by=%s", referral.pk, decision, by.pk)
+    return referral

@@ -1,0 +1,32 @@
+"""Referrals on a person's timeline (registered with dsr.timeline in ReferralsConfig.ready)."""
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from dsr.models import Person
+from dsr.timeline import TimelineEvent
+from referrals.models import Referral
+
+
+def referral_events(person: Person) -> Iterable[TimelineEvent]:
+    """Each referral linked to the person: when it arrived and what was decided. One query."""
+    referrals = Referral.objects.filter(person=person).select_related("decided_by")
+    for referral in referrals:
+        yield TimelineEvent(
+            timezone.localdate(referral.received_at),
+            referral.received_at,
+            "referral",
+            f"Referral {referral.reference} received",
+            f"From {referral.get_referrer_kind_display().lower()}, "
+            f"{referral.get_source_display().lower()}.",
+        )
+        if referral.decided_at:
+            yield TimelineEvent(
+                timezone.localdate(referral.decided_at),
+                referral.decided_at,
+                "referral",
+                f"Referral {referral.reference}: {referral.get_status_display().lower()}",
+                referral.ineligible_reason or referral.withdrawn_reason,
+                by=referral.decided_by.full_name if referral.decided_by else "",
+            )

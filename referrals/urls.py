@@ -1,0 +1,38 @@
+"""Referral routes: the public referral forms (no account needed) and the staff pages."""
+
+from django.urls import path
+
+from referrals.views import public, staff
+
+app_name = "referrals"
+
+urlpatterns = [
+    # Public: anyone may refer, without an account (ACCESS.md "Anonymous").
+    path("refer/", public.start, name="start"),
+    path("refer/who/", public.who, name="who"),
+    path("refer/printable/", public.printable, name="printable"),
+    path("refer/<str:kind>/<str:step>/", public.step, name="step"),
+    path("refer/check/", public.check, name="check"),
+    path("refer/confirmation/", public.confirmation, name="confirmation"),
+    # Staff: the queue, a referral, and the moves of its review.
+    path("referrals/", staff.queue, name="queue"),
+    path("referrals/new/", staff.create, name="create"),
+    path("referrals/mine/", staff.mine, name="mine"),
+    path("referrals/<int:pk>/", staff.detail, name="detail"),
+    path("referrals/<int:pk>/start-review/", staff.start_review, name="start-review"),
+    path("referrals/<int:pk>/more-information/", staff.request_information, name="request-info"),
+    path("referrals/<int:pk>/review/", staff.record_review, name="review"),
+    path("referrals/<int:pk>/assign/", staff.assign, name="assign"),
+    path("referrals/<int:pk>/decision/", staff.decide, name="decide"),
+    path("referrals/<int:pk>/recipients/new/", staff.recipient_add, name="recipient-add"),
+    path(
+        "referrals/<int:pk>/recipients/<int:contact_pk>/",
+        staff.recipient_change,
+        name="recipient-change",
+    ),
+    path(
+        "referrals/<int:pk>/attachments/<int:attachment_pk>/",
+        staff.attachment,
+        name="attachment",
+    ),
+]
