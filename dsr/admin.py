@@ -31,6 +31,16 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     filter_horizontal = ["groups"]
     readonly_fields = ["last_login", "date_joined"]
 
+    def get_readonly_fields(self, request, obj=None) -> list[str]:
+        """Administrators manage accounts but cannot raise anyone to superuser or staff, and
+        cannot change their own roles: no one grants themselves clinical access (ACCESS.md)."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "is_staff"]
+            if obj is not None and obj.pk == request.user.pk:
+                fields += ["groups", "is_active"]
+        return fields
+
 
 @admin.register(Organisation)
 class OrganisationAdmin(SimpleHistoryAdmin):

@@ -318,3 +318,9 @@ def birth_date_bounds(group: AgeGroup, on: dt.date) -> tuple[dt.date | None, dt.
     if group == AgeGroup.ADULT:
         return None, adult_latest
     raise ValueError(f"Unknown age group {group!r}.")
+
+
+def birthday(date_of_birth: dt.date, years: int) -> dt.date:
+    """The day someone turns `years`; a 29 February birthday falls on 1 March in other years."""
+    day = months_later(date_of_birth, years * 12)
+    return day if age_on(date_of_birth, day) >= years else day + dt.timedelta(days=1)

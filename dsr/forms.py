@@ -243,6 +243,11 @@ class RatingForm(forms.Form):
     )
     risk_notes = _text("Other risks", required=False)
     effective_from = NHSDateField(label="Date of the decision", help_text="For example, 3 11 2026")
+    early_step_down = forms.BooleanField(
+        label="This is an early step-down from red after a discharge",
+        required=False,
+        help_text="Only needed in the days after a discharge, when the rating normally stays red.",
+    )
 
     def __init__(self, *args, ratings=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -411,6 +416,10 @@ class CetrExceptionForm(forms.Form):
     )
     held_on = NHSDateField(label="Date of the meeting")
     reason = _text("Why a community C(E)TR could not be held in time")
+
+
+class RootCauseAnalysisForm(forms.Form):
+    completed_on = NHSDateField(label="Date the root-cause analysis was completed")
 
 
 class KeyworkerReferralForm(forms.Form):

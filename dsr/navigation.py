@@ -25,6 +25,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "dsr:home"),
     NavItem("Register", "dsr:register-dashboard", ("dsr.view_register",)),
     NavItem("People", "dsr:register-list", ("dsr.view_register",), prefix_match=True),
+    NavItem("Referrals", "referrals:queue", ("dsr.manage_referrals",), prefix_match=True),
+    NavItem("My referrals", "referrals:mine", ("dsr.view_own_referrals",)),
     NavItem("Manage accounts", "admin:index", ("dsr.manage_accounts",)),
 ]
 

@@ -16,7 +16,7 @@ steps here; the Escalation app raises on them) without this module importing the
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from dsr import deadlines
 from dsr.models import RAG, Admission, CetrException, Consent, Person, RegisterEntry
@@ -84,7 +84,9 @@ def _rating_steps(state: PersonState) -> list[NextStep]:
                 )
             )
     needs_key_worker = entry.rating in (RAG.RED, RAG.AMBER) and person.age(today) <= 25
-    if needs_key_worker and not state.has_key_worker and person.keyworker_referred_on is None:
+    referred = person.keyworker_referred_on
+    referred_now = referred is not None and referred >= entry.opened_on
+    if needs_key_worker and not state.has_key_worker and not referred_now:
         steps.append(_step("keyworker_referral", "Refer to the key worker service.", None, today))
     if entry.rating_review_due:
         steps.append(
@@ -117,6 +119,19 @@ def _admission_steps(state: PersonState) -> list[NextStep]:
                 today,
             )
         )
+    if (
+        is_child
+        and not admission.community_cetr_before_admission
+        and not (admission.rca_completed_on)
+    ):
+        steps.append(
+            _step(
+                "root_cause_analysis",
+                "Complete a root-cause analysis: a child was admitted without a community CETR.",
+                None,
+                today,
+            )
+        )
     last = state.cetr_dates.get("inpatient") or admission.admitted_on
     due = deadlines.inpatient_cetr_next_due(
         last, is_child=person.age(today) < 18, secure=admission.is_secure
@@ -125,23 +140,14 @@ def _admission_steps(state: PersonState) -> list[NextStep]:
     return steps
 
 
-def _birthday(date_of_birth: date, years: int) -> date:
-    """The day someone turns `years` (a 29 February birthday falls on 1 March otherwise)."""
-    day = deadlines.months_later(date_of_birth, years * 12)
-    return day if deadlines.age_on(date_of_birth, day) >= years else day + timedelta(days=1)
-
-
 def _consent_steps(state: PersonState) -> list[NextStep]:
     consent, person, today = state.consent, state.person, state.today
     if consent is None:
         return []
     steps = [_step("consent_review", "Check the person's consent.", consent.review_due, today)]
-    sixteenth = _birthday(person.date_of_birth, 16)
-    eighteenth = _birthday(person.date_of_birth, 18)
-    if consent.given_on < sixteenth <= today and consent.basis in (
-        Consent.Basis.GILLICK,
-        Consent.Basis.PARENTAL_RESPONSIBILITY,
-    ):
+    sixteenth = deadlines.birthday(person.date_of_birth, 16)
+    eighteenth = deadlines.birthday(person.date_of_birth, 18)
+    if consent.given_on < sixteenth <= today:
         steps.append(
             _step(
                 "consent_at_16",

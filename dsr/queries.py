@@ -17,6 +17,7 @@ from dsr.models import (
     Admission,
     CetrException,
     Consent,
+    LocalAuthority,
     Organisation,
     Person,
     PersonContact,
@@ -35,6 +36,11 @@ RATING_ORDER = [RAG.RED, RAG.AMBER, RAG.BLUE, RAG.GREEN]
 def get_organisation_for_user(user: Any, pk: int) -> Organisation:
     """An organisation working in at least one of the user's areas, or 404."""
     return get_object_for_user(Organisation.objects.all(), user, pk=pk)
+
+
+def local_authorities_for(user: Any) -> Any:
+    """The local authorities in the user's scope, for choosing one in a form."""
+    return LocalAuthority.objects.filter(pk__in=local_authority_ids_for(user)).order_by("name")
 
 
 def get_person_for_user(user: Any, pk: int) -> Person:
@@ -148,6 +154,17 @@ def open_entries_for(user: Any) -> Any:
     )
 
 
+def in_age_group(group: AgeGroup, today: date, *, prefix: str = "person__") -> Q:
+    """Born within the dates that put someone in `group` today (dsr.deadlines.birth_date_bounds)."""
+    earliest, latest = birth_date_bounds(group, today)
+    condition = Q()
+    if earliest is not None:
+        condition &= Q(**{f"{prefix}date_of_birth__gte": earliest})
+    if latest is not None:
+        condition &= Q(**{f"{prefix}date_of_birth__lte": latest})
+    return condition
+
+
 def _key_worker_exists() -> Exists:
     return Exists(
         PersonContact.objects.filter(
@@ -162,11 +179,7 @@ def filtered_entries(user: Any, filters: RegisterFilters, today: date) -> Any:
     if filters.rating:
         entries = entries.filter(rating=filters.rating)
     if filters.age_group:
-        earliest, latest = birth_date_bounds(AgeGroup(filters.age_group), today)
-        if earliest is not None:
-            entries = entries.filter(person__date_of_birth__gte=earliest)
-        if latest is not None:
-            entries = entries.filter(person__date_of_birth__lte=latest)
+        entries = entries.filter(in_age_group(AgeGroup(filters.age_group), today))
     if filters.local_authority:
         entries = entries.filter(person__local_authority_id=filters.local_authority)
     if filters.diagnosis:
@@ -177,6 +190,10 @@ def filtered_entries(user: Any, filters: RegisterFilters, today: date) -> Any:
         entries = entries.filter(~_key_worker_exists())
     if filters.overdue:
         entries = entries.filter(rating_review_due__lt=today)
+    return _with_sort_keys(entries)
+
+
+def _with_sort_keys(entries: Any) -> Any:
     return entries.annotate(
         rating_rank=Case(
             *[When(rating=r, then=Value(i)) for i, r in enumerate(RATING_ORDER)],
@@ -216,7 +233,14 @@ def register_page(
     entries = filtered_entries(user, filters, today)
     total = entries.count()
     if after is not None:
-        cursor = entries.filter(pk=after).values_list(*keys).first()
+        # Read the cursor row's keys whatever its state now: if it has since closed or stopped
+        # matching, the next page still starts after it rather than going back to the start.
+        cursor = (
+            _with_sort_keys(RegisterEntry.objects.filter(pk=after))
+            .filter(person__local_authority_id__in=local_authority_ids_for(user))
+            .values_list(*keys)
+            .first()
+        )
         if cursor is not None:
             entries = entries.filter(_after(keys, list(cursor)))
     key_workers = PersonContact.objects.filter(role=PersonContact.Role.KEY_WORKER)
@@ -283,16 +307,9 @@ def dashboard_for(user: Any, today: date) -> Dashboard:
     """Headline counts and the most urgent work, in five queries."""
     entries = open_entries_for(user)
     counts = dict(entries.values_list("rating").annotate(n=Count("id")).order_by())
-    groups = {}
-    for group in AgeGroup:
-        earliest, latest = birth_date_bounds(group, today)
-        condition = Q()
-        if earliest is not None:
-            condition &= Q(person__date_of_birth__gte=earliest)
-        if latest is not None:
-            condition &= Q(person__date_of_birth__lte=latest)
-        groups[group.value] = Count("id", filter=condition)
-    by_age = entries.aggregate(**groups)
+    by_age = entries.aggregate(
+        **{group.value: Count("id", filter=in_age_group(group, today)) for group in AgeGroup}
+    )
     overdue = entries.filter(rating_review_due__lt=today)
     consents = Consent.objects.filter(
         ended_on__isnull=True,

@@ -15,7 +15,13 @@ from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from dsr.deadlines import age_on, consent_review_due, discharge_red_until, rating_review_due
+from dsr.deadlines import (
+    age_on,
+    birthday,
+    consent_review_due,
+    discharge_red_until,
+    rating_review_due,
+)
 from dsr.history import set_change_reason
 from dsr.models import (
     RAG,
@@ -73,20 +79,27 @@ def person_create(*, by: User, **fields: Any) -> Person:
 
 
 def person_update(*, person: Person, by: User, **fields: Any) -> Person:
-    """Change a person's details; every change is kept in the history."""
-    for name, value in fields.items():
-        setattr(person, name, value)
-    set_change_reason(person, "Details changed", by=by)
+    """Change some of a person's details; every change is kept in the history. Only the named
+    fields are written, under a row lock, so two people editing different details at once do
+    not overwrite each other."""
     try:
         with transaction.atomic():
-            person.save()
+            current = Person.objects.select_for_update().get(pk=person.pk)
+            for name, value in fields.items():
+                setattr(current, name, value)
+            set_change_reason(current, "Details changed", by=by)
+            current.save(update_fields=[*fields, "updated_at"])
     except IntegrityError as exc:
         raise RegisterError("Someone with this NHS number is already recorded.") from exc
-    return person
+    for name, value in fields.items():
+        setattr(person, name, value)  # the caller's copy shows what was saved
+    return current
 
 
+@transaction.atomic
 def contact_save(*, contact: PersonContact, by: User) -> PersonContact:
     """Add or change one of the people around someone."""
+    Person.objects.select_for_update().get(pk=contact.person_id)
     if contact.has_parental_responsibility and contact.role != PersonContact.Role.PARENT_CARER:
         raise RegisterError("Only a parent or carer can have parental responsibility.")
     set_change_reason(contact, "Contact saved", by=by)
@@ -113,12 +126,19 @@ def keyworker_referral_record(*, person: Person, referred_on: date, by: User) ->
 def _check_consent_basis(person: Person, basis: str, given_on: date, **detail: Any) -> None:
     if given_on > timezone.localdate():
         raise RegisterError("The date consent was given must be today or in the past.")
+    if given_on < person.date_of_birth:
+        raise RegisterError("The date consent was given must be after the date of birth.")
     age = age_on(person.date_of_birth, given_on)
     if basis == Consent.Basis.BEST_INTERESTS and not (
         detail.get("decision_maker") and detail.get("capacity_assessed_on")
     ):
         raise RegisterError(
             "A best-interests decision needs the decision maker and the date capacity was assessed."
+        )
+    if basis == Consent.Basis.BEST_INTERESTS and age < 16:
+        raise RegisterError(
+            "The Mental Capacity Act applies from 16. For a younger child, record consent from "
+            "someone with parental responsibility, or the child's own if Gillick competent."
         )
     if basis == Consent.Basis.GILLICK and age >= 16:
         raise RegisterError(
@@ -135,6 +155,19 @@ def _check_consent_basis(person: Person, basis: str, given_on: date, **detail: A
             "A child under 16 consents through Gillick competence or someone with parental "
             "responsibility."
         )
+
+
+def _consent_review_due(person: Person, basis: str, given_on: date) -> date:
+    """The yearly check, brought forward to the day the basis stops applying: a child's consent
+    is re-assessed at 16 under the Mental Capacity Act, and parental responsibility ends at 18
+    (DOMAIN rule 15)."""
+    due = consent_review_due(given_on)
+    age = age_on(person.date_of_birth, given_on)
+    if age < 16:
+        due = min(due, birthday(person.date_of_birth, 16))
+    if basis == Consent.Basis.PARENTAL_RESPONSIBILITY:
+        due = min(due, birthday(person.date_of_birth, 18))
+    return due
 
 
 @transaction.atomic
@@ -174,7 +207,7 @@ def consent_record(
         decision_maker=decision_maker,
         capacity_assessed_on=capacity_assessed_on,
         notes=notes,
-        review_due=consent_review_due(given_on),
+        review_due=_consent_review_due(person, basis, given_on),
         recorded_by=by,
     )
     set_change_reason(consent, "Consent recorded", by=by)
@@ -196,13 +229,18 @@ def consent_withdraw(*, person: Person, withdrawn_on: date, note: str, by: User)
         raise RegisterError("There is no active consent to withdraw.")
     if withdrawn_on > timezone.localdate() or withdrawn_on < consent.given_on:
         raise RegisterError("The withdrawal date must be between the consent date and today.")
+    entry = _open_entry(person)
+    if entry is not None and withdrawn_on < entry.opened_on:
+        raise RegisterError(
+            f"The withdrawal date cannot be before the person joined the register "
+            f"({entry.opened_on:%d %B %Y})."
+        )
     consent.ended_on = withdrawn_on
     consent.end_reason = Consent.EndReason.WITHDRAWN
     consent.ended_by = by
     consent.notes = "\n".join(filter(None, [consent.notes, note]))
     set_change_reason(consent, "Consent withdrawn", by=by)
     consent.save()
-    entry = _open_entry(person)
     if entry is not None:
         _close(entry, RegisterEntry.ClosureReason.CONSENT_WITHDRAWN, withdrawn_on, note, by)
     logger.info("consent withdrawn person=%s by=%s", person.pk, by.pk)
@@ -324,11 +362,13 @@ def rating_change(
     effective_from: date | None = None,
     risk_factors: list[str] | None = None,
     risk_notes: str = "",
+    early_step_down: bool = False,
 ) -> Rating:
     """Change or confirm the current rating of an open entry (a confirmation is a review).
 
     Blue comes only from recording an admission, and leaving Blue only from a discharge
-    (rule 5); both refusals raise RegisterError.
+    (rule 5); both refusals raise RegisterError. After a discharge the rating stays Red until
+    `red_until` unless the change says it is an early step-down (and gives its rationale).
     """
     Person.objects.select_for_update().get(pk=entry.person_id)
     entry = RegisterEntry.objects.get(pk=entry.pk)
@@ -339,6 +379,12 @@ def rating_change(
         raise RegisterError("Blue is only for someone in hospital: record the admission.")
     if in_hospital and rating != RAG.BLUE:
         raise RegisterError("This person is in hospital: record their discharge to change it.")
+    on = effective_from or timezone.localdate()
+    if entry.red_until and on <= entry.red_until and rating != RAG.RED and not early_step_down:
+        raise RegisterError(
+            f"After the discharge the rating stays red until {entry.red_until:%d %B %Y}. To "
+            "change it sooner, tick the early step-down box and give the reason."
+        )
     return _write_rating(
         entry,
         rating=rating,
@@ -378,6 +424,14 @@ def register_close(
     closed_on = closed_on or timezone.localdate()
     if closed_on > timezone.localdate() or closed_on < entry.opened_on:
         raise RegisterError("The closing date must be between the date added and today.")
+    admission = _open_admission(entry.person)
+    if admission is not None:
+        if reason != RegisterEntry.ClosureReason.DIED:
+            raise RegisterError("This person is in hospital: record their discharge first.")
+        admission.discharged_on = max(closed_on, admission.admitted_on)
+        admission.discharged_by = by
+        set_change_reason(admission, "Ended: the person died", by=by)
+        admission.save()
     return _close(entry, reason, closed_on, note, by)
 
 
@@ -407,6 +461,11 @@ def admission_record(
         raise RegisterError("This person already has an open admission.")
     if admitted_on > timezone.localdate():
         raise RegisterError("The admission date must be today or in the past.")
+    if admitted_on < entry.opened_on:
+        raise RegisterError(
+            "The admission date cannot be before the person joined the register "
+            f"({entry.opened_on:%d %B %Y})."
+        )
     admission = Admission(
         person=person,
         hospital_name=hospital_name,
@@ -440,7 +499,7 @@ def admission_discharge(
     rating: str = RAG.RED,
     rationale: str = "",
     risk_factors: list[str] | None = None,
-) -> Rating:
+) -> Rating | None:
     """Record a discharge and the rating that follows it. Red is the default, for at least
     DSR_DISCHARGE_RED_DAYS; any other rating needs a rationale (rule 5)."""
     Person.objects.select_for_update().get(pk=admission.person_id)
@@ -468,8 +527,9 @@ def admission_discharge(
     admission.save()
     entry = _open_entry(admission.person)
     if entry is None:
-        raise RegisterError("This person is not on the register.")
-    return _write_rating(
+        # Off the register (consent withdrawn while in hospital): record the discharge only.
+        return None
+    row = _write_rating(
         entry,
         rating=rating,
         rationale=rationale,
@@ -477,16 +537,39 @@ def admission_discharge(
         by=by,
         risk_factors=[*(risk_factors or []), "recent_discharge"],
     )
+    entry.red_until = discharge_red_until(discharged_on) if rating == RAG.RED else None
+    entry.save(update_fields=["red_until", "updated_at"])
+    return row
+
+
+@transaction.atomic
+def admission_rca_record(*, admission: Admission, completed_on: date, by: User) -> Admission:
+    """Record that the root-cause analysis of an admission without a community C(E)TR was
+    completed (DOMAIN rule 7)."""
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if admission.community_cetr_before_admission:
+        raise RegisterError("A community C(E)TR came before this admission: no analysis is due.")
+    if completed_on > timezone.localdate() or completed_on < admission.admitted_on:
+        raise RegisterError("The date must be between the admission and today.")
+    admission.rca_completed_on = completed_on
+    set_change_reason(admission, "Root-cause analysis completed", by=by)
+    admission.save(update_fields=["rca_completed_on", "updated_at"])
+    return admission
 
 
 # --- C(E)TR exceptions (rule 6) --------------------------------------------------------------
 
 
+@transaction.atomic
 def cetr_exception_record(
     *, person: Person, meeting_kind: str, held_on: date, reason: str, by: User
 ) -> CetrException:
     """Record why a Red person has an urgent LAEP or Blue Light meeting instead of a community
-    C(E)TR."""
+    C(E)TR (rule 6). Only for someone on the register rated Red."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    entry = _open_entry(person)
+    if entry is None or entry.rating != RAG.RED:
+        raise RegisterError("An exception is recorded only for someone on the register rated red.")
     if not reason.strip():
         raise RegisterError("Give the reason a community C(E)TR could not be held.")
     if held_on > timezone.localdate():
@@ -514,3 +597,20 @@ def access_log_record(
     return AccessEvent.objects.create(
         user=user, person=person, action=action, path=path[:300], detail=detail or {}
     )
+
+
+def access_log_people(
+    *,
+    user: User,
+    action: str,
+    path: str,
+    people_ids: list[int],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One access-log row per person shown on a list or in search results, in one insert; one
+    row without a person when nobody was shown (the search itself is still logged)."""
+    rows = [
+        AccessEvent(user=user, person_id=pk, action=action, path=path[:300], detail=detail or {})
+        for pk in people_ids
+    ] or [AccessEvent(user=user, action=action, path=path[:300], detail=detail or {})]
+    AccessEvent.objects.bulk_create(rows)

@@ -120,6 +120,7 @@ MATRIX: dict[str, Row] = {
     "dsr:person-consent-withdraw": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-admission": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-discharge": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
+    "dsr:person-rca": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
     "dsr:person-contact-add": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-contact-edit": Row(REGISTER_ONLY, kwargs=_contact),
     "dsr:person-contact-remove": Row(REGISTER_ONLY, kwargs=_contact),

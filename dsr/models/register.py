@@ -153,14 +153,6 @@ class PersonQuerySet(ScopedQuerySet):
             )
         return self.none()
 
-    def born_between(self, earliest: date | None, latest: date | None) -> "PersonQuerySet":
-        queryset = self
-        if earliest is not None:
-            queryset = queryset.filter(date_of_birth__gte=earliest)
-        if latest is not None:
-            queryset = queryset.filter(date_of_birth__lte=latest)
-        return queryset
-
 
 class Person(TimeStampedModel):
     """Someone referred to, or on, the register."""
@@ -392,6 +384,9 @@ class RegisterEntry(TimeStampedModel):
     rating_since = models.DateField(null=True, blank=True)
     rating_reviewed_on = models.DateField(null=True, blank=True)
     rating_review_due = models.DateField(null=True, blank=True)
+    # After a discharge the rating stays Red until this date unless stepped down early with a
+    # reason (DOMAIN rule 5, local default 14 days).
+    red_until = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -412,6 +407,10 @@ class RegisterEntry(TimeStampedModel):
                 condition=Q(status="closed")
                 | (Q(consent__isnull=False, rating_since__isnull=False) & ~Q(rating="")),
                 name="open_entry_has_consent_and_rating",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
+                name="entry_closes_after_it_opens",
             ),
             models.CheckConstraint(
                 condition=Q(status="open", closed_on__isnull=True, closure_reason="")
@@ -503,6 +502,9 @@ class Admission(TimeStampedModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    # A child or young person admitted without a community C(E)TR needs a root-cause analysis
+    # (DOMAIN rule 7).
+    rca_completed_on = models.DateField("root-cause analysis completed on", null=True, blank=True)
     discharged_on = models.DateField(null=True, blank=True)
     discharged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -574,7 +576,8 @@ class AccessEvent(models.Model):
     class Action(models.TextChoices):
         VIEW_PERSON = "view_person", "Viewed a person's record"
         EXPORT_REGISTER = "export_register", "Downloaded a register export"
-        SEARCH_REGISTER = "search_register", "Searched the register"
+        SEARCH_REGISTER = "search_register", "Found in a register search"
+        LIST_REGISTER = "list_register", "Listed on a page of the register"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(

@@ -31,8 +31,7 @@ from dsr.models import (
     PersonContact,
 )
 from dsr.next_steps import cetr_name
-from dsr.queries import get_person_for_user, person_page
-from dsr.scoping import local_authority_ids_for
+from dsr.queries import get_person_for_user, local_authorities_for, person_page
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +67,6 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dsr/person_detail.html", context)
 
 
-def _scope_areas(user: Any) -> Any:
-    return LocalAuthority.objects.filter(pk__in=local_authority_ids_for(user))
-
-
 def _responsible_icb(local_authority: LocalAuthority) -> Organisation | None:
     return Organisation.objects.filter(
         kind=Organisation.Kind.ICB, local_authorities=local_authority
@@ -81,7 +76,9 @@ def _responsible_icb(local_authority: LocalAuthority) -> Organisation | None:
 @role_required(CAN_CHANGE)
 def person_create(request: HttpRequest) -> HttpResponse:
     """Record a new person (someone referred on paper, or already known to the ICB)."""
-    form = dsr_forms.PersonForm(request.POST or None, local_authorities=_scope_areas(request.user))
+    form = dsr_forms.PersonForm(
+        request.POST or None, local_authorities=local_authorities_for(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         icb = _responsible_icb(data["local_authority"])
@@ -102,8 +99,16 @@ def person_create(request: HttpRequest) -> HttpResponse:
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_person_for_user(request.user, pk)
     title = f"Change {person.full_name}'s details"
+    if request.method == "GET":
+        services.access_log_record(
+            user=request.user,
+            person=person,
+            action=AccessEvent.Action.VIEW_PERSON,
+            path=request.path,
+            detail={"page": "edit"},
+        )
     form = dsr_forms.PersonForm(
-        request.POST or None, instance=person, local_authorities=_scope_areas(request.user)
+        request.POST or None, instance=person, local_authorities=local_authorities_for(request.user)
     )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.changed_data}
@@ -198,6 +203,7 @@ def rating_change(request: HttpRequest, pk: int) -> HttpResponse:
             risk_factors=d["risk_factors"],
             risk_notes=d["risk_notes"],
             effective_from=d["effective_from"],
+            early_step_down=d["early_step_down"],
             by=request.user,
         ),
     )
@@ -277,6 +283,26 @@ def admission_discharge(request: HttpRequest, pk: int) -> HttpResponse:
             rating=d["rating"],
             rationale=d["rationale"],
             by=request.user,
+        ),
+    )
+
+
+@role_required(CAN_CHANGE)
+def admission_rca(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    admission = get_object_or_404(person.admissions, discharged_on__isnull=True)
+    form = dsr_forms.RootCauseAnalysisForm(request.POST or None)
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Record the root-cause analysis",
+        button="Save",
+        done="Root-cause analysis recorded.",
+        intro="A child or young person admitted without a community CETR needs a root-cause "
+        "analysis.",
+        act=lambda d: services.admission_rca_record(
+            admission=admission, completed_on=d["completed_on"], by=request.user
         ),
     )
 

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.http.request import QueryDict
@@ -25,10 +24,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dsr import queries
 from dsr.access import role_required
 from dsr.forms import RegisterFilterForm, SearchForm
-from dsr.models import AccessEvent, LocalAuthority, RegisterEntry
-from dsr.queries import RegisterFilters, dashboard_for, export_rows, register_page, search_people
-from dsr.scoping import local_authority_ids_for
-from dsr.services import access_log_record
+from dsr.models import AccessEvent, RegisterEntry
+from dsr.queries import (
+    RegisterFilters,
+    dashboard_for,
+    export_rows,
+    local_authorities_for,
+    register_page,
+    search_people,
+)
+from dsr.services import access_log_people, access_log_record
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +51,13 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # --- Shared helpers --------------------------------------------------------------------------
 
 
-def _scope_areas(user: Any) -> Any:
-    """The local authorities the user may filter by: those their organisation covers."""
-    return LocalAuthority.objects.filter(pk__in=local_authority_ids_for(user)).order_by("name")
-
-
 def register_filters_from(
     request: HttpRequest,
 ) -> tuple[RegisterFilterForm, RegisterFilters | None]:
     """The bound filter form from the query string, and the filters it gives, or None when
     any value is invalid (the form then carries the errors to show). Used by the list and the
     export, so both always select exactly the same rows."""
-    form = RegisterFilterForm(request.GET, local_authorities=_scope_areas(request.user))
+    form = RegisterFilterForm(request.GET, local_authorities=local_authorities_for(request.user))
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
@@ -152,6 +152,12 @@ def register_list(request: HttpRequest) -> HttpResponse:
     next_url = first_url = export_url = ""
     if filters is not None:
         page = register_page(request.user, filters, today, after=after)
+        access_log_people(
+            user=request.user,
+            action=AccessEvent.Action.LIST_REGISTER,
+            path=request.path,
+            people_ids=[entry.person_id for entry in page.rows],
+        )
         rows = [
             ListRow(
                 entry=entry,
@@ -204,10 +210,11 @@ def search(request: HttpRequest) -> HttpResponse:
                 nhs_number=data["nhs_number"],
                 date_of_birth=data["date_of_birth"],
             )
-            access_log_record(
+            access_log_people(
                 user=request.user,
                 action=AccessEvent.Action.SEARCH_REGISTER,
                 path=request.path,
+                people_ids=[person.pk for person in results],
                 detail={"results": len(results)},
             )
             logger.info("register searched user=%s results=%s", request.user.pk, len(results))

@@ -11,6 +11,7 @@ from dsr.services import (
     RegisterError,
     admission_discharge,
     admission_record,
+    cetr_exception_record,
     consent_record,
     consent_withdraw,
     rating_change,
@@ -370,3 +371,118 @@ def test_every_change_is_in_the_history_with_the_user(person, staff, frozen_now)
     assert latest.history_actor_email == staff.email
     assert latest.history_change_reason == "Rated red"
     assert Person.history.filter(id=person.pk).exists()
+
+
+# --- Edge cases found in review ----------------------------------------------------------------
+
+
+def test_no_best_interests_decision_under_16(staff, frozen_now):
+    child = PersonFactory(date_of_birth=date(2016, 1, 1))
+
+    with pytest.raises(RegisterError, match="Mental Capacity Act applies from 16"):
+        consent_record(
+            person=child,
+            basis=Consent.Basis.BEST_INTERESTS,
+            given_on=TODAY,
+            decision_maker="Dr A",
+            capacity_assessed_on=TODAY,
+            by=staff,
+        )
+
+
+def test_consent_dated_before_birth_is_refused_not_a_crash(staff, frozen_now):
+    person = PersonFactory(date_of_birth=date(2020, 5, 5))
+
+    with pytest.raises(RegisterError, match="after the date of birth"):
+        consent_record(
+            person=person,
+            basis=Consent.Basis.PARENTAL_RESPONSIBILITY,
+            given_on=date(2019, 1, 1),
+            by=staff,
+        )
+
+
+def test_parental_consent_is_due_for_review_at_18(staff, frozen_now):
+    person = PersonFactory(date_of_birth=date(2008, 6, 1))
+
+    consent = consent_record(
+        person=person, basis=Consent.Basis.PARENTAL_RESPONSIBILITY, given_on=TODAY, by=staff
+    )
+
+    assert consent.review_due == date(2026, 6, 1)
+
+
+def test_an_admission_cannot_predate_joining_the_register(person, staff, frozen_now):
+    on_register(person, by=staff, opened_on=date(2026, 3, 1))
+
+    with pytest.raises(RegisterError, match="cannot be before the person joined the register"):
+        admit(person, staff, on=date(2020, 1, 1))
+
+    assert not Admission.objects.exists()
+
+
+def test_the_rating_stays_red_after_discharge_unless_stepped_down_early(person, staff, frozen_now):
+    entry = on_register(person, by=staff, opened_on=date(2026, 2, 1))
+    admission_discharge(admission=admit(person, staff), discharged_on=TODAY, by=staff)
+    frozen_now.shift(timedelta(days=1))
+
+    with pytest.raises(RegisterError, match="stays red until 24 March 2026"):
+        rating_change(entry=entry, rating=RAG.GREEN, rationale="Settled.", by=staff)
+    rating_change(
+        entry=entry,
+        rating=RAG.AMBER,
+        rationale="Settled quickly with a full package of support.",
+        early_step_down=True,
+        by=staff,
+    )
+
+    entry.refresh_from_db()
+    assert entry.rating == RAG.AMBER
+
+
+def test_closing_while_in_hospital_is_refused_unless_the_person_died(person, staff, frozen_now):
+    entry = on_register(person, by=staff, opened_on=date(2026, 2, 1))
+    admission = admit(person, staff)
+
+    with pytest.raises(RegisterError, match="record their discharge first"):
+        register_close(entry=entry, reason="moved_area", by=staff)
+    register_close(entry=entry, reason="died", by=staff)
+
+    admission.refresh_from_db()
+    assert admission.discharged_on == TODAY
+    entry.refresh_from_db()
+    assert entry.status == RegisterEntry.Status.CLOSED
+
+
+def test_a_discharge_after_consent_was_withdrawn_in_hospital_still_records(
+    person, staff, frozen_now
+):
+    on_register(person, by=staff, opened_on=date(2026, 2, 1))
+    admission = admit(person, staff)
+    consent_withdraw(person=person, withdrawn_on=TODAY, note="Family asked.", by=staff)
+
+    assert admission_discharge(admission=admission, discharged_on=TODAY, by=staff) is None
+
+    admission.refresh_from_db()
+    assert admission.discharged_on == TODAY
+
+
+def test_withdrawal_cannot_predate_joining_the_register(person, staff, frozen_now):
+    consent_record(
+        person=person, basis=Consent.Basis.OWN_CONSENT, given_on=date(2026, 1, 10), by=staff
+    )
+    register_open(
+        person=person, rating=RAG.GREEN, rationale="x", opened_on=date(2026, 3, 1), by=staff
+    )
+
+    with pytest.raises(RegisterError, match="cannot be before the person joined the register"):
+        consent_withdraw(person=person, withdrawn_on=date(2026, 2, 1), note="x", by=staff)
+
+
+def test_an_exception_is_only_for_someone_rated_red(person, staff, frozen_now):
+    on_register(person, by=staff, rating=RAG.GREEN)
+
+    with pytest.raises(RegisterError, match="rated red"):
+        cetr_exception_record(
+            person=person, meeting_kind="laep", held_on=TODAY, reason="x", by=staff
+        )
