@@ -70,6 +70,7 @@ RUN DEBUG=false \
     REDIS_URL=redis://build.invalid:6379/0 \
     EMAIL_URL=consolemail:// \
     DEFAULT_FROM_EMAIL=build@build.invalid \
+    SITE_URL=https://build.invalid \
     python manage.py collectstatic --noinput
 
 USER app:app

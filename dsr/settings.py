@@ -56,6 +56,9 @@ required_in_production("ALLOWED_HOSTS", ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 SERVICE_NAME = "Dynamic support register"
+# The address staff reach the service at, for links in emails sent by background jobs.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
+required_in_production("SITE_URL", SITE_URL)
 ICB_NAME = env.str("ICB_NAME", default="NHS Norfolk and Waveney Integrated Care Board")
 
 INSTALLED_APPS = [
@@ -187,6 +190,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dsr.tasks.record_heartbeat_task",
         "schedule": timedelta(minutes=1),
     },
+    # Every 5 minutes: insert the four-week referral reminders and breaches that have come due.
+    "referral-deadline-sweep": {
+        "task": "referrals.tasks.sweep_referral_deadlines_task",
+        "schedule": timedelta(minutes=5),
+    },
+    # Every minute: send the messages waiting in the outbox (a batch of up to 500).
+    "deliver-notifications": {
+        "task": "dsr.tasks.deliver_notifications_task",
+        "schedule": timedelta(minutes=1),
+    },
     # Every night at 03:15 London time: delete expired sessions from the database.
     "purge-expired-sessions": {
         "task": "dsr.tasks.purge_expired_sessions_task",
@@ -310,6 +323,8 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dsr@nhs.example" if DEBUG else "")
 required_in_production("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The DSR team's shared mailbox: deadline reminders and breaches go here.
+DSR_TEAM_EMAIL = env.str("DSR_TEAM_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -10,6 +10,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("EMAIL_URL", "consolemail://")
 os.environ.setdefault("DEFAULT_FROM_EMAIL", "dsr-test@nhs.example")
+os.environ.setdefault("SITE_URL", "https://dsr.test")
 
 from dsr.settings import *  # noqa: E402, F403
 

@@ -19,3 +19,12 @@ def record_heartbeat_task() -> str:
 @shared_task
 def purge_expired_sessions_task() -> int:
     return sessions_purge_expired()
+
+
+@shared_task
+def deliver_notifications_task() -> dict[str, int]:
+    """Deliver one batch of due outbox messages. Safe to run twice or in parallel: rows are
+    claimed with SKIP LOCKED."""
+    from dsr.notifications import deliver_due
+
+    return deliver_due()

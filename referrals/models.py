@@ -257,8 +257,9 @@ class Referral(models.Model):
 
 def _allowed_pairs() -> Q:
     condition = Q()
-    for source, targets in Referral.ALLOWED_TRANSITIONS.items():
-        for target in targets:
+    # Sorted, so the constraint (and its migration) is the same on every run.
+    for source, targets in sorted(Referral.ALLOWED_TRANSITIONS.items()):
+        for target in sorted(targets):
             condition |= Q(from_status=source, to_status=target)
     return condition | Q(from_status="", to_status="received")
 

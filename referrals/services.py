@@ -11,7 +11,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -547,3 +547,112 @@ def referral_decide(
     _write_outcome(referral, recipients)
     logger.info("referral decided referral=%s decision=%s by=%s", referral.pk, decision, by.pk)
     return referral
+
+
+# --- The four-week deadline sweep (STYLE point 6) -------------------------------------------
+
+# Reminder stages: (stage, days before the decision is due, the next stage's days before).
+# A stage is due from its day until the next stage's day; a missed sweep never hides a breach,
+# because the breach stage has no end and "overdue" is always worked out from the due date.
+STAGES = [("day14", 14, 7), ("day21", 7, 1), ("day27", 1, 0), ("breach", -1, None)]
+
+_LIVE = "('received', 'under_review', 'more_info')"
+
+
+def _stage_window(stage_from: int, stage_to: int | None, today: date) -> tuple[str, list]:
+    """SQL for "the decision is due within this stage's window", with its parameters."""
+    if stage_to is None:
+        return "r.decision_due < %s", [today]
+    return "r.decision_due <= %s AND r.decision_due > %s", [
+        today + timedelta(days=stage_from),
+        today + timedelta(days=stage_to),
+    ]
+
+
+def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
+    """Insert, set-based, the reminders that have come due for live referrals, their outbox
+    rows (the DSR team mailbox and the assigned reviewer), and at breach an escalation for the
+    DSR lead, all in one transaction. Unique keys make a second run, or two at once, add
+    nothing. Cost grows with batches of SQL, never with rows: no row is loaded into Python.
+    Returns the rows inserted, by kind.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    today = today or timezone.localdate()
+    now = timezone.now()
+    team = settings.DSR_TEAM_EMAIL
+    counts = {"reminders": 0, "notifications": 0, "escalations": 0}
+    live = f"r.status IN {_LIVE} AND r.duplicate_of_id IS NULL"
+    base = f"FROM referrals_referral r WHERE {live}"
+    with_reviewer = (
+        f"FROM referrals_referral r JOIN dsr_user u ON u.id = r.assigned_to_id WHERE {live}"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        for stage, stage_from, stage_to in STAGES:
+            window, params = _stage_window(stage_from, stage_to, today)
+            where = f"{base} AND {window}"
+            cursor.execute(
+                "INSERT INTO dsr_reminder (subject_type, subject_id, kind, stage, due_on,"
+                " created_at) SELECT %s, r.id, 'referral_decision', %s, r.decision_due, %s "
+                f"{where} ON CONFLICT (subject_type, subject_id, kind, stage) DO NOTHING",
+                [SUBJECT, stage, now, *params],
+            )
+            counts["reminders"] += cursor.rowcount
+            columns = (
+                "subject_type, subject_id, kind, recipient_key, recipient_name, recipient_role,"
+                " channel, email, postal_address, accessible_format, context, status,"
+                " created_at, scheduled_for, attempts, error, provider_reference,"
+                " cancelled_reason"
+            )
+            # Staff reminders carry the reference and the dates only: no personal details.
+            cursor.execute(
+                f"INSERT INTO dsr_notification ({columns}) SELECT %s, r.id, %s, 'team',"
+                " 'DSR team', 'DSR team', 'email', %s, '', 'standard', '{}', 'pending', %s, %s,"
+                f" 0, '', '', '' {where}"
+                " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",
+                [SUBJECT, f"referral_{stage}", team, now, now, *params],
+            )
+            counts["notifications"] += cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO dsr_notification ({columns}) SELECT %s, r.id, %s, 'reviewer',"
+                " u.full_name, 'Reviewer', 'email', u.email, '', 'standard', '{}', 'pending',"
+                f" %s, %s, 0, '', '', '' {with_reviewer} AND {window}"
+                " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",
+                [SUBJECT, f"referral_{stage}", now, now, *params],
+            )
+            counts["notifications"] += cursor.rowcount
+        window, params = _stage_window(-1, None, today)
+        cursor.execute(
+            "INSERT INTO escalation_escalation (reason, trigger_type, trigger_id, person_id,"
+            " local_authority_id, level, status, raised_at, note) SELECT 'referral_overdue',"
+            " %s, r.id, r.person_id, r.local_authority_id, 1, 'open', %s,"
+            f" 'Raised by the four-week deadline sweep.' {base} AND {window}"
+            " ON CONFLICT (reason, trigger_type, trigger_id) DO NOTHING",
+            [SUBJECT, now, *params],
+        )
+        counts["escalations"] = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO escalation_escalationtransition (escalation_id, from_status, to_status,"
+            " by_id, at, reason) SELECT e.id, '', 'open', NULL, %s, 'Raised by the sweep.'"
+            " FROM escalation_escalation e WHERE e.trigger_type = %s AND NOT EXISTS"
+            " (SELECT 1 FROM escalation_escalationtransition t WHERE t.escalation_id = e.id)"
+            " ON CONFLICT (escalation_id) WHERE from_status = '' DO NOTHING",
+            [now, SUBJECT],
+        )
+    if counts["notifications"]:
+        transaction.on_commit(_enqueue_delivery(counts["notifications"]))
+    logger.info("referral deadline sweep %s", counts)
+    return counts
+
+
+def _enqueue_delivery(count: int):
+    """One delivery task per batch of due messages, never one per message (PERFORMANCE T9)."""
+    from dsr.notifications import BATCH
+    from dsr.tasks import deliver_notifications_task
+
+    def enqueue() -> None:
+        for _ in range(-(-count // BATCH)):
+            deliver_notifications_task.delay()
+
+    return enqueue

@@ -36,6 +36,7 @@ PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_URL": "smtp://mail.nhs.example:587",
     "DEFAULT_FROM_EMAIL": "dsr@nhs.example",
+    "SITE_URL": "https://dsr.nhs.example",
 }
 
 

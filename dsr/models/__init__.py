@@ -32,6 +32,7 @@ from dsr.models.register import (
     RiskFactor,
     Sex,
 )
+from dsr.models.reminders import Reminder
 
 __all__ = [
     "RAG",
@@ -58,6 +59,7 @@ __all__ = [
     "PersonQuerySet",
     "Rating",
     "RegisterEntry",
+    "Reminder",
     "TimeStampedModel",
     "User",
     "UserManager",

@@ -9,8 +9,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from dsr.history import audited
-
 
 class Notification(models.Model):
     class Channel(models.TextChoices):
@@ -20,6 +18,7 @@ class Notification(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
         SENDING = "sending", "Being sent"
+        LETTER_READY = "letter_ready", "Letter ready to print and post"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
@@ -47,7 +46,7 @@ class Notification(models.Model):
     )
     # Everything the templates need, as plain values: no query at send time.
     context = models.JSONField(default=dict)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     scheduled_for = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -55,8 +54,6 @@ class Notification(models.Model):
     error = models.TextField(blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
     cancelled_reason = models.TextField(blank=True)
-
-    history = audited(excluded_fields=["context"])
 
     class Meta:
         ordering = ["created_at", "id"]

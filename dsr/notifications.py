@@ -1,0 +1,191 @@
+"""Delivering the outbox: claim pending messages, send each once, record what happened.
+
+The promise (RELIABILITY.md G-1): nothing is lost, because the message is a row written with the
+decision that owes it; no duplicate when a worker dies before the provider call, because a
+claimed row that never reached the provider is simply claimed again; at most one duplicate when
+a worker dies after the provider accepted and before the row was marked sent, the window no
+email system can close.
+
+Email goes through Django's email backend (SMTP, or a provider's backend, by configuration) and
+carries no health details beyond the outcome. Letters are rendered to PDF and wait for staff to
+print and post them.
+"""
+
+import logging
+import random
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from dsr.models import Notification
+
+logger = logging.getLogger(__name__)
+
+# Errors worth trying again: the mail server or network was unavailable for a moment.
+TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+MAX_ATTEMPTS = 5
+BATCH = 500
+# A row left "sending" this long belongs to a worker that died: it may be claimed again.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+# Apps that own a notification's subject supply the plain values its templates need, read at
+# send time (the sweeps write rows in SQL and store no context). Registered in AppConfig.ready.
+ContextProvider = Callable[[int], dict[str, Any]]
+_CONTEXT_PROVIDERS: dict[str, ContextProvider] = {}
+
+
+def register_context_provider(subject_type: str, provider: ContextProvider) -> None:
+    _CONTEXT_PROVIDERS[subject_type] = provider
+
+
+def render(notification: Notification) -> Rendered:
+    """The subject, plain text and HTML of a message, in its accessible format where one exists
+    (templates/emails/<kind>[_easy_read].*)."""
+    kind = notification.kind
+    if notification.accessible_format == Notification.Format.EASY_READ:
+        kind = f"{kind}_easy_read"
+    provider = _CONTEXT_PROVIDERS.get(notification.subject_type)
+    context = {
+        **(provider(notification.subject_id) if provider else {}),
+        **notification.context,
+        "recipient_name": notification.recipient_name,
+    }
+    return Rendered(
+        subject=" ".join(render_to_string(f"emails/{kind}.subject.txt", context).split()),
+        text=render_to_string(f"emails/{kind}.body.txt", context),
+        html=render_to_string(f"emails/{kind}.body.html", context),
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff with jitter: about 1, 2, 4, 8 minutes, never in lockstep."""
+    base = 60 * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=base + random.uniform(0, base / 2))  # noqa: S311  (jitter only)
+
+
+def claim(limit: int = BATCH) -> list[int]:
+    """Mark up to `limit` due messages as sending and return their ids. Rows another worker is
+    claiming are skipped (SKIP LOCKED), so two workers never take the same row."""
+    now = timezone.now()
+    with transaction.atomic():
+        stale = Notification.objects.filter(
+            status=Notification.Status.SENDING, scheduled_for__lt=now - STALE_CLAIM
+        )
+        due = Notification.objects.filter(
+            status=Notification.Status.PENDING, scheduled_for__lte=now
+        )
+        ids = list(
+            (due | stale)
+            .select_for_update(skip_locked=True)
+            .order_by("scheduled_for", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        # Bookkeeping columns only: the row itself is the record of the message.
+        Notification.objects.filter(id__in=ids).update(
+            status=Notification.Status.SENDING, scheduled_for=now
+        )
+    return ids
+
+
+def _send_email(notification: Notification, rendered: Rendered) -> None:
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.email],
+        headers={"X-DSR-Reference": f"notification-{notification.pk}"},
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    message.send(fail_silently=False)
+
+
+def deliver(notification_id: int) -> str:
+    """Send one claimed message and record the result; returns its new status.
+
+    Transient failures are retried with backoff, up to MAX_ATTEMPTS, then the message is marked
+    failed for staff to see and send again. Letters are marked ready to print and post.
+    """
+    notification = Notification.objects.get(pk=notification_id)
+    if notification.status != Notification.Status.SENDING:
+        logger.info("notification not claimed, skipped notification=%s", notification_id)
+        return notification.status
+    try:
+        rendered = render(notification)
+        if notification.channel == Notification.Channel.LETTER:
+            notification.status = Notification.Status.LETTER_READY
+        else:
+            _send_email(notification, rendered)
+            notification.status = Notification.Status.SENT
+            notification.sent_at = timezone.now()
+        notification.error = ""
+    except TRANSIENT as exc:
+        notification.attempts += 1
+        notification.error = f"{type(exc).__name__}: {exc}"[:500]
+        if notification.attempts >= MAX_ATTEMPTS:
+            notification.status = Notification.Status.FAILED
+        else:
+            notification.status = Notification.Status.PENDING
+            notification.scheduled_for = timezone.now() + backoff(notification.attempts)
+        logger.warning(
+            "notification send failed notification=%s attempts=%s",
+            notification.pk,
+            notification.attempts,
+        )
+    except Exception as exc:  # noqa: BLE001  (a message that can never be sent must not loop)
+        notification.attempts += 1
+        notification.status = Notification.Status.FAILED
+        notification.error = f"{type(exc).__name__}: {exc}"[:500]
+        logger.exception("notification cannot be sent notification=%s", notification.pk)
+    notification.save()
+    return notification.status
+
+
+def deliver_due(limit: int = BATCH) -> dict[str, int]:
+    """Claim and deliver one batch; returns a count per resulting status."""
+    outcome: dict[str, int] = {}
+    for notification_id in claim(limit):
+        status = deliver(notification_id)
+        outcome[status] = outcome.get(status, 0) + 1
+    return outcome
+
+
+@transaction.atomic
+def notification_resend(*, notification: Notification, by) -> Notification:
+    """Put a failed message back in the queue (staff's "send again")."""
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.status != Notification.Status.FAILED:
+        return notification
+    notification.status = Notification.Status.PENDING
+    notification.attempts = 0
+    notification.scheduled_for = timezone.now()
+    notification.save()
+    logger.info("notification queued again notification=%s by=%s", notification.pk, by.pk)
+    return notification
+
+
+@transaction.atomic
+def notification_mark_posted(*, notification: Notification, by) -> Notification:
+    """Staff printed and posted a letter."""
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.status == Notification.Status.LETTER_READY:
+        notification.status = Notification.Status.SENT
+        notification.sent_at = timezone.now()
+        notification.save()
+        logger.info("letter posted notification=%s by=%s", notification.pk, by.pk)
+    return notification
