@@ -184,6 +184,9 @@ def referral_request_information(referral: Referral, *, request: str, by: User) 
 
 @transaction.atomic
 def referral_assign(referral: Referral, *, to: User | None, by: User) -> Referral:
+    """Give the referral a reviewer from the team that handles referrals (or none)."""
+    if to is not None and not (to.is_active and to.has_perm("dsr.manage_referrals")):
+        raise RegisterError("Choose someone who reviews referrals.")
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     referral.assigned_to = to
     set_change_reason(referral, "Reviewer assigned", by=by)
@@ -244,16 +247,19 @@ class Recipient:
 
     @property
     def channel(self) -> str:
-        if self.email and not self.prefers_letter:
-            return Notification.Channel.EMAIL
-        return Notification.Channel.LETTER
+        if self.address and (self.prefers_letter or not self.email):
+            return Notification.Channel.LETTER
+        return Notification.Channel.EMAIL
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email or self.address)
 
 
-def _rule_includes(contact: ReferralContact, referral: Referral, age: int) -> bool:
+def _rule_includes(
+    contact: ReferralContact, referral: Referral, age: int, has_representative: bool
+) -> bool:
     best_interests = referral.consent_basis == Consent.Basis.BEST_INTERESTS
-    has_representative = any(
-        c.role == ReferralContact.Role.REPRESENTATIVE for c in referral.contacts.all()
-    )
     if contact.role == ReferralContact.Role.PERSON:
         can_be_told = age >= 16 or referral.consent_basis == Consent.Basis.GILLICK
         return can_be_told and not (best_interests and has_representative)
@@ -283,8 +289,10 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
         else ("large_print" if "large_print" in formats else "standard")
     )
     chosen: list[Recipient] = []
-    for contact in referral.contacts.all():
-        include = _rule_includes(contact, referral, age)
+    contacts = list(referral.contacts.all())
+    has_representative = any(c.role == ReferralContact.Role.REPRESENTATIVE for c in contacts)
+    for contact in contacts:
+        include = _rule_includes(contact, referral, age, has_representative)
         if contact.override:
             include = contact.override == "include"
         if include:
@@ -490,6 +498,50 @@ def _write_outcome(referral: Referral, recipients: list[Recipient]) -> list[Noti
     return rows
 
 
+def _apply_decision(
+    referral: Referral,
+    decision: str,
+    *,
+    by: User,
+    reason: str,
+    signposting: str,
+    rating: str,
+    rationale: str,
+) -> None:
+    """Check what each decision needs and copy it onto the referral (not yet saved)."""
+    if decision == Referral.Status.ADDED:
+        if not rationale.strip():
+            raise RegisterError("Give the reason for the rating.")
+        referral.person = _add_to_register(referral, rating=rating, rationale=rationale, by=by)
+        referral.initial_rating = rating
+    elif decision == Referral.Status.NOT_ELIGIBLE:
+        if not (reason.strip() and signposting.strip()):
+            raise RegisterError("Give the reason and where else the person can get help.")
+        referral.ineligible_reason = reason
+        referral.signposting = signposting
+    else:
+        if not reason.strip():
+            raise RegisterError("Give the reason the referral was withdrawn.")
+        referral.withdrawn_reason = reason
+
+
+def _reachable_recipients(referral: Referral) -> list[Recipient]:
+    """Everyone the rule says to tell, refusing the decision if anyone cannot be reached: no
+    one is dropped from the outcome without staff deciding so."""
+    recipients = outcome_recipients(referral)
+    if not recipients:
+        raise RegisterError(
+            "Nobody would be told this outcome. Add someone to tell before deciding."
+        )
+    unreachable = [r.name for r in recipients if not r.reachable]
+    if unreachable:
+        raise RegisterError(
+            f"No email or postal address for {', '.join(unreachable)}: add one, or take them "
+            "off the list with a reason, before deciding."
+        )
+    return recipients
+
+
 @transaction.atomic
 def referral_decide(
     referral: Referral,
@@ -519,32 +571,22 @@ def referral_decide(
         raise InvalidTransition("This referral has already been decided.")
     if decision != Referral.Status.WITHDRAWN and referral.review_held_on is None:
         raise RegisterError("Record the review with education and social care first.")
-    if decision == Referral.Status.ADDED:
-        if not rationale.strip():
-            raise RegisterError("Give the reason for the rating.")
-        referral.person = _add_to_register(referral, rating=rating, rationale=rationale, by=by)
-        referral.initial_rating = rating
-    elif decision == Referral.Status.NOT_ELIGIBLE:
-        if not (reason.strip() and signposting.strip()):
-            raise RegisterError("Give the reason and where else the person can get help.")
-        referral.ineligible_reason = reason
-        referral.signposting = signposting
-    else:
-        if not reason.strip():
-            raise RegisterError("Give the reason the referral was withdrawn.")
-        referral.withdrawn_reason = reason
+    _apply_decision(
+        referral,
+        decision,
+        by=by,
+        reason=reason,
+        signposting=signposting,
+        rating=rating,
+        rationale=rationale,
+    )
     referral.next_steps = next_steps.strip() or OUTCOME_NEXT_STEPS[decision]
     referral.decided_at = timezone.now()
     referral.decided_by = by
     set_change_reason(referral, f"Decided: {decision}", by=by)
     referral.save()
     referral = referral_transition(referral, to=decision, by=by, reason=reason or rationale)
-    recipients = outcome_recipients(referral)
-    if not recipients:
-        raise RegisterError(
-            "Nobody would be told this outcome. Add someone to tell before deciding."
-        )
-    _write_outcome(referral, recipients)
+    _write_outcome(referral, _reachable_recipients(referral))
     logger.info("referral decided referral=%s decision=%s by=%s", referral.pk, decision, by.pk)
     return referral
 

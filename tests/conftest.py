@@ -154,7 +154,17 @@ def register_objects(organisations, areas):
         community_cetr_before_admission=True,
         by=clerk,
     )
+    from tests.referrals.factories import ReferralAttachmentFactory, ReferralFactory
+
+    referral = ReferralFactory(
+        local_authority=areas["north"], family_name=f"{SENTINEL}Referral", contact=False
+    )
     return {
+        "referral": referral,
+        "referral_contact": referral.contacts.create(
+            role="person", name=f"{SENTINEL} Contact", email="contact@example.org"
+        ),
+        "attachment": ReferralAttachmentFactory(referral=referral),
         "north_red": north_red,
         "north_blue": north_blue,
         "south_green": person(areas["south"], "GREEN", "Green"),

@@ -76,6 +76,13 @@ def _contact(objects: dict) -> dict:
     return {"pk": objects["north_red"].pk, "contact_pk": objects["north_contact"].pk}
 
 
+def _referral(objects: dict) -> dict:
+    return {"pk": objects["referral"].pk}
+
+
+REFERRERS = {"professional_referrer", "professional_referrer_other"}
+
+
 # A Red person in Northshire: the register team and the senior managers covering Northshire see
 # them; the Southshire manager gets 404 (out of scope); roles that never see people get 403.
 RED_IN_NORTH = _closed(
@@ -127,6 +134,25 @@ MATRIX: dict[str, Row] = {
     "dsr:person-close": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-cetr-exception": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-keyworker-referral": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    # Referrals: the staff side.
+    "referrals:queue": Row(REGISTER_ONLY),
+    "referrals:create": Row(REGISTER_ONLY),
+    "referrals:mine": Row(_closed(_roles(REFERRERS))),
+    "referrals:detail": Row(REGISTER_ONLY, kwargs=_referral),
+    "referrals:start-review": Row(REGISTER_ONLY, kwargs=_referral),
+    "referrals:request-info": Row(REGISTER_ONLY, kwargs=_referral),
+    "referrals:review": Row(REGISTER_ONLY, kwargs=_referral),
+    "referrals:assign": Row(REGISTER_ONLY, kwargs=_referral),
+    "referrals:decide": Row(REGISTER_ONLY, kwargs=_referral),
+    "referrals:recipient-add": Row(REGISTER_ONLY, kwargs=_referral),
+    "referrals:recipient-change": Row(
+        REGISTER_ONLY,
+        kwargs=lambda o: {"pk": o["referral"].pk, "contact_pk": o["referral_contact"].pk},
+    ),
+    "referrals:attachment": Row(
+        REGISTER_ONLY,
+        kwargs=lambda o: {"pk": o["referral"].pk, "attachment_pk": o["attachment"].pk},
+    ),
     # The admin: administrators only, and only with a verified second factor.
     "admin:index": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_user_changelist": Row(_closed(_roles(ADMINISTRATORS))),

@@ -578,6 +578,8 @@ class AccessEvent(models.Model):
         EXPORT_REGISTER = "export_register", "Downloaded a register export"
         SEARCH_REGISTER = "search_register", "Found in a register search"
         LIST_REGISTER = "list_register", "Listed on a page of the register"
+        VIEW_REFERRAL = "view_referral", "Viewed a referral"
+        DOWNLOAD_ATTACHMENT = "download_attachment", "Downloaded a referral attachment"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(

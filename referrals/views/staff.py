@@ -1,10 +1,555 @@
-# TEMPORARY scaffold while the staff referral views are written; replaced in full.
-from django.http import Http404
+"""The staff referral pages: the queue, staff entry, a referral and the moves of its review, the
+attachment download, and a professional referrer's own list.
+
+Reviewing and deciding: roles with dsr.manage_referrals (register staff and the DSR lead); every
+other role gets 403 (`role_required`). Each page that shows or changes one referral gets it
+through `get_referral_for_user` only, so a referral out of the user's scope answers 404. Each
+action validates a form, calls one service, shows the service's refusal on the form as an NHS.UK
+error (the service's transaction has then written nothing), or redirects to the referral page.
+Reading a referral or downloading its attachment writes an access-log row.
+"""
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.db.models.query import prefetch_related_objects
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.request import QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dsr.access import role_required
+from dsr.forms import ConfirmForm
+from dsr.models import (
+    AccessEvent,
+    AccessibleFormat,
+    CoOccurring,
+    LocalAuthority,
+    Notification,
+    RiskFactor,
+)
+from dsr.scoping import local_authority_ids_for
+from dsr.services import access_log_record
+from referrals import queries, services
+from referrals import staff_forms as forms
+from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
+from referrals.queries import QueueFilters, get_referral_for_user
+
+logger = logging.getLogger(__name__)
+
+MANAGE = "dsr.manage_referrals"
+OWN = "dsr.view_own_referrals"
+
+# Access-log actions for referrals. AccessEvent.Action does not list them yet (a model change
+# is needed for their labels); the rows are written now so that no read goes unlogged.
+VIEW_REFERRAL = AccessEvent.Action.VIEW_REFERRAL
+DOWNLOAD_ATTACHMENT = AccessEvent.Action.DOWNLOAD_ATTACHMENT
+
+# A referral id in the `after` cursor: ASCII digits only, short enough for a bigint.
+_CURSOR = re.compile(r"[0-9]{1,18}")
+# What a download name keeps of the name it was uploaded with: letters, digits, dot, dash,
+# underscore and space; everything else (paths, quotes, control characters) becomes "_".
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+GENERIC_CONTENT_TYPE = "application/octet-stream"
+_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
-def _missing(request, *args, **kwargs):
-    raise Http404
+# --- Shared helpers --------------------------------------------------------------------------
 
 
-queue = create = mine = detail = start_review = request_information = record_review = _missing
-assign = decide = recipient_add = recipient_change = attachment = _missing
+def _scope_areas(user: Any) -> Any:
+    """The local authorities the user may choose: those their organisation covers."""
+    return LocalAuthority.objects.filter(pk__in=local_authority_ids_for(user)).order_by("name")
+
+
+def _cursor_from(request: HttpRequest) -> int | None:
+    """The `after` referral id, or None when absent or not a plain number."""
+    raw = request.GET.get("after", "")
+    return int(raw) if _CURSOR.fullmatch(raw) else None
+
+
+def _query(request: HttpRequest, names: Any, **extra: str) -> str:
+    """The query string of the fields `names` only (nothing else a visitor added), plus
+    `extra`. Used for the next and first-page links."""
+    query = QueryDict(mutable=True)
+    for name in names:
+        values = [v for v in request.GET.getlist(name) if v != ""]
+        if values:
+            query.setlist(name, values)
+    for name, value in extra.items():
+        query[name] = value
+    return query.urlencode()
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """The posted data to bind a form to, or None on GET. An empty POST still binds, so a
+    form with nothing to fill in (or everything left blank) is validated, not redrawn."""
+    return request.POST if request.method == "POST" else None
+
+
+def _log_read(request: HttpRequest, referral: Referral, action: str, **detail: Any) -> None:
+    access_log_record(
+        user=request.user,
+        person=referral.person,
+        action=action,
+        path=request.path,
+        detail={"referral": referral.pk, **detail},
+    )
+
+
+# --- The queue -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A referral in the queue with its days left worked out for today (never stored)."""
+
+    referral: Referral
+    days_left: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+    @property
+    def days_overdue(self) -> int:
+        return -self.days_left
+
+    @property
+    def due_this_week(self) -> bool:
+        return 0 <= self.days_left <= queries.DUE_SOON_DAYS
+
+
+def _queue_filters(
+    request: HttpRequest,
+) -> tuple[forms.QueueFilterForm, QueueFilters | None]:
+    form = forms.QueueFilterForm(request.GET, local_authorities=_scope_areas(request.user))
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    area = data["local_authority"]
+    return form, QueueFilters(
+        status=data["status"],
+        assigned=data["assigned"],
+        due=data["due"],
+        local_authority=area.pk if area else None,
+        sort=data["sort"] or "due",
+    )
+
+
+@require_GET
+@role_required(MANAGE)
+def queue(request: HttpRequest) -> HttpResponse:
+    """Every live referral in the user's areas that heads its own chain (duplicates show on
+    their first referral's page), filtered and sorted by the query string, one keyset page at
+    a time (`after` is the id of the last referral on the previous page).
+
+    Invalid filters show the NHS.UK error summary and no rows. Runs the same number of queries
+    whatever the number of referrals (T1): the count, the cursor, the page and the filter's
+    local authority choices.
+    """
+    today = timezone.localdate()
+    form, filters = _queue_filters(request)
+    after = _cursor_from(request)
+    page = None
+    rows: list[QueueRow] = []
+    next_url = first_url = ""
+    if filters is not None:
+        page = queries.queue_page(request.user, filters, today, after=after)
+        rows = [QueueRow(referral=r, days_left=r.days_left(today)) for r in page.rows]
+        base = reverse("referrals:queue")
+        names = forms.QueueFilterForm.base_fields
+        if page.next_after is not None:
+            next_url = f"{base}?{_query(request, names, after=str(page.next_after))}"
+        if after is not None:
+            query = _query(request, names)
+            first_url = f"{base}?{query}" if query else base
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "next_url": next_url,
+        "first_url": first_url,
+        "today": today,
+    }
+    return render(request, "referrals/staff_queue.html", context)
+
+
+# --- Staff entry -----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def create(request: HttpRequest) -> HttpResponse:
+    """Enter a referral received on paper, by email or by phone, on the referrer's behalf.
+
+    The hidden submission token makes a second post of the same page return the first
+    referral (referral_submit), so a double click makes one referral.
+    """
+    form = forms.StaffReferralForm(_posted(request), local_authorities=_scope_areas(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        referral = services.referral_submit(
+            fields=form.referral_fields(),
+            contacts=form.contacts(),
+            source=data["source"],
+            referrer_kind=data["referrer_kind"],
+            submission_token=data["submission_token"],
+            entered_by=request.user,
+            received_at=data["received_at"],
+        )
+        logger.info("referral entered by staff referral=%s user=%s", referral.pk, request.user.pk)
+        if referral.duplicate_of_id:
+            messages.success(
+                request,
+                "Referral recorded. The person already has a live referral, so this one is "
+                "linked to it.",
+            )
+        else:
+            messages.success(request, "Referral recorded.")
+        return redirect(referral)
+    return render(request, "referrals/staff_create.html", {"form": form})
+
+
+# --- The referral page -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    contact: ReferralContact
+    told: bool
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    name: str
+    role: str
+    channel: str
+    format: str
+
+
+@dataclass(frozen=True)
+class TransitionRow:
+    transition: ReferralTransition
+    from_label: str
+    to_label: str
+
+
+def _labels(values: list[str], choices: Any) -> str:
+    """Stored codes as their labels, in the order given ("easy_read" -> "Easy read")."""
+    names = dict(choices)
+    return ", ".join(str(names.get(value, value)) for value in values)
+
+
+def _formatted_nhs_number(value: str) -> str:
+    """ "9434765919" as "943 476 5919", the way NHS numbers are printed."""
+    return f"{value[:3]} {value[3:6]} {value[6:]}" if len(value) == 10 else value
+
+
+def _status_label(status: str) -> str:
+    return Referral.Status(status).label if status else "New"
+
+
+def _detail_context(request: HttpRequest, referral: Referral) -> dict[str, Any]:
+    today = timezone.localdate()
+    page = queries.referral_page(referral, request.user)
+    told = {recipient.key for recipient in page.recipients}
+    formats = dict(ReferralContact.Format.choices)
+    live = referral.is_live
+    return {
+        "referral": referral,
+        "page": page,
+        "today": today,
+        "due": QueueRow(referral=referral, days_left=referral.days_left(today)),
+        "nhs_number": _formatted_nhs_number(referral.nhs_number),
+        "co_occurring": _labels(referral.co_occurring, CoOccurring.choices),
+        "risk_factors": _labels(referral.risk_factors, RiskFactor.choices),
+        "accessible_formats": _labels(referral.accessible_formats, AccessibleFormat.choices),
+        "contact_rows": [ContactRow(c, f"contact-{c.pk}" in told) for c in page.contacts],
+        "recipient_rows": [
+            RecipientRow(
+                name=r.name,
+                role=r.role,
+                channel=Notification.Channel(r.channel).label,
+                format=formats.get(r.accessible_format, r.accessible_format),
+            )
+            for r in page.recipients
+        ],
+        "transition_rows": [
+            TransitionRow(t, _status_label(t.from_status), _status_label(t.to_status))
+            for t in page.transitions
+        ],
+        "can_start_review": referral.can_transition(Referral.Status.UNDER_REVIEW),
+        "can_request_information": referral.can_transition(Referral.Status.MORE_INFO),
+        "can_record_review": live,
+        "can_assign": live,
+        "can_decide": any(referral.can_transition(d) for d in Referral.DECISIONS),
+        "can_change_recipients": live,
+    }
+
+
+@require_GET
+@role_required(MANAGE)
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything submitted, the duplicate guard, the history of moves, who will be told the
+    outcome (and, once decided, the outbox messages), and the moves the table allows now.
+    A constant number of queries whatever the number of contacts or transitions."""
+    referral = get_referral_for_user(request.user, pk)
+    context = _detail_context(request, referral)
+    _log_read(request, referral, VIEW_REFERRAL)
+    return render(request, "referrals/staff_detail.html", context)
+
+
+# --- The moves of the review -----------------------------------------------------------------
+
+
+def _referral_action(
+    request: HttpRequest,
+    referral: Referral,
+    *,
+    form: Any,
+    title: str,
+    button: str,
+    done: str,
+    act: Callable[[dict[str, Any]], Any],
+    intro: str = "",
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The shape every referral action shares: validate, call one service, show its refusal on
+    the form, or redirect to the referral page with a confirmation."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except services.RegisterError as exc:
+            logger.info("referral action refused referral=%s user=%s", referral.pk, request.user.pk)
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect(referral)
+    context = {
+        "form": form,
+        "referral": referral,
+        "title": title,
+        "button": button,
+        "intro": intro,
+        **(extra or {}),
+    }
+    return render(request, "referrals/staff_action.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def start_review(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    return _referral_action(
+        request,
+        referral,
+        form=ConfirmForm(_posted(request)),
+        title="Start the review",
+        button="Start the review",
+        done="Review started.",
+        intro="The referral moves to 'under review'.",
+        act=lambda d: services.referral_start_review(referral, by=request.user),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def request_information(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    return _referral_action(
+        request,
+        referral,
+        form=forms.RequestInformationForm(_posted(request)),
+        title="Ask for more information",
+        button="Record the request",
+        done="Request for more information recorded.",
+        intro="The four-week clock keeps running while you wait: the decision is still due by "
+        f"{date_format(referral.decision_due, 'j F Y')}.",
+        act=lambda d: services.referral_request_information(
+            referral, request=d["request"], by=request.user
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def record_review(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    initial = {
+        "held_on": referral.review_held_on or timezone.localdate(),
+        "education_participant": referral.education_participant,
+        "education_absent_reason": referral.education_absent_reason,
+        "social_care_participant": referral.social_care_participant,
+        "social_care_absent_reason": referral.social_care_absent_reason,
+        "notes": referral.review_notes,
+    }
+    return _referral_action(
+        request,
+        referral,
+        form=forms.ReviewForm(_posted(request), initial=initial),
+        title="Record the review with education and social care",
+        button="Save the review",
+        done="Review recorded.",
+        intro="Name who took part from education and from social care, or say why nobody "
+        "could. A decision to add someone to the register, or that they are not eligible, "
+        "needs this review first.",
+        act=lambda d: services.referral_record_review(referral, by=request.user, **d),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    form = forms.AssignForm(
+        _posted(request),
+        reviewers=queries.reviewers_for(request.user),
+        initial={"reviewer": referral.assigned_to_id},
+    )
+    return _referral_action(
+        request,
+        referral,
+        form=form,
+        title="Choose a reviewer",
+        button="Save",
+        done="Reviewer saved.",
+        intro="Choose someone in your organisation who reviews referrals.",
+        act=lambda d: services.referral_assign(referral, to=d["reviewer"], by=request.user),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the decision. Everyone the rule names is owed the outcome: the service writes
+    one outbox message each, in the same transaction, or nothing at all."""
+    referral = get_referral_for_user(request.user, pk)
+    prefetch_related_objects([referral], "contacts")
+    form = forms.DecisionForm(_posted(request))
+    return _referral_action(
+        request,
+        referral,
+        form=form,
+        title="Record the decision",
+        button="Record the decision and tell everyone",
+        done="Decision recorded. The outcome messages are waiting to be sent.",
+        intro="Adding someone to the register or deciding they are not eligible needs the "
+        "review with education and social care first.",
+        extra={"recipients": services.outcome_recipients(referral)},
+        act=lambda d: services.referral_decide(
+            referral, by=request.user, **form.service_arguments()
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def recipient_add(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    return _referral_action(
+        request,
+        referral,
+        form=forms.RecipientAddForm(_posted(request)),
+        title="Add someone to tell the outcome",
+        button="Add",
+        done="They will be told the outcome.",
+        act=lambda d: services.referral_contact_add(referral, by=request.user, **d),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def recipient_change(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    try:
+        contact = queries.get_contact_for_referral(referral, contact_pk)
+    except ReferralContact.DoesNotExist as exc:
+        raise Http404 from exc
+    return _referral_action(
+        request,
+        referral,
+        form=forms.RecipientChangeForm(_posted(request)),
+        title=f"Change whether {contact.name} is told the outcome",
+        button="Save",
+        done="Outcome list saved.",
+        intro="The rule decides who is told. Change it for this person only with a reason.",
+        act=lambda d: services.referral_contact_override(
+            contact, include=d["include"], reason=d["reason"], by=request.user
+        ),
+    )
+
+
+# --- Attachments -----------------------------------------------------------------------------
+
+
+def download_name(original: str) -> str:
+    """A safe name to offer for download: the last path part of the uploaded name, with
+    anything but letters, digits, dot, dash, underscore and space replaced, at most 100
+    characters, never hidden or empty."""
+    name = original.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_NAME.sub("_", name).strip(" .")
+    if len(name) > 100:
+        stem, dot, extension = name.rpartition(".")
+        name = (
+            f"{stem[: 99 - len(extension)]}.{extension}"
+            if dot and len(extension) <= 10
+            else name[:100]
+        )
+    return name or "attachment"
+
+
+@require_GET
+@role_required(MANAGE)
+def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+    """Stream one attachment of a referral the user may see, always as a download (never shown
+    in the browser), under a sanitised name and the content type checked at upload."""
+    referral = get_referral_for_user(request.user, pk)
+    try:
+        stored: ReferralAttachment = queries.get_attachment_for_referral(referral, attachment_pk)
+    except ReferralAttachment.DoesNotExist as exc:
+        raise Http404 from exc
+    content_type = stored.content_type.strip().lower()
+    if not _CONTENT_TYPE.fullmatch(content_type):
+        content_type = GENERIC_CONTENT_TYPE
+    _log_read(request, referral, DOWNLOAD_ATTACHMENT, attachment=stored.pk)
+    logger.info(
+        "referral attachment downloaded referral=%s attachment=%s user=%s",
+        referral.pk,
+        stored.pk,
+        request.user.pk,
+    )
+    response = FileResponse(
+        stored.file.open("rb"),
+        as_attachment=True,
+        filename=download_name(stored.original_name),
+        content_type=content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- A professional referrer's own referrals -------------------------------------------------
+
+
+@require_GET
+@role_required(OWN)
+def mine(request: HttpRequest) -> HttpResponse:
+    """The referrals the user submitted: reference, dates, status and, once decided, the
+    outcome. Nothing else about the person, and no one else's referrals (ACCESS.md)."""
+    after = _cursor_from(request)
+    page = queries.own_referrals_page(request.user, after=after)
+    base = reverse("referrals:mine")
+    context = {
+        "rows": page.rows,
+        "next_url": f"{base}?after={page.next_after}" if page.next_after is not None else "",
+        "first_url": base if after is not None else "",
+    }
+    return render(request, "referrals/staff_mine.html", context)

@@ -56,8 +56,10 @@ def test_each_stage_comes_due_on_its_day(referral, day, expected):
     assert stages(referral) == expected
 
 
-def test_a_sweep_every_day_sends_each_reminder_once_and_escalates_once(referral, frozen_now):
-    staff = UserFactory()
+def test_a_sweep_every_day_sends_each_reminder_once_and_escalates_once(
+    referral, frozen_now, staff_user
+):
+    staff = staff_user
     referral_assign(referral, to=staff, by=staff)
     for day in range(0, 40):
         referral_deadline_sweep(today=RECEIVED.date() + timedelta(days=day))
