@@ -27,6 +27,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("People", "dsr:register-list", ("dsr.view_register",), prefix_match=True),
     NavItem("Referrals", "referrals:queue", ("dsr.manage_referrals",), prefix_match=True),
     NavItem("My referrals", "referrals:mine", ("dsr.view_own_referrals",)),
+    NavItem("Outbox", "dsr:outbox", ("dsr.manage_referrals",)),
     NavItem("Manage accounts", "admin:index", ("dsr.manage_accounts",)),
 ]
 

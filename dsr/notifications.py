@@ -34,7 +34,8 @@ TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
 MAX_ATTEMPTS = 5
 BATCH = 500
 # A row left "sending" this long belongs to a worker that died: it may be claimed again.
-STALE_CLAIM = timedelta(minutes=10)
+# (A setting only so the fault-injection tests can shorten it for real worker processes.)
+STALE_CLAIM = timedelta(seconds=getattr(settings, "DSR_STALE_CLAIM_SECONDS", 600))
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,9 @@ def register_context_provider(subject_type: str, provider: ContextProvider) -> N
     _CONTEXT_PROVIDERS[subject_type] = provider
 
 
-def render(notification: Notification) -> Rendered:
-    """The subject, plain text and HTML of a message, in its accessible format where one exists
-    (templates/emails/<kind>[_easy_read].*)."""
+def template_and_context(notification: Notification) -> tuple[str, dict[str, Any]]:
+    """The template family (in the accessible format where one exists) and the values its
+    templates read."""
     kind = notification.kind
     if notification.accessible_format == Notification.Format.EASY_READ:
         kind = f"{kind}_easy_read"
@@ -66,10 +67,16 @@ def render(notification: Notification) -> Rendered:
         **notification.context,
         "recipient_name": notification.recipient_name,
     }
+    return f"emails/{kind}", context
+
+
+def render(notification: Notification) -> Rendered:
+    """The subject, plain text and HTML of a message (templates/emails/<kind>[_easy_read].*)."""
+    family, context = template_and_context(notification)
     return Rendered(
-        subject=" ".join(render_to_string(f"emails/{kind}.subject.txt", context).split()),
-        text=render_to_string(f"emails/{kind}.body.txt", context),
-        html=render_to_string(f"emails/{kind}.body.html", context),
+        subject=" ".join(render_to_string(f"{family}.subject.txt", context).split()),
+        text=render_to_string(f"{family}.body.txt", context),
+        html=render_to_string(f"{family}.body.html", context),
     )
 
 

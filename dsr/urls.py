@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from dsr.views import accounts as account_views
+from dsr.views import outbox, people, register
 from dsr.views import pages as views
-from dsr.views import people, register
 
 page_patterns = (
     [
@@ -53,6 +53,11 @@ dsr_patterns = (
         path("register/people/", register.register_list, name="register-list"),
         path("register/search/", register.search, name="register-search"),
         path("register/export.csv", register.export, name="register-export"),
+        # The outbox: letters to post, failed and waiting messages.
+        path("outbox/", outbox.outbox, name="outbox"),
+        path("outbox/<int:pk>/send-again/", outbox.resend, name="outbox-resend"),
+        path("outbox/<int:pk>/posted/", outbox.mark_posted, name="outbox-posted"),
+        path("outbox/<int:pk>/letter.pdf", outbox.letter, name="outbox-letter"),
         # People.
         path("people/new/", people.person_create, name="person-create"),
         path("people/<int:pk>/", people.person_detail, name="person-detail"),

@@ -484,6 +484,7 @@ def _write_outcome(referral: Referral, recipients: list[Recipient]) -> list[Noti
             Notification.objects.create(
                 subject_type=SUBJECT,
                 subject_id=referral.pk,
+                local_authority_id=referral.local_authority_id,
                 kind="referral_outcome",
                 recipient_key=recipient.key,
                 recipient_name=recipient.name,
@@ -642,14 +643,16 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
             )
             counts["reminders"] += cursor.rowcount
             columns = (
-                "subject_type, subject_id, kind, recipient_key, recipient_name, recipient_role,"
+                "subject_type, subject_id, local_authority_id, kind, recipient_key,"
+                " recipient_name, recipient_role,"
                 " channel, email, postal_address, accessible_format, context, status,"
                 " created_at, scheduled_for, attempts, error, provider_reference,"
                 " cancelled_reason"
             )
             # Staff reminders carry the reference and the dates only: no personal details.
             cursor.execute(
-                f"INSERT INTO dsr_notification ({columns}) SELECT %s, r.id, %s, 'team',"
+                f"INSERT INTO dsr_notification ({columns}) SELECT %s, r.id, r.local_authority_id,"
+                " %s, 'team',"
                 " 'DSR team', 'DSR team', 'email', %s, '', 'standard', '{}', 'pending', %s, %s,"
                 f" 0, '', '', '' {where}"
                 " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",
@@ -657,7 +660,8 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
             )
             counts["notifications"] += cursor.rowcount
             cursor.execute(
-                f"INSERT INTO dsr_notification ({columns}) SELECT %s, r.id, %s, 'reviewer',"
+                f"INSERT INTO dsr_notification ({columns}) SELECT %s, r.id, r.local_authority_id,"
+                " %s, 'reviewer',"
                 " u.full_name, 'Reviewer', 'email', u.email, '', 'standard', '{}', 'pending',"
                 f" %s, %s, 0, '', '', '' {with_reviewer} AND {window}"
                 " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",

@@ -159,7 +159,22 @@ def register_objects(organisations, areas):
     referral = ReferralFactory(
         local_authority=areas["north"], family_name=f"{SENTINEL}Referral", contact=False
     )
+    from dsr.models import Notification
+
+    notification = Notification.objects.create(
+        subject_type="referrals.referral",
+        subject_id=referral.pk,
+        local_authority=areas["north"],
+        kind="referral_outcome",
+        recipient_key="person",
+        recipient_name=f"{SENTINEL} Letter",
+        channel="letter",
+        postal_address="1 High Street",
+        status="letter_ready",
+        context={"reference": referral.reference, "outcome": "withdrawn"},
+    )
     return {
+        "notification": notification,
         "referral": referral,
         "referral_contact": referral.contacts.create(
             role="person", name=f"{SENTINEL} Contact", email="contact@example.org"

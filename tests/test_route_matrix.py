@@ -134,6 +134,17 @@ MATRIX: dict[str, Row] = {
     "dsr:person-close": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-cetr-exception": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-keyworker-referral": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    # The outbox.
+    "dsr:outbox": Row(REGISTER_ONLY),
+    "dsr:outbox-resend": Row(
+        {**REGISTER_ONLY, "register_staff": 405, "dsr_lead": 405},
+        kwargs=lambda o: {"pk": o["notification"].pk},
+    ),
+    "dsr:outbox-posted": Row(
+        {**REGISTER_ONLY, "register_staff": 405, "dsr_lead": 405},
+        kwargs=lambda o: {"pk": o["notification"].pk},
+    ),
+    "dsr:outbox-letter": Row(REGISTER_ONLY, kwargs=lambda o: {"pk": o["notification"].pk}),
     # Referrals: the staff side.
     "referrals:queue": Row(REGISTER_ONLY),
     "referrals:create": Row(REGISTER_ONLY),

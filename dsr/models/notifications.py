@@ -9,6 +9,21 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from dsr.scoping import ScopedQuerySet, local_authority_ids_for
+
+
+class NotificationQuerySet(ScopedQuerySet):
+    """Messages about people in the user's areas; those whose area is not known yet are seen
+    by staff of an ICB (as referrals are)."""
+
+    def visible_to(self, user) -> "NotificationQuerySet":
+        if not user.has_perm("dsr.manage_referrals"):
+            return self.none()
+        scoped = Q(local_authority_id__in=local_authority_ids_for(user))
+        if user.organisation is not None and user.organisation.kind == "icb":
+            scoped |= Q(local_authority__isnull=True)
+        return self.filter(scoped)
+
 
 class Notification(models.Model):
     class Channel(models.TextChoices):
@@ -31,6 +46,10 @@ class Notification(models.Model):
     # What the message is about: "<app>.<model>" and its id (for example "referrals.referral").
     subject_type = models.CharField(max_length=60)
     subject_id = models.BigIntegerField()
+    # The area of the person the message is about, for scope (ACCESS.md); empty when unknown.
+    local_authority = models.ForeignKey(
+        "dsr.LocalAuthority", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     # Which message: the template family under templates/emails/ (for example
     # "referral_outcome_not_eligible").
     kind = models.CharField(max_length=60)
@@ -54,6 +73,8 @@ class Notification(models.Model):
     error = models.TextField(blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
     cancelled_reason = models.TextField(blank=True)
+
+    objects = NotificationQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]

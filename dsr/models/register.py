@@ -580,6 +580,7 @@ class AccessEvent(models.Model):
         LIST_REGISTER = "list_register", "Listed on a page of the register"
         VIEW_REFERRAL = "view_referral", "Viewed a referral"
         DOWNLOAD_ATTACHMENT = "download_attachment", "Downloaded a referral attachment"
+        VIEW_LETTER = "view_letter", "Downloaded a letter to print"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(
