@@ -4,14 +4,28 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
-from dsr.models import Person
+from dsr.models import Notification, Person
 from dsr.timeline import TimelineEvent
 from referrals.models import Referral
 
 
 def referral_events(person: Person) -> Iterable[TimelineEvent]:
-    """Each referral linked to the person: when it arrived and what was decided. One query."""
-    referrals = Referral.objects.filter(person=person).select_related("decided_by")
+    """Each referral linked to the person: when it arrived, what was decided and each outcome
+    message with its status. Two queries."""
+    referrals = list(Referral.objects.filter(person=person).select_related("decided_by"))
+    messages = Notification.objects.filter(
+        subject_type="referrals.referral",
+        subject_id__in=[referral.pk for referral in referrals],
+        kind="referral_outcome",
+    )
+    for message in messages:
+        yield TimelineEvent(
+            timezone.localdate(message.created_at),
+            message.created_at,
+            "notification",
+            f"Outcome {message.get_channel_display().lower()} to {message.recipient_name}",
+            f"{message.recipient_role}: {message.get_status_display().lower()}.",
+        )
     for referral in referrals:
         yield TimelineEvent(
             timezone.localdate(referral.received_at),

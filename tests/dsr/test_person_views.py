@@ -325,9 +325,9 @@ def test_the_person_page_runs_the_same_queries_however_long_the_record(
 
     record("T1 queries: person page (short / long record, 5 / 200 people)", f"{short} / {long}")
     assert short == long
-    # Measured 18: the signed-in page's 9 (session, user, device, permissions, areas, session
+    # Measured 19: the signed-in page's 9 (session, user, device, permissions, areas, session
     # save), the person, 6 for entries, ratings, consents, admissions, exceptions and contacts,
-    # the referrals on the timeline, and the access-log row.
-    with django_assert_max_num_queries(18):
+    # the referrals and their outcome messages on the timeline, and the access-log row.
+    with django_assert_max_num_queries(19):
         client.get(url)
     assert not any("historical" in q["sql"] for q in connection.queries[-long:])
