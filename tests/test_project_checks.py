@@ -61,3 +61,21 @@ def test_views_reach_personal_records_only_through_the_scoped_queries():
     ]
 
     assert offenders == []
+
+
+def test_no_task_is_scheduled_with_an_eta_or_countdown():
+    """RELIABILITY G-9: an eta or countdown past the Redis visibility timeout runs the task
+    again and again. Deadlines live in the database and sweeps find them instead."""
+    import re
+
+    pattern = re.compile(r"\b(eta|countdown)\s*=")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for app in ("dsr", "referrals", "reviews", "escalation")
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if pattern.search(line)
+    ]
+
+    assert offenders == []
