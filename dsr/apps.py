@@ -8,3 +8,6 @@ class DsrConfig(AppConfig):
 
     def ready(self) -> None:
         from dsr import signals  # noqa: F401  (session start time at sign-in)
+        from dsr.notifications import register_own_context_providers
+
+        register_own_context_providers()

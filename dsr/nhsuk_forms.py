@@ -129,6 +129,10 @@ class NHSDateField(forms.Field):
         not_numbers = [part for part in DATE_PARTS if not _DIGITS.fullmatch(parts[part])]
         if not_numbers:
             raise self._invalid(not_numbers)
+        # Longer than any real day, month or year: refused before int() meets thousands of digits.
+        too_long = [part for part in ("day", "month") if len(parts[part]) > 2]
+        if too_long:
+            raise self._invalid(too_long)
         if len(parts["year"]) != 4:
             raise ValidationError(
                 self.error_messages["year_length"], code="year_length", params={"parts": ["year"]}

@@ -196,3 +196,43 @@ def notification_mark_posted(*, notification: Notification, by) -> Notification:
         notification.save()
         logger.info("letter posted notification=%s by=%s", notification.pk, by.pk)
     return notification
+
+
+def enqueue_delivery(count: int) -> None:
+    """One delivery task per batch of due messages, never one per message (PERFORMANCE T9).
+    Called from services through transaction.on_commit."""
+    from dsr.tasks import deliver_notifications_task
+
+    for _ in range(-(-count // BATCH)):
+        deliver_notifications_task.delay()
+
+
+def _register_entry_context(entry_id: int) -> dict[str, Any]:
+    from django.urls import reverse
+
+    from dsr.models import RegisterEntry
+
+    entry = RegisterEntry.objects.get(pk=entry_id)
+    due = entry.rating_review_due
+    return {
+        "due": f"{due:%-d %B %Y}" if due else "now",
+        "url": settings.SITE_URL + reverse("dsr:person-detail", args=[entry.person_id]),
+    }
+
+
+def _consent_context(consent_id: int) -> dict[str, Any]:
+    from django.urls import reverse
+
+    from dsr.models import Consent
+
+    consent = Consent.objects.get(pk=consent_id)
+    return {
+        "due": f"{consent.review_due:%-d %B %Y}",
+        "url": settings.SITE_URL + reverse("dsr:person-detail", args=[consent.person_id]),
+    }
+
+
+def register_own_context_providers() -> None:
+    """The register's own subjects (called from DsrConfig.ready)."""
+    register_context_provider("dsr.registerentry", _register_entry_context)
+    register_context_provider("dsr.consent", _consent_context)

@@ -8,7 +8,7 @@ entry). Each raises RegisterError, whose message is shown to the user as it is.
 """
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.sessions.models import Session
@@ -614,3 +614,70 @@ def access_log_people(
         for pk in people_ids
     ] or [AccessEvent(user=user, action=action, path=path[:300], detail=detail or {})]
     AccessEvent.objects.bulk_create(rows)
+
+
+# --- Review and consent reminders (STYLE point 6) -------------------------------------------
+
+CONSENT_REMINDER_DAYS = 30
+
+
+def register_review_sweep(*, today: date | None = None) -> dict[str, int]:
+    """Insert, set-based, a reminder and a DSR team email for each open entry whose rating
+    review has come due (one per due date, so every cycle of the cadence gets its own), and for
+    each active consent whose yearly check is within CONSENT_REMINDER_DAYS. Unique keys make a
+    second run add nothing; no row is loaded into Python."""
+    from django.conf import settings
+    from django.db import connection
+
+    from dsr.notifications import enqueue_delivery
+
+    today = today or timezone.localdate()
+    now = timezone.now()
+    counts = {"reminders": 0, "notifications": 0}
+    notification_columns = (
+        "subject_type, subject_id, local_authority_id, kind, recipient_key, recipient_name,"
+        " recipient_role, channel, email, postal_address, accessible_format, context, status,"
+        " created_at, scheduled_for, attempts, error, provider_reference, cancelled_reason"
+    )
+    sources = [
+        # (subject type, kind, FROM ... WHERE ..., the due-date column, parameters)
+        (
+            "dsr.registerentry",
+            "rating_review_due",
+            "FROM dsr_registerentry s JOIN dsr_person p ON p.id = s.person_id"
+            " WHERE s.status = 'open' AND s.rating_review_due <= %s",
+            "s.rating_review_due",
+            [today],
+        ),
+        (
+            "dsr.consent",
+            "consent_review_due",
+            "FROM dsr_consent s JOIN dsr_person p ON p.id = s.person_id"
+            " WHERE s.ended_on IS NULL AND s.review_due <= %s AND EXISTS (SELECT 1 FROM"
+            " dsr_registerentry e WHERE e.person_id = s.person_id AND e.status = 'open')",
+            "s.review_due",
+            [today + timedelta(days=CONSENT_REMINDER_DAYS)],
+        ),
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for subject, kind, source, due, params in sources:
+            cursor.execute(
+                "INSERT INTO dsr_reminder (subject_type, subject_id, kind, stage, due_on,"
+                f" created_at) SELECT %s, s.id, %s, CAST({due} AS VARCHAR(20)), {due}, %s"
+                f" {source} ON CONFLICT (subject_type, subject_id, kind, stage) DO NOTHING",
+                [subject, kind, now, *params],
+            )
+            counts["reminders"] += cursor.rowcount
+            cursor.execute(
+                f"INSERT INTO dsr_notification ({notification_columns}) SELECT %s, s.id,"
+                f" p.local_authority_id, %s, 'team-' || CAST({due} AS VARCHAR(20)), 'DSR team',"
+                " 'DSR team', 'email', %s, '', 'standard', '{}', 'pending', %s, %s, 0, '',"
+                f" '', '' {source}"
+                " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",
+                [subject, kind, settings.DSR_TEAM_EMAIL, now, now, *params],
+            )
+            counts["notifications"] += cursor.rowcount
+    if counts["notifications"]:
+        transaction.on_commit(lambda: enqueue_delivery(counts["notifications"]))
+    logger.info("register review sweep %s", counts)
+    return counts

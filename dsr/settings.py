@@ -195,6 +195,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referrals.tasks.sweep_referral_deadlines_task",
         "schedule": timedelta(minutes=5),
     },
+    # Every hour, on the hour: remind the DSR team of rating reviews and consent checks due.
+    "register-review-sweep": {
+        "task": "dsr.tasks.sweep_register_reviews_task",
+        "schedule": crontab(minute=0),
+    },
     # Every minute: send the messages waiting in the outbox (a batch of up to 500).
     "deliver-notifications": {
         "task": "dsr.tasks.deliver_notifications_task",
@@ -245,10 +250,14 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-# Number of reverse proxies in front of the app; 0 means trust only REMOTE_ADDR.
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Number of reverse proxies in front of the app; 0 means trust only REMOTE_ADDR. django-ipware
+# counts the proxies named inside X-Forwarded-For, which holds one address fewer than there
+# are proxies (the last proxy is REMOTE_ADDR). A forged extra address makes the count wrong, and
+# ipware then falls back to REMOTE_ADDR: a forger shares the proxy's counter, never a victim's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = max(0, TRUSTED_PROXY_COUNT - 1)
 AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 )
 AXES_VERBOSE = False
 
@@ -281,7 +290,7 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # Behind a proxy every request comes from the proxy's address; lockout keyed on the address
     # would then let one attacker lock out every member of staff.
-    if AXES_IPWARE_PROXY_COUNT < 1:
+    if TRUSTED_PROXY_COUNT < 1:
         raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be at least 1 behind a TLS proxy.")
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -28,3 +28,10 @@ def deliver_notifications_task() -> dict[str, int]:
     from dsr.notifications import deliver_due
 
     return deliver_due()
+
+
+@shared_task
+def sweep_register_reviews_task() -> dict[str, int]:
+    from dsr.services import register_review_sweep
+
+    return register_review_sweep()

@@ -65,9 +65,7 @@ class Escalation(models.Model):
 class EscalationTransition(models.Model):
     """Every move of an escalation, append-only: who, when, why."""
 
-    escalation = models.ForeignKey(
-        Escalation, on_delete=models.PROTECT, related_name="transitions"
-    )
+    escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="transitions")
     from_status = models.CharField(max_length=15, blank=True)
     to_status = models.CharField(max_length=15, choices=Escalation.Status.choices)
     by = models.ForeignKey(

@@ -622,6 +622,8 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
     from django.conf import settings
     from django.db import connection
 
+    from dsr.notifications import enqueue_delivery
+
     today = today or timezone.localdate()
     now = timezone.now()
     team = settings.DSR_TEAM_EMAIL
@@ -687,18 +689,6 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
             [now, SUBJECT],
         )
     if counts["notifications"]:
-        transaction.on_commit(_enqueue_delivery(counts["notifications"]))
+        transaction.on_commit(lambda: enqueue_delivery(counts["notifications"]))
     logger.info("referral deadline sweep %s", counts)
     return counts
-
-
-def _enqueue_delivery(count: int):
-    """One delivery task per batch of due messages, never one per message (PERFORMANCE T9)."""
-    from dsr.notifications import BATCH
-    from dsr.tasks import deliver_notifications_task
-
-    def enqueue() -> None:
-        for _ in range(-(-count // BATCH)):
-            deliver_notifications_task.delay()
-
-    return enqueue

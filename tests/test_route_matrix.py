@@ -145,6 +145,13 @@ MATRIX: dict[str, Row] = {
         kwargs=lambda o: {"pk": o["notification"].pk},
     ),
     "dsr:outbox-letter": Row(REGISTER_ONLY, kwargs=lambda o: {"pk": o["notification"].pk}),
+    # Referrals: the public side, for anyone. The check page needs answers first.
+    "referrals:start": Row(PUBLIC),
+    "referrals:who": Row(PUBLIC),
+    "referrals:printable": Row(PUBLIC),
+    "referrals:step": Row(PUBLIC, kwargs={"kind": "self", "step": "about-you"}),
+    "referrals:check": Row(_everyone(ELSEWHERE)),
+    "referrals:confirmation": Row(PUBLIC),
     # Referrals: the staff side.
     "referrals:queue": Row(REGISTER_ONLY),
     "referrals:create": Row(REGISTER_ONLY),

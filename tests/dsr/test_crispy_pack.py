@@ -892,3 +892,18 @@ def test_pack_templates_have_no_inline_script_or_style():
     for path in templates:
         source = path.read_text()
         assert not re.search(r"<script|<style|\sstyle=|\son[a-z]+=", source, re.IGNORECASE), path
+
+
+def test_a_date_box_with_thousands_of_digits_is_an_error_not_a_crash():
+    from django import forms as django_forms
+
+    from dsr.nhsuk_forms import NHSDateField
+
+    class Form(django_forms.Form):
+        when = NHSDateField(label="Date")
+
+    form = Form({"when_day": "1" * 5000, "when_month": "1", "when_year": "2020"})
+    assert not form.is_valid()
+    assert form.errors["when"] == ["The date must be a real date."]
+    form = Form({"when_day": "1", "when_month": "1", "when_year": "9" * 5000})
+    assert not form.is_valid()

@@ -267,3 +267,17 @@ def test_deactivating_an_account_ends_its_live_sessions(member):
     member.save()
 
     assert client.get(HOME)["Location"].startswith(SIGN_IN + "?")
+
+
+def test_behind_one_proxy_the_client_address_comes_from_x_forwarded_for(rf, settings):
+    """RELIABILITY B-3: with one trusted proxy the client's address is the one the proxy
+    recorded; a forged extra address falls back to the proxy's own, never to a chosen one."""
+    from axes.helpers import get_client_ip_address
+
+    settings.AXES_IPWARE_PROXY_COUNT = 0
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    honest = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.7", REMOTE_ADDR="10.0.0.2")
+    forged = rf.get("/", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7", REMOTE_ADDR="10.0.0.2")
+
+    assert get_client_ip_address(honest) == "203.0.113.7"
+    assert get_client_ip_address(forged) == "10.0.0.2"
