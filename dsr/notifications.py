@@ -16,12 +16,13 @@ import random
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -86,19 +87,33 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=base + random.uniform(0, base / 2))  # noqa: S311  (jitter only)
 
 
-def claim(limit: int = BATCH) -> list[int]:
-    """Mark up to `limit` due messages as sending and return their ids. Rows another worker is
-    claiming are skipped (SKIP LOCKED), so two workers never take the same row."""
+def claim_batch(limit: int = BATCH) -> tuple[list[int], datetime]:
+    """Mark up to `limit` due messages as sending; return their ids and the claim's time stamp.
+
+    Rows another worker is claiming are skipped (SKIP LOCKED), so two workers never take the
+    same row. A row left "sending" past STALE_CLAIM belonged to a worker that stopped: it is
+    counted as an attempt and claimed again, or marked failed once it has used its attempts,
+    so a message that kills its worker cannot loop for ever.
+    """
     now = timezone.now()
     with transaction.atomic():
-        stale = Notification.objects.filter(
-            status=Notification.Status.SENDING, scheduled_for__lt=now - STALE_CLAIM
+        stale = list(
+            Notification.objects.filter(
+                status=Notification.Status.SENDING, scheduled_for__lt=now - STALE_CLAIM
+            )
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:limit]
         )
-        due = Notification.objects.filter(
-            status=Notification.Status.PENDING, scheduled_for__lte=now
+        Notification.objects.filter(id__in=stale, attempts__gte=MAX_ATTEMPTS - 1).update(
+            status=Notification.Status.FAILED,
+            attempts=F("attempts") + 1,
+            error="The worker sending this message stopped each time it tried.",
+        )
+        Notification.objects.filter(id__in=stale, status=Notification.Status.SENDING).update(
+            status=Notification.Status.PENDING, attempts=F("attempts") + 1
         )
         ids = list(
-            (due | stale)
+            Notification.objects.filter(status=Notification.Status.PENDING, scheduled_for__lte=now)
             .select_for_update(skip_locked=True)
             .order_by("scheduled_for", "id")
             .values_list("id", flat=True)[:limit]
@@ -107,7 +122,27 @@ def claim(limit: int = BATCH) -> list[int]:
         Notification.objects.filter(id__in=ids).update(
             status=Notification.Status.SENDING, scheduled_for=now
         )
-    return ids
+    return ids, now
+
+
+def claim(limit: int = BATCH) -> list[int]:
+    """The ids of a freshly claimed batch (see claim_batch)."""
+    return claim_batch(limit)[0]
+
+
+def _still_ours(notification: Notification, claimed_at: datetime | None) -> bool:
+    """Renew the claim just before sending, only if it is still the one this worker made and
+    has not gone stale: a worker whose batch ran long never sends a message that another
+    worker has since claimed (the same time stamp is the proof of ownership)."""
+    stamp = claimed_at or notification.scheduled_for
+    now = timezone.now()
+    if stamp < now - STALE_CLAIM:
+        return False
+    renewed = Notification.objects.filter(
+        pk=notification.pk, status=Notification.Status.SENDING, scheduled_for=stamp
+    ).update(scheduled_for=now)
+    notification.scheduled_for = now
+    return bool(renewed)
 
 
 def _send_email(notification: Notification, rendered: Rendered) -> None:
@@ -122,15 +157,17 @@ def _send_email(notification: Notification, rendered: Rendered) -> None:
     message.send(fail_silently=False)
 
 
-def deliver(notification_id: int) -> str:
+def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
     """Send one claimed message and record the result; returns its new status.
 
     Transient failures are retried with backoff, up to MAX_ATTEMPTS, then the message is marked
     failed for staff to see and send again. Letters are marked ready to print and post.
     """
     notification = Notification.objects.get(pk=notification_id)
-    if notification.status != Notification.Status.SENDING:
-        logger.info("notification not claimed, skipped notification=%s", notification_id)
+    if notification.status != Notification.Status.SENDING or not _still_ours(
+        notification, claimed_at
+    ):
+        logger.info("notification not ours to send, skipped notification=%s", notification_id)
         return notification.status
     try:
         rendered = render(notification)
@@ -166,8 +203,9 @@ def deliver(notification_id: int) -> str:
 def deliver_due(limit: int = BATCH) -> dict[str, int]:
     """Claim and deliver one batch; returns a count per resulting status."""
     outcome: dict[str, int] = {}
-    for notification_id in claim(limit):
-        status = deliver(notification_id)
+    ids, claimed_at = claim_batch(limit)
+    for notification_id in ids:
+        status = deliver(notification_id, claimed_at)
         outcome[status] = outcome.get(status, 0) + 1
     return outcome
 

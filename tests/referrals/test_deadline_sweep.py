@@ -235,3 +235,16 @@ def test_claimed_rows_are_not_claimed_twice(areas, frozen_now):
     second = claim()
 
     assert len(first) == 2 and second == []
+
+
+def test_a_message_whose_worker_keeps_dying_ends_failed_not_in_a_loop(areas, frozen_now):
+    from dsr.notifications import STALE_CLAIM
+
+    _decided(areas, frozen_now)
+    for _ in range(MAX_ATTEMPTS + 2):
+        claim()  # a worker claims, then dies before recording anything
+        frozen_now.shift(STALE_CLAIM * 2)
+
+    statuses = set(Notification.objects.values_list("status", flat=True))
+    assert statuses == {Notification.Status.FAILED}
+    assert "stopped each time" in Notification.objects.first().error
