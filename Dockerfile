@@ -46,6 +46,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=dsr.settings \
     WEB_CONCURRENCY=3
 
+# WeasyPrint renders letters to PDF with Pango; slim images ship neither it nor a font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+        fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
+
 # A system user with no login shell and no home. /var/lib/dsr is the only path it may write:
 # beat keeps its schedule there (a named volume in docker-compose.yml takes this ownership).
 RUN groupadd --system --gid 10001 app \

@@ -384,6 +384,15 @@ def _seed_one(rng, today, fields, staff) -> None:
         services.register_close(entry=entry, reason="risk_reduced", note="", by=staff)
 
 
+# Other apps add their demo data here from AppConfig.ready (dsr never imports them).
+DEMO_SEEDERS: list = []
+
+
+def register_demo_seeder(seeder) -> None:
+    if seeder not in DEMO_SEEDERS:
+        DEMO_SEEDERS.append(seeder)
+
+
 def admission_free(person) -> bool:
     return not person.admissions.filter(discharged_on__isnull=True).exists()
 

@@ -7,9 +7,11 @@ class ReferralsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dsr import notifications, timeline
+        from dsr import demo, notifications, timeline
+        from referrals.demo import seed_referrals
         from referrals.notifications import referral_context
         from referrals.timeline import referral_events
 
         timeline.register_source(referral_events)
         notifications.register_context_provider("referrals.referral", referral_context)
+        demo.register_demo_seeder(seed_referrals)

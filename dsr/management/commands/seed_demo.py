@@ -3,7 +3,7 @@ import base64
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from dsr.demo import DEMO_PASSWORD, DEMO_TOTP_KEY, seed_demo, seed_register
+from dsr.demo import DEMO_PASSWORD, DEMO_SEEDERS, DEMO_TOTP_KEY, seed_demo, seed_register
 
 
 class Command(BaseCommand):
@@ -13,6 +13,10 @@ class Command(BaseCommand):
         try:
             accounts = seed_demo()
             people = seed_register()
+            for seeder in DEMO_SEEDERS:
+                created = seeder()
+                if created:
+                    self.stdout.write(f"Created {created} demo rows with {seeder.__module__}.")
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
         if people:
