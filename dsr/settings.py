@@ -332,6 +332,9 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dsr@nhs.example" if DEBUG else "")
 required_in_production("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people send the printable referral form (shown on it). A postal address may use "\n".
+REFERRAL_POSTAL_ADDRESS = env.str("REFERRAL_POSTAL_ADDRESS", default="").replace("\\n", "\n")
+REFERRAL_EMAIL = env.str("REFERRAL_EMAIL", default="")
 # The DSR team's shared mailbox: deadline reminders and breaches go here.
 DSR_TEAM_EMAIL = env.str("DSR_TEAM_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
