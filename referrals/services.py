@@ -195,6 +195,18 @@ def referral_assign(referral: Referral, *, to: User | None, by: User) -> Referra
 
 
 @transaction.atomic
+def referral_set_area(referral: Referral, *, local_authority: Any, by: User) -> Referral:
+    """Record the local authority the person lives in (the referrer may not have known)."""
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if not referral.is_live:
+        raise RegisterError("This referral has been decided.")
+    referral.local_authority = local_authority
+    set_change_reason(referral, "Local authority set", by=by)
+    referral.save(update_fields=["local_authority"])
+    return referral
+
+
+@transaction.atomic
 def referral_record_review(
     referral: Referral,
     *,

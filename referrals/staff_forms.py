@@ -691,3 +691,19 @@ class RecipientChangeForm(forms.Form):
         error_messages={"required": "Say whether they should be told the outcome."},
     )
     reason = _text("Reason", help_text="This is kept with the referral.")
+
+
+class AreaForm(forms.Form):
+    local_authority = forms.ModelChoiceField(
+        label="Local authority",
+        queryset=LocalAuthority.objects.none(),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the local authority the person lives in.",
+            "invalid_choice": "Choose a local authority from the list.",
+        },
+    )
+
+    def __init__(self, *args: Any, local_authorities: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["local_authority"].queryset = local_authorities

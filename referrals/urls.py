@@ -23,6 +23,7 @@ urlpatterns = [
     path("referrals/<int:pk>/more-information/", staff.request_information, name="request-info"),
     path("referrals/<int:pk>/review/", staff.record_review, name="review"),
     path("referrals/<int:pk>/assign/", staff.assign, name="assign"),
+    path("referrals/<int:pk>/area/", staff.set_area, name="area"),
     path("referrals/<int:pk>/decision/", staff.decide, name="decide"),
     path("referrals/<int:pk>/recipients/new/", staff.recipient_add, name="recipient-add"),
     path(

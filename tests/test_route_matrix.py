@@ -162,6 +162,7 @@ MATRIX: dict[str, Row] = {
     "referrals:review": Row(REGISTER_ONLY, kwargs=_referral),
     "referrals:assign": Row(REGISTER_ONLY, kwargs=_referral),
     "referrals:decide": Row(REGISTER_ONLY, kwargs=_referral),
+    "referrals:area": Row(REGISTER_ONLY, kwargs=_referral),
     "referrals:recipient-add": Row(REGISTER_ONLY, kwargs=_referral),
     "referrals:recipient-change": Row(
         REGISTER_ONLY,

@@ -31,11 +31,10 @@ from dsr.models import (
     AccessEvent,
     AccessibleFormat,
     CoOccurring,
-    LocalAuthority,
     Notification,
     RiskFactor,
 )
-from dsr.scoping import local_authority_ids_for
+from dsr.queries import local_authorities_for
 from dsr.services import access_log_record
 from referrals import queries, services
 from referrals import staff_forms as forms
@@ -66,7 +65,7 @@ _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-
 
 def _scope_areas(user: Any) -> Any:
     """The local authorities the user may choose: those their organisation covers."""
-    return LocalAuthority.objects.filter(pk__in=local_authority_ids_for(user)).order_by("name")
+    return local_authorities_for(user)
 
 
 def _cursor_from(request: HttpRequest) -> int | None:
@@ -423,6 +422,30 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         done="Reviewer saved.",
         intro="Choose someone in your organisation who reviews referrals.",
         act=lambda d: services.referral_assign(referral, to=d["reviewer"], by=request.user),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(MANAGE)
+def set_area(request: HttpRequest, pk: int) -> HttpResponse:
+    """Say which local authority the person lives in, when the referrer did not know."""
+    referral = get_referral_for_user(request.user, pk)
+    form = forms.AreaForm(
+        _posted(request),
+        local_authorities=_scope_areas(request.user),
+        initial={"local_authority": referral.local_authority_id},
+    )
+    return _referral_action(
+        request,
+        referral,
+        form=form,
+        title="Which local authority does the person live in?",
+        button="Save",
+        done="Local authority saved.",
+        intro="It decides which teams and senior managers can see this referral.",
+        act=lambda d: services.referral_set_area(
+            referral, local_authority=d["local_authority"], by=request.user
+        ),
     )
 
 

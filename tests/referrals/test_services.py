@@ -434,3 +434,15 @@ def test_time_moves_on_the_due_date_does_not(areas, staff, frozen_now):
     referral.refresh_from_db()
     assert referral.is_overdue()
     assert referral.days_left() == -2
+
+
+def test_staff_can_set_the_area_the_referrer_did_not_know(areas, staff, frozen_now):
+    from referrals.services import referral_set_area
+
+    referral = submit(None)
+    assert referral.local_authority is None
+
+    referral_set_area(referral, local_authority=areas["south"], by=staff)
+
+    referral.refresh_from_db()
+    assert referral.local_authority == areas["south"]
