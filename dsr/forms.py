@@ -25,12 +25,10 @@ from dsr.models import (
 )
 from dsr.nhsuk_forms import NHSDateField
 from dsr.validators import (
-    normalise_nhs_number,
     normalise_ods_code,
-    normalise_postcode,
-    validate_nhs_number,
+    optional_nhs_number,
+    optional_postcode,
     validate_ods_practice_code,
-    validate_postcode,
 )
 
 
@@ -191,11 +189,7 @@ class PersonForm(forms.ModelForm):
         self.fields["nhs_number"].validators = []
 
     def clean_nhs_number(self) -> str | None:
-        value = (self.cleaned_data.get("nhs_number") or "").strip()
-        if not value:
-            return None
-        validate_nhs_number(value)
-        return normalise_nhs_number(value)
+        return optional_nhs_number(self.cleaned_data.get("nhs_number")) or None
 
     def clean_date_of_birth(self) -> date:
         value = self.cleaned_data["date_of_birth"]
@@ -206,11 +200,7 @@ class PersonForm(forms.ModelForm):
         return value
 
     def clean_postcode(self) -> str:
-        value = self.cleaned_data.get("postcode", "")
-        if not value:
-            return ""
-        validate_postcode(value)
-        return normalise_postcode(value)
+        return optional_postcode(self.cleaned_data.get("postcode"))
 
     def clean_gp_practice_code(self) -> str:
         value = self.cleaned_data.get("gp_practice_code", "")
@@ -497,11 +487,7 @@ class SearchForm(forms.Form):
     date_of_birth = NHSDateField(label="Date of birth", required=False)
 
     def clean_nhs_number(self) -> str:
-        value = self.cleaned_data.get("nhs_number", "").strip()
-        if value:
-            validate_nhs_number(value)
-            return normalise_nhs_number(value)
-        return ""
+        return optional_nhs_number(self.cleaned_data.get("nhs_number"))
 
     def clean(self) -> dict:
         data = super().clean()

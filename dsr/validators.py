@@ -143,3 +143,21 @@ def validate_ods_practice_code(value: str) -> None:
     """
     if not _ODS_PRACTICE_CODE.fullmatch(normalise_ods_code(value)):
         raise ValidationError("Enter the GP practice code, like A81001.", code="ods_practice_code")
+
+
+def optional_nhs_number(value: str | None) -> str:
+    """A form's NHS number: "" when left blank, otherwise checked and written as 10 digits."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    validate_nhs_number(value)
+    return normalise_nhs_number(value)
+
+
+def optional_postcode(value: str | None) -> str:
+    """A form's postcode: "" when left blank, otherwise checked and written like "NR1 2DH"."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    validate_postcode(value)
+    return normalise_postcode(value)

@@ -27,10 +27,8 @@ from dsr.models import AccessibleFormat, CoOccurring, Diagnosis, LocalAuthority,
 from dsr.nhsuk_forms import NHSDateField
 from dsr.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
 from dsr.validators import (
-    normalise_nhs_number,
-    normalise_postcode,
-    validate_nhs_number,
-    validate_postcode,
+    optional_nhs_number,
+    optional_postcode,
 )
 from referrals.models import Referral, ReferralContact
 
@@ -497,16 +495,10 @@ class PersonForm(StepForm):
         return value
 
     def clean_nhs_number(self) -> str:
-        value = self.cleaned_data.get("nhs_number", "")
-        if not value:
-            return ""
-        validate_nhs_number(value)
-        return normalise_nhs_number(value)
+        return optional_nhs_number(self.cleaned_data.get("nhs_number"))
 
     def clean_postcode(self) -> str:
-        value = self.cleaned_data.get("postcode", "")
-        validate_postcode(value)
-        return normalise_postcode(value)
+        return optional_postcode(self.cleaned_data.get("postcode"))
 
     def clean_local_authority(self) -> LocalAuthority | None:
         value = self.cleaned_data.get("local_authority")

@@ -24,10 +24,8 @@ from dsr.models import (
 )
 from dsr.nhsuk_forms import NHSDateField
 from dsr.validators import (
-    normalise_nhs_number,
-    normalise_postcode,
-    validate_nhs_number,
-    validate_postcode,
+    optional_nhs_number,
+    optional_postcode,
 )
 from referrals.models import Referral, ReferralContact
 
@@ -417,18 +415,10 @@ class StaffReferralForm(forms.ModelForm):
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
 
     def clean_nhs_number(self) -> str:
-        value = (self.cleaned_data.get("nhs_number") or "").strip()
-        if not value:
-            return ""
-        validate_nhs_number(value)
-        return normalise_nhs_number(value)
+        return optional_nhs_number(self.cleaned_data.get("nhs_number"))
 
     def clean_postcode(self) -> str:
-        value = self.cleaned_data.get("postcode", "")
-        if not value:
-            return ""
-        validate_postcode(value)
-        return normalise_postcode(value)
+        return optional_postcode(self.cleaned_data.get("postcode"))
 
     def clean_date_of_birth(self) -> datetime.date:
         value = self.cleaned_data["date_of_birth"]
