@@ -376,3 +376,12 @@ def test_dockerignore_keeps_secrets_environments_and_local_state_out_of_the_buil
     expected = {".env", ".venv", "node_modules", ".git", "var", "db.sqlite3*", "staticfiles"}
     assert expected <= patterns
     assert {".pytest_cache", ".ruff_cache", "**/__pycache__", "test-artifacts"} <= patterns
+
+
+def test_the_cache_is_a_different_redis_from_the_broker():
+    """RELIABILITY G-2: a cache's evictions must never reach the broker's queued tasks."""
+    services = compose_services()
+    assert "CACHE_URL: redis://cache:6379/0" in COMPOSE
+    assert "REDIS_URL: redis://redis:6379/0" in COMPOSE
+    assert "allkeys-lru" in services["cache"]
+    assert "noeviction" in services["redis"]
