@@ -67,6 +67,9 @@ def template_and_context(notification: Notification) -> tuple[str, dict[str, Any
         **(provider(notification.subject_id) if provider else {}),
         **notification.context,
         "recipient_name": notification.recipient_name,
+        # Emails carry no health details beyond the outcome (ACCESS.md): templates give the
+        # reasons only in letters.
+        "channel": notification.channel,
     }
     return f"emails/{kind}", context
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -49,16 +50,26 @@ def _new_reference(year: int) -> str:
     return f"DSR-{year}-{secrets.randbelow(900_000) + 100_000}"
 
 
-def _live_match(fields: dict[str, Any]) -> Referral | None:
-    """The first live referral for the same person: same NHS number, or same name and date of
-    birth (DOMAIN 3: one person, one live referral)."""
-    same = Q(
-        given_name__iexact=fields["given_name"],
-        family_name__iexact=fields["family_name"],
-        date_of_birth=fields["date_of_birth"],
+def _same_person(nhs_number: str, given_name: str, family_name: str, date_of_birth: Any) -> Q:
+    """The same NHS number; or, where either side has no NHS number, the same name and date of
+    birth. Two different NHS numbers are two different people, however alike their names."""
+    by_name = Q(
+        given_name__iexact=given_name, family_name__iexact=family_name, date_of_birth=date_of_birth
     )
-    if fields.get("nhs_number"):
-        same |= Q(nhs_number=fields["nhs_number"])
+    if not nhs_number:
+        return by_name
+    no_number = Q(nhs_number="") | Q(nhs_number__isnull=True)
+    return Q(nhs_number=nhs_number) | (by_name & no_number)
+
+
+def _live_match(fields: dict[str, Any]) -> Referral | None:
+    """The first live referral for the same person (DOMAIN 3: one person, one live referral)."""
+    same = _same_person(
+        fields.get("nhs_number") or "",
+        fields["given_name"],
+        fields["family_name"],
+        fields["date_of_birth"],
+    )
     return (
         Referral.objects.live()
         .filter(same, duplicate_of__isnull=True)
@@ -90,6 +101,7 @@ def referral_submit(
         return existing
     received_at = received_at or timezone.now()
     for _ in range(5):
+        saved_files: list[str] = []
         try:
             with transaction.atomic():
                 referral = Referral(
@@ -116,11 +128,19 @@ def referral_submit(
                 for contact in contacts:
                     ReferralContact.objects.create(referral=referral, **contact)
                 for upload in attachments or []:
-                    _attach(referral, upload)
-        except IntegrityError:
+                    saved_files.append(_attach(referral, upload).file.name)
+        except IntegrityError as exc:
+            for name in saved_files:  # the rows rolled back: their files go too
+                default_storage.delete(name)
             existing = Referral.objects.filter(submission_token=submission_token).first()
             if existing is not None:
                 return existing
+            if "reference" not in str(exc):
+                logger.warning("referral refused by a database rule: %s", type(exc).__name__)
+                raise RegisterError(
+                    "The referral could not be saved: check every contact has a way to reach "
+                    "them, then send it again."
+                ) from exc
             continue  # the random reference was taken: draw another
         logger.info("referral received referral=%s source=%s", referral.pk, source)
         return referral
@@ -321,27 +341,60 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
                     prefers_letter=contact.prefers_letter,
                 )
             )
+    if not any(c.role == ReferralContact.Role.PERSON for c in contacts) and referral.address:
+        # Entered on paper or by phone without a contact for the person: they are still told,
+        # at the address on the referral, on the same rule as a contact.
+        best_interests_rep = referral.consent_basis == Consent.Basis.BEST_INTERESTS and (
+            has_representative
+        )
+        if (age >= 16 or referral.consent_basis == Consent.Basis.GILLICK) and not (
+            best_interests_rep
+        ):
+            chosen.append(
+                Recipient(
+                    key="person",
+                    name=referral.full_name,
+                    role=ReferralContact.Role.PERSON.label,
+                    email="",
+                    address=referral.address,
+                    accessible_format=person_format,
+                    prefers_letter=True,
+                )
+            )
     referrer_told = (
         referral.referrer_kind == Referral.ReferrerKind.PROFESSIONAL or referral.outcome_to_referrer
     )
+    referrer = None
     if referrer_told and (referral.referrer_email or referral.referrer_address):
-        chosen.append(
-            Recipient(
-                key="referrer",
-                name=referral.referrer_name,
-                role="Referrer",
-                email=referral.referrer_email,
-                address=referral.referrer_address,
-                accessible_format=person_format
-                if referral.referrer_kind == Referral.ReferrerKind.SELF
-                else "standard",
-                prefers_letter=False,
-            )
+        referrer = Recipient(
+            key="referrer",
+            name=referral.referrer_name,
+            role="Referrer",
+            email=referral.referrer_email,
+            address=referral.referrer_address,
+            accessible_format=person_format
+            if referral.referrer_kind == Referral.ReferrerKind.SELF
+            else "standard",
+            prefers_letter=False,
         )
-    unique: dict[str, Recipient] = {}
+    # The same contact listed twice (same name and the same way to reach them) is told once;
+    # people sharing a home address are each told. The referrer is left out when they are
+    # already on the list by the same email or address (a person referring themselves).
+    unique: dict[tuple[str, str], Recipient] = {}
     for recipient in chosen:
-        unique.setdefault((recipient.email or recipient.address).strip().lower(), recipient)
-    return list(unique.values())
+        where = (recipient.email or recipient.address).strip().lower()
+        unique.setdefault((recipient.name.strip().lower(), where), recipient)
+    recipients = list(unique.values())
+    if referrer is not None:
+        reach = {r.email.lower() for r in recipients if r.email} | {
+            r.address.strip().lower() for r in recipients if r.address
+        }
+        if not (
+            (referrer.email and referrer.email.lower() in reach)
+            or (referrer.address and referrer.address.strip().lower() in reach)
+        ):
+            recipients.append(referrer)
+    return recipients
 
 
 @transaction.atomic
@@ -409,15 +462,19 @@ def _register_person(referral: Referral, by: User) -> Person:
     number, or name and date of birth, or a new one made from the referral."""
     if referral.person_id:
         return referral.person
-    match = None
-    if referral.nhs_number:
-        match = Person.objects.filter(nhs_number=referral.nhs_number).first()
-    if match is None:
-        match = Person.objects.filter(
-            given_name__iexact=referral.given_name,
-            family_name__iexact=referral.family_name,
-            date_of_birth=referral.date_of_birth,
-        ).first()
+    match = (
+        Person.objects.visible_to(by)
+        .filter(
+            _same_person(
+                referral.nhs_number,
+                referral.given_name,
+                referral.family_name,
+                referral.date_of_birth,
+            )
+        )
+        .order_by("id")
+        .first()
+    )
     if match is not None:
         return match
     if referral.local_authority is None:
@@ -555,6 +612,42 @@ def _reachable_recipients(referral: Referral) -> list[Recipient]:
     return recipients
 
 
+DECISION_FIELDS = [
+    "review_held_on",
+    "education_participant",
+    "education_absent_reason",
+    "social_care_participant",
+    "social_care_absent_reason",
+    "person",
+    "initial_rating",
+    "ineligible_reason",
+    "signposting",
+    "withdrawn_reason",
+    "next_steps",
+    "decided_at",
+    "decided_by",
+]
+
+
+def _decide_linked(referral: Referral, *, by: User) -> None:
+    """Live referrals linked to this one as duplicates take its decision, and everyone each of
+    them names is told the outcome too: a second referral never waits unanswered."""
+    for duplicate in Referral.objects.select_for_update().filter(
+        duplicate_of=referral, status__in=Referral.LIVE
+    ):
+        for name in DECISION_FIELDS:
+            setattr(duplicate, name, getattr(referral, name))
+        set_change_reason(duplicate, f"Decided with {referral.reference}", by=by)
+        duplicate.save()
+        duplicate = referral_transition(
+            duplicate,
+            to=referral.status,
+            by=by,
+            reason=f"Decided with referral {referral.reference}, the first for this person.",
+        )
+        _write_outcome(duplicate, _reachable_recipients(duplicate))
+
+
 @transaction.atomic
 def referral_decide(
     referral: Referral,
@@ -600,6 +693,7 @@ def referral_decide(
     referral.save()
     referral = referral_transition(referral, to=decision, by=by, reason=reason or rationale)
     _write_outcome(referral, _reachable_recipients(referral))
+    _decide_linked(referral, by=by)
     logger.info("referral decided referral=%s decision=%s by=%s", referral.pk, decision, by.pk)
     return referral
 

@@ -78,3 +78,11 @@ def test_the_outbox_is_refused_to_roles_without_referrals_and_scoped_by_area(
     TOTPDeviceFactory(user=outsider)
     response = signed_in_client(outsider).get(reverse("dsr:outbox-letter", args=[letter.pk]))
     assert response.status_code == 404
+
+
+def test_the_letter_gives_the_reason_the_email_leaves_out(staff_client, decided):
+    from dsr.notifications import render
+
+    letter = Notification.objects.get(channel="letter")
+
+    assert "No diagnosis yet." in render(letter).html

@@ -176,7 +176,9 @@ def test_delivery_sends_each_outcome_once_with_subject_text_and_html(areas, froz
     assert len(mail.outbox) == 2
     message = mail.outbox[0]
     assert "DSR-2026-" in message.subject
-    assert "No diagnosis yet." in message.body
+    assert "No diagnosis yet." not in message.body  # no health details by email (ACCESS.md)
+    assert "Your GP." in message.body  # where else to get help
+    assert "To hear why, contact the DSR team" in message.body
     assert message.alternatives[0][1] == "text/html"
     assert Notification.objects.filter(status="sent", sent_at__isnull=False).count() == 2
 

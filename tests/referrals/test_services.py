@@ -446,3 +446,63 @@ def test_staff_can_set_the_area_the_referrer_did_not_know(areas, staff, frozen_n
 
     referral.refresh_from_db()
     assert referral.local_authority == areas["south"]
+
+
+# --- Found in review ---------------------------------------------------------------------------
+
+
+def test_a_linked_duplicate_is_decided_with_the_first_and_its_people_told(areas, staff, frozen_now):
+    first = reviewed(submit(areas), staff)
+    second = submit(
+        areas,
+        referrer_name="Aunt Bea",
+        referrer_kind="family",
+        referrer_email="bea@example.com",
+        outcome_to_referrer=True,
+    )
+    assert second.duplicate_of == first
+
+    referral_decide(first, decision="not_eligible", reason="Low risk.", signposting="GP.", by=staff)
+
+    second.refresh_from_db()
+    assert second.status == "not_eligible"
+    assert second.ineligible_reason == "Low risk."
+    keys = set(
+        Notification.objects.filter(subject_id=second.pk).values_list("recipient_key", flat=True)
+    )
+    assert "referrer" in keys
+
+
+def test_different_nhs_numbers_are_different_people_whatever_their_names(areas):
+    first = submit(areas)
+    other = submit(areas, nhs_number="9434765870")  # same name and birthday, another number
+
+    assert other.duplicate_of is None
+    assert first.duplicate_of is None
+
+
+def test_a_person_with_no_contact_is_still_told_at_the_referral_address(areas, frozen_now):
+    referral = submit(areas, address="1 High St, Norwich", contacts=[])
+
+    person = next(r for r in outcome_recipients(referral) if r.key == "person")
+    assert (person.channel, person.address) == ("letter", "1 High St, Norwich")
+
+
+def test_people_sharing_a_home_are_each_told(areas, frozen_now):
+    home = "1 High St, Norwich"
+    referral = submit(
+        areas,
+        date_of_birth=date(2009, 6, 1),
+        consent_basis="own_consent",
+        contacts=[
+            {"role": "person", "name": "Teen", "address": home},
+            {
+                "role": "parent_carer",
+                "name": "Mum",
+                "address": home,
+                "has_parental_responsibility": True,
+            },
+        ],
+    )
+
+    assert {r.name for r in outcome_recipients(referral)} >= {"Teen", "Mum"}
