@@ -96,7 +96,11 @@ class NewPasswordForm(SetPasswordForm):
 TEXT_LIMIT = 5000
 
 
-def _text(label: str, *, required: bool = True, help_text: str = "", **kwargs) -> forms.CharField:
+def text_field(
+    label: str, *, required: bool = True, help_text: str = "", **kwargs
+) -> forms.CharField:
+    """A long free-text answer: a textarea of at most TEXT_LIMIT characters, whose "required"
+    message is built from its label."""
     return forms.CharField(
         label=label,
         required=required,
@@ -224,14 +228,14 @@ class RatingForm(forms.Form):
     person (Blue only through an admission)."""
 
     rating = _rating_field(RAG.choices)
-    rationale = _text("Reason for this rating", help_text="What the rating is based on.")
+    rationale = text_field("Reason for this rating", help_text="What the rating is based on.")
     risk_factors = forms.MultipleChoiceField(
         label="Risk factors",
         choices=RiskFactor.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    risk_notes = _text("Other risks", required=False)
+    risk_notes = text_field("Other risks", required=False)
     effective_from = NHSDateField(label="Date of the decision", help_text="For example, 3 11 2026")
     early_step_down = forms.BooleanField(
         label="This is an early step-down from red after a discharge",
@@ -267,7 +271,7 @@ class ConsentForm(forms.Form):
         label="Best-interests decision maker", max_length=150, required=False
     )
     capacity_assessed_on = NHSDateField(label="Date capacity was assessed", required=False)
-    notes = _text("Notes", required=False)
+    notes = text_field("Notes", required=False)
 
     def clean_given_on(self) -> date:
         value = self.cleaned_data["given_on"]
@@ -286,7 +290,7 @@ class ConsentForm(forms.Form):
 
 class WithdrawConsentForm(forms.Form):
     withdrawn_on = NHSDateField(label="Date consent was withdrawn")
-    note = _text("How consent was withdrawn", help_text="Who told us, and how.")
+    note = text_field("How consent was withdrawn", help_text="Who told us, and how.")
 
 
 class AdmissionForm(forms.Form):
@@ -324,7 +328,7 @@ class AdmissionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Say whether a community C(E)TR happened before admission."},
     )
-    notes = _text("Notes", required=False)
+    notes = text_field("Notes", required=False)
 
     def clean_admitted_on(self) -> date:
         value = self.cleaned_data["admitted_on"]
@@ -335,7 +339,7 @@ class AdmissionForm(forms.Form):
 class DischargeForm(forms.Form):
     discharged_on = NHSDateField(label="Date of discharge")
     rating = _rating_field([(r, label) for r, label in RAG.choices if r != RAG.BLUE])
-    rationale = _text(
+    rationale = text_field(
         "Reason for the rating",
         required=False,
         help_text="Needed if the rating is not red: after a discharge the rating is red for "
@@ -394,7 +398,7 @@ class CloseEntryForm(forms.Form):
         error_messages={"required": "Choose why the person is leaving the register."},
     )
     closed_on = NHSDateField(label="Date")
-    note = _text("Notes", required=False)
+    note = text_field("Notes", required=False)
 
 
 class CetrExceptionForm(forms.Form):
@@ -405,7 +409,7 @@ class CetrExceptionForm(forms.Form):
         error_messages={"required": "Choose the meeting that was held."},
     )
     held_on = NHSDateField(label="Date of the meeting")
-    reason = _text("Why a community C(E)TR could not be held in time")
+    reason = text_field("Why a community C(E)TR could not be held in time")
 
 
 class RootCauseAnalysisForm(forms.Form):
@@ -421,7 +425,8 @@ class KeyworkerReferralForm(forms.Form):
         return value
 
 
-def _pick(what: str) -> dict[str, str]:
+def choose_from_list(what: str) -> dict[str, str]:
+    """The message for a choice that is not in the list (a hand-edited URL, say)."""
     return {"invalid_choice": f"Choose {what} from the list."}
 
 
@@ -432,39 +437,39 @@ class RegisterFilterForm(forms.Form):
         label="Rating",
         choices=[("", "Any")] + RAG.choices,
         required=False,
-        error_messages=_pick("a rating"),
+        error_messages=choose_from_list("a rating"),
     )
     age_group = forms.ChoiceField(
         label="Age group",
         choices=[("", "Any")] + AgeGroup.choices,
         required=False,
-        error_messages=_pick("an age group"),
+        error_messages=choose_from_list("an age group"),
     )
     local_authority = forms.ModelChoiceField(
         label="Local authority",
         queryset=LocalAuthority.objects.none(),
         required=False,
         empty_label="Any",
-        error_messages=_pick("a local authority"),
+        error_messages=choose_from_list("a local authority"),
     )
     diagnosis = forms.ChoiceField(
         label="Diagnosis",
         choices=[("", "Any")] + Diagnosis.choices,
         required=False,
-        error_messages=_pick("a diagnosis"),
+        error_messages=choose_from_list("a diagnosis"),
     )
     key_worker = forms.ChoiceField(
         label="Key worker",
         choices=[("", "Any"), ("yes", "Has a key worker"), ("no", "No key worker")],
         required=False,
-        error_messages=_pick("a key worker option"),
+        error_messages=choose_from_list("a key worker option"),
     )
     overdue = forms.BooleanField(label="Only overdue rating reviews", required=False)
     sort = forms.ChoiceField(
         label="Sort by",
         choices=[("name", "Name"), ("rating", "Rating"), ("review", "Review due")],
         required=False,
-        error_messages=_pick("an order"),
+        error_messages=choose_from_list("an order"),
     )
 
     def __init__(self, *args, local_authorities=None, **kwargs) -> None:

@@ -30,6 +30,13 @@ from dsr.models import Notification
 
 logger = logging.getLogger(__name__)
 
+# The columns the set-based sweeps fill when they insert outbox rows in SQL, in this order.
+SQL_INSERT_COLUMNS = (
+    "subject_type, subject_id, local_authority_id, kind, recipient_key, recipient_name,"
+    " recipient_role, channel, email, postal_address, accessible_format, context, status,"
+    " created_at, scheduled_for, attempts, error, provider_reference, cancelled_reason"
+)
+
 # Errors worth trying again: the mail server or network was unavailable for a moment.
 TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
 MAX_ATTEMPTS = 5

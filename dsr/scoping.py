@@ -10,6 +10,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.db.models import Q
 from django.http import Http404
 
 _SCOPE_CACHE = "_dsr_scope_local_authority_ids"
@@ -56,3 +57,13 @@ def get_object_for_user(queryset: ScopedQuerySet, user: Any, **lookup: Any) -> A
         return queryset.visible_to(user).get(**lookup)
     except queryset.model.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def in_area_or_unknown_for_icb(user: Any, path: str = "local_authority") -> Q:
+    """Rows in the user's areas; and, for staff of an ICB, rows whose area is not known yet
+    (a referrer may not know it), so that someone can set it."""
+    scoped = Q(**{f"{path}_id__in": local_authority_ids_for(user)})
+    organisation = getattr(user, "organisation", None)
+    if organisation is not None and organisation.kind == "icb":
+        scoped |= Q(**{f"{path}__isnull": True})
+    return scoped

@@ -257,6 +257,18 @@ def _open_admission(person: Person) -> Admission | None:
     return Admission.objects.filter(person=person, discharged_on__isnull=True).first()
 
 
+def _check_blue_only_in_hospital(person: Person, rating: str) -> None:
+    """Rule 5: Blue exactly while admitted. Admissions and discharges change it; nothing else."""
+    in_hospital = _open_admission(person) is not None
+    if rating == RAG.BLUE and not in_hospital:
+        raise RegisterError("Blue is only for someone in hospital: record the admission first.")
+    if in_hospital and rating != RAG.BLUE:
+        raise RegisterError(
+            "This person is in hospital, so their rating is blue: record their discharge to "
+            "change it."
+        )
+
+
 def _write_rating(
     entry: RegisterEntry,
     *,
@@ -322,11 +334,7 @@ def register_open(
     consent = Consent.objects.filter(person=person, ended_on__isnull=True).first()
     if consent is None:
         raise RegisterError("Record a consent basis before adding this person to the register.")
-    admitted = _open_admission(person) is not None
-    if rating == RAG.BLUE and not admitted:
-        raise RegisterError("Blue is only for someone in hospital: record the admission first.")
-    if admitted and rating != RAG.BLUE:
-        raise RegisterError("This person is in hospital, so their rating is blue.")
+    _check_blue_only_in_hospital(person, rating)
     opened_on = opened_on or timezone.localdate()
     entry = RegisterEntry(
         person=person,
@@ -374,11 +382,7 @@ def rating_change(
     entry = RegisterEntry.objects.get(pk=entry.pk)
     if not entry.is_open:
         raise RegisterError("This register entry is closed.")
-    in_hospital = _open_admission(entry.person) is not None
-    if rating == RAG.BLUE and not in_hospital:
-        raise RegisterError("Blue is only for someone in hospital: record the admission.")
-    if in_hospital and rating != RAG.BLUE:
-        raise RegisterError("This person is in hospital: record their discharge to change it.")
+    _check_blue_only_in_hospital(entry.person, rating)
     on = effective_from or timezone.localdate()
     if entry.red_until and on <= entry.red_until and rating != RAG.RED and not early_step_down:
         raise RegisterError(
@@ -629,16 +633,11 @@ def register_review_sweep(*, today: date | None = None) -> dict[str, int]:
     from django.conf import settings
     from django.db import connection
 
-    from dsr.notifications import enqueue_delivery
+    from dsr.notifications import SQL_INSERT_COLUMNS, enqueue_delivery
 
     today = today or timezone.localdate()
     now = timezone.now()
     counts = {"reminders": 0, "notifications": 0}
-    notification_columns = (
-        "subject_type, subject_id, local_authority_id, kind, recipient_key, recipient_name,"
-        " recipient_role, channel, email, postal_address, accessible_format, context, status,"
-        " created_at, scheduled_for, attempts, error, provider_reference, cancelled_reason"
-    )
     sources = [
         # (subject type, kind, FROM ... WHERE ..., the due-date column, parameters)
         (
@@ -669,7 +668,7 @@ def register_review_sweep(*, today: date | None = None) -> dict[str, int]:
             )
             counts["reminders"] += cursor.rowcount
             cursor.execute(
-                f"INSERT INTO dsr_notification ({notification_columns}) SELECT %s, s.id,"
+                f"INSERT INTO dsr_notification ({SQL_INSERT_COLUMNS}) SELECT %s, s.id,"
                 f" p.local_authority_id, %s, 'team-' || CAST({due} AS VARCHAR(20)), 'DSR team',"
                 " 'DSR team', 'email', %s, '', 'standard', '{}', 'pending', %s, %s, 0, '',"
                 f" '', '' {source}"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dsr.history import audited
 from dsr.models import RAG, Consent, Diagnosis, DiagnosisStatus, LocalAuthority, Person
-from dsr.scoping import ScopedQuerySet, local_authority_ids_for
+from dsr.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
 
 
 class ReferralQuerySet(ScopedQuerySet):
@@ -24,10 +24,7 @@ class ReferralQuerySet(ScopedQuerySet):
 
     def visible_to(self, user) -> "ReferralQuerySet":
         if user.has_perm("dsr.manage_referrals"):
-            scoped = Q(local_authority_id__in=local_authority_ids_for(user))
-            if user.organisation is not None and user.organisation.kind == "icb":
-                scoped |= Q(local_authority__isnull=True)
-            return self.filter(scoped)
+            return self.filter(in_area_or_unknown_for_icb(user))
         if user.has_perm("dsr.view_own_referrals"):
             return self.filter(submitted_by=user)
         return self.none()

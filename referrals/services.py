@@ -728,7 +728,7 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
     from django.conf import settings
     from django.db import connection
 
-    from dsr.notifications import enqueue_delivery
+    from dsr.notifications import SQL_INSERT_COLUMNS, enqueue_delivery
 
     today = today or timezone.localdate()
     now = timezone.now()
@@ -750,17 +750,10 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
                 [SUBJECT, stage, now, *params],
             )
             counts["reminders"] += cursor.rowcount
-            columns = (
-                "subject_type, subject_id, local_authority_id, kind, recipient_key,"
-                " recipient_name, recipient_role,"
-                " channel, email, postal_address, accessible_format, context, status,"
-                " created_at, scheduled_for, attempts, error, provider_reference,"
-                " cancelled_reason"
-            )
             # Staff reminders carry the reference and the dates only: no personal details.
             cursor.execute(
-                f"INSERT INTO dsr_notification ({columns}) SELECT %s, r.id, r.local_authority_id,"
-                " %s, 'team',"
+                f"INSERT INTO dsr_notification ({SQL_INSERT_COLUMNS}) SELECT %s, r.id,"
+                " r.local_authority_id, %s, 'team',"
                 " 'DSR team', 'DSR team', 'email', %s, '', 'standard', '{}', 'pending', %s, %s,"
                 f" 0, '', '', '' {where}"
                 " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",
@@ -768,8 +761,8 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
             )
             counts["notifications"] += cursor.rowcount
             cursor.execute(
-                f"INSERT INTO dsr_notification ({columns}) SELECT %s, r.id, r.local_authority_id,"
-                " %s, 'reviewer',"
+                f"INSERT INTO dsr_notification ({SQL_INSERT_COLUMNS}) SELECT %s, r.id,"
+                " r.local_authority_id, %s, 'reviewer',"
                 " u.full_name, 'Reviewer', 'email', u.email, '', 'standard', '{}', 'pending',"
                 f" %s, %s, 0, '', '', '' {with_reviewer} AND {window}"
                 " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from dsr.forms import choose_from_list, text_field
 from dsr.models import (
     RAG,
     RAG_MEANINGS,
@@ -29,25 +30,6 @@ from dsr.validators import (
 )
 from referrals.models import Referral, ReferralContact
 
-TEXT_LIMIT = 5000
-
-
-def _text(label: str, *, required: bool = True, help_text: str = "", **kwargs: Any) -> Any:
-    return forms.CharField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        max_length=TEXT_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": f"Enter {label[:1].lower()}{label[1:]}."},
-        **kwargs,
-    )
-
-
-def _pick(what: str) -> dict[str, str]:
-    return {"invalid_choice": f"Choose {what} from the list."}
-
-
 # --- The queue -------------------------------------------------------------------------------
 
 
@@ -58,32 +40,32 @@ class QueueFilterForm(forms.Form):
         label="Status",
         choices=[("", "Any")] + [(s.value, s.label) for s in Referral.LIVE],
         required=False,
-        error_messages=_pick("a status"),
+        error_messages=choose_from_list("a status"),
     )
     assigned = forms.ChoiceField(
         label="Reviewer",
         choices=[("", "Anyone"), ("me", "Assigned to me"), ("unassigned", "Nobody yet")],
         required=False,
-        error_messages=_pick("a reviewer option"),
+        error_messages=choose_from_list("a reviewer option"),
     )
     due = forms.ChoiceField(
         label="Decision due",
         choices=[("", "Any time"), ("overdue", "Overdue"), ("week", "Due this week")],
         required=False,
-        error_messages=_pick("when the decision is due"),
+        error_messages=choose_from_list("when the decision is due"),
     )
     local_authority = forms.ModelChoiceField(
         label="Local authority",
         queryset=LocalAuthority.objects.none(),
         required=False,
         empty_label="Any",
-        error_messages=_pick("a local authority"),
+        error_messages=choose_from_list("a local authority"),
     )
     sort = forms.ChoiceField(
         label="Sort by",
         choices=[("due", "Decision due date"), ("received", "Date received")],
         required=False,
-        error_messages=_pick("an order"),
+        error_messages=choose_from_list("an order"),
     )
 
     def __init__(self, *args: Any, local_authorities: Any = None, **kwargs: Any) -> None:
@@ -235,12 +217,12 @@ class StaffReferralForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    risks = _text("Current risks, in the referrer's words")
-    tried = _text("What has been tried", required=False)
-    would_help = _text("What would help", required=False)
-    social_care = _text("Social care involvement", required=False)
-    other_professionals = _text("Other professionals involved", required=False)
-    communication_needs = _text("Communication needs", required=False)
+    risks = text_field("Current risks, in the referrer's words")
+    tried = text_field("What has been tried", required=False)
+    would_help = text_field("What would help", required=False)
+    social_care = text_field("Social care involvement", required=False)
+    other_professionals = text_field("Other professionals involved", required=False)
+    communication_needs = text_field("Communication needs", required=False)
     accessible_formats = forms.MultipleChoiceField(
         label="Formats the person needs",
         choices=AccessibleFormat.choices,
@@ -272,7 +254,7 @@ class StaffReferralForm(forms.ModelForm):
         choices=ReferralContact.Role.choices,
         widget=forms.RadioSelect,
         required=False,
-        error_messages=_pick("who they are"),
+        error_messages=choose_from_list("who they are"),
     )
     contact_name = forms.CharField(
         label="Full name", max_length=150, required=False, help_text="Leave blank if nobody."
@@ -307,7 +289,7 @@ class StaffReferralForm(forms.ModelForm):
         initial=ReferralContact.Format.STANDARD,
         widget=forms.RadioSelect,
         required=False,
-        error_messages=_pick("a format"),
+        error_messages=choose_from_list("a format"),
     )
     contact_prefers_letter = forms.BooleanField(
         label="They would rather have a letter than an email", required=False
@@ -492,7 +474,7 @@ class StaffReferralForm(forms.ModelForm):
 
 
 class RequestInformationForm(forms.Form):
-    request = _text(
+    request = text_field(
         "What information is needed",
         help_text="Say what is missing and who it is needed from.",
     )
@@ -509,17 +491,19 @@ class ReviewForm(forms.Form):
         max_length=150,
         required=False,
     )
-    education_absent_reason = _text("If nobody from education took part, why not", required=False)
+    education_absent_reason = text_field(
+        "If nobody from education took part, why not", required=False
+    )
     social_care_participant = forms.CharField(
         label="Who took part from social care",
         help_text="Name and role.",
         max_length=150,
         required=False,
     )
-    social_care_absent_reason = _text(
+    social_care_absent_reason = text_field(
         "If nobody from social care took part, why not", required=False
     )
-    notes = _text("Notes from the review", required=False)
+    notes = text_field("Notes from the review", required=False)
 
     def clean_held_on(self) -> datetime.date:
         value = self.cleaned_data["held_on"]
@@ -544,7 +528,7 @@ class AssignForm(forms.Form):
         queryset=User.objects.none(),
         required=False,
         empty_label="Nobody (take off the current reviewer)",
-        error_messages=_pick("a reviewer"),
+        error_messages=choose_from_list("a reviewer"),
     )
 
     def __init__(self, *args: Any, reviewers: Any = None, **kwargs: Any) -> None:
@@ -577,19 +561,19 @@ class DecisionForm(forms.Form):
         ],
         widget=forms.RadioSelect,
         required=False,
-        error_messages=_pick("a rating"),
+        error_messages=choose_from_list("a rating"),
     )
-    rationale = _text("If added: reason for the rating", required=False)
-    ineligible_reason = _text(
+    rationale = text_field("If added: reason for the rating", required=False)
+    ineligible_reason = text_field(
         "If not eligible: why the person is not eligible", required=False, help_text=SENT_TO_FAMILY
     )
-    signposting = _text(
+    signposting = text_field(
         "If not eligible: where else the person can get help",
         required=False,
         help_text=SENT_TO_FAMILY,
     )
-    withdrawn_reason = _text("If withdrawn: why the referral was withdrawn", required=False)
-    next_steps = _text(
+    withdrawn_reason = text_field("If withdrawn: why the referral was withdrawn", required=False)
+    next_steps = text_field(
         "What happens next (optional)",
         required=False,
         help_text="Leave blank to use the standard wording for the decision. " + SENT_TO_FAMILY,
@@ -660,7 +644,7 @@ class RecipientAddForm(forms.Form):
     prefers_letter = forms.BooleanField(
         label="They would rather have a letter than an email", required=False
     )
-    reason = _text("Why they should be told", help_text="This is kept with the referral.")
+    reason = text_field("Why they should be told", help_text="This is kept with the referral.")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -680,7 +664,7 @@ class RecipientChangeForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Say whether they should be told the outcome."},
     )
-    reason = _text("Reason", help_text="This is kept with the referral.")
+    reason = text_field("Reason", help_text="This is kept with the referral.")
 
 
 class AreaForm(forms.Form):

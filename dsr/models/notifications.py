@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from dsr.scoping import ScopedQuerySet, local_authority_ids_for
+from dsr.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
 
 
 class NotificationQuerySet(ScopedQuerySet):
@@ -19,10 +19,7 @@ class NotificationQuerySet(ScopedQuerySet):
     def visible_to(self, user) -> "NotificationQuerySet":
         if not user.has_perm("dsr.manage_referrals"):
             return self.none()
-        scoped = Q(local_authority_id__in=local_authority_ids_for(user))
-        if user.organisation is not None and user.organisation.kind == "icb":
-            scoped |= Q(local_authority__isnull=True)
-        return self.filter(scoped)
+        return self.filter(in_area_or_unknown_for_icb(user))
 
 
 class Notification(models.Model):

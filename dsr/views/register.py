@@ -9,13 +9,11 @@ every read to the user's areas and runs a fixed number of queries whatever the r
 
 import csv
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.http.request import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,15 +32,13 @@ from dsr.queries import (
     search_people,
 )
 from dsr.services import access_log_people, access_log_record
+from dsr.views.paging import cursor_from, query_of
 
 logger = logging.getLogger(__name__)
 
 VIEW_REGISTER = "dsr.view_register"
 CHANGE_REGISTER = "dsr.change_register"
 EXPORT_REGISTER = "dsr.export_register"
-
-# An entry id in the `after` cursor: ASCII digits only, short enough for a bigint.
-_CURSOR = re.compile(r"[0-9]{1,18}")
 
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -75,22 +71,7 @@ def register_filters_from(
 
 
 def _filter_query(request: HttpRequest, **extra: str) -> str:
-    """The query string of the filter fields only (no cursor, nothing else a visitor added),
-    plus `extra`. Used for the next, first-page and export links."""
-    query = QueryDict(mutable=True)
-    for name in RegisterFilterForm.base_fields:
-        values = [v for v in request.GET.getlist(name) if v != ""]
-        if values:
-            query.setlist(name, values)
-    for name, value in extra.items():
-        query[name] = value
-    return query.urlencode()
-
-
-def _cursor_from(request: HttpRequest) -> int | None:
-    """The `after` entry id, or None when absent or not a plain number."""
-    raw = request.GET.get("after", "")
-    return int(raw) if _CURSOR.fullmatch(raw) else None
+    return query_of(request, RegisterFilterForm.base_fields, **extra)
 
 
 # --- Dashboard -------------------------------------------------------------------------------
@@ -146,7 +127,7 @@ def register_list(request: HttpRequest) -> HttpResponse:
     """
     today = timezone.localdate()
     form, filters = register_filters_from(request)
-    after = _cursor_from(request)
+    after = cursor_from(request)
     page = None
     rows: list[ListRow] = []
     next_url = first_url = export_url = ""

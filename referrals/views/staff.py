@@ -36,6 +36,7 @@ from dsr.models import (
 )
 from dsr.queries import local_authorities_for
 from dsr.services import access_log_record
+from dsr.views.paging import cursor_from, query_of
 from referrals import queries, services
 from referrals import staff_forms as forms
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
@@ -52,7 +53,6 @@ VIEW_REFERRAL = AccessEvent.Action.VIEW_REFERRAL
 DOWNLOAD_ATTACHMENT = AccessEvent.Action.DOWNLOAD_ATTACHMENT
 
 # A referral id in the `after` cursor: ASCII digits only, short enough for a bigint.
-_CURSOR = re.compile(r"[0-9]{1,18}")
 # What a download name keeps of the name it was uploaded with: letters, digits, dot, dash,
 # underscore and space; everything else (paths, quotes, control characters) becomes "_".
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -61,30 +61,6 @@ _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-
 
 
 # --- Shared helpers --------------------------------------------------------------------------
-
-
-def _scope_areas(user: Any) -> Any:
-    """The local authorities the user may choose: those their organisation covers."""
-    return local_authorities_for(user)
-
-
-def _cursor_from(request: HttpRequest) -> int | None:
-    """The `after` referral id, or None when absent or not a plain number."""
-    raw = request.GET.get("after", "")
-    return int(raw) if _CURSOR.fullmatch(raw) else None
-
-
-def _query(request: HttpRequest, names: Any, **extra: str) -> str:
-    """The query string of the fields `names` only (nothing else a visitor added), plus
-    `extra`. Used for the next and first-page links."""
-    query = QueryDict(mutable=True)
-    for name in names:
-        values = [v for v in request.GET.getlist(name) if v != ""]
-        if values:
-            query.setlist(name, values)
-    for name, value in extra.items():
-        query[name] = value
-    return query.urlencode()
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:
@@ -129,7 +105,7 @@ class QueueRow:
 def _queue_filters(
     request: HttpRequest,
 ) -> tuple[forms.QueueFilterForm, QueueFilters | None]:
-    form = forms.QueueFilterForm(request.GET, local_authorities=_scope_areas(request.user))
+    form = forms.QueueFilterForm(request.GET, local_authorities=local_authorities_for(request.user))
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
@@ -156,7 +132,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     """
     today = timezone.localdate()
     form, filters = _queue_filters(request)
-    after = _cursor_from(request)
+    after = cursor_from(request)
     page = None
     rows: list[QueueRow] = []
     next_url = first_url = ""
@@ -166,9 +142,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         base = reverse("referrals:queue")
         names = forms.QueueFilterForm.base_fields
         if page.next_after is not None:
-            next_url = f"{base}?{_query(request, names, after=str(page.next_after))}"
+            next_url = f"{base}?{query_of(request, names, after=str(page.next_after))}"
         if after is not None:
-            query = _query(request, names)
+            query = query_of(request, names)
             first_url = f"{base}?{query}" if query else base
     context = {
         "form": form,
@@ -192,7 +168,9 @@ def create(request: HttpRequest) -> HttpResponse:
     The hidden submission token makes a second post of the same page return the first
     referral (referral_submit), so a double click makes one referral.
     """
-    form = forms.StaffReferralForm(_posted(request), local_authorities=_scope_areas(request.user))
+    form = forms.StaffReferralForm(
+        _posted(request), local_authorities=local_authorities_for(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         referral = services.referral_submit(
@@ -432,7 +410,7 @@ def set_area(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_referral_for_user(request.user, pk)
     form = forms.AreaForm(
         _posted(request),
-        local_authorities=_scope_areas(request.user),
+        local_authorities=local_authorities_for(request.user),
         initial={"local_authority": referral.local_authority_id},
     )
     return _referral_action(
@@ -567,7 +545,7 @@ def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpRespons
 def mine(request: HttpRequest) -> HttpResponse:
     """The referrals the user submitted: reference, dates, status and, once decided, the
     outcome. Nothing else about the person, and no one else's referrals (ACCESS.md)."""
-    after = _cursor_from(request)
+    after = cursor_from(request)
     page = queries.own_referrals_page(request.user, after=after)
     base = reverse("referrals:mine")
     context = {
