@@ -172,11 +172,14 @@ def next_steps_for(state: PersonState) -> list[NextStep]:
     """Every step the person needs now, overdue ones first, then by due date."""
     if state.entry is None or not state.entry.is_open:
         return []
-    steps = _rating_steps(state) + _admission_steps(state) + _consent_steps(state)
+    # Other apps' sources run first: they fill in what they know (the dates of C(E)TRs held)
+    # that the register's own steps are worked out from.
+    extra: list[NextStep] = []
     satisfied: set[str] = set()
     for source in _SOURCES:
-        extra, done = source(state)
-        steps.extend(extra)
+        more, done = source(state)
+        extra.extend(more)
         satisfied |= done
+    steps = _rating_steps(state) + _admission_steps(state) + _consent_steps(state) + extra
     steps = [step for step in steps if step.kind not in satisfied]
     return sorted(steps, key=lambda s: (not s.overdue, s.due is None, s.due or state.today))

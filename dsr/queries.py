@@ -75,7 +75,7 @@ def person_page(person: Person, today: date) -> PersonPage:
     )
     ratings = list(
         Rating.objects.filter(entry__person=person)
-        .select_related("set_by")
+        .select_related("set_by", "meeting")
         .order_by("-effective_from", "-set_at", "-id")
     )
     consents = list(Consent.objects.filter(person=person).select_related("recorded_by", "ended_by"))

@@ -279,6 +279,7 @@ def _write_rating(
     risk_factors: list[str] | None = None,
     risk_notes: str = "",
     first: bool = False,
+    meeting: Any = None,
 ) -> Rating:
     """Append a Rating row and copy it onto the entry. Callers hold the person's row lock.
     `first` marks the entry's opening rating, which has no previous rating."""
@@ -300,6 +301,7 @@ def _write_rating(
         risk_factors=list(risk_factors or []),
         risk_notes=risk_notes,
         set_by=by,
+        meeting=meeting,
     )
     if first or rating != entry.rating:
         entry.rating = rating
@@ -371,8 +373,12 @@ def rating_change(
     risk_factors: list[str] | None = None,
     risk_notes: str = "",
     early_step_down: bool = False,
+    meeting: Any = None,
 ) -> Rating:
     """Change or confirm the current rating of an open entry (a confirmation is a review).
+
+    `meeting` is the multi-agency meeting that decided it, if one did (the Reviews app passes
+    its Meeting); the rating row links it.
 
     Blue comes only from recording an admission, and leaving Blue only from a discharge
     (rule 5); both refusals raise RegisterError. After a discharge the rating stays Red until
@@ -397,6 +403,7 @@ def rating_change(
         by=by,
         risk_factors=risk_factors,
         risk_notes=risk_notes,
+        meeting=meeting,
     )
 
 

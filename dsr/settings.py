@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dsr.tasks.sweep_register_reviews_task",
         "schedule": crontab(minute=0),
     },
+    # Every hour, at 5 past: remind action owners before and on each action's due date.
+    "action-reminder-sweep": {
+        "task": "reviews.tasks.sweep_action_reminders_task",
+        "schedule": crontab(minute=5),
+    },
     # Every minute: send the messages waiting in the outbox (a batch of up to 500).
     "deliver-notifications": {
         "task": "dsr.tasks.deliver_notifications_task",

@@ -63,12 +63,15 @@ def _rating_events(ratings: list[Rating]) -> Iterable[TimelineEvent]:
             title = f"{label} rating reviewed and confirmed"
         else:
             title = f"Rating changed to {label.lower()}"
+        detail = rating.rationale
+        if rating.meeting_id:
+            detail = f"Decided at the {rating.meeting}. {detail}"
         yield TimelineEvent(
             rating.effective_from,
             rating.set_at,
             "rating",
             title,
-            rating.rationale,
+            detail,
             by=_name(rating.set_by),
             tag=rating.rating,
         )

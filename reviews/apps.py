@@ -5,3 +5,13 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
     verbose_name = "Multi-agency reviews and C(E)TRs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from dsr import demo, next_steps, notifications, timeline
+        from reviews.contributions import action_context, review_events, review_steps
+        from reviews.demo import seed_reviews
+
+        next_steps.register_source(review_steps)
+        timeline.register_source(review_events)
+        notifications.register_context_provider("reviews.action", action_context)
+        demo.register_demo_seeder(seed_reviews)

@@ -453,6 +453,10 @@ class Rating(models.Model):
     risk_notes = models.TextField(blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     set_at = models.DateTimeField(default=timezone.now)
+    # The multi-agency meeting that confirmed or changed the rating, if one did.
+    meeting = models.ForeignKey(
+        "reviews.Meeting", on_delete=models.PROTECT, related_name="ratings", null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-effective_from", "-set_at", "-id"]

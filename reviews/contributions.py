@@ -1,0 +1,202 @@
+"""What reviews contribute to the register's pages (registered in ReviewsConfig.ready, so the
+register never imports this app): required next steps, the person timeline, and the values
+reminder messages need.
+
+A person's timeline shows only that person's part of a meeting (their agenda item, their rating
+and their actions), never another person's discussion.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from dsr import deadlines
+from dsr.models import RAG, Person
+from dsr.next_steps import NextStep, PersonState
+from dsr.timeline import TimelineEvent
+from reviews.models import Action, AgendaItem, Cetr, CetrRequest, OversightVisit
+
+
+def _name(user: Any) -> str:
+    return user.full_name if user is not None else ""
+
+
+# --- Next steps --------------------------------------------------------------------------------
+
+
+def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
+    """C(E)TRs and visits satisfy the register's steps; planned C(E)TRs, due visits and
+    overdue actions become steps. Three queries."""
+    person, today, entry, admission = state.person, state.today, state.entry, state.admission
+    cetrs = list(Cetr.objects.filter(person=person).exclude(status=Cetr.Status.CANCELLED))
+    steps: list[NextStep] = []
+    satisfied: set[str] = set()
+    # Rule 6: a community C(E)TR planned or held since the person went Red.
+    if entry.rating == RAG.RED and any(
+        c.kind == Cetr.Kind.COMMUNITY
+        and (c.held_on or timezone.localdate(c.created_at)) >= entry.rating_since
+        for c in cetrs
+    ):
+        satisfied.add("community_cetr")
+    if admission is not None:
+        held = [
+            c.held_on
+            for c in cetrs
+            if c.admission_id == admission.pk and c.status == Cetr.Status.COMPLETED
+        ]
+        if held:
+            # Rules 7 and 8: once a C(E)TR is held in hospital, no post-admission one is owed,
+            # and the next inpatient C(E)TR counts from it.
+            satisfied.add("post_admission_cetr")
+            state.cetr_dates["inpatient"] = max(held)
+        if any(c.admission_id == admission.pk and c.is_planned for c in cetrs):
+            # The planned C(E)TR below stands for the step it will satisfy.
+            satisfied |= {"post_admission_cetr", "inpatient_cetr"}
+        if person.out_of_area:
+            last = (
+                OversightVisit.objects.filter(admission=admission)
+                .order_by("-visited_on")
+                .values_list("visited_on", flat=True)
+                .first()
+            )
+            due = deadlines.oversight_visit_due(
+                last or admission.admitted_on, is_child=person.age(today) < 18
+            )
+            steps.append(
+                NextStep(
+                    "oversight_visit",
+                    "Make the next oversight visit: the person is in hospital out of area.",
+                    due,
+                    due < today,
+                )
+            )
+    for cetr in cetrs:
+        if cetr.is_planned:
+            due = cetr.scheduled_on or cetr.due_on
+            steps.append(
+                NextStep(
+                    "cetr_planned",
+                    f"Hold the planned {cetr.get_kind_display().lower()} {cetr.name}.",
+                    due,
+                    bool(due and due < today),
+                )
+            )
+    overdue = Action.objects.filter(person=person).overdue(today).count()
+    if overdue:
+        plural = "s" if overdue > 1 else ""
+        steps.append(
+            NextStep("overdue_actions", f"Chase {overdue} overdue action{plural}.", None, True)
+        )
+    return steps, satisfied
+
+
+# --- The timeline -------------------------------------------------------------------------------
+
+
+REQUESTERS = {
+    CetrRequest.Relationship.SELF: "the person themselves",
+    CetrRequest.Relationship.FAMILY: "a family member",
+    CetrRequest.Relationship.CARER: "a carer",
+    CetrRequest.Relationship.ADVOCATE: "an advocate",
+    CetrRequest.Relationship.PROFESSIONAL: "a professional supporting them",
+}
+
+
+def review_events(person: Person) -> Iterable[TimelineEvent]:
+    """This person's agenda items, actions, C(E)TRs, oversight visits and C(E)TR requests. Five
+    queries."""
+    items = AgendaItem.objects.filter(person=person, discussed_at__isnull=False).select_related(
+        "meeting", "discussed_by"
+    )
+    for item in items:
+        yield TimelineEvent(
+            timezone.localdate(item.meeting.held_at),
+            item.discussed_at,
+            "meeting",
+            f"Discussed at the {item.meeting.get_kind_display()}",
+            item.discussion,
+            by=_name(item.discussed_by),
+        )
+    actions = Action.objects.filter(person=person).select_related(
+        "created_by", "closed_by", "owner__organisation"
+    )
+    for action in actions:
+        yield TimelineEvent(
+            timezone.localdate(action.created_at),
+            action.created_at,
+            "action",
+            f"Action agreed ({action.get_source_display().lower()}), due {action.due_on:%-d %B %Y}",
+            f"{action.description} Owner: {action.owner_label}.",
+            by=_name(action.created_by),
+        )
+        if action.closed_on:
+            yield TimelineEvent(
+                action.closed_on,
+                action.updated_at,
+                "action",
+                f"Action {action.get_status_display().lower()}",
+                f"{action.description} {action.completion_note}".strip(),
+                by=_name(action.closed_by),
+            )
+    cetrs = Cetr.objects.filter(person=person).select_related("created_by", "completed_by")
+    for cetr in cetrs:
+        label = f"{cetr.get_kind_display()} {cetr.name}"
+        yield TimelineEvent(
+            timezone.localdate(cetr.created_at),
+            cetr.created_at,
+            "cetr",
+            f"{label} planned",
+            f"Due {cetr.due_on:%-d %B %Y}." if cetr.due_on else "",
+            by=_name(cetr.created_by),
+        )
+        if cetr.status == Cetr.Status.COMPLETED:
+            yield TimelineEvent(
+                cetr.held_on, cetr.updated_at, "cetr", f"{label} held", by=_name(cetr.completed_by)
+            )
+        elif cetr.status == Cetr.Status.CANCELLED:
+            yield TimelineEvent(
+                timezone.localdate(cetr.updated_at),
+                cetr.updated_at,
+                "cetr",
+                f"{label} cancelled",
+                cetr.cancelled_reason,
+            )
+    for visit in OversightVisit.objects.filter(person=person).select_related("recorded_by"):
+        concerns = " Concerns raised." if visit.concerns else ""
+        yield TimelineEvent(
+            visit.visited_on,
+            visit.created_at,
+            "visit",
+            f"Oversight visit by {visit.visited_by}",
+            f"{visit.findings}{concerns}",
+            by=_name(visit.recorded_by),
+        )
+    for request in CetrRequest.objects.filter(person=person).select_related("triaged_by"):
+        yield TimelineEvent(
+            timezone.localdate(request.received_at),
+            request.received_at,
+            "cetr_request",
+            f"C(E)TR requested ({request.reference}) by {REQUESTERS[request.relationship]}",
+            request.decline_reason
+            if request.status == CetrRequest.Status.DECLINED
+            else request.get_status_display(),
+            by=_name(request.triaged_by),
+        )
+
+
+# --- Messages ----------------------------------------------------------------------------------
+
+
+def action_context(action_id: int) -> dict[str, Any]:
+    """Due date and a link for an action reminder: no name, no description (emails carry no
+    health details)."""
+    action = Action.objects.get(pk=action_id)
+    return {
+        "due": f"{action.due_on:%-d %B %Y}",
+        "has_account": action.owner_id is not None,
+        "action_id": action.pk,
+        "url": settings.SITE_URL + reverse("reviews:my-actions"),
+    }

@@ -1,0 +1,295 @@
+"""Reads for reviews, always scoped (dsr.scoping). Every function runs a fixed number of queries
+whatever the number of people, meetings or actions (the page tests check it)."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max, Prefetch, Q
+from django.utils import timezone
+
+from dsr import deadlines
+from dsr.models import RAG, Admission, Rating, RegisterEntry
+from dsr.scoping import get_object_for_user, local_authority_ids_for
+from reviews.models import (
+    Action,
+    AgendaItem,
+    AgendaReason,
+    Attendee,
+    Cetr,
+    CetrRequest,
+    Meeting,
+    OversightVisit,
+)
+
+DEFAULT_AGENDA_LOOKAHEAD_DAYS = 14
+HOSPITAL_KINDS = (Cetr.Kind.POST_ADMISSION, Cetr.Kind.INPATIENT)
+
+
+def lookahead() -> timedelta:
+    """How far ahead of a meeting a C(E)TR or visit falling due puts someone on its agenda
+    (`DSR_AGENDA_LOOKAHEAD_DAYS`, 14: the time a C(E)TR needs to be arranged)."""
+    return timedelta(
+        days=getattr(settings, "DSR_AGENDA_LOOKAHEAD_DAYS", DEFAULT_AGENDA_LOOKAHEAD_DAYS)
+    )
+
+
+# --- Due dates in hospital ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HospitalDue:
+    cetr_due: date
+    post_admission_owed: bool
+    visit_due: date | None
+
+
+def hospital_due(
+    admission: Admission,
+    *,
+    date_of_birth: date,
+    out_of_area: bool,
+    last_hospital_cetr: date | None,
+    last_visit: date | None,
+    today: date,
+) -> HospitalDue:
+    """When the next C(E)TR and (out of area) oversight visit fall due for an open admission.
+
+    A post-admission C(E)TR is owed only when no community C(E)TR preceded the admission and
+    none has been held since (rule 7); after that, inpatient C(E)TRs repeat from the last one
+    held (rule 8). Visits repeat every 6 weeks for a child, 8 for an adult (rule 12).
+    """
+    is_child_at_admission = deadlines.age_on(date_of_birth, admission.admitted_on) < 18
+    is_child = deadlines.age_on(date_of_birth, today) < 18
+    owed = not admission.community_cetr_before_admission and last_hospital_cetr is None
+    if owed:
+        cetr_due = deadlines.post_admission_cetr_due(
+            admission.admitted_on, is_child=is_child_at_admission
+        )
+    else:
+        cetr_due = deadlines.inpatient_cetr_next_due(
+            last_hospital_cetr or admission.admitted_on,
+            is_child=is_child,
+            secure=admission.is_secure,
+        )
+    visit_due = None
+    if out_of_area:
+        visit_due = deadlines.oversight_visit_due(
+            last_visit or admission.admitted_on, is_child=is_child
+        )
+    return HospitalDue(cetr_due=cetr_due, post_admission_owed=owed, visit_due=visit_due)
+
+
+def open_admissions_with_due(
+    area_ids: Iterable[int], today: date
+) -> list[tuple[Admission, HospitalDue]]:
+    """Every open admission of someone on the register in the areas, with its due dates, in one
+    query."""
+    admissions = (
+        Admission.objects.filter(
+            discharged_on__isnull=True,
+            person__local_authority_id__in=list(area_ids),
+            person__register_entries__status=RegisterEntry.Status.OPEN,
+        )
+        .select_related("person")
+        .annotate(
+            last_hospital_cetr=Max("cetrs__held_on", filter=Q(cetrs__status=Cetr.Status.COMPLETED)),
+            last_visit=Max("oversight_visits__visited_on"),
+        )
+    )
+    return [
+        (
+            admission,
+            hospital_due(
+                admission,
+                date_of_birth=admission.person.date_of_birth,
+                out_of_area=admission.person.out_of_area,
+                last_hospital_cetr=admission.last_hospital_cetr,
+                last_visit=admission.last_visit,
+                today=today,
+            ),
+        )
+        for admission in admissions
+    ]
+
+
+# --- The agenda --------------------------------------------------------------------------------
+
+
+def agenda_candidates(*, kind: str, on: date, area_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Who belongs on a meeting held on `on` for these areas, with the reasons, from the
+    register (issue "Reviews" point 1): every Red person; Amber people whose review is due by
+    the meeting; Blue people with a C(E)TR or an oversight visit due by the meeting (plus the
+    lookahead); anyone with an overdue action; and, for an oversight panel, people with overdue
+    C(E)TR recommendations (rule 11). An urgent meeting is about the people added by hand.
+    Five queries, whatever the register's size."""
+    if kind == Meeting.Kind.URGENT:
+        return {}
+    area_ids = list(area_ids)
+    reasons: dict[int, list[str]] = defaultdict(list)
+    entries = RegisterEntry.objects.filter(
+        status=RegisterEntry.Status.OPEN, person__local_authority_id__in=area_ids
+    )
+    for person_id in entries.filter(rating=RAG.RED).values_list("person_id", flat=True):
+        reasons[person_id].append(AgendaReason.RED)
+    amber_due = entries.filter(rating=RAG.AMBER, rating_review_due__lte=on)
+    for person_id in amber_due.values_list("person_id", flat=True):
+        reasons[person_id].append(AgendaReason.AMBER_DUE)
+    horizon = on + lookahead()
+    for admission, due in open_admissions_with_due(area_ids, on):
+        if due.cetr_due <= horizon:
+            reasons[admission.person_id].append(AgendaReason.CETR_DUE)
+        if due.visit_due is not None and due.visit_due <= horizon:
+            reasons[admission.person_id].append(AgendaReason.VISIT_DUE)
+    overdue = Action.objects.filter(
+        status=Action.Status.OPEN,
+        due_on__lt=on,
+        person__local_authority_id__in=area_ids,
+        person__register_entries__status=RegisterEntry.Status.OPEN,
+    )
+    rows = overdue.values("person_id").annotate(
+        recommendations=Count("id", filter=Q(source=Action.Source.CETR))
+    )
+    for row in rows:
+        reasons[row["person_id"]].append(AgendaReason.OVERDUE_ACTIONS)
+        if kind == Meeting.Kind.OVERSIGHT_PANEL and row["recommendations"]:
+            reasons[row["person_id"]].append(AgendaReason.OVERDUE_RECOMMENDATIONS)
+    return dict(reasons)
+
+
+def meeting_area_ids(meeting: Meeting, user: Any) -> list[int]:
+    """The areas a meeting's agenda draws on: its own local authority, or every area in the
+    user's scope."""
+    scope = local_authority_ids_for(user)
+    if meeting.local_authority_id:
+        return [meeting.local_authority_id] if meeting.local_authority_id in scope else []
+    return sorted(scope)
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+def get_meeting_for_user(user: Any, pk: int) -> Meeting:
+    return get_object_for_user(
+        Meeting.objects.select_related("chair", "local_authority", "created_by"), user, pk=pk
+    )
+
+
+def meetings_for(user: Any, *, upcoming: bool, today: date, limit: int = 50) -> list[Meeting]:
+    meetings = Meeting.objects.visible_to(user).select_related("chair", "local_authority")
+    meetings = meetings.annotate(people=Count("items"))
+    start = timezone.make_aware(timezone.datetime.combine(today, timezone.datetime.min.time()))
+    if upcoming:
+        return list(meetings.filter(held_at__gte=start).order_by("held_at", "id")[:limit])
+    return list(meetings.filter(held_at__lt=start).order_by("-held_at", "-id")[:limit])
+
+
+@dataclass
+class ItemRow:
+    item: AgendaItem
+    rating: Rating | None
+    actions: list[Action]
+
+
+@dataclass
+class MeetingPage:
+    meeting: Meeting
+    attendees: list[Attendee]
+    rows: list[ItemRow]
+    overdue_recommendations: list[Action]
+
+
+def meeting_page(meeting: Meeting, user: Any, today: date) -> MeetingPage:
+    """The meeting with its attendees, agenda (people the user may see), each person's rating
+    decided here and actions agreed; for an oversight panel, the overdue recommendations. A
+    constant number of queries, whatever the size of the agenda."""
+    scope = local_authority_ids_for(user)
+    items = list(
+        AgendaItem.objects.filter(meeting=meeting, person__local_authority_id__in=scope)
+        .select_related("person", "discussed_by")
+        .prefetch_related(
+            Prefetch(
+                "person__register_entries",
+                queryset=RegisterEntry.objects.filter(status=RegisterEntry.Status.OPEN),
+                to_attr="open_entries",
+            ),
+            Prefetch(
+                "actions",
+                queryset=Action.objects.select_related("owner__organisation").order_by(
+                    "due_on", "id"
+                ),
+            ),
+        )
+        .order_by("person__family_name", "person__given_name", "id")
+    )
+    ratings: dict[int, Rating] = {}
+    for rating in (
+        Rating.objects.filter(meeting=meeting).select_related("entry").order_by("set_at", "id")
+    ):
+        ratings[rating.entry.person_id] = rating
+    rows = [ItemRow(item, ratings.get(item.person_id), list(item.actions.all())) for item in items]
+    rows.sort(key=lambda r: (_priority(r.item), r.item.person.family_name, r.item.pk))
+    overdue: list[Action] = []
+    if meeting.kind == Meeting.Kind.OVERSIGHT_PANEL:
+        overdue = list(
+            Action.objects.visible_to(user)
+            .overdue(today)
+            .filter(source=Action.Source.CETR)
+            .select_related("person", "cetr", "owner__organisation")
+            .order_by("due_on", "id")[:200]
+        )
+    return MeetingPage(
+        meeting=meeting,
+        attendees=list(meeting.attendees.all()),
+        rows=rows,
+        overdue_recommendations=overdue,
+    )
+
+
+_REASON_ORDER = {reason: index for index, reason in enumerate(AgendaReason.values)}
+
+
+def _priority(item: AgendaItem) -> int:
+    return min((_REASON_ORDER.get(r, 99) for r in item.reasons), default=99)
+
+
+def my_actions(user: Any, today: date) -> list[Action]:
+    """The open actions the user owns, overdue first, in people the user may still see."""
+    return list(
+        Action.objects.visible_to(user)
+        .filter(owner=user, status=Action.Status.OPEN)
+        .select_related("person", "owner__organisation")
+        .order_by("due_on", "id")[:500]
+    )
+
+
+def person_reviews(person_id: int) -> dict[str, Any]:
+    """The person page's reviews section: open actions, C(E)TRs and oversight visits."""
+    return {
+        "actions": list(
+            Action.objects.filter(person_id=person_id)
+            .select_related("owner__organisation")
+            .order_by("status", "due_on", "id")
+        ),
+        "cetrs": list(Cetr.objects.filter(person_id=person_id).order_by("-created_at", "-id")),
+        "visits": list(OversightVisit.objects.filter(person_id=person_id)),
+    }
+
+
+def get_cetr_for_user(user: Any, pk: int) -> Cetr:
+    return get_object_for_user(
+        Cetr.objects.select_related("person__local_authority", "admission", "created_by"),
+        user,
+        pk=pk,
+    )
+
+
+def get_request_for_user(user: Any, pk: int) -> CetrRequest:
+    return get_object_for_user(
+        CetrRequest.objects.select_related("local_authority", "person", "cetr", "triaged_by"),
+        user,
+        pk=pk,
+    )
