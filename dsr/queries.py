@@ -67,7 +67,12 @@ class PersonPage:
 
 
 def person_page(person: Person, today: date) -> PersonPage:
-    """Everything the person page shows, in a constant number of queries."""
+    """Everything the person page shows, in a constant number of queries.
+
+    `person.page_cache` is a fresh dict for this build of the page: other apps' sources (next
+    steps, timeline, page panels) may keep rows there that more than one of them reads.
+    """
+    person.page_cache = {}
     entries = list(
         RegisterEntry.objects.filter(person=person).select_related(
             "opened_by", "closed_by", "consent"

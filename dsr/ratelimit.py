@@ -12,7 +12,7 @@ import logging
 
 from axes.helpers import get_client_ip_address
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -49,3 +49,19 @@ def hit(request: HttpRequest, *, scope: str, limit: int, window_seconds: int = H
             logger.warning("rate limit reached scope=%s limit=%s", scope, limit)
         return False
     return True
+
+
+def within_limit(request: HttpRequest, *, scope: str, setting: str, default: int) -> bool:
+    """`hit` with the limit read from the setting named `setting` (per hour)."""
+    from django.conf import settings
+
+    return hit(request, scope=scope, limit=getattr(settings, setting, default))
+
+
+def too_many(request: HttpRequest, template: str) -> HttpResponse:
+    """The "too many" page: 429 with Retry-After, so well-behaved clients wait for the window."""
+    from django.shortcuts import render
+
+    response = render(request, template, status=429)
+    response["Retry-After"] = str(HOUR)
+    return response

@@ -104,6 +104,7 @@ urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("", include(dsr_patterns)),
     path("", include("referrals.urls")),
+    path("", include("reviews.urls")),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
 ]

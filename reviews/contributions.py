@@ -17,7 +17,8 @@ from dsr import deadlines
 from dsr.models import RAG, Person
 from dsr.next_steps import NextStep, PersonState
 from dsr.timeline import TimelineEvent
-from reviews.models import Action, AgendaItem, Cetr, CetrRequest, OversightVisit
+from reviews.models import Action, Cetr, CetrRequest
+from reviews.queries import person_records
 
 
 def _name(user: Any) -> str:
@@ -29,9 +30,10 @@ def _name(user: Any) -> str:
 
 def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
     """C(E)TRs and visits satisfy the register's steps; planned C(E)TRs, due visits and
-    overdue actions become steps. Three queries."""
+    overdue actions become steps. Reads the person's review records (reviews.queries)."""
     person, today, entry, admission = state.person, state.today, state.entry, state.admission
-    cetrs = list(Cetr.objects.filter(person=person).exclude(status=Cetr.Status.CANCELLED))
+    records = person_records(person)
+    cetrs = [c for c in records.cetrs if c.status != Cetr.Status.CANCELLED]
     steps: list[NextStep] = []
     satisfied: set[str] = set()
     # Rule 6: a community C(E)TR planned or held since the person went Red.
@@ -56,11 +58,9 @@ def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
             # The planned C(E)TR below stands for the step it will satisfy.
             satisfied |= {"post_admission_cetr", "inpatient_cetr"}
         if person.out_of_area:
-            last = (
-                OversightVisit.objects.filter(admission=admission)
-                .order_by("-visited_on")
-                .values_list("visited_on", flat=True)
-                .first()
+            last = max(
+                (v.visited_on for v in records.visits if v.admission_id == admission.pk),
+                default=None,
             )
             due = deadlines.oversight_visit_due(
                 last or admission.admitted_on, is_child=person.age(today) < 18
@@ -84,7 +84,7 @@ def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
                     bool(due and due < today),
                 )
             )
-    overdue = Action.objects.filter(person=person).overdue(today).count()
+    overdue = sum(1 for action in records.actions if action.is_overdue(today))
     if overdue:
         plural = "s" if overdue > 1 else ""
         steps.append(
@@ -106,12 +106,10 @@ REQUESTERS = {
 
 
 def review_events(person: Person) -> Iterable[TimelineEvent]:
-    """This person's agenda items, actions, C(E)TRs, oversight visits and C(E)TR requests. Five
-    queries."""
-    items = AgendaItem.objects.filter(person=person, discussed_at__isnull=False).select_related(
-        "meeting", "discussed_by"
-    )
-    for item in items:
+    """This person's discussions, actions, C(E)TRs, oversight visits and C(E)TR requests: only
+    their own part of each meeting."""
+    records = person_records(person)
+    for item in records.discussions:
         yield TimelineEvent(
             timezone.localdate(item.meeting.held_at),
             item.discussed_at,
@@ -120,10 +118,7 @@ def review_events(person: Person) -> Iterable[TimelineEvent]:
             item.discussion,
             by=_name(item.discussed_by),
         )
-    actions = Action.objects.filter(person=person).select_related(
-        "created_by", "closed_by", "owner__organisation"
-    )
-    for action in actions:
+    for action in records.actions:
         yield TimelineEvent(
             timezone.localdate(action.created_at),
             action.created_at,
@@ -141,8 +136,7 @@ def review_events(person: Person) -> Iterable[TimelineEvent]:
                 f"{action.description} {action.completion_note}".strip(),
                 by=_name(action.closed_by),
             )
-    cetrs = Cetr.objects.filter(person=person).select_related("created_by", "completed_by")
-    for cetr in cetrs:
+    for cetr in records.cetrs:
         label = f"{cetr.get_kind_display()} {cetr.name}"
         yield TimelineEvent(
             timezone.localdate(cetr.created_at),
@@ -164,7 +158,7 @@ def review_events(person: Person) -> Iterable[TimelineEvent]:
                 f"{label} cancelled",
                 cetr.cancelled_reason,
             )
-    for visit in OversightVisit.objects.filter(person=person).select_related("recorded_by"):
+    for visit in records.visits:
         concerns = " Concerns raised." if visit.concerns else ""
         yield TimelineEvent(
             visit.visited_on,
@@ -174,7 +168,7 @@ def review_events(person: Person) -> Iterable[TimelineEvent]:
             f"{visit.findings}{concerns}",
             by=_name(visit.recorded_by),
         )
-    for request in CetrRequest.objects.filter(person=person).select_related("triaged_by"):
+    for request in records.requests:
         yield TimelineEvent(
             timezone.localdate(request.received_at),
             request.received_at,

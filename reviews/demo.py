@@ -66,7 +66,7 @@ def _held_meeting(staff: User, lead: User, manager: User) -> None:
             agenda_item=item,
             description="Arrange a short break for the family.",
             owner=Owner(user=manager)
-            if number % 2
+            if number % 2 and entry.rating in (RAG.RED, RAG.AMBER)
             else Owner(name="Jo Patel", organisation="Short breaks service"),
             agency=Agency.SOCIAL_CARE,
             due_on=timezone.localdate() - timedelta(days=number % 3),

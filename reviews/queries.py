@@ -8,11 +8,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from dsr import deadlines
-from dsr.models import RAG, Admission, Rating, RegisterEntry
+from dsr.models import RAG, Admission, Person, Rating, RegisterEntry
+from dsr.queries import open_entries_for
 from dsr.scoping import get_object_for_user, local_authority_ids_for
 from reviews.models import (
     Action,
@@ -266,17 +267,46 @@ def my_actions(user: Any, today: date) -> list[Action]:
     )
 
 
-def person_reviews(person_id: int) -> dict[str, Any]:
-    """The person page's reviews section: open actions, C(E)TRs and oversight visits."""
-    return {
-        "actions": list(
-            Action.objects.filter(person_id=person_id)
-            .select_related("owner__organisation")
-            .order_by("status", "due_on", "id")
+@dataclass
+class PersonRecords:
+    """Everything reviews hold about one person, for their page."""
+
+    actions: list[Action]
+    cetrs: list[Cetr]
+    visits: list[OversightVisit]
+    discussions: list[AgendaItem]
+    requests: list[CetrRequest]
+
+
+def person_records(person: Any) -> PersonRecords:
+    """Five queries, run once per build of the person page: the next steps, the timeline and
+    the page's reviews section all read them (dsr.queries.person_page gives the person a fresh
+    `page_cache` each time it builds the page)."""
+    cache = getattr(person, "page_cache", None)
+    if cache is not None and "reviews" in cache:
+        return cache["reviews"]
+    records = PersonRecords(
+        actions=list(
+            Action.objects.filter(person=person)
+            .select_related("owner__organisation", "created_by", "closed_by")
+            .order_by("due_on", "id")
         ),
-        "cetrs": list(Cetr.objects.filter(person_id=person_id).order_by("-created_at", "-id")),
-        "visits": list(OversightVisit.objects.filter(person_id=person_id)),
-    }
+        cetrs=list(
+            Cetr.objects.filter(person=person)
+            .select_related("created_by", "completed_by")
+            .order_by("-created_at", "-id")
+        ),
+        visits=list(OversightVisit.objects.filter(person=person).select_related("recorded_by")),
+        discussions=list(
+            AgendaItem.objects.filter(person=person, discussed_at__isnull=False).select_related(
+                "meeting", "discussed_by"
+            )
+        ),
+        requests=list(CetrRequest.objects.filter(person=person).select_related("triaged_by")),
+    )
+    if cache is not None:
+        cache["reviews"] = records
+    return records
 
 
 def get_cetr_for_user(user: Any, pk: int) -> Cetr:
@@ -292,4 +322,21 @@ def get_request_for_user(user: Any, pk: int) -> CetrRequest:
         CetrRequest.objects.select_related("local_authority", "person", "cetr", "triaged_by"),
         user,
         pk=pk,
+    )
+
+
+def request_candidates(user: Any, cetr_request: CetrRequest) -> QuerySet[Person]:
+    """People on the register the user may see who may be the one the request is about: the
+    same NHS number, or the same name and date of birth."""
+    match = Q(
+        given_name__iexact=cetr_request.given_name.strip(),
+        family_name__iexact=cetr_request.family_name.strip(),
+        date_of_birth=cetr_request.date_of_birth,
+    )
+    if cetr_request.nhs_number:
+        match |= Q(nhs_number=cetr_request.nhs_number)
+    return (
+        Person.objects.visible_to(user)
+        .filter(match, pk__in=open_entries_for(user).values("person_id"))
+        .order_by("family_name", "given_name", "pk")
     )

@@ -211,3 +211,128 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("figures")
         for name, value in sorted(FIGURES.items()):
             terminalreporter.write_line(f"{name}: {value}")
+
+
+# --- People and accounts for the review tests, made through the real services ---------------
+
+
+def account(organisation, role, **fields):
+    """A user holding `role`, with an authenticator app (so a test client can sign in)."""
+    user = UserFactory(organisation=organisation, roles=[role], **fields)
+    TOTPDeviceFactory(user=user)
+    return user
+
+
+@pytest.fixture
+def clerk(organisations):
+    return account(organisations["icb"], Role.REGISTER_STAFF)
+
+
+@pytest.fixture
+def make_person(organisations, areas, clerk):
+    """make_person("RED", area="north", opened_on=..., **person fields) -> a person on the
+    register (a 30-year-old adult unless date_of_birth says otherwise)."""
+    from tests.dsr.factories import PersonFactory, on_register
+
+    def make(rating="GREEN", *, area="north", opened_on=datetime.date(2026, 1, 5), **fields):
+        person = PersonFactory(
+            local_authority=areas[area], responsible_icb=organisations["icb"], **fields
+        )
+        on_register(person, rating=rating, by=clerk, opened_on=opened_on)
+        return person
+
+    return make
+
+
+@pytest.fixture
+def admit(clerk):
+    from dsr.models import Admission
+    from dsr.services import admission_record
+
+    def admit(person, on, *, community_cetr=False, secure=False):
+        return admission_record(
+            person=person,
+            hospital_name="Riverside Hospital",
+            hospital_ods_code="RMY01",
+            cqc_rating=Admission.CqcRating.GOOD,
+            admitted_on=on,
+            ward_security=Admission.WardSecurity.MEDIUM
+            if secure
+            else Admission.WardSecurity.GENERAL,
+            community_cetr_before_admission=community_cetr,
+            by=clerk,
+        )
+
+    return admit
+
+
+@pytest.fixture
+def matrix_objects(personas, register_objects):
+    """The register's objects, and a meeting, an action, a C(E)TR and a C(E)TR request about
+    the Red person in Northshire, made through the services."""
+    import datetime
+    import uuid
+
+    from django.utils import timezone
+
+    from dsr.models import User
+    from reviews import services
+    from reviews.models import Agency, Cetr, PanelMember
+
+    users = {u.email.split("@")[0]: u for u in User.objects.all()}
+    clerk = users["register_staff"]
+    person = register_objects["north_red"]
+    meeting = services.meeting_create(
+        kind="dsr_review", held_at=timezone.now(), chair=clerk, by=clerk
+    )
+    item = meeting.items.get(person=person)
+    action = services.action_create(
+        person=person,
+        agenda_item=item,
+        description="Arrange respite.",
+        owner=services.Owner(user=users["senior_manager_health"]),
+        agency=Agency.SOCIAL_CARE,
+        due_on=timezone.localdate(),
+        by=clerk,
+    )
+    cetr = services.cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+    seat = services.panel_member_save(
+        member=PanelMember(
+            cetr=cetr, role="expert_by_experience", name="Panel", user=users["panel_member"]
+        ),
+        by=clerk,
+    )
+    services.cetr_consent_record(
+        cetr=cetr,
+        basis="own_consent",
+        evidence="Signed form.",
+        recorded_on=timezone.localdate(),
+        by=clerk,
+    )
+    request = services.cetr_request_submit(
+        fields={
+            "relationship": "family",
+            "requester_name": f"{SENTINEL} Requester",
+            "requester_email": "family@example.org",
+            "contact_by": "email",
+            "given_name": "Ellis",
+            "family_name": f"{SENTINEL}Request",
+            "date_of_birth": datetime.date(2010, 1, 1),
+            "local_authority": person.local_authority,
+            "in_hospital": "no",
+            "reason": "Harder at home.",
+            "person_knows": True,
+        },
+        channel="online",
+        submission_token=uuid.uuid4(),
+    )
+    return {
+        **register_objects,
+        "meeting": meeting,
+        "attendee": meeting.attendees.create(name="Ann", agency=Agency.HEALTH),
+        "item": item,
+        "action": action,
+        "cetr": cetr,
+        "seat": seat,
+        "cetr_request": request,
+    }

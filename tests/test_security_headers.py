@@ -28,14 +28,14 @@ def _csp(response) -> dict[str, str]:
 
 @pytest.mark.django_db
 def test_every_route_answers_with_the_content_security_policy_and_security_headers(
-    personas, register_objects
+    personas, matrix_objects
 ):
     checked = 0
     problems = []
     for persona in ("anonymous", "password_only", "administrator", "register_staff"):
         client = personas["clients"][persona]
         for name, row in MATRIX.items():
-            response = client.get(row.url(name, register_objects))
+            response = client.get(row.url(name, matrix_objects))
             checked += 1
             directives = _csp(response)
             for required in REQUIRED_CSP:

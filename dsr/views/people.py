@@ -31,7 +31,9 @@ from dsr.models import (
     PersonContact,
 )
 from dsr.next_steps import cetr_name
+from dsr.panels import person_panels
 from dsr.queries import get_person_for_user, local_authorities_for, person_page
+from dsr.views.form_page import form_page
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "family": [c for c in page.contacts if c.role == PersonContact.Role.PARENT_CARER],
         "rating_meaning": f"{RAG_MEANINGS[page.entry.rating]}. " if page.entry else "",
         "formats": ", ".join(AccessibleFormat(f).label.lower() for f in person.accessible_formats),
+        "panels": person_panels(request, person, today),
     }
     return render(request, "dsr/person_detail.html", context)
 
@@ -134,18 +137,19 @@ def _person_action(
     act: Callable[[dict], Any],
     intro: str = "",
 ) -> HttpResponse:
-    """The shape every register form shares: validate, call one service, show its refusal on
-    the form, or redirect to the person page with a confirmation."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            act(form.cleaned_data)
-        except services.RegisterError as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, done)
-            return redirect(person)
-    context = {"form": form, "person": person, "title": title, "button": button, "intro": intro}
-    return render(request, "dsr/person_action.html", context)
+    """A register form about one person: back to, and on to, the person page."""
+    return form_page(
+        request,
+        form=form,
+        title=title,
+        act=act,
+        done=done,
+        back_url=person.get_absolute_url(),
+        back_label=f"Back to {person.full_name}",
+        caption=person.full_name,
+        intro=intro,
+        button=button,
+    )
 
 
 def _today() -> dict:

@@ -23,6 +23,7 @@ from dsr import queries
 from dsr.access import role_required
 from dsr.forms import RegisterFilterForm, SearchForm
 from dsr.models import AccessEvent, RegisterEntry
+from dsr.panels import dashboard_panels
 from dsr.queries import (
     RegisterFilters,
     dashboard_for,
@@ -102,6 +103,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "consent_deadline": today + queries.CONSENT_DUE_WITHIN,
         "search_form": SearchForm(),
         "can_add_person": request.user.has_perm(CHANGE_REGISTER),
+        "panels": dashboard_panels(request, today),
     }
     return render(request, "dsr/register_dashboard.html", context)
 

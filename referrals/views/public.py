@@ -53,19 +53,19 @@ RawSteps = dict[str, dict[str, list[str]]]
 
 
 def _posts_allowed(request: HttpRequest) -> bool:
-    limit = getattr(settings, "REFERRAL_POSTS_PER_HOUR", 300)
-    return ratelimit.hit(request, scope="referral-post", limit=limit)
+    return ratelimit.within_limit(
+        request, scope="referral-post", setting="REFERRAL_POSTS_PER_HOUR", default=300
+    )
 
 
 def _submission_allowed(request: HttpRequest) -> bool:
-    limit = getattr(settings, "REFERRAL_SUBMISSIONS_PER_HOUR", 10)
-    return ratelimit.hit(request, scope="referral-submit", limit=limit)
+    return ratelimit.within_limit(
+        request, scope="referral-submit", setting="REFERRAL_SUBMISSIONS_PER_HOUR", default=10
+    )
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
-    response = render(request, "referrals/public_too_many.html", status=429)
-    response["Retry-After"] = str(ratelimit.HOUR)
-    return response
+    return ratelimit.too_many(request, "referrals/public_too_many.html")
 
 
 # --- The draft in the session -----------------------------------------------------------------

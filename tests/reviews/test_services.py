@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from dsr.models import RAG, Consent, Notification, Reminder
 from dsr.queries import person_page
 from dsr.roles import Role
-from dsr.services import RegisterError, rating_change
+from dsr.services import RegisterError
 from reviews.models import (
     Action,
     Agency,
@@ -522,3 +522,63 @@ def test_arranging_a_request_plans_the_cetr_and_tells_the_requester(clerk, make_
     request.refresh_from_db()
     assert (request.status, request.cetr, cetr.name) == ("arranged", cetr, "CETR")
     assert Notification.objects.filter(kind="cetr_request_arranged").count() == 1
+
+
+def test_the_notice_and_pre_read_warnings(clerk, make_person):
+    from reviews.services import cetr_arrange, cetr_warnings
+
+    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
+    # The review on 20 March with invitations sent today: 10 days' notice, and no pre-reads
+    # yet (not yet within 24 hours, so no warning about them).
+    cetr = cetr_arrange(
+        cetr=cetr,
+        by=clerk,
+        scheduled_on=datetime.date(2026, 3, 20),
+        invitations_sent_on=TODAY,
+        pack_sent_at=None,
+    )
+    warnings = cetr_warnings(cetr, TODAY)
+    assert any("Less than 2 weeks' notice" in w for w in warnings)
+    assert not any("pre-reads" in w for w in warnings)
+    assert any("No consent evidence" in w for w in warnings)
+    # Pre-reads sent at 10:00 the day before (less than 24 hours before the day starts).
+    cetr = cetr_arrange(
+        cetr=cetr,
+        by=clerk,
+        scheduled_on=datetime.date(2026, 3, 24),
+        invitations_sent_on=datetime.date(2026, 3, 9),
+        pack_sent_at=at(datetime.date(2026, 3, 23), 10),
+    )
+    warnings = cetr_warnings(cetr, TODAY)
+    assert not any("notice" in w for w in warnings)
+    assert any("less than 24 hours before" in w for w in warnings)
+
+
+def test_every_change_to_an_action_is_in_its_history(clerk, make_person):
+    from reviews.services import action_change, action_reopen
+
+    person = make_person("RED")
+    action = _action(person, clerk, item=_meeting(clerk).items.get())
+    action_change(
+        action=action,
+        by=clerk,
+        description="Arrange two weeks of respite.",
+        owner=Owner(user=clerk),
+        agency=Agency.SOCIAL_CARE,
+        due_on=datetime.date(2026, 3, 20),
+    )
+    action_close(action=action, status=Action.Status.DONE, note="Booked.", by=clerk)
+    action_reopen(action=action, by=clerk)
+    reasons = list(
+        action.history.order_by("history_id").values_list("history_change_reason", flat=True)
+    )
+    assert reasons == ["Action agreed", "Action changed", "Action done", "Action reopened"]
+    assert {h.history_user_id for h in action.history.all()} == {clerk.pk}
+
+
+def test_the_scheduled_task_runs_the_action_sweep(clerk, make_person):
+    from reviews.tasks import sweep_action_reminders_task
+
+    person = make_person("RED")
+    _action(person, clerk, item=_meeting(clerk).items.get())
+    assert sweep_action_reminders_task() == {"reminders": 1, "notifications": 1}

@@ -1,0 +1,52 @@
+"""The shape every single-form page shares: validate, call one service, show its refusal on the
+form as an NHS.UK error (the service's transaction has then written nothing), or redirect with
+a confirmation."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from dsr.services import RegisterError
+
+
+def form_page(
+    request: HttpRequest,
+    *,
+    form: Any,
+    title: str,
+    act: Callable[[dict], Any],
+    done: str,
+    back_url: str,
+    back_label: str,
+    caption: str = "",
+    intro: str = "",
+    button: str = "Save",
+    next_url: str | Callable[[Any], str] | None = None,
+    extra: dict[str, Any] | None = None,
+    template: str = "form_page.html",
+) -> HttpResponse:
+    """`act` gets the cleaned data; after it succeeds the user goes to `next_url` (a URL, or a
+    function of what `act` returned), or back where they came from."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = act(form.cleaned_data)
+        except RegisterError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            target = next_url(result) if callable(next_url) else next_url
+            return redirect(target or back_url)
+    context = {
+        "form": form,
+        "title": title,
+        "caption": caption,
+        "intro": intro,
+        "button": button,
+        "back_url": back_url,
+        "back_label": back_label,
+        **(extra or {}),
+    }
+    return render(request, template, context)

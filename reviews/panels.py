@@ -1,0 +1,59 @@
+"""The reviews section of the person page and the actions panel of the staff dashboard
+(registered with dsr.panels in ReviewsConfig.ready)."""
+
+from datetime import date
+
+from django.http import HttpRequest
+
+from dsr.models import Person
+from dsr.panels import Panel
+from reviews.models import Action, Meeting
+from reviews.permissions import CHANGE, READ
+from reviews.queries import person_records
+
+DASHBOARD_LIST = 10
+
+
+def person_reviews_panel(request: HttpRequest, person: Person, today: date) -> Panel:
+    """Actions, C(E)TRs and oversight visits, from the rows the page already read. Senior
+    managers see the actions and C(E)TRs of the people they may see (ACCESS.md)."""
+    records = person_records(person)
+    actions = records.actions
+    return Panel(
+        "reviews/includes/person_reviews.html",
+        {
+            "person": person,
+            "open_actions": [a for a in actions if a.status == Action.Status.OPEN],
+            "closed_actions": [a for a in actions if a.status != Action.Status.OPEN],
+            "cetrs": records.cetrs,
+            "visits": sorted(records.visits, key=lambda v: v.visited_on, reverse=True)[:5],
+            "today": today,
+            "can_change": request.user.has_perm(CHANGE),
+            "can_read_cetrs": request.user.has_perm(READ),
+            "user_id": request.user.pk,
+        },
+    )
+
+
+def dashboard_actions_panel(request: HttpRequest, today: date) -> Panel | None:
+    """Overdue actions and the next meetings, for the register team: four queries."""
+    if not request.user.has_perm(READ):
+        return None
+    overdue = Action.objects.visible_to(request.user).overdue(today)
+    return Panel(
+        "reviews/includes/dashboard_actions.html",
+        {
+            "overdue_count": overdue.count(),
+            "overdue": list(
+                overdue.select_related("person", "owner__organisation").order_by("due_on", "id")[
+                    :DASHBOARD_LIST
+                ]
+            ),
+            "meetings": list(
+                Meeting.objects.visible_to(request.user)
+                .filter(status=Meeting.Status.PLANNED)
+                .order_by("held_at", "id")[:3]
+            ),
+            "today": today,
+        },
+    )

@@ -1,0 +1,123 @@
+"""Actions: each user's own open actions, and changing or closing one.
+
+"My actions" is for anyone who may own an action with an account (the register team and senior
+managers). Changing an action needs dsr.change_register; recording it done or cancelled needs
+that, or to be its owner (403 otherwise). An action is fetched only through
+`get_action_for_user`, so one about a person out of the user's scope answers 404.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dsr.access import role_required
+from dsr.forms import ConfirmForm
+from dsr.models import AccessEvent
+from dsr.services import access_log_people
+from dsr.views.form_page import form_page
+from reviews import forms, services
+from reviews.permissions import CHANGE, READ, can_close, get_action_for_user
+from reviews.queries import my_actions as my_actions_for
+from reviews.views.meetings import action_fields, action_owners
+
+CAN_OWN = (READ, "dsr.view_escalation_queue")
+
+
+@require_GET
+@role_required(*CAN_OWN)
+def my_actions(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    actions = my_actions_for(request.user, today)
+    access_log_people(
+        user=request.user,
+        people_ids=sorted({a.person_id for a in actions}),
+        action=AccessEvent.Action.LIST_REGISTER,
+        path=request.path,
+        detail={"page": "my actions"},
+    )
+    context = {
+        "actions": actions,
+        "overdue": [a for a in actions if a.is_overdue(today)],
+        "today": today,
+        "can_change": request.user.has_perm(CHANGE),
+    }
+    return render(request, "reviews/my_actions.html", context)
+
+
+def _back(action) -> tuple[str, str]:
+    return action.person.get_absolute_url(), f"Back to {action.person.full_name}"
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def action_update(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_action_for_user(request.user, pk)
+    initial = {
+        "description": action.description,
+        "owner": action.owner_id,
+        "owner_name": action.owner_name,
+        "owner_organisation": action.owner_organisation,
+        "owner_email": action.owner_email,
+        "agency": action.agency,
+        "due_on": action.due_on,
+    }
+    form = forms.ActionForm(
+        request.POST or None, initial=initial, owners=action_owners(action.person)
+    )
+    back_url, back_label = _back(action)
+    return form_page(
+        request,
+        form=form,
+        title="Change the action",
+        caption=action.person.full_name,
+        act=lambda d: services.action_change(action=action, by=request.user, **action_fields(d)),
+        done="Action saved.",
+        back_url=back_url,
+        back_label=back_label,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*CAN_OWN)
+def action_close(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_action_for_user(request.user, pk)
+    if not can_close(request.user, action):
+        raise PermissionDenied
+    back_url, back_label = _back(action)
+    if not request.user.has_perm(READ):
+        back_url, back_label = reverse("reviews:my-actions"), "Back to my actions"
+    return form_page(
+        request,
+        form=forms.ActionCloseForm(request.POST or None),
+        title="Record the action as done or cancelled",
+        caption=action.person.full_name,
+        intro=f"{action.description} (due {action.due_on:%-d %B %Y}, owner {action.owner_label})",
+        act=lambda d: services.action_close(
+            action=action, status=d["status"], note=d["note"], by=request.user
+        ),
+        done="Action closed.",
+        back_url=back_url,
+        back_label=back_label,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def action_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_action_for_user(request.user, pk)
+    back_url, back_label = _back(action)
+    return form_page(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title="Reopen the action",
+        caption=action.person.full_name,
+        intro=action.description,
+        act=lambda d: services.action_reopen(action=action, by=request.user),
+        done="Action reopened.",
+        back_url=back_url,
+        back_label=back_label,
+        button="Reopen",
+    )

@@ -1,0 +1,412 @@
+"""Meeting pages: the register team plans meetings, keeps the agenda and attendees, records each
+person's discussion and the actions agreed, closes the meeting and prints the minutes.
+
+Reading needs dsr.view_register and changing dsr.change_register (403 otherwise); a meeting is
+fetched only through `get_meeting_for_user` (404 out of scope), and a meeting page lists only
+the people the user may see. Reading a person's discussion, or the minutes, writes an
+access-log row per person shown.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dsr.access import role_required
+from dsr.forms import ConfirmForm
+from dsr.models import RAG, AccessEvent, Person, RegisterEntry, User
+from dsr.queries import get_person_for_user, local_authorities_for
+from dsr.services import RegisterError, access_log_people, access_log_record
+from dsr.views.form_page import form_page
+from reviews import forms, services
+from reviews.models import Agency, AgendaItem, Attendee, Meeting
+from reviews.permissions import CHANGE, READ
+from reviews.queries import get_meeting_for_user, meeting_page, meetings_for
+
+
+def register_team(user: User) -> Any:
+    """Active users of the user's organisation who work on the register: chairs."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            organisation_id=user.organisation_id,
+            groups__permissions__codename="change_register",
+        )
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def action_owners(person: Person) -> Any:
+    """Active users who may see the person's record (the register team and senior managers
+    covering their area): who may own an action with an account."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            organisation__local_authorities=person.local_authority_id,
+            groups__permissions__codename__in=["view_register", "view_escalation_queue"],
+        )
+        .select_related("organisation")
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+def _item(request: HttpRequest, pk: int, item_pk: int) -> AgendaItem:
+    meeting = get_meeting_for_user(request.user, pk)
+    item = get_object_or_404(
+        AgendaItem.objects.select_related("person"), pk=item_pk, meeting=meeting
+    )
+    # The agenda may hold people of other areas (a meeting for every area): check this one.
+    get_person_for_user(request.user, item.person_id)
+    item.meeting = meeting
+    return item
+
+
+@require_GET
+@role_required(READ)
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    context = {
+        "upcoming": meetings_for(request.user, upcoming=True, today=today),
+        "past": meetings_for(request.user, upcoming=False, today=today),
+        "can_change": request.user.has_perm(CHANGE),
+    }
+    return render(request, "reviews/meeting_list.html", context)
+
+
+def _meeting_form(request: HttpRequest, meeting: Meeting | None = None) -> forms.MeetingForm:
+    initial = {}
+    if meeting is not None:
+        local = timezone.localtime(meeting.held_at)
+        initial = {
+            "kind": meeting.kind,
+            "day": local.date(),
+            "time": f"{local:%H:%M}",
+            "location": meeting.location,
+            "local_authority": meeting.local_authority_id,
+            "chair": meeting.chair_id,
+            "notes": meeting.notes,
+        }
+    return forms.MeetingForm(
+        request.POST or None,
+        initial=initial or {"chair": request.user.pk},
+        local_authorities=local_authorities_for(request.user),
+        chairs=register_team(request.user),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def meeting_create(request: HttpRequest) -> HttpResponse:
+    form = _meeting_form(request)
+    return form_page(
+        request,
+        form=form,
+        title="Plan a meeting",
+        intro="The agenda is drawn from the register when you save: everyone rated red, amber "
+        "people due a review, people in hospital with a C(E)TR or visit due, and anyone with "
+        "overdue actions.",
+        act=lambda d: services.meeting_create(
+            kind=d["kind"],
+            held_at=d["held_at"],
+            chair=d["chair"],
+            local_authority=d["local_authority"],
+            location=d["location"],
+            notes=d["notes"],
+            by=request.user,
+        ),
+        done="Meeting planned and its agenda drawn from the register.",
+        back_url=reverse("reviews:meeting-list"),
+        back_label="Back to meetings",
+        button="Plan the meeting",
+        next_url=lambda meeting: meeting.get_absolute_url(),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    form = _meeting_form(request, meeting)
+    form.fields.pop("kind")
+    return form_page(
+        request,
+        form=form,
+        title="Change the meeting's details",
+        caption=str(meeting),
+        act=lambda d: services.meeting_update(
+            meeting=meeting,
+            by=request.user,
+            held_at=d["held_at"],
+            chair=d["chair"],
+            local_authority=d["local_authority"],
+            location=d["location"],
+            notes=d["notes"],
+        ),
+        done="Meeting details saved.",
+        back_url=meeting.get_absolute_url(),
+        back_label="Back to the meeting",
+    )
+
+
+@require_GET
+@role_required(READ)
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    today = timezone.localdate()
+    page = meeting_page(meeting, request.user, today)
+    access_log_people(
+        user=request.user,
+        people_ids=[row.item.person_id for row in page.rows],
+        action=AccessEvent.Action.LIST_REGISTER,
+        path=request.path,
+        detail={"meeting": meeting.pk},
+    )
+    context = {
+        "meeting": meeting,
+        "page": page,
+        "today": today,
+        "can_change": request.user.has_perm(CHANGE),
+        "started": meeting.held_at <= timezone.now(),
+        "confirm": ConfirmForm(),
+    }
+    return render(request, "reviews/meeting_detail.html", context)
+
+
+@role_required(CHANGE)
+@require_POST
+def agenda_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    try:
+        added = services.meeting_agenda_refresh(meeting=meeting, by=request.user)
+    except RegisterError as exc:
+        messages.error(request, str(exc))
+    else:
+        people = "person" if added == 1 else "people"
+        messages.success(request, f"Agenda updated from the register: {added} {people} added.")
+    return redirect(meeting)
+
+
+def _attendee_page(request: HttpRequest, meeting: Meeting, attendee: Attendee) -> HttpResponse:
+    form = forms.AttendeeForm(request.POST or None, instance=attendee)
+    adding = attendee.pk is None
+    return form_page(
+        request,
+        form=form,
+        title="Add an attendee" if adding else f"Change {attendee.name}",
+        caption=str(meeting),
+        act=lambda d: services.attendee_save(attendee=form.save(commit=False), by=request.user),
+        done="Attendee saved.",
+        back_url=meeting.get_absolute_url(),
+        back_label="Back to the meeting",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def attendee_add(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    return _attendee_page(request, meeting, Attendee(meeting=meeting, agency=Agency.HEALTH))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def attendee_edit(request: HttpRequest, pk: int, attendee_pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    attendee = get_object_or_404(Attendee, pk=attendee_pk, meeting=meeting)
+    return _attendee_page(request, meeting, attendee)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def item_discuss(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """One person's part of the meeting: the risks, the discussion, the rating decision and
+    the actions agreed."""
+    item = _item(request, pk, item_pk)
+    person, meeting = item.person, item.meeting
+    entry = person.register_entries.filter(status=RegisterEntry.Status.OPEN).first()
+    in_hospital = person.admissions.filter(discharged_on__isnull=True).exists()
+    ratings = (
+        [] if entry is None else [RAG.BLUE] if in_hospital else [RAG.RED, RAG.AMBER, RAG.GREEN]
+    )
+    initial = {
+        "risk_factors": item.risk_factors,
+        "risk_notes": item.risk_notes,
+        "discussion": item.discussion,
+    }
+    form = forms.DiscussionForm(
+        request.POST or None,
+        initial=initial,
+        ratings=ratings,
+        current=entry.rating if entry else "",
+    )
+    if request.method == "GET":
+        access_log_record(
+            user=request.user,
+            person=person,
+            action=AccessEvent.Action.VIEW_PERSON,
+            path=request.path,
+            detail={"meeting": meeting.pk},
+        )
+    actions = list(item.actions.select_related("owner__organisation").order_by("due_on", "id"))
+    return form_page(
+        request,
+        form=form,
+        title=f"{person.full_name}: discussion",
+        caption=str(meeting),
+        act=lambda d: services.discussion_record(item=item, by=request.user, **d),
+        done=f"Discussion of {person.full_name} saved.",
+        back_url=meeting.get_absolute_url(),
+        back_label="Back to the meeting",
+        button="Save the discussion",
+        extra={
+            "item": item,
+            "entry": entry,
+            "actions": actions,
+            "person": person,
+            "today": timezone.localdate(),
+        },
+        template="reviews/item_discuss.html",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def item_action_add(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = _item(request, pk, item_pk)
+    form = forms.ActionForm(request.POST or None, owners=action_owners(item.person))
+    return form_page(
+        request,
+        form=form,
+        title="Agree an action",
+        caption=f"{item.person.full_name}, {item.meeting}",
+        act=lambda d: services.action_create(
+            person=item.person,
+            agenda_item=item,
+            by=request.user,
+            **action_fields(d),
+        ),
+        done="Action agreed.",
+        back_url=reverse("reviews:item-discuss", kwargs={"pk": pk, "item_pk": item_pk}),
+        back_label=f"Back to {item.person.full_name}",
+        button="Agree the action",
+    )
+
+
+def action_fields(data: dict) -> dict[str, Any]:
+    owner = services.Owner(
+        user=data["owner"],
+        name=data["owner_name"],
+        organisation=data["owner_organisation"],
+        email=data["owner_email"],
+    )
+    return {
+        "description": data["description"],
+        "owner": owner,
+        "agency": data["agency"],
+        "due_on": data["due_on"],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = _item(request, pk, item_pk)
+    return form_page(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title=f"Take {item.person.full_name} off the agenda",
+        caption=str(item.meeting),
+        act=lambda d: services.agenda_remove(item=item, by=request.user),
+        done=f"{item.person.full_name} taken off the agenda.",
+        back_url=item.meeting.get_absolute_url(),
+        back_label="Back to the meeting",
+        button="Take off the agenda",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def meeting_held(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    return form_page(
+        request,
+        form=ConfirmForm(request.POST or None),
+        title="Mark the meeting as held",
+        caption=str(meeting),
+        intro="The minutes become final: discussions can no longer be added. Actions stay open "
+        "until their owners finish them.",
+        act=lambda d: services.meeting_mark_held(meeting=meeting, by=request.user),
+        done="Meeting marked as held. The minutes are final.",
+        back_url=meeting.get_absolute_url(),
+        back_label="Back to the meeting",
+        button="Mark as held",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def meeting_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting_for_user(request.user, pk)
+    return form_page(
+        request,
+        form=forms.ReasonForm(request.POST or None),
+        title="Cancel the meeting",
+        caption=str(meeting),
+        act=lambda d: services.meeting_cancel(meeting=meeting, reason=d["reason"], by=request.user),
+        done="Meeting cancelled.",
+        back_url=meeting.get_absolute_url(),
+        back_label="Back to the meeting",
+        button="Cancel the meeting",
+    )
+
+
+@require_GET
+@role_required(READ)
+def minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    """A printable record of the meeting: attendees and each person's part."""
+    meeting = get_meeting_for_user(request.user, pk)
+    page = meeting_page(meeting, request.user, timezone.localdate())
+    discussed = [row for row in page.rows if row.item.discussed_at]
+    access_log_people(
+        user=request.user,
+        people_ids=[row.item.person_id for row in discussed],
+        action=AccessEvent.Action.VIEW_PERSON,
+        path=request.path,
+        detail={"meeting": meeting.pk, "page": "minutes"},
+    )
+    context = {"meeting": meeting, "page": page, "discussed": discussed}
+    return render(request, "reviews/minutes.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def person_agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put a person on the agenda of a planned meeting, by hand."""
+    person = get_person_for_user(request.user, pk)
+    meetings = (
+        Meeting.objects.visible_to(request.user)
+        .filter(status=Meeting.Status.PLANNED)
+        .filter(Q(local_authority__isnull=True) | Q(local_authority=person.local_authority_id))
+        .exclude(items__person=person)
+        .order_by("held_at", "id")[:20]
+    )
+    form = forms.ChooseMeetingForm(request.POST or None, meetings=meetings)
+    return form_page(
+        request,
+        form=form,
+        title=f"Add {person.full_name} to a meeting",
+        caption=person.full_name,
+        intro="" if meetings else "There is no planned meeting to add them to: plan one first.",
+        act=lambda d: services.agenda_add(meeting=d["meeting"], person=person, by=request.user),
+        done="Added to the meeting's agenda.",
+        back_url=person.get_absolute_url(),
+        back_label=f"Back to {person.full_name}",
+        button="Add to the agenda",
+    )

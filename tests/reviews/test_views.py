@@ -1,0 +1,179 @@
+"""Review pages: the panel pack gate (ACCESS.md; DOMAIN rule 10), bad input, and a constant
+number of queries on the meeting page."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dsr.models import Consent
+from dsr.roles import Role
+from reviews.models import Cetr, Meeting, PanelMember
+from reviews.services import (
+    cetr_complete,
+    cetr_consent_record,
+    cetr_findings_record,
+    cetr_plan,
+    cetr_report_sent,
+    meeting_create,
+    panel_member_save,
+)
+from tests.conftest import account, signed_in_client
+from tests.figures import record
+from tests.reviews.conftest import at
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
+
+TODAY = datetime.date(2026, 3, 10)
+
+
+@pytest.fixture
+def panellist(organisations):
+    return account(organisations["icb"], Role.PANEL_MEMBER)
+
+
+def _seated_cetr(person, clerk, panellist, *, consent=True):
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+    for role, user in [
+        ("chair", None),
+        ("clinical_expert", None),
+        ("expert_by_experience", panellist),
+    ]:
+        panel_member_save(
+            member=PanelMember(cetr=cetr, role=role, name=role, user=user, conflicts_declared=True),
+            by=clerk,
+        )
+    if consent:
+        cetr_consent_record(
+            cetr=cetr,
+            basis=Consent.Basis.OWN_CONSENT,
+            evidence="Signed form.",
+            recorded_on=TODAY,
+            by=clerk,
+        )
+    return cetr
+
+
+def _pack(client, cetr):
+    return client.get(reverse("reviews:cetr-pack", kwargs={"pk": cetr.pk}))
+
+
+def test_a_panel_member_reads_only_their_own_pack_and_only_with_consent(
+    clerk, make_person, panellist, organisations
+):
+    mine = _seated_cetr(make_person("RED", family_name="Seated"), clerk, panellist)
+    no_consent = _seated_cetr(make_person("RED"), clerk, panellist, consent=False)
+    someone_elses = _seated_cetr(
+        make_person("RED"),
+        clerk,
+        account(organisations["icb"], Role.PANEL_MEMBER),
+    )
+    client = signed_in_client(panellist)
+
+    response = _pack(client, mine)
+    assert response.status_code == 200
+    assert "Seated" in response.content.decode()
+    assert _pack(client, no_consent).status_code == 404
+    assert _pack(client, someone_elses).status_code == 404
+    # The list of their panels shows the unconsented pack as not available, without a link.
+    panels = client.get(reverse("reviews:my-panels")).content.decode()
+    assert reverse("reviews:cetr-pack", kwargs={"pk": mine.pk}) in panels
+    assert reverse("reviews:cetr-pack", kwargs={"pk": no_consent.pk}) not in panels
+
+
+def test_the_pack_closes_30_days_after_the_report_is_sent(
+    clerk, make_person, panellist, frozen_now
+):
+    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
+    cetr_findings_record(
+        cetr=cetr,
+        by=clerk,
+        finding_safe="Yes.",
+        finding_good_care="Yes.",
+        finding_future="Yes.",
+        finding_community="Yes.",
+    )
+    cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
+    cetr_report_sent(cetr=cetr, sent_on=TODAY, by=clerk)
+    frozen_now.move_to("2026-04-09 09:30:00+01:00")  # 30 days later: still open
+    assert _pack(signed_in_client(panellist), cetr).status_code == 200
+    frozen_now.move_to("2026-04-10 09:30:00+01:00")  # 31 days: closed
+    assert _pack(signed_in_client(panellist), cetr).status_code == 404
+
+
+def test_a_panel_member_records_findings_on_their_pack(clerk, make_person, panellist):
+    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
+    client = signed_in_client(panellist)
+    response = client.post(
+        reverse("reviews:cetr-findings", kwargs={"pk": cetr.pk}),
+        {"finding_safe": "Safe with the current staffing."},
+    )
+    assert response.status_code == 302
+    cetr.refresh_from_db()
+    assert cetr.finding_safe == "Safe with the current staffing."
+
+
+def test_completing_without_the_panel_shows_the_rule_on_the_page_and_writes_nothing(
+    clerk, make_person
+):
+    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
+    client = signed_in_client(clerk)
+    response = client.post(
+        reverse("reviews:cetr-complete", kwargs={"pk": cetr.pk}),
+        {"held_on_day": "10", "held_on_month": "3", "held_on_year": "2026"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "nhsuk-error-summary" in page
+    assert "cannot be completed without a chair" in page
+    cetr.refresh_from_db()
+    assert cetr.status == Cetr.Status.PLANNED
+
+
+def test_bad_meeting_input_shows_errors_and_writes_nothing(clerk):
+    client = signed_in_client(clerk)
+    response = client.post(
+        reverse("reviews:meeting-create"),
+        {
+            "kind": "dsr_review",
+            "day_day": "31",
+            "day_month": "2",
+            "day_year": "2026",
+            "time": "25:00",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The date must be a real date." in page
+    assert "Enter the start time like 14:30." in page
+    assert "Choose the chair." in page
+    assert not Meeting.objects.exists()
+
+
+def _meeting(make_person, clerk, *, add: int, expect: int) -> Meeting:
+    for _ in range(add):
+        make_person("RED")
+    meeting = meeting_create(
+        kind=Meeting.Kind.OVERSIGHT_PANEL, held_at=at(TODAY, 9), chair=clerk, by=clerk
+    )
+    assert meeting.items.count() == expect
+    return meeting
+
+
+def test_the_meeting_page_runs_the_same_queries_for_3_and_60_people(
+    clerk, make_person, django_assert_max_num_queries
+):
+    client = signed_in_client(clerk)
+    small = _meeting(make_person, clerk, add=3, expect=3)
+    client.get(small.get_absolute_url())  # the session's first request does its own reads
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(small.get_absolute_url()).status_code == 200
+    cap = len(queries)
+
+    big = _meeting(make_person, clerk, add=57, expect=60)
+    with django_assert_max_num_queries(cap):
+        response = client.get(big.get_absolute_url())
+    assert response.content.decode().count("/people/") >= 60
+    record("Reviews: meeting page queries with 3 / 60 people on the agenda", f"{cap} / <= {cap}")
