@@ -238,7 +238,9 @@ MATRIX: dict[str, Row] = {
     "reviews:panel-edit": Row(REGISTER_ONLY, kwargs=_seat),
     "reviews:panel-remove": Row(REGISTER_ONLY, kwargs=_seat),
     "reviews:cetr-findings": Row(_closed(_roles(REGISTER_TEAM | {"panel_member"})), kwargs=_cetr),
-    "reviews:cetr-recommendation-add": Row(REGISTER_ONLY, kwargs=_cetr),
+    "reviews:cetr-recommendation-add": Row(
+        _closed(_roles(REGISTER_TEAM | {"panel_member"})), kwargs=_cetr
+    ),
     "reviews:cetr-complete": Row(REGISTER_ONLY, kwargs=_cetr),
     "reviews:cetr-report-sent": Row(REGISTER_ONLY, kwargs=_cetr),
     "reviews:cetr-cancel": Row(REGISTER_ONLY, kwargs=_cetr),

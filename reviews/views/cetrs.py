@@ -241,15 +241,7 @@ def cetr_findings(request: HttpRequest, pk: int) -> HttpResponse:
     """The four key questions: register staff, or a panel member with the pack open to them."""
     today = timezone.localdate()
     cetr = get_cetr_for_findings(request.user, pk, today)
-    staff = request.user.has_perm(CHANGE)
-    back = (
-        _back(cetr)
-        if staff
-        else {
-            "back_url": reverse("reviews:cetr-pack", kwargs={"pk": pk}),
-            "back_label": "Back to the pack",
-        }
-    )
+    back = _panel_back(request, cetr)
     initial = {name: getattr(cetr, name) for name in services.FINDINGS}
     return form_page(
         request,
@@ -263,10 +255,22 @@ def cetr_findings(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _panel_back(request: HttpRequest, cetr: Cetr) -> dict[str, str]:
+    """Staff go back to the C(E)TR; a panel member to the pack."""
+    if request.user.has_perm(CHANGE):
+        return _back(cetr)
+    return {
+        "back_url": reverse("reviews:cetr-pack", kwargs={"pk": cetr.pk}),
+        "back_label": "Back to the pack",
+    }
+
+
 @require_http_methods(["GET", "POST"])
-@role_required(CHANGE)
+@role_required(CHANGE, SIT_ON_PANELS)
 def recommendation_add(request: HttpRequest, pk: int) -> HttpResponse:
-    cetr = get_cetr_for_user(request.user, pk)
+    """A recommendation with its owner and due date: register staff, or a panel member with
+    the pack open to them."""
+    cetr = get_cetr_for_findings(request.user, pk, timezone.localdate())
     return form_page(
         request,
         form=forms.ActionForm(request.POST or None, owners=action_owners(cetr.person)),
@@ -277,7 +281,7 @@ def recommendation_add(request: HttpRequest, pk: int) -> HttpResponse:
             person=cetr.person, cetr=cetr, by=request.user, **action_fields(d)
         ),
         done="Recommendation added.",
-        **_back(cetr),
+        **_panel_back(request, cetr),
     )
 
 
@@ -368,6 +372,9 @@ def cetr_pack(request: HttpRequest, pk: int) -> HttpResponse:
         "rating": entry.ratings.order_by("-effective_from", "-id").first() if entry else None,
         "contacts": list(person.contacts.exclude(role=PersonContact.Role.PARENT_CARER)),
         "panel": list(cetr.panel.all()),
+        "recommendations": list(
+            cetr.recommendations.select_related("owner__organisation").order_by("due_on", "id")
+        ),
         "actions": list(
             person.actions.filter(status="open")
             .select_related("owner__organisation")

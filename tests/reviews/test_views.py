@@ -115,6 +115,37 @@ def test_a_panel_member_records_findings_on_their_pack(clerk, make_person, panel
     assert cetr.finding_safe == "Safe with the current staffing."
 
 
+def test_a_panel_member_adds_a_recommendation_with_an_owner_and_due_date(
+    clerk, make_person, panellist
+):
+    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
+    client = signed_in_client(panellist)
+    url = reverse("reviews:cetr-recommendation-add", kwargs={"pk": cetr.pk})
+    missing = client.post(url, {"description": "Find a specialist provider."})
+    assert "Choose an owner with an account, or enter a name." in missing.content.decode()
+    assert "Enter the due date." in missing.content.decode()
+    response = client.post(
+        url,
+        {
+            "description": "Find a specialist provider.",
+            "owner_name": "Jo Patel",
+            "owner_organisation": "Commissioning",
+            "agency": "health",
+            "due_on_day": "7",
+            "due_on_month": "4",
+            "due_on_year": "2026",
+        },
+    )
+    assert response.status_code == 302
+    (recommendation,) = cetr.recommendations.all()
+    assert (recommendation.owner_label, recommendation.due_on, recommendation.created_by) == (
+        "Jo Patel, Commissioning",
+        datetime.date(2026, 4, 7),
+        panellist,
+    )
+    assert "Find a specialist provider." in _pack(client, cetr).content.decode()
+
+
 def test_completing_without_the_panel_shows_the_rule_on_the_page_and_writes_nothing(
     clerk, make_person
 ):
