@@ -97,7 +97,14 @@ def _cetrs(staff: User, panel: User) -> None:
             ]:
                 panel_member_save(
                     member=PanelMember(
-                        cetr=cetr, role=role, name=name, user=user, conflicts_declared=True
+                        cetr=cetr,
+                        role=role,
+                        name=name,
+                        user=user,
+                        conflicts_declared=True,
+                        professional_registration="GMC 7012345"
+                        if user is None and "Dr" in name
+                        else "",
                     ),
                     by=staff,
                 )

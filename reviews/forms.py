@@ -198,7 +198,7 @@ class ActionCloseForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = text_field("Reason")
+    reason = text_field("Reason", help_text="Written for the record: say what happened and when.")
 
 
 class ChooseMeetingForm(forms.Form):
@@ -323,11 +323,21 @@ class CetrConsentForm(forms.Form):
 
 
 class FindingsForm(forms.Form):
-    finding_safe = text_field("Is the person safe?", required=False)
-    finding_good_care = text_field("Are they getting good care now?", required=False)
-    finding_future = text_field("Are there plans in place for the future?", required=False)
+    """The four key questions. Each field posts the answer it was opened with too
+    (`show_hidden_initial`), so saving changes only the answers this person changed, and a
+    panel member saving one finding never wipes another's saved meanwhile."""
+
+    finding_safe = text_field("Is the person safe?", required=False, show_hidden_initial=True)
+    finding_good_care = text_field(
+        "Are they getting good care now?", required=False, show_hidden_initial=True
+    )
+    finding_future = text_field(
+        "Are there plans in place for the future?", required=False, show_hidden_initial=True
+    )
     finding_community = text_field(
-        "Can their care and treatment be provided in the community?", required=False
+        "Can their care and treatment be provided in the community?",
+        required=False,
+        show_hidden_initial=True,
     )
 
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr.history import audited
-from dsr.models import Admission, Consent, LocalAuthority, Person, TimeStampedModel
+from dsr.models import Admission, Consent, LocalAuthority, Person, RiskFactor, TimeStampedModel
 from dsr.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
 
 REGISTER_TEAM_PERMISSION = "dsr.view_register"
@@ -178,13 +178,16 @@ class AgendaItem(TimeStampedModel):
     def reason_labels(self) -> list[str]:
         return [AgendaReason(r).label for r in self.reasons if r in AgendaReason.values]
 
+    def risk_factor_labels(self) -> list[str]:
+        return [RiskFactor(r).label for r in self.risk_factors if r in RiskFactor.values]
+
 
 # --- Actions ---------------------------------------------------------------------------------
 
 
 class ActionQuerySet(ScopedQuerySet):
     """Actions about people in the user's areas: the register team sees all of them; a senior
-    manager sees those about the Red and Amber people they may see, and anyone sees their own."""
+    manager sees those about the Red and Amber people they may see, and the ones they own."""
 
     scope_path = "person__local_authority"
 
@@ -192,7 +195,12 @@ class ActionQuerySet(ScopedQuerySet):
         if user.has_perm(REGISTER_TEAM_PERMISSION):
             return super().visible_to(user)
         if user.has_perm("dsr.view_escalation_queue"):
-            return self.filter(person__in=Person.objects.visible_to(user))
+            # Their own actions stay theirs when the person's rating drops below Amber.
+            return (
+                super()
+                .visible_to(user)
+                .filter(Q(person__in=Person.objects.visible_to(user)) | Q(owner=user))
+            )
         return self.none()
 
     def overdue(self, today: date) -> "ActionQuerySet":

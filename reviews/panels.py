@@ -4,9 +4,11 @@
 from datetime import date
 
 from django.http import HttpRequest
+from django.utils import timezone
 
-from dsr.models import Person
+from dsr.models import AccessEvent, Person
 from dsr.panels import Panel
+from dsr.services import access_log_people
 from reviews.models import Action, Meeting
 from reviews.permissions import CHANGE, READ
 from reviews.queries import person_records
@@ -36,22 +38,32 @@ def person_reviews_panel(request: HttpRequest, person: Person, today: date) -> P
 
 
 def dashboard_actions_panel(request: HttpRequest, today: date) -> Panel | None:
-    """Overdue actions and the next meetings, for the register team: four queries."""
+    """Overdue actions and the next meetings, for the register team: four queries, and one
+    more for the access-log rows of the people named when any are."""
     if not request.user.has_perm(READ):
         return None
     overdue = Action.objects.visible_to(request.user).overdue(today)
+    rows = list(
+        overdue.select_related("person", "owner__organisation").order_by("due_on", "id")[
+            :DASHBOARD_LIST
+        ]
+    )
+    if rows:
+        access_log_people(
+            user=request.user,
+            people_ids=sorted({action.person_id for action in rows}),
+            action=AccessEvent.Action.LIST_REGISTER,
+            path=request.path,
+            detail={"page": "dashboard overdue actions"},
+        )
     return Panel(
         "reviews/includes/dashboard_actions.html",
         {
             "overdue_count": overdue.count(),
-            "overdue": list(
-                overdue.select_related("person", "owner__organisation").order_by("due_on", "id")[
-                    :DASHBOARD_LIST
-                ]
-            ),
+            "overdue": rows,
             "meetings": list(
                 Meeting.objects.visible_to(request.user)
-                .filter(status=Meeting.Status.PLANNED)
+                .filter(status=Meeting.Status.PLANNED, held_at__gte=timezone.now())
                 .order_by("held_at", "id")[:3]
             ),
             "today": today,

@@ -2,9 +2,10 @@
 
 The register team (dsr.view_register, dsr.change_register) works on every meeting, action and
 C(E)TR in its areas. A panel member reads only the pack of a C(E)TR they sit on, only once its
-consent evidence is recorded (DOMAIN rule 10), and only until PACK_DAYS_AFTER_REPORT days after
-the report is sent; anything else answers 404, so its existence is not revealed. An action's
-owner may record it done.
+consent evidence is recorded (DOMAIN rule 10), only while the person is on the register, and
+only until PACK_DAYS_AFTER_REPORT days after the report is sent (or after the review, when no
+report date is recorded); anything else answers 404, so its existence is not revealed. An
+action's owner may record it done.
 """
 
 from datetime import date, timedelta
@@ -25,12 +26,18 @@ def packs_for(user: Any, today: date) -> Any:
     """The C(E)TRs whose pack the user may read as a panel member."""
     if not user.has_perm(SIT_ON_PANELS):
         return Cetr.objects.none()
+    closes_after = today - timedelta(days=PACK_DAYS_AFTER_REPORT)
     return (
-        Cetr.objects.filter(panel__user=user, consent_recorded_on__isnull=False)
+        Cetr.objects.filter(
+            panel__user=user,
+            consent_recorded_on__isnull=False,
+            person__register_entries__status="open",
+        )
         .exclude(status=Cetr.Status.CANCELLED)
         .filter(
-            Q(report_sent_on__isnull=True)
-            | Q(report_sent_on__gte=today - timedelta(days=PACK_DAYS_AFTER_REPORT))
+            Q(report_sent_on__gte=closes_after)
+            | Q(report_sent_on__isnull=True, held_on__isnull=True)
+            | Q(report_sent_on__isnull=True, held_on__gte=closes_after)
         )
         .distinct()
     )

@@ -235,10 +235,14 @@ def meeting_page(meeting: Meeting, user: Any, today: date) -> MeetingPage:
     rows.sort(key=lambda r: (_priority(r.item), r.item.person.family_name, r.item.pk))
     overdue: list[Action] = []
     if meeting.kind == Meeting.Kind.OVERSIGHT_PANEL:
+        # Overdue by the day of the meeting, in the meeting's area (rule 11).
         overdue = list(
             Action.objects.visible_to(user)
-            .overdue(today)
-            .filter(source=Action.Source.CETR)
+            .overdue(timezone.localdate(meeting.held_at))
+            .filter(
+                source=Action.Source.CETR,
+                person__local_authority_id__in=meeting_area_ids(meeting, user),
+            )
             .select_related("person", "cetr", "owner__organisation")
             .order_by("due_on", "id")[:200]
         )

@@ -353,7 +353,7 @@ class TriageForm(forms.Form):
         "Why are you declining?",
         message="Enter why you are declining the request.",
         required=False,
-        help_text="This is sent to the person who asked. Write it for them.",
+        help_text="This goes to the person who asked, in a letter. Write it for them.",
     )
 
     def __init__(self, *args: Any, candidates: QuerySet[Person], **kwargs: Any) -> None:

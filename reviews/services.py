@@ -83,8 +83,14 @@ def meeting_create(
 @transaction.atomic
 def meeting_update(*, meeting: Meeting, by: User, **fields: Any) -> Meeting:
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if meeting.status == Meeting.Status.CANCELLED:
-        raise RegisterError("This meeting was cancelled.")
+    if not meeting.is_planned:
+        raise RegisterError("The record of a meeting that has been held or cancelled is final.")
+    area = fields.get("local_authority", meeting.local_authority)
+    if getattr(area, "pk", area) != meeting.local_authority_id and meeting.items.exists():
+        raise RegisterError(
+            "The agenda was drawn for the meeting's area: take everyone off it before changing "
+            "the area, or plan a new meeting."
+        )
     for name, value in fields.items():
         setattr(meeting, name, value)
     set_change_reason(meeting, "Meeting details changed", by=by)
@@ -176,8 +182,8 @@ def discussion_record(
     (so the rating row links the meeting)."""
     item = AgendaItem.objects.select_related("meeting").select_for_update().get(pk=item.pk)
     meeting = item.meeting
-    if meeting.status == Meeting.Status.CANCELLED:
-        raise RegisterError("This meeting was cancelled.")
+    if not meeting.is_planned:
+        raise RegisterError("The minutes of a meeting that has been held or cancelled are final.")
     if meeting.held_at > timezone.now():
         raise RegisterError("The discussion can be recorded once the meeting has started.")
     if not discussion.strip():
@@ -285,8 +291,13 @@ def action_create(
     _check_owner(owner, person)
     if agenda_item is not None:
         source = Action.Source.MEETING
-        if agenda_item.meeting.status == Meeting.Status.CANCELLED:
-            raise RegisterError("This meeting was cancelled.")
+        if not Meeting.objects.filter(
+            pk=agenda_item.meeting_id, status=Meeting.Status.PLANNED
+        ).exists():
+            raise RegisterError(
+                "The minutes of a meeting that has been held or cancelled are final: agree the "
+                "action at the next meeting."
+            )
     elif cetr is not None:
         source = Action.Source.CETR
         if cetr.status == Cetr.Status.CANCELLED:
@@ -371,10 +382,12 @@ def action_reopen(*, action: Action, by: User) -> Action:
 
 def action_reminder_sweep(*, today: date | None = None) -> dict[str, int]:
     """Insert, set-based, a reminder and an email to the owner for each open action coming due
-    within `DSR_ACTION_REMINDER_DAYS` (3) days ("before") and for each reaching its due date
-    ("due"). The stage carries the due date, so a new due date is reminded afresh; unique keys
-    make a second run add nothing. The owner is a user (their email), or a named owner with an
-    email; an owner without one is reminded through the DSR team's mailbox."""
+    within `DSR_ACTION_REMINDER_DAYS` (3) days ("before"), and for each due today ("due"). An
+    action entered already overdue is not told it is due today: it shows as overdue in "my
+    actions", on the dashboard and on the agenda. The stage carries the due date, so a new due
+    date is reminded afresh; unique keys make a second run add nothing. The owner is a user
+    (their email), or a named owner with an email; an owner without one is reminded through
+    the DSR team's mailbox."""
     today = today or timezone.localdate()
     now = timezone.now()
     days = getattr(settings, "DSR_ACTION_REMINDER_DAYS", DEFAULT_ACTION_REMINDER_DAYS)
@@ -391,7 +404,7 @@ def action_reminder_sweep(*, today: date | None = None) -> dict[str, int]:
             f"{base} AND s.due_on > %s AND s.due_on <= %s",
             [today, today + timedelta(days=days)],
         ),
-        ("due", "action_due", f"{base} AND s.due_on <= %s", [today]),
+        ("due", "action_due", f"{base} AND s.due_on = %s", [today]),
     ]
     recipient_email = "COALESCE(NULLIF(u.email, ''), NULLIF(s.owner_email, ''), %s)"
     recipient_name = "COALESCE(u.full_name, s.owner_name)"
@@ -578,7 +591,27 @@ def cetr_consent_record(
 
 
 @transaction.atomic
+def cetr_consent_withdraw(*, cetr: Cetr, note: str, by: User) -> Cetr:
+    """Consent to the C(E)TR withdrawn: the evidence is cleared (history keeps it) and the
+    panel can no longer read the pack."""
+    cetr = Cetr.objects.select_for_update().get(pk=cetr.pk)
+    if not cetr.has_consent_evidence:
+        raise RegisterError("No consent evidence is recorded for this C(E)TR.")
+    if not note.strip():
+        raise RegisterError("Say how and when consent was withdrawn.")
+    cetr.consent_basis = ""
+    cetr.consent_evidence = ""
+    cetr.consent_recorded_on = None
+    cetr.consent_recorded_by = None
+    set_change_reason(cetr, f"C(E)TR consent withdrawn: {note}"[:100], by=by)
+    cetr.save()
+    return cetr
+
+
+@transaction.atomic
 def panel_member_save(*, member: PanelMember, by: User) -> PanelMember:
+    # The C(E)TR's row lock orders panel changes against cetr_complete.
+    member.cetr = Cetr.objects.select_for_update().get(pk=member.cetr_id)
     if not member.cetr.is_planned:
         raise RegisterError("The panel of a completed or cancelled C(E)TR is final.")
     if member.role != PanelMember.Role.CHAIR:
@@ -598,6 +631,7 @@ def panel_member_save(*, member: PanelMember, by: User) -> PanelMember:
 
 @transaction.atomic
 def panel_member_remove(*, member: PanelMember, by: User) -> None:
+    member.cetr = Cetr.objects.select_for_update().get(pk=member.cetr_id)
     if not member.cetr.is_planned:
         raise RegisterError("The panel of a completed or cancelled C(E)TR is final.")
     set_change_reason(member, "Panel member removed", by=by)
@@ -634,6 +668,13 @@ def panel_gaps(panel: list[PanelMember]) -> list[str]:
         ]
         if role not in roles
     ]
+    unregistered = [
+        m.name
+        for m in panel
+        if m.role == PanelMember.Role.CLINICAL_EXPERT and not m.professional_registration.strip()
+    ]
+    if unregistered:
+        gaps.append("the current professional registration of " + ", ".join(unregistered))
     undeclared = [m.name for m in panel if not m.conflicts_declared]
     if undeclared:
         gaps.append("conflicts of interest declared by " + ", ".join(undeclared))
@@ -652,8 +693,8 @@ def cetr_complete(
     today = timezone.localdate()
     if held_on > today:
         raise RegisterError("The C(E)TR cannot be completed before it is held.")
-    if report_sent_on and report_sent_on < held_on:
-        raise RegisterError("The report cannot be sent before the review is held.")
+    if report_sent_on and not held_on <= report_sent_on <= today:
+        raise RegisterError("The report is sent on or after the review, and not in the future.")
     gaps = panel_gaps(list(cetr.panel.all()))
     if gaps:
         raise RegisterError("The C(E)TR cannot be completed without " + "; ".join(gaps) + ".")
@@ -668,12 +709,13 @@ def cetr_complete(
     cetr.held_on = held_on
     cetr.report_sent_on = report_sent_on
     cetr.completed_by = by
-    admission = _open_admission(cetr.person)
+    # In hospital, inpatient C(E)TRs repeat (rule 8); a community C(E)TR has no cycle.
+    admission = _open_admission(cetr.person) if cetr.admission_id else None
     cetr.next_due_on = (
         deadlines.inpatient_cetr_next_due(
             held_on, is_child=cetr.person.age(held_on) < 18, secure=admission.is_secure
         )
-        if admission is not None
+        if admission is not None and admission.pk == cetr.admission_id
         else None
     )
     set_change_reason(cetr, "C(E)TR completed", by=by)
@@ -746,14 +788,18 @@ def _new_request_reference(year: int) -> str:
     return f"CR-{year}-{secrets.randbelow(900_000) + 100_000}"
 
 
-def _tell_requester(request: CetrRequest, kind: str, **context: Any) -> Notification:
-    by_letter = request.contact_by == CetrRequest.ContactBy.LETTER
+def _tell_requester(
+    request: CetrRequest, kind: str, *, letter: bool = False, **context: Any
+) -> Notification:
+    """One outbox message to the requester, in the way they asked to be told (or by letter
+    when `letter` is set)."""
+    by_letter = letter or request.contact_by == CetrRequest.ContactBy.LETTER
     notification = Notification.objects.create(
         subject_type=REQUEST_SUBJECT,
         subject_id=request.pk,
         local_authority_id=request.local_authority_id,
         kind=kind,
-        recipient_key="requester",
+        recipient_key="requester-letter" if letter else "requester",
         recipient_name=request.requester_name,
         recipient_role=request.get_relationship_display(),
         channel=Notification.Channel.LETTER if by_letter else Notification.Channel.EMAIL,
@@ -826,7 +872,8 @@ def cetr_request_arrange(*, request: CetrRequest, person: Person, kind: str, by:
 def cetr_request_decline(
     *, request: CetrRequest, reason: str, by: User, person: Person | None = None
 ) -> CetrRequest:
-    """Decline a request, telling the requester why (the reason is written for them)."""
+    """Decline a request and tell the requester: the reason, written for them, goes in a
+    letter; an email says only that no review is being arranged."""
     request = CetrRequest.objects.select_for_update().get(pk=request.pk)
     if request.status != CetrRequest.Status.RECEIVED:
         raise RegisterError("This request has already been triaged.")
@@ -839,5 +886,9 @@ def cetr_request_decline(
     request.triaged_by = by
     set_change_reason(request, "C(E)TR request declined", by=by)
     request.save()
+    # Emails carry no details beyond the outcome (ACCESS.md): the reason goes in a letter.
+    # Someone who asked by email and gave no address hears the reason from the team.
     _tell_requester(request, "cetr_request_declined", reason=reason)
+    if request.contact_by == CetrRequest.ContactBy.EMAIL and request.requester_address:
+        _tell_requester(request, "cetr_request_declined", letter=True, reason=reason)
     return request

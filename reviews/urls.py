@@ -46,6 +46,11 @@ urlpatterns = [
     path("cetrs/<int:pk>/", cetrs.cetr_detail, name="cetr-detail"),
     path("cetrs/<int:pk>/arrangements/", cetrs.cetr_arrange, name="cetr-arrange"),
     path("cetrs/<int:pk>/consent/", cetrs.cetr_consent, name="cetr-consent"),
+    path(
+        "cetrs/<int:pk>/consent/withdraw/",
+        cetrs.cetr_consent_withdraw,
+        name="cetr-consent-withdraw",
+    ),
     path("cetrs/<int:pk>/panel/new/", cetrs.panel_add, name="panel-add"),
     path("cetrs/<int:pk>/panel/<int:member_pk>/", cetrs.panel_edit, name="panel-edit"),
     path("cetrs/<int:pk>/panel/<int:member_pk>/remove/", cetrs.panel_remove, name="panel-remove"),

@@ -234,6 +234,7 @@ MATRIX: dict[str, Row] = {
     "reviews:cetr-detail": Row(REGISTER_ONLY, kwargs=_cetr),
     "reviews:cetr-arrange": Row(REGISTER_ONLY, kwargs=_cetr),
     "reviews:cetr-consent": Row(REGISTER_ONLY, kwargs=_cetr),
+    "reviews:cetr-consent-withdraw": Row(REGISTER_ONLY, kwargs=_cetr),
     "reviews:panel-add": Row(REGISTER_ONLY, kwargs=_cetr),
     "reviews:panel-edit": Row(REGISTER_ONLY, kwargs=_seat),
     "reviews:panel-remove": Row(REGISTER_ONLY, kwargs=_seat),

@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from dsr.services import RegisterError
+from dsr.models import AccessEvent
+from dsr.services import RegisterError, access_log_record
 
 
 def form_page(
@@ -27,9 +28,12 @@ def form_page(
     next_url: str | Callable[[Any], str] | None = None,
     extra: dict[str, Any] | None = None,
     template: str = "form_page.html",
+    person: Any = None,
+    log_detail: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """`act` gets the cleaned data; after it succeeds the user goes to `next_url` (a URL, or a
-    function of what `act` returned), or back where they came from."""
+    function of what `act` returned), or back where they came from. A page about `person`
+    writes an access-log row each time it is shown (ACCESS.md: every read is logged)."""
     if request.method == "POST" and form.is_valid():
         try:
             result = act(form.cleaned_data)
@@ -39,6 +43,15 @@ def form_page(
             messages.success(request, done)
             target = next_url(result) if callable(next_url) else next_url
             return redirect(target or back_url)
+    if person is not None:
+        access_log_record(
+            user=request.user,
+            person=person,
+            action=AccessEvent.Action.VIEW_PERSON,
+            path=request.path,
+            # Ids and page kinds only: never a title, which may carry the person's name.
+            detail={"page": "form", **(log_detail or {})},
+        )
     context = {
         "form": form,
         "title": title,

@@ -149,6 +149,7 @@ def _person_action(
         caption=person.full_name,
         intro=intro,
         button=button,
+        person=person,
     )
 
 

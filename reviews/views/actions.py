@@ -77,6 +77,8 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         done="Action saved.",
         back_url=back_url,
         back_label=back_label,
+        person=action.person,
+        log_detail={"action": action.pk},
     )
 
 
@@ -101,6 +103,8 @@ def action_close(request: HttpRequest, pk: int) -> HttpResponse:
         done="Action closed.",
         back_url=back_url,
         back_label=back_label,
+        person=action.person,
+        log_detail={"action": action.pk},
     )
 
 
@@ -120,4 +124,6 @@ def action_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         back_url=back_url,
         back_label=back_label,
         button="Reopen",
+        person=action.person,
+        log_detail={"action": action.pk},
     )

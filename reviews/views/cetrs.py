@@ -6,6 +6,8 @@ register team records oversight visits.
 Every read of a person's C(E)TR or pack writes an access-log row.
 """
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -43,8 +45,14 @@ def _log(request: HttpRequest, cetr: Cetr, page: str) -> None:
     )
 
 
-def _back(cetr: Cetr) -> dict[str, str]:
-    return {"back_url": cetr.get_absolute_url(), "back_label": "Back to the C(E)TR"}
+def _back(cetr: Cetr) -> dict[str, Any]:
+    """Where a C(E)TR form page goes back to, and the person whose read it logs."""
+    return {
+        "back_url": cetr.get_absolute_url(),
+        "back_label": "Back to the C(E)TR",
+        "person": cetr.person,
+        "log_detail": {"cetr": cetr.pk},
+    }
 
 
 def _caption(cetr: Cetr) -> str:
@@ -102,6 +110,7 @@ def cetr_create(request: HttpRequest, pk: int) -> HttpResponse:
         done="C(E)TR planned.",
         back_url=person.get_absolute_url(),
         back_label=f"Back to {person.full_name}",
+        person=person,
         button="Plan the review",
         next_url=lambda cetr: cetr.get_absolute_url(),
     )
@@ -183,6 +192,23 @@ def cetr_consent(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def cetr_consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    cetr = get_cetr_for_user(request.user, pk)
+    return form_page(
+        request,
+        form=forms.ReasonForm(request.POST or None),
+        title="Record that consent to the C(E)TR was withdrawn",
+        caption=_caption(cetr),
+        intro="The consent evidence is cleared, and panel members can no longer read the pack.",
+        act=lambda d: services.cetr_consent_withdraw(cetr=cetr, note=d["reason"], by=request.user),
+        done="Consent withdrawn. The pack is closed to the panel.",
+        button="Record the withdrawal",
+        **_back(cetr),
+    )
+
+
 def _panel_accounts() -> object:
     return (
         User.objects.filter(is_active=True, groups__permissions__codename="sit_on_panels")
@@ -243,23 +269,29 @@ def cetr_findings(request: HttpRequest, pk: int) -> HttpResponse:
     cetr = get_cetr_for_findings(request.user, pk, today)
     back = _panel_back(request, cetr)
     initial = {name: getattr(cetr, name) for name in services.FINDINGS}
+    form = forms.FindingsForm(request.POST or None, initial=initial)
     return form_page(
         request,
-        form=forms.FindingsForm(request.POST or None, initial=initial),
+        form=form,
         title="Findings",
         caption=_caption(cetr),
         intro="Record what the panel found for each of the four key questions.",
-        act=lambda d: services.cetr_findings_record(cetr=cetr, by=request.user, **d),
+        # Only the answers this form changed: a panel member saving one finding never wipes
+        # another's.
+        act=lambda d: services.cetr_findings_record(
+            cetr=cetr, by=request.user, **{name: d[name] for name in form.changed_data}
+        ),
         done="Findings saved.",
         **back,
     )
 
 
-def _panel_back(request: HttpRequest, cetr: Cetr) -> dict[str, str]:
+def _panel_back(request: HttpRequest, cetr: Cetr) -> dict[str, Any]:
     """Staff go back to the C(E)TR; a panel member to the pack."""
     if request.user.has_perm(CHANGE):
         return _back(cetr)
     return {
+        **_back(cetr),
         "back_url": reverse("reviews:cetr-pack", kwargs={"pk": cetr.pk}),
         "back_label": "Back to the pack",
     }
@@ -346,10 +378,17 @@ def my_panels(request: HttpRequest) -> HttpResponse:
     seats = list(
         PanelMember.objects.filter(user=request.user)
         .exclude(cetr__status=Cetr.Status.CANCELLED)
-        .select_related("cetr")
+        .select_related("cetr__person")
         .order_by("-cetr__scheduled_on", "-id")[:100]
     )
     open_ids = set(packs_for(request.user, today).values_list("pk", flat=True))
+    access_log_people(
+        user=request.user,
+        people_ids=sorted({seat.cetr.person_id for seat in seats if seat.cetr_id in open_ids}),
+        action=AccessEvent.Action.LIST_REGISTER,
+        path=request.path,
+        detail={"page": "my panels"},
+    )
     context = {"seats": [(seat, seat.cetr_id in open_ids) for seat in seats]}
     return render(request, "reviews/my_panels.html", context)
 
@@ -399,4 +438,5 @@ def visit_add(request: HttpRequest, pk: int) -> HttpResponse:
         done="Oversight visit recorded.",
         back_url=person.get_absolute_url(),
         back_label=f"Back to {person.full_name}",
+        person=person,
     )

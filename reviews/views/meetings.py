@@ -21,7 +21,7 @@ from dsr.access import role_required
 from dsr.forms import ConfirmForm
 from dsr.models import RAG, AccessEvent, Person, RegisterEntry, User
 from dsr.queries import get_person_for_user, local_authorities_for
-from dsr.services import RegisterError, access_log_people, access_log_record
+from dsr.services import RegisterError, access_log_people
 from dsr.views.form_page import form_page
 from reviews import forms, services
 from reviews.models import Agency, AgendaItem, Attendee, Meeting
@@ -43,13 +43,17 @@ def register_team(user: User) -> Any:
 
 
 def action_owners(person: Person) -> Any:
-    """Active users who may see the person's record (the register team and senior managers
-    covering their area): who may own an action with an account."""
+    """Active users who may see the person's record, and so may own an action with an account:
+    the register team covering their area, and its senior managers while the person is rated
+    Red or Amber (ACCESS.md)."""
+    codenames = ["view_register"]
+    if person.register_entries.filter(status="open", rating__in=[RAG.RED, RAG.AMBER]).exists():
+        codenames.append("view_escalation_queue")
     return (
         User.objects.filter(
             is_active=True,
             organisation__local_authorities=person.local_authority_id,
-            groups__permissions__codename__in=["view_register", "view_escalation_queue"],
+            groups__permissions__codename__in=codenames,
         )
         .select_related("organisation")
         .distinct()
@@ -246,14 +250,6 @@ def item_discuss(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         ratings=ratings,
         current=entry.rating if entry else "",
     )
-    if request.method == "GET":
-        access_log_record(
-            user=request.user,
-            person=person,
-            action=AccessEvent.Action.VIEW_PERSON,
-            path=request.path,
-            detail={"meeting": meeting.pk},
-        )
     actions = list(item.actions.select_related("owner__organisation").order_by("due_on", "id"))
     return form_page(
         request,
@@ -273,6 +269,8 @@ def item_discuss(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             "today": timezone.localdate(),
         },
         template="reviews/item_discuss.html",
+        person=person,
+        log_detail={"meeting": meeting.pk},
     )
 
 
@@ -296,6 +294,8 @@ def item_action_add(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
         back_url=reverse("reviews:item-discuss", kwargs={"pk": pk, "item_pk": item_pk}),
         back_label=f"Back to {item.person.full_name}",
         button="Agree the action",
+        person=item.person,
+        log_detail={"meeting": item.meeting.pk},
     )
 
 
@@ -328,6 +328,8 @@ def item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         back_url=item.meeting.get_absolute_url(),
         back_label="Back to the meeting",
         button="Take off the agenda",
+        person=item.person,
+        log_detail={"meeting": item.meeting.pk},
     )
 
 
@@ -395,7 +397,7 @@ def person_agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(status=Meeting.Status.PLANNED)
         .filter(Q(local_authority__isnull=True) | Q(local_authority=person.local_authority_id))
         .exclude(items__person=person)
-        .order_by("held_at", "id")[:20]
+        .order_by("held_at", "id")
     )
     form = forms.ChooseMeetingForm(request.POST or None, meetings=meetings)
     return form_page(
@@ -409,4 +411,5 @@ def person_agenda_add(request: HttpRequest, pk: int) -> HttpResponse:
         back_url=person.get_absolute_url(),
         back_label=f"Back to {person.full_name}",
         button="Add to the agenda",
+        person=person,
     )

@@ -907,3 +907,20 @@ def test_a_date_box_with_thousands_of_digits_is_an_error_not_a_crash():
     assert form.errors["when"] == ["The date must be a real date."]
     form = Form({"when_day": "1", "when_month": "1", "when_year": "9" * 5000})
     assert not form.is_valid()
+
+
+def test_a_field_with_show_hidden_initial_posts_the_value_it_was_shown_with():
+    from django import forms
+    from django.template import Context, Template
+
+    class Notes(forms.Form):
+        note = forms.CharField(show_hidden_initial=True, required=False)
+
+    render = Template("{% load crispy_forms_tags %}{{ form|crispy }}")
+    shown = render.render(Context({"form": Notes(initial={"note": "First & last"})}))
+    assert '<input type="hidden" name="initial-note" value="First &amp; last">' in shown
+    # Back with errors, it keeps the value it was first shown with, not what was typed.
+    again = Notes(data={"note": "Typed", "initial-note": "First & last"})
+    assert 'name="initial-note" value="First &amp; last"' in render.render(Context({"form": again}))
+    assert again.changed_data == ["note"]
+    assert Notes(data={"note": "Same", "initial-note": "Same"}).changed_data == []

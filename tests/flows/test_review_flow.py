@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from dsr.models import Notification
+from dsr.models import AccessEvent, Notification
 from dsr.roles import Role
 from reviews.models import Action, Meeting
 from reviews.services import action_reminder_sweep
@@ -105,5 +105,8 @@ def test_a_meeting_from_agenda_to_reminders(
     assert "2 overdue" in mine and "Book respite." in mine
     dashboard = client.get(reverse("dsr:register-dashboard")).content.decode()
     assert "2 actions are overdue" in dashboard and "Review the crisis plan." in dashboard
+    assert AccessEvent.objects.filter(
+        user=staff, person=red, detail__page="dashboard overdue actions"
+    ).exists()
     with django_capture_on_commit_callbacks(execute=False):
         assert action_reminder_sweep(today=datetime.date(2026, 3, 11))["notifications"] == 0

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from dsr.models import RAG, Consent, Notification, Reminder
 from dsr.queries import person_page
 from dsr.roles import Role
-from dsr.services import RegisterError
+from dsr.services import RegisterError, rating_change
 from reviews.models import (
     Action,
     Agency,
@@ -164,6 +164,36 @@ def test_a_rating_changed_at_a_meeting_links_the_meeting(clerk, make_person, fro
     assert events[0].detail.startswith("Decided at the DSR multi-agency review, 10 March 2026")
 
 
+def test_once_a_meeting_is_held_its_record_is_final(clerk, make_person, areas):
+    from reviews.services import meeting_mark_held, meeting_update
+
+    person = make_person("RED")
+    meeting = _meeting(clerk, day=TODAY)
+    Meeting.objects.filter(pk=meeting.pk).update(held_at=at(TODAY, 9))
+    item = meeting.items.get()
+    discussion_record(item=item, by=clerk, risk_factors=[], risk_notes="", discussion="Agreed.")
+    meeting_mark_held(meeting=meeting, by=clerk)
+
+    with pytest.raises(RegisterError, match="final"):
+        discussion_record(item=item, by=clerk, risk_factors=[], risk_notes="", discussion="New.")
+    with pytest.raises(RegisterError, match="final"):
+        _action(person, clerk, item=item)
+    with pytest.raises(RegisterError, match="final"):
+        meeting_update(meeting=meeting, by=clerk, location="Elsewhere")
+    item.refresh_from_db()
+    assert item.discussion == "Agreed."
+
+
+def test_the_area_of_a_meeting_with_an_agenda_cannot_change(clerk, make_person, areas):
+    from reviews.services import meeting_update
+
+    make_person("RED", area="south")
+    meeting = _meeting(clerk)
+    with pytest.raises(RegisterError, match="take everyone off it"):
+        meeting_update(meeting=meeting, by=clerk, local_authority=areas["north"])
+    meeting_update(meeting=meeting, by=clerk, location="Room 2")  # other details may change
+
+
 def test_a_discussion_cannot_be_recorded_before_the_meeting(clerk, make_person):
     make_person("RED")
     item = _meeting(clerk).items.get()
@@ -246,6 +276,26 @@ def test_reminders_go_before_and_on_the_due_date_once_each(clerk, make_person):
     assert action_reminder_sweep(today=datetime.date(2026, 3, 12))["notifications"] == 1
 
 
+def test_an_action_entered_already_overdue_is_not_told_it_is_due_today(clerk, make_person):
+    person = make_person("RED")
+    _action(person, clerk, item=_meeting(clerk).items.get(), due=datetime.date(2026, 2, 1))
+    assert action_reminder_sweep(today=TODAY) == {"reminders": 0, "notifications": 0}
+
+
+def test_an_owner_keeps_their_action_when_the_persons_rating_drops(
+    clerk, make_person, organisations
+):
+    manager = UserFactory(
+        organisation=organisations["north_council"], roles=[Role.SENIOR_MANAGER_LA]
+    )
+    person = make_person("RED")
+    action = _action(person, clerk, item=_meeting(clerk).items.get(), owner=Owner(user=manager))
+    rating_change(
+        entry=person.register_entries.get(), rating=RAG.GREEN, rationale="Settled.", by=clerk
+    )
+    assert list(Action.objects.visible_to(manager)) == [action]
+
+
 def test_an_owner_without_an_email_is_reminded_through_the_team(clerk, make_person, settings):
     person = make_person("RED")
     _action(person, clerk, item=_meeting(clerk).items.get(), owner=Owner(name="Jo"))
@@ -308,7 +358,11 @@ def _full_panel(cetr, clerk, *, skip=None, undeclared=False):
         if role != skip:
             panel_member_save(
                 member=PanelMember(
-                    cetr=cetr, role=role, name=f"{role} name", conflicts_declared=not undeclared
+                    cetr=cetr,
+                    role=role,
+                    name=f"{role} name",
+                    conflicts_declared=not undeclared,
+                    professional_registration="GMC 1234567" if role == "clinical_expert" else "",
                 ),
                 by=clerk,
             )
@@ -341,6 +395,32 @@ def test_a_cetr_cannot_be_completed_without_the_required_panel(clerk, make_perso
         cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
     cetr.refresh_from_db()
     assert cetr.status == Cetr.Status.PLANNED
+
+
+def test_a_cetr_cannot_be_completed_without_the_clinical_experts_registration(clerk, make_person):
+    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
+    _full_panel(cetr, clerk)
+    _findings(cetr, clerk)
+    PanelMember.objects.filter(cetr=cetr, role="clinical_expert").update(
+        professional_registration=""
+    )
+    with pytest.raises(RegisterError, match="current professional registration"):
+        cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
+
+
+def test_the_report_cannot_be_dated_in_the_future(clerk, make_person):
+    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
+    _full_panel(cetr, clerk)
+    _findings(cetr, clerk)
+    with pytest.raises(RegisterError, match="not in the future"):
+        cetr_complete(cetr=cetr, held_on=TODAY, report_sent_on=datetime.date(2026, 6, 1), by=clerk)
+
+
+def test_a_community_cetr_sets_no_inpatient_cycle(clerk, make_person):
+    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
+    _full_panel(cetr, clerk)
+    _findings(cetr, clerk)
+    assert cetr_complete(cetr=cetr, held_on=TODAY, by=clerk).next_due_on is None
 
 
 def test_a_cetr_cannot_be_completed_until_every_member_declares_conflicts(clerk, make_person):
@@ -513,6 +593,18 @@ def test_declining_a_request_tells_the_requester_why(clerk):
     )
     with pytest.raises(RegisterError, match="already been triaged"):
         cetr_request_decline(request=request, reason="Again.", by=clerk)
+
+
+def test_a_declined_email_requester_with_an_address_also_gets_the_reasons_by_letter(clerk):
+    from dsr.notifications import render
+
+    request = _request(requester_address="2 Mill Lane, Norwich")
+    cetr_request_decline(request=request, reason="The team meets weekly now.", by=clerk)
+    email, letter = Notification.objects.filter(kind="cetr_request_declined").order_by("id")
+    assert (email.channel, letter.channel) == ("email", "letter")
+    assert "The team meets weekly now." not in render(email).text
+    assert "contact the DSR team" in render(email).text
+    assert "Why: The team meets weekly now." in render(letter).text
 
 
 def test_arranging_a_request_plans_the_cetr_and_tells_the_requester(clerk, make_person):

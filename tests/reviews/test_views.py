@@ -42,7 +42,14 @@ def _seated_cetr(person, clerk, panellist, *, consent=True):
         ("expert_by_experience", panellist),
     ]:
         panel_member_save(
-            member=PanelMember(cetr=cetr, role=role, name=role, user=user, conflicts_declared=True),
+            member=PanelMember(
+                cetr=cetr,
+                role=role,
+                name=role,
+                user=user,
+                conflicts_declared=True,
+                professional_registration="NMC 12A3456" if role == "clinical_expert" else "",
+            ),
             by=clerk,
         )
     if consent:
@@ -101,6 +108,79 @@ def test_the_pack_closes_30_days_after_the_report_is_sent(
     assert _pack(signed_in_client(panellist), cetr).status_code == 200
     frozen_now.move_to("2026-04-10 09:30:00+01:00")  # 31 days: closed
     assert _pack(signed_in_client(panellist), cetr).status_code == 404
+
+
+def test_the_pack_closes_30_days_after_the_review_when_no_report_date_is_recorded(
+    clerk, make_person, panellist, frozen_now
+):
+    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
+    cetr_findings_record(
+        cetr=cetr,
+        by=clerk,
+        finding_safe="Yes.",
+        finding_good_care="Yes.",
+        finding_future="Yes.",
+        finding_community="Yes.",
+    )
+    cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
+    frozen_now.move_to("2026-04-10 09:30:00+01:00")  # 31 days after the review
+    assert _pack(signed_in_client(panellist), cetr).status_code == 404
+
+
+def test_withdrawn_consent_or_leaving_the_register_closes_the_pack(clerk, make_person, panellist):
+    from dsr.services import register_close
+    from reviews.services import cetr_consent_withdraw
+
+    withdrawn = _seated_cetr(make_person("RED"), clerk, panellist)
+    person = make_person("RED")
+    closed = _seated_cetr(person, clerk, panellist)
+    client = signed_in_client(panellist)
+    assert _pack(client, withdrawn).status_code == 200
+    cetr_consent_withdraw(cetr=withdrawn, note="Told the chair by phone today.", by=clerk)
+    register_close(entry=person.register_entries.get(), reason="risk_reduced", by=clerk)
+    assert _pack(client, withdrawn).status_code == 404
+    assert _pack(client, closed).status_code == 404
+
+
+def test_saving_one_finding_leaves_the_others(clerk, make_person, panellist):
+    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
+    cetr_findings_record(cetr=cetr, by=clerk, finding_good_care="Good, with gaps at night.")
+    # The form as the browser posts it: the answers, and (hidden) the answers it was opened
+    # with.
+    form = {
+        "finding_safe": "Safe.",
+        "initial-finding_safe": "",
+        "finding_good_care": "Good, with gaps at night.",
+        "initial-finding_good_care": "Good, with gaps at night.",
+        "finding_future": "",
+        "initial-finding_future": "",
+        "finding_community": "",
+        "initial-finding_community": "",
+    }
+    # Another panel member saved a finding about the future after this form was opened.
+    cetr_findings_record(cetr=cetr, by=clerk, finding_future="A move is planned.")
+    signed_in_client(panellist).post(reverse("reviews:cetr-findings", kwargs={"pk": cetr.pk}), form)
+    cetr.refresh_from_db()
+    assert (cetr.finding_safe, cetr.finding_good_care, cetr.finding_future) == (
+        "Safe.",
+        "Good, with gaps at night.",
+        "A move is planned.",
+    )
+
+
+def test_adding_a_person_to_a_meeting_by_hand(clerk, make_person):
+    person = make_person("GREEN", family_name="Byhand")
+    meeting = meeting_create(
+        kind=Meeting.Kind.URGENT, held_at=at(datetime.date(2026, 3, 11)), chair=clerk, by=clerk
+    )
+    client = signed_in_client(clerk)
+    url = reverse("reviews:person-agenda-add", kwargs={"pk": person.pk})
+    assert str(meeting) in client.get(url).content.decode()
+    response = client.post(url, {"meeting": meeting.pk})
+    assert response.status_code == 302
+    assert list(meeting.items.values_list("person__family_name", "reasons")) == [
+        ("Byhand", ["by_hand"])
+    ]
 
 
 def test_a_panel_member_records_findings_on_their_pack(clerk, make_person, panellist):
@@ -184,12 +264,49 @@ def test_bad_meeting_input_shows_errors_and_writes_nothing(clerk):
 
 
 def _meeting(make_person, clerk, *, add: int, expect: int) -> Meeting:
+    """An oversight panel with everyone discussed, half of them re-rated, each with two
+    actions (one a C(E)TR recommendation, overdue): all that the page shows per person."""
+    from reviews.services import Owner, action_create, discussion_record
+
     for _ in range(add):
         make_person("RED")
     meeting = meeting_create(
         kind=Meeting.Kind.OVERSIGHT_PANEL, held_at=at(TODAY, 9), chair=clerk, by=clerk
     )
     assert meeting.items.count() == expect
+    for number, item in enumerate(meeting.items.select_related("person")):
+        if item.discussed_at:
+            continue
+        discussion_record(
+            item=item,
+            by=clerk,
+            risk_factors=["crisis"],
+            risk_notes="",
+            discussion="Discussed.",
+            rating="AMBER" if number % 2 else "",
+            rationale="Calmer.",
+        )
+        for due in (TODAY, datetime.date(2026, 3, 1)):
+            action_create(
+                person=item.person,
+                agenda_item=item,
+                description="Act.",
+                owner=Owner(user=clerk),
+                agency="health",
+                due_on=due,
+                by=clerk,
+            )
+        if not item.person.cetrs.exists():
+            cetr = cetr_plan(person=item.person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+            action_create(
+                person=item.person,
+                cetr=cetr,
+                description="Recommended.",
+                owner=Owner(name="Jo", organisation="LA"),
+                agency="social_care",
+                due_on=datetime.date(2026, 3, 1),
+                by=clerk,
+            )
     return meeting
 
 
