@@ -74,16 +74,17 @@ def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
                 )
             )
     for cetr in cetrs:
-        if cetr.is_planned:
-            due = cetr.scheduled_on or cetr.due_on
-            steps.append(
-                NextStep(
-                    "cetr_planned",
-                    f"Hold the planned {cetr.get_kind_display().lower()} {cetr.name}.",
-                    due,
-                    bool(due and due < today),
-                )
+        if not cetr.is_planned:
+            continue
+        due = cetr.scheduled_on or cetr.due_on
+        text = f"Hold the planned {cetr.get_kind_display().lower()} {cetr.name}."
+        if cetr.kind == Cetr.Kind.COMMUNITY and admission is not None:
+            # Admitted before it was held: it can no longer happen as planned.
+            text = (
+                f"Cancel the planned community {cetr.name}: the person is now in hospital. "
+                f"Plan a post-admission or inpatient {cetr.name} instead."
             )
+        steps.append(NextStep("cetr_planned", text, due, bool(due and due < today)))
     overdue = sum(1 for action in records.actions if action.is_overdue(today))
     if overdue:
         plural = "s" if overdue > 1 else ""

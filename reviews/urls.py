@@ -66,6 +66,11 @@ urlpatterns = [
     path("cetrs/<int:pk>/pack/", cetrs.cetr_pack, name="cetr-pack"),
     path("panels/", cetrs.my_panels, name="my-panels"),
     path("people/<int:pk>/oversight-visit/", cetrs.visit_add, name="visit-add"),
+    path(
+        "people/<int:pk>/oversight-visits/<int:visit_pk>/actions/new/",
+        cetrs.visit_action_add,
+        name="visit-action-add",
+    ),
     # C(E)TR requests: a public form, and triage by the register team.
     path("ask-for-a-cetr/", requests.public_request, name="request-public"),
     path("ask-for-a-cetr/sent/", requests.public_confirmation, name="request-confirmation"),

@@ -309,6 +309,18 @@ def matrix_objects(personas, register_objects):
         recorded_on=timezone.localdate(),
         by=clerk,
     )
+    from dsr.services import person_update
+
+    blue = register_objects["north_blue"]
+    person_update(person=blue, by=clerk, out_of_area=True)
+    visit = services.visit_record(
+        person=blue,
+        visited_on=timezone.localdate(),
+        visited_by="Case manager",
+        findings="Settled.",
+        concerns=False,
+        by=clerk,
+    )
     request = services.cetr_request_submit(
         fields={
             "relationship": "family",
@@ -335,4 +347,5 @@ def matrix_objects(personas, register_objects):
         "cetr": cetr,
         "seat": seat,
         "cetr_request": request,
+        "visit": visit,
     }

@@ -248,6 +248,9 @@ MATRIX: dict[str, Row] = {
     "reviews:cetr-pack": Row(_closed(_roles({"panel_member"})), kwargs=_cetr),
     "reviews:my-panels": Row(_closed(_roles({"panel_member"}))),
     "reviews:visit-add": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
+    "reviews:visit-action-add": Row(
+        REGISTER_ONLY, kwargs=lambda o: {"pk": o["north_blue"].pk, "visit_pk": o["visit"].pk}
+    ),
     # C(E)TR requests: anyone may ask; the register team triages.
     "reviews:request-public": Row(PUBLIC),
     "reviews:request-confirmation": Row(PUBLIC),

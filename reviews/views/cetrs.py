@@ -22,7 +22,7 @@ from dsr.queries import get_person_for_user
 from dsr.services import access_log_people, access_log_record
 from dsr.views.form_page import form_page
 from reviews import forms, services
-from reviews.models import Cetr, PanelMember
+from reviews.models import Cetr, OversightVisit, PanelMember
 from reviews.permissions import (
     CHANGE,
     READ,
@@ -435,8 +435,33 @@ def visit_add(request: HttpRequest, pk: int) -> HttpResponse:
         intro="On-site visits to someone in hospital out of area are due every 6 weeks for a "
         "child and every 8 weeks for an adult.",
         act=lambda d: services.visit_record(person=person, by=request.user, **d),
-        done="Oversight visit recorded.",
+        done="Oversight visit recorded. Agree any actions it calls for.",
+        next_url=lambda visit: reverse(
+            "reviews:visit-action-add", kwargs={"pk": person.pk, "visit_pk": visit.pk}
+        ),
         back_url=person.get_absolute_url(),
         back_label=f"Back to {person.full_name}",
         person=person,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def visit_action_add(request: HttpRequest, pk: int, visit_pk: int) -> HttpResponse:
+    """An action agreed after an oversight visit, with its owner and due date."""
+    person = get_person_for_user(request.user, pk)
+    visit = get_object_or_404(OversightVisit, pk=visit_pk, person=person)
+    return form_page(
+        request,
+        form=forms.ActionForm(request.POST or None, owners=action_owners(person)),
+        title="Agree an action from the oversight visit",
+        caption=f"{person.full_name}: visit on {visit.visited_on:%-d %B %Y}",
+        act=lambda d: services.action_create(
+            person=person, visit=visit, by=request.user, **action_fields(d)
+        ),
+        done="Action agreed.",
+        back_url=person.get_absolute_url(),
+        back_label=f"Back to {person.full_name}",
+        person=person,
+        log_detail={"visit": visit.pk},
     )

@@ -674,3 +674,16 @@ def test_the_scheduled_task_runs_the_action_sweep(clerk, make_person):
     person = make_person("RED")
     _action(person, clerk, item=_meeting(clerk).items.get())
     assert sweep_action_reminders_task() == {"reminders": 1, "notifications": 1}
+
+
+def test_a_community_cetr_still_planned_at_admission_is_flagged_for_cancelling(
+    clerk, make_person, admit
+):
+    person = make_person("RED")
+    cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+    admit(person, datetime.date(2026, 3, 9))
+    texts = [s.text for s in person_page(person, TODAY).next_steps if s.kind == "cetr_planned"]
+    assert texts == [
+        "Cancel the planned community CTR: the person is now in hospital. Plan a "
+        "post-admission or inpatient CTR instead."
+    ]

@@ -325,3 +325,40 @@ def test_the_meeting_page_runs_the_same_queries_for_3_and_60_people(
         response = client.get(big.get_absolute_url())
     assert response.content.decode().count("/people/") >= 60
     record("Reviews: meeting page queries with 3 / 60 people on the agenda", f"{cap} / <= {cap}")
+
+
+def test_a_visit_is_recorded_and_its_actions_agreed(clerk, make_person, admit):
+    from reviews.models import Action
+
+    person = make_person("RED", out_of_area=True)
+    admit(person, datetime.date(2026, 1, 5), community_cetr=True)
+    client = signed_in_client(clerk)
+    response = client.post(
+        reverse("reviews:visit-add", kwargs={"pk": person.pk}),
+        {
+            "visited_on_day": "9",
+            "visited_on_month": "3",
+            "visited_on_year": "2026",
+            "visited_by": "Case manager",
+            "findings": "Restraint used twice this month.",
+            "concerns": "on",
+        },
+    )
+    visit = person.oversight_visits.get()
+    assert visit.concerns
+    assert response["Location"] == reverse(
+        "reviews:visit-action-add", kwargs={"pk": person.pk, "visit_pk": visit.pk}
+    )
+    client.post(
+        response["Location"],
+        {
+            "description": "Ask the hospital for its restraint reduction plan.",
+            "owner": clerk.pk,
+            "agency": "health",
+            "due_on_day": "17",
+            "due_on_month": "3",
+            "due_on_year": "2026",
+        },
+    )
+    action = Action.objects.get(person=person)
+    assert (action.source, action.visit) == ("oversight_visit", visit)
