@@ -1,0 +1,126 @@
+"""Review pages in Chromium: WCAG 2.2 AA checks with axe on the meeting, discussion, minutes,
+C(E)TR, "my actions" and public C(E)TR request pages, under the Content Security Policy, with a
+stored script in a discussion that must stay text."""
+
+import datetime
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import totp
+
+from dsr.roles import Role
+from reviews.models import Cetr, Meeting
+from reviews.services import (
+    Owner,
+    action_create,
+    cetr_plan,
+    discussion_record,
+    meeting_create,
+)
+from tests.conftest import PASSWORD
+from tests.dsr.factories import (
+    OrganisationFactory,
+    PersonFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+    on_register,
+)
+from tests.figures import record
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SERIOUS = {"serious", "critical"}
+PAYLOAD = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">'
+
+
+def _violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+
+
+def test_review_pages_are_accessible_and_stored_text_never_runs(
+    page, live_server, areas, screenshot
+):
+    icb = OrganisationFactory(name="Browser ICB", local_authorities=[areas["north"]])
+    staff = UserFactory(email="chair@nhs.example", organisation=icb, roles=[Role.REGISTER_STAFF])
+    device = TOTPDeviceFactory(user=staff)
+    person = PersonFactory(
+        given_name="Rowan", family_name="Hale", local_authority=areas["north"], responsible_icb=icb
+    )
+    on_register(person, rating="RED", by=staff, opened_on=datetime.date(2026, 1, 5))
+    meeting = meeting_create(
+        kind=Meeting.Kind.DSR_REVIEW,
+        held_at=timezone.now() - datetime.timedelta(hours=1),
+        chair=staff,
+        by=staff,
+    )
+    item = meeting.items.get()
+    discussion_record(
+        item=item, by=staff, risk_factors=["crisis"], risk_notes="", discussion=PAYLOAD
+    )
+    action_create(
+        person=person,
+        agenda_item=item,
+        description=PAYLOAD,
+        owner=Owner(user=staff),
+        agency="health",
+        due_on=timezone.localdate() - datetime.timedelta(days=1),
+        by=staff,
+    )
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=staff)
+
+    page.goto(live_server.url + reverse("reviews:meeting-list"))
+    page.get_by_label("Email address").fill(staff.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+    pages = {
+        "meetings": reverse("reviews:meeting-list"),
+        "meeting": meeting.get_absolute_url(),
+        "discussion": reverse(
+            "reviews:item-discuss", kwargs={"pk": meeting.pk, "item_pk": item.pk}
+        ),
+        "minutes": reverse("reviews:meeting-minutes", kwargs={"pk": meeting.pk}),
+        "cetr": cetr.get_absolute_url(),
+        "my-actions": reverse("reviews:my-actions"),
+        "person": person.get_absolute_url(),
+    }
+    problems = {}
+    for name, path in pages.items():
+        page.goto(live_server.url + path)
+        assert page.title() != "pwned" and page.title() != "1", name
+        screenshot(f"reviews-{name}")
+        found = _violations(page)
+        if found:
+            problems[name] = found
+    # The stored payload is shown as text where it is shown.
+    page.goto(live_server.url + pages["minutes"])
+    assert PAYLOAD in page.get_by_role("main").inner_text()
+
+    # The public request form, and its errors.
+    page.context.clear_cookies()
+    page.goto(live_server.url + reverse("reviews:request-public"))
+    screenshot("reviews-request-public")
+    found = _violations(page)
+    if found:
+        problems["request"] = found
+    page.get_by_role("button", name="Send request").click()
+    assert "There is a problem" in page.get_by_role("alert").inner_text()
+    screenshot("reviews-request-public-errors")
+    found = _violations(page)
+    if found:
+        problems["request-errors"] = found
+
+    record("axe: review pages checked (serious or critical violations)", f"{len(pages) + 2} (0)")
+    assert problems == {}
+    assert page.csp_violations == []
+    assert page.broken == []
