@@ -208,7 +208,7 @@ def _with_sort_keys(entries: Any) -> Any:
     )
 
 
-def _after(keys: list[str], values: list[Any]) -> Q:
+def keyset_after(keys: list[str], values: list[Any]) -> Q:
     """Rows strictly after `values` in the order of `keys` (a keyset, or "seek", condition)."""
     condition = Q()
     for i, key in enumerate(keys):
@@ -247,7 +247,7 @@ def register_page(
             .first()
         )
         if cursor is not None:
-            entries = entries.filter(_after(keys, list(cursor)))
+            entries = entries.filter(keyset_after(keys, list(cursor)))
     key_workers = PersonContact.objects.filter(role=PersonContact.Role.KEY_WORKER)
     rows = list(
         entries.select_related("person", "person__local_authority")

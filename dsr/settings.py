@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dsr.tasks.sweep_register_reviews_task",
         "schedule": crontab(minute=0),
     },
+    # Every 5 minutes: raise escalations the rules call for, then move up the unacknowledged.
+    "escalation-sweep": {
+        "task": "escalation.tasks.sweep_escalations_task",
+        "schedule": timedelta(minutes=5),
+    },
     # Every hour, at 5 past: remind action owners before and on each action's due date.
     "action-reminder-sweep": {
         "task": "reviews.tasks.sweep_action_reminders_task",

@@ -105,6 +105,7 @@ urlpatterns = [
     path("", include(dsr_patterns)),
     path("", include("referrals.urls")),
     path("", include("reviews.urls")),
+    path("", include("escalation.urls")),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
 ]

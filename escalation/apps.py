@@ -5,3 +5,20 @@ class EscalationConfig(AppConfig):
     name = "escalation"
     verbose_name = "Escalation"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from dsr import notifications, panels, timeline
+        from dsr.models.register import register_visibility_rule
+        from escalation.contributions import (
+            dashboard_panel,
+            escalation_context,
+            escalation_events,
+            person_panel,
+            visibility,
+        )
+
+        register_visibility_rule(visibility)
+        timeline.register_source(escalation_events)
+        panels.register_dashboard_panel(dashboard_panel)
+        panels.register_person_panel(person_panel)
+        notifications.register_context_provider("escalation.escalation", escalation_context)

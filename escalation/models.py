@@ -1,16 +1,40 @@
 """Escalations: a breach or a risk that needs a named senior person's attention (DOMAIN 8).
 
 Unique per reason and triggering event (the referral, the rating row, the action), so the same
-event never raises twice, however often a sweep runs, and a new event raises anew.
+event never raises twice, however often a sweep runs, and a new event raises anew. An
+escalation sits at a level (escalation.rules.LEVELS); left unacknowledged past `ack_due_on` it
+moves up a level. Every move is an EscalationTransition row; actions taken are notes.
 """
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from dsr.history import audited
 from dsr.models import LocalAuthority, Person
+from dsr.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
+
+LIVE = ("open", "acknowledged")
+
+
+class EscalationQuerySet(ScopedQuerySet):
+    """Escalations about people (or referrals) in the user's areas. The register team and
+    senior managers see those in scope; the executive lead sees the top level's (ACCESS.md)."""
+
+    def visible_to(self, user) -> "EscalationQuerySet":
+        from escalation.rules import top_level
+
+        scoped = self.filter(in_area_or_unknown_for_icb(user))
+        if user.has_perm("dsr.view_escalation_queue"):
+            return scoped
+        if user.has_perm("dsr.view_escalation_summary"):
+            return scoped.filter(level=top_level())
+        return self.none()
+
+    def live(self) -> "EscalationQuerySet":
+        return self.filter(status__in=LIVE)
 
 
 class Escalation(models.Model):
@@ -26,7 +50,21 @@ class Escalation(models.Model):
     }
 
     class Reason(models.TextChoices):
+        RED_RATING = "red_rating", "Rated red"
+        AMBER_UNREVIEWED = "amber_unreviewed", "Amber for too long without a review"
+        RED_WITHOUT_CETR = "red_without_cetr", "Red without a community C(E)TR or exception"
+        OVERDUE_ACTION = "overdue_action", "An overdue action on a red or amber person"
+        ADMISSION_WITHOUT_CETR = (
+            "admission_without_cetr",
+            "Admitted without a community C(E)TR first",
+        )
+        INADEQUATE_HOSPITAL = (
+            "inadequate_hospital",
+            "Admitted to a hospital rated inadequate by the CQC",
+        )
         REFERRAL_OVERDUE = "referral_overdue", "Referral past its four-week deadline"
+        RATING_REVIEW_OVERDUE = "rating_review_overdue", "Rating review overdue"
+        BY_HAND = "by_hand", "Raised by hand"
 
     reason = models.CharField(max_length=40, choices=Reason.choices)
     # The event that raised it: "<app>.<model>" and its id.
@@ -45,8 +83,22 @@ class Escalation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     note = models.TextField(blank=True)
+    # The last day to acknowledge at this level (working days, escalation.rules); set when the
+    # escalation starts its clock, and again at each move up.
+    ack_due_on = models.DateField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    outcome = models.TextField(blank=True, db_default="")
 
     history = audited()
+
+    objects = EscalationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-raised_at", "-id"]
@@ -55,11 +107,35 @@ class Escalation(models.Model):
                 fields=["reason", "trigger_type", "trigger_id"], name="one_escalation_per_event"
             ),
             models.CheckConstraint(condition=Q(level__gte=1), name="escalation_level_from_1"),
+            models.CheckConstraint(
+                condition=~Q(status="acknowledged")
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="acknowledged_says_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="resolved")
+                | (Q(resolved_at__isnull=False, resolved_by__isnull=False) & ~Q(outcome="")),
+                name="resolved_says_who_when_and_outcome",
+            ),
         ]
-        indexes = [models.Index(fields=["status", "level"], name="escalation_queue_idx")]
+        indexes = [
+            models.Index(fields=["status", "level"], name="escalation_queue_idx"),
+            models.Index(fields=["person", "status"], name="escalation_person_idx"),
+            models.Index(fields=["status", "ack_due_on"], name="escalation_ack_due_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} (level {self.level}, {self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("escalation:detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_live(self) -> bool:
+        return self.status != self.Status.RESOLVED
+
+    def is_ack_overdue(self, today) -> bool:
+        return bool(self.status == self.Status.OPEN and self.ack_due_on and self.ack_due_on < today)
 
 
 class EscalationTransition(models.Model):
@@ -68,6 +144,9 @@ class EscalationTransition(models.Model):
     escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="transitions")
     from_status = models.CharField(max_length=15, blank=True)
     to_status = models.CharField(max_length=15, choices=Escalation.Status.choices)
+    # A move up the ladder keeps the status and changes the level.
+    from_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_level = models.PositiveSmallIntegerField(null=True, blank=True)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -85,3 +164,19 @@ class EscalationTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.escalation_id}: {self.from_status or 'new'} to {self.to_status}"
+
+
+class EscalationNote(models.Model):
+    """An action taken or a note added, append-only."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.PROTECT, related_name="notes")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="note_has_text")]
+
+    def __str__(self) -> str:
+        return f"Note on escalation {self.escalation_id}"

@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.query import prefetch_related_objects
 
 from dsr.models import Notification, Person, RegisterEntry, User
-from dsr.queries import _after
+from dsr.queries import keyset_after
 from dsr.scoping import get_object_for_user
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
 from referrals.services import SUBJECT, Recipient, outcome_recipients
@@ -117,7 +117,7 @@ def queue_page(
     if after is not None:
         cursor = referrals.filter(pk=after).values_list(*keys).first()
         if cursor is not None:
-            referrals = referrals.filter(_after(keys, list(cursor)))
+            referrals = referrals.filter(keyset_after(keys, list(cursor)))
     rows = list(
         referrals.select_related("local_authority", "assigned_to").order_by(*keys)[: PAGE_SIZE + 1]
     )

@@ -729,6 +729,8 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
     from django.db import connection
 
     from dsr.notifications import SQL_INSERT_COLUMNS, enqueue_delivery
+    from escalation import rules as escalation_rules
+    from escalation.services import write_raised_rows
 
     today = today or timezone.localdate()
     now = timezone.now()
@@ -769,24 +771,20 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
                 [SUBJECT, f"referral_{stage}", now, now, *params],
             )
             counts["notifications"] += cursor.rowcount
-        window, params = _stage_window(-1, None, today)
-        cursor.execute(
-            "INSERT INTO escalation_escalation (reason, trigger_type, trigger_id, person_id,"
-            " local_authority_id, level, status, raised_at, note) SELECT 'referral_overdue',"
-            " %s, r.id, r.person_id, r.local_authority_id, 1, 'open', %s,"
-            f" 'Raised by the four-week deadline sweep.' {base} AND {window}"
-            " ON CONFLICT (reason, trigger_type, trigger_id) DO NOTHING",
-            [SUBJECT, now, *params],
-        )
-        counts["escalations"] = cursor.rowcount
-        cursor.execute(
-            "INSERT INTO escalation_escalationtransition (escalation_id, from_status, to_status,"
-            " by_id, at, reason) SELECT e.id, '', 'open', NULL, %s, 'Raised by the sweep.'"
-            " FROM escalation_escalation e WHERE e.trigger_type = %s AND NOT EXISTS"
-            " (SELECT 1 FROM escalation_escalationtransition t WHERE t.escalation_id = e.id)"
-            " ON CONFLICT (escalation_id) WHERE from_status = '' DO NOTHING",
-            [now, SUBJECT],
-        )
+        rule = escalation_rules.rule("referral_overdue")
+        if rule.on:
+            window, params = _stage_window(-1, None, today)
+            cursor.execute(
+                "INSERT INTO escalation_escalation (reason, trigger_type, trigger_id, person_id,"
+                " local_authority_id, level, status, raised_at, note) SELECT 'referral_overdue',"
+                " %s, r.id, r.person_id, r.local_authority_id, %s, 'open', %s,"
+                f" 'Raised by the four-week deadline sweep.' {base} AND {window}"
+                " ON CONFLICT (reason, trigger_type, trigger_id) DO NOTHING",
+                [SUBJECT, rule.level, now, *params],
+            )
+            counts["escalations"] = cursor.rowcount
+            # Their clocks start, and their owners hear, at the next escalation ladder sweep.
+            write_raised_rows(cursor, now)
     if counts["notifications"]:
         transaction.on_commit(lambda: enqueue_delivery(counts["notifications"]))
     logger.info("referral deadline sweep %s", counts)

@@ -321,6 +321,15 @@ def matrix_objects(personas, register_objects):
         concerns=False,
         by=clerk,
     )
+    from escalation.services import escalation_raise
+
+    escalation, _ = escalation_raise(
+        reason="red_rating",
+        trigger_type="dsr.rating",
+        trigger_id=person.register_entries.get().ratings.get().pk,
+        person=person,
+        level=2,
+    )
     request = services.cetr_request_submit(
         fields={
             "relationship": "family",
@@ -348,4 +357,5 @@ def matrix_objects(personas, register_objects):
         "seat": seat,
         "cetr_request": request,
         "visit": visit,
+        "escalation": escalation,
     }

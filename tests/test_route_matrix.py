@@ -112,6 +112,26 @@ RED_IN_NORTH = _closed(
     }
 )
 
+
+def _escalation(objects: dict) -> dict:
+    return {"pk": objects["escalation"].pk}
+
+
+ESCALATION_READERS = _closed(
+    {
+        **_roles(REGISTER_TEAM | SENIOR_MANAGERS | {"executive_lead"}),
+        "senior_manager_la_other": 404,
+        "executive_lead": 404,
+    }
+)
+ESCALATION_ACTORS = _closed(
+    {
+        **_roles({"dsr_lead"} | SENIOR_MANAGERS | {"executive_lead"}),
+        "senior_manager_la_other": 404,
+        "executive_lead": 404,
+    }
+)
+
 MATRIX: dict[str, Row] = {
     # Public pages.
     "pages:start": Row(PUBLIC),
@@ -257,6 +277,16 @@ MATRIX: dict[str, Row] = {
     "reviews:request-list": Row(REGISTER_ONLY),
     "reviews:request-create": Row(REGISTER_ONLY),
     "reviews:request-detail": Row(REGISTER_ONLY, kwargs=lambda o: {"pk": o["cetr_request"].pk}),
+    # Escalation: the queue for senior managers and the register team; the summary for the
+    # executive lead. The escalation is at level 2 about the Red person in Northshire: the
+    # executive lead sees only the top level's (404), the Southshire manager none (404).
+    "escalation:queue": Row(_closed(_roles(REGISTER_TEAM | SENIOR_MANAGERS))),
+    "escalation:summary": Row(_closed(_roles({"executive_lead"}))),
+    "escalation:detail": Row(ESCALATION_READERS, kwargs=_escalation),
+    "escalation:acknowledge": Row(ESCALATION_ACTORS, kwargs=_escalation),
+    "escalation:resolve": Row(ESCALATION_ACTORS, kwargs=_escalation),
+    "escalation:note": Row({**ESCALATION_ACTORS, "register_staff": 200}, kwargs=_escalation),
+    "escalation:raise": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     # The admin: administrators only, and only with a verified second factor.
     "admin:index": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_user_changelist": Row(_closed(_roles(ADMINISTRATORS))),

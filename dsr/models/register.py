@@ -6,11 +6,13 @@ consent and one open admission per person; a best-interests decision names its d
 and capacity assessment date. The rules that span tables live in dsr/services.py.
 """
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -130,11 +132,24 @@ RAG_MEANINGS = {
 }
 
 
+# Who else may see a person, contributed by other apps (the Escalation app: senior managers see
+# anyone with an open escalation; the executive lead, the people behind top-level ones). Each
+# returns a condition on Person for the user, or None. Registered in AppConfig.ready().
+VisibilityRule = Callable[[Any], Q | None]
+_VISIBILITY_RULES: list[VisibilityRule] = []
+
+
+def register_visibility_rule(rule: VisibilityRule) -> None:
+    if rule not in _VISIBILITY_RULES:
+        _VISIBILITY_RULES.append(rule)
+
+
 class PersonQuerySet(ScopedQuerySet):
     """People, scoped by local authority and by role (ACCESS.md).
 
-    Register staff and the DSR lead see everyone in their area. Senior managers see only people
-    whose open entry is rated Red or Amber in their area. Everyone else sees nobody here.
+    Register staff and the DSR lead see everyone in their area. Senior managers see people
+    whose open entry is rated Red or Amber in their area, and whoever other apps' rules add
+    (anyone with an open escalation). Everyone else sees only what those rules add.
     """
 
     scope_path = "local_authority"
@@ -142,16 +157,20 @@ class PersonQuerySet(ScopedQuerySet):
     def visible_to(self, user) -> "PersonQuerySet":
         if user.has_perm("dsr.view_register"):
             return super().visible_to(user)
+        conditions = [q for q in (rule(user) for rule in _VISIBILITY_RULES) if q is not None]
         if user.has_perm("dsr.view_escalation_queue"):
-            return (
-                super()
-                .visible_to(user)
-                .filter(
-                    register_entries__status=RegisterEntry.Status.OPEN,
-                    register_entries__rating__in=[RAG.RED, RAG.AMBER],
-                )
+            red_or_amber = RegisterEntry.objects.filter(
+                person=OuterRef("pk"),
+                status=RegisterEntry.Status.OPEN,
+                rating__in=[RAG.RED, RAG.AMBER],
             )
-        return self.none()
+            conditions.append(Q(Exists(red_or_amber)))
+        if not conditions:
+            return self.none()
+        allowed = conditions[0]
+        for condition in conditions[1:]:
+            allowed |= condition
+        return super().visible_to(user).filter(allowed)
 
 
 class Person(TimeStampedModel):

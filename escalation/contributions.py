@@ -1,0 +1,123 @@
+"""What escalation contributes to the register (registered in EscalationConfig.ready, so the
+register never imports this app): who may see a person, the person timeline, the staff
+dashboard's panel, and the values escalation messages need."""
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+
+from dsr.models import Person
+from dsr.panels import Panel
+from dsr.timeline import TimelineEvent
+from escalation import rules
+from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
+
+
+def visibility(user: Any) -> Q | None:
+    """Senior managers see anyone with an open escalation in their area; the executive lead,
+    the people behind top-level ones (ACCESS.md)."""
+    live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
+    if user.has_perm("dsr.view_escalation_queue"):
+        return Q(Exists(live))
+    if user.has_perm("dsr.view_escalation_summary"):
+        return Q(Exists(live.filter(level=rules.top_level())))
+    return None
+
+
+def _name(user: Any) -> str:
+    return user.full_name if user is not None else ""
+
+
+def escalation_events(person: Person) -> Iterable[TimelineEvent]:
+    """Each escalation's moves and notes. Two queries."""
+    transitions = EscalationTransition.objects.filter(escalation__person=person).select_related(
+        "escalation", "by"
+    )
+    for move in transitions:
+        escalation = move.escalation
+        label = escalation.get_reason_display()
+        if not move.from_status:
+            title = f"Escalated: {label} (level {move.to_level or escalation.level})"
+        elif move.from_level != move.to_level:
+            title = f"Escalation moved up to level {move.to_level}: {label}"
+        else:
+            title = f"Escalation {Escalation.Status(move.to_status).label.lower()}: {label}"
+        yield TimelineEvent(
+            timezone.localdate(move.at), move.at, "escalation", title, move.reason, _name(move.by)
+        )
+    for note in EscalationNote.objects.filter(escalation__person=person).select_related("by"):
+        yield TimelineEvent(
+            timezone.localdate(note.at),
+            note.at,
+            "escalation",
+            "Escalation note",
+            note.text,
+            _name(note.by),
+        )
+
+
+def dashboard_panel(request: HttpRequest, today: date) -> Panel | None:
+    """Open escalations by level, and how many are past their acknowledgement deadline: one
+    query."""
+    if not request.user.has_perm("dsr.view_register"):
+        return None
+    counts = (
+        Escalation.objects.visible_to(request.user)
+        .live()
+        .values("level")
+        .annotate(
+            total=Count("id"),
+            waiting=Count("id", filter=Q(status=Escalation.Status.OPEN)),
+            late=Count("id", filter=Q(status=Escalation.Status.OPEN, ack_due_on__lt=today)),
+        )
+        .order_by("level")
+    )
+    by_level = {row["level"]: row for row in counts}
+    rows = [
+        {
+            "level": level,
+            "name": rules.level_name(level),
+            **by_level.get(level, {"total": 0, "waiting": 0, "late": 0}),
+        }
+        for level in range(1, rules.top_level() + 1)
+    ]
+    return Panel("escalation/includes/dashboard.html", {"rows": rows})
+
+
+def person_panel(request: HttpRequest, person: Person, today: date) -> Panel:
+    """The person's live escalations, and (for the register team) raising one: one query."""
+    escalations = list(
+        Escalation.objects.visible_to(request.user)
+        .live()
+        .filter(person=person)
+        .order_by("status", "-level", "raised_at")
+    )
+    return Panel(
+        "escalation/includes/person.html",
+        {
+            "person": person,
+            "escalations": escalations,
+            "today": today,
+            "can_raise": request.user.has_perm("dsr.change_register"),
+        },
+    )
+
+
+def escalation_context(escalation_id: int) -> dict[str, Any]:
+    """The level and the deadline: never the person or the reason (emails carry no health
+    details)."""
+    escalation = Escalation.objects.get(pk=escalation_id)
+    due = escalation.ack_due_on
+    return {
+        "level": escalation.level,
+        "level_name": rules.level_name(escalation.level),
+        "is_top": escalation.level >= rules.top_level(),
+        "due": f"{due:%-d %B %Y}" if due else "",
+        "url": settings.SITE_URL + reverse("escalation:detail", kwargs={"pk": escalation.pk}),
+    }

@@ -1,0 +1,73 @@
+"""Forms for escalations: the queue's filters (in the URL: none identifies anyone), and the
+acknowledge, resolve, note and raise forms."""
+
+from typing import Any
+
+from django import forms
+
+from dsr.forms import choose_from_list, text_field
+from escalation import rules
+
+
+class QueueFilterForm(forms.Form):
+    local_authority = forms.TypedChoiceField(
+        label="Local authority",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages=choose_from_list("a local authority"),
+    )
+    organisation = forms.TypedChoiceField(
+        label="Organisation",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages=choose_from_list("an organisation"),
+    )
+    level = forms.TypedChoiceField(
+        label="Escalation level",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages=choose_from_list("a level"),
+    )
+
+    def __init__(self, *args: Any, choices: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["local_authority"].choices = [("", "Any")] + [
+            (la.pk, la.name) for la in choices["local_authorities"]
+        ]
+        self.fields["organisation"].choices = [("", "Any")] + [
+            (o.pk, o.name) for o in choices["organisations"]
+        ]
+        self.fields["level"].choices = [("", "Any")] + choices["levels"]
+
+
+class AcknowledgeForm(forms.Form):
+    note = text_field(
+        "Note", required=False, help_text="What you are doing about it, if you know yet."
+    )
+
+
+class ResolveForm(forms.Form):
+    outcome = text_field("Outcome", help_text="What was done, and what happened.")
+
+
+class NoteForm(forms.Form):
+    text = text_field("Action taken or note")
+
+
+class RaiseForm(forms.Form):
+    level = forms.TypedChoiceField(
+        label="Level",
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a level.", **choose_from_list("a level")},
+    )
+    note = text_field("Why you are raising it")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = [
+            (n, f"Level {n}: {rules.level_name(n)}") for n in range(1, rules.top_level() + 1)
+        ]

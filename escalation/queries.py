@@ -1,0 +1,248 @@
+"""Reads for escalations, always scoped. The queue runs a fixed number of queries whatever the
+number of people or escalations (the page test checks it at 10 and 1,000)."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from dsr.models import RAG, Organisation, Person, RegisterEntry
+from dsr.queries import keyset_after, local_authorities_for
+from dsr.scoping import get_object_for_user, local_authority_ids_for
+from escalation import rules
+from escalation.models import LIVE, Escalation
+from escalation.services import owners_for
+from reviews.models import Action, Cetr
+
+PAGE_SIZE = 50
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+QUEUE_KEYS = ["waiting_rank", "rating_rank", "oldest_key", "id"]
+AGE_BANDS = [
+    (0, 2, "0 to 2 days"),
+    (3, 7, "3 to 7 days"),
+    (8, 28, "8 to 28 days"),
+    (29, None, "Over 28 days"),
+]
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    organisation: int | None = None
+    local_authority: int | None = None
+    level: int | None = None
+
+    def as_detail(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class QueueRow:
+    person: Person
+    entry: RegisterEntry | None
+    escalations: list[Escalation]
+    open_actions: int = 0
+    overdue_actions: int = 0
+    next_cetr: date | None = None
+    owners: list[str] = field(default_factory=list)
+
+    @property
+    def waiting(self) -> list[Escalation]:
+        return [e for e in self.escalations if e.status == Escalation.Status.OPEN]
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    total: int
+    next_after: int | None
+
+
+def _queue(user: Any, filters: QueueFilters) -> Any:
+    """Red and Amber people in the user's scope, and anyone with an open escalation there, with
+    the keys the queue is ordered by: waiting for acknowledgement first, then by rating, then
+    by the age of their oldest open escalation."""
+    live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
+    entry = RegisterEntry.objects.filter(person=OuterRef("pk"), status=RegisterEntry.Status.OPEN)
+    people = (
+        Person.objects.visible_to(user)
+        .annotate(entry_rating=Subquery(entry.values("rating")[:1]))
+        .filter(Q(entry_rating__in=[RAG.RED, RAG.AMBER]) | Q(Exists(live)))
+        .annotate(
+            waiting_rank=Case(
+                When(Exists(live.filter(status=Escalation.Status.OPEN)), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+            rating_rank=Case(
+                When(entry_rating=RAG.RED, then=Value(0)),
+                When(entry_rating=RAG.AMBER, then=Value(1)),
+                When(entry_rating=RAG.BLUE, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+            oldest_key=Coalesce(
+                Subquery(live.order_by("raised_at").values("raised_at")[:1]), Value(FAR_FUTURE)
+            ),
+        )
+    )
+    if filters.local_authority:
+        people = people.filter(local_authority_id=filters.local_authority)
+    if filters.organisation:
+        people = people.filter(local_authority__organisations=filters.organisation)
+    if filters.level:
+        people = people.filter(Exists(live.filter(level=filters.level)))
+    return people
+
+
+def queue_page(user: Any, filters: QueueFilters, *, after: int | None = None) -> QueuePage:
+    """One page of the queue by keyset (`after` is the last person shown), with what each row
+    shows: open escalations and their reasons, days at the rating, last review, next C(E)TR,
+    open and overdue actions, and the owners. Eight queries at any size."""
+    people = _queue(user, filters)
+    total = people.count()
+    if after is not None:
+        cursor = _queue(user, QueueFilters()).filter(pk=after).values_list(*QUEUE_KEYS).first()
+        if cursor is not None:
+            people = people.filter(keyset_after(QUEUE_KEYS, list(cursor)))
+    found = list(people.select_related("local_authority").order_by(*QUEUE_KEYS)[: PAGE_SIZE + 1])
+    next_after = found[PAGE_SIZE - 1].pk if len(found) > PAGE_SIZE else None
+    found = found[:PAGE_SIZE]
+    return QueuePage(rows=_rows(found, timezone.localdate()), total=total, next_after=next_after)
+
+
+def _rows(people: list[Person], today: date) -> list[QueueRow]:
+    ids = [p.pk for p in people]
+    entries = {
+        e.person_id: e
+        for e in RegisterEntry.objects.filter(person_id__in=ids, status=RegisterEntry.Status.OPEN)
+    }
+    escalations: dict[int, list[Escalation]] = defaultdict(list)
+    for escalation in Escalation.objects.filter(person_id__in=ids, status__in=LIVE).order_by(
+        "status", "-level", "raised_at", "id"
+    ):
+        escalations[escalation.person_id].append(escalation)
+    actions = {
+        row["person_id"]: row
+        for row in Action.objects.filter(person_id__in=ids, status=Action.Status.OPEN)
+        .values("person_id")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+    }
+    next_cetr: dict[int, date] = {}
+    for cetr in Cetr.objects.filter(person_id__in=ids, status=Cetr.Status.PLANNED):
+        due = cetr.scheduled_on or cetr.due_on
+        if due and (cetr.person_id not in next_cetr or due < next_cetr[cetr.person_id]):
+            next_cetr[cetr.person_id] = due
+    owners = owners_for(
+        (person.local_authority_id, e.level) for person in people for e in escalations[person.pk]
+    )
+    rows = []
+    for person in people:
+        live = escalations[person.pk]
+        top = max((e.level for e in live), default=None)
+        names = (
+            [u.full_name for u in owners.get((person.local_authority_id, top), [])] if top else []
+        )
+        counts = actions.get(person.pk, {})
+        rows.append(
+            QueueRow(
+                person=person,
+                entry=entries.get(person.pk),
+                escalations=live,
+                open_actions=counts.get("open", 0),
+                overdue_actions=counts.get("overdue", 0),
+                next_cetr=next_cetr.get(person.pk),
+                owners=names,
+            )
+        )
+    return rows
+
+
+def queue_choices(user: Any) -> dict[str, Any]:
+    """The filters' choices: the areas and organisations in the user's scope, and the levels."""
+    scope = local_authority_ids_for(user)
+    return {
+        "local_authorities": local_authorities_for(user),
+        "organisations": Organisation.objects.filter(local_authorities__in=scope)
+        .distinct()
+        .order_by("name"),
+        "levels": [(n, f"{n}: {rules.level_name(n)}") for n in range(1, rules.top_level() + 1)],
+    }
+
+
+def get_escalation_for_user(user: Any, pk: int) -> Escalation:
+    return get_object_for_user(
+        Escalation.objects.select_related(
+            "person", "local_authority", "raised_by", "acknowledged_by", "resolved_by"
+        ),
+        user,
+        pk=pk,
+    )
+
+
+@dataclass
+class Summary:
+    levels: list[dict[str, Any]]
+    bands: list[str]
+    total: int
+    top_people: list[Escalation]
+
+
+def summary_for(user: Any, today: date) -> Summary:
+    """Open escalations by level and age (one grouped query), and the escalations at the top
+    level with their people (ACCESS.md: the executive lead sees the people behind them)."""
+    now = timezone.now()
+    live = _summary_scope(user)
+    aggregates = {}
+    for index, (low, high, _label) in enumerate(AGE_BANDS):
+        window = Q(raised_at__lte=now - timedelta(days=low))
+        if high is not None:
+            window &= Q(raised_at__gt=now - timedelta(days=high + 1))
+        aggregates[f"band{index}"] = Count("id", filter=window)
+    grouped = {
+        row["level"]: row
+        for row in live.values("level").annotate(total=Count("id"), **aggregates).order_by("level")
+    }
+    levels = []
+    for level in range(1, rules.top_level() + 1):
+        row = grouped.get(level, {})
+        levels.append(
+            {
+                "level": level,
+                "name": rules.level_name(level),
+                "bands": [row.get(f"band{i}", 0) for i in range(len(AGE_BANDS))],
+                "total": row.get("total", 0),
+            }
+        )
+    top = list(
+        live.filter(level=rules.top_level())
+        .select_related("person", "local_authority")
+        .order_by("raised_at", "id")[:200]
+    )
+    return Summary(
+        levels=levels,
+        bands=[label for _, _, label in AGE_BANDS],
+        total=sum(level["total"] for level in levels),
+        top_people=top,
+    )
+
+
+def _summary_scope(user: Any) -> Any:
+    """Every live escalation in the user's areas (counts only: no one is named below the top
+    level)."""
+    from dsr.scoping import in_area_or_unknown_for_icb
+
+    return Escalation.objects.filter(in_area_or_unknown_for_icb(user)).live()

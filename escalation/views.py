@@ -1,0 +1,197 @@
+"""Escalation pages.
+
+- The queue: roles with dsr.view_escalation_queue (senior managers, and the register team), only
+  people in their scope; filters in the URL; keyset pages.
+- The summary: the executive lead (dsr.view_escalation_summary): counts by level and age, and
+  the escalations at the top level with their people.
+- An escalation: anyone who may see it (Escalation.objects.visible_to; 404 otherwise).
+  Acknowledging and resolving: dsr.act_on_escalations, and only an owner at its level or above
+  (the service refuses on the page). Notes: owners and the register team. Raising by hand: the
+  register team, from the person's page.
+
+Every page that names people writes access-log rows.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dsr.access import role_required
+from dsr.models import AccessEvent
+from dsr.queries import get_person_for_user
+from dsr.services import access_log_people, access_log_record
+from dsr.views.form_page import form_page
+from dsr.views.paging import cursor_from, query_of
+from escalation import forms, rules, services
+from escalation.models import Escalation
+from escalation.queries import (
+    QueueFilters,
+    get_escalation_for_user,
+    queue_choices,
+    queue_page,
+    summary_for,
+)
+
+QUEUE = "dsr.view_escalation_queue"
+SUMMARY = "dsr.view_escalation_summary"
+ACT = "dsr.act_on_escalations"
+FILTERS = ("local_authority", "organisation", "level")
+
+
+@require_GET
+@role_required(QUEUE)
+def queue(request: HttpRequest) -> HttpResponse:
+    form = forms.QueueFilterForm(request.GET or None, choices=queue_choices(request.user))
+    filters = QueueFilters()
+    if form.is_bound and form.is_valid():
+        filters = QueueFilters(**{name: form.cleaned_data[name] for name in FILTERS})
+    page = queue_page(request.user, filters, after=cursor_from(request))
+    access_log_people(
+        user=request.user,
+        people_ids=[row.person.pk for row in page.rows],
+        action=AccessEvent.Action.LIST_REGISTER,
+        path=request.path,
+        detail={"page": "escalation queue", **filters.as_detail()},
+    )
+    context = {
+        "form": form if form.is_bound and form.errors else None,
+        "filter_form": form,
+        "page": page,
+        "today": timezone.localdate(),
+        "can_act": request.user.has_perm(ACT),
+        "level_for_user": rules.level_for(request.user),
+        "next_url": f"?{query_of(request, FILTERS, after=str(page.next_after))}"
+        if page.next_after
+        else "",
+        "first_url": f"?{query_of(request, FILTERS)}" if cursor_from(request) is not None else "",
+    }
+    return render(request, "escalation/queue.html", context)
+
+
+@require_GET
+@role_required(SUMMARY)
+def summary(request: HttpRequest) -> HttpResponse:
+    result = summary_for(request.user, timezone.localdate())
+    access_log_people(
+        user=request.user,
+        people_ids=sorted({e.person_id for e in result.top_people if e.person_id}),
+        action=AccessEvent.Action.LIST_REGISTER,
+        path=request.path,
+        detail={"page": "escalation summary"},
+    )
+    context = {"summary": result, "top_name": rules.level_name(rules.top_level())}
+    return render(request, "escalation/summary.html", context)
+
+
+@require_GET
+@role_required(QUEUE, SUMMARY)
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = get_escalation_for_user(request.user, pk)
+    if escalation.person_id:
+        access_log_record(
+            user=request.user,
+            person=escalation.person,
+            action=AccessEvent.Action.VIEW_PERSON,
+            path=request.path,
+            detail={"escalation": escalation.pk},
+        )
+    owners = services.owners_for([(escalation.local_authority_id, escalation.level)])
+    context = {
+        "escalation": escalation,
+        "moves": list(escalation.transitions.select_related("by")),
+        "notes": list(escalation.notes.select_related("by")),
+        "owners": owners[(escalation.local_authority_id, escalation.level)],
+        "level_name": rules.level_name(escalation.level),
+        "can_act": services.can_act(request.user, escalation),
+        "can_note": services.can_act(request.user, escalation)
+        or request.user.has_perm("dsr.change_register"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "escalation/detail.html", context)
+
+
+def _back(escalation: Escalation) -> dict:
+    return {
+        "back_url": escalation.get_absolute_url(),
+        "back_label": "Back to the escalation",
+        "caption": f"{escalation.get_reason_display()}, level {escalation.level}",
+        "person": escalation.person,
+        "log_detail": {"escalation": escalation.pk},
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ACT)
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = get_escalation_for_user(request.user, pk)
+    return form_page(
+        request,
+        form=forms.AcknowledgeForm(request.POST or None),
+        title="Acknowledge the escalation",
+        intro="Acknowledging says you own it now: it stops moving up the ladder.",
+        act=lambda d: services.escalation_acknowledge(
+            escalation=escalation, by=request.user, note=d["note"]
+        ),
+        done="Escalation acknowledged.",
+        button="Acknowledge",
+        next_url=escalation.get_absolute_url(),
+        **_back(escalation),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ACT)
+def resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = get_escalation_for_user(request.user, pk)
+    return form_page(
+        request,
+        form=forms.ResolveForm(request.POST or None),
+        title="Resolve the escalation",
+        act=lambda d: services.escalation_resolve(
+            escalation=escalation, by=request.user, outcome=d["outcome"]
+        ),
+        done="Escalation resolved.",
+        button="Resolve",
+        next_url=escalation.get_absolute_url(),
+        **_back(escalation),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ACT, "dsr.change_register")
+def note(request: HttpRequest, pk: int) -> HttpResponse:
+    escalation = get_escalation_for_user(request.user, pk)
+    return form_page(
+        request,
+        form=forms.NoteForm(request.POST or None),
+        title="Add an action taken or a note",
+        act=lambda d: services.escalation_note_add(
+            escalation=escalation, by=request.user, text=d["text"]
+        ),
+        done="Note added.",
+        next_url=escalation.get_absolute_url(),
+        **_back(escalation),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required("dsr.change_register")
+def raise_by_hand(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    return form_page(
+        request,
+        form=forms.RaiseForm(request.POST or None),
+        title=f"Escalate {person.full_name}",
+        caption=person.full_name,
+        intro="The owners at the level you choose are told at once, and must acknowledge it.",
+        act=lambda d: services.escalation_raise_by_hand(
+            person=person, level=d["level"], note=d["note"], by=request.user
+        ),
+        done="Escalation raised.",
+        button="Raise the escalation",
+        back_url=person.get_absolute_url(),
+        back_label=f"Back to {person.full_name}",
+        next_url=lambda escalation: escalation.get_absolute_url(),
+        person=person,
+    )
