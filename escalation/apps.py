@@ -7,7 +7,7 @@ class EscalationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dsr import notifications, panels, timeline
+        from dsr import demo, notifications, panels, timeline
         from dsr.models.register import register_visibility_rule
         from escalation.contributions import (
             dashboard_panel,
@@ -16,9 +16,11 @@ class EscalationConfig(AppConfig):
             person_panel,
             visibility,
         )
+        from escalation.demo import seed_escalations
 
         register_visibility_rule(visibility)
         timeline.register_source(escalation_events)
         panels.register_dashboard_panel(dashboard_panel)
         panels.register_person_panel(person_panel)
+        demo.register_demo_seeder(seed_escalations)
         notifications.register_context_provider("escalation.escalation", escalation_context)

@@ -184,9 +184,13 @@ def _start_clocks(ids: Iterable[int] | None = None) -> int:
 
 
 def can_act(user: User, escalation: Escalation) -> bool:
-    """An owner at the escalation's level or above (ACCESS.md: senior managers at their level,
-    the DSR lead at level 1, the executive lead at the top)."""
-    return user.has_perm("dsr.act_on_escalations") and rules.level_for(user) >= escalation.level
+    """An owner at the escalation's level or above, in whose area it is (ACCESS.md: senior
+    managers at their level, the DSR lead at level 1, the executive lead at the top)."""
+    return (
+        user.has_perm("dsr.act_on_escalations")
+        and rules.level_for(user) >= escalation.level
+        and Escalation.objects.visible_to(user).filter(pk=escalation.pk).exists()
+    )
 
 
 def _move(escalation: Escalation, to_status: str, *, by: User, reason: str) -> Escalation:

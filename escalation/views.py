@@ -14,6 +14,7 @@ Every page that names people writes access-log rows.
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -111,6 +112,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "escalation/detail.html", context)
 
 
+def _next(request: HttpRequest, escalation: Escalation) -> str:
+    """Back to the queue when the user came from it (its links say so), otherwise to the
+    escalation."""
+    if request.GET.get("from") == "queue":
+        return reverse("escalation:queue")
+    return escalation.get_absolute_url()
+
+
 def _back(escalation: Escalation) -> dict:
     return {
         "back_url": escalation.get_absolute_url(),
@@ -135,7 +144,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         done="Escalation acknowledged.",
         button="Acknowledge",
-        next_url=escalation.get_absolute_url(),
+        next_url=_next(request, escalation),
         **_back(escalation),
     )
 
@@ -153,7 +162,7 @@ def resolve(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         done="Escalation resolved.",
         button="Resolve",
-        next_url=escalation.get_absolute_url(),
+        next_url=_next(request, escalation),
         **_back(escalation),
     )
 

@@ -289,16 +289,23 @@ def test_an_acknowledged_escalation_stops_climbing(make_person, organisations, f
     )
 
 
-def test_only_owners_at_the_level_or_above_act(make_person, organisations):
+def test_only_owners_at_the_level_or_above_in_the_area_act(make_person, organisations):
     from dsr.services import RegisterError
 
     lead = account(organisations["icb"], Role.DSR_LEAD)
     executive = account(organisations["icb"], Role.EXECUTIVE_LEAD)
+    south = account(organisations["south_council"], Role.SENIOR_MANAGER_LA)
+    north = account(organisations["north_council"], Role.SENIOR_MANAGER_LA)
     make_person("RED")
     escalation_rules_sweep(today=TODAY)
     escalation = Escalation.objects.get(reason="red_rating")
-    with pytest.raises(RegisterError, match="only its owners"):
-        escalation_acknowledge(escalation=escalation, by=lead)
-    escalation_acknowledge(escalation=escalation, by=executive)
+    # Level 2: not the DSR lead (level 1), not another area's manager, and not the executive
+    # lead, who acts on the top level only (ACCESS.md).
+    for who in (lead, south, executive):
+        with pytest.raises(RegisterError, match="only its owners"):
+            escalation_acknowledge(escalation=escalation, by=who)
+    escalation_acknowledge(escalation=escalation, by=north)
     with pytest.raises(RegisterError, match="cannot be acknowledged now"):
-        escalation_acknowledge(escalation=escalation, by=executive)
+        escalation_acknowledge(escalation=escalation, by=north)
+    Escalation.objects.filter(pk=escalation.pk).update(level=3, status="open")
+    escalation_acknowledge(escalation=escalation, by=executive)

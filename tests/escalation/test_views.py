@@ -1,0 +1,222 @@
+"""Escalation pages: the queue's scope, order, filters, keyset pages and query count; the
+executive lead's summary; acting on an escalation from its page; raising one by hand."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dsr.models import AccessEvent
+from dsr.roles import Role
+from escalation.models import Escalation
+from escalation.services import escalation_raise, escalation_rules_sweep
+from tests.conftest import account, signed_in_client
+from tests.figures import record
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
+
+TODAY = datetime.date(2026, 3, 10)
+QUEUE = reverse("escalation:queue")
+
+
+@pytest.fixture
+def la_manager(organisations):
+    return account(organisations["north_council"], Role.SENIOR_MANAGER_LA)
+
+
+def _names(response) -> list[str]:
+    return [row.person.family_name for row in response.context["page"].rows]
+
+
+def test_the_queue_shows_the_managers_area_waiting_first_then_by_rating_and_age(
+    make_person, la_manager, frozen_now
+):
+    make_person("GREEN", family_name="GreenNoEscalation")
+    make_person("AMBER", family_name="AmberQuiet", opened_on=datetime.date(2026, 3, 9))
+    make_person("RED", family_name="RedSouth", area="south")
+    older = make_person("AMBER", family_name="AmberWaitingOld", opened_on=datetime.date(2026, 3, 9))
+    newer = make_person("RED", family_name="RedWaitingNew", opened_on=datetime.date(2026, 3, 9))
+    green = make_person("GREEN", family_name="GreenEscalated")
+    for person, days_ago in [(older, 5), (newer, 1), (green, 3)]:
+        escalation_raise(
+            reason="by_hand",
+            trigger_type="test",
+            trigger_id=person.pk,
+            person=person,
+            level=2,
+        )
+        Escalation.objects.filter(person=person).update(
+            raised_at=timezone.now() - datetime.timedelta(days=days_ago)
+        )
+
+    response = signed_in_client(la_manager).get(QUEUE)
+
+    # Waiting first (Red before Amber before the rest, then the oldest escalation first); the
+    # Southshire person and the Green person with nothing open are not in a Northshire
+    # manager's queue.
+    assert _names(response) == [
+        "RedWaitingNew",
+        "AmberWaitingOld",
+        "GreenEscalated",
+        "AmberQuiet",
+    ]
+    logged = AccessEvent.objects.filter(user=la_manager, detail__page="escalation queue")
+    assert logged.count() == 4
+
+
+def test_the_queue_filters_by_level_and_area(make_person, organisations, la_manager):
+    staff = account(organisations["icb"], Role.REGISTER_STAFF)
+    north = make_person("RED", family_name="North")
+    south = make_person("RED", family_name="South", area="south")
+    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=1, person=north, level=1)
+    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=2, person=south, level=3)
+    client = signed_in_client(staff)
+    assert sorted(_names(client.get(QUEUE))) == ["North", "South"]
+    assert _names(client.get(QUEUE, {"level": 3})) == ["South"]
+    assert _names(client.get(QUEUE, {"local_authority": north.local_authority_id})) == ["North"]
+    bad = client.get(QUEUE, {"level": "99"})
+    assert "Choose a level from the list." in bad.content.decode()
+
+
+def test_the_queue_pages_by_keyset(make_person, organisations):
+    staff = account(organisations["icb"], Role.REGISTER_STAFF)
+    for _ in range(55):
+        make_person("AMBER", opened_on=datetime.date(2026, 3, 9))
+    client = signed_in_client(staff)
+    first = client.get(QUEUE)
+    assert len(first.context["page"].rows) == 50
+    second = client.get(QUEUE + first.context["next_url"])
+    assert len(second.context["page"].rows) == 5
+    seen = {r.person.pk for r in first.context["page"].rows + second.context["page"].rows}
+    assert len(seen) == 55
+
+
+def test_the_queue_runs_the_same_queries_with_10_and_1000_open_escalations(
+    make_person, organisations, django_assert_max_num_queries
+):
+    staff = account(organisations["icb"], Role.REGISTER_STAFF)
+    people = [make_person("RED") for _ in range(10)]
+    escalation_rules_sweep(today=TODAY)
+    assert Escalation.objects.count() >= 10
+    client = signed_in_client(staff)
+    client.get(QUEUE)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(QUEUE)
+    small = len(queries)
+
+    now = timezone.now()
+    Escalation.objects.bulk_create(
+        Escalation(
+            reason="by_hand",
+            trigger_type="bulk",
+            trigger_id=i,
+            person=people[i % 10],
+            local_authority=people[i % 10].local_authority,
+            level=1 + i % 3,
+            raised_at=now - datetime.timedelta(hours=i),
+        )
+        for i in range(1000 - Escalation.objects.count())
+    )
+    assert Escalation.objects.live().count() == 1000
+    with django_assert_max_num_queries(small):
+        response = client.get(QUEUE)
+    assert response.status_code == 200
+    record("T1 queries: escalation queue (10 / 1,000 open escalations)", f"{small} / <= {small}")
+
+
+def test_the_summary_counts_by_level_and_age_and_names_only_the_top_level(
+    make_person, organisations
+):
+    executive = account(organisations["icb"], Role.EXECUTIVE_LEAD)
+    low = make_person("RED", family_name="LevelOne")
+    top = make_person("RED", family_name="LevelThree")
+    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=1, person=low, level=1)
+    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=2, person=top, level=3)
+    Escalation.objects.filter(person=top).update(
+        raised_at=timezone.now() - datetime.timedelta(days=10)
+    )
+    response = signed_in_client(executive).get(reverse("escalation:summary"))
+    summary = response.context["summary"]
+    assert [(row["level"], row["bands"], row["total"]) for row in summary.levels] == [
+        (1, [1, 0, 0, 0], 1),
+        (2, [0, 0, 0, 0], 0),
+        (3, [0, 0, 1, 0], 1),
+    ]
+    page = response.content.decode()
+    assert "LevelThree" in page and "LevelOne" not in page
+
+
+def test_acknowledging_and_resolving_from_the_page(make_person, la_manager):
+    person = make_person("RED")
+    escalation, _ = escalation_raise(
+        reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2
+    )
+    client = signed_in_client(la_manager)
+    client.post(
+        reverse("escalation:acknowledge", kwargs={"pk": escalation.pk}),
+        {"note": "Meeting the family."},
+    )
+    empty = client.post(
+        reverse("escalation:resolve", kwargs={"pk": escalation.pk}), {"outcome": ""}
+    )
+    assert "Enter outcome." in empty.content.decode()
+    client.post(
+        reverse("escalation:resolve", kwargs={"pk": escalation.pk}),
+        {"outcome": "Crisis package agreed."},
+    )
+    escalation.refresh_from_db()
+    assert (escalation.status, escalation.acknowledged_by, escalation.resolved_by) == (
+        "resolved",
+        la_manager,
+        la_manager,
+    )
+    assert escalation.notes.get().text == "Meeting the family."
+
+
+def test_a_manager_below_the_level_is_told_on_the_page(make_person, organisations):
+    lead = account(organisations["icb"], Role.DSR_LEAD)
+    person = make_person("RED")
+    escalation, _ = escalation_raise(
+        reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2
+    )
+    response = signed_in_client(lead).post(
+        reverse("escalation:acknowledge", kwargs={"pk": escalation.pk}), {"note": ""}
+    )
+    assert "only its owners can act on it" in response.content.decode()
+    escalation.refresh_from_db()
+    assert escalation.status == "open"
+
+
+def test_raising_by_hand_tells_the_owners_at_once(make_person, organisations, la_manager):
+    from dsr.models import Notification
+
+    staff = account(organisations["icb"], Role.REGISTER_STAFF)
+    person = make_person("AMBER")
+    response = signed_in_client(staff).post(
+        reverse("escalation:raise", kwargs={"pk": person.pk}),
+        {"level": 2, "note": "The placement has given notice."},
+    )
+    escalation = Escalation.objects.get()
+    assert response["Location"] == escalation.get_absolute_url()
+    assert (escalation.reason, escalation.level, escalation.raised_by) == ("by_hand", 2, staff)
+    assert escalation.ack_due_on == datetime.date(2026, 3, 13)  # Amber: 3 working days
+    assert list(
+        Notification.objects.filter(kind="escalation_raised").values_list("email", flat=True)
+    ) == [la_manager.email]
+
+
+def test_acknowledging_from_the_queue_returns_to_the_queue(make_person, la_manager):
+    person = make_person("RED", family_name="FromQueue")
+    escalation, _ = escalation_raise(
+        reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2
+    )
+    client = signed_in_client(la_manager)
+    link = reverse("escalation:acknowledge", kwargs={"pk": escalation.pk}) + "?from=queue"
+    assert link in client.get(QUEUE).content.decode()
+    response = client.post(link, {"note": ""})
+    assert response["Location"] == QUEUE
+    escalation.refresh_from_db()
+    assert escalation.status == "acknowledged"
