@@ -345,6 +345,11 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where people send the printable referral form (shown on it). A postal address may use "\n".
 REFERRAL_POSTAL_ADDRESS = env.str("REFERRAL_POSTAL_ADDRESS", default="").replace("\\n", "\n")
 REFERRAL_EMAIL = env.str("REFERRAL_EMAIL", default="")
+# Who is told of an admission to a hospital the CQC rates inadequate (DOMAIN rule 13): the ICB's
+# chief executive, the NHS England region, the host commissioner.
+DSR_INADEQUATE_HOSPITAL_RECIPIENTS = [
+    ("Oversight", email) for email in env.list("DSR_INADEQUATE_HOSPITAL_EMAILS", default=[])
+]
 # The DSR team's shared mailbox: deadline reminders and breaches go here.
 DSR_TEAM_EMAIL = env.str("DSR_TEAM_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30

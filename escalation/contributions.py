@@ -118,6 +118,7 @@ def escalation_context(escalation_id: int) -> dict[str, Any]:
         "level": escalation.level,
         "level_name": rules.level_name(escalation.level),
         "is_top": escalation.level >= rules.top_level(),
+        "escalation_id": escalation.pk,
         "due": f"{due:%-d %B %Y}" if due else "",
         "url": settings.SITE_URL + reverse("escalation:detail", kwargs={"pk": escalation.pk}),
     }

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -177,7 +178,35 @@ def _start_clocks(ids: Iterable[int] | None = None) -> int:
         escalation.ack_due_on = rules.ack_due(timezone.localdate(escalation.raised_at), rating)
     Escalation.objects.bulk_update(waiting, ["ack_due_on"])
     _tell_owners(waiting, "escalation_raised")
+    _tell_oversight([e for e in waiting if e.reason == Escalation.Reason.INADEQUATE_HOSPITAL])
     return len(waiting)
+
+
+def _tell_oversight(escalations: list[Escalation]) -> int:
+    """DOMAIN rule 13: an admission to a hospital the CQC rates inadequate is notified to the
+    ICB's chief executive, the NHS England region and the host commissioner: the addresses in
+    `DSR_INADEQUATE_HOSPITAL_RECIPIENTS` ((name, email) pairs), one message each, no personal
+    details in it."""
+    recipients = getattr(settings, "DSR_INADEQUATE_HOSPITAL_RECIPIENTS", [])
+    rows = [
+        Notification(
+            subject_type=SUBJECT,
+            subject_id=escalation.pk,
+            local_authority_id=escalation.local_authority_id,
+            kind="inadequate_hospital_admission",
+            recipient_key=f"oversight-{number}",
+            recipient_name=name,
+            recipient_role="Oversight",
+            channel=Notification.Channel.EMAIL,
+            email=email,
+        )
+        for escalation in escalations
+        for number, (name, email) in enumerate(recipients)
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        transaction.on_commit(lambda: enqueue_delivery(len(rows)))
+    return len(rows)
 
 
 # --- Acting on an escalation -------------------------------------------------------------------

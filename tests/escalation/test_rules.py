@@ -153,6 +153,23 @@ def test_an_admission_to_a_hospital_rated_inadequate_goes_to_the_top(clerk, make
     assert raised("inadequate_hospital") == [("Inadequate", 3)]
 
 
+def test_an_inadequate_hospital_admission_is_notified_to_the_oversight_addresses(
+    clerk, make_person, settings
+):
+    from dsr.notifications import render
+
+    settings.DSR_INADEQUATE_HOSPITAL_RECIPIENTS = [
+        ("ICB chief executive", "ceo@icb.example"),
+        ("NHS England region", "region@nhs.example"),
+    ]
+    _admit(make_person("RED", family_name="Sentinelname"), clerk, cetr_first=True, cqc="inadequate")
+    sweep_twice()
+    messages = Notification.objects.filter(kind="inadequate_hospital_admission").order_by("id")
+    assert [m.email for m in messages] == ["ceo@icb.example", "region@nhs.example"]
+    text = render(messages[0]).text
+    assert "rates inadequate" in text and "Sentinelname" not in text
+
+
 def test_a_rating_review_overdue(make_person):
     # Green reviewed 5 January is due 6 April; Red reviewed 5 January was due 12 January.
     make_person("GREEN", family_name="NotDue")
