@@ -20,11 +20,12 @@ from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransi
 
 
 def visibility(user: Any) -> Q | None:
-    """Senior managers see anyone with an open escalation in their area; the executive lead,
-    the people behind top-level ones (ACCESS.md)."""
+    """Senior managers see anyone in their area with an open escalation at their level or
+    above; the executive lead, the people behind top-level ones (ACCESS.md)."""
     live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
     if user.has_perm("dsr.view_escalation_queue"):
-        return Q(Exists(live))
+        # Escalated to their level or above: lower levels are the DSR team's housekeeping.
+        return Q(Exists(live.filter(level__gte=max(rules.level_for(user), 1))))
     if user.has_perm("dsr.view_escalation_summary"):
         return Q(Exists(live.filter(level=rules.top_level())))
     return None

@@ -112,10 +112,10 @@ class Escalation(models.Model):
                 | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
                 name="acknowledged_says_who_and_when",
             ),
+            # Resolved by someone, or by the rules when the cause cleared (resolved_by empty).
             models.CheckConstraint(
-                condition=~Q(status="resolved")
-                | (Q(resolved_at__isnull=False, resolved_by__isnull=False) & ~Q(outcome="")),
-                name="resolved_says_who_when_and_outcome",
+                condition=~Q(status="resolved") | (Q(resolved_at__isnull=False) & ~Q(outcome="")),
+                name="resolved_says_when_and_outcome",
             ),
         ]
         indexes = [

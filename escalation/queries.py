@@ -1,6 +1,7 @@
 """Reads for escalations, always scoped. The queue runs a fixed number of queries whatever the
 number of people or escalations (the page test checks it at 10 and 1,000)."""
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -24,12 +25,14 @@ from dsr.models import RAG, Organisation, Person, RegisterEntry
 from dsr.queries import keyset_after, local_authorities_for
 from dsr.scoping import get_object_for_user, local_authority_ids_for
 from escalation import rules
-from escalation.models import LIVE, Escalation
+from escalation.models import LIVE, Escalation, EscalationTransition
 from escalation.services import owners_for
 from reviews.models import Action, Cetr
 
 PAGE_SIZE = 50
+TOP_LIST = 200
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 QUEUE_KEYS = ["waiting_rank", "rating_rank", "oldest_key", "id"]
 AGE_BANDS = [
     (0, 2, "0 to 2 days"),
@@ -60,6 +63,10 @@ class QueueRow:
     owners: list[str] = field(default_factory=list)
 
     @property
+    def days_at_rating(self) -> int:
+        return (timezone.localdate() - self.entry.rating_since).days if self.entry else 0
+
+    @property
     def waiting(self) -> list[Escalation]:
         return [e for e in self.escalations if e.status == Escalation.Status.OPEN]
 
@@ -68,7 +75,7 @@ class QueueRow:
 class QueuePage:
     rows: list[QueueRow]
     total: int
-    next_after: int | None
+    next_after: str | None
 
 
 def _queue(user: Any, filters: QueueFilters) -> Any:
@@ -77,10 +84,18 @@ def _queue(user: Any, filters: QueueFilters) -> Any:
     by the age of their oldest open escalation."""
     live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
     entry = RegisterEntry.objects.filter(person=OuterRef("pk"), status=RegisterEntry.Status.OPEN)
+    # The register team's queue holds every live escalation; a senior manager's, the Red and
+    # Amber people and those escalated to their level or above (a late review of a Green
+    # person is the DSR team's business, not theirs).
+    placing = (
+        live
+        if user.has_perm("dsr.view_register")
+        else live.filter(level__gte=max(rules.level_for(user), 1))
+    )
     people = (
         Person.objects.visible_to(user)
         .annotate(entry_rating=Subquery(entry.values("rating")[:1]))
-        .filter(Q(entry_rating__in=[RAG.RED, RAG.AMBER]) | Q(Exists(live)))
+        .filter(Q(entry_rating__in=[RAG.RED, RAG.AMBER]) | Q(Exists(placing)))
         .annotate(
             waiting_rank=Case(
                 When(Exists(live.filter(status=Escalation.Status.OPEN)), then=Value(0)),
@@ -108,18 +123,41 @@ def _queue(user: Any, filters: QueueFilters) -> Any:
     return people
 
 
-def queue_page(user: Any, filters: QueueFilters, *, after: int | None = None) -> QueuePage:
-    """One page of the queue by keyset (`after` is the last person shown), with what each row
-    shows: open escalations and their reasons, days at the rating, last review, next C(E)TR,
-    open and overdue actions, and the owners. Eight queries at any size."""
+_CURSOR = re.compile(r"([01])-([0-3])-([0-9]{1,20})-([0-9]{1,18})")
+
+
+def cursor_of(person: Any) -> str:
+    """The queue position of the last person on a page, as the values of its sort keys: the
+    next page starts after that position even if the person has since moved (acknowledged,
+    re-rated) or left the queue, so nobody is skipped or shown twice because of it. Digits
+    only: nothing about the person travels in the URL."""
+    micros = (person.oldest_key - EPOCH) // timedelta(microseconds=1)
+    return f"{person.waiting_rank}-{person.rating_rank}-{micros}-{person.pk}"
+
+
+def parse_cursor(raw: str) -> list[Any] | None:
+    match = _CURSOR.fullmatch(raw or "")
+    if not match:
+        return None
+    waiting, rating, micros, pk = (int(part) for part in match.groups())
+    try:
+        oldest = EPOCH + timedelta(microseconds=micros)
+    except OverflowError:
+        return None
+    return [waiting, rating, oldest, pk]
+
+
+def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePage:
+    """One page of the queue by keyset (`after` is the position of the last person shown),
+    with what each row shows: open escalations and their reasons, days at the rating, last
+    review, next C(E)TR, open and overdue actions, and the owners. Eight queries at any size."""
     people = _queue(user, filters)
     total = people.count()
-    if after is not None:
-        cursor = _queue(user, QueueFilters()).filter(pk=after).values_list(*QUEUE_KEYS).first()
-        if cursor is not None:
-            people = people.filter(keyset_after(QUEUE_KEYS, list(cursor)))
+    position = parse_cursor(after)
+    if position is not None:
+        people = people.filter(keyset_after(QUEUE_KEYS, position))
     found = list(people.select_related("local_authority").order_by(*QUEUE_KEYS)[: PAGE_SIZE + 1])
-    next_after = found[PAGE_SIZE - 1].pk if len(found) > PAGE_SIZE else None
+    next_after = cursor_of(found[PAGE_SIZE - 1]) if len(found) > PAGE_SIZE else None
     found = found[:PAGE_SIZE]
     return QueuePage(rows=_rows(found, timezone.localdate()), total=total, next_after=next_after)
 
@@ -131,8 +169,15 @@ def _rows(people: list[Person], today: date) -> list[QueueRow]:
         for e in RegisterEntry.objects.filter(person_id__in=ids, status=RegisterEntry.Status.OPEN)
     }
     escalations: dict[int, list[Escalation]] = defaultdict(list)
-    for escalation in Escalation.objects.filter(person_id__in=ids, status__in=LIVE).order_by(
-        "status", "-level", "raised_at", "id"
+    raised_level = Subquery(
+        EscalationTransition.objects.filter(escalation=OuterRef("pk"), from_status="").values(
+            "to_level"
+        )[:1]
+    )
+    for escalation in (
+        Escalation.objects.filter(person_id__in=ids, status__in=LIVE)
+        .annotate(raised_level=Coalesce(raised_level, "level"))
+        .order_by("status", "-level", "raised_at", "id")
     ):
         escalations[escalation.person_id].append(escalation)
     actions = {
@@ -230,7 +275,7 @@ def summary_for(user: Any, today: date) -> Summary:
     top = list(
         live.filter(level=rules.top_level())
         .select_related("person", "local_authority")
-        .order_by("raised_at", "id")[:200]
+        .order_by("raised_at", "id")[:TOP_LIST]
     )
     return Summary(
         levels=levels,

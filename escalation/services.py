@@ -9,8 +9,8 @@ follows Escalation.ALLOWED_TRANSITIONS and every move is a row; only an owner at
 escalation's level or above acts on it.
 """
 
+import hashlib
 import logging
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from dsr.history import set_change_reason
@@ -213,13 +214,20 @@ def _tell_oversight(escalations: list[Escalation]) -> int:
 
 
 def can_act(user: User, escalation: Escalation) -> bool:
-    """An owner at the escalation's level or above, in whose area it is (ACCESS.md: senior
-    managers at their level, the DSR lead at level 1, the executive lead at the top)."""
-    return (
-        user.has_perm("dsr.act_on_escalations")
-        and rules.level_for(user) >= escalation.level
-        and Escalation.objects.visible_to(user).filter(pk=escalation.pk).exists()
-    )
+    """An owner at the escalation's level or above, or at the level it was raised to, in whose
+    area it is (ACCESS.md: senior managers at their level, the DSR lead at level 1, the
+    executive lead at the top)."""
+    level = rules.level_for(user)
+    if not user.has_perm("dsr.act_on_escalations") or level == 0:
+        return False
+    if level < escalation.level:
+        # The owners it was raised to keep it when it climbs past them: they know the case.
+        raised_at = (
+            escalation.transitions.filter(from_status="").values_list("to_level", flat=True).first()
+        )
+        if raised_at is None or level < raised_at:
+            return False
+    return Escalation.objects.visible_to(user).filter(pk=escalation.pk).exists()
 
 
 def _move(escalation: Escalation, to_status: str, *, by: User, reason: str) -> Escalation:
@@ -248,9 +256,14 @@ def _move(escalation: Escalation, to_status: str, *, by: User, reason: str) -> E
 
 @transaction.atomic
 def escalation_acknowledge(*, escalation: Escalation, by: User, note: str = "") -> Escalation:
-    """Take ownership: the escalation stops climbing the ladder."""
+    """Take ownership: the escalation stops climbing the ladder. Acknowledging what another
+    owner acknowledged a moment before changes nothing (the note is still kept)."""
     escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
-    _move(escalation, Escalation.Status.ACKNOWLEDGED, by=by, reason=note)
+    if escalation.status == Escalation.Status.ACKNOWLEDGED and can_act(by, escalation):
+        if note.strip():
+            EscalationNote.objects.create(escalation=escalation, by=by, text=note)
+        return escalation
+    _move(escalation, Escalation.Status.ACKNOWLEDGED, by=by, reason="")
     escalation.acknowledged_at = timezone.now()
     escalation.acknowledged_by = by
     set_change_reason(escalation, "Acknowledged", by=by)
@@ -279,6 +292,8 @@ def escalation_note_add(*, escalation: Escalation, by: User, text: str) -> Escal
     """Record an action taken. Owners, and the register team, may add notes."""
     if not text.strip():
         raise RegisterError("Write the note.")
+    if escalation.status == Escalation.Status.RESOLVED:
+        raise RegisterError("This escalation is resolved: raise a new one if it is needed.")
     if not (can_act(by, escalation) or by.has_perm("dsr.change_register")):
         raise RegisterError("Only the escalation's owners and the DSR team can add notes.")
     return EscalationNote.objects.create(escalation=escalation, by=by, text=text)
@@ -293,8 +308,14 @@ def escalation_raise_by_hand(*, person: Person, level: int, note: str, by: User)
     escalation, _ = escalation_raise(
         reason=Escalation.Reason.BY_HAND,
         trigger_type="escalation.by_hand",
-        # A hand-raised escalation is its own triggering event: a random key, never reused.
-        trigger_id=secrets.randbits(62),
+        # A hand-raised escalation is its own triggering event, keyed on who raised it, about
+        # whom, why and on which day: a double submit raises one, a new concern raises anew.
+        trigger_id=int(
+            hashlib.sha256(
+                f"{person.pk}|{by.pk}|{note.strip()}|{timezone.localdate()}".encode()
+            ).hexdigest()[:15],
+            16,
+        ),
         person=person,
         level=level,
         note=note,
@@ -349,8 +370,9 @@ def _rule_sources(today: date) -> list[tuple[str, str, str, str, list[Any]]]:
             _RED_SPELL_START,
             f"{_OPEN_ENTRY} AND e.rating = 'RED' AND e.rating_since <= %s"  # noqa: S608  (constants)
             " AND NOT EXISTS (SELECT 1 FROM reviews_cetr c WHERE c.person_id = p.id"
-            " AND c.kind = 'community' AND c.status <> 'cancelled'"
-            " AND (c.created_at >= e.rating_since OR c.held_on >= e.rating_since))"
+            " AND c.kind = 'community'"
+            " AND (c.status = 'planned'"
+            " OR (c.status = 'completed' AND c.held_on >= e.rating_since)))"
             " AND NOT EXISTS (SELECT 1 FROM dsr_cetrexception x WHERE x.person_id = p.id"
             " AND x.held_on >= e.rating_since)",
             [today - timedelta(days=days["red_without_cetr"])],
@@ -395,7 +417,8 @@ def _rule_sources(today: date) -> list[tuple[str, str, str, str, list[Any]]]:
             "rating_review_overdue",
             "dsr.rating",
             _LATEST_RATING,
-            f"{_OPEN_ENTRY} AND e.rating_review_due < %s",
+            # Amber has its own rule (amber_unreviewed), on the same rating row.
+            f"{_OPEN_ENTRY} AND e.rating <> 'AMBER' AND e.rating_review_due < %s",
             [today - timedelta(days=days["rating_review_overdue"])],
         )
     )
@@ -432,28 +455,124 @@ def escalation_rules_sweep(*, today: date | None = None) -> dict[str, int]:
 
 
 def write_raised_rows(cursor: Any, now: Any) -> int:
-    """The "raised" transition row of every escalation a sweep inserted in SQL (one each: a
-    partial unique index backs it)."""
+    """The "raised" transition row of every escalation a sweep inserted in SQL just now (the
+    sweep stamps them with `now`; one row each: a partial unique index backs it)."""
     cursor.execute(
         "INSERT INTO escalation_escalationtransition (escalation_id, from_status, to_status,"
         " from_level, to_level, by_id, at, reason) SELECT e.id, '', 'open', NULL, e.level, NULL,"
-        " %s, 'Raised by the sweep.' FROM escalation_escalation e WHERE NOT EXISTS"
+        " %s, 'Raised by the sweep.' FROM escalation_escalation e WHERE e.raised_at = %s"
+        " AND NOT EXISTS"
         " (SELECT 1 FROM escalation_escalationtransition t WHERE t.escalation_id = e.id)"
         " ON CONFLICT (escalation_id) WHERE from_status = '' DO NOTHING",
-        [now],
+        [now, now],
     )
     return cursor.rowcount
 
 
+def _cleared_causes() -> dict[str, tuple[Any, str]]:
+    """For each reason raised by a rule: the condition under which its cause still holds, and
+    what to say when it no longer does."""
+    from dsr.models import Admission, CetrException, Rating
+    from referrals.models import Referral
+    from reviews.models import Action, Cetr
+
+    entry = RegisterEntry.objects.filter(
+        person=OuterRef("person"), status=RegisterEntry.Status.OPEN
+    )
+    red = Exists(entry.filter(rating="RED"))
+    cetr_or_exception = Exists(
+        Cetr.objects.filter(person=OuterRef("person"), kind=Cetr.Kind.COMMUNITY).filter(
+            Q(status=Cetr.Status.PLANNED)
+            | Q(status=Cetr.Status.COMPLETED, held_on__gte=OuterRef("red_since"))
+        )
+    ) | Exists(
+        CetrException.objects.filter(person=OuterRef("person"), held_on__gte=OuterRef("red_since"))
+    )
+    reviewed = Exists(
+        Rating.objects.filter(entry_id=OuterRef("trigger_entry"), pk__gt=OuterRef("trigger_id"))
+    ) | ~Exists(RegisterEntry.objects.filter(pk=OuterRef("trigger_entry"), status="open"))
+    in_hospital = Exists(
+        Admission.objects.filter(pk=OuterRef("trigger_id"), discharged_on__isnull=True)
+    )
+    live_referral = Exists(
+        Referral.objects.filter(
+            pk=OuterRef("trigger_id"),
+            status__in=["received", "under_review", "more_info"],
+        )
+    )
+    reason = Escalation.Reason
+    return {
+        reason.RED_RATING: (red, "the person is no longer rated red"),
+        reason.RED_WITHOUT_CETR: (
+            red & ~cetr_or_exception,
+            "a community C(E)TR is planned or held, an exception is recorded, or the person is "
+            "no longer rated red",
+        ),
+        reason.AMBER_UNREVIEWED: (~reviewed, "the rating has been reviewed"),
+        reason.RATING_REVIEW_OVERDUE: (~reviewed, "the rating has been reviewed"),
+        reason.OVERDUE_ACTION: (
+            Exists(Action.objects.filter(pk=OuterRef("trigger_id"), status=Action.Status.OPEN)),
+            "the action is done or cancelled",
+        ),
+        reason.ADMISSION_WITHOUT_CETR: (in_hospital, "the person has been discharged"),
+        reason.INADEQUATE_HOSPITAL: (in_hospital, "the person has been discharged"),
+        reason.REFERRAL_OVERDUE: (live_referral, "the referral has been decided"),
+    }
+
+
+def _close_cleared(now: Any) -> int:
+    """Resolve, as the rules, every live escalation whose cause has cleared (the rating was
+    reviewed, the action done, the person discharged...): it leaves the queue and never climbs
+    the ladder. A row per escalation says why."""
+    from dsr.models import Rating
+
+    closed = 0
+    for reason, (holds, why) in _cleared_causes().items():
+        cleared = list(
+            Escalation.objects.select_for_update(skip_locked=True)
+            .live()
+            .filter(reason=reason)
+            .annotate(
+                red_since=Subquery(
+                    RegisterEntry.objects.filter(
+                        person=OuterRef("person"), status=RegisterEntry.Status.OPEN
+                    ).values("rating_since")[:1]
+                ),
+                trigger_entry=Subquery(
+                    Rating.objects.filter(pk=OuterRef("trigger_id")).values("entry_id")[:1]
+                ),
+            )
+            .exclude(holds)
+        )
+        outcome = f"Closed by the rules: {why}."
+        for escalation in cleared:
+            EscalationTransition.objects.create(
+                escalation=escalation,
+                from_status=escalation.status,
+                to_status=Escalation.Status.RESOLVED,
+                from_level=escalation.level,
+                to_level=escalation.level,
+                reason=outcome,
+            )
+            escalation.status = Escalation.Status.RESOLVED
+            escalation.resolved_at = now
+            escalation.outcome = outcome
+            set_change_reason(escalation, "Resolved by the rules", by=None)
+            escalation.save()
+        closed += len(cleared)
+    return closed
+
+
 def escalation_ladder_sweep(*, today: date | None = None) -> dict[str, int]:
-    """Start the clock of anything raised without one; then move every escalation still not
-    acknowledged after its deadline up one level (to the top at most), with a new deadline from
-    today and a message to the new owners. Rows are claimed with SKIP LOCKED, so two sweeps at
-    once move each escalation once."""
+    """Start the clock of anything raised without one; resolve what no longer holds; then move
+    every escalation still not acknowledged after its deadline up one level (to the top at
+    most), with a new deadline from today and a message to the new owners. Rows are claimed
+    with SKIP LOCKED, so two sweeps at once move each escalation once."""
     today = today or timezone.localdate()
     moved: list[Escalation] = []
     with transaction.atomic():
         started = _start_clocks()
+        cleared = _close_cleared(timezone.now())
         due = list(
             Escalation.objects.select_for_update(skip_locked=True).filter(
                 status=Escalation.Status.OPEN,
@@ -481,6 +600,6 @@ def escalation_ladder_sweep(*, today: date | None = None) -> dict[str, int]:
             )
             moved.append(escalation)
         _tell_owners(moved, "escalation_level_up")
-    counts = {"started": started, "moved_up": len(moved)}
+    counts = {"started": started, "cleared": cleared, "moved_up": len(moved)}
     logger.info("escalation ladder sweep %s", counts)
     return counts

@@ -12,6 +12,7 @@
 Every page that names people writes access-log rows.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,14 +20,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import role_required
-from dsr.models import AccessEvent
+from dsr.models import AccessEvent, Notification
 from dsr.queries import get_person_for_user
 from dsr.services import access_log_people, access_log_record
 from dsr.views.form_page import form_page
-from dsr.views.paging import cursor_from, query_of
+from dsr.views.paging import query_of
 from escalation import forms, rules, services
 from escalation.models import Escalation
 from escalation.queries import (
+    TOP_LIST,
     QueueFilters,
     get_escalation_for_user,
     queue_choices,
@@ -47,7 +49,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = QueueFilters()
     if form.is_bound and form.is_valid():
         filters = QueueFilters(**{name: form.cleaned_data[name] for name in FILTERS})
-    page = queue_page(request.user, filters, after=cursor_from(request))
+    page = queue_page(request.user, filters, after=request.GET.get("after", ""))
     access_log_people(
         user=request.user,
         people_ids=[row.person.pk for row in page.rows],
@@ -62,10 +64,18 @@ def queue(request: HttpRequest) -> HttpResponse:
         "today": timezone.localdate(),
         "can_act": request.user.has_perm(ACT),
         "level_for_user": rules.level_for(request.user),
-        "next_url": f"?{query_of(request, FILTERS, after=str(page.next_after))}"
+        "raised_to_me": {
+            e.pk
+            for row in page.rows
+            for e in row.escalations
+            if e.raised_level <= rules.level_for(request.user)
+        },
+        "next_url": f"?{query_of(request, FILTERS, after=page.next_after)}"
         if page.next_after
         else "",
-        "first_url": f"?{query_of(request, FILTERS)}" if cursor_from(request) is not None else "",
+        "first_url": f"?{query_of(request, FILTERS)}" if request.GET.get("after") else "",
+        # The filters, for the acknowledge and resolve links to come back to.
+        "return_query": query_of(request, FILTERS, **{"from": "queue"}),
     }
     return render(request, "escalation/queue.html", context)
 
@@ -81,7 +91,11 @@ def summary(request: HttpRequest) -> HttpResponse:
         path=request.path,
         detail={"page": "escalation summary"},
     )
-    context = {"summary": result, "top_name": rules.level_name(rules.top_level())}
+    context = {
+        "summary": result,
+        "top_name": rules.level_name(rules.top_level()),
+        "top_limit": TOP_LIST,
+    }
     return render(request, "escalation/summary.html", context)
 
 
@@ -98,10 +112,15 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             detail={"escalation": escalation.pk},
         )
     owners = services.owners_for([(escalation.local_authority_id, escalation.level)])
+    moves = [("move", m.at, m) for m in escalation.transitions.select_related("by")]
+    notes = [("note", n.at, n) for n in escalation.notes.select_related("by")]
+    told = Notification.objects.filter(
+        subject_type=services.SUBJECT, subject_id=escalation.pk
+    ).order_by("created_at", "id")
     context = {
         "escalation": escalation,
-        "moves": list(escalation.transitions.select_related("by")),
-        "notes": list(escalation.notes.select_related("by")),
+        "history": sorted(moves + notes, key=lambda row: row[1]),
+        "told": list(told),
         "owners": owners[(escalation.local_authority_id, escalation.level)],
         "level_name": rules.level_name(escalation.level),
         "can_act": services.can_act(request.user, escalation),
@@ -116,8 +135,17 @@ def _next(request: HttpRequest, escalation: Escalation) -> str:
     """Back to the queue when the user came from it (its links say so), otherwise to the
     escalation."""
     if request.GET.get("from") == "queue":
-        return reverse("escalation:queue")
+        filters = query_of(request, FILTERS)
+        return reverse("escalation:queue") + (f"?{filters}" if filters else "")
     return escalation.get_absolute_url()
+
+
+def _actable(request: HttpRequest, pk: int) -> Escalation:
+    """An escalation the user may see (404 otherwise) and act on (403 otherwise)."""
+    escalation = get_escalation_for_user(request.user, pk)
+    if not services.can_act(request.user, escalation):
+        raise PermissionDenied
+    return escalation
 
 
 def _back(escalation: Escalation) -> dict:
@@ -133,7 +161,7 @@ def _back(escalation: Escalation) -> dict:
 @require_http_methods(["GET", "POST"])
 @role_required(ACT)
 def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    escalation = get_escalation_for_user(request.user, pk)
+    escalation = _actable(request, pk)
     return form_page(
         request,
         form=forms.AcknowledgeForm(request.POST or None),
@@ -152,7 +180,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(ACT)
 def resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    escalation = get_escalation_for_user(request.user, pk)
+    escalation = _actable(request, pk)
     return form_page(
         request,
         form=forms.ResolveForm(request.POST or None),

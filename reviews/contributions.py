@@ -36,10 +36,10 @@ def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
     cetrs = [c for c in records.cetrs if c.status != Cetr.Status.CANCELLED]
     steps: list[NextStep] = []
     satisfied: set[str] = set()
-    # Rule 6: a community C(E)TR planned or held since the person went Red.
+    # Rule 6: a community C(E)TR planned, or held since the person went Red.
     if entry.rating == RAG.RED and any(
         c.kind == Cetr.Kind.COMMUNITY
-        and (c.held_on or timezone.localdate(c.created_at)) >= entry.rating_since
+        and (c.is_planned or (c.held_on is not None and c.held_on >= entry.rating_since))
         for c in cetrs
     ):
         satisfied.add("community_cetr")

@@ -109,6 +109,8 @@ RED_IN_NORTH = _closed(
     {
         **_roles(REGISTER_TEAM | SENIOR_MANAGERS),
         "senior_manager_la_other": 404,
+        # The executive lead reads only the people behind top-level escalations.
+        "executive_lead": 404,
     }
 )
 
@@ -124,9 +126,10 @@ ESCALATION_READERS = _closed(
         "executive_lead": 404,
     }
 )
+# Level 2: its owners act (the DSR lead owns level 1: 403); out of scope, 404.
 ESCALATION_ACTORS = _closed(
     {
-        **_roles({"dsr_lead"} | SENIOR_MANAGERS | {"executive_lead"}),
+        **_roles(SENIOR_MANAGERS | {"executive_lead"}),
         "senior_manager_la_other": 404,
         "executive_lead": 404,
     }
@@ -285,7 +288,10 @@ MATRIX: dict[str, Row] = {
     "escalation:detail": Row(ESCALATION_READERS, kwargs=_escalation),
     "escalation:acknowledge": Row(ESCALATION_ACTORS, kwargs=_escalation),
     "escalation:resolve": Row(ESCALATION_ACTORS, kwargs=_escalation),
-    "escalation:note": Row({**ESCALATION_ACTORS, "register_staff": 200}, kwargs=_escalation),
+    # Notes: its owners, and the register team.
+    "escalation:note": Row(
+        {**ESCALATION_ACTORS, "register_staff": 200, "dsr_lead": 200}, kwargs=_escalation
+    ),
     "escalation:raise": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     # The admin: administrators only, and only with a verified second factor.
     "admin:index": Row(_closed(_roles(ADMINISTRATORS))),

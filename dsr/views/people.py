@@ -37,7 +37,9 @@ from dsr.views.form_page import form_page
 
 logger = logging.getLogger(__name__)
 
-CAN_READ = ("dsr.view_register", "dsr.view_escalation_queue")
+# The executive lead reads the people behind top-level escalations (ACCESS.md): the Escalation
+# app's visibility rule gives them those people, and nobody else.
+CAN_READ = ("dsr.view_register", "dsr.view_escalation_queue", "dsr.view_escalation_summary")
 CAN_CHANGE = "dsr.change_register"
 
 

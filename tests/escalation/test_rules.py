@@ -188,7 +188,23 @@ def test_a_referral_past_its_deadline_raises_through_the_referral_sweep(areas, s
     assert Escalation.objects.filter(reason="referral_overdue").count() == 1
 
 
+def _overdue_action(ctx):
+    clerk = ctx["clerk"]
+    person = ctx["make_person"]("RED")
+    meeting = meeting_create(kind=Meeting.Kind.URGENT, held_at=at(TODAY, 8), chair=clerk, by=clerk)
+    action_create(
+        person=person,
+        agenda_item=agenda_add(meeting=meeting, person=person, by=clerk),
+        description="Book respite.",
+        owner=Owner(user=clerk),
+        agency=Agency.SOCIAL_CARE,
+        due_on=datetime.date(2026, 3, 9),
+        by=clerk,
+    )
+
+
 RULE_SETUPS = {
+    "overdue_action": _overdue_action,
     "red_rating": lambda ctx: ctx["make_person"]("RED"),
     "amber_unreviewed": lambda ctx: ctx["make_person"]("AMBER"),
     "red_without_cetr": lambda ctx: ctx["make_person"]("RED"),
@@ -322,7 +338,75 @@ def test_only_owners_at_the_level_or_above_in_the_area_act(make_person, organisa
         with pytest.raises(RegisterError, match="only its owners"):
             escalation_acknowledge(escalation=escalation, by=who)
     escalation_acknowledge(escalation=escalation, by=north)
-    with pytest.raises(RegisterError, match="cannot be acknowledged now"):
-        escalation_acknowledge(escalation=escalation, by=north)
+    # The health manager acknowledging a moment later changes nothing, and keeps their note.
+    health = account(organisations["trust"], Role.SENIOR_MANAGER_HEALTH)
+    again = escalation_acknowledge(escalation=escalation, by=health, note="Also told the GP.")
+    assert (again.status, again.acknowledged_by) == ("acknowledged", north)
+    assert list(again.notes.values_list("text", flat=True)) == ["Also told the GP."]
+    # Climbed to the top unacknowledged: the executive lead acts, and the managers it was
+    # raised to keep it too.
     Escalation.objects.filter(pk=escalation.pk).update(level=3, status="open")
+    escalation.refresh_from_db()
     escalation_acknowledge(escalation=escalation, by=executive)
+    escalation_resolve(escalation=escalation, by=north, outcome="Support in place.")
+
+
+def _cleared(reason):
+    return Escalation.objects.get(reason=reason).status
+
+
+def test_escalations_whose_cause_has_cleared_are_resolved_by_the_rules_and_never_climb(
+    clerk, make_person
+):
+    from dsr.services import admission_discharge
+
+    red = make_person("RED", family_name="Red")
+    amber = make_person("AMBER", family_name="Amber")
+    admitted = make_person("RED", family_name="Admitted")
+    _admit(admitted, clerk, cetr_first=False)
+    escalation_rules_sweep(today=TODAY)
+    assert set(Escalation.objects.values_list("reason", flat=True)) >= {
+        "red_rating",
+        "amber_unreviewed",
+        "admission_without_cetr",
+    }
+
+    rating_change(entry=red.register_entries.get(), rating=RAG.AMBER, rationale="Calmer.", by=clerk)
+    rating_change(
+        entry=amber.register_entries.get(), rating=RAG.AMBER, rationale="Reviewed.", by=clerk
+    )
+    admission_discharge(
+        admission=admitted.admissions.get(),
+        discharged_on=TODAY,
+        by=clerk,
+        rationale="Home with a crisis plan.",
+    )
+    counts = escalation_ladder_sweep(today=datetime.date(2026, 3, 20))
+
+    red_escalation = Escalation.objects.get(person=red, reason="red_rating")
+    assert (red_escalation.status, red_escalation.level, red_escalation.resolved_by) == (
+        "resolved",
+        2,
+        None,
+    )
+    assert red_escalation.outcome == "Closed by the rules: the person is no longer rated red."
+    assert Escalation.objects.get(person=amber, reason="amber_unreviewed").status == "resolved"
+    assert (
+        Escalation.objects.get(person=admitted, reason="admission_without_cetr").status
+        == "resolved"
+    )
+    assert counts["cleared"] >= 3
+    # The rules do not raise the cleared events again.
+    escalation_rules_sweep(today=TODAY)
+    assert Escalation.objects.filter(person=red, reason="red_rating").count() == 1
+
+
+def test_a_double_submit_raises_one_escalation_by_hand(make_person, organisations):
+    from escalation.services import escalation_raise_by_hand
+
+    staff = account(organisations["icb"], Role.REGISTER_STAFF)
+    person = make_person("AMBER")
+    first = escalation_raise_by_hand(person=person, level=2, note="Placement ending.", by=staff)
+    second = escalation_raise_by_hand(person=person, level=2, note="Placement ending.", by=staff)
+    other = escalation_raise_by_hand(person=person, level=2, note="School excluded.", by=staff)
+    assert first == second != other

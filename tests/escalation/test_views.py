@@ -176,7 +176,7 @@ def test_acknowledging_and_resolving_from_the_page(make_person, la_manager):
     assert escalation.notes.get().text == "Meeting the family."
 
 
-def test_a_manager_below_the_level_is_told_on_the_page(make_person, organisations):
+def test_someone_below_the_level_is_refused(make_person, organisations):
     lead = account(organisations["icb"], Role.DSR_LEAD)
     person = make_person("RED")
     escalation, _ = escalation_raise(
@@ -185,9 +185,61 @@ def test_a_manager_below_the_level_is_told_on_the_page(make_person, organisation
     response = signed_in_client(lead).post(
         reverse("escalation:acknowledge", kwargs={"pk": escalation.pk}), {"note": ""}
     )
-    assert "only its owners can act on it" in response.content.decode()
+    assert response.status_code == 403
     escalation.refresh_from_db()
     assert escalation.status == "open"
+
+
+def test_the_executive_lead_reads_the_people_behind_top_level_escalations_only(
+    make_person, organisations
+):
+    executive = account(organisations["icb"], Role.EXECUTIVE_LEAD)
+    top = make_person("RED", family_name="Top")
+    lower = make_person("RED", family_name="Lower")
+    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=1, person=top, level=3)
+    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=2, person=lower, level=2)
+    client = signed_in_client(executive)
+    page = client.get(top.get_absolute_url())
+    assert page.status_code == 200 and "Top" in page.content.decode()
+    assert client.get(lower.get_absolute_url()).status_code == 404
+    assert AccessEvent.objects.filter(user=executive, person=top, action="view_person").exists()
+
+
+def test_a_senior_manager_sees_green_people_only_when_escalated_to_their_level(
+    make_person, la_manager
+):
+    green_low = make_person("GREEN", family_name="GreenLevelOne")
+    green_high = make_person("GREEN", family_name="GreenLevelTwo")
+    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=1, person=green_low, level=1)
+    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=2, person=green_high, level=2)
+    client = signed_in_client(la_manager)
+    assert _names(client.get(QUEUE)) == ["GreenLevelTwo"]
+    assert client.get(green_low.get_absolute_url()).status_code == 404
+    assert client.get(green_high.get_absolute_url()).status_code == 200
+
+
+def test_paging_skips_nobody_when_the_last_person_shown_is_acknowledged(
+    make_person, organisations, la_manager
+):
+    from escalation.services import escalation_acknowledge
+
+    staff = account(organisations["icb"], Role.REGISTER_STAFF)
+    people = [make_person("AMBER", opened_on=datetime.date(2026, 3, 9)) for _ in range(55)]
+    for number, person in enumerate(people):
+        escalation_raise(
+            reason="by_hand", trigger_type="t", trigger_id=number, person=person, level=2
+        )
+    client = signed_in_client(staff)
+    first = client.get(QUEUE)
+    shown = [row.person for row in first.context["page"].rows]
+    # The 50th person is acknowledged between the two pages: they move down the queue.
+    escalation_acknowledge(
+        escalation=Escalation.objects.get(person=shown[-1]), by=la_manager, note=""
+    )
+    second = client.get(QUEUE + first.context["next_url"])
+    rest = [row.person for row in second.context["page"].rows]
+    assert len(rest) == 6  # the 5 not yet shown, and the acknowledged one, now last
+    assert {p.pk for p in shown + rest} == {p.pk for p in people}
 
 
 def test_raising_by_hand_tells_the_owners_at_once(make_person, organisations, la_manager):
