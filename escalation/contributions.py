@@ -12,11 +12,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from dsr.models import Person
+from dsr.models import AccessEvent, Person
 from dsr.panels import Panel
+from dsr.services import access_log_people
 from dsr.timeline import TimelineEvent
 from escalation import rules
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
+
+DASHBOARD_LIST = 10
 
 
 def visibility(user: Any) -> Q | None:
@@ -64,8 +67,9 @@ def escalation_events(person: Person) -> Iterable[TimelineEvent]:
 
 
 def dashboard_panel(request: HttpRequest, today: date) -> Panel | None:
-    """Open escalations by level, and how many are past their acknowledgement deadline: one
-    query."""
+    """Open escalations by level and how many are past their acknowledgement deadline (one
+    grouped query), and those waiting longest for acknowledgement (one query, and the access-log
+    rows for the people named)."""
     if not request.user.has_perm("dsr.view_register"):
         return None
     counts = (
@@ -80,6 +84,21 @@ def dashboard_panel(request: HttpRequest, today: date) -> Panel | None:
         .order_by("level")
     )
     by_level = {row["level"]: row for row in counts}
+    waiting = list(
+        Escalation.objects.visible_to(request.user)
+        .filter(status=Escalation.Status.OPEN)
+        .select_related("person")
+        .order_by("ack_due_on", "raised_at", "id")[:DASHBOARD_LIST]
+    )
+    people = sorted({e.person_id for e in waiting if e.person_id})
+    if people:
+        access_log_people(
+            user=request.user,
+            people_ids=people,
+            action=AccessEvent.Action.LIST_REGISTER,
+            path=request.path,
+            detail={"page": "dashboard escalations"},
+        )
     rows = [
         {
             "level": level,
@@ -88,7 +107,9 @@ def dashboard_panel(request: HttpRequest, today: date) -> Panel | None:
         }
         for level in range(1, rules.top_level() + 1)
     ]
-    return Panel("escalation/includes/dashboard.html", {"rows": rows})
+    return Panel(
+        "escalation/includes/dashboard.html", {"rows": rows, "waiting": waiting, "today": today}
+    )
 
 
 def person_panel(request: HttpRequest, person: Person, today: date) -> Panel:

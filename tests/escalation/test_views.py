@@ -107,14 +107,15 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_open_escalations(
         client.get(QUEUE)
     small = len(queries)
 
+    people += [make_person("AMBER") for _ in range(50)]  # more people in the queue, too
     now = timezone.now()
     Escalation.objects.bulk_create(
         Escalation(
             reason="by_hand",
             trigger_type="bulk",
             trigger_id=i,
-            person=people[i % 10],
-            local_authority=people[i % 10].local_authority,
+            person=people[i % len(people)],
+            local_authority=people[i % len(people)].local_authority,
             level=1 + i % 3,
             raised_at=now - datetime.timedelta(hours=i),
         )
@@ -124,7 +125,11 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_open_escalations(
     with django_assert_max_num_queries(small):
         response = client.get(QUEUE)
     assert response.status_code == 200
-    record("T1 queries: escalation queue (10 / 1,000 open escalations)", f"{small} / <= {small}")
+    assert len(response.context["page"].rows) == 50
+    record(
+        "T1 queries: escalation queue (10 people, 10 escalations / 60 people, 1,000)",
+        f"{small} / <= {small}",
+    )
 
 
 def test_the_summary_counts_by_level_and_age_and_names_only_the_top_level(
@@ -272,3 +277,29 @@ def test_acknowledging_from_the_queue_returns_to_the_queue(make_person, la_manag
     assert response["Location"] == QUEUE
     escalation.refresh_from_db()
     assert escalation.status == "acknowledged"
+
+
+def test_escalation_emails_name_no_one_and_give_no_reason(make_person, organisations):
+    from dsr.models import Notification
+    from dsr.notifications import render
+
+    la = account(organisations["north_council"], Role.SENIOR_MANAGER_LA)
+    person = make_person("RED", family_name="Nameless")
+    escalation_rules_sweep(today=TODAY)
+    message = Notification.objects.filter(kind="escalation_raised", email=la.email).first()
+    rendered = render(message)
+    for text in (rendered.subject, rendered.text, rendered.html):
+        assert "Nameless" not in text and person.given_name not in text
+        assert "red" not in text.lower()
+    assert "acknowledge it by" in rendered.text
+
+
+def test_reading_an_escalation_is_logged(make_person, la_manager):
+    person = make_person("RED")
+    escalation, _ = escalation_raise(
+        reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2
+    )
+    signed_in_client(la_manager).get(escalation.get_absolute_url())
+    assert AccessEvent.objects.filter(
+        user=la_manager, person=person, detail__escalation=escalation.pk
+    ).exists()

@@ -47,6 +47,9 @@ def test_red_to_resolved_and_red_again(make_person, organisations, frozen_now):
     escalation = Escalation.objects.get(reason="red_rating")
     assert escalation.level == 2
 
+    dashboard = staff_client.get(reverse("dsr:register-dashboard")).content.decode()
+    assert "Waiting longest for acknowledgement" in dashboard and "Hollis" in dashboard
+
     for manager in (health, north):
         assert "Hollis" in _queue_names(signed_in_client(manager))
     south_client = signed_in_client(south)
@@ -54,14 +57,16 @@ def test_red_to_resolved_and_red_again(make_person, organisations, frozen_now):
     assert south_client.get(escalation.get_absolute_url()).status_code == 404
 
     north_client = signed_in_client(north)
-    north_client.post(
+    acknowledged = north_client.post(
         reverse("escalation:acknowledge", kwargs={"pk": escalation.pk}),
         {"note": "Called the family; a crisis plan meeting is booked."},
     )
-    north_client.post(
+    assert acknowledged.status_code == 302
+    resolved = north_client.post(
         reverse("escalation:resolve", kwargs={"pk": escalation.pk}),
         {"outcome": "Crisis package in place; the family feel supported."},
     )
+    assert resolved.status_code == 302
     escalation.refresh_from_db()
     assert escalation.status == "resolved"
 
