@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("C(E)TR requests", "reviews:request-list", ("dsr.manage_referrals",), True),
     NavItem("Escalations", "escalation:queue", ("dsr.view_escalation_queue",), True),
     NavItem("Escalation summary", "escalation:summary", ("dsr.view_escalation_summary",)),
+    NavItem("Reports", "reports:snapshot", ("dsr.view_reports",), True),
     NavItem("My actions", "reviews:my-actions", ("dsr.view_register", "dsr.view_escalation_queue")),
     NavItem("My panels", "reviews:my-panels", ("dsr.sit_on_panels",)),
     NavItem("My referrals", "referrals:mine", ("dsr.view_own_referrals",)),

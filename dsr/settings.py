@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "referrals",
     "reviews",
     "escalation",
+    "reports",
 ]
 
 MIDDLEWARE = [

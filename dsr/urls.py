@@ -106,6 +106,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("reviews.urls")),
     path("", include("escalation.urls")),
+    path("", include("reports.urls")),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
 ]

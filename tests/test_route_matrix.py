@@ -293,6 +293,11 @@ MATRIX: dict[str, Row] = {
         {**ESCALATION_ACTORS, "register_staff": 200, "dsr_lead": 200}, kwargs=_escalation
     ),
     "escalation:raise": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    # Reports: numbers only, for planning commissioners and the register team.
+    "reports:snapshot": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "reports:snapshot-csv": Row(
+        _closed(_roles(REGISTER_TEAM | {"planning_commissioner"})), kwargs={"table": "diagnosis"}
+    ),
     # The admin: administrators only, and only with a verified second factor.
     "admin:index": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_user_changelist": Row(_closed(_roles(ADMINISTRATORS))),

@@ -1,0 +1,12 @@
+"""Report routes. Every one is listed in the route matrix (tests/test_route_matrix.py)."""
+
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("reports/register/", views.register_snapshot, name="snapshot"),
+    path("reports/register/<slug:table>.csv", views.register_snapshot_csv, name="snapshot-csv"),
+]
