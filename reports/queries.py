@@ -28,6 +28,9 @@ from dsr.scoping import local_authority_ids_for
 from reports.suppression import Cell, suppress_table
 
 RATINGS = [RAG.RED, RAG.AMBER, RAG.GREEN, RAG.BLUE]
+CHART_ROW = 24
+CHART_LABEL_SPACE = 260
+CHART_BAR_SPACE = 400
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,32 @@ class Table:
     @property
     def lines(self) -> list[tuple[str, list[Cell], Cell]]:
         return list(zip(self.rows, self.cells, self.row_totals, strict=True))
+
+    @property
+    def chart(self) -> dict[str, Any]:
+        """A horizontal bar per row, drawn from the same suppressed totals as the table: a
+        hidden total has no bar, only "<5". Positions in SVG user units."""
+        shown = [total.shown or 0 for total in self.row_totals]
+        largest = max(shown, default=0) or 1
+        bars = []
+        for index, (label, total) in enumerate(zip(self.rows, self.row_totals, strict=True)):
+            width = round(CHART_BAR_SPACE * (total.shown or 0) / largest)
+            bars.append(
+                {
+                    "label": label if len(label) <= 34 else label[:33] + "…",
+                    "text": str(total),
+                    "y": CHART_ROW * index,
+                    "text_y": CHART_ROW * index + 15,
+                    "width": width,
+                    "value_x": CHART_LABEL_SPACE + width + 6,
+                }
+            )
+        return {
+            "bars": bars,
+            "height": CHART_ROW * len(self.rows),
+            "bar_x": CHART_LABEL_SPACE,
+            "view_width": CHART_LABEL_SPACE + CHART_BAR_SPACE + 60,
+        }
 
 
 def _table(slug: str, title: str, row_heading: str, labels: list[tuple[Any, str]], counts: dict):

@@ -151,3 +151,15 @@ def test_the_snapshot_runs_the_same_queries_at_two_register_sizes(
         response = client.get(URL)
     assert response.context["tables"][0].total.value == 65
     record("T1 queries: register snapshot report (5 / 65 people)", f"{small} / <= {small}")
+
+
+def test_the_chart_draws_only_what_the_table_shows(make_person, clerk):
+    for _ in range(7):
+        make_person("AMBER")
+    make_person("RED", area="south")
+    table = _tables(clerk, datetime.date(2026, 3, 10))["local-authority"]
+    bars = {bar["label"]: bar for bar in table.chart["bars"]}
+    # Northshire 7 is shown, Southshire 1 is hidden: no bar, "<5". Hiding Southshire's 1 alone
+    # would give it away from the grand total (8), so Northshire's total is hidden too.
+    assert bars["Southshire"]["width"] == 0 and bars["Southshire"]["text"] == "<5"
+    assert bars["Northshire"]["text"] == "<5" and bars["Northshire"]["width"] == 0
