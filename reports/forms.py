@@ -1,5 +1,6 @@
 """The reports' filters, in the URL (GET): a date, an area and an age group identify no one."""
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -8,6 +9,8 @@ from django.utils import timezone
 from dsr.deadlines import AgeGroup
 from dsr.forms import choose_from_list
 from dsr.nhsuk_forms import NHSDateField
+
+DEFAULT_PERIOD = timedelta(days=90)
 
 
 class SnapshotFilterForm(forms.Form):
@@ -37,3 +40,32 @@ class SnapshotFilterForm(forms.Form):
         if value > timezone.localdate():
             raise forms.ValidationError("The day must be today or in the past.")
         return value
+
+
+class PeriodFilterForm(forms.Form):
+    start = NHSDateField(label="From", required=False, help_text="For example, 1 1 2026")
+    end = NHSDateField(label="To", required=False, help_text="For example, 31 3 2026")
+    local_authority = forms.TypedChoiceField(
+        label="Local authority",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages=choose_from_list("a local authority"),
+    )
+
+    def __init__(self, *args: Any, local_authorities: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["local_authority"].choices = [("", "Any")] + [
+            (la.pk, la.name) for la in local_authorities
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        today = timezone.localdate()
+        data["end"] = data.get("end") or today
+        data["start"] = data.get("start") or data["end"] - DEFAULT_PERIOD
+        if data["end"] > today and "end" not in self.errors:
+            self.add_error("end", "The end of the period must be today or in the past.")
+        if data["start"] > data["end"] and "start" not in self.errors:
+            self.add_error("start", "The start of the period must be before its end.")
+        return data

@@ -9,4 +9,6 @@ app_name = "reports"
 urlpatterns = [
     path("reports/register/", views.register_snapshot, name="snapshot"),
     path("reports/register/<slug:table>.csv", views.register_snapshot_csv, name="snapshot-csv"),
+    path("reports/flows/", views.register_flows, name="flows"),
+    path("reports/flows/<slug:table>.csv", views.register_flows_csv, name="flows-csv"),
 ]

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET
 from dsr.access import role_required
 from dsr.queries import local_authorities_for
 from dsr.views.paging import query_of
-from reports.forms import SnapshotFilterForm
+from reports.flows import FLOW_TABLES, Period, flows
+from reports.forms import DEFAULT_PERIOD, PeriodFilterForm, SnapshotFilterForm
 from reports.queries import TABLES, SnapshotFilters, Table, snapshot
 
 REPORTS = "dsr.view_reports"
@@ -54,15 +55,75 @@ def register_snapshot_csv(request: HttpRequest, table: str) -> HttpResponse:
         raise Http404
     _form, filters = _filters(request)
     found: Table = next(t for t in snapshot(request.user, filters) if t.slug == table)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="register-{table}-{filters.on:%Y-%m-%d}.csv"'
+    return _csv(
+        found,
+        f"Register on {filters.on:%-d %B %Y}: {found.title.lower()}",
+        f"register-{table}-{filters.on:%Y-%m-%d}.csv",
     )
+
+
+PERIOD_FILTERS = (
+    "start_day",
+    "start_month",
+    "start_year",
+    "end_day",
+    "end_month",
+    "end_year",
+    "local_authority",
+)
+
+
+def _period(request: HttpRequest) -> tuple[PeriodFilterForm, Period]:
+    form = PeriodFilterForm(
+        request.GET or None, local_authorities=local_authorities_for(request.user)
+    )
+    today = timezone.localdate()
+    period = Period(start=today - DEFAULT_PERIOD, end=today)
+    if form.is_bound and form.is_valid():
+        period = Period(
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+            local_authority=form.cleaned_data["local_authority"],
+        )
+    return form, period
+
+
+@require_GET
+@role_required(REPORTS)
+def register_flows(request: HttpRequest) -> HttpResponse:
+    form, period = _period(request)
+    result = flows(request.user, period, timezone.localdate())
+    context = {
+        "form": form if form.is_bound and form.errors else None,
+        "filter_form": form,
+        "flows": result,
+        "step_down": [result.step_down],
+        "query": query_of(request, PERIOD_FILTERS),
+    }
+    return render(request, "reports/flows.html", context)
+
+
+@require_GET
+@role_required(REPORTS)
+def register_flows_csv(request: HttpRequest, table: str) -> HttpResponse:
+    if table not in FLOW_TABLES:
+        raise Http404
+    _form, period = _period(request)
+    found = next(
+        t for t in flows(request.user, period, timezone.localdate()).tables if t.slug == table
+    )
+    heading = f"{found.title}: {period.start:%-d %B %Y} to {period.end:%-d %B %Y}"
+    return _csv(found, heading, f"{table}-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv")
+
+
+def _csv(table: Table, heading: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow([f"Register on {filters.on:%-d %B %Y}: {found.title.lower()}"])
+    writer.writerow([heading])
     writer.writerow(["Counts of 1 to 4 are shown as <5, with the counts that would reveal them."])
-    writer.writerow([found.row_heading, *found.columns, "Total"])
-    for label, cells, total in found.lines:
+    writer.writerow([table.row_heading, *table.columns, "Total"])
+    for label, cells, total in table.lines:
         writer.writerow([label, *map(str, cells), str(total)])
-    writer.writerow(["Total", *map(str, found.column_totals), str(found.total)])
+    writer.writerow(["Total", *map(str, table.column_totals), str(table.total)])
     return response

@@ -298,6 +298,11 @@ MATRIX: dict[str, Row] = {
     "reports:snapshot-csv": Row(
         _closed(_roles(REGISTER_TEAM | {"planning_commissioner"})), kwargs={"table": "diagnosis"}
     ),
+    "reports:flows": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "reports:flows-csv": Row(
+        _closed(_roles(REGISTER_TEAM | {"planning_commissioner"})),
+        kwargs={"table": "transitions"},
+    ),
     # The admin: administrators only, and only with a verified second factor.
     "admin:index": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_user_changelist": Row(_closed(_roles(ADMINISTRATORS))),

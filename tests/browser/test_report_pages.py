@@ -20,7 +20,14 @@ from tests.figures import record
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_snapshot_report_is_accessible(page, live_server, areas, screenshot):
+def _serious(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        v["id"] for v in results.response["violations"] if v["impact"] in {"serious", "critical"}
+    ]
+
+
+def test_the_report_pages_are_accessible(page, live_server, areas, screenshot):
     icb = OrganisationFactory(
         name="Browser ICB", local_authorities=[areas["north"], areas["south"]]
     )
@@ -43,11 +50,12 @@ def test_the_snapshot_report_is_accessible(page, live_server, areas, screenshot)
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text().startswith("The register on")
     screenshot("reports-snapshot")
-    results = Axe().run(page)
-    serious = [
-        v["id"] for v in results.response["violations"] if v["impact"] in {"serious", "critical"}
-    ]
-    record("axe: report pages checked (serious or critical violations)", f"1 ({len(serious)})")
+    serious = _serious(page)
+    page.goto(live_server.url + reverse("reports:flows"))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Flows from")
+    screenshot("reports-flows")
+    serious += _serious(page)
+    record("axe: report pages checked (serious or critical violations)", f"2 ({len(serious)})")
     assert serious == []
     assert page.csp_violations == []
     assert page.broken == []

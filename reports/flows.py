@@ -1,0 +1,341 @@
+"""Flows over a period (issue "Reports" point 2), each a grouped query in the database:
+referrals and decisions, rating transitions, step-downs without admission, admissions and
+community C(E)TRs before them, C(E)TRs on time, overdue actions, key worker coverage, open
+escalations by level and age. Every figure leaves here already suppressed."""
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+)
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from dsr.deadlines import AgeGroup, birth_date_bounds
+from dsr.models import RAG, Admission, PersonContact, Rating, RegisterEntry
+from dsr.scoping import local_authority_ids_for
+from escalation import rules as escalation_rules
+from escalation.models import LIVE, Escalation
+from referrals.models import Referral
+from reports.queries import RATINGS, Table, _table
+from reports.suppression import HIDDEN, is_small, suppress_table
+from reviews.models import Action, Cetr
+
+# Median and 90th percentile of a duration column `v`, in days, over an inner query (the ORM's
+# own SQL, run with its own parameters).
+PERCENTILES_SQL = (
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM v) / 86400),"
+    " percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM v) / 86400)"
+    " FROM ({inner}) AS sub(v)"
+)
+DECIDED = [Referral.Status.ADDED, Referral.Status.NOT_ELIGIBLE, Referral.Status.WITHDRAWN]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    local_authority: int | None = None
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        start = timezone.make_aware(datetime.combine(self.start, time.min))
+        end = timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+        return start, end
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    text: str
+    note: str = ""
+
+
+def count_figure(label: str, value: int, note: str = "") -> Figure:
+    return Figure(label, HIDDEN if is_small(value) else str(value), note)
+
+
+def share_figure(label: str, part: int, whole: int, note: str = "") -> Figure:
+    """A percentage, shown only when neither its numerator nor its denominator is small (or
+    the share could be worked back to a small count)."""
+    if whole == 0:
+        return Figure(label, "None in the period", note)
+    if is_small(part) or is_small(whole) or is_small(whole - part):
+        return Figure(label, "Not shown: fewer than 5", note)
+    return Figure(label, f"{round(100 * part / whole)}% ({part} of {whole})", note)
+
+
+def _areas(user: Any, period: Period, path: str) -> Q:
+    ids = local_authority_ids_for(user)
+    if period.local_authority:
+        ids = ids & {period.local_authority}
+    return Q(**{f"{path}__in": list(ids)})
+
+
+def _percentiles(values_query: Any, field: str) -> tuple[float | None, float | None]:
+    """Median and 90th percentile of `field`, in the database on PostgreSQL (percentile_cont);
+    elsewhere (the SQLite development default) from the numbers alone, no rows."""
+    if connection.vendor == "postgresql":
+        sql, params = values_query.values(field).query.sql_with_params()
+        # The ORM's own SQL and parameters, wrapped: nothing from the request is in the text.
+        query = PERCENTILES_SQL.replace("{inner}", sql)
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            median, p90 = cursor.fetchone()
+        return (None, None) if median is None else (float(median), float(p90))
+    numbers = sorted(delta.days for delta in values_query.values_list(field, flat=True))
+    if not numbers:
+        return None, None
+    if len(numbers) == 1:
+        return numbers[0], numbers[0]
+    deciles = statistics.quantiles(numbers, n=10, method="inclusive")
+    return statistics.median(numbers), deciles[8]
+
+
+def referral_figures(user: Any, period: Period) -> list[Figure]:
+    """New referrals, decisions by outcome, the share decided within four weeks, and the
+    median and 90th percentile of days to a decision. Three queries."""
+    start, end = period.bounds()
+    scope = _areas(user, period, "local_authority_id")
+    received = Referral.objects.filter(scope, received_at__gte=start, received_at__lt=end)
+    decided = Referral.objects.filter(
+        scope, decided_at__gte=start, decided_at__lt=end, status__in=DECIDED
+    ).annotate(
+        # London calendar days from receipt to decision (TruncDate uses the current time zone).
+        days=ExpressionWrapper(
+            TruncDate("decided_at") - TruncDate("received_at"), output_field=DurationField()
+        )
+    )
+    counts = decided.aggregate(
+        total=Count("id"),
+        on_time=Count("id", filter=Q(decided_at__date__lte=F("decision_due"))),
+        **{status: Count("id", filter=Q(status=status)) for status in DECIDED},
+    )
+    median, p90 = _percentiles(decided, "days")
+    total = counts["total"]
+    figures = [
+        count_figure("New referrals", received.count()),
+        count_figure("Decisions", total),
+        *[
+            count_figure(f"Decided: {Referral.Status(status).label.lower()}", counts[status])
+            for status in DECIDED
+        ],
+        share_figure("Decided within four weeks", counts["on_time"], total),
+    ]
+    if total >= 5 and median is not None:
+        figures += [
+            Figure("Median days to a decision", f"{median:g}"),
+            Figure("90th percentile of days to a decision", f"{p90:g}"),
+        ]
+    else:
+        figures.append(Figure("Days to a decision", "Not shown: fewer than 5 decisions"))
+    return figures
+
+
+def transitions_table(user: Any, period: Period) -> Table:
+    """Rating changes in the period, from each rating to each: one grouped query."""
+    rows = (
+        Rating.objects.filter(
+            _areas(user, period, "entry__person__local_authority_id"),
+            effective_from__gte=period.start,
+            effective_from__lte=period.end,
+        )
+        .exclude(previous_rating="")
+        .exclude(previous_rating=F("rating"))
+        .values("previous_rating", "rating")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {(row["previous_rating"], row["rating"]): row["n"] for row in rows}
+    labels = [(r.value, f"From {r.label.lower()}") for r in RATINGS]
+    table = _table("transitions", "Rating changes in the period", "From", labels, counts)
+    table.columns = [f"To {RAG(r).label.lower()}" for r in RATINGS]
+    return table
+
+
+def step_down_figure(user: Any, period: Period) -> Figure:
+    return count_figure(
+        "Stepped down from red or amber to green without an admission",
+        step_down_count(user, period),
+    )
+
+
+def step_down_count(user: Any, period: Period) -> int:
+    """People who went from Red or Amber to Green in the period without an admission in it."""
+    admitted = Admission.objects.filter(
+        person=OuterRef("entry__person"),
+        admitted_on__lte=period.end,
+    ).filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=period.start))
+    people = (
+        Rating.objects.filter(
+            _areas(user, period, "entry__person__local_authority_id"),
+            effective_from__gte=period.start,
+            effective_from__lte=period.end,
+            rating=RAG.GREEN,
+            previous_rating__in=[RAG.RED, RAG.AMBER],
+        )
+        .exclude(Exists(admitted))
+        .values("entry__person")
+        .distinct()
+        .count()
+    )
+    return people
+
+
+def admission_table(user: Any, period: Period) -> tuple[Table, list[Figure]]:
+    """Admissions in the period by age at admission and whether a community C(E)TR came first,
+    with the share for children against the national target of 90%: one grouped query."""
+    young_latest = birth_date_bounds(AgeGroup.YOUNG_PERSON, period.end)[1]
+    admissions = Admission.objects.filter(
+        _areas(user, period, "person__local_authority_id"),
+        admitted_on__gte=period.start,
+        admitted_on__lte=period.end,
+    )
+    rows = (
+        admissions.annotate(
+            child=ExpressionWrapper(
+                Q(person__date_of_birth__gt=young_latest), output_field=BooleanField()
+            )
+        )
+        .values("child", "community_cetr_before_admission")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[tuple[bool, bool], int] = {}
+    for row in rows:
+        counts[(bool(row["child"]), row["community_cetr_before_admission"])] = row["n"]
+    grid = [
+        [counts.get((child, True), 0), counts.get((child, False), 0)] for child in (True, False)
+    ]
+    cells, row_totals, column_totals, total = suppress_table(grid)
+    table = Table(
+        slug="admissions",
+        title="Admissions in the period",
+        row_heading="Age at the end of the period",
+        rows=["Children (under 18)", "Adults (18 and over)"],
+        columns=["With a community C(E)TR first", "Without"],
+        cells=cells,
+        row_totals=row_totals,
+        column_totals=column_totals,
+        total=total,
+    )
+    children = grid[0]
+    figures = [
+        share_figure(
+            "Children with a community CETR before admission",
+            children[0],
+            sum(children),
+            "National target: 90%",
+        )
+    ]
+    return table, figures
+
+
+def review_figures(user: Any, period: Period, today: date) -> list[Figure]:
+    """C(E)TRs held in the period and on time; actions overdue now; key worker coverage for
+    Red, Amber and Blue people aged 0 to 25. Three queries."""
+    held = Cetr.objects.filter(
+        _areas(user, period, "person__local_authority_id"),
+        status=Cetr.Status.COMPLETED,
+        held_on__gte=period.start,
+        held_on__lte=period.end,
+        due_on__isnull=False,
+    ).aggregate(total=Count("id"), on_time=Count("id", filter=Q(held_on__lte=F("due_on"))))
+    overdue = Action.objects.filter(
+        _areas(user, period, "person__local_authority_id"),
+        status=Action.Status.OPEN,
+        due_on__lt=today,
+    ).count()
+    over_25 = birth_date_bounds(AgeGroup.ADULT, today)[1]  # born on or before: 26 and over
+    key_worker = PersonContact.objects.filter(
+        person=OuterRef("person"), role=PersonContact.Role.KEY_WORKER
+    )
+    coverage = (
+        RegisterEntry.objects.filter(
+            _areas(user, period, "person__local_authority_id"),
+            status=RegisterEntry.Status.OPEN,
+            rating__in=[RAG.RED, RAG.AMBER, RAG.BLUE],
+            person__date_of_birth__gt=over_25,
+        )
+        .annotate(has=Exists(key_worker))
+        .aggregate(total=Count("id"), covered=Count("id", filter=Q(has=True)))
+    )
+    return [
+        share_figure("C(E)TRs held by their due date", held["on_time"], held["total"]),
+        count_figure("Actions overdue today", overdue),
+        share_figure(
+            "Red, amber and blue people aged 0 to 25 with a key worker",
+            coverage["covered"],
+            coverage["total"],
+        ),
+    ]
+
+
+def escalation_table(user: Any, period: Period) -> Table:
+    """Open escalations by level and age: one grouped query."""
+    now = timezone.now()
+    bands = [(0, 7, "Up to a week"), (8, 28, "8 to 28 days"), (29, None, "Over 28 days")]
+    aggregates = {}
+    for index, (low, high, _label) in enumerate(bands):
+        window = Q(raised_at__lte=now - timedelta(days=low))
+        if high is not None:
+            window &= Q(raised_at__gt=now - timedelta(days=high + 1))
+        aggregates[f"band{index}"] = Count("id", filter=window)
+    rows = {
+        row["level"]: row
+        for row in Escalation.objects.filter(
+            _areas(user, period, "local_authority_id"), status__in=LIVE
+        )
+        .values("level")
+        .annotate(**aggregates)
+        .order_by()
+    }
+    levels = range(1, escalation_rules.top_level() + 1)
+    grid = [[rows.get(level, {}).get(f"band{i}", 0) for i in range(len(bands))] for level in levels]
+    cells, row_totals, column_totals, total = suppress_table(grid)
+    return Table(
+        slug="escalations",
+        title="Open escalations by level and age",
+        row_heading="Level",
+        rows=[f"{level}: {escalation_rules.level_name(level)}" for level in levels],
+        columns=[label for _, _, label in bands],
+        cells=cells,
+        row_totals=row_totals,
+        column_totals=column_totals,
+        total=total,
+    )
+
+
+@dataclass
+class Flows:
+    period: Period
+    referrals: list[Figure]
+    step_down: Figure
+    reviews: list[Figure]
+    admission_figures: list[Figure]
+    tables: list[Table]
+
+
+def flows(user: Any, period: Period, today: date) -> Flows:
+    admissions, admission_figures = admission_table(user, period)
+    return Flows(
+        period=period,
+        referrals=referral_figures(user, period),
+        step_down=step_down_figure(user, period),
+        reviews=review_figures(user, period, today),
+        admission_figures=admission_figures,
+        tables=[transitions_table(user, period), admissions, escalation_table(user, period)],
+    )
+
+
+FLOW_TABLES = ["transitions", "admissions", "escalations"]

@@ -1,0 +1,207 @@
+"""Flows over a period, against a fixture counted by hand: referrals and days to a decision,
+rating changes, step-downs without admission, admissions; suppressed where small."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from dsr.models import RAG, Admission
+from dsr.roles import Role
+from dsr.services import admission_record, rating_change
+from referrals.services import referral_decide
+from reports.flows import (
+    Period,
+    admission_table,
+    referral_figures,
+    step_down_count,
+    step_down_figure,
+    transitions_table,
+)
+from tests.conftest import account, signed_in_client
+from tests.referrals.test_services import reviewed, submit
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+PERIOD = Period(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 10))
+# Days from receipt (5 January) to each decision: 5 within four weeks (28 days: by 2 February)
+# and 5 after.
+DAYS = [3, 7, 10, 14, 20, 30, 33, 35, 40, 45]
+
+
+@pytest.fixture
+def decided(areas, frozen_now, clerk):
+    received = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=LONDON)
+    for number, days in enumerate(DAYS):
+        frozen_now.move_to(received)
+        referral = submit(areas, nhs_number="", family_name=f"Flow{number}")
+        reviewed(referral, clerk)
+        frozen_now.move_to(received + datetime.timedelta(days=days))
+        referral_decide(
+            referral,
+            decision="not_eligible",
+            reason="The risk of admission is low.",
+            signposting="The local autism support service.",
+            by=clerk,
+        )
+    frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
+    submit(areas, nhs_number="", family_name="Undecided")  # received, not decided
+
+
+def _figures(user):
+    return {figure.label: figure.text for figure in referral_figures(user, PERIOD)}
+
+
+def test_referrals_decisions_and_days_to_a_decision(decided, clerk):
+    figures = _figures(clerk)
+    assert figures["New referrals"] == "11"  # 10 on 5 January and 1 on 10 March
+    assert figures["Decisions"] == "10"
+    assert figures["Decided: not eligible"] == "10"
+    assert figures["Decided: added to the register"] == "0"
+    # On time: decided by 2 February, the first five (3 to 20 days): 5 of 10.
+    assert figures["Decided within four weeks"] == "50% (5 of 10)"
+    # Median of 3, 7, 10, 14, 20, 30, 33, 35, 40, 45 = (20 + 30) / 2 = 25. 90th percentile,
+    # interpolated: position 0.9 x (10 - 1) = 8.1, so 40 + 0.1 x (45 - 40) = 40.5.
+    assert figures["Median days to a decision"] == "25"
+    assert figures["90th percentile of days to a decision"] == "40.5"
+
+
+def test_small_shares_and_percentiles_are_not_shown(areas, frozen_now, clerk):
+    received = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=LONDON)
+    frozen_now.move_to(received)
+    referral = submit(areas, nhs_number="", family_name="Only")
+    reviewed(referral, clerk)
+    referral_decide(referral, decision="withdrawn", reason="Moved away.", by=clerk)
+    frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
+    figures = _figures(clerk)
+    assert figures["Decisions"] == "<5"
+    assert figures["Decided within four weeks"] == "Not shown: fewer than 5"
+    assert figures["Days to a decision"] == "Not shown: fewer than 5 decisions"
+
+
+@pytest.fixture
+def ratings(make_person, clerk, frozen_now):
+    """A: Red from 5 January, Amber 1 February, Green 1 March (a step-down, no admission).
+    B: Amber from 5 January, admitted 10 February without a community C(E)TR (Blue).
+    C: Amber from 5 January, Green 1 March, but in hospital in February: not a step-down
+       without admission."""
+    frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
+    a = make_person("RED", family_name="A")
+    for rating, day in [(RAG.AMBER, 1), (RAG.GREEN, 32)]:  # 1 February, then 1 March (day 32)
+        rating_change(
+            entry=a.register_entries.get(),
+            rating=rating,
+            rationale="Changed.",
+            effective_from=datetime.date(2026, 1, 31) + datetime.timedelta(days=day),
+            by=clerk,
+        )
+    b = make_person("AMBER", family_name="B")
+    admission_record(
+        person=b,
+        hospital_name="Riverside",
+        hospital_ods_code="RMY01",
+        cqc_rating=Admission.CqcRating.GOOD,
+        admitted_on=datetime.date(2026, 2, 10),
+        ward_security=Admission.WardSecurity.GENERAL,
+        community_cetr_before_admission=False,
+        by=clerk,
+    )
+    c = make_person("AMBER", family_name="C")
+    Admission.objects.create(
+        person=c,
+        hospital_name="Hillside",
+        hospital_ods_code="RMY02",
+        cqc_rating=Admission.CqcRating.GOOD,
+        admitted_on=datetime.date(2026, 2, 2),
+        ward_security=Admission.WardSecurity.GENERAL,
+        community_cetr_before_admission=True,
+        recorded_by=clerk,
+        discharged_on=datetime.date(2026, 2, 20),
+        discharged_by=clerk,
+    )
+    rating_change(
+        entry=c.register_entries.get(),
+        rating=RAG.GREEN,
+        rationale="Settled at home.",
+        effective_from=datetime.date(2026, 3, 1),
+        by=clerk,
+    )
+
+
+def test_rating_changes_from_each_rating_to_each(ratings, clerk):
+    table = transitions_table(clerk, PERIOD)
+    values = {label: [cell.value for cell in cells] for label, cells, _ in table.lines}
+    # Columns: to Red, Amber, Green, Blue. A: Red to Amber, Amber to Green. B: Amber to Blue
+    # (the admission). C: Amber to Green. First ratings (no "from") are not changes.
+    assert values == {
+        "From red": [0, 1, 0, 0],
+        "From amber": [0, 0, 2, 1],
+        "From green": [0, 0, 0, 0],
+        "From blue": [0, 0, 0, 0],
+    }
+    assert table.total.value == 4
+    assert str(table.total) == "<5"
+
+
+def test_step_downs_without_an_admission(ratings, clerk):
+    # A stepped down with no admission; C stepped down but was in hospital in the period.
+    assert step_down_count(clerk, PERIOD) == 1
+    assert step_down_figure(clerk, PERIOD).text == "<5"
+
+
+def test_admissions_by_age_and_community_cetr_first(ratings, clerk):
+    table, figures = admission_table(clerk, PERIOD)
+    values = {label: [cell.value for cell in cells] for label, cells, _ in table.lines}
+    # B (adult, without) and C (adult, with), both admitted in February.
+    assert values == {"Children (under 18)": [0, 0], "Adults (18 and over)": [1, 1]}
+    assert [f.text for f in figures] == ["None in the period"]
+
+
+def test_the_flows_page_and_its_downloads(decided, organisations):
+    commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
+    client = signed_in_client(commissioner)
+    page = client.get(
+        reverse("reports:flows"),
+        {
+            "start_day": 1,
+            "start_month": 1,
+            "start_year": 2026,
+            "end_day": 10,
+            "end_month": 3,
+            "end_year": 2026,
+        },
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "50% (5 of 10)" in html and "Flow1" not in html
+    csv = client.get(reverse("reports:flows-csv", kwargs={"table": "transitions"}))
+    assert csv["Content-Type"].startswith("text/csv")
+    bad = client.get(
+        reverse("reports:flows"), {"start_day": 1, "start_month": 13, "start_year": 2026}
+    )
+    assert "nhsuk-error-summary" in bad.content.decode()
+
+
+def test_the_flows_page_runs_the_same_queries_at_two_sizes(
+    make_person, organisations, clerk, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
+    client = signed_in_client(commissioner)
+    url = reverse("reports:flows")
+    for _ in range(3):
+        make_person("RED")
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    small = len(queries)
+    for person in [make_person("AMBER") for _ in range(40)]:
+        rating_change(
+            entry=person.register_entries.get(), rating=RAG.GREEN, rationale="Settled.", by=clerk
+        )
+    with django_assert_max_num_queries(small):
+        assert client.get(url).status_code == 200
