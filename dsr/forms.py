@@ -18,6 +18,7 @@ from dsr.models import (
     CoOccurring,
     Diagnosis,
     LocalAuthority,
+    Need,
     Person,
     PersonContact,
     RegisterEntry,
@@ -410,6 +411,17 @@ class CetrExceptionForm(forms.Form):
     )
     held_on = NHSDateField(label="Date of the meeting")
     reason = text_field("Why a community C(E)TR could not be held in time")
+
+
+class NeedsForm(forms.Form):
+    needs = forms.MultipleChoiceField(
+        label="Unmet needs and barriers",
+        help_text="What is missing for this person now. Untick a need once it is met.",
+        choices=Need.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose the needs from the list."},
+    )
 
 
 class RootCauseAnalysisForm(forms.Form):

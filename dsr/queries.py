@@ -21,6 +21,7 @@ from dsr.models import (
     Organisation,
     Person,
     PersonContact,
+    PersonNeed,
     Rating,
     RegisterEntry,
 )
@@ -64,6 +65,7 @@ class PersonPage:
     next_steps: list[NextStep]
     timeline: list[TimelineEvent]
     past_entries: list[RegisterEntry] = field(default_factory=list)
+    needs: list[PersonNeed] = field(default_factory=list)
 
 
 def person_page(person: Person, today: date) -> PersonPage:
@@ -89,6 +91,7 @@ def person_page(person: Person, today: date) -> PersonPage:
     )
     exceptions = list(CetrException.objects.filter(person=person).select_related("recorded_by"))
     contacts = list(PersonContact.objects.filter(person=person))
+    needs = list(PersonNeed.objects.filter(person=person, met_on__isnull=True))
 
     entry = next((e for e in entries if e.is_open), None)
     consent = next((c for c in consents if c.is_active), None)
@@ -120,6 +123,7 @@ def person_page(person: Person, today: date) -> PersonPage:
         next_steps=next_steps_for(state),
         timeline=timeline_for(person, own),
         past_entries=[e for e in entries if not e.is_open],
+        needs=needs,
     )
 
 

@@ -32,6 +32,7 @@ from dsr.models import (
     Heartbeat,
     Person,
     PersonContact,
+    PersonNeed,
     Rating,
     RegisterEntry,
     User,
@@ -111,6 +112,33 @@ def contact_remove(*, contact: PersonContact, by: User) -> None:
     """Remove a contact. The history table keeps what it said."""
     set_change_reason(contact, "Contact removed", by=by)
     contact.delete()
+
+
+@transaction.atomic
+def needs_note(
+    *, person: Person, needs: list[str], by: User, source: str, close_others: bool = False
+) -> list[PersonNeed]:
+    """Note unmet needs for a person (one open row per kind: a need already open stays as it
+    is). With `close_others`, open needs not in `needs` are marked met today: the register's
+    own form says what is unmet now; a meeting only adds."""
+    Person.objects.select_for_update().get(pk=person.pk)
+    today = timezone.localdate()
+    open_needs = {n.need: n for n in PersonNeed.objects.filter(person=person, met_on__isnull=True)}
+    noted = []
+    for need in needs:
+        if need not in open_needs:
+            row = PersonNeed(person=person, need=need, source=source, noted_on=today, noted_by=by)
+            set_change_reason(row, "Need noted", by=by)
+            row.save()
+            noted.append(row)
+    if close_others:
+        for need, row in open_needs.items():
+            if need not in needs:
+                row.met_on = today
+                row.met_by = by
+                set_change_reason(row, "Need met", by=by)
+                row.save()
+    return noted
 
 
 def keyworker_referral_record(*, person: Person, referred_on: date, by: User) -> Person:

@@ -90,6 +90,7 @@ dsr_patterns = (
             people.cetr_exception,
             name="person-cetr-exception",
         ),
+        path("people/<int:pk>/needs/", people.needs_record, name="person-needs"),
         path(
             "people/<int:pk>/key-worker-referral/",
             people.keyworker_referral,

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from dsr.deadlines import AgeGroup, birth_date_bounds
 from dsr.models import RAG, Admission, PersonContact, Rating, RegisterEntry
+from dsr.queries import in_age_group
 from dsr.scoping import local_authority_ids_for
 from escalation import rules as escalation_rules
 from escalation.models import LIVE, Escalation
@@ -47,6 +48,7 @@ class Period:
     start: date
     end: date
     local_authority: int | None = None
+    age_group: str = ""
 
     def bounds(self) -> tuple[datetime, datetime]:
         start = timezone.make_aware(datetime.combine(self.start, time.min))
@@ -75,11 +77,18 @@ def share_figure(label: str, part: int, whole: int, note: str = "") -> Figure:
     return Figure(label, f"{round(100 * part / whole)}% ({part} of {whole})", note)
 
 
-def _areas(user: Any, period: Period, path: str) -> Q:
+def _areas(user: Any, period: Period, path: str, person: str | None = None) -> Q:
+    """Rows in the user's areas (or the chosen one), about people in the chosen age group at
+    the end of the period. `person` is the path to the person's fields ("" when the row holds
+    the date of birth itself); it defaults to the part of `path` before local_authority_id."""
     ids = local_authority_ids_for(user)
     if period.local_authority:
         ids = ids & {period.local_authority}
-    return Q(**{f"{path}__in": list(ids)})
+    condition = Q(**{f"{path}__in": list(ids)})
+    if period.age_group:
+        prefix = path.removesuffix("local_authority_id") if person is None else person
+        condition &= in_age_group(AgeGroup(period.age_group), period.end, prefix=prefix)
+    return condition
 
 
 def _percentiles(values_query: Any, field: str) -> tuple[float | None, float | None]:
@@ -294,7 +303,7 @@ def escalation_table(user: Any, period: Period) -> Table:
     rows = {
         row["level"]: row
         for row in Escalation.objects.filter(
-            _areas(user, period, "local_authority_id"), status__in=LIVE
+            _areas(user, period, "local_authority_id", person="person__"), status__in=LIVE
         )
         .values("level")
         .annotate(**aggregates)

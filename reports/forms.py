@@ -52,6 +52,12 @@ class PeriodFilterForm(forms.Form):
         empty_value=None,
         error_messages=choose_from_list("a local authority"),
     )
+    age_group = forms.ChoiceField(
+        label="Age group at the end of the period",
+        required=False,
+        choices=[("", "Any")] + AgeGroup.choices,
+        error_messages=choose_from_list("an age group"),
+    )
 
     def __init__(self, *args: Any, local_authorities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

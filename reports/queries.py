@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Case, CharField, Count, OuterRef, Q, Subquery, Value, When
+from django.utils import timezone
 
 from dsr.deadlines import AgeGroup
 from dsr.models import (
@@ -197,3 +198,40 @@ TABLES = [
     "ehcp",
     "out-of-area",
 ]
+
+
+def needs_table(user: Any, local_authority: int | None = None, age_group: str = "") -> Table:
+    """Unmet needs and barriers of the people on the register now, by need and local
+    authority: one grouped query (and one for the areas' names)."""
+    from dsr.models import Need, PersonNeed
+
+    scope = local_authority_ids_for(user)
+    if local_authority:
+        scope = scope & {local_authority}
+    areas = list(LocalAuthority.objects.filter(pk__in=scope).order_by("name"))
+    needs = PersonNeed.objects.filter(
+        met_on__isnull=True,
+        person__local_authority_id__in=[a.pk for a in areas],
+        person__register_entries__status=RegisterEntry.Status.OPEN,
+    )
+    if age_group:
+        needs = needs.filter(in_age_group(AgeGroup(age_group), timezone.localdate()))
+    rows = (
+        needs.values("need", "person__local_authority_id")
+        .annotate(n=Count("person", distinct=True))
+        .order_by()
+    )
+    counts = {(row["need"], row["person__local_authority_id"]): row["n"] for row in rows}
+    grid = [[counts.get((need, area.pk), 0) for area in areas] for need, _ in Need.choices]
+    cells, row_totals, column_totals, total = suppress_table(grid)
+    return Table(
+        slug="needs",
+        title="Unmet needs and barriers, by local authority",
+        row_heading="Need",
+        rows=[label for _, label in Need.choices],
+        columns=[area.name for area in areas],
+        cells=cells,
+        row_totals=row_totals,
+        column_totals=column_totals,
+        total=total,
+    )

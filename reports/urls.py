@@ -10,5 +10,7 @@ urlpatterns = [
     path("reports/register/", views.register_snapshot, name="snapshot"),
     path("reports/register/<slug:table>.csv", views.register_snapshot_csv, name="snapshot-csv"),
     path("reports/flows/", views.register_flows, name="flows"),
+    path("reports/needs/", views.needs, name="needs"),
+    path("reports/needs.csv", views.needs_csv, name="needs-csv"),
     path("reports/flows/<slug:table>.csv", views.register_flows_csv, name="flows-csv"),
 ]

@@ -14,7 +14,7 @@ from dsr.queries import local_authorities_for
 from dsr.views.paging import query_of
 from reports.flows import FLOW_TABLES, Period, flows
 from reports.forms import DEFAULT_PERIOD, PeriodFilterForm, SnapshotFilterForm
-from reports.queries import TABLES, SnapshotFilters, Table, snapshot
+from reports.queries import TABLES, SnapshotFilters, Table, needs_table, snapshot
 
 REPORTS = "dsr.view_reports"
 FILTERS = ("on_day", "on_month", "on_year", "local_authority", "age_group")
@@ -70,6 +70,7 @@ PERIOD_FILTERS = (
     "end_month",
     "end_year",
     "local_authority",
+    "age_group",
 )
 
 
@@ -84,6 +85,7 @@ def _period(request: HttpRequest) -> tuple[PeriodFilterForm, Period]:
             start=form.cleaned_data["start"],
             end=form.cleaned_data["end"],
             local_authority=form.cleaned_data["local_authority"],
+            age_group=form.cleaned_data["age_group"],
         )
     return form, period
 
@@ -127,3 +129,36 @@ def _csv(table: Table, heading: str, filename: str) -> HttpResponse:
         writer.writerow([label, *map(str, cells), str(total)])
     writer.writerow(["Total", *map(str, table.column_totals), str(table.total)])
     return response
+
+
+def _area(request: HttpRequest) -> tuple[SnapshotFilterForm, int | None, str]:
+    form = SnapshotFilterForm(
+        request.GET or None, local_authorities=local_authorities_for(request.user)
+    )
+    form.fields.pop("on")
+    valid = form.is_bound and form.is_valid()
+    area = form.cleaned_data["local_authority"] if valid else None
+    age_group = form.cleaned_data["age_group"] if valid else ""
+    return form, area, age_group
+
+
+@require_GET
+@role_required(REPORTS)
+def needs(request: HttpRequest) -> HttpResponse:
+    form, area, age_group = _area(request)
+    context = {
+        "form": form if form.is_bound and form.errors else None,
+        "filter_form": form,
+        "table": needs_table(request.user, area, age_group),
+        "query": query_of(request, ("local_authority", "age_group")),
+    }
+    return render(request, "reports/needs.html", context)
+
+
+@require_GET
+@role_required(REPORTS)
+def needs_csv(request: HttpRequest) -> HttpResponse:
+    _form, area, age_group = _area(request)
+    table = needs_table(request.user, area, age_group)
+    today = timezone.localdate()
+    return _csv(table, f"{table.title} on {today:%-d %B %Y}", f"needs-{today:%Y-%m-%d}.csv")

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from dsr.forms import choose_from_list, text_field
-from dsr.models import RAG, RAG_MEANINGS, Consent, RiskFactor
+from dsr.models import RAG, RAG_MEANINGS, Consent, Need, RiskFactor
 from dsr.nhsuk_forms import NHSDateField
 from reviews.models import Agency, Attendee, Cetr, Meeting, PanelMember
 
@@ -119,6 +119,14 @@ class DiscussionForm(forms.Form):
     )
     risk_notes = text_field("Notes on the risks", required=False)
     discussion = text_field("Summary of the discussion")
+    needs = forms.MultipleChoiceField(
+        label="Unmet needs and barriers found",
+        help_text="Added to the person's record; reports count them by area.",
+        choices=Need.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=choose_from_list("the needs"),
+    )
     rating = forms.ChoiceField(label="Rating", widget=forms.RadioSelect, required=False)
     rationale = text_field("Reason for the rating", required=False)
     early_step_down = forms.BooleanField(

@@ -176,6 +176,7 @@ def discussion_record(
     rating: str = "",
     rationale: str = "",
     early_step_down: bool = False,
+    needs: list[str] | None = None,
 ) -> AgendaItem:
     """Record one person's part of a meeting: the risks reviewed, the discussion and, when the
     meeting decided one, the rating confirmed or changed through the register's rating service
@@ -205,6 +206,8 @@ def discussion_record(
             early_step_down=early_step_down,
             meeting=meeting,
         )
+    if needs:
+        register.needs_note(person=item.person, needs=list(needs), by=by, source="meeting")
     item.risk_factors = list(risk_factors)
     item.risk_notes = risk_notes
     item.discussion = discussion

@@ -303,6 +303,9 @@ MATRIX: dict[str, Row] = {
         _closed(_roles(REGISTER_TEAM | {"planning_commissioner"})),
         kwargs={"table": "transitions"},
     ),
+    "reports:needs": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "reports:needs-csv": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "dsr:person-needs": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     # The admin: administrators only, and only with a verified second factor.
     "admin:index": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_user_changelist": Row(_closed(_roles(ADMINISTRATORS))),

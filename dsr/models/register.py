@@ -115,6 +115,21 @@ class RiskFactor(models.TextChoices):
     RECENT_DISCHARGE = "recent_discharge", "Recently discharged from hospital"
 
 
+class Need(models.TextChoices):
+    """Unmet needs and barriers, for commissioning (issue "Reports" point 3; DOMAIN 11)."""
+
+    HOUSING = "housing", "Housing"
+    RESPITE = "respite", "Short breaks or respite"
+    CRISIS = "crisis", "Crisis support"
+    WORKFORCE = "workforce", "Staff with the right skills"
+    SPECIALIST_PLACEMENT = "specialist_placement", "Specialist placement"
+    EDUCATION = "education", "Education placement"
+    COMMUNITY_TEAM = "community_team", "Community learning disability or autism team"
+    THERAPY = "therapy", "Therapy or positive behaviour support"
+    KEY_WORKER = "key_worker", "Key worker capacity"
+    OTHER = "other", "Something else"
+
+
 class RAG(models.TextChoices):
     """RAG-B ratings, in the plain words of the Norfolk and Waveney page (DOMAIN.md section 2)."""
 
@@ -588,6 +603,47 @@ class CetrException(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_meeting_kind_display()} on {self.held_on:%d %B %Y}"
+
+
+class PersonNeed(TimeStampedModel):
+    """An unmet need or barrier noted for a person: open until it is met (met_on)."""
+
+    class Source(models.TextChoices):
+        REGISTER = "register", "Noted on the register"
+        MEETING = "meeting", "Noted at a multi-agency meeting"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="needs")
+    need = models.CharField(max_length=30, choices=Need.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    noted_on = models.DateField()
+    noted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    met_on = models.DateField(null=True, blank=True)
+    met_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    history = audited()
+
+    class Meta:
+        ordering = ["need", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "need"],
+                condition=Q(met_on__isnull=True),
+                name="one_open_need_of_a_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(met_on__isnull=True, met_by__isnull=True)
+                | Q(met_on__isnull=False, met_by__isnull=False),
+                name="met_need_says_when_and_who",
+            ),
+        ]
+        indexes = [models.Index(fields=["need", "met_on"], name="person_need_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_need_display()} for person {self.person_id}"
 
 
 class AccessEvent(models.Model):

@@ -425,3 +425,28 @@ def keyworker_referral(request: HttpRequest, pk: int) -> HttpResponse:
             person=person, referred_on=d["referred_on"], by=request.user
         ),
     )
+
+
+@role_required(CAN_CHANGE)
+def needs_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person's unmet needs and barriers now, for commissioning (counted, never named, in
+    the reports)."""
+    person = get_person_for_user(request.user, pk)
+    current = list(person.needs.filter(met_on__isnull=True).values_list("need", flat=True))
+    form = dsr_forms.NeedsForm(request.POST or None, initial={"needs": current})
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Unmet needs and barriers",
+        button="Save",
+        done="Needs saved.",
+        intro="Reports count these by area, so commissioners can see what to commission where.",
+        act=lambda d: services.needs_note(
+            person=person,
+            needs=d["needs"],
+            by=request.user,
+            source="register",
+            close_others=True,
+        ),
+    )

@@ -205,3 +205,13 @@ def test_the_flows_page_runs_the_same_queries_at_two_sizes(
         )
     with django_assert_max_num_queries(small):
         assert client.get(url).status_code == 200
+
+
+def test_flows_filter_by_age_group(ratings, clerk):
+    from reports.flows import Period as FlowPeriod
+
+    children = FlowPeriod(start=PERIOD.start, end=PERIOD.end, age_group="child")
+    adults = FlowPeriod(start=PERIOD.start, end=PERIOD.end, age_group="adult")
+    # A, B and C are all adults (born 1996): no child changed rating.
+    assert transitions_table(clerk, children).total.value == 0
+    assert transitions_table(clerk, adults).total.value == 4
