@@ -10,7 +10,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import (
-    BooleanField,
     Count,
     DurationField,
     Exists,
@@ -22,7 +21,7 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from dsr.deadlines import AgeGroup, birth_date_bounds
+from dsr.deadlines import YOUNG_PERSON_FROM_AGE, AgeGroup, age_on, birth_date_bounds
 from dsr.models import RAG, Admission, PersonContact, Rating, RegisterEntry
 from dsr.queries import in_age_group
 from dsr.scoping import local_authority_ids_for
@@ -30,7 +29,7 @@ from escalation import rules as escalation_rules
 from escalation.models import LIVE, Escalation
 from referrals.models import Referral
 from reports.queries import RATINGS, Table, _table
-from reports.suppression import HIDDEN, is_small, suppress_table
+from reports.suppression import HIDDEN, is_small, suppress_column, suppress_table
 from reviews.models import Action, Cetr
 
 # Median and 90th percentile of a duration column `v`, in days, over an inner query (the ORM's
@@ -74,7 +73,7 @@ def share_figure(label: str, part: int, whole: int, note: str = "") -> Figure:
         return Figure(label, "None in the period", note)
     if is_small(part) or is_small(whole) or is_small(whole - part):
         return Figure(label, "Not shown: fewer than 5", note)
-    return Figure(label, f"{round(100 * part / whole)}% ({part} of {whole})", note)
+    return Figure(label, f"{round(100 * part / whole)}%", note)
 
 
 def _areas(user: Any, period: Period, path: str, person: str | None = None) -> Q:
@@ -132,12 +131,15 @@ def referral_figures(user: Any, period: Period) -> list[Figure]:
     )
     median, p90 = _percentiles(decided, "days")
     total = counts["total"]
+    # The outcomes and their total are one column: suppressed together, so no outcome can be
+    # worked out from the others.
+    outcomes, decisions = suppress_column([counts[status] for status in DECIDED])
     figures = [
         count_figure("New referrals", received.count()),
-        count_figure("Decisions", total),
+        Figure("Decisions", str(decisions)),
         *[
-            count_figure(f"Decided: {Referral.Status(status).label.lower()}", counts[status])
-            for status in DECIDED
+            Figure(f"Decided: {Referral.Status(status).label.lower()}", str(cell))
+            for status, cell in zip(DECIDED, outcomes, strict=True)
         ],
         share_figure("Decided within four weeks", counts["on_time"], total),
     ]
@@ -204,25 +206,19 @@ def step_down_count(user: Any, period: Period) -> int:
 def admission_table(user: Any, period: Period) -> tuple[Table, list[Figure]]:
     """Admissions in the period by age at admission and whether a community C(E)TR came first,
     with the share for children against the national target of 90%: one grouped query."""
-    young_latest = birth_date_bounds(AgeGroup.YOUNG_PERSON, period.end)[1]
     admissions = Admission.objects.filter(
         _areas(user, period, "person__local_authority_id"),
         admitted_on__gte=period.start,
         admitted_on__lte=period.end,
     )
-    rows = (
-        admissions.annotate(
-            child=ExpressionWrapper(
-                Q(person__date_of_birth__gt=young_latest), output_field=BooleanField()
-            )
-        )
-        .values("child", "community_cetr_before_admission")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    # Age at admission, as the national target counts it. A period's admissions are few, so
+    # the ages are worked out from (date of birth, admission date) pairs: nothing else is read.
     counts: dict[tuple[bool, bool], int] = {}
-    for row in rows:
-        counts[(bool(row["child"]), row["community_cetr_before_admission"])] = row["n"]
+    for born, admitted_on, cetr_first in admissions.values_list(
+        "person__date_of_birth", "admitted_on", "community_cetr_before_admission"
+    ):
+        key = (age_on(born, admitted_on) < YOUNG_PERSON_FROM_AGE, cetr_first)
+        counts[key] = counts.get(key, 0) + 1
     grid = [
         [counts.get((child, True), 0), counts.get((child, False), 0)] for child in (True, False)
     ]
@@ -230,7 +226,7 @@ def admission_table(user: Any, period: Period) -> tuple[Table, list[Figure]]:
     table = Table(
         slug="admissions",
         title="Admissions in the period",
-        row_heading="Age at the end of the period",
+        row_heading="Age at admission",
         rows=["Children (under 18)", "Adults (18 and over)"],
         columns=["With a community C(E)TR first", "Without"],
         cells=cells,
@@ -239,27 +235,34 @@ def admission_table(user: Any, period: Period) -> tuple[Table, list[Figure]]:
         total=total,
     )
     children = grid[0]
-    figures = [
-        share_figure(
-            "Children with a community CETR before admission",
-            children[0],
-            sum(children),
-            "National target: 90%",
-        )
-    ]
+    label = "Children with a community CETR before admission"
+    if not sum(children):
+        figures = [Figure(label, "None in the period", "National target: 90%")]
+    elif cells[0][0].hidden or cells[0][1].hidden:
+        # A share of a row the table hides would give its counts away.
+        figures = [Figure(label, "Not shown: fewer than 5", "National target: 90%")]
+    else:
+        figures = [share_figure(label, children[0], sum(children), "National target: 90%")]
     return table, figures
 
 
 def review_figures(user: Any, period: Period, today: date) -> list[Figure]:
     """C(E)TRs held in the period and on time; actions overdue now; key worker coverage for
     Red, Amber and Blue people aged 0 to 25. Three queries."""
-    held = Cetr.objects.filter(
-        _areas(user, period, "person__local_authority_id"),
-        status=Cetr.Status.COMPLETED,
-        held_on__gte=period.start,
-        held_on__lte=period.end,
-        due_on__isnull=False,
-    ).aggregate(total=Count("id"), on_time=Count("id", filter=Q(held_on__lte=F("due_on"))))
+    # Every C(E)TR that fell due in the period (not only those held): held by its due date, or
+    # not.
+    held = (
+        Cetr.objects.filter(
+            _areas(user, period, "person__local_authority_id"),
+            due_on__gte=period.start,
+            due_on__lte=period.end,
+        )
+        .exclude(status=Cetr.Status.CANCELLED)
+        .aggregate(
+            total=Count("id"),
+            on_time=Count("id", filter=Q(status=Cetr.Status.COMPLETED, held_on__lte=F("due_on"))),
+        )
+    )
     overdue = Action.objects.filter(
         _areas(user, period, "person__local_authority_id"),
         status=Action.Status.OPEN,
@@ -280,7 +283,9 @@ def review_figures(user: Any, period: Period, today: date) -> list[Figure]:
         .aggregate(total=Count("id"), covered=Count("id", filter=Q(has=True)))
     )
     return [
-        share_figure("C(E)TRs held by their due date", held["on_time"], held["total"]),
+        share_figure(
+            "C(E)TRs due in the period and held by their due date", held["on_time"], held["total"]
+        ),
         count_figure("Actions overdue today", overdue),
         share_figure(
             "Red, amber and blue people aged 0 to 25 with a key worker",

@@ -54,6 +54,7 @@ class Table:
     row_totals: list[Cell]
     column_totals: list[Cell]
     total: Cell
+    total_label: str = "Total"
 
     @property
     def lines(self) -> list[tuple[str, list[Cell], Cell]]:
@@ -227,6 +228,7 @@ def needs_table(user: Any, local_authority: int | None = None, age_group: str = 
     return Table(
         slug="needs",
         title="Unmet needs and barriers, by local authority",
+        total_label="All needs (a person may have several)",
         row_heading="Need",
         rows=[label for _, label in Need.choices],
         columns=[area.name for area in areas],

@@ -15,6 +15,7 @@ from dsr.views.paging import query_of
 from reports.flows import FLOW_TABLES, Period, flows
 from reports.forms import DEFAULT_PERIOD, PeriodFilterForm, SnapshotFilterForm
 from reports.queries import TABLES, SnapshotFilters, Table, needs_table, snapshot
+from reports.suppression import FOOTNOTE
 
 REPORTS = "dsr.view_reports"
 FILTERS = ("on_day", "on_month", "on_year", "local_authority", "age_group")
@@ -123,11 +124,11 @@ def _csv(table: Table, heading: str, filename: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow([heading])
-    writer.writerow(["Counts of 1 to 4 are shown as <5, with the counts that would reveal them."])
+    writer.writerow([FOOTNOTE])
     writer.writerow([table.row_heading, *table.columns, "Total"])
     for label, cells, total in table.lines:
         writer.writerow([label, *map(str, cells), str(total)])
-    writer.writerow(["Total", *map(str, table.column_totals), str(table.total)])
+    writer.writerow([table.total_label, *map(str, table.column_totals), str(table.total)])
     return response
 
 

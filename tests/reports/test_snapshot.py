@@ -159,7 +159,7 @@ def test_the_chart_draws_only_what_the_table_shows(make_person, clerk):
     make_person("RED", area="south")
     table = _tables(clerk, datetime.date(2026, 3, 10))["local-authority"]
     bars = {bar["label"]: bar for bar in table.chart["bars"]}
-    # Northshire 7 is shown, Southshire 1 is hidden: no bar, "<5". Hiding Southshire's 1 alone
-    # would give it away from the grand total (8), so Northshire's total is hidden too.
+    # Southshire's 1 is hidden: no bar, "<5". Hiding it alone would give it away from the grand
+    # total (8), so Northshire's total (7) is hidden too, marked [c]: not a small number.
     assert bars["Southshire"]["width"] == 0 and bars["Southshire"]["text"] == "<5"
-    assert bars["Northshire"]["text"] == "<5" and bars["Northshire"]["width"] == 0
+    assert bars["Northshire"]["text"] == "[c]" and bars["Northshire"]["width"] == 0
