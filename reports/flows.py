@@ -24,7 +24,7 @@ from django.utils import timezone
 from dsr.deadlines import YOUNG_PERSON_FROM_AGE, AgeGroup, age_on, birth_date_bounds
 from dsr.models import RAG, Admission, PersonContact, Rating, RegisterEntry
 from dsr.queries import in_age_group
-from dsr.scoping import local_authority_ids_for
+from dsr.scoping import in_area_or_unknown_for_icb, local_authority_ids_for
 from escalation import rules as escalation_rules
 from escalation.models import LIVE, Escalation
 from referrals.models import Referral
@@ -126,11 +126,17 @@ def referral_figures(user: Any, period: Period) -> list[Figure]:
     )
     counts = decided.aggregate(
         total=Count("id"),
-        on_time=Count("id", filter=Q(decided_at__date__lte=F("decision_due"))),
+        on_time=Count(
+            "id",
+            filter=Q(decided_at__date__lte=F("decision_due"))
+            & ~Q(status=Referral.Status.WITHDRAWN),
+        ),
+        reviewed=Count("id", filter=~Q(status=Referral.Status.WITHDRAWN)),
         **{status: Count("id", filter=Q(status=status)) for status in DECIDED},
     )
-    median, p90 = _percentiles(decided, "days")
-    total = counts["total"]
+    # Timeliness is about the ICB's decisions: a referral withdrawn by the referrer is counted
+    # among the outcomes, not in the four-week share or the days to a decision.
+    median, p90 = _percentiles(decided.exclude(status=Referral.Status.WITHDRAWN), "days")
     # The outcomes and their total are one column: suppressed together, so no outcome can be
     # worked out from the others.
     outcomes, decisions = suppress_column([counts[status] for status in DECIDED])
@@ -141,9 +147,9 @@ def referral_figures(user: Any, period: Period) -> list[Figure]:
             Figure(f"Decided: {Referral.Status(status).label.lower()}", str(cell))
             for status, cell in zip(DECIDED, outcomes, strict=True)
         ],
-        share_figure("Decided within four weeks", counts["on_time"], total),
+        share_figure("Decided within four weeks", counts["on_time"], counts["reviewed"]),
     ]
-    if total >= 5 and median is not None:
+    if counts["reviewed"] >= 5 and median is not None:
         figures += [
             Figure("Median days to a decision", f"{median:g}"),
             Figure("90th percentile of days to a decision", f"{p90:g}"),
@@ -268,7 +274,8 @@ def review_figures(user: Any, period: Period, today: date) -> list[Figure]:
         status=Action.Status.OPEN,
         due_on__lt=today,
     ).count()
-    over_25 = birth_date_bounds(AgeGroup.ADULT, today)[1]  # born on or before: 26 and over
+    # Aged 0 to 25 at the end of the period (born after the latest birth date of a 26-year-old).
+    over_25 = birth_date_bounds(AgeGroup.ADULT, period.end)[1]
     key_worker = PersonContact.objects.filter(
         person=OuterRef("person"), role=PersonContact.Role.KEY_WORKER
     )
@@ -295,6 +302,14 @@ def review_figures(user: Any, period: Period, today: date) -> list[Figure]:
     ]
 
 
+def _escalation_scope(user: Any, period: Period) -> Q:
+    """As the executive summary counts them: escalations in the user's areas and, for the ICB's
+    staff, those whose area is not known yet (a referral's), unless an area or age is chosen."""
+    if period.local_authority or period.age_group:
+        return _areas(user, period, "local_authority_id", person="person__")
+    return in_area_or_unknown_for_icb(user)
+
+
 def escalation_table(user: Any, period: Period) -> Table:
     """Open escalations by level and age: one grouped query."""
     now = timezone.now()
@@ -307,9 +322,7 @@ def escalation_table(user: Any, period: Period) -> Table:
         aggregates[f"band{index}"] = Count("id", filter=window)
     rows = {
         row["level"]: row
-        for row in Escalation.objects.filter(
-            _areas(user, period, "local_authority_id", person="person__"), status__in=LIVE
-        )
+        for row in Escalation.objects.filter(_escalation_scope(user, period), status__in=LIVE)
         .values("level")
         .annotate(**aggregates)
         .order_by()

@@ -73,7 +73,13 @@ def test_small_shares_and_percentiles_are_not_shown(areas, frozen_now, clerk):
     frozen_now.move_to(received)
     referral = submit(areas, nhs_number="", family_name="Only")
     reviewed(referral, clerk)
-    referral_decide(referral, decision="withdrawn", reason="Moved away.", by=clerk)
+    referral_decide(
+        referral,
+        decision="not_eligible",
+        reason="The risk of admission is low.",
+        signposting="The local autism support service.",
+        by=clerk,
+    )
     frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
     figures = _figures(clerk)
     assert figures["Decisions"] == "<5"
@@ -215,3 +221,40 @@ def test_flows_filter_by_age_group(ratings, clerk):
     # A, B and C are all adults (born 1996): no child changed rating.
     assert transitions_table(clerk, children).total.value == 0
     assert transitions_table(clerk, adults).total.value == 4
+
+
+def test_children_are_counted_by_their_age_at_admission(make_person, clerk, frozen_now):
+    # Born 1 March 2008: 17 when admitted on 20 February 2026, 18 by the end of the period.
+    frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
+    person = make_person("RED", date_of_birth=datetime.date(2008, 3, 1))
+    admission_record(
+        person=person,
+        hospital_name="Riverside",
+        hospital_ods_code="RMY01",
+        cqc_rating=Admission.CqcRating.GOOD,
+        admitted_on=datetime.date(2026, 2, 20),
+        ward_security=Admission.WardSecurity.GENERAL,
+        community_cetr_before_admission=True,
+        by=clerk,
+    )
+    table, figures = admission_table(clerk, PERIOD)
+    values = {label: [cell.value for cell in cells] for label, cells, _ in table.lines}
+    assert values == {"Children (under 18)": [1, 0], "Adults (18 and over)": [0, 0]}
+    # One child: the share is not shown.
+    assert figures[0].text == "Not shown: fewer than 5"
+
+
+def test_withdrawn_referrals_are_outcomes_not_late_decisions(decided, areas, frozen_now, clerk):
+    # Five more referrals, withdrawn after 40 days: counted as outcomes, not in timeliness.
+    received = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=LONDON)
+    for number in range(5):
+        frozen_now.move_to(received)
+        referral = submit(areas, nhs_number="", family_name=f"Withdrawn{number}")
+        frozen_now.move_to(received + datetime.timedelta(days=40))
+        referral_decide(referral, decision="withdrawn", reason="Moved away.", by=clerk)
+    frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
+    figures = _figures(clerk)
+    assert figures["Decided: withdrawn"] == "5"
+    assert figures["Decisions"] == "15"
+    assert figures["Decided within four weeks"] == "50%"  # still 5 of the 10 reviewed
+    assert figures["Median days to a decision"] == "25"
