@@ -1,14 +1,13 @@
 """WCAG 2.2 AA checks with axe in Chromium on the public, sign-in and legal pages."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
+from tests.browser.helpers import serious_violations
 from tests.figures import record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SERIOUS = {"serious", "critical"}
 PAGES = [
     ("pages:start", "Get support to stay well at home"),
     ("pages:privacy", "Privacy notice"),
@@ -17,15 +16,6 @@ PAGES = [
     ("accounts:sign-in", "Sign in to the dynamic support register"),
     ("accounts:password-reset", "Reset your password"),
 ]
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']}"
-        for v in results.response["violations"]
-        if v["impact"] in SERIOUS
-    ]
 
 
 def test_public_and_sign_in_pages_have_no_serious_accessibility_violations(

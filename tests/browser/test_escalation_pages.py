@@ -4,13 +4,11 @@ summary, under the Content Security Policy."""
 import datetime
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
-from django_otp.oath import totp
 
 from dsr.roles import Role
 from escalation.services import escalation_raise, escalation_rules_sweep
-from tests.conftest import PASSWORD
+from tests.browser.helpers import serious_violations, sign_in
 from tests.dsr.factories import (
     OrganisationFactory,
     PersonFactory,
@@ -21,27 +19,6 @@ from tests.dsr.factories import (
 from tests.figures import record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SERIOUS = {"serious", "critical"}
-
-
-def _violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']}"
-        for v in results.response["violations"]
-        if v["impact"] in SERIOUS
-    ]
-
-
-def _sign_in(page, live_server, user, device, path):
-    page.goto(live_server.url + path)
-    page.get_by_label("Email address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def test_escalation_pages_are_accessible(page, live_server, areas, screenshot):
@@ -67,7 +44,7 @@ def test_escalation_pages_are_accessible(page, live_server, areas, screenshot):
         reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2, note="Urgent."
     )
 
-    _sign_in(page, live_server, manager, device, reverse("escalation:queue"))
+    sign_in(page, live_server.url + reverse("escalation:queue"), manager, device)
     problems = {}
     pages = {
         "queue": reverse("escalation:queue"),
@@ -78,7 +55,7 @@ def test_escalation_pages_are_accessible(page, live_server, areas, screenshot):
     for name, path in pages.items():
         page.goto(live_server.url + path)
         screenshot(f"escalation-{name}")
-        found = _violations(page)
+        found = serious_violations(page)
         if found:
             problems[name] = found
     record("axe: escalation pages checked (serious or critical violations)", f"{len(pages)} (0)")

@@ -2,17 +2,16 @@
 a screenshot of each, and a self-referral made with the keyboard alone."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 
 from referrals.forms import STEP_SLUGS
 from referrals.models import Referral
+from tests.browser.helpers import serious_violations
 from tests.figures import record
 from tests.referrals import answers_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SERIOUS = {"serious", "critical"}
 # Pages checked by axe across this module's tests, for the figure the run prints.
 AUDITED = {"pages": 0, "with_problems": 0}
 
@@ -24,15 +23,6 @@ def count_audit(problems: list[str]) -> None:
         "axe: referral pages checked",
         f"{AUDITED['pages']} (with serious or critical violations: {AUDITED['with_problems']})",
     )
-
-
-def serious_violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']}"
-        for v in results.response["violations"]
-        if v["impact"] in SERIOUS
-    ]
 
 
 def fill_step(page, answers: dict) -> None:

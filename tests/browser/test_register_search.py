@@ -2,10 +2,9 @@
 
 import pytest
 from django.urls import reverse
-from django_otp.oath import totp
 
 from dsr.roles import Role
-from tests.conftest import PASSWORD
+from tests.browser.helpers import sign_in
 from tests.dsr.factories import (
     OrganisationFactory,
     PersonFactory,
@@ -32,12 +31,7 @@ def test_search_terms_never_travel_in_a_url(page, live_server, areas, screenshot
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
 
-    page.goto(live_server.url + reverse("dsr:register-list"))
-    page.get_by_label("Email address").fill(staff.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server.url + reverse("dsr:register-list"), staff, device)
     page.get_by_label("Name").fill("Quixote")
     page.get_by_label("NHS number").fill("")
     page.get_by_role("button", name="Search").click()

@@ -2,12 +2,10 @@
 tables together."""
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
-from django_otp.oath import totp
 
 from dsr.roles import Role
-from tests.conftest import PASSWORD
+from tests.browser.helpers import serious_violations, sign_in
 from tests.dsr.factories import (
     OrganisationFactory,
     PersonFactory,
@@ -18,13 +16,6 @@ from tests.dsr.factories import (
 from tests.figures import record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _serious(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        v["id"] for v in results.response["violations"] if v["impact"] in {"serious", "critical"}
-    ]
 
 
 def test_the_report_pages_are_accessible(page, live_server, areas, screenshot):
@@ -41,20 +32,14 @@ def test_the_report_pages_are_accessible(page, live_server, areas, screenshot):
         )
         on_register(person, rating=["RED", "AMBER", "GREEN"][number % 3], by=commissioner)
 
-    page.goto(live_server.url + reverse("reports:snapshot"))
-    page.get_by_label("Email address").fill(commissioner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server.url + reverse("reports:snapshot"), commissioner, device)
     assert page.get_by_role("heading", level=1).inner_text().startswith("The register on")
     screenshot("reports-snapshot")
-    serious = _serious(page)
+    serious = serious_violations(page)
     page.goto(live_server.url + reverse("reports:flows"))
     assert page.get_by_role("heading", level=1).inner_text().startswith("Flows from")
     screenshot("reports-flows")
-    serious += _serious(page)
+    serious += serious_violations(page)
     record("axe: report pages checked (serious or critical violations)", f"2 ({len(serious)})")
     assert serious == []
     assert page.csp_violations == []

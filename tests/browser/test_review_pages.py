@@ -5,10 +5,8 @@ stored script in a discussion that must stay text."""
 import datetime
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.oath import totp
 
 from dsr.roles import Role
 from reviews.models import Cetr, Meeting
@@ -19,7 +17,7 @@ from reviews.services import (
     discussion_record,
     meeting_create,
 )
-from tests.conftest import PASSWORD
+from tests.browser.helpers import serious_violations, sign_in
 from tests.dsr.factories import (
     OrganisationFactory,
     PersonFactory,
@@ -31,17 +29,7 @@ from tests.figures import record
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SERIOUS = {"serious", "critical"}
 PAYLOAD = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">'
-
-
-def _violations(page) -> list[str]:
-    results = Axe().run(page)
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']}"
-        for v in results.response["violations"]
-        if v["impact"] in SERIOUS
-    ]
 
 
 def test_review_pages_are_accessible_and_stored_text_never_runs(
@@ -75,13 +63,7 @@ def test_review_pages_are_accessible_and_stored_text_never_runs(
     )
     cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=staff)
 
-    page.goto(live_server.url + reverse("reviews:meeting-list"))
-    page.get_by_label("Email address").fill(staff.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Security code").fill(f"{totp(device.bin_key):06d}")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server.url + reverse("reviews:meeting-list"), staff, device)
 
     pages = {
         "meetings": reverse("reviews:meeting-list"),
@@ -99,7 +81,7 @@ def test_review_pages_are_accessible_and_stored_text_never_runs(
         page.goto(live_server.url + path)
         assert page.title() != "pwned" and page.title() != "1", name
         screenshot(f"reviews-{name}")
-        found = _violations(page)
+        found = serious_violations(page)
         if found:
             problems[name] = found
     # The stored payload is shown as text where it is shown.
@@ -110,13 +92,13 @@ def test_review_pages_are_accessible_and_stored_text_never_runs(
     page.context.clear_cookies()
     page.goto(live_server.url + reverse("reviews:request-public"))
     screenshot("reviews-request-public")
-    found = _violations(page)
+    found = serious_violations(page)
     if found:
         problems["request"] = found
     page.get_by_role("button", name="Send request").click()
     assert "There is a problem" in page.get_by_role("alert").inner_text()
     screenshot("reviews-request-public-errors")
-    found = _violations(page)
+    found = serious_violations(page)
     if found:
         problems["request-errors"] = found
 
