@@ -240,7 +240,7 @@ def consent_record(
     )
     set_change_reason(consent, "Consent recorded", by=by)
     consent.save()
-    entry = _open_entry(person)
+    entry = open_entry(person)
     if entry is not None:
         entry.consent = consent
         set_change_reason(entry, "Consent renewed", by=by)
@@ -257,7 +257,7 @@ def consent_withdraw(*, person: Person, withdrawn_on: date, note: str, by: User)
         raise RegisterError("There is no active consent to withdraw.")
     if withdrawn_on > timezone.localdate() or withdrawn_on < consent.given_on:
         raise RegisterError("The withdrawal date must be between the consent date and today.")
-    entry = _open_entry(person)
+    entry = open_entry(person)
     if entry is not None and withdrawn_on < entry.opened_on:
         raise RegisterError(
             f"The withdrawal date cannot be before the person joined the register "
@@ -277,17 +277,19 @@ def consent_withdraw(*, person: Person, withdrawn_on: date, note: str, by: User)
 # --- Register entries and ratings (rules 1, 4, 5) --------------------------------------------
 
 
-def _open_entry(person: Person) -> RegisterEntry | None:
+def open_entry(person: Person) -> RegisterEntry | None:
+    """The person's open register entry, if they are on the register (the other apps use it)."""
     return RegisterEntry.objects.filter(person=person, status=RegisterEntry.Status.OPEN).first()
 
 
-def _open_admission(person: Person) -> Admission | None:
+def open_admission(person: Person) -> Admission | None:
+    """The person's current stay in hospital, if any."""
     return Admission.objects.filter(person=person, discharged_on__isnull=True).first()
 
 
 def _check_blue_only_in_hospital(person: Person, rating: str) -> None:
     """Rule 5: Blue exactly while admitted. Admissions and discharges change it; nothing else."""
-    in_hospital = _open_admission(person) is not None
+    in_hospital = open_admission(person) is not None
     if rating == RAG.BLUE and not in_hospital:
         raise RegisterError("Blue is only for someone in hospital: record the admission first.")
     if in_hospital and rating != RAG.BLUE:
@@ -359,7 +361,7 @@ def register_open(
     consent (rule 1), or when the rating is Blue without an open admission (rule 5).
     """
     person = Person.objects.select_for_update().get(pk=person.pk)
-    if _open_entry(person) is not None:
+    if open_entry(person) is not None:
         raise RegisterError("This person is already on the register.")
     consent = Consent.objects.filter(person=person, ended_on__isnull=True).first()
     if consent is None:
@@ -463,7 +465,7 @@ def register_close(
     closed_on = closed_on or timezone.localdate()
     if closed_on > timezone.localdate() or closed_on < entry.opened_on:
         raise RegisterError("The closing date must be between the date added and today.")
-    admission = _open_admission(entry.person)
+    admission = open_admission(entry.person)
     if admission is not None:
         if reason != RegisterEntry.ClosureReason.DIED:
             raise RegisterError("This person is in hospital: record their discharge first.")
@@ -493,10 +495,10 @@ def admission_record(
 ) -> Admission:
     """Record an admission to hospital. The person's rating becomes Blue at once."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    entry = _open_entry(person)
+    entry = open_entry(person)
     if entry is None:
         raise RegisterError("Add this person to the register before recording an admission.")
-    if _open_admission(person) is not None:
+    if open_admission(person) is not None:
         raise RegisterError("This person already has an open admission.")
     if admitted_on > timezone.localdate():
         raise RegisterError("The admission date must be today or in the past.")
@@ -564,7 +566,7 @@ def admission_discharge(
     admission.discharged_by = by
     set_change_reason(admission, "Discharged", by=by)
     admission.save()
-    entry = _open_entry(admission.person)
+    entry = open_entry(admission.person)
     if entry is None:
         # Off the register (consent withdrawn while in hospital): record the discharge only.
         return None
@@ -606,7 +608,7 @@ def cetr_exception_record(
     """Record why a Red person has an urgent LAEP or Blue Light meeting instead of a community
     C(E)TR (rule 6). Only for someone on the register rated Red."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    entry = _open_entry(person)
+    entry = open_entry(person)
     if entry is None or entry.rating != RAG.RED:
         raise RegisterError("An exception is recorded only for someone on the register rated red.")
     if not reason.strip():

@@ -25,7 +25,7 @@ from django.utils import timezone
 from dsr import deadlines
 from dsr import services as register
 from dsr.history import set_change_reason
-from dsr.models import Admission, Notification, Person, RegisterEntry, User
+from dsr.models import Admission, Notification, Person, User
 from dsr.next_steps import cetr_name
 from dsr.notifications import SQL_INSERT_COLUMNS, enqueue_delivery
 from dsr.services import RegisterError
@@ -133,7 +133,7 @@ def agenda_add(*, meeting: Meeting, person: Person, by: User) -> AgendaItem:
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if not meeting.is_planned:
         raise RegisterError("People can only be added to a planned meeting.")
-    if not RegisterEntry.objects.filter(person=person, status=RegisterEntry.Status.OPEN).exists():
+    if register.open_entry(person) is None:
         raise RegisterError(f"{person.full_name} is not on the register.")
     item, created = AgendaItem.objects.get_or_create(
         meeting=meeting,
@@ -190,9 +190,7 @@ def discussion_record(
     if not discussion.strip():
         raise RegisterError("Write a summary of the discussion.")
     if rating:
-        entry = RegisterEntry.objects.filter(
-            person_id=item.person_id, status=RegisterEntry.Status.OPEN
-        ).first()
+        entry = register.open_entry(item.person)
         if entry is None:
             raise RegisterError("This person is no longer on the register.")
         register.rating_change(
@@ -440,10 +438,6 @@ def action_reminder_sweep(*, today: date | None = None) -> dict[str, int]:
 # --- C(E)TRs -----------------------------------------------------------------------------------
 
 
-def _open_admission(person: Person) -> Admission | None:
-    return Admission.objects.filter(person=person, discharged_on__isnull=True).first()
-
-
 def _last_hospital_cetr(admission: Admission) -> date | None:
     return (
         Cetr.objects.filter(admission=admission, status=Cetr.Status.COMPLETED)
@@ -481,11 +475,11 @@ def cetr_plan(*, person: Person, kind: str, by: User, scheduled_on: date | None 
     the CETR or CTR choice from age and EHCP (rule 15)."""
     Person.objects.select_for_update().get(pk=person.pk)
     today = timezone.localdate()
-    if not RegisterEntry.objects.filter(person=person, status=RegisterEntry.Status.OPEN).exists():
+    if register.open_entry(person) is None:
         raise RegisterError(f"{person.full_name} is not on the register.")
     if Cetr.objects.filter(person=person, kind=kind, status=Cetr.Status.PLANNED).exists():
         raise RegisterError("A C(E)TR of this type is already planned: change that one.")
-    admission = _open_admission(person)
+    admission = register.open_admission(person)
     due_on = None
     if kind == Cetr.Kind.COMMUNITY:
         if admission is not None:
@@ -713,7 +707,7 @@ def cetr_complete(
     cetr.report_sent_on = report_sent_on
     cetr.completed_by = by
     # In hospital, inpatient C(E)TRs repeat (rule 8); a community C(E)TR has no cycle.
-    admission = _open_admission(cetr.person) if cetr.admission_id else None
+    admission = register.open_admission(cetr.person) if cetr.admission_id else None
     cetr.next_due_on = (
         deadlines.inpatient_cetr_next_due(
             held_on, is_child=cetr.person.age(held_on) < 18, secure=admission.is_secure
@@ -762,7 +756,7 @@ def visit_record(
 ) -> OversightVisit:
     """Record an on-site oversight visit to someone in hospital out of area (rule 12)."""
     Person.objects.select_for_update().get(pk=person.pk)
-    admission = _open_admission(person)
+    admission = register.open_admission(person)
     if admission is None or not person.out_of_area:
         raise RegisterError("Oversight visits are for people in hospital out of area.")
     if visited_on > timezone.localdate() or visited_on < admission.admitted_on:
