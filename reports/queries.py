@@ -26,7 +26,7 @@ from dsr.models import (
 )
 from dsr.queries import in_age_group
 from dsr.scoping import local_authority_ids_for
-from reports.suppression import Cell, suppress_table
+from reports.suppression import WITHHELD_TEXT, Cell, suppress_table
 
 RATINGS = [RAG.RED, RAG.AMBER, RAG.GREEN, RAG.BLUE]
 CHART_ROW = 24
@@ -55,6 +55,15 @@ class Table:
     column_totals: list[Cell]
     total: Cell
     total_label: str = "Total"
+
+    @property
+    def withheld(self) -> bool:
+        """Too few people to show any of it (reports.suppression)."""
+        return self.total.withheld
+
+    @property
+    def withheld_text(self) -> str:
+        return WITHHELD_TEXT
 
     @property
     def lines(self) -> list[tuple[str, list[Cell], Cell]]:

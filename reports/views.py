@@ -15,7 +15,7 @@ from dsr.views.paging import query_of
 from reports.flows import FLOW_TABLES, Period, flows
 from reports.forms import DEFAULT_PERIOD, PeriodFilterForm, SnapshotFilterForm
 from reports.queries import TABLES, SnapshotFilters, Table, needs_table, snapshot
-from reports.suppression import FOOTNOTE
+from reports.suppression import FOOTNOTE, WITHHELD_TEXT
 
 REPORTS = "dsr.view_reports"
 FILTERS = ("on_day", "on_month", "on_year", "local_authority", "age_group")
@@ -125,6 +125,9 @@ def _csv(table: Table, heading: str, filename: str) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow([heading])
     writer.writerow([FOOTNOTE])
+    if table.withheld:
+        writer.writerow([WITHHELD_TEXT])
+        return response
     writer.writerow([table.row_heading, *table.columns, "Total"])
     for label, cells, total in table.lines:
         writer.writerow([label, *map(str, cells), str(total)])

@@ -124,6 +124,30 @@ def test_a_table_downloads_as_csv_with_the_same_suppression(register, organisati
     assert "Alpha" not in body
 
 
+def test_a_table_too_small_to_protect_is_withheld_on_the_page_and_in_the_csv(
+    make_person, organisations
+):
+    # One Red and one Amber in each of two areas: the area table's grand total is 4, shown as
+    # "<5", and four counts of at least 1 making at most 4 are all 1s, whatever else is hidden.
+    for rating, area in [
+        ("RED", "north"),
+        ("AMBER", "north"),
+        ("RED", "south"),
+        ("AMBER", "south"),
+    ]:
+        make_person(rating, area=area)
+    client = signed_in_client(account(organisations["icb"], Role.PLANNING_COMMISSIONER))
+    page = client.get(URL)
+    table = next(t for t in page.context["tables"] if t.slug == "local-authority")
+    assert table.withheld
+    html = page.content.decode()
+    assert "too few people to show any of this table" in html
+    body = client.get(reverse("reports:snapshot-csv", kwargs={"table": "local-authority"}))
+    text = body.content.decode()
+    assert "too few people to show any of this table" in text
+    assert "Northshire" not in text and "<5" not in text.split("\n", 2)[2]
+
+
 def test_roles_that_may_not_see_reports_are_refused(register, organisations):
     for role, org in [
         (Role.PROFESSIONAL_REFERRER, "trust"),
@@ -159,7 +183,9 @@ def test_the_chart_draws_only_what_the_table_shows(make_person, clerk):
     make_person("RED", area="south")
     table = _tables(clerk, datetime.date(2026, 3, 10))["local-authority"]
     bars = {bar["label"]: bar for bar in table.chart["bars"]}
-    # Southshire's 1 is hidden: no bar, "<5". Hiding it alone would give it away from the grand
-    # total (8), so Northshire's total (7) is hidden too, marked [c]: not a small number.
+    # Southshire's 1 is hidden: no bar, "<5". Hiding it alone would give it away as the grand
+    # total (8) less Northshire's 7, so the grand total is hidden too, marked [c] (not a small
+    # number); Northshire's 7 keeps its bar, and Southshire could be 1 to 4 (a total of 8 to 11).
     assert bars["Southshire"]["width"] == 0 and bars["Southshire"]["text"] == "<5"
-    assert bars["Northshire"]["text"] == "[c]" and bars["Northshire"]["width"] == 0
+    assert bars["Northshire"]["text"] == "7" and bars["Northshire"]["width"] > 0
+    assert str(table.total) == "[c]"
