@@ -17,8 +17,10 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
+    Subquery,
+    Value,
 )
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from dsr.deadlines import YOUNG_PERSON_FROM_AGE, AgeGroup, age_on, birth_date_bounds
@@ -188,25 +190,50 @@ def step_down_figure(user: Any, period: Period) -> Figure:
 
 
 def step_down_count(user: Any, period: Period) -> int:
-    """People who went from Red or Amber to Green in the period without an admission in it."""
+    """People who went from Red or Amber to Green in the period without an admission during
+    that Red or Amber spell: from the first day of the run of Red and Amber ratings that ended
+    in the step-down, up to the step-down. (An admission after the step-down is not counted
+    against it; one before the spell is another story.) One query."""
+    red_or_amber = [RAG.RED, RAG.AMBER]
+    # The spell began after the entry's last rating before the step-down that was neither Red
+    # nor Amber (or, if none, with the entry's first rating).
+    before_spell = (
+        Rating.objects.filter(
+            entry=OuterRef("entry"), effective_from__lt=OuterRef("effective_from")
+        )
+        .exclude(rating__in=red_or_amber)
+        .order_by("-effective_from", "-set_at", "-id")
+        .values("effective_from")[:1]
+    )
+    spell_start = (
+        Rating.objects.filter(
+            entry=OuterRef("entry"),
+            effective_from__lt=OuterRef("effective_from"),
+            effective_from__gt=OuterRef("before_spell"),
+        )
+        .order_by("effective_from", "set_at", "id")
+        .values("effective_from")[:1]
+    )
     admitted = Admission.objects.filter(
         person=OuterRef("entry__person"),
-        admitted_on__lte=period.end,
-    ).filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=period.start))
-    people = (
+        admitted_on__gte=OuterRef("spell_start"),
+        admitted_on__lte=OuterRef("effective_from"),
+    )
+    return (
         Rating.objects.filter(
             _areas(user, period, "entry__person__local_authority_id"),
             effective_from__gte=period.start,
             effective_from__lte=period.end,
             rating=RAG.GREEN,
-            previous_rating__in=[RAG.RED, RAG.AMBER],
+            previous_rating__in=red_or_amber,
         )
+        .annotate(before_spell=Coalesce(Subquery(before_spell), Value(date.min)))
+        .annotate(spell_start=Subquery(spell_start))
         .exclude(Exists(admitted))
         .values("entry__person")
         .distinct()
         .count()
     )
-    return people
 
 
 def admission_table(user: Any, period: Period) -> tuple[Table, list[Figure]]:
@@ -252,9 +279,10 @@ def admission_table(user: Any, period: Period) -> tuple[Table, list[Figure]]:
     return table, figures
 
 
-def review_figures(user: Any, period: Period, today: date) -> list[Figure]:
-    """C(E)TRs held in the period and on time; actions overdue now; key worker coverage for
-    Red, Amber and Blue people aged 0 to 25. Three queries."""
+def review_counts(user: Any, period: Period) -> dict[str, int]:
+    """C(E)TRs due in the period and held on time; actions overdue at the period's end; key
+    worker coverage now for Red, Amber and Blue people aged 0 to 25 at the period's end. Three
+    queries."""
     # Every C(E)TR that fell due in the period (not only those held): held by its due date, or
     # not.
     held = (
@@ -269,10 +297,13 @@ def review_figures(user: Any, period: Period, today: date) -> list[Figure]:
             on_time=Count("id", filter=Q(status=Cetr.Status.COMPLETED, held_on__lte=F("due_on"))),
         )
     )
+    # Overdue at the end of the period: agreed by then, due before it, and still open on it
+    # (open now, or closed after it).
     overdue = Action.objects.filter(
+        Q(status=Action.Status.OPEN) | Q(closed_on__gt=period.end),
         _areas(user, period, "person__local_authority_id"),
-        status=Action.Status.OPEN,
-        due_on__lt=today,
+        created_at__date__lte=period.end,
+        due_on__lt=period.end,
     ).count()
     # Aged 0 to 25 at the end of the period (born after the latest birth date of a 26-year-old).
     over_25 = birth_date_bounds(AgeGroup.ADULT, period.end)[1]
@@ -289,15 +320,28 @@ def review_figures(user: Any, period: Period, today: date) -> list[Figure]:
         .annotate(has=Exists(key_worker))
         .aggregate(total=Count("id"), covered=Count("id", filter=Q(has=True)))
     )
+    return {
+        "cetrs_due": held["total"],
+        "cetrs_on_time": held["on_time"],
+        "actions_overdue": overdue,
+        "key_worker_people": coverage["total"],
+        "key_worker_covered": coverage["covered"],
+    }
+
+
+def review_figures(user: Any, period: Period) -> list[Figure]:
+    counts = review_counts(user, period)
     return [
         share_figure(
-            "C(E)TRs due in the period and held by their due date", held["on_time"], held["total"]
+            "C(E)TRs due in the period and held by their due date",
+            counts["cetrs_on_time"],
+            counts["cetrs_due"],
         ),
-        count_figure("Actions overdue today", overdue),
+        count_figure("Actions overdue at the end of the period", counts["actions_overdue"]),
         share_figure(
             "Red, amber and blue people aged 0 to 25 with a key worker",
-            coverage["covered"],
-            coverage["total"],
+            counts["key_worker_covered"],
+            counts["key_worker_people"],
         ),
     ]
 
@@ -353,13 +397,13 @@ class Flows:
     tables: list[Table]
 
 
-def flows(user: Any, period: Period, today: date) -> Flows:
+def flows(user: Any, period: Period) -> Flows:
     admissions, admission_figures = admission_table(user, period)
     return Flows(
         period=period,
         referrals=referral_figures(user, period),
         step_down=step_down_figure(user, period),
-        reviews=review_figures(user, period, today),
+        reviews=review_figures(user, period),
         admission_figures=admission_figures,
         tables=[transitions_table(user, period), admissions, escalation_table(user, period)],
     )

@@ -95,7 +95,7 @@ def _period(request: HttpRequest) -> tuple[PeriodFilterForm, Period]:
 @role_required(REPORTS)
 def register_flows(request: HttpRequest) -> HttpResponse:
     form, period = _period(request)
-    result = flows(request.user, period, timezone.localdate())
+    result = flows(request.user, period)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
@@ -112,9 +112,7 @@ def register_flows_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in FLOW_TABLES:
         raise Http404
     _form, period = _period(request)
-    found = next(
-        t for t in flows(request.user, period, timezone.localdate()).tables if t.slug == table
-    )
+    found = next(t for t in flows(request.user, period).tables if t.slug == table)
     heading = f"{found.title}: {period.start:%-d %B %Y} to {period.end:%-d %B %Y}"
     return _csv(found, heading, f"{table}-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv")
 

@@ -157,6 +157,47 @@ def test_step_downs_without_an_admission(ratings, clerk):
     assert step_down_figure(clerk, PERIOD).text == "<5"
 
 
+def test_a_step_down_counts_admissions_in_its_own_red_or_amber_spell_only(
+    ratings, make_person, admit, clerk
+):
+    # E: Amber from 5 January, Green from 1 February, admitted on 20 February: the admission
+    # came after the step-down, which was made without one. A and E now: 2.
+    e = make_person("AMBER", family_name="E")
+    rating_change(
+        entry=e.register_entries.get(),
+        rating=RAG.GREEN,
+        rationale="Settled.",
+        effective_from=datetime.date(2026, 2, 1),
+        by=clerk,
+    )
+    admit(e, datetime.date(2026, 2, 20))
+    assert step_down_count(clerk, PERIOD) == 2
+    # F: on the register as Amber from 1 December 2025, in hospital from 10 to 20 December
+    # (before the period, in the same Amber spell), Green from 15 January: not a step-down
+    # without admission. Still 2.
+    f = make_person("AMBER", family_name="F", opened_on=datetime.date(2025, 12, 1))
+    Admission.objects.create(
+        person=f,
+        hospital_name="Hillside",
+        hospital_ods_code="RMY02",
+        cqc_rating=Admission.CqcRating.GOOD,
+        admitted_on=datetime.date(2025, 12, 10),
+        ward_security=Admission.WardSecurity.GENERAL,
+        community_cetr_before_admission=False,
+        recorded_by=clerk,
+        discharged_on=datetime.date(2025, 12, 20),
+        discharged_by=clerk,
+    )
+    rating_change(
+        entry=f.register_entries.get(),
+        rating=RAG.GREEN,
+        rationale="Settled.",
+        effective_from=datetime.date(2026, 1, 15),
+        by=clerk,
+    )
+    assert step_down_count(clerk, PERIOD) == 2
+
+
 def test_admissions_by_age_and_community_cetr_first(ratings, clerk):
     table, figures = admission_table(clerk, PERIOD)
     values = {label: [cell.value for cell in cells] for label, cells, _ in table.lines}
