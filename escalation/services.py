@@ -369,7 +369,7 @@ def _rule_sources(today: date) -> list[tuple[str, str, str, str, list[Any]]]:
             "dsr.rating",
             _RED_SPELL_START,
             f"{_OPEN_ENTRY} AND e.rating = 'RED' AND e.rating_since <= %s"  # noqa: S608  (constants)
-            " AND NOT EXISTS (SELECT 1 FROM reviews_cetr c WHERE c.person_id = p.id"
+            " AND NOT EXISTS (SELECT 1 FROM reviews_cetr c WHERE c.person_id = p.id"  # nosec B608
             " AND c.kind = 'community'"
             " AND (c.status = 'planned'"
             " OR (c.status = 'completed' AND c.held_on >= e.rating_since)))"
@@ -510,9 +510,12 @@ def _cleared_causes() -> dict[str, tuple[Any, str]]:
         ),
         reason.AMBER_UNREVIEWED: (~reviewed, "the rating has been reviewed"),
         reason.RATING_REVIEW_OVERDUE: (~reviewed, "the rating has been reviewed"),
+        # As the rule raises it: an open action on a person on the register as red or amber.
         reason.OVERDUE_ACTION: (
-            Exists(Action.objects.filter(pk=OuterRef("trigger_id"), status=Action.Status.OPEN)),
-            "the action is done or cancelled",
+            Exists(Action.objects.filter(pk=OuterRef("trigger_id"), status=Action.Status.OPEN))
+            & Exists(entry.filter(rating__in=["RED", "AMBER"])),
+            "the action is done or cancelled, or the person is no longer on the register as red "
+            "or amber",
         ),
         reason.ADMISSION_WITHOUT_CETR: (in_hospital, "the person has been discharged"),
         reason.INADEQUATE_HOSPITAL: (in_hospital, "the person has been discharged"),
