@@ -8,6 +8,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 
 from dsr.roles import Role
+from tests import hazards
 from tests.dsr.factories import (
     LocalAuthorityFactory,
     OrganisationFactory,
@@ -204,6 +205,32 @@ def frozen_now():
     """Pin the clock (time-machine, no ticking); yields the traveller to move it."""
     with time_machine.travel("2026-03-10 09:30:00+00:00", tick=False) as traveller:
         yield traveller
+
+
+COLLECTED: set[str] = set()
+
+
+def pytest_collection_finish(session):
+    COLLECTED.update(item.nodeid.split("[")[0] for item in session.items)
+
+
+def pytest_runtest_logreport(report):
+    hazards.note_outcome(report)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """I-1: how many hazards had every test their controls name pass. A run that collected all
+    of them (a full run) fails if any of them did not pass, skipped included."""
+    named = {test for hazard in hazards.hazards() for test in hazards.named_tests(hazard)}
+    verified, unverified, not_run = hazards.verification()
+    if named & COLLECTED:
+        FIGURES["I-1 hazards with passing tests"] = (
+            f"{len(verified)} of {len(verified) + len(unverified)}"
+            + (f" ({len(not_run)} named tests not in this run)" if not_run else "")
+        )
+    if named <= COLLECTED and unverified and session.exitstatus == 0:
+        FIGURES["I-1 hazards NOT verified"] = ", ".join(unverified)
+        session.exitstatus = 1
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
