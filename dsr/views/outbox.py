@@ -89,17 +89,11 @@ def mark_posted(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("dsr:outbox") + "?show=letters")
 
 
-@role_required(MANAGE)
-def letter(request: HttpRequest, pk: int) -> HttpResponse:
-    """The letter as a PDF to print: the message in its accessible format, with the address
-    block for a window envelope. Logged as a read of the letter."""
-    from weasyprint import CSS, HTML
-
-    notification = _notification(request, pk)
-    if notification.channel != Notification.Channel.LETTER:
-        return redirect("dsr:outbox")
+def letter_html(notification: Notification) -> str:
+    """The HTML a letter is printed from: the message in its accessible format, with the
+    address block for a window envelope."""
     family, message_context = template_and_context(notification)
-    html = render_to_string(
+    return render_to_string(
         "letters/letter.html",
         {
             **message_context,
@@ -110,6 +104,18 @@ def letter(request: HttpRequest, pk: int) -> HttpResponse:
             "large_print": notification.accessible_format == Notification.Format.LARGE_PRINT,
         },
     )
+
+
+@role_required(MANAGE)
+def letter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letter as a PDF to print: the message in its accessible format, with the address
+    block for a window envelope. Logged as a read of the letter."""
+    from weasyprint import CSS, HTML
+
+    notification = _notification(request, pk)
+    if notification.channel != Notification.Channel.LETTER:
+        return redirect("dsr:outbox")
+    html = letter_html(notification)
     access_log_record(
         user=request.user,
         action=AccessEvent.Action.VIEW_LETTER,

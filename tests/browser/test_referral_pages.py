@@ -6,7 +6,15 @@ from django.urls import reverse
 
 from referrals.forms import STEP_SLUGS
 from referrals.models import Referral
-from tests.browser.helpers import serious_violations
+from tests.browser.helpers import (
+    choose,
+    fill_step,
+    press_continue,
+    serious_violations,
+    tab_to,
+    tick,
+    type_into,
+)
 from tests.figures import record
 from tests.referrals import answers_for
 
@@ -23,25 +31,6 @@ def count_audit(problems: list[str]) -> None:
         "axe: referral pages checked",
         f"{AUDITED['pages']} (with serious or critical violations: {AUDITED['with_problems']})",
     )
-
-
-def fill_step(page, answers: dict) -> None:
-    """Fill a step's fields from the answers a browser would post (mouse-free but not keyboard)."""
-    for name, value in answers.items():
-        controls = page.locator(f'[name="{name}"]')
-        if not controls.count():
-            continue
-        kind = controls.first.get_attribute("type")
-        if kind in ("radio", "checkbox") and isinstance(value, list):
-            for item in value:
-                page.check(f'input[name="{name}"][value="{item}"]')
-        elif kind == "radio":
-            page.check(f'input[name="{name}"][value="{value}"]')
-        elif kind == "checkbox":
-            if value:
-                controls.first.check()
-        else:
-            controls.first.fill(value)
 
 
 def test_referral_pages_have_no_serious_accessibility_violations(
@@ -123,43 +112,6 @@ def test_other_referrers_step_pages_have_no_serious_accessibility_violations(
 
 
 # --- The keyboard alone ------------------------------------------------------------------------
-
-
-def tab_to(page, selector: str, *, limit: int = 80) -> None:
-    """Press Tab until the focused element matches `selector`, as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
-
-
-def type_into(page, name: str, text: str) -> None:
-    tab_to(page, f'[name="{name}"]')
-    page.keyboard.type(text)
-
-
-def choose(page, name: str, value: str) -> None:
-    """Tab into a radio group, then move with the arrow keys (or Space on the first) to `value`."""
-    tab_to(page, f'input[type="radio"][name="{name}"]')
-    for _ in range(30):
-        if page.evaluate("(v) => document.activeElement.value === v", value):
-            page.keyboard.press("Space")
-            return
-        page.keyboard.press("ArrowDown")
-    raise AssertionError(f"No radio {name}={value}")
-
-
-def tick(page, name: str, value: str) -> None:
-    tab_to(page, f'input[type="checkbox"][name="{name}"][value="{value}"]')
-    page.keyboard.press("Space")
-
-
-def press_continue(page, label: str = "Continue") -> None:
-    tab_to(page, 'button[type="submit"]:not(.nhsuk-header__account-button)')
-    assert page.evaluate("document.activeElement.innerText").strip() == label
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
 
 
 def test_a_self_referral_can_be_made_with_the_keyboard_alone(page, live_server, areas):
