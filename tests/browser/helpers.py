@@ -6,18 +6,30 @@ from axe_playwright_python.sync_playwright import Axe
 from django_otp.oath import totp
 
 from tests.conftest import PASSWORD
+from tests.figures import record
 
 SERIOUS = {"serious", "critical"}
 
 
+AXE_RUNS = {"pages": 0, "serious": 0}
+
+
 def serious_violations(page) -> list[str]:
-    """The page's serious or critical WCAG violations, as axe reports them."""
+    """The page's serious or critical WCAG violations, as axe reports them. Every check counts
+    towards the run's total (printed with the figures)."""
     results = Axe().run(page)
-    return [
+    found = [
         f"{v['id']} ({v['impact']}): {v['help']}"
         for v in results.response["violations"]
         if v["impact"] in SERIOUS
     ]
+    AXE_RUNS["pages"] += 1
+    AXE_RUNS["serious"] += len(found)
+    record(
+        "axe: page checks in all browser tests (serious or critical violations)",
+        f"{AXE_RUNS['pages']} ({AXE_RUNS['serious']})",
+    )
+    return found
 
 
 def sign_in(page, url: str, user, device, audit: Callable[[], None] | None = None) -> None:
