@@ -11,4 +11,9 @@ def service(request: HttpRequest) -> dict:
         "icb_name": settings.ICB_NAME,
         "navigation": navigation_for(request),
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+        # The idle timeout as the server enforces it (the session cookie's age, renewed on
+        # every request), and how long before it signed-in pages warn.
+        "session_idle_seconds": settings.SESSION_COOKIE_AGE,
+        "session_warning_seconds": int(settings.SESSION_IDLE_WARNING.total_seconds()),
+        "session_warning_minutes": int(settings.SESSION_IDLE_WARNING.total_seconds() // 60),
     }

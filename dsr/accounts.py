@@ -1,0 +1,434 @@
+"""Account lifecycle: invitations, switching off unused accounts, and the access review.
+
+- An administrator invites someone by email. The link in the email carries a token made with
+  the service's secret key from the invitation's latest send; the database keeps only the
+  token's SHA-256 hash, so reading the database alone never gives a working link. Sending again
+  makes a new token (the old link then matches nothing); accepting or withdrawing ends it.
+- Accepting creates the account with the invitation's roles and organisation and the password
+  the invitee chose; they then set up their authenticator app (dsr.views.accounts.setup).
+- Every night accounts not signed in to for DSR_ACCOUNT_DORMANT_DAYS are switched off, with the
+  reason in their history; switching an account off ends its live sessions, because the
+  authentication backend refuses an inactive user on their next request.
+"""
+
+import hashlib
+import logging
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from simple_history.utils import bulk_update_with_history
+
+from dsr.audit import Event, record_event
+from dsr.history import set_change_reason
+from dsr.models import Invitation, Notification, Organisation, User
+from dsr.notifications import enqueue_delivery
+from dsr.roles import Role
+from dsr.services import RegisterError
+
+logger = logging.getLogger(__name__)
+
+INVITATION_SUBJECT = "dsr.invitation"
+DORMANT_SUBJECT = "dsr.dormantaccounts"
+# Administrators are made by a superuser in the admin site: only a superuser may let someone
+# into the admin site (dsr.admin.UserAdmin), so an invited administrator could not do the job.
+INVITABLE_ROLES: list[Role] = [role for role in Role if role != Role.ADMINISTRATOR]
+# The most accounts one summary email names; the access review page lists them all.
+SUMMARY_NAMES = 50
+
+_TOKEN = re.compile(r"[0-9a-f]{64}")
+_TOKEN_SALT = "dsr.accounts.invitation"  # noqa: S105  (an HMAC salt, not a password)
+
+
+class InvitationError(RegisterError):
+    """An invitation could not be made, sent, withdrawn or accepted; the message is for the
+    person using the page."""
+
+
+# --- Tokens ------------------------------------------------------------------------------------
+
+
+def _token_with(invitation: Invitation, secret: str) -> str:
+    stamp = invitation.sent_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
+    value = f"{invitation.email}|{invitation.sends}|{stamp}"
+    return salted_hmac(_TOKEN_SALT, value, secret=secret, algorithm="sha256").hexdigest()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The token of the invitation's latest email (64 hex characters).
+
+    Made again at send time from the secret key; a key rotated since the invitation was sent is
+    still found among SECRET_KEY_FALLBACKS. Raises InvitationError when no key gives the stored
+    hash (the invitation must then be sent again)."""
+    for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
+        token = _token_with(invitation, secret)
+        if _hash(token) == invitation.token_hash:
+            return token
+    raise InvitationError("The invitation link cannot be made again. Send the invitation again.")
+
+
+def get_invitation_by_token(token: str) -> Invitation | None:
+    """The invitation whose latest email carries `token`, whatever its state; None for any
+    other string (no query for one that is not even the right shape)."""
+    if not _TOKEN.fullmatch(token):
+        return None
+    return Invitation.objects.select_related("organisation").filter(token_hash=_hash(token)).first()
+
+
+# --- Invitations -------------------------------------------------------------------------------
+
+
+def _expiry(now: datetime) -> datetime:
+    return now + timedelta(days=settings.DSR_INVITATION_DAYS)
+
+
+def _queue_email(invitation: Invitation) -> None:
+    """The outbox row for the invitation's latest send (one per send: the recipient key
+    carries the send's number). The link is made at delivery (invitation_context)."""
+    Notification.objects.create(
+        subject_type=INVITATION_SUBJECT,
+        subject_id=invitation.pk,
+        kind="account_invitation",
+        recipient_key=f"invitee-{invitation.sends}",
+        recipient_name=invitation.full_name,
+        recipient_role="Invited user",
+        channel=Notification.Channel.EMAIL,
+        email=invitation.email,
+    )
+    transaction.on_commit(lambda: enqueue_delivery(1))
+
+
+def _cancel_unsent(invitation: Invitation, reason: str) -> int:
+    # Outbox bookkeeping (not history-tracked): an older email still waiting is never sent.
+    return Notification.objects.filter(
+        subject_type=INVITATION_SUBJECT,
+        subject_id=invitation.pk,
+        status=Notification.Status.PENDING,
+    ).update(status=Notification.Status.CANCELLED, cancelled_reason=reason)
+
+
+def invitation_create(
+    *,
+    email: str,
+    full_name: str,
+    organisation: Organisation,
+    roles: list[str],
+    by: User,
+    job_title: str = "",
+) -> Invitation:
+    """Invite someone to hold `roles` at `organisation`, and queue the email with their link.
+
+    Raises InvitationError when a role may not be invited, the address already has an account,
+    or it already has an invitation waiting (the database's unique key decides a race). Queues
+    one outbox message, delivered after commit.
+    """
+    roles = list(dict.fromkeys(roles))
+    if not roles:
+        raise InvitationError("Select at least one role.")
+    if any(role not in INVITABLE_ROLES for role in roles):
+        raise InvitationError("Administrators are made in the admin site, not invited.")
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise InvitationError("An account with this email address already exists.")
+    now = timezone.now()
+    invitation = Invitation(
+        email=email,
+        full_name=full_name,
+        job_title=job_title,
+        organisation=organisation,
+        roles=roles,
+        sent_at=now,
+        expires_at=_expiry(now),
+        invited_by=by,
+    )
+    invitation.token_hash = _hash(_token_with(invitation, settings.SECRET_KEY))
+    set_change_reason(invitation, "Invitation sent", by=by)
+    try:
+        with transaction.atomic():
+            invitation.save()
+            _queue_email(invitation)
+    except IntegrityError as exc:
+        raise InvitationError(
+            "This email address already has an invitation waiting. Send that one again from "
+            "the list of invitations."
+        ) from exc
+    logger.info("invitation sent invitation=%s by=%s", invitation.pk, by.pk)
+    return invitation
+
+
+def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
+    """Send a waiting (or expired) invitation again: a new link, valid for another
+    DSR_INVITATION_DAYS; the old link stops working and an older email not yet sent is
+    cancelled. Raises InvitationError once it has been accepted or withdrawn."""
+    with transaction.atomic():
+        current = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if current.status != Invitation.Status.PENDING:
+            raise InvitationError(
+                "This invitation has been accepted or withdrawn, so it cannot be sent again."
+            )
+        now = timezone.now()
+        _cancel_unsent(current, "A newer invitation email replaced this one.")
+        current.sends += 1
+        current.sent_at = now
+        current.expires_at = _expiry(now)
+        current.token_hash = _hash(_token_with(current, settings.SECRET_KEY))
+        set_change_reason(current, "Invitation sent again", by=by)
+        current.save(update_fields=["sends", "sent_at", "expires_at", "token_hash", "updated_at"])
+        _queue_email(current)
+    logger.info(
+        "invitation sent again invitation=%s by=%s sends=%s", current.pk, by.pk, current.sends
+    )
+    return current
+
+
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    """Withdraw a waiting invitation: its link stops working and an email not yet sent is
+    cancelled. Withdrawing twice changes nothing; raises InvitationError once accepted."""
+    with transaction.atomic():
+        current = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if current.status == Invitation.Status.REVOKED:
+            return current
+        if not current.can_transition(Invitation.Status.REVOKED):
+            raise InvitationError(
+                "This invitation has already been accepted. Deactivate the account instead."
+            )
+        _cancel_unsent(current, "The invitation was withdrawn.")
+        current.status = Invitation.Status.REVOKED
+        current.revoked_at = timezone.now()
+        current.revoked_by = by
+        set_change_reason(current, "Invitation withdrawn", by=by)
+        current.save(update_fields=["status", "revoked_at", "revoked_by", "updated_at"])
+    logger.info("invitation withdrawn invitation=%s by=%s", current.pk, by.pk)
+    return current
+
+
+def invitation_accept(*, invitation: Invitation, password: str) -> User:
+    """Make the invitee's account with the invitation's details, roles and the password they
+    chose (already checked by the password validators), and mark the invitation accepted.
+
+    Raises InvitationError when the invitation is no longer waiting (used, withdrawn or
+    expired; checked under a row lock, so a link works once even when sent twice at once), or
+    an account with the address was made some other way since.
+    """
+    with transaction.atomic():
+        current = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        now = timezone.now()
+        if current.state(now) != Invitation.Status.PENDING:
+            raise InvitationError("This invitation can no longer be used.")
+        user = User(
+            email=current.email,
+            full_name=current.full_name,
+            job_title=current.job_title,
+            organisation_id=current.organisation_id,
+            date_joined=now,
+        )
+        user.set_password(password)
+        set_change_reason(user, f"Account made from invitation {current.pk}", by=None)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError as exc:
+            raise InvitationError(
+                "An account with this email address already exists. Sign in with it, or ask "
+                "your administrator."
+            ) from exc
+        labels = [Role(role).label for role in current.roles]
+        user.groups.set(Group.objects.filter(name__in=labels))
+        current.status = Invitation.Status.ACCEPTED
+        current.accepted_at = now
+        current.user = user
+        set_change_reason(current, "Invitation accepted", by=user)
+        current.save(update_fields=["status", "accepted_at", "user", "updated_at"])
+    logger.info("invitation accepted invitation=%s user=%s", current.pk, user.pk)
+    return user
+
+
+def invitations_waiting() -> QuerySet[Invitation]:
+    """Invitations not yet accepted or withdrawn, expired ones included, soonest to expire
+    first."""
+    return (
+        Invitation.objects.filter(status=Invitation.Status.PENDING)
+        .select_related("organisation", "invited_by")
+        .order_by("expires_at", "id")
+    )
+
+
+def invitation_context(invitation_id: int) -> dict[str, Any]:
+    """What the invitation email says, made at delivery: the link of the latest send. Raises
+    InvitationError (the outbox then marks the message failed) once the invitation is no
+    longer waiting, so a withdrawn invitation's email is never sent."""
+    invitation = Invitation.objects.select_related("organisation").get(pk=invitation_id)
+    if invitation.state(timezone.now()) != Invitation.Status.PENDING:
+        raise InvitationError("The invitation is no longer waiting to be accepted.")
+    token = invitation_token(invitation)
+    expires = timezone.localtime(invitation.expires_at)
+    return {
+        "url": settings.SITE_URL + reverse("accounts:invitation-accept", args=[token]),
+        "expires": f"{expires:%-d %B %Y at %H:%M}",
+        "organisation": invitation.organisation.name,
+        "roles": ", ".join(Role(role).label for role in invitation.roles),
+    }
+
+
+# --- Unused accounts ---------------------------------------------------------------------------
+
+
+def last_activity() -> Greatest:
+    """When an account was last in use, as a query expression: the latest of its last sign-in,
+    its creation (for an invited account, when the invitation was accepted) and its last
+    reactivation, so an account switched back on is not switched off again the next night.
+
+    The reactivation is the earliest history row showing the account active with no inactive
+    row after it; for an account never switched off, that is its first row.
+    """
+    history = User.history.model
+    later_off = history.objects.filter(
+        id=OuterRef("id"), is_active=False, history_date__gt=OuterRef("history_date")
+    )
+    active_since = (
+        history.objects.filter(id=OuterRef("pk"), is_active=True)
+        .exclude(Exists(later_off))
+        .order_by("history_date")
+        .values("history_date")[:1]
+    )
+    return Greatest(
+        Coalesce("last_login", "date_joined"),
+        Coalesce(Subquery(active_since), "date_joined"),
+    )
+
+
+def accounts_disable_dormant(*, now: datetime | None = None) -> list[int]:
+    """Switch off every active account whose last activity (see last_activity) is more than
+    DSR_ACCOUNT_DORMANT_DAYS before `now`; returns their ids.
+
+    Set-based: one query finds them, one bulk update with history switches them off, each with
+    the reason in its history. Accounts locked by another transaction are left for the next
+    run. Their live sessions end with it (the backend refuses inactive users). Queues one
+    summary email to each administrator still active when any account was switched off.
+    """
+    now = now or timezone.now()
+    days = settings.DSR_ACCOUNT_DORMANT_DAYS
+    cutoff = now - timedelta(days=days)
+    with transaction.atomic():
+        dormant = list(
+            User.objects.select_for_update(skip_locked=True, of=("self",))
+            .annotate(active_at=last_activity())
+            .filter(is_active=True, active_at__lt=cutoff)
+            .select_related("organisation")
+            .order_by("full_name", "id")
+        )
+        if not dormant:
+            logger.info("dormant accounts: none to switch off")
+            return []
+        for user in dormant:
+            user.is_active = False
+        bulk_update_with_history(
+            dormant,
+            User,
+            ["is_active"],
+            batch_size=500,
+            default_change_reason=f"Not signed in for {days} days: switched off",
+        )
+        _tell_administrators(dormant, now, days)
+        # A bulk update sends no save signal: each switch-off is recorded here instead.
+        for user in dormant:
+            record_event(Event.ACCOUNT_DEACTIVATED, None, user_id=user.pk, reason="dormant")
+    ids = [user.pk for user in dormant]
+    logger.info("dormant accounts switched off count=%s ids=%s", len(ids), ids)
+    return ids
+
+
+def _tell_administrators(dormant: list[User], now: datetime, days: int) -> int:
+    """One summary email to each active administrator: who was switched off, and a link to
+    the access review. The run is keyed by its London minute, so a rerun adds no copy."""
+    administrators = User.objects.filter(
+        is_active=True, groups__name=Role.ADMINISTRATOR.label
+    ).order_by("id")
+    accounts = [
+        {
+            "name": user.full_name or user.email,
+            "email": user.email,
+            "organisation": user.organisation.name if user.organisation else "",
+            "last_signed_in": (
+                f"{timezone.localtime(user.last_login):%-d %B %Y}" if user.last_login else "never"
+            ),
+        }
+        for user in dormant[:SUMMARY_NAMES]
+    ]
+    context = {
+        "count": len(dormant),
+        "days": days,
+        "accounts": accounts,
+        "more": max(0, len(dormant) - SUMMARY_NAMES),
+        "url": settings.SITE_URL + reverse("dsr:account-review"),
+    }
+    run = int(f"{timezone.localtime(now):%Y%m%d%H%M}")
+    rows = [
+        Notification(
+            subject_type=DORMANT_SUBJECT,
+            subject_id=run,
+            kind="dormant_accounts_disabled",
+            recipient_key=f"user-{admin.pk}",
+            recipient_name=admin.full_name,
+            recipient_role="Administrator",
+            channel=Notification.Channel.EMAIL,
+            email=admin.email,
+            context=context,
+        )
+        for admin in administrators
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        transaction.on_commit(lambda: enqueue_delivery(len(rows)))
+    else:
+        logger.warning("dormant accounts switched off but no active administrator to tell")
+    return len(rows)
+
+
+# --- The access review -------------------------------------------------------------------------
+
+
+def account_review_list(
+    *, role: str = "", organisation: Organisation | None = None
+) -> QuerySet[User]:
+    """Every active account, with its organisation, roles, whether it has a confirmed
+    authenticator app and its invitation; filtered by role and organisation. Two queries
+    whatever the number of accounts (the accounts, then their groups)."""
+    users = (
+        User.objects.filter(is_active=True)
+        .select_related("organisation", "invitation")
+        .prefetch_related("groups")
+        .annotate(
+            has_second_factor=Exists(
+                TOTPDevice.objects.filter(user_id=OuterRef("pk"), confirmed=True)
+            )
+        )
+        .order_by("full_name", "id")
+    )
+    if role:
+        users = users.filter(groups__name=Role(role).label)
+    if organisation is not None:
+        users = users.filter(organisation=organisation)
+    return users
+
+
+def invitation_state_of(user: User) -> str:
+    """How an account came to be, for the review: "Accepted <date>" or "Not invited"."""
+    try:
+        invitation = user.invitation
+    except Invitation.DoesNotExist:
+        return "Not invited"
+    return f"Invitation accepted {timezone.localtime(invitation.accepted_at):%-d %B %Y}"

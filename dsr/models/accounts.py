@@ -1,0 +1,108 @@
+"""Account lifecycle: invitations to use the register.
+
+An administrator invites someone by email; the invitation holds the account's details and roles
+until the invitee accepts it, and only then does the account exist. The link in the email
+carries a token the database never holds: only its SHA-256 hash is stored (dsr.accounts).
+"Expired" is not a status: it is worked out from `expires_at` when read.
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from dsr.history import audited
+from dsr.models.core import Organisation, TimeStampedModel
+
+
+class Invitation(TimeStampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Withdrawn"
+
+    # A pending invitation is accepted or withdrawn, once; nothing follows either.
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        Status.PENDING: {Status.ACCEPTED, Status.REVOKED},
+        Status.ACCEPTED: set(),
+        Status.REVOKED: set(),
+    }
+
+    email = models.EmailField("email address")
+    full_name = models.CharField(max_length=150)
+    job_title = models.CharField(max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="invitations"
+    )
+    # The roles the account will hold (dsr.roles.Role values).
+    roles = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # SHA-256 of the token in the latest email; sending again replaces it, so older links die.
+    token_hash = models.CharField(max_length=64, unique=True)
+    sends = models.PositiveSmallIntegerField(default=1)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="invitation",
+        null=True,
+        blank=True,
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    history = audited(excluded_fields=["token_hash"])
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(status="pending"),
+                name="one_pending_invitation_per_email",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="accepted", user__isnull=False, accepted_at__isnull=False)
+                    | (~Q(status="accepted") & Q(user__isnull=True, accepted_at__isnull=True))
+                ),
+                name="invitation_acceptance_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="revoked", revoked_at__isnull=False, revoked_by__isnull=False)
+                    | (~Q(status="revoked") & Q(revoked_at__isnull=True, revoked_by__isnull=True))
+                ),
+                name="invitation_withdrawal_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("sent_at")), name="invitation_expires_after_sending"
+            ),
+            models.CheckConstraint(condition=~Q(roles=[]), name="invitation_has_a_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.email} ({self.status})"
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at <= now
+
+    def state(self, now: datetime) -> str:
+        """The state to show: pending, expired, accepted or revoked."""
+        return "expired" if self.is_expired(now) else self.status
+
+    def can_transition(self, to: str) -> bool:
+        return to in self.ALLOWED_TRANSITIONS[self.status]
