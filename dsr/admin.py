@@ -63,10 +63,18 @@ class AccessEventAdmin(admin.ModelAdmin):
     # Administrators hold no clinical role: they see a person's id, never their name.
     list_display = ["at", "user", "action", "person_ref", "path"]
     list_filter = ["action"]
-    search_fields = ["user__email"]
+    search_fields = ["user__email", "=request_id"]
     date_hierarchy = "at"
     list_select_related = ["user"]
-    fields = readonly_fields = ["at", "user", "action", "person_ref", "path", "detail"]
+    fields = readonly_fields = [
+        "at",
+        "user",
+        "action",
+        "person_ref",
+        "path",
+        "detail",
+        "request_id",
+    ]
 
     @admin.display(description="person id")
     def person_ref(self, event: AccessEvent) -> int | None:

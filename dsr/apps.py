@@ -7,7 +7,7 @@ class DsrConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dsr import signals  # noqa: F401  (session start time at sign-in)
+        from dsr import audit, signals  # noqa: F401  (audit records; session start time)
         from dsr.notifications import register_own_context_providers
 
         register_own_context_providers()

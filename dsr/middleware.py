@@ -11,8 +11,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils import timezone
+from log_request_id.middleware import RequestIDMiddleware
 
 from dsr.access import PASSWORD_STEP, PUBLIC, access_rule_of
+from dsr.audit import record_refusal
+from dsr.logs import REQUEST_ID_PATTERN
 from dsr.signals import SESSION_STARTED_AT
 
 logger = logging.getLogger(__name__)
@@ -61,12 +64,48 @@ class AccessRuleMiddleware:
             return None
         user = request.user
         if not user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), resolve_url(settings.LOGIN_URL))
+            return _refused_to(request, settings.LOGIN_URL)
         if rule == PASSWORD_STEP:
             return None
         if not user.is_verified():
-            return redirect_to_login(request.get_full_path(), resolve_url("accounts:verify"))
+            return _refused_to(request, "accounts:verify")
         return None
+
+
+def _refused_to(request: HttpRequest, url_name: str) -> HttpResponse:
+    """A redirect to a sign-in step, marked as a refusal for RefusalLogMiddleware."""
+    response = redirect_to_login(request.get_full_path(), resolve_url(url_name))
+    response.dsr_refused = True  # type: ignore[attr-defined]
+    return response
+
+
+class RefusalLogMiddleware:
+    """One audit record for every refusal (RELIABILITY E-2): a 403 (`role_required`, the admin,
+    CSRF), a 404 (an object out of scope from a `get_<thing>_for_user` helper, or no such page)
+    and a redirect to a sign-in step from AccessRuleMiddleware. Responses from every view and
+    every `process_view` pass through here, so this is the one place that sees them all."""
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code in (403, 404) or getattr(response, "dsr_refused", False):
+            record_refusal(request, response.status_code)
+        return response
+
+
+class RequestIdMiddleware(RequestIDMiddleware):
+    """A correlation id for each request (RELIABILITY E-7), from django-log-request-id: taken
+    from the trusted header when settings.LOG_REQUEST_ID_HEADER names one, otherwise generated.
+    It goes in the X-Request-ID response header, in every log record (the RequestIDFilter of
+    settings.LOGGING), in access-log rows and on the error page."""
+
+    def _get_request_id(self, request: HttpRequest) -> str:
+        request_id = super()._get_request_id(request)
+        if REQUEST_ID_PATTERN.fullmatch(request_id):
+            return request_id
+        return self._generate_id()
 
 
 class SensitivePageHeadersMiddleware:
