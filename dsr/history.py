@@ -4,9 +4,17 @@
   survives the deletion of a user account.
 - Services say who acted and why with `set_change_reason(obj, reason, by=user)` before saving;
   in a request, HistoryRequestMiddleware supplies the user when a service does not.
-- `QuerySet.update()` and `bulk_*` skip history: they are kept for non-audited bookkeeping.
+- `QuerySet.update()` and `bulk_*` skip history: they are kept for non-audited bookkeeping. A
+  set-based write to an audited table writes its history rows itself, with a change reason
+  naming the job (escalation sweeps; simple_history.utils.bulk_update_with_history).
+- Work that runs outside a request with no user (a management command, a scheduled job) names
+  itself with `acting_as_system(reason)`: every history row written inside it without a user or
+  a reason of its own gets that reason, so no history row lacks an actor (RELIABILITY H-4).
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import models
@@ -33,6 +41,19 @@ def audited(**options: Any) -> HistoricalRecords:
     )
 
 
+_SYSTEM_ACTOR: ContextVar[str] = ContextVar("dsr_history_system_actor", default="")
+
+
+@contextmanager
+def acting_as_system(reason: str) -> Iterator[None]:
+    """Name the system job writing history rows inside this block (see the module docstring)."""
+    token = _SYSTEM_ACTOR.set(reason)
+    try:
+        yield
+    finally:
+        _SYSTEM_ACTOR.reset(token)
+
+
 def set_change_reason(obj: models.Model, reason: str, *, by: Any) -> None:
     """Attach the actor and the reason to the next save of `obj` (simple-history reads both)."""
     obj._change_reason = reason  # type: ignore[attr-defined]
@@ -43,3 +64,5 @@ def set_change_reason(obj: models.Model, reason: str, *, by: Any) -> None:
 def _stamp_actor(sender: Any, history_instance: Any, history_user: Any = None, **kwargs: Any):
     if history_user is not None and hasattr(history_instance, "history_actor_email"):
         history_instance.history_actor_email = getattr(history_user, "email", "") or ""
+    elif history_user is None and not history_instance.history_change_reason:
+        history_instance.history_change_reason = _SYSTEM_ACTOR.get() or None

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
 
 from dsr.history import set_change_reason
 from dsr.models import LocalAuthority, Notification, Organisation, Person, RegisterEntry, User
@@ -177,7 +178,13 @@ def _start_clocks(ids: Iterable[int] | None = None) -> int:
     for escalation in waiting:
         rating = ratings.get(escalation.person_id, "")
         escalation.ack_due_on = rules.ack_due(timezone.localdate(escalation.raised_at), rating)
-    Escalation.objects.bulk_update(waiting, ["ack_due_on"])
+    # One UPDATE and one history INSERT per batch, named for the job (RELIABILITY H-4).
+    bulk_update_with_history(
+        waiting,
+        Escalation,
+        ["ack_due_on"],
+        default_change_reason="Acknowledgement clock started",
+    )
     _tell_owners(waiting, "escalation_raised")
     _tell_oversight([e for e in waiting if e.reason == Escalation.Reason.INADEQUATE_HOSPITAL])
     return len(waiting)
@@ -369,7 +376,7 @@ def _rule_sources(today: date) -> list[tuple[str, str, str, str, list[Any]]]:
             "dsr.rating",
             _RED_SPELL_START,
             f"{_OPEN_ENTRY} AND e.rating = 'RED' AND e.rating_since <= %s"  # noqa: S608  (constants)
-            " AND NOT EXISTS (SELECT 1 FROM reviews_cetr c WHERE c.person_id = p.id"  # nosec B608
+            " AND NOT EXISTS (SELECT 1 FROM reviews_cetr c WHERE c.person_id = p.id"  # nosec B608  # constants
             " AND c.kind = 'community'"
             " AND (c.status = 'planned'"
             " OR (c.status = 'completed' AND c.held_on >= e.rating_since)))"
@@ -455,8 +462,10 @@ def escalation_rules_sweep(*, today: date | None = None) -> dict[str, int]:
 
 
 def write_raised_rows(cursor: Any, now: Any) -> int:
-    """The "raised" transition row of every escalation a sweep inserted in SQL just now (the
-    sweep stamps them with `now`; one row each: a partial unique index backs it)."""
+    """The "raised" transition row and the first history row of every escalation a sweep
+    inserted in SQL just now (the sweep stamps them with `now`; one transition row each: a
+    partial unique index backs it). Set-based, like the insert."""
+    _write_raised_history(cursor, now)
     cursor.execute(
         "INSERT INTO escalation_escalationtransition (escalation_id, from_status, to_status,"
         " from_level, to_level, by_id, at, reason) SELECT e.id, '', 'open', NULL, e.level, NULL,"
@@ -465,6 +474,27 @@ def write_raised_rows(cursor: Any, now: Any) -> int:
         " (SELECT 1 FROM escalation_escalationtransition t WHERE t.escalation_id = e.id)"
         " ON CONFLICT (escalation_id) WHERE from_status = '' DO NOTHING",
         [now, now],
+    )
+    return cursor.rowcount
+
+
+RAISED_BY_SWEEP = "Raised by a sweep"
+
+
+def _write_raised_history(cursor: Any, now: Any) -> int:
+    """History rows ("+", named for the sweep, no user) for the escalations inserted in SQL
+    just now that have none yet: the SQL insert bypasses simple-history's signals."""
+    quote = connection.ops.quote_name
+    columns = [field.column for field in Escalation._meta.concrete_fields]
+    history_table = quote(Escalation.history.model._meta.db_table)  # type: ignore[attr-defined]
+    # Table and column names come from the model, quoted; the values are parameters.
+    cursor.execute(
+        f"INSERT INTO {history_table} ({', '.join(quote(c) for c in columns)}, history_date,"  # noqa: S608
+        " history_change_reason, history_type, history_user_id, history_actor_email)"  # nosec B608
+        f" SELECT {', '.join('e.' + quote(c) for c in columns)}, %s, %s, '+', NULL, ''"
+        " FROM escalation_escalation e WHERE e.raised_at = %s"
+        f" AND NOT EXISTS (SELECT 1 FROM {history_table} h WHERE h.id = e.id)",
+        [now, RAISED_BY_SWEEP, now],
     )
     return cursor.rowcount
 

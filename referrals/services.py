@@ -125,8 +125,10 @@ def referral_submit(
                     by=entered_by or submitted_by,
                     reason=f"Received: {referral.get_source_display().lower()}",
                 )
-                for contact in contacts:
-                    ReferralContact.objects.create(referral=referral, **contact)
+                for fields in contacts:
+                    contact = ReferralContact(referral=referral, **fields)
+                    set_change_reason(contact, "Referral received", by=entered_by or submitted_by)
+                    contact.save()
                 for upload in attachments or []:
                     saved_files.append(_attach(referral, upload).file.name)
         except IntegrityError as exc:

@@ -135,13 +135,12 @@ def agenda_add(*, meeting: Meeting, person: Person, by: User) -> AgendaItem:
         raise RegisterError("People can only be added to a planned meeting.")
     if register.open_entry(person) is None:
         raise RegisterError(f"{person.full_name} is not on the register.")
-    item, created = AgendaItem.objects.get_or_create(
-        meeting=meeting,
-        person=person,
-        defaults={"reasons": [AgendaReason.BY_HAND], "added_by": by},
-    )
-    if not created:
+    # The meeting's row lock orders this against other changes to its agenda.
+    if AgendaItem.objects.filter(meeting=meeting, person=person).exists():
         raise RegisterError(f"{person.full_name} is already on the agenda.")
+    item = AgendaItem(meeting=meeting, person=person, reasons=[AgendaReason.BY_HAND], added_by=by)
+    set_change_reason(item, "Added to the agenda by hand", by=by)
+    item.save()
     return item
 
 

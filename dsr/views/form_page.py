@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from dsr.edits import EditGuard
 from dsr.models import AccessEvent
 from dsr.services import RegisterError, access_log_record
 
@@ -30,14 +31,17 @@ def form_page(
     template: str = "form_page.html",
     person: Any = None,
     log_detail: dict[str, Any] | None = None,
+    guard: EditGuard | None = None,
 ) -> HttpResponse:
     """`act` gets the cleaned data; after it succeeds the user goes to `next_url` (a URL, or a
     function of what `act` returned), or back where they came from. A page about `person`
-    writes an access-log row each time it is shown (ACCESS.md: every read is logged)."""
+    writes an access-log row each time it is shown (ACCESS.md: every read is logged). A page
+    that overwrites a record passes its `guard` (dsr.edits): a change someone else saved since
+    the page was drawn is shown instead of being overwritten."""
     if request.method == "POST" and form.is_valid():
         try:
-            result = act(form.cleaned_data)
-        except RegisterError as exc:
+            result = guard.save(request, form, act) if guard else act(form.cleaned_data)
+        except RegisterError as exc:  # EditConflict too: the guard keeps what changed
             form.add_error(None, str(exc))
         else:
             messages.success(request, done)
@@ -60,6 +64,7 @@ def form_page(
         "button": button,
         "back_url": back_url,
         "back_label": back_label,
+        **(guard.context(request) if guard else {}),
         **(extra or {}),
     }
     return render(request, template, context)

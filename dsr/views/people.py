@@ -20,6 +20,7 @@ from django.utils import timezone
 from dsr import forms as dsr_forms
 from dsr import services
 from dsr.access import role_required
+from dsr.edits import EditConflict, EditGuard, model_form_writes
 from dsr.models import (
     RAG,
     RAG_MEANINGS,
@@ -115,16 +116,26 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = dsr_forms.PersonForm(
         request.POST or None, instance=person, local_authorities=local_authorities_for(request.user)
     )
+    # Only the details that differ from the record are written (compared with it as it is now,
+    # so the guard also sees a detail someone else changed since the page was drawn).
+    guard = EditGuard(person, writes=lambda d: {name: d[name] for name in form.changed_data})
     if request.method == "POST" and form.is_valid():
-        fields = {name: form.cleaned_data[name] for name in form.changed_data}
         try:
-            services.person_update(person=person, by=request.user, **fields)
+            guard.save(
+                request,
+                form,
+                lambda d: services.person_update(
+                    person=person, by=request.user, **{n: d[n] for n in form.changed_data}
+                ),
+            )
+        except EditConflict as exc:
+            form.add_error(None, str(exc))
         except services.RegisterError as exc:
             form.add_error("nhs_number", str(exc))
         else:
             messages.success(request, "Details saved.")
             return redirect(person)
-    context = {"form": form, "title": title, "person_pk": pk}
+    context = {"form": form, "title": title, "person_pk": pk, **guard.context(request)}
     return render(request, "dsr/person_form.html", context)
 
 
@@ -138,6 +149,7 @@ def _person_action(
     done: str,
     act: Callable[[dict], Any],
     intro: str = "",
+    guard: EditGuard | None = None,
 ) -> HttpResponse:
     """A register form about one person: back to, and on to, the person page."""
     return form_page(
@@ -152,6 +164,7 @@ def _person_action(
         intro=intro,
         button=button,
         person=person,
+        guard=guard,
     )
 
 
@@ -346,6 +359,7 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
         button="Save",
         done="Contact saved.",
         act=lambda d: services.contact_save(contact=form.instance, by=request.user),
+        guard=EditGuard(contact, writes=model_form_writes(form)),
     )
 
 

@@ -26,6 +26,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import role_required
+from dsr.edits import EditGuard
 from dsr.forms import ConfirmForm
 from dsr.models import (
     AccessEvent,
@@ -298,12 +299,15 @@ def _referral_action(
     act: Callable[[dict[str, Any]], Any],
     intro: str = "",
     extra: dict[str, Any] | None = None,
+    guard: EditGuard | None = None,
 ) -> HttpResponse:
     """The shape every referral action shares: validate, call one service, show its refusal on
-    the form, or redirect to the referral page with a confirmation."""
+    the form, or redirect to the referral page with a confirmation. An action that overwrites
+    what is recorded passes its `guard` (dsr.edits), so a change saved by someone else since
+    the page was drawn is shown instead of being overwritten."""
     if request.method == "POST" and form.is_valid():
         try:
-            act(form.cleaned_data)
+            guard.save(request, form, act) if guard else act(form.cleaned_data)
         except services.RegisterError as exc:
             logger.info("referral action refused referral=%s user=%s", referral.pk, request.user.pk)
             form.add_error(None, str(exc))
@@ -316,6 +320,7 @@ def _referral_action(
         "title": title,
         "button": button,
         "intro": intro,
+        **(guard.context(request) if guard else {}),
         **(extra or {}),
     }
     return render(request, "referrals/staff_action.html", context)
@@ -379,6 +384,17 @@ def record_review(request: HttpRequest, pk: int) -> HttpResponse:
         "could. A decision to add someone to the register, or that they are not eligible, "
         "needs this review first.",
         act=lambda d: services.referral_record_review(referral, by=request.user, **d),
+        guard=EditGuard(
+            referral,
+            writes=lambda d: {
+                "review_held_on": d["held_on"],
+                "education_participant": d["education_participant"],
+                "education_absent_reason": d["education_absent_reason"],
+                "social_care_participant": d["social_care_participant"],
+                "social_care_absent_reason": d["social_care_absent_reason"],
+                "review_notes": d["notes"],
+            },
+        ),
     )
 
 
@@ -400,6 +416,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         done="Reviewer saved.",
         intro="Choose someone in your organisation who reviews referrals.",
         act=lambda d: services.referral_assign(referral, to=d["reviewer"], by=request.user),
+        guard=EditGuard(referral, writes=lambda d: {"assigned_to": d["reviewer"]}),
     )
 
 
@@ -424,6 +441,7 @@ def set_area(request: HttpRequest, pk: int) -> HttpResponse:
         act=lambda d: services.referral_set_area(
             referral, local_authority=d["local_authority"], by=request.user
         ),
+        guard=EditGuard(referral, writes=lambda d: {"local_authority": d["local_authority"]}),
     )
 
 
@@ -484,6 +502,13 @@ def recipient_change(request: HttpRequest, pk: int, contact_pk: int) -> HttpResp
         intro="The rule decides who is told. Change it for this person only with a reason.",
         act=lambda d: services.referral_contact_override(
             contact, include=d["include"], reason=d["reason"], by=request.user
+        ),
+        guard=EditGuard(
+            contact,
+            writes=lambda d: {
+                "override": "include" if d["include"] else "exclude",
+                "override_reason": d["reason"],
+            },
         ),
     )
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import role_required
+from dsr.edits import EditGuard
 from dsr.forms import ConfirmForm
 from dsr.models import AccessEvent
 from dsr.services import access_log_people
@@ -79,7 +80,22 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         back_label=back_label,
         person=action.person,
         log_detail={"action": action.pk},
+        guard=EditGuard(action, writes=_action_writes),
     )
+
+
+def _action_writes(data: dict) -> dict:
+    """The Action fields a change writes (reviews.services.action_change)."""
+    owner = data["owner"]
+    return {
+        "description": data["description"],
+        "owner": owner,
+        "owner_name": "" if owner else data["owner_name"],
+        "owner_organisation": "" if owner else data["owner_organisation"],
+        "owner_email": "" if owner else data["owner_email"],
+        "agency": data["agency"],
+        "due_on": data["due_on"],
+    }
 
 
 @require_http_methods(["GET", "POST"])

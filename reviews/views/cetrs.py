@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import role_required
+from dsr.edits import EditGuard, model_form_writes
 from dsr.forms import ConfirmForm
 from dsr.models import AccessEvent, PersonContact, RegisterEntry, User
 from dsr.next_steps import cetr_name
@@ -164,6 +165,12 @@ def cetr_arrange(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         done="Arrangements saved.",
         extra={"warnings": services.cetr_warnings(cetr, timezone.localdate())},
+        guard=EditGuard(
+            cetr,
+            writes=lambda d: {
+                name: d[name] for name in ("scheduled_on", "invitations_sent_on", "pack_sent_at")
+            },
+        ),
         **_back(cetr),
     )
 
@@ -226,6 +233,7 @@ def _panel_page(request: HttpRequest, cetr: Cetr, member: PanelMember) -> HttpRe
         caption=_caption(cetr),
         act=lambda d: services.panel_member_save(member=form.save(commit=False), by=request.user),
         done="Panel member saved.",
+        guard=None if member.pk is None else EditGuard(member, writes=model_form_writes(form)),
         **_back(cetr),
     )
 
@@ -282,6 +290,7 @@ def cetr_findings(request: HttpRequest, pk: int) -> HttpResponse:
             cetr=cetr, by=request.user, **{name: d[name] for name in form.changed_data}
         ),
         done="Findings saved.",
+        guard=EditGuard(cetr, writes=lambda d: {name: d[name] for name in form.changed_data}),
         **back,
     )
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dsr.access import role_required
+from dsr.edits import EditGuard, model_form_writes
 from dsr.forms import ConfirmForm
 from dsr.models import RAG, AccessEvent, Person, RegisterEntry, User
 from dsr.queries import get_person_for_user, local_authorities_for
@@ -156,6 +157,13 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
         done="Meeting details saved.",
         back_url=meeting.get_absolute_url(),
         back_label="Back to the meeting",
+        guard=EditGuard(
+            meeting,
+            writes=lambda d: {
+                name: d[name]
+                for name in ("held_at", "chair", "local_authority", "location", "notes")
+            },
+        ),
     )
 
 
@@ -209,6 +217,7 @@ def _attendee_page(request: HttpRequest, meeting: Meeting, attendee: Attendee) -
         done="Attendee saved.",
         back_url=meeting.get_absolute_url(),
         back_label="Back to the meeting",
+        guard=None if adding else EditGuard(attendee, writes=model_form_writes(form)),
     )
 
 
@@ -271,6 +280,12 @@ def item_discuss(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         template="reviews/item_discuss.html",
         person=person,
         log_detail={"meeting": meeting.pk},
+        guard=EditGuard(
+            item,
+            writes=lambda d: {
+                name: d[name] for name in ("risk_factors", "risk_notes", "discussion")
+            },
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
 from dsr.demo import DEMO_PASSWORD, DEMO_SEEDERS, DEMO_TOTP_KEY, seed_demo, seed_register
+from dsr.history import acting_as_system
 
 
 class Command(BaseCommand):
@@ -11,12 +12,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            accounts = seed_demo()
-            people = seed_register()
-            for seeder in DEMO_SEEDERS:
-                created = seeder()
-                if created:
-                    self.stdout.write(f"Created {created} demo rows with {seeder.__module__}.")
+            # Rows written without a user of their own (accounts, organisations, contacts)
+            # name this command in their history.
+            with acting_as_system("Demo data loader (seed_demo)"):
+                accounts = seed_demo()
+                people = seed_register()
+                for seeder in DEMO_SEEDERS:
+                    created = seeder()
+                    if created:
+                        self.stdout.write(f"Created {created} demo rows with {seeder.__module__}.")
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
         if people:
