@@ -24,6 +24,9 @@ STORAGES = {
 # The test client speaks plain HTTP; redirecting it to HTTPS would hide every page.
 SECURE_SSL_REDIRECT = False
 CRISPY_FAIL_SILENTLY = False
+# Tests post public forms at once and often on a frozen clock: the minimum fill time is off,
+# and the tests of dsr.fill_time switch it on (override_settings).
+DSR_MIN_FILL_SECONDS = 0
 # Serve static files from the finders (no collectstatic in tests; live-server browser tests too).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

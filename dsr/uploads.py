@@ -61,6 +61,11 @@ _WORD_STREAM = "WordDocument".encode("utf-16-le")
 # (/J#61vaScript), so those are refused too rather than decoded.
 _PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)(?![A-Za-z])")
 _PDF_ESCAPED_NAME = re.compile(rb"/[A-Za-z]*#[0-9A-Fa-f]{2}")
+# A PDF ends with %%EOF, which readers look for in its last 1024 bytes; a PNG ends with its
+# IEND chunk. Without them a file was cut off in transit (a truncated upload), or carries
+# something after its end (a PNG with a script or an archive appended: a polyglot).
+_PDF_END = b"%%EOF"
+_PNG_END = b"IEND\xaeB`\x82"
 
 
 class _Refused(Exception):
@@ -123,21 +128,34 @@ def _check_docx(stream: IO[bytes]) -> None:
         raise _Refused("contains macros")
 
 
+def _check_pdf(data: bytes) -> None:
+    if _PDF_ACTIVE.search(data) or _PDF_ESCAPED_NAME.search(data):
+        raise _Refused("contains scripts or embedded files")
+    if _PDF_END not in data[-1024:]:
+        raise _Refused("is not a complete PDF")
+
+
+def _check_png(data: bytes) -> None:
+    if _png_pixels(data) > MAX_PIXELS:
+        raise _Refused("is too large an image")
+    if not data.endswith(_PNG_END):
+        raise _Refused("is not a complete PNG image")
+
+
 def sniff(upload: UploadedFile) -> FileKind:
     """The kind of file `upload` holds, judged from its content only.
 
     Raises `_Refused` when the content is none of the allowed kinds, or is an allowed kind that
     carries something dangerous (a PDF with scripts or embedded files, a Word file with macros,
-    an image too large in pixels, a zip that unpacks to far more than it weighs).
+    an image too large in pixels, a zip that unpacks to far more than it weighs), or is cut
+    short or has something after its end (a PDF without %%EOF, a PNG not ending in IEND).
     """
     data = _read_all(upload)
     if data.startswith(b"%PDF-"):
-        if _PDF_ACTIVE.search(data) or _PDF_ESCAPED_NAME.search(data):
-            raise _Refused("contains scripts or embedded files")
+        _check_pdf(data)
         return PDF
     if data.startswith(_PNG):
-        if _png_pixels(data) > MAX_PIXELS:
-            raise _Refused("is too large an image")
+        _check_png(data)
         return PNG
     if data.startswith(b"\xff\xd8\xff"):
         if _jpeg_pixels(data) > MAX_PIXELS:

@@ -23,6 +23,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from dsr.fill_time import MinimumFillTimeForm
 from dsr.models import AccessibleFormat, CoOccurring, Diagnosis, LocalAuthority, RiskFactor
 from dsr.nhsuk_forms import NHSDateField
 from dsr.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
@@ -1119,8 +1120,15 @@ class AttachmentsField(forms.FileField):
         return files
 
 
-class SubmitForm(forms.Form):
-    """The check page's form: the submission token, optional attachments and the honeypot."""
+INCOMPLETE_MESSAGE = (
+    "The page was not sent completely. Check your answers, attach any documents again, then "
+    "send the referral."
+)
+
+
+class SubmitForm(MinimumFillTimeForm):
+    """The check page's form: the submission token, optional attachments, the honeypot and the
+    time the page was shown (sent too soon after it, the referral is not sent: dsr.fill_time)."""
 
     submission_token = forms.UUIDField(
         widget=forms.HiddenInput,
@@ -1137,6 +1145,13 @@ class SubmitForm(forms.Form):
     )
     # A field people never see (hidden by CSS and from screen readers): only bots fill it in.
     website = forms.CharField(required=False, max_length=200, label="Leave this empty")
+    # The page's last field, after the files (written out in the template, always "1"): a body
+    # cut off in a file (a dropped connection) reaches the page without it. Django drops a file
+    # part cut short, so without this check the referral would go without the document.
+    form_end = forms.CharField(
+        widget=forms.HiddenInput,
+        error_messages={"required": INCOMPLETE_MESSAGE},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

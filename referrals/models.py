@@ -212,6 +212,10 @@ class Referral(models.Model):
                 name="added_has_a_rating",
             ),
             models.CheckConstraint(
+                condition=~Q(status="withdrawn") | ~Q(withdrawn_reason=""),
+                name="withdrawn_has_a_reason",
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=["received", "under_review", "more_info"])
                 | (Q(decided_at__isnull=False) & Q(decided_by__isnull=False)),
                 name="decision_has_who_and_when",

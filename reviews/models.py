@@ -170,6 +170,10 @@ class AgendaItem(TimeStampedModel):
                 condition=Q(discussed_at__isnull=True) | Q(discussed_by__isnull=False),
                 name="discussion_says_who",
             ),
+            models.CheckConstraint(
+                condition=Q(discussed_at__isnull=True) | ~Q(discussion=""),
+                name="discussion_has_a_summary",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -415,6 +419,17 @@ class Cetr(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | ~Q(cancelled_reason=""),
                 name="cancelled_cetr_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(report_sent_on__isnull=True)
+                | Q(held_on__isnull=False, report_sent_on__gte=models.F("held_on")),
+                name="cetr_report_sent_after_the_review",
+            ),
+            # Two planners at once cannot both plan one: cetr_plan's check alone would race.
+            models.UniqueConstraint(
+                fields=["person", "kind"],
+                condition=Q(status="planned"),
+                name="one_planned_cetr_of_a_kind",
             ),
         ]
         indexes = [models.Index(fields=["person", "status"], name="cetr_person_idx")]

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
+from dsr.fill_time import MinimumFillTimeForm
 from dsr.forms import choose_from_list, text_field
 from dsr.models import LocalAuthority, Person
 from dsr.nhsuk_forms import NHSDateField
@@ -289,8 +290,9 @@ class CetrRequestForm(forms.Form):
         return {name: data[name] for name in names}
 
 
-class PublicCetrRequestForm(CetrRequestForm):
-    """The public form: every council area, "I do not know", and the honeypot."""
+class PublicCetrRequestForm(MinimumFillTimeForm, CetrRequestForm):
+    """The public form: every council area, "I do not know", the honeypot, and the time the
+    page was shown (sent too soon after it, nothing is saved: dsr.fill_time)."""
 
     # A field people never see (hidden by CSS and from screen readers): only bots fill it in.
     website = forms.CharField(required=False, max_length=200, label="Leave this empty")

@@ -144,8 +144,11 @@ def token_from(client: Client) -> str:
 
 
 def submit(client: Client, token: str, **extra):
-    """POST the check page's form: the token, and any attachments or honeypot value."""
-    return client.post(reverse("referrals:check"), {"submission_token": token, **extra})
+    """POST the check page's form as a browser does: the token, any attachments or honeypot
+    value, and the page's last field (form_end)."""
+    return client.post(
+        reverse("referrals:check"), {"submission_token": token, "form_end": "1", **extra}
+    )
 
 
 # --- Small real files ----------------------------------------------------------------------

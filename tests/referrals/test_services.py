@@ -142,6 +142,7 @@ def test_only_the_moves_in_the_table_succeed(areas, staff, start, to):
         initial_rating="GREEN",
         ineligible_reason="Reason.",
         signposting="Help.",
+        withdrawn_reason="Reason.",
         decided_at=referral.received_at,
         decided_by=staff,
         review_held_on=date(2026, 1, 1),
