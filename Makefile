@@ -13,7 +13,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_ENV := DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint fmt check-migrations worker
+.PHONY: help setup run test lint fmt check-migrations security worker
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
@@ -51,3 +51,6 @@ fmt: setup ## Format and fix what ruff can
 
 check-migrations: setup ## Fail if a model change has no migration
 	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+security: setup ## bandit over the code, and pip-audit when an advisory source answers (also run by make test)
+	$(PY) .ci/security_checks.py
