@@ -36,7 +36,12 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("My panels", "reviews:my-panels", ("dsr.sit_on_panels",)),
     NavItem("My referrals", "referrals:mine", ("dsr.view_own_referrals",)),
     NavItem("Outbox", "dsr:outbox", ("dsr.manage_referrals",)),
+    NavItem("Invitations", "dsr:invitation-list", ("dsr.manage_accounts",), prefix_match=True),
+    NavItem("Access review", "dsr:account-review", ("dsr.manage_accounts",)),
     NavItem("Manage accounts", "admin:index", ("dsr.manage_accounts",)),
+    NavItem(
+        "Records retention", "dsr:retention-runs", ("dsr.manage_accounts", "dsr.manage_settings")
+    ),
 ]
 
 

@@ -284,3 +284,10 @@ def register_own_context_providers() -> None:
     """The register's own subjects (called from DsrConfig.ready)."""
     register_context_provider("dsr.registerentry", _register_entry_context)
     register_context_provider("dsr.consent", _consent_context)
+    register_context_provider("dsr.invitation", _invitation_context)
+
+
+def _invitation_context(invitation_id: int) -> dict[str, Any]:
+    from dsr.accounts import invitation_context
+
+    return invitation_context(invitation_id)

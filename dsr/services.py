@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.sessions.models import Session
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from log_request_id import local as request_id_local
 
 from dsr.deadlines import (
     age_on,
@@ -636,7 +637,12 @@ def access_log_record(
 ) -> AccessEvent:
     """Write one access-log row. `detail` holds filter names and counts, never personal data."""
     return AccessEvent.objects.create(
-        user=user, person=person, action=action, path=path[:300], detail=detail or {}
+        user=user,
+        person=person,
+        action=action,
+        path=path[:300],
+        detail=detail or {},
+        request_id=_request_id(),
     )
 
 
@@ -650,11 +656,18 @@ def access_log_people(
 ) -> None:
     """One access-log row per person shown on a list or in search results, in one insert; one
     row without a person when nobody was shown (the search itself is still logged)."""
-    rows = [
-        AccessEvent(user=user, person_id=pk, action=action, path=path[:300], detail=detail or {})
-        for pk in people_ids
-    ] or [AccessEvent(user=user, action=action, path=path[:300], detail=detail or {})]
+    fields = {"action": action, "path": path[:300], "detail": detail or {}}
+    fields["request_id"] = _request_id()
+    rows = [AccessEvent(user=user, person_id=pk, **fields) for pk in people_ids] or [
+        AccessEvent(user=user, **fields)
+    ]
     AccessEvent.objects.bulk_create(rows)
+
+
+def _request_id() -> str:
+    """The current request's correlation id (RELIABILITY E-7), so an access-log row and the log
+    records of one request can be matched; blank outside a request."""
+    return getattr(request_id_local, "request_id", "")
 
 
 # --- Review and consent reminders (STYLE point 6) -------------------------------------------

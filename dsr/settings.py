@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response and every log record of the request carries its id.
+    "dsr.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -92,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "dsr.middleware.RefusalLogMiddleware",
     "dsr.middleware.SessionLifetimeMiddleware",
     "dsr.middleware.AccessRuleMiddleware",
     "dsr.middleware.SensitivePageHeadersMiddleware",
@@ -221,6 +224,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dsr.tasks.purge_expired_sessions_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Every night at 02:45 London time: switch off accounts not signed in to for
+    # DSR_ACCOUNT_DORMANT_DAYS, and tell the administrators which.
+    "disable-dormant-accounts": {
+        "task": "dsr.tasks.disable_dormant_accounts_task",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    # Every night at 01:30 London time: remove records past their retention period
+    # (DSR_RETENTION_* below) and record what each rule removed.
+    "apply-retention-schedule": {
+        "task": "dsr.tasks.apply_retention_schedule_task",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
 
 # --- Accounts, second factor and lockout ----------------------------------------------------
@@ -247,6 +262,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# An invitation link works for this many days; an account not signed in to for this many days
+# is switched off (one never used counts from its invitation's acceptance or its creation).
+DSR_INVITATION_DAYS = env.int("DSR_INVITATION_DAYS", default=7)
+DSR_ACCOUNT_DORMANT_DAYS = env.int("DSR_ACCOUNT_DORMANT_DAYS", default=90)
+if DSR_INVITATION_DAYS < 1 or DSR_ACCOUNT_DORMANT_DAYS < 1:
+    raise ImproperlyConfigured(
+        "DSR_INVITATION_DAYS and DSR_ACCOUNT_DORMANT_DAYS must be 1 or more."
+    )
+
 OTP_TOTP_ISSUER = SERVICE_NAME
 # Codes are checked within one 30 s step either side, to allow for clock drift on phones.
 OTP_TOTP_TOLERANCE = 1
@@ -271,6 +295,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
 )
 AXES_VERBOSE = False
+# Axes' own log lines name the client by address and path, never by the email address typed.
+AXES_CLIENT_STR_CALLABLE = "dsr.logs.axes_client_str"
 
 # --- Sessions and cookies -------------------------------------------------------------------
 # Idle timeout: the cookie age, renewed on every request. Absolute lifetime: enforced by
@@ -278,6 +304,9 @@ AXES_VERBOSE = False
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30))
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env.int("SESSION_ABSOLUTE_HOURS", default=10))
+# Signed-in pages warn this long before the idle timeout and offer to stay signed in
+# (WCAG 2.2.1 Timing Adjustable; static/js/session-timeout.mjs).
+SESSION_IDLE_WARNING = timedelta(minutes=2)
 SESSION_COOKIE_AGE = int(SESSION_IDLE_TIMEOUT.total_seconds())
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -285,6 +314,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "dsr.errors.csrf_failure"
+# Flash messages ride in the session, not in a cookie of their own: Django's "messages" cookie
+# cannot take the __Host- prefix, and its deletion is sent without Secure (ASVS v5.0.0-3.3.1).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
@@ -306,6 +339,12 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False
+# security.W021 asks for HSTS preload. Preloading binds the whole registrable domain (the ICB's
+# or nhs.uk's, shared with other services) to HTTPS in browsers for months, and only the
+# domain's owner can submit or withdraw it; the service sets HSTS for one year with subdomains
+# (ASVS v5.0.0-3.4.1), which is what it controls. tests/security/test_deploy_config.py asserts
+# this list is exactly this one check.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -332,6 +371,8 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+# Public forms sent sooner than this after they were shown are refused (dsr.fill_time).
+DSR_MIN_FILL_SECONDS = env.int("DSR_MIN_FILL_SECONDS", default=3)
 
 # --- Email ----------------------------------------------------------------------------------
 # EMAIL_URL selects the backend: smtp://user:pass@host:587 (add ?tls=True), consolemail://,
@@ -354,6 +395,28 @@ DSR_INADEQUATE_HOSPITAL_RECIPIENTS = [
 # The DSR team's shared mailbox: deadline reminders and breaches go here.
 DSR_TEAM_EMAIL = env.str("DSR_TEAM_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
+
+# --- Records retention (RELIABILITY H-7, ASVS v5.0.0-14.2.7) -------------------------------
+# How long records are kept once their period starts: from the end of the person's last time
+# on the register (with everything about them, their history, messages and files), from a
+# referral's decision to decline it or its withdrawal, from an access, and from the sending of
+# a message (after which the recipient's name, address and the message's content are removed,
+# keeping who was told, how and when). The shared domain notes cite one local schedule only
+# (DOMAIN.md section 9 and rule 20: Kent and Medway delete 6 years after support ends) and ask
+# for the NHS Records Management Code of Practice to be checked: these defaults are
+# placeholders, to be confirmed by the ICB's information governance lead.
+DSR_RETENTION_CLOSED_RECORD_YEARS = env.int("DSR_RETENTION_CLOSED_RECORD_YEARS", default=6)
+DSR_RETENTION_DECLINED_REFERRAL_YEARS = env.int("DSR_RETENTION_DECLINED_REFERRAL_YEARS", default=6)
+DSR_RETENTION_ACCESS_LOG_YEARS = env.int("DSR_RETENTION_ACCESS_LOG_YEARS", default=6)
+DSR_RETENTION_OUTBOX_DAYS = env.int("DSR_RETENTION_OUTBOX_DAYS", default=365)
+_RETENTION_PERIODS = [
+    DSR_RETENTION_CLOSED_RECORD_YEARS,
+    DSR_RETENTION_DECLINED_REFERRAL_YEARS,
+    DSR_RETENTION_ACCESS_LOG_YEARS,
+    DSR_RETENTION_OUTBOX_DAYS,
+]
+if min(_RETENTION_PERIODS) < 1:
+    raise ImproperlyConfigured("Each DSR_RETENTION_* setting must be 1 or more.")
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -391,19 +454,52 @@ CRISPY_TEMPLATE_PACK = "nhsuk"
 CRISPY_FAIL_SILENTLY = not DEBUG
 
 # --- Logging --------------------------------------------------------------------------------
-# Logs carry object ids and user pks, never names, emails or request content.
+# Logs carry object ids and user pks, never names, emails or request content. Lines are JSON
+# (LOG_FORMAT=json, the default with DEBUG off) or plain text; both escape control characters
+# and give times in UTC (dsr.logs). Security events go to the "dsr.audit" logger (dsr.audit).
+# Every record carries the request's correlation id: django-log-request-id generates one, or
+# takes it from TRUSTED_REQUEST_ID_HEADER (set by a proxy that overwrites it), and returns it
+# in X-Request-ID.
+_request_id_header = env.str("TRUSTED_REQUEST_ID_HEADER", default="")
+LOG_REQUEST_ID_HEADER = (
+    "HTTP_" + _request_id_header.upper().replace("-", "_") if _request_id_header else None
+)
+GENERATE_REQUEST_ID_IF_NOT_IN_HEADER = True
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
+# Error reports mailed to ADMINS leave out form values, variables and names (dsr.errors).
+DEFAULT_EXCEPTION_REPORTER = "dsr.errors.ErrorReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dsr.errors.ErrorReportFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "log_request_id.filters.RequestIDFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "dsr.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {
+            "()": "dsr.logs.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(request_id)s %(message)s",
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Its DEBUG records hold a whole template context: a person's details. Never below INFO.
+        "django.template": {"level": "INFO"},
         "axes": {"level": "WARNING"},
     },
 }

@@ -35,3 +35,21 @@ def sweep_register_reviews_task() -> dict[str, int]:
     from dsr.services import register_review_sweep
 
     return register_review_sweep()
+
+
+@shared_task
+def disable_dormant_accounts_task() -> int:
+    """Switch off accounts not signed in to for DSR_ACCOUNT_DORMANT_DAYS. Safe to run twice:
+    a second run finds them already off."""
+    from dsr.accounts import accounts_disable_dormant
+
+    return len(accounts_disable_dormant())
+
+
+@shared_task
+def apply_retention_schedule_task() -> dict[str, int]:
+    """Remove records past their retention period, rule by rule, recording each run. Safe to run
+    twice: a second run finds nothing more to remove."""
+    from dsr.records import retention_run
+
+    return {run.kind: run.total for run in retention_run()}

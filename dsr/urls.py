@@ -4,8 +4,8 @@ and each one is listed in the route matrix test (tests/test_route_matrix.py)."""
 from django.contrib import admin
 from django.urls import include, path
 
+from dsr.views import account_lifecycle, outbox, people, records, register
 from dsr.views import accounts as account_views
-from dsr.views import outbox, people, register
 from dsr.views import pages as views
 
 page_patterns = (
@@ -41,6 +41,13 @@ account_patterns = (
             account_views.password_reset_complete,
             name="password-reset-complete",
         ),
+        # An invitation's link, and "stay signed in" from the idle-timeout warning.
+        path(
+            "invitation/<str:token>/",
+            account_lifecycle.invitation_respond,
+            name="invitation-accept",
+        ),
+        path("session/extend/", account_lifecycle.session_extend, name="session-extend"),
     ],
     "accounts",
 )
@@ -53,6 +60,25 @@ dsr_patterns = (
         path("register/people/", register.register_list, name="register-list"),
         path("register/search/", register.search, name="register-search"),
         path("register/export.csv", register.export, name="register-export"),
+        # Accounts, for administrators: invitations and the access review.
+        path("access/invitations/", account_lifecycle.invitation_list, name="invitation-list"),
+        path("access/invitations/new/", account_lifecycle.invitation_new, name="invitation-create"),
+        path(
+            "access/invitations/<int:pk>/send-again/",
+            account_lifecycle.invitation_send_again,
+            name="invitation-resend",
+        ),
+        path(
+            "access/invitations/<int:pk>/withdraw/",
+            account_lifecycle.invitation_withdraw,
+            name="invitation-revoke",
+        ),
+        path("access/review/", account_lifecycle.account_review, name="account-review"),
+        path(
+            "access/review/accounts.csv",
+            account_lifecycle.account_review_csv,
+            name="account-review-csv",
+        ),
         # The outbox: letters to post, failed and waiting messages.
         path("outbox/", outbox.outbox, name="outbox"),
         path("outbox/<int:pk>/send-again/", outbox.resend, name="outbox-resend"),
@@ -96,6 +122,9 @@ dsr_patterns = (
             people.keyworker_referral,
             name="person-keyworker-referral",
         ),
+        # Records: everything held about a person (subject access), and the retention runs.
+        path("people/<int:pk>/export/", records.person_export, name="person-export"),
+        path("records/retention/", records.retention_runs, name="retention-runs"),
     ],
     "dsr",
 )

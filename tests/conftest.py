@@ -374,8 +374,18 @@ def matrix_objects(personas, register_objects):
         channel="online",
         submission_token=uuid.uuid4(),
     )
+    from dsr.accounts import invitation_create
+
+    invitation = invitation_create(
+        email="invitee@trust.example",
+        full_name="Ina Invitee",
+        organisation=users["professional_referrer"].organisation,
+        roles=["professional_referrer"],
+        by=users["administrator"],
+    )
     return {
         **register_objects,
+        "invitation": invitation,
         "meeting": meeting,
         "attendee": meeting.attendees.create(name="Ann", agency=Agency.HEALTH),
         "item": item,

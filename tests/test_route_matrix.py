@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from dsr.accounts import invitation_token
 from tests.conftest import ALL_PERSONAS, ROLE_PERSONAS, SENTINEL
 from tests.figures import record
 
@@ -66,6 +67,7 @@ ADMINISTRATORS = {"administrator"}
 REGISTER_TEAM = {"register_staff", "dsr_lead"}
 SENIOR_MANAGERS = {"senior_manager_health", "senior_manager_la", "senior_manager_la_other"}
 REGISTER_ONLY = _closed(_roles(REGISTER_TEAM))
+ADMINISTRATORS_ONLY = _closed(_roles(ADMINISTRATORS))
 
 
 def _person(key: str) -> Callable[[dict], dict]:
@@ -154,6 +156,12 @@ MATRIX: dict[str, Row] = {
     "accounts:setup": Row(_password_step(VERIFY, VERIFY)),
     "accounts:setup-qr": Row(_password_step(404, 404)),
     "accounts:sign-out": Row(_password_step(405, 405)),
+    # An invitation's link is public (the token is the key); "stay signed in" extends any
+    # signed-in session, the set-up pages' included, and answers 204.
+    "accounts:invitation-accept": Row(
+        PUBLIC, kwargs=lambda o: {"token": invitation_token(o["invitation"])}
+    ),
+    "accounts:session-extend": Row(_password_step(204, 204), method="post"),
     # Signed in.
     "dsr:home": Row(_closed(_roles(ALL_ROLES))),
     # The register.
@@ -177,7 +185,20 @@ MATRIX: dict[str, Row] = {
     "dsr:person-close": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-cetr-exception": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-keyworker-referral": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    # Records: the subject access export (its GET asks why; the download is a POST) for the
+    # register team; the retention runs for administrators and the DSR lead.
+    "dsr:person-export": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:retention-runs": Row(_closed(_roles({"dsr_lead", "administrator"}))),
     # The outbox.
+    # Accounts: administrators only (ACCESS.md), the DSR lead included in the refusals.
+    "dsr:invitation-list": Row(ADMINISTRATORS_ONLY),
+    "dsr:invitation-create": Row(ADMINISTRATORS_ONLY),
+    "dsr:invitation-resend": Row(
+        {**ADMINISTRATORS_ONLY, "administrator": 405}, kwargs=lambda o: {"pk": o["invitation"].pk}
+    ),
+    "dsr:invitation-revoke": Row(ADMINISTRATORS_ONLY, kwargs=lambda o: {"pk": o["invitation"].pk}),
+    "dsr:account-review": Row(ADMINISTRATORS_ONLY),
+    "dsr:account-review-csv": Row(ADMINISTRATORS_ONLY),
     "dsr:outbox": Row(REGISTER_ONLY),
     "dsr:outbox-resend": Row(
         {**REGISTER_ONLY, "register_staff": 405, "dsr_lead": 405},

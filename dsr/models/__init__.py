@@ -1,6 +1,7 @@
 """The register's models: shared records (core) and the register itself (people, entries,
 consent, ratings, admissions)."""
 
+from dsr.models.accounts import Invitation
 from dsr.models.core import (
     Heartbeat,
     LocalAuthority,
@@ -11,6 +12,7 @@ from dsr.models.core import (
     UserManager,
 )
 from dsr.models.notifications import Notification
+from dsr.models.records import RetentionRun
 from dsr.models.register import (
     RAG,
     RAG_MEANINGS,
@@ -53,6 +55,7 @@ __all__ = [
     "CetrException",
     "Consent",
     "Heartbeat",
+    "Invitation",
     "Notification",
     "LocalAuthority",
     "Organisation",
@@ -64,6 +67,7 @@ __all__ = [
     "Rating",
     "RegisterEntry",
     "Reminder",
+    "RetentionRun",
     "TimeStampedModel",
     "User",
     "UserManager",

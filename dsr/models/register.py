@@ -377,6 +377,10 @@ class Consent(TimeStampedModel):
                 ),
                 name="consent_end_is_complete",
             ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("given_on")),
+                name="consent_ends_after_it_was_given",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -563,6 +567,11 @@ class Admission(TimeStampedModel):
                 | Q(discharged_on__gte=models.F("admitted_on"), discharged_by__isnull=False),
                 name="discharge_after_admission",
             ),
+            models.CheckConstraint(
+                condition=Q(rca_completed_on__isnull=True)
+                | Q(rca_completed_on__gte=models.F("admitted_on")),
+                name="root_cause_analysis_after_admission",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -660,6 +669,7 @@ class AccessEvent(models.Model):
         VIEW_REFERRAL = "view_referral", "Viewed a referral"
         DOWNLOAD_ATTACHMENT = "download_attachment", "Downloaded a referral attachment"
         VIEW_LETTER = "view_letter", "Downloaded a letter to print"
+        EXPORT_PERSON = "export_person", "Downloaded everything held about a person"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(
@@ -669,6 +679,8 @@ class AccessEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     path = models.CharField(max_length=300)
     detail = models.JSONField(default=dict, blank=True)
+    # The request's correlation id (X-Request-ID), as on its log records; blank outside a request.
+    request_id = models.CharField(max_length=128, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -19,6 +19,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dsr.access import password_step, public
+from dsr.audit import Event, record_event
 from dsr.forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
 
 logger = logging.getLogger(__name__)
@@ -68,9 +69,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         if allowed and device.verify_token(form.cleaned_data["token"]):
             otp_login(request, device)
             request.session.cycle_key()
-            logger.info("second factor verified user=%s", request.user.pk)
+            record_event(Event.SECOND_FACTOR_SUCCESS, request, user_id=request.user.pk)
             return redirect(next_url)
-        logger.info("second factor refused user=%s", request.user.pk)
+        record_event(Event.SECOND_FACTOR_FAILURE, request, user_id=request.user.pk)
         if not allowed:
             form.add_error(
                 "token", "Too many wrong codes. Wait a minute, then enter the newest code."
@@ -113,7 +114,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             request.session.cycle_key()
-            logger.info("second factor set up user=%s", request.user.pk)
+            record_event(Event.SECOND_FACTOR_SET_UP, request, user_id=request.user.pk)
             messages.success(request, "Your authenticator app is set up.")
             return redirect(next_url)
         form.add_error("token", "The security code is not right. Enter the newest code.")
@@ -137,8 +138,30 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 sign_in = public(sensitive_post_parameters("password")(SignInView.as_view()))
 
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, with an audit record: one per account the address names, or one
+    without an account when it names none (the page says the same either way)."""
+
+    def form_valid(self, form):
+        accounts = [user.pk for user in form.get_users(form.cleaned_data["email"])]
+        response = super().form_valid(form)
+        for user_id in accounts or [None]:
+            record_event(Event.PASSWORD_RESET_REQUESTED, self.request, user_id=user_id)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's new-password step, with an audit record once the password is set."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        record_event(Event.PASSWORD_RESET_COMPLETED, self.request, user_id=form.user.pk)
+        return response
+
+
 password_reset = public(
-    auth_views.PasswordResetView.as_view(
+    PasswordResetView.as_view(
         form_class=ResetRequestForm,
         template_name="accounts/password_reset.html",
         subject_template_name="emails/password_reset.subject.txt",
@@ -152,7 +175,7 @@ password_reset_sent = public(
 )
 # After a reset the user signs in again, password and second factor: a reset never skips it.
 password_reset_confirm = public(
-    auth_views.PasswordResetConfirmView.as_view(
+    PasswordResetConfirmView.as_view(
         form_class=NewPasswordForm,
         template_name="accounts/password_reset_confirm.html",
         success_url=reverse_lazy("accounts:password-reset-complete"),
