@@ -5,12 +5,14 @@ check it), and none reads a history table.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
 from django.db.models.functions import Coalesce
 
+from dsr.caching import kept_for_a_while
 from dsr.deadlines import AgeGroup, birth_date_bounds
 from dsr.models import (
     RAG,
@@ -306,35 +308,59 @@ class Dashboard:
     overdue_rows: list[RegisterEntry]
     consent_reviews_due: int
     consent_rows: list[Consent]
+    counted_at: datetime | None = None
 
 
 CONSENT_DUE_WITHIN = timedelta(days=30)
 DASHBOARD_LIST = 10
 
 
-def dashboard_for(user: Any, today: date) -> Dashboard:
-    """Headline counts and the most urgent work, in five queries."""
+def _headline_counts(user: Any, today: date) -> dict[str, Any]:
+    """The dashboard's counts over the whole of the user's register: four grouped queries."""
     entries = open_entries_for(user)
     counts = dict(entries.values_list("rating").annotate(n=Count("id")).order_by())
     by_age = entries.aggregate(
         **{group.value: Count("id", filter=in_age_group(group, today)) for group in AgeGroup}
     )
-    overdue = entries.filter(rating_review_due__lt=today)
-    consents = Consent.objects.filter(
+    return {
+        "by_rating": [(r.value, r.label, counts.get(r.value, 0)) for r in RATING_ORDER],
+        "by_age_group": [(g.value, g.label, by_age[g.value]) for g in AgeGroup],
+        "total": sum(counts.values()),
+        "overdue_reviews": entries.filter(rating_review_due__lt=today).count(),
+        "consent_reviews_due": _consents_due(entries, today).count(),
+    }
+
+
+def _consents_due(entries: Any, today: date) -> Any:
+    return Consent.objects.filter(
         ended_on__isnull=True,
         review_due__lte=today + CONSENT_DUE_WITHIN,
         person__register_entries__in=entries,
     )
+
+
+def dashboard_for(user: Any, today: date) -> Dashboard:
+    """Headline counts (kept for DSR_DASHBOARD_CACHE_SECONDS: dsr.caching) and the most urgent
+    work, live: at most five queries."""
+    entries = open_entries_for(user)
+    counts, counted_at = kept_for_a_while(
+        "dashboard",
+        user,
+        (today,),
+        lambda: _headline_counts(user, today),
+        settings.DSR_DASHBOARD_CACHE_SECONDS,
+    )
     return Dashboard(
-        by_rating=[(r.value, r.label, counts.get(r.value, 0)) for r in RATING_ORDER],
-        by_age_group=[(g.value, g.label, by_age[g.value]) for g in AgeGroup],
-        total=sum(counts.values()),
-        overdue_reviews=overdue.count(),
+        **counts,
+        counted_at=counted_at,
         overdue_rows=list(
-            overdue.select_related("person").order_by("rating_review_due", "id")[:DASHBOARD_LIST]
+            entries.filter(rating_review_due__lt=today)
+            .select_related("person")
+            .order_by("rating_review_due", "id")[:DASHBOARD_LIST]
         ),
-        consent_reviews_due=consents.count(),
         consent_rows=list(
-            consents.select_related("person").order_by("review_due", "id")[:DASHBOARD_LIST]
+            _consents_due(entries, today)
+            .select_related("person")
+            .order_by("review_due", "id")[:DASHBOARD_LIST]
         ),
     )

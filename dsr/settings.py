@@ -140,6 +140,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 # Persistent connections: opening one per request costs about 20x a trivial page here
 # (PERFORMANCE.md T2). Health checks drop a connection the server has closed.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiles a query when its estimated cost is high, which the register's
+    # reports and queues reach at 100,000 people: compiling took longer than running (the
+    # escalation queue's page query, 418 ms with JIT, 67 ms without; bench/README.md). The
+    # service runs many short queries, for which JIT is known to cost more than it saves.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -417,6 +423,13 @@ _RETENTION_PERIODS = [
 ]
 if min(_RETENTION_PERIODS) < 1:
     raise ImproperlyConfigured("Each DSR_RETENTION_* setting must be 1 or more.")
+
+# --- Reports --------------------------------------------------------------------------------
+# A report's figures are counted once and kept this long for everyone with the same areas and
+# filters (reports.queries.kept_for_a_while); 0 counts them on every request.
+DSR_REPORT_CACHE_SECONDS = env.int("DSR_REPORT_CACHE_SECONDS", default=300)
+# The staff dashboard's headline counts, likewise (the lists of urgent work are always live).
+DSR_DASHBOARD_CACHE_SECONDS = env.int("DSR_DASHBOARD_CACHE_SECONDS", default=60)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -11,6 +11,8 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -83,7 +85,6 @@ def _queue(user: Any, filters: QueueFilters) -> Any:
     the keys the queue is ordered by: waiting for acknowledgement first, then by rating, then
     by the age of their oldest open escalation."""
     live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
-    entry = RegisterEntry.objects.filter(person=OuterRef("pk"), status=RegisterEntry.Status.OPEN)
     # The register team's queue holds every live escalation; a senior manager's, the Red and
     # Amber people and those escalated to their level or above (a late review of a Green
     # person is the DSR team's business, not theirs).
@@ -94,7 +95,14 @@ def _queue(user: Any, filters: QueueFilters) -> Any:
     )
     people = (
         Person.objects.visible_to(user)
-        .annotate(entry_rating=Subquery(entry.values("rating")[:1]))
+        # The open entry (one per person, a unique index) joined once, not looked up per key.
+        .annotate(
+            open_entry=FilteredRelation(
+                "register_entries",
+                condition=Q(register_entries__status=RegisterEntry.Status.OPEN),
+            )
+        )
+        .annotate(entry_rating=F("open_entry__rating"))
         .filter(Q(entry_rating__in=[RAG.RED, RAG.AMBER]) | Q(Exists(placing)))
         .annotate(
             waiting_rank=Case(

@@ -4,17 +4,25 @@ cells that would reveal it (reports.suppression), and no page or file names anyo
 
 import csv
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from dsr.access import role_required
+from dsr.caching import kept_for_a_while
 from dsr.queries import local_authorities_for
 from dsr.views.paging import query_of
 from reports.flows import FLOW_TABLES, Period, flows
 from reports.forms import DEFAULT_PERIOD, PeriodFilterForm, SnapshotFilterForm
-from reports.queries import TABLES, SnapshotFilters, Table, needs_table, snapshot
+from reports.queries import (
+    TABLES,
+    SnapshotFilters,
+    Table,
+    needs_table,
+    snapshot,
+)
 from reports.suppression import FOOTNOTE, WITHHELD_TEXT
 
 REPORTS = "dsr.view_reports"
@@ -35,15 +43,31 @@ def _filters(request: HttpRequest) -> tuple[SnapshotFilterForm, SnapshotFilters]
     return form, filters
 
 
+def _snapshot(user, filters: SnapshotFilters):
+    parts = (filters.on, filters.local_authority, filters.age_group)
+    return kept_for_a_while(
+        "snapshot", user, parts, lambda: snapshot(user, filters), settings.DSR_REPORT_CACHE_SECONDS
+    )
+
+
+def _flows(user, period: Period):
+    parts = (period.start, period.end, period.local_authority, period.age_group)
+    return kept_for_a_while(
+        "flows", user, parts, lambda: flows(user, period), settings.DSR_REPORT_CACHE_SECONDS
+    )
+
+
 @require_GET
 @role_required(REPORTS)
 def register_snapshot(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
+    tables, counted_at = _snapshot(request.user, filters)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
         "filters": filters,
-        "tables": snapshot(request.user, filters),
+        "tables": tables,
+        "counted_at": counted_at,
         "query": query_of(request, FILTERS),
     }
     return render(request, "reports/snapshot.html", context)
@@ -55,7 +79,8 @@ def register_snapshot_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in TABLES:
         raise Http404
     _form, filters = _filters(request)
-    found: Table = next(t for t in snapshot(request.user, filters) if t.slug == table)
+    tables, _counted_at = _snapshot(request.user, filters)
+    found: Table = next(t for t in tables if t.slug == table)
     return _csv(
         found,
         f"Register on {filters.on:%-d %B %Y}: {found.title.lower()}",
@@ -95,11 +120,12 @@ def _period(request: HttpRequest) -> tuple[PeriodFilterForm, Period]:
 @role_required(REPORTS)
 def register_flows(request: HttpRequest) -> HttpResponse:
     form, period = _period(request)
-    result = flows(request.user, period)
+    result, counted_at = _flows(request.user, period)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
         "flows": result,
+        "counted_at": counted_at,
         "step_down": [result.step_down],
         "query": query_of(request, PERIOD_FILTERS),
     }
@@ -112,7 +138,8 @@ def register_flows_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in FLOW_TABLES:
         raise Http404
     _form, period = _period(request)
-    found = next(t for t in flows(request.user, period).tables if t.slug == table)
+    result, _counted_at = _flows(request.user, period)
+    found = next(t for t in result.tables if t.slug == table)
     heading = f"{found.title}: {period.start:%-d %B %Y} to {period.end:%-d %B %Y}"
     return _csv(found, heading, f"{table}-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv")
 

@@ -502,7 +502,13 @@ class Rating(models.Model):
             models.CheckConstraint(condition=~Q(rationale=""), name="rating_has_rationale"),
         ]
         indexes = [
-            models.Index(fields=["entry", "-effective_from", "-id"], name="rating_entry_idx")
+            # The rating an entry had on a day (reports, the register's history): the whole
+            # order of the lookup, and the rating itself, so it is read from the index alone.
+            models.Index(
+                fields=["entry", "-effective_from", "-set_at", "-id"],
+                include=["rating"],
+                name="rating_entry_on_idx",
+            )
         ]
 
     def __str__(self) -> str:

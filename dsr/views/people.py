@@ -44,6 +44,9 @@ CAN_READ = ("dsr.view_register", "dsr.view_escalation_queue", "dsr.view_escalati
 CAN_CHANGE = "dsr.change_register"
 
 
+TIMELINE_SHOWN = 100
+
+
 @role_required(*CAN_READ)
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The person page: summary, required next steps, key people and one timeline."""
@@ -69,6 +72,13 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rating_meaning": f"{RAG_MEANINGS[page.entry.rating]}. " if page.entry else "",
         "formats": ", ".join(AccessibleFormat(f).label.lower() for f in person.accessible_formats),
         "panels": person_panels(request, person, today),
+        # A long history shows its latest events first, and the rest on request: a record
+        # with years of reviews stays quick to open.
+        "timeline": page.timeline
+        if request.GET.get("history") == "all"
+        else page.timeline[:TIMELINE_SHOWN],
+        "timeline_hidden": request.GET.get("history") != "all"
+        and len(page.timeline) > TIMELINE_SHOWN,
     }
     return render(request, "dsr/person_detail.html", context)
 

@@ -336,3 +336,36 @@ def test_the_person_page_runs_the_same_queries_however_long_the_record(
     with django_assert_max_num_queries(28):
         client.get(url)
     assert not any("historical" in q["sql"] for q in connection.queries[-long:])
+
+
+def test_a_long_history_shows_its_latest_events_and_the_rest_on_request(
+    make_person, clerk, monkeypatch
+):
+    import datetime
+
+    from dsr.models import RAG
+    from dsr.services import rating_change
+    from dsr.views import people
+
+    monkeypatch.setattr(people, "TIMELINE_SHOWN", 3)
+    person = make_person("GREEN")
+    for day, rating in enumerate([RAG.AMBER, RAG.GREEN, RAG.AMBER, RAG.GREEN], start=1):
+        rating_change(
+            entry=person.register_entries.get(),
+            rating=rating,
+            rationale=f"Change number {day}.",
+            effective_from=datetime.date(2026, 2, day),
+            by=clerk,
+        )
+    client = signed_in_client(clerk)
+    url = reverse("dsr:person-detail", kwargs={"pk": person.pk})
+    page = client.get(url)
+    total = len(page.context["page"].timeline)
+    assert total > 3
+    assert len(page.context["timeline"]) == 3
+    html = page.content.decode()
+    assert f"The latest 3 of {total} events." in html
+    assert "Change number 4." in html and "Change number 1." not in html
+    everything = client.get(url, {"history": "all"})
+    assert len(everything.context["timeline"]) == total
+    assert "Change number 1." in everything.content.decode()

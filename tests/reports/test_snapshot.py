@@ -189,3 +189,25 @@ def test_the_chart_draws_only_what_the_table_shows(make_person, clerk):
     assert bars["Southshire"]["width"] == 0 and bars["Southshire"]["text"] == "<5"
     assert bars["Northshire"]["text"] == "7" and bars["Northshire"]["width"] > 0
     assert str(table.total) == "[c]"
+
+
+def test_figures_are_kept_for_a_while_per_scope_and_filters(make_person, organisations, settings):
+    settings.DSR_REPORT_CACHE_SECONDS = 300
+    from django.core.cache import cache
+
+    cache.clear()
+    make_person("RED")
+    commissioner = signed_in_client(account(organisations["icb"], Role.PLANNING_COMMISSIONER))
+    south_manager = signed_in_client(account(organisations["south_council"], Role.DSR_LEAD))
+    first = commissioner.get(URL).context["tables"][0].total.value
+    make_person("AMBER")
+    # Kept: the same areas and filters see the figures counted a moment ago, and say when.
+    page = commissioner.get(URL)
+    assert page.context["tables"][0].total.value == first == 1
+    assert "Counted at 09:30 on 10 March 2026" in page.content.decode()
+    # Other filters, or other areas, are counted afresh.
+    other_day = commissioner.get(URL, {"on_day": 9, "on_month": 3, "on_year": 2026})
+    assert other_day.context["tables"][0].total.value == 2
+    assert south_manager.get(URL).context["tables"][0].total.value == 0
+    cache.clear()
+    assert commissioner.get(URL).context["tables"][0].total.value == 2
