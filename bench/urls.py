@@ -1,0 +1,20 @@
+"""The service's routes, and the benchmark's reference pages (bench.views), under bench.settings
+only."""
+
+from django.urls import include, path
+
+from bench import views
+
+urlpatterns = [
+    path("bench/floor/", views.floor, name="bench-floor"),
+    path(
+        "bench/register-list-render-floor/",
+        views.register_list_render_floor,
+        name="bench-register-list-render-floor",
+    ),
+    path("", include("dsr.urls")),
+]
+
+handler403 = "dsr.errors.forbidden"
+handler404 = "dsr.errors.not_found"
+handler500 = "dsr.errors.server_error"
