@@ -508,8 +508,18 @@ def _register_person(referral: Referral, by: User) -> Person:
     )
 
 
-def _add_to_register(referral: Referral, *, rating: str, rationale: str, by: User) -> Person:
-    """Open (or update) the register entry through the register's own services (rule 1)."""
+def _add_to_register(
+    referral: Referral,
+    *,
+    rating: str,
+    rationale: str,
+    by: User,
+    decision_maker: str = "",
+    capacity_assessed_on: date | None = None,
+) -> Person:
+    """Open (or update) the register entry through the register's own services (rule 1). A
+    best-interests consent needs its decision maker and the date capacity was assessed, which
+    the decision supplies (the referral form does not ask the public for them)."""
     if not referral.consent_to_referral:
         raise RegisterError("Nobody goes on the register without consent: the referral has none.")
     if rating not in (RAG.RED, RAG.AMBER, RAG.GREEN):
@@ -521,6 +531,8 @@ def _add_to_register(referral: Referral, *, rating: str, rationale: str, by: Use
             basis=referral.consent_basis,
             given_on=timezone.localdate(referral.received_at),
             given_by=referral.consent_given_by,
+            decision_maker=decision_maker,
+            capacity_assessed_on=capacity_assessed_on,
             notes=f"Consent given with referral {referral.reference}.",
             by=by,
         )
@@ -579,12 +591,21 @@ def _apply_decision(
     signposting: str,
     rating: str,
     rationale: str,
+    decision_maker: str = "",
+    capacity_assessed_on: date | None = None,
 ) -> None:
     """Check what each decision needs and copy it onto the referral (not yet saved)."""
     if decision == Referral.Status.ADDED:
         if not rationale.strip():
             raise RegisterError("Give the reason for the rating.")
-        referral.person = _add_to_register(referral, rating=rating, rationale=rationale, by=by)
+        referral.person = _add_to_register(
+            referral,
+            rating=rating,
+            rationale=rationale,
+            by=by,
+            decision_maker=decision_maker,
+            capacity_assessed_on=capacity_assessed_on,
+        )
         referral.initial_rating = rating
     elif decision == Referral.Status.NOT_ELIGIBLE:
         if not (reason.strip() and signposting.strip()):
@@ -661,6 +682,8 @@ def referral_decide(
     signposting: str = "",
     rating: str = "",
     rationale: str = "",
+    decision_maker: str = "",
+    capacity_assessed_on: date | None = None,
 ) -> Referral:
     """Decide a referral and owe everyone the outcome, all in one transaction.
 
@@ -687,6 +710,8 @@ def referral_decide(
         signposting=signposting,
         rating=rating,
         rationale=rationale,
+        decision_maker=decision_maker,
+        capacity_assessed_on=capacity_assessed_on,
     )
     referral.next_steps = next_steps.strip() or OUTCOME_NEXT_STEPS[decision]
     referral.decided_at = timezone.now()

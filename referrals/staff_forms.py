@@ -579,6 +579,25 @@ class DecisionForm(forms.Form):
         help_text="Leave blank to use the standard wording for the decision. " + SENT_TO_FAMILY,
     )
 
+    def __init__(self, *args: Any, best_interests: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.best_interests = best_interests
+        if best_interests:
+            # The referral says the person cannot consent and a best-interests decision was
+            # made: the register's consent record needs who made it and when capacity was
+            # assessed (rule 15).
+            self.fields["decision_maker"] = forms.CharField(
+                label="If added: who made the best-interests decision",
+                max_length=150,
+                required=False,
+                help_text="Their name and role.",
+            )
+            self.fields["capacity_assessed_on"] = NHSDateField(
+                label="If added: date the person's capacity to consent was assessed",
+                required=False,
+                help_text="For example, 14 2 2026",
+            )
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         decision = data.get("decision")
@@ -586,7 +605,15 @@ class DecisionForm(forms.Form):
             Referral.Status.ADDED: [
                 ("rating", "Choose the initial rating."),
                 ("rationale", "Enter the reason for the rating."),
-            ],
+            ]
+            + (
+                [
+                    ("decision_maker", "Enter who made the best-interests decision."),
+                    ("capacity_assessed_on", "Enter the date capacity was assessed."),
+                ]
+                if self.best_interests
+                else []
+            ),
             Referral.Status.NOT_ELIGIBLE: [
                 ("ineligible_reason", "Enter why the person is not eligible."),
                 ("signposting", "Enter where else the person can get help."),
@@ -596,17 +623,23 @@ class DecisionForm(forms.Form):
             ],
         }
         for field, message in needed.get(decision, []):
-            if field not in self.errors and not (data.get(field) or "").strip():
+            value = data.get(field)
+            if field not in self.errors and not (str(value).strip() if value else ""):
                 self.add_error(field, message)
         return data
 
-    def service_arguments(self) -> dict[str, str]:
+    def service_arguments(self) -> dict[str, Any]:
         """The keyword arguments of referral_decide for the chosen decision (when valid)."""
         data = self.cleaned_data
         decision = data["decision"]
         arguments = {"decision": decision, "next_steps": data["next_steps"]}
         if decision == Referral.Status.ADDED:
             arguments |= {"rating": data["rating"], "rationale": data["rationale"]}
+            if self.best_interests:
+                arguments |= {
+                    "decision_maker": data["decision_maker"],
+                    "capacity_assessed_on": data["capacity_assessed_on"],
+                }
         elif decision == Referral.Status.NOT_ELIGIBLE:
             arguments |= {"reason": data["ineligible_reason"], "signposting": data["signposting"]}
         else:

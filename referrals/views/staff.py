@@ -452,7 +452,10 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     one outbox message each, in the same transaction, or nothing at all."""
     referral = get_referral_for_user(request.user, pk)
     prefetch_related_objects([referral], "contacts")
-    form = forms.DecisionForm(_posted(request))
+    form = forms.DecisionForm(
+        _posted(request),
+        best_interests=referral.consent_basis == Referral.ConsentBasis.BEST_INTERESTS,
+    )
     return _referral_action(
         request,
         referral,

@@ -293,7 +293,8 @@ def test_markup_typed_into_free_text_is_shown_escaped(client, areas):
     page = response.content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert SCRIPT not in page
-    assert "{{ 7*7 }}" in page and "49" not in page
+    # Shown as typed, so not evaluated (a random token on the page may well contain "49").
+    assert "{{ 7*7 }}" in page
 
 
 def test_markup_in_stored_answers_is_escaped_on_the_check_page(client, areas):

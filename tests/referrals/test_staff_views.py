@@ -916,6 +916,53 @@ def test_deciding_added_after_the_review_puts_the_person_on_the_register(
     assert '<strong class="nhsuk-tag nhsuk-tag--orange">Amber</strong>' in page.text
 
 
+def test_a_best_interests_referral_is_added_with_who_decided_and_when_capacity_was_assessed(
+    staff_client, north, frozen_now
+):
+    from dsr.models import Consent
+
+    referral = ReviewedReferralFactory(
+        local_authority=north,
+        nhs_number=VALID_NHS_NUMBER,
+        consent_basis=Referral.ConsentBasis.BEST_INTERESTS,
+        consent_given_by="Sam Carer",
+    )
+    decision = {"decision": "added", "rating": "AMBER", "rationale": "Two crises this month."}
+    # Without who made the best-interests decision and when capacity was assessed: both asked
+    # for on the page, nothing written.
+    refused = staff_client.post(_url("decide", referral), decision)
+    assert refused.status_code == 200
+    assert "Enter who made the best-interests decision." in refused.text
+    assert "Enter the date capacity was assessed." in refused.text
+    referral.refresh_from_db()
+    assert referral.status != Referral.Status.ADDED and referral.person is None
+
+    response = staff_client.post(
+        _url("decide", referral),
+        {
+            **decision,
+            "decision_maker": "Dr Ali Patel, consultant psychiatrist",
+            "capacity_assessed_on_day": "2",
+            "capacity_assessed_on_month": "3",
+            "capacity_assessed_on_year": "2026",
+        },
+    )
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.ADDED
+    consent = Consent.objects.get(person=referral.person, ended_on__isnull=True)
+    assert consent.basis == "best_interests"
+    assert consent.decision_maker == "Dr Ali Patel, consultant psychiatrist"
+    assert consent.capacity_assessed_on == datetime.date(2026, 3, 2)
+
+
+def test_the_best_interests_questions_appear_only_for_a_best_interests_referral(
+    staff_client, north
+):
+    page = staff_client.get(_url("decide", ReviewedReferralFactory(local_authority=north)))
+    assert "best-interests decision" not in page.text
+
+
 def test_withdrawing_needs_no_review(staff_client, referral):
     response = staff_client.post(
         _url("decide", referral), {"decision": "withdrawn", "withdrawn_reason": "Moved away."}
