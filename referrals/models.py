@@ -216,6 +216,10 @@ class Referral(models.Model):
                 name="withdrawn_has_a_reason",
             ),
             models.CheckConstraint(
+                condition=~Q(status="more_info") | ~Q(more_info_request=""),
+                name="more_info_says_what_is_needed",
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=["received", "under_review", "more_info"])
                 | (Q(decided_at__isnull=False) & Q(decided_by__isnull=False)),
                 name="decision_has_who_and_when",

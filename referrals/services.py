@@ -197,11 +197,13 @@ def referral_request_information(referral: Referral, *, request: str, by: User) 
     """Record what more is needed. The four-week clock keeps running (DOMAIN 4)."""
     if not request.strip():
         raise RegisterError("Say what information is needed.")
-    referral = referral_transition(referral, to=Referral.Status.MORE_INFO, by=by, reason=request)
+    # The request first, then the move: a referral waiting for information always says what
+    # it waits for (a database constraint).
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
     referral.more_info_request = request
     set_change_reason(referral, "More information requested", by=by)
     referral.save(update_fields=["more_info_request"])
-    return referral
+    return referral_transition(referral, to=Referral.Status.MORE_INFO, by=by, reason=request)
 
 
 @transaction.atomic

@@ -143,6 +143,7 @@ def test_only_the_moves_in_the_table_succeed(areas, staff, start, to):
         ineligible_reason="Reason.",
         signposting="Help.",
         withdrawn_reason="Reason.",
+        more_info_request="The latest care plan.",
         decided_at=referral.received_at,
         decided_by=staff,
         review_held_on=date(2026, 1, 1),

@@ -198,6 +198,7 @@ def queue_referrals(areas, staff_user, frozen_now):
             received_at=_days_ago(26),
             family_name="Soon",
             status=Referral.Status.MORE_INFO,
+            more_info_request="The latest care plan.",
             assigned_to=staff_user,
         ),
         # Due 2026-03-17: a week today, so not "this week".
@@ -607,7 +608,9 @@ def _busy(referral, staff_user, count: int) -> None:
             referral=referral, from_status=status, to_status=to, by=staff_user
         )
         status = to
-    Referral.objects.filter(pk=referral.pk).update(status=status)
+    Referral.objects.filter(pk=referral.pk).update(
+        status=status, more_info_request="The latest care plan." if status == "more_info" else ""
+    )
 
 
 def test_the_referral_page_runs_the_same_number_of_queries_with_1_and_20_contacts(
