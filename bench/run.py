@@ -172,18 +172,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sequential", type=int, default=200, help="POSTs (and floor GETs) per round, c=1"
     )
+    parser.add_argument("--accounts", type=Path, default=ACCOUNTS, help="written by bench_load")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON goes")
+    parser.add_argument(
+        "--no-readme", dest="readme", action="store_false", help="leave bench/README.md as it is"
+    )
     parser.add_argument("--only", nargs="*", help="benchmark only these pages (and the floor)")
     args = parser.parse_args(argv)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    if not ACCOUNTS.exists():
-        raise SystemExit("No bench/accounts.json: load the data first (bench/README.md)")
+    if not args.accounts.exists():
+        raise SystemExit(f"No {args.accounts}: load the data first (bench/README.md)")
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 
     django.setup()
-    accounts = json.loads(ACCOUNTS.read_text())
+    accounts = json.loads(args.accounts.read_text())
 
     server = Server(args.port, args.workers)
     try:
@@ -447,7 +452,7 @@ def _write(rows: list[dict], args: argparse.Namespace) -> None:
         "rounds": args.rounds,
         "gunicorn_workers": args.workers,
     }
-    RESULTS.write_text(json.dumps({"machine": machine, "pages": rows}, indent=2) + "\n")
+    args.results.write_text(json.dumps({"machine": machine, "pages": rows}, indent=2) + "\n")
     table = _table(rows)
     heading = (
         f"Run {machine['when']} on {machine['cpus']} cores: {machine['people']:,} people, "
@@ -458,7 +463,7 @@ def _write(rows: list[dict], args: argparse.Namespace) -> None:
     )
     print(heading)
     print(table)
-    text = README.read_text() if README.exists() else ""
+    text = README.read_text() if README.exists() and args.readme else ""
     if TABLE_START in text and TABLE_END in text:
         before, rest = text.split(TABLE_START, 1)
         _old, after = rest.split(TABLE_END, 1)
