@@ -326,7 +326,9 @@ def accounts_disable_dormant(*, now: datetime | None = None) -> list[int]:
         dormant = list(
             User.objects.select_for_update(skip_locked=True, of=("self",))
             .annotate(active_at=last_activity())
-            .filter(is_active=True, active_at__lt=cutoff)
+            # Superusers are left on: they are how accounts are switched back on, and a night
+            # that switched off every one would leave nobody able to.
+            .filter(is_active=True, is_superuser=False, active_at__lt=cutoff)
             .select_related("organisation")
             .order_by("full_name", "id")
         )

@@ -12,7 +12,9 @@ from django.db.models import Exists, OuterRef, Q
 
 from dsr.models import RetentionRun
 from dsr.records import RetentionRule, records_remove, years_before
+from escalation.models import LIVE, Escalation
 from referrals.models import Referral
+from referrals.services import SUBJECT
 
 DECLINED = (Referral.Status.NOT_ELIGIBLE, Referral.Status.WITHDRAWN)
 
@@ -20,7 +22,14 @@ DECLINED = (Referral.Status.NOT_ELIGIBLE, Referral.Status.WITHDRAWN)
 def declined_referrals_remove(cutoff: datetime) -> dict[str, int]:
     """Remove referrals declined or withdrawn before `cutoff`, with their contacts, attachments
     (and files), transitions, history, messages, reminders and escalations."""
-    due = Referral.objects.filter(status__in=DECLINED, decided_at__lt=cutoff)
+    # A referral that still has a live escalation (raised by the deadline sweep, maybe about
+    # someone now on the register) waits until that escalation is resolved.
+    live_escalation = Escalation.objects.filter(
+        trigger_type=SUBJECT, trigger_id=OuterRef("pk"), status__in=LIVE
+    )
+    due = Referral.objects.filter(status__in=DECLINED, decided_at__lt=cutoff).exclude(
+        Exists(live_escalation)
+    )
     return records_remove(root="referrals.Referral", due=due)
 
 

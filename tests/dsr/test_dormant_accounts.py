@@ -175,3 +175,12 @@ def test_the_job_is_scheduled_every_night():
     assert entry["task"] == "dsr.tasks.disable_dormant_accounts_task"
     assert entry["task"] in app.tasks
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {45})
+
+
+@pytest.mark.django_db
+def test_superusers_are_never_switched_off_so_someone_can_switch_accounts_back_on():
+    owner = made_at(NOW - 200 * DAY, is_superuser=True, is_staff=True)
+    last_signed_in(owner, NOW - 300 * DAY)
+    with at(NOW):
+        assert accounts_disable_dormant() == []
+    assert active(owner) == [True]

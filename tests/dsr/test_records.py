@@ -341,7 +341,7 @@ def test_export_is_refused_to_other_roles_and_out_of_scope_people(
 # --- Retention (H-7) ---------------------------------------------------------------------------
 
 
-def _declined_referral(by, area, tag, **fields):
+def _declined_referral(by, area, tag, live_escalation=False, **fields):
     from escalation.models import Escalation, EscalationTransition
     from tests.referrals.factories import ReferralAttachmentFactory, ReferralFactory
 
@@ -362,6 +362,11 @@ def _declined_referral(by, area, tag, **fields):
         trigger_type="referrals.referral",
         trigger_id=referral.pk,
         local_authority=area,
+        **(
+            {}
+            if live_escalation
+            else {"status": "resolved", "resolved_at": timezone.now(), "outcome": "Decided."}
+        ),
     )
     rows = [
         referral,
@@ -510,3 +515,15 @@ def test_retention_page_lists_the_latest_runs(organisations):
     schedule = settings.CELERY_BEAT_SCHEDULE["apply-retention-schedule"]
     assert schedule["task"] == "dsr.tasks.apply_retention_schedule_task"
     assert (schedule["schedule"].hour, schedule["schedule"].minute) == ({1}, {30})
+
+
+def test_a_declined_referral_with_a_live_escalation_waits_for_it(clerk, areas):
+    from referrals.models import Referral
+
+    with _travel("2018-03-01"):
+        kept, _rows, _file = _declined_referral(
+            clerk, areas["north"], "Stillescalated", live_escalation=True
+        )
+    with _travel("2026-03-10"):
+        retention_run()
+    assert Referral.objects.filter(pk=kept.pk).exists()
