@@ -34,9 +34,10 @@ def minimum_seconds() -> float:
     return float(getattr(settings, "DSR_MIN_FILL_SECONDS", DEFAULT_MIN_SECONDS))
 
 
-def stamp() -> str:
-    """The signed time now, for the hidden field of a page being shown."""
-    return signing.dumps(timezone.now().timestamp(), salt=SALT)
+def stamp(*, at: float | None = None) -> str:
+    """The signed time now, for the hidden field of a page being shown; or the signed POSIX
+    time `at`, for a page shown earlier (the benchmark and the tests date it back)."""
+    return signing.dumps(timezone.now().timestamp() if at is None else at, salt=SALT)
 
 
 def seconds_since(value: Any) -> float | None:

@@ -1,6 +1,7 @@
 """Forms for signing in and for the register. Field shape and cross-field consistency only:
 the register's rules live in dsr.services, and views map its errors onto these forms."""
 
+from collections.abc import Iterable
 from datetime import date
 
 from django import forms
@@ -440,6 +441,25 @@ class KeyworkerReferralForm(forms.Form):
 def choose_from_list(what: str) -> dict[str, str]:
     """The message for a choice that is not in the list (a hand-edited URL, say)."""
     return {"invalid_choice": f"Choose {what} from the list."}
+
+
+def local_authority_filter() -> forms.TypedChoiceField:
+    """A list filter on the local authority, in the URL: "Any" (None) or one authority's id.
+    Its choices depend on who is looking: set them with set_local_authority_choices."""
+    return forms.TypedChoiceField(
+        label="Local authority",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages=choose_from_list("a local authority"),
+    )
+
+
+def set_local_authority_choices(
+    field: forms.ChoiceField, local_authorities: Iterable[LocalAuthority]
+) -> None:
+    """Offer "Any" and each of `local_authorities` in a local_authority_filter."""
+    field.choices = [("", "Any")] + [(la.pk, la.name) for la in local_authorities]
 
 
 class RegisterFilterForm(forms.Form):

@@ -5,18 +5,17 @@ from typing import Any
 
 from django import forms
 
-from dsr.forms import choose_from_list, text_field
+from dsr.forms import (
+    choose_from_list,
+    local_authority_filter,
+    set_local_authority_choices,
+    text_field,
+)
 from escalation import rules
 
 
 class QueueFilterForm(forms.Form):
-    local_authority = forms.TypedChoiceField(
-        label="Local authority",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        error_messages=choose_from_list("a local authority"),
-    )
+    local_authority = local_authority_filter()
     organisation = forms.TypedChoiceField(
         label="Organisation",
         required=False,
@@ -34,9 +33,7 @@ class QueueFilterForm(forms.Form):
 
     def __init__(self, *args: Any, choices: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["local_authority"].choices = [("", "Any")] + [
-            (la.pk, la.name) for la in choices["local_authorities"]
-        ]
+        set_local_authority_choices(self.fields["local_authority"], choices["local_authorities"])
         self.fields["organisation"].choices = [("", "Any")] + [
             (o.pk, o.name) for o in choices["organisations"]
         ]

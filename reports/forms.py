@@ -7,7 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from dsr.deadlines import AgeGroup
-from dsr.forms import choose_from_list
+from dsr.forms import choose_from_list, local_authority_filter, set_local_authority_choices
 from dsr.nhsuk_forms import NHSDateField
 
 DEFAULT_PERIOD = timedelta(days=90)
@@ -15,13 +15,7 @@ DEFAULT_PERIOD = timedelta(days=90)
 
 class SnapshotFilterForm(forms.Form):
     on = NHSDateField(label="On the day", required=False, help_text="For example, 31 3 2026")
-    local_authority = forms.TypedChoiceField(
-        label="Local authority",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        error_messages=choose_from_list("a local authority"),
-    )
+    local_authority = local_authority_filter()
     age_group = forms.ChoiceField(
         label="Age group",
         required=False,
@@ -31,9 +25,7 @@ class SnapshotFilterForm(forms.Form):
 
     def __init__(self, *args: Any, local_authorities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["local_authority"].choices = [("", "Any")] + [
-            (la.pk, la.name) for la in local_authorities
-        ]
+        set_local_authority_choices(self.fields["local_authority"], local_authorities)
 
     def clean_on(self) -> Any:
         value = self.cleaned_data["on"] or timezone.localdate()
@@ -45,13 +37,7 @@ class SnapshotFilterForm(forms.Form):
 class PeriodFilterForm(forms.Form):
     start = NHSDateField(label="From", required=False, help_text="For example, 1 1 2026")
     end = NHSDateField(label="To", required=False, help_text="For example, 31 3 2026")
-    local_authority = forms.TypedChoiceField(
-        label="Local authority",
-        required=False,
-        coerce=int,
-        empty_value=None,
-        error_messages=choose_from_list("a local authority"),
-    )
+    local_authority = local_authority_filter()
     age_group = forms.ChoiceField(
         label="Age group at the end of the period",
         required=False,
@@ -61,9 +47,7 @@ class PeriodFilterForm(forms.Form):
 
     def __init__(self, *args: Any, local_authorities: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["local_authority"].choices = [("", "Any")] + [
-            (la.pk, la.name) for la in local_authorities
-        ]
+        set_local_authority_choices(self.fields["local_authority"], local_authorities)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

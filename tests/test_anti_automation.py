@@ -71,6 +71,16 @@ def test_a_signed_time_is_too_fast_until_the_minimum_has_passed(frozen_now):
 
 
 @override_settings(DSR_MIN_FILL_SECONDS=3)
+def test_a_time_dated_back_counts_from_the_time_it_names(frozen_now):
+    a_minute_ago = datetime.datetime.now(datetime.UTC).timestamp() - 60
+
+    shown = fill_time.stamp(at=a_minute_ago)
+
+    assert fill_time.seconds_since(shown) == pytest.approx(60)
+    assert fill_time.sent_too_fast(shown) is False
+
+
+@override_settings(DSR_MIN_FILL_SECONDS=3)
 def test_a_missing_forged_or_odd_time_counts_as_too_fast(frozen_now):
     an_hour_ago = signing.dumps(
         (datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)).timestamp(),
