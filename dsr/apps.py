@@ -8,6 +8,10 @@ class DsrConfig(AppConfig):
 
     def ready(self) -> None:
         from dsr import audit, signals  # noqa: F401  (audit records; session start time)
+        from dsr.caching import follow_changes
+        from dsr.models import Consent, Person, PersonContact, RegisterEntry
         from dsr.notifications import register_own_context_providers
 
         register_own_context_providers()
+        # The register's kept counts (dashboard, list totals) are counted afresh after a change.
+        follow_changes("register", RegisterEntry, Person, PersonContact, Consent)

@@ -430,6 +430,9 @@ if min(_RETENTION_PERIODS) < 1:
 DSR_REPORT_CACHE_SECONDS = env.int("DSR_REPORT_CACHE_SECONDS", default=300)
 # The staff dashboard's headline counts, likewise (the lists of urgent work are always live).
 DSR_DASHBOARD_CACHE_SECONDS = env.int("DSR_DASHBOARD_CACHE_SECONDS", default=60)
+# The register list's total for each set of filters. Counted afresh after any change to the
+# register (dsr.caching generations), so this only bounds how long an unchanged count is kept.
+DSR_LIST_COUNT_CACHE_SECONDS = env.int("DSR_LIST_COUNT_CACHE_SECONDS", default=600)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

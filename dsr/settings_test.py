@@ -33,3 +33,4 @@ WHITENOISE_USE_FINDERS = True
 # Reports are counted on every request in tests (one test switches keeping them on).
 DSR_REPORT_CACHE_SECONDS = 0
 DSR_DASHBOARD_CACHE_SECONDS = 0
+DSR_LIST_COUNT_CACHE_SECONDS = 0

@@ -8,6 +8,7 @@ class EscalationConfig(AppConfig):
 
     def ready(self) -> None:
         from dsr import demo, notifications, panels, timeline
+        from dsr.caching import follow_changes
         from dsr.models.register import register_visibility_rule
         from escalation.contributions import (
             dashboard_panel,
@@ -17,8 +18,10 @@ class EscalationConfig(AppConfig):
             visibility,
         )
         from escalation.demo import seed_escalations
+        from escalation.models import Escalation
 
         register_visibility_rule(visibility)
+        follow_changes("escalation", Escalation)
         timeline.register_source(escalation_events)
         panels.register_dashboard_panel(dashboard_panel)
         panels.register_person_panel(person_panel)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -23,6 +24,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from dsr.caching import kept_for_a_while
 from dsr.models import RAG, Organisation, Person, RegisterEntry
 from dsr.queries import keyset_after, local_authorities_for
 from dsr.scoping import get_object_for_user, local_authority_ids_for
@@ -160,7 +162,16 @@ def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePag
     with what each row shows: open escalations and their reasons, days at the rating, last
     review, next C(E)TR, open and overdue actions, and the owners. Eight queries at any size."""
     people = _queue(user, filters)
-    total = people.count()
+    # The total counts the whole queue, so it is kept until the register or an escalation
+    # next changes. Kept per user: who is in a queue depends on the user's role and level.
+    total, _ = kept_for_a_while(
+        "escalation-queue-total",
+        user,
+        (user.pk, filters),
+        people.count,
+        settings.DSR_LIST_COUNT_CACHE_SECONDS,
+        following=("register", "escalation"),
+    )
     position = parse_cursor(after)
     if position is not None:
         people = people.filter(keyset_after(QUEUE_KEYS, position))

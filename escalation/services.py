@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from dsr.caching import changed
 from dsr.history import set_change_reason
 from dsr.models import LocalAuthority, Notification, Organisation, Person, RegisterEntry, User
 from dsr.notifications import enqueue_delivery
@@ -185,6 +186,7 @@ def _start_clocks(ids: Iterable[int] | None = None) -> int:
         ["ack_due_on"],
         default_change_reason="Acknowledgement clock started",
     )
+    changed("escalation")  # a bulk update sends no signals
     _tell_owners(waiting, "escalation_raised")
     _tell_oversight([e for e in waiting if e.reason == Escalation.Reason.INADEQUATE_HOSPITAL])
     return len(waiting)
@@ -466,6 +468,8 @@ def write_raised_rows(cursor: Any, now: Any) -> int:
     inserted in SQL just now (the sweep stamps them with `now`; one transition row each: a
     partial unique index backs it). Set-based, like the insert."""
     _write_raised_history(cursor, now)
+    # Rows inserted in SQL send no signals: kept queue counts are counted afresh after commit.
+    changed("escalation")
     cursor.execute(
         "INSERT INTO escalation_escalationtransition (escalation_id, from_status, to_status,"
         " from_level, to_level, by_id, at, reason) SELECT e.id, '', 'open', NULL, e.level, NULL,"

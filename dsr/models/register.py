@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +21,9 @@ from dsr.deadlines import AgeGroup, age_group_on, age_on
 from dsr.history import audited
 from dsr.models.core import LocalAuthority, Organisation, TimeStampedModel
 from dsr.scoping import ScopedQuerySet
+
+# Sorts after every real date: an open entry with no review date sorts last.
+FAR_FUTURE = date(9999, 12, 31)
 
 
 class Diagnosis(models.TextChoices):
@@ -382,6 +386,14 @@ class Consent(TimeStampedModel):
                 name="consent_ends_after_it_was_given",
             ),
         ]
+        indexes = [
+            # The dashboard's "consent reviews due soon": active consents in review order.
+            models.Index(
+                fields=["review_due", "id"],
+                condition=Q(ended_on__isnull=True),
+                name="consent_active_review_due_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_basis_display()} from {self.given_on:%d %B %Y}"
@@ -462,6 +474,14 @@ class RegisterEntry(TimeStampedModel):
         indexes = [
             models.Index(fields=["status", "rating"], name="entry_status_rating_idx"),
             models.Index(fields=["status", "rating_review_due"], name="entry_review_due_idx"),
+            # The register list sorted by review date (dsr.queries.SORTS["review"]), one keyset
+            # page at a time: the sort key exactly as the list orders by it.
+            models.Index(
+                Coalesce("rating_review_due", Value(FAR_FUTURE)),
+                "id",
+                condition=Q(status="open"),
+                name="entry_open_review_key_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,6 @@
-"""The dashboard's headline counts are kept for a minute per scope (PERFORMANCE.md T7); the lists
-of urgent work are always live."""
+"""The dashboard's headline counts are kept for a minute per scope (PERFORMANCE.md T7), and
+counted afresh after a committed change to the register (tests/dsr/test_kept_totals.py); the
+lists of urgent work are always live."""
 
 import pytest
 from django.core.cache import cache
@@ -18,7 +19,7 @@ def test_counts_are_kept_per_scope_and_say_when(make_person, organisations, sett
     icb = signed_in_client(account(organisations["icb"], Role.REGISTER_STAFF))
     url = reverse("dsr:register-dashboard")
     assert icb.get(url).context["board"].total == 1
-    make_person("AMBER", area="south")
+    make_person("AMBER", area="south")  # never committed: the register has not changed
     page = icb.get(url)
     assert page.context["board"].total == 1  # kept
     assert "Counted at 09:30" in page.content.decode()
