@@ -2,17 +2,22 @@
 together (RELIABILITY C-5: a client that changes address but keeps its session, as a public
 journey must, is still counted as one).
 
-Fixed windows aligned to the clock: each address has one counter per scope and window, created
-with `cache.add` (which only one process can win) and raised with `cache.incr` (atomic on Redis,
-and under a lock in the local-memory cache the tests use). The address comes from
+Fixed windows aligned to the clock: each address has one counter per scope and window. On Redis
+(production) both of a request's counters are raised in one round trip: INCR, atomic, makes a
+missing counter at 1, and EXPIRE NX gives it its timeout only when it has none. Elsewhere (the
+local-memory cache of the embedded run) a counter is created with `cache.add` (which only one
+process can win) and raised with `cache.incr` (under a lock). The address comes from
 `axes.helpers.get_client_ip_address`, which honours the trusted-proxy settings, and is hashed
 before it goes into a cache key, so the cache holds no addresses; so is the session key.
 """
 
 import hashlib
 import logging
+from functools import cache as once
 
+import redis
 from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -37,6 +42,29 @@ def session_fingerprint(request: HttpRequest) -> str | None:
     return hashlib.sha256(f"session:{key}".encode()).hexdigest()[:24]
 
 
+@once
+def _redis() -> redis.Redis | None:
+    """A client of the cache's Redis server, or None when the cache is not Redis."""
+    default = settings.CACHES["default"]
+    if not default["BACKEND"].endswith(".RedisCache"):
+        return None
+    return redis.Redis.from_url(default["LOCATION"])
+
+
+def _counts(keys: list[str], timeout: int) -> list[int]:
+    """Raise each counter by one (a new one starts at 1 and lasts `timeout` seconds)."""
+    client = _redis()
+    if client is None:
+        return [_count(key, timeout) for key in keys]
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        # The cache's own key (prefix and version), so clearing the cache clears the counters.
+        full = cache.make_and_validate_key(key)
+        pipe.incr(full)
+        pipe.expire(full, timeout, nx=True)
+    return pipe.execute()[0::2]
+
+
 def _count(key: str, timeout: int) -> int:
     cache.add(key, 0, timeout=timeout)
     try:
@@ -57,10 +85,11 @@ def hit(request: HttpRequest, *, scope: str, limit: int, window_seconds: int = H
     window = int(timezone.now().timestamp()) // window_seconds
     # The counter outlives its window slightly so a clock edge never resets it early.
     timeout = window_seconds + 60
-    count = _count(f"ratelimit:{scope}:{client_fingerprint(request)}:{window}", timeout)
+    keys = [f"ratelimit:{scope}:{client_fingerprint(request)}:{window}"]
     session = session_fingerprint(request)
     if session is not None:
-        count = max(count, _count(f"ratelimit:{scope}:s:{session}:{window}", timeout))
+        keys.append(f"ratelimit:{scope}:s:{session}:{window}")
+    count = max(_counts(keys, timeout))
     if count > limit:
         if count == limit + 1:
             logger.warning("rate limit reached scope=%s limit=%s", scope, limit)

@@ -570,7 +570,36 @@ def test_a_hostile_file_name_is_trimmed_and_stripped_in_messages():
 # --- The rate limiter (C-5) ----------------------------------------------------------------------
 
 
-def test_rate_limit_allows_up_to_the_limit_then_refuses(frozen_now):
+@pytest.fixture(params=["local memory", "redis"])
+def rate_cache(request, settings):
+    """Each rate-limit test runs on the local-memory cache of the embedded run and on the
+    Redis that production uses (one round trip per request there: dsr.ratelimit._counts),
+    under a key prefix of its own."""
+    if request.param == "redis":
+        import uuid
+
+        import redis
+
+        prefix = f"ratelimit-test-{uuid.uuid4().hex}"
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": settings.REDIS_URL,
+                "KEY_PREFIX": prefix,
+            }
+        }
+        ratelimit._redis.cache_clear()
+        yield request.param
+        ratelimit._redis.cache_clear()
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        stale = list(client.scan_iter(f"{prefix}:*"))
+        assert stale, "the Redis counters were never written"
+        client.delete(*stale)
+    else:
+        yield request.param
+
+
+def test_rate_limit_allows_up_to_the_limit_then_refuses(frozen_now, rate_cache):
     request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
 
     answers = [ratelimit.hit(request, scope="test", limit=3) for _ in range(5)]
@@ -578,7 +607,7 @@ def test_rate_limit_allows_up_to_the_limit_then_refuses(frozen_now):
     assert answers == [True, True, True, False, False]
 
 
-def test_rate_limit_starts_again_in_the_next_window(frozen_now):
+def test_rate_limit_starts_again_in_the_next_window(frozen_now, rate_cache):
     import datetime
 
     request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
@@ -590,7 +619,7 @@ def test_rate_limit_starts_again_in_the_next_window(frozen_now):
     assert ratelimit.hit(request, scope="test", limit=1) is True
 
 
-def test_rate_limit_scopes_and_addresses_are_counted_apart(frozen_now):
+def test_rate_limit_scopes_and_addresses_are_counted_apart(frozen_now, rate_cache):
     one = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
     other = RequestFactory().post("/", REMOTE_ADDR="198.51.100.8")
     ratelimit.hit(one, scope="a", limit=1)
@@ -610,7 +639,7 @@ def test_rate_limit_keys_hold_no_address(frozen_now):
     AXES_IPWARE_PROXY_COUNT=0,
     AXES_IPWARE_META_PRECEDENCE_ORDER=["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"],
 )
-def test_rate_limit_counts_clients_behind_a_trusted_proxy_apart(frozen_now):
+def test_rate_limit_counts_clients_behind_a_trusted_proxy_apart(frozen_now, rate_cache):
     # One proxy (REMOTE_ADDR 10.0.0.1) in front: X-Forwarded-For holds the client alone, which
     # django-ipware counts as no proxy address in the header.
     proxy = {"REMOTE_ADDR": "10.0.0.1"}
@@ -620,3 +649,37 @@ def test_rate_limit_counts_clients_behind_a_trusted_proxy_apart(frozen_now):
 
     assert ratelimit.hit(first, scope="proxy", limit=1) is False
     assert ratelimit.hit(second, scope="proxy", limit=1) is True
+
+
+def test_a_rate_limit_counts_the_session_as_well_as_the_address(frozen_now, rate_cache):
+    """A client that changes address but keeps its session is still one client."""
+    from types import SimpleNamespace
+
+    session = SimpleNamespace(session_key="a-visitors-session-key")
+    first = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
+    first.session = session
+    moved = RequestFactory().post("/", REMOTE_ADDR="198.51.100.9")
+    moved.session = session
+    ratelimit.hit(first, scope="moving", limit=1)
+
+    assert ratelimit.hit(moved, scope="moving", limit=1) is False
+
+
+def test_a_counter_lasts_its_window_and_a_minute_on_redis(frozen_now, rate_cache, settings):
+    if rate_cache != "redis":
+        pytest.skip("the local-memory cache keeps no time to live that can be read")
+    import redis
+    from django.core.cache import cache
+
+    request = RequestFactory().post("/", REMOTE_ADDR="198.51.100.7")
+    ratelimit.hit(request, scope="ttl", limit=5)
+    ratelimit.hit(request, scope="ttl", limit=5)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    from django.utils import timezone
+
+    window = int(timezone.now().timestamp()) // ratelimit.HOUR
+    key = cache.make_and_validate_key(
+        f"ratelimit:ttl:{ratelimit.client_fingerprint(request)}:{window}"
+    )
+    assert int(client.get(key)) == 2
+    assert ratelimit.HOUR < client.ttl(key) <= ratelimit.HOUR + 60
