@@ -30,7 +30,7 @@ from dsr.models import (
 from dsr.models.register import FAR_FUTURE
 from dsr.next_steps import NextStep, PersonState, next_steps_for
 from dsr.scoping import get_object_for_user, local_authority_ids_for
-from dsr.timeline import TimelineEvent, register_events, timeline_for
+from dsr.timeline import Timeline, newest, register_events, timeline_for
 
 PAGE_SIZE = 50
 RATING_ORDER = [RAG.RED, RAG.AMBER, RAG.BLUE, RAG.GREEN]
@@ -63,15 +63,16 @@ class PersonPage:
     consent: Consent | None
     admission: Admission | None
     contacts: list[PersonContact]
-    ratings: list[Rating]
     next_steps: list[NextStep]
-    timeline: list[TimelineEvent]
+    timeline: Timeline
     past_entries: list[RegisterEntry] = field(default_factory=list)
     needs: list[PersonNeed] = field(default_factory=list)
 
 
-def person_page(person: Person, today: date) -> PersonPage:
-    """Everything the person page shows, in a constant number of queries.
+def person_page(person: Person, today: date, *, timeline_limit: int | None = None) -> PersonPage:
+    """Everything the person page shows, in a constant number of queries: the newest
+    `timeline_limit` events of the timeline (all of them when None), so that the work grows with
+    what is shown, not with the length of the person's history.
 
     `person.page_cache` is a fresh dict for this build of the page: other apps' sources (next
     steps, timeline, page panels) may keep rows there that more than one of them reads.
@@ -82,16 +83,29 @@ def person_page(person: Person, today: date) -> PersonPage:
             "opened_by", "closed_by", "consent"
         )
     )
+    # Only the timeline reads ratings; the next steps need only the latest exception.
     ratings = list(
-        Rating.objects.filter(entry__person=person)
-        .select_related("set_by", "meeting")
-        .order_by("-effective_from", "-set_at", "-id")
+        newest(
+            Rating.objects.filter(entry__person=person).select_related("set_by", "meeting"),
+            timeline_limit,
+            "-effective_from",
+            "-set_at",
+            "-id",
+        )
     )
     consents = list(Consent.objects.filter(person=person).select_related("recorded_by", "ended_by"))
     admissions = list(
         Admission.objects.filter(person=person).select_related("recorded_by", "discharged_by")
     )
-    exceptions = list(CetrException.objects.filter(person=person).select_related("recorded_by"))
+    exceptions = list(
+        newest(
+            CetrException.objects.filter(person=person).select_related("recorded_by"),
+            timeline_limit,
+            "-held_on",
+            "-created_at",
+            "-id",
+        )
+    )
     contacts = list(PersonContact.objects.filter(person=person))
     needs = list(PersonNeed.objects.filter(person=person, met_on__isnull=True))
 
@@ -121,9 +135,8 @@ def person_page(person: Person, today: date) -> PersonPage:
         consent=consent,
         admission=admission,
         contacts=contacts,
-        ratings=[r for r in ratings if entry and r.entry_id == entry.pk],
         next_steps=next_steps_for(state),
-        timeline=timeline_for(person, own),
+        timeline=timeline_for(person, own, limit=timeline_limit),
         past_entries=[e for e in entries if not e.is_open],
         needs=needs,
     )

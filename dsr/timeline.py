@@ -1,10 +1,17 @@
 """One chronological timeline per person: the register's own events, and those other apps
 contribute through `register_source` (referrals, meetings, actions, C(E)TRs, escalations,
-notifications), so this module never imports them."""
+notifications), so this module never imports them.
 
-from collections.abc import Callable, Iterable
+The person page shows the newest events only, so a long history costs no more to open than a
+short one: each source reads, per kind of event, just the newest `limit + 1` rows (`newest`).
+"""
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol, TypeVar
+
+from django.db.models import Model, OrderBy, QuerySet
 
 from dsr.models import Admission, CetrException, Consent, Person, Rating, RegisterEntry
 
@@ -20,8 +27,23 @@ class TimelineEvent:
     tag: str = ""  # a rating, shown as a coloured tag
 
 
-Source = Callable[[Person], Iterable[TimelineEvent]]
+class Source(Protocol):
+    """Gives, for each kind of event it knows, either all of them or at least the newest
+    `limit + 1` (`newest` reads exactly those); all of them when `limit` is None."""
+
+    def __call__(self, person: Person, *, limit: int | None) -> Iterable[TimelineEvent]: ...
+
+
 _SOURCES: list[Source] = []
+M = TypeVar("M", bound=Model)
+
+
+def newest(rows: QuerySet[M], limit: int | None, *order: str | OrderBy) -> QuerySet[M]:
+    """`rows` in `order`, which must sort them as their events sort on the timeline ((on, at),
+    newest first), cut to the first `limit + 1`: the one more than is shown tells
+    `timeline_for` that older events exist."""
+    rows = rows.order_by(*order)
+    return rows if limit is None else rows[: limit + 1]
 
 
 def register_source(source: Source) -> None:
@@ -126,7 +148,9 @@ def register_events(
     admissions: list[Admission],
     exceptions: list[CetrException],
 ) -> list[TimelineEvent]:
-    """The register's own events, from rows the person page has already loaded."""
+    """The register's own events, from rows the person page has already loaded: entries,
+    consents and admissions whole (a handful each), ratings and exceptions whole or as their
+    newest `limit + 1` (`newest`)."""
     exception_events = (
         TimelineEvent(
             e.held_on,
@@ -147,9 +171,25 @@ def register_events(
     ]
 
 
-def timeline_for(person: Person, own_events: list[TimelineEvent]) -> list[TimelineEvent]:
-    """All events, newest first. Each other app's source runs a constant number of queries."""
+@dataclass(frozen=True)
+class Timeline:
+    events: list[TimelineEvent]  # newest first
+    more: bool  # older events than these exist
+
+
+def timeline_for(person: Person, own_events: list[TimelineEvent], *, limit: int | None) -> Timeline:
+    """The newest `limit` events (every event when `limit` is None), newest first, and whether
+    there are older ones. Each other app's source runs a constant number of queries.
+
+    Every kind of event comes whole or as at least its newest `limit + 1` (`Source`), so the
+    newest `limit` of what arrives are the newest of all; and more than `limit` arrive exactly
+    when older events exist: a kind that was cut short brings `limit + 1` on its own, and if
+    none was, nothing is missing.
+    """
     events = list(own_events)
     for source in _SOURCES:
-        events.extend(source(person))
-    return sorted(events, key=lambda e: (e.on, e.at.timestamp() if e.at else 0.0), reverse=True)
+        events.extend(source(person, limit=limit))
+    events.sort(key=lambda e: (e.on, e.at.timestamp() if e.at else 0.0), reverse=True)
+    if limit is None:
+        return Timeline(events, more=False)
+    return Timeline(events[:limit], more=len(events) > limit)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from dsr.models import AccessEvent, Person
 from dsr.panels import Panel
 from dsr.services import access_log_people
-from dsr.timeline import TimelineEvent
+from dsr.timeline import TimelineEvent, newest
 from escalation import rules
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
 
@@ -38,12 +38,13 @@ def _name(user: Any) -> str:
     return user.full_name if user is not None else ""
 
 
-def escalation_events(person: Person) -> Iterable[TimelineEvent]:
-    """Each escalation's moves and notes. Two queries."""
+def escalation_events(person: Person, *, limit: int | None) -> Iterable[TimelineEvent]:
+    """Each escalation's moves and notes: the newest `limit + 1` of each (dsr.timeline). Two
+    queries."""
     transitions = EscalationTransition.objects.filter(escalation__person=person).select_related(
         "escalation", "by"
     )
-    for move in transitions:
+    for move in newest(transitions, limit, "-at", "-id"):
         escalation = move.escalation
         label = escalation.get_reason_display()
         if not move.from_status:
@@ -55,7 +56,8 @@ def escalation_events(person: Person) -> Iterable[TimelineEvent]:
         yield TimelineEvent(
             timezone.localdate(move.at), move.at, "escalation", title, move.reason, _name(move.by)
         )
-    for note in EscalationNote.objects.filter(escalation__person=person).select_related("by"):
+    notes = EscalationNote.objects.filter(escalation__person=person).select_related("by")
+    for note in newest(notes, limit, "-at", "-id"):
         yield TimelineEvent(
             timezone.localdate(note.at),
             note.at,

@@ -5,18 +5,23 @@ from collections.abc import Iterable
 from django.utils import timezone
 
 from dsr.models import Notification, Person
-from dsr.timeline import TimelineEvent
+from dsr.timeline import TimelineEvent, newest
 from referrals.models import Referral
 
 
-def referral_events(person: Person) -> Iterable[TimelineEvent]:
+def referral_events(person: Person, *, limit: int | None) -> Iterable[TimelineEvent]:
     """Each referral linked to the person: when it arrived, what was decided and each outcome
-    message with its status. Two queries."""
-    referrals = list(Referral.objects.filter(person=person).select_related("decided_by"))
-    messages = Notification.objects.filter(
-        subject_type="referrals.referral",
-        subject_id__in=[referral.pk for referral in referrals],
-        kind="referral_outcome",
+    message with its status; the newest `limit + 1` of each (dsr.timeline). Three queries."""
+    referrals = Referral.objects.filter(person=person)
+    messages = newest(
+        Notification.objects.filter(
+            subject_type="referrals.referral",
+            subject_id__in=referrals.values("pk"),
+            kind="referral_outcome",
+        ),
+        limit,
+        "-created_at",
+        "-id",
     )
     for message in messages:
         yield TimelineEvent(
@@ -26,7 +31,7 @@ def referral_events(person: Person) -> Iterable[TimelineEvent]:
             f"Outcome {message.get_channel_display().lower()} to {message.recipient_name}",
             f"{message.recipient_role}: {message.get_status_display().lower()}.",
         )
-    for referral in referrals:
+    for referral in newest(referrals, limit, "-received_at", "-id"):
         yield TimelineEvent(
             timezone.localdate(referral.received_at),
             referral.received_at,
@@ -35,12 +40,13 @@ def referral_events(person: Person) -> Iterable[TimelineEvent]:
             f"From {referral.get_referrer_kind_display().lower()}, "
             f"{referral.get_source_display().lower()}.",
         )
-        if referral.decided_at:
-            yield TimelineEvent(
-                timezone.localdate(referral.decided_at),
-                referral.decided_at,
-                "referral",
-                f"Referral {referral.reference}: {referral.get_status_display().lower()}",
-                referral.ineligible_reason or referral.withdrawn_reason,
-                by=referral.decided_by.full_name if referral.decided_by else "",
-            )
+    decided = referrals.filter(decided_at__isnull=False).select_related("decided_by")
+    for referral in newest(decided, limit, "-decided_at", "-id"):
+        yield TimelineEvent(
+            timezone.localdate(referral.decided_at),
+            referral.decided_at,
+            "referral",
+            f"Referral {referral.reference}: {referral.get_status_display().lower()}",
+            referral.ineligible_reason or referral.withdrawn_reason,
+            by=referral.decided_by.full_name if referral.decided_by else "",
+        )

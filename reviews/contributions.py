@@ -10,14 +10,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from dsr import deadlines
 from dsr.models import RAG, Person
 from dsr.next_steps import NextStep, PersonState
-from dsr.timeline import TimelineEvent
-from reviews.models import Action, Cetr, CetrRequest
+from dsr.timeline import TimelineEvent, newest
+from reviews.models import Action, AgendaItem, Cetr, CetrRequest, OversightVisit
 from reviews.queries import person_records
 
 
@@ -58,6 +59,8 @@ def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
             # The planned C(E)TR below stands for the step it will satisfy.
             satisfied |= {"post_admission_cetr", "inpatient_cetr"}
         if person.out_of_area:
+            # Visits are dated within their admission (reviews.services.visit_record), so the
+            # open admission's latest visit is among the person's latest few.
             last = max(
                 (v.visited_on for v in records.visits if v.admission_id == admission.pk),
                 default=None,
@@ -85,7 +88,7 @@ def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
                 f"Plan a post-admission or inpatient {cetr.name} instead."
             )
         steps.append(NextStep("cetr_planned", text, due, bool(due and due < today)))
-    overdue = sum(1 for action in records.actions if action.is_overdue(today))
+    overdue = sum(1 for action in records.open_actions if action.is_overdue(today))
     if overdue:
         plural = "s" if overdue > 1 else ""
         steps.append(
@@ -106,11 +109,14 @@ REQUESTERS = {
 }
 
 
-def review_events(person: Person) -> Iterable[TimelineEvent]:
+def review_events(person: Person, *, limit: int | None) -> Iterable[TimelineEvent]:
     """This person's discussions, actions, C(E)TRs, oversight visits and C(E)TR requests: only
-    their own part of each meeting."""
-    records = person_records(person)
-    for item in records.discussions:
+    their own part of each meeting. The newest `limit + 1` of each kind (dsr.timeline), and
+    every C(E)TR (they are few, and the page has read them already). Five queries."""
+    discussions = AgendaItem.objects.filter(person=person, discussed_at__isnull=False)
+    discussions = discussions.select_related("meeting", "discussed_by")
+    # The order of the events' (on, at): the meeting's day in London, then the discussion's time.
+    for item in newest(discussions, limit, TruncDate("meeting__held_at").desc(), "-discussed_at"):
         yield TimelineEvent(
             timezone.localdate(item.meeting.held_at),
             item.discussed_at,
@@ -119,7 +125,9 @@ def review_events(person: Person) -> Iterable[TimelineEvent]:
             item.discussion,
             by=_name(item.discussed_by),
         )
-    for action in records.actions:
+    actions = Action.objects.filter(person=person)
+    agreed = actions.select_related("owner__organisation", "created_by")
+    for action in newest(agreed, limit, "-created_at", "-id"):
         yield TimelineEvent(
             timezone.localdate(action.created_at),
             action.created_at,
@@ -128,16 +136,17 @@ def review_events(person: Person) -> Iterable[TimelineEvent]:
             f"{action.description} Owner: {action.owner_label}.",
             by=_name(action.created_by),
         )
-        if action.closed_on:
-            yield TimelineEvent(
-                action.closed_on,
-                action.updated_at,
-                "action",
-                f"Action {action.get_status_display().lower()}",
-                f"{action.description} {action.completion_note}".strip(),
-                by=_name(action.closed_by),
-            )
-    for cetr in records.cetrs:
+    closed = actions.filter(closed_on__isnull=False).select_related("closed_by")
+    for action in newest(closed, limit, "-closed_on", "-updated_at", "-id"):
+        yield TimelineEvent(
+            action.closed_on,
+            action.updated_at,
+            "action",
+            f"Action {action.get_status_display().lower()}",
+            f"{action.description} {action.completion_note}".strip(),
+            by=_name(action.closed_by),
+        )
+    for cetr in person_records(person).cetrs:
         label = f"{cetr.get_kind_display()} {cetr.name}"
         yield TimelineEvent(
             timezone.localdate(cetr.created_at),
@@ -159,7 +168,8 @@ def review_events(person: Person) -> Iterable[TimelineEvent]:
                 f"{label} cancelled",
                 cetr.cancelled_reason,
             )
-    for visit in records.visits:
+    visits = OversightVisit.objects.filter(person=person).select_related("recorded_by")
+    for visit in newest(visits, limit, "-visited_on", "-created_at", "-id"):
         concerns = " Concerns raised." if visit.concerns else ""
         yield TimelineEvent(
             visit.visited_on,
@@ -169,7 +179,8 @@ def review_events(person: Person) -> Iterable[TimelineEvent]:
             f"{visit.findings}{concerns}",
             by=_name(visit.recorded_by),
         )
-    for request in records.requests:
+    requests = CetrRequest.objects.filter(person=person).select_related("triaged_by")
+    for request in newest(requests, limit, "-received_at", "-id"):
         yield TimelineEvent(
             timezone.localdate(request.received_at),
             request.received_at,

@@ -19,18 +19,20 @@ DASHBOARD_LIST = 10
 
 
 def person_reviews_panel(request: HttpRequest, person: Person, today: date) -> Panel:
-    """Actions, C(E)TRs and oversight visits, from the rows the page already read. Senior
-    managers see the actions and C(E)TRs of the people they may see (ACCESS.md)."""
+    """Open actions, the latest closed ones, C(E)TRs and the latest oversight visits, from the
+    rows the page already read. Senior managers see the actions and C(E)TRs of the people they
+    may see (ACCESS.md)."""
     records = person_records(person)
-    actions = records.actions
     return Panel(
         "reviews/includes/person_reviews.html",
         {
             "person": person,
-            "open_actions": [a for a in actions if a.status == Action.Status.OPEN],
-            "closed_actions": [a for a in actions if a.status != Action.Status.OPEN],
+            "open_actions": records.open_actions,
+            "closed_actions": records.closed_actions,
+            "closed_count": records.closed_count,
+            "closed_more": records.closed_count - len(records.closed_actions),
             "cetrs": records.cetrs,
-            "visits": sorted(records.visits, key=lambda v: v.visited_on, reverse=True)[:5],
+            "visits": records.visits,
             "today": today,
             "can_change": request.user.has_perm(CHANGE),
             "can_read_cetrs": request.user.has_perm(READ),

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from dsr import deadlines
@@ -271,42 +271,52 @@ def my_actions(user: Any, today: date) -> list[Action]:
     )
 
 
+# The person page's reviews section: the work still live in full, what is done as the latest few
+# (the rest is on the timeline's whole history).
+CLOSED_ACTIONS_SHOWN = 10
+VISITS_SHOWN = 5
+
+
 @dataclass
 class PersonRecords:
-    """Everything reviews hold about one person, for their page."""
+    """What reviews hold about one person that their page's next steps and reviews section
+    read (the timeline reads its own rows: reviews.contributions.review_events)."""
 
-    actions: list[Action]
+    open_actions: list[Action]
+    closed_actions: list[Action]  # the latest CLOSED_ACTIONS_SHOWN, latest first
+    closed_count: int  # all of them
     cetrs: list[Cetr]
-    visits: list[OversightVisit]
-    discussions: list[AgendaItem]
-    requests: list[CetrRequest]
+    visits: list[OversightVisit]  # the latest VISITS_SHOWN, latest first
 
 
 def person_records(person: Any) -> PersonRecords:
-    """Five queries, run once per build of the person page: the next steps, the timeline and
-    the page's reviews section all read them (dsr.queries.person_page gives the person a fresh
-    `page_cache` each time it builds the page)."""
+    """Four queries, run once per build of the person page: the next steps and the page's
+    reviews section both read them (dsr.queries.person_page gives the person a fresh
+    `page_cache` each time it builds the page). C(E)TRs are few, so all are read."""
     cache = getattr(person, "page_cache", None)
     if cache is not None and "reviews" in cache:
         return cache["reviews"]
+    actions = Action.objects.filter(person=person).select_related("owner__organisation")
+    closed = list(
+        actions.exclude(status=Action.Status.OPEN)
+        # Each row carries the number of closed actions, counted before the cut: no extra query.
+        .annotate(closed_count=Window(Count("id")))
+        .order_by("-closed_on", "-updated_at", "-id")[:CLOSED_ACTIONS_SHOWN]
+    )
     records = PersonRecords(
-        actions=list(
-            Action.objects.filter(person=person)
-            .select_related("owner__organisation", "created_by", "closed_by")
-            .order_by("due_on", "id")
-        ),
+        open_actions=list(actions.filter(status=Action.Status.OPEN).order_by("due_on", "id")),
+        closed_actions=closed,
+        closed_count=closed[0].closed_count if closed else 0,
         cetrs=list(
             Cetr.objects.filter(person=person)
             .select_related("created_by", "completed_by")
             .order_by("-created_at", "-id")
         ),
-        visits=list(OversightVisit.objects.filter(person=person).select_related("recorded_by")),
-        discussions=list(
-            AgendaItem.objects.filter(person=person, discussed_at__isnull=False).select_related(
-                "meeting", "discussed_by"
-            )
+        visits=list(
+            OversightVisit.objects.filter(person=person).order_by("-visited_on", "-id")[
+                :VISITS_SHOWN
+            ]
         ),
-        requests=list(CetrRequest.objects.filter(person=person).select_related("triaged_by")),
     )
     if cache is not None:
         cache["reviews"] = records

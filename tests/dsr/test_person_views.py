@@ -1,7 +1,7 @@
 """The person page and the forms that change a record, through the HTTP client."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -9,6 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dsr.models import RAG, AccessEvent, Person, PersonContact, Rating, RegisterEntry
+from dsr.queries import person_page
+from dsr.services import rating_change
+from dsr.views.people import TIMELINE_SHOWN
 from tests.conftest import SENTINEL, make_persona, signed_in_client
 from tests.dsr.factories import PersonFactory, on_register
 from tests.figures import record
@@ -303,8 +306,6 @@ def _queries(client, url) -> int:
 def test_the_person_page_runs_the_same_queries_however_long_the_record(
     personas, register_objects, areas, organisations, frozen_now, django_assert_max_num_queries
 ):
-    from dsr.services import rating_change
-
     client = personas["clients"]["register_staff"]
     clerk = personas["users"]["register_staff"]
     person = register_objects["north_red"]
@@ -332,40 +333,87 @@ def test_the_person_page_runs_the_same_queries_however_long_the_record(
     # C(E)TR requests, read once for the next steps, the timeline and the reviews section; 27
     # since escalation added the escalations' moves and notes on the timeline, the live
     # escalations section, and the user's organisation (for escalations with no known area);
-    # 28 with the person's open unmet needs.
-    with django_assert_max_num_queries(28):
+    # 28 with the person's open unmet needs; 34 since the timeline reads only the events it
+    # shows: each kind of event is its own query of the newest few (actions agreed and actions
+    # closed, referrals received and referrals decided, oversight visits apart from the reviews
+    # section's latest five), the reviews section reads open actions and the latest closed ones
+    # apart, and the referral outcome messages are read by a subquery, so even for a person
+    # with no referral.
+    with django_assert_max_num_queries(34):
         client.get(url)
     assert not any("historical" in q["sql"] for q in connection.queries[-long:])
 
 
-def test_a_long_history_shows_its_latest_events_and_the_rest_on_request(
-    make_person, clerk, monkeypatch
+# --- The timeline: the latest events, and the whole history on request ----------------------
+
+
+def _history(person, clerk, clock, *, reviews, actions=0):
+    """`reviews` reviews confirming the rating and `actions` actions agreed at a C(E)TR, taking
+    turns an hour apart: one timeline event each (planning the C(E)TR is one more)."""
+    from reviews.models import Cetr
+    from reviews.services import cetr_plan
+    from tests.reviews.conftest import agree_action
+
+    entry = person.register_entries.get()
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk) if actions else None
+    for n in range(1, max(reviews, actions) + 1):
+        clock.shift(timedelta(hours=1))
+        if n <= reviews:
+            rating_change(entry=entry, rating=entry.rating, rationale=f"Review {n}.", by=clerk)
+        clock.shift(timedelta(hours=1))
+        if n <= actions:
+            agree_action(
+                person, clerk, cetr=cetr, description=f"Action {n}.", due_on=date(2026, 6, 1)
+            )
+
+
+def _whole_history(person):
+    return person_page(person, date(2026, 3, 10)).timeline.events
+
+
+def test_a_long_history_shows_its_latest_25_events_newest_first_and_a_link_to_the_rest(
+    make_person, clerk, frozen_now
 ):
-    import datetime
-
-    from dsr.models import RAG
-    from dsr.services import rating_change
-    from dsr.views import people
-
-    monkeypatch.setattr(people, "TIMELINE_SHOWN", 3)
     person = make_person("GREEN")
-    for day, rating in enumerate([RAG.AMBER, RAG.GREEN, RAG.AMBER, RAG.GREEN], start=1):
-        rating_change(
-            entry=person.register_entries.get(),
-            rating=rating,
-            rationale=f"Change number {day}.",
-            effective_from=datetime.date(2026, 2, day),
-            by=clerk,
-        )
+    _history(person, clerk, frozen_now, reviews=20, actions=20)
     client = signed_in_client(clerk)
-    url = reverse("dsr:person-detail", kwargs={"pk": person.pk})
-    page = client.get(url)
-    total = len(page.context["page"].timeline)
-    assert total > 3
-    assert len(page.context["timeline"]) == 3
-    html = page.content.decode()
-    assert f"The latest 3 of {total} events." in html
-    assert "Change number 4." in html and "Change number 1." not in html
-    everything = client.get(url, {"history": "all"})
-    assert len(everything.context["timeline"]) == total
-    assert "Change number 1." in everything.content.decode()
+
+    latest = client.get(detail(person))
+
+    everything = _whole_history(person)
+    assert len(everything) > 40
+    assert everything == sorted(everything, key=lambda e: (e.on, e.at), reverse=True)
+    shown = latest.context["page"].timeline.events
+    assert shown == everything[:TIMELINE_SHOWN]
+    assert {event.kind for event in shown} == {"rating", "action"}
+    assert "The latest 25 events." in latest.text
+    assert '<a href="?history=all#timeline">Show the whole history</a>' in latest.text
+    assert "Review 20." in latest.text and "Review 1." not in latest.text
+
+
+def test_the_whole_history_shows_every_event(make_person, clerk, frozen_now):
+    person = make_person("GREEN")
+    _history(person, clerk, frozen_now, reviews=20, actions=20)
+
+    response = signed_in_client(clerk).get(detail(person), {"history": "all"})
+
+    assert response.context["page"].timeline.events == _whole_history(person)
+    assert "Review 1." in response.text and "Action 1." in response.text
+    assert "Show the whole history" not in response.text
+    assert "Show the latest events only" in response.text
+
+
+@pytest.mark.parametrize(("events", "linked"), [(25, False), (26, True)])
+def test_the_link_to_the_whole_history_shows_only_when_there_is_more(
+    make_person, clerk, frozen_now, events, linked
+):
+    person = make_person("GREEN")
+    _history(person, clerk, frozen_now, reviews=events - len(_whole_history(person)))
+    assert len(_whole_history(person)) == events
+
+    response = signed_in_client(clerk).get(detail(person))
+
+    assert len(response.context["page"].timeline.events) == 25
+    assert response.context["page"].timeline.more is linked
+    assert ("Show the whole history" in response.text) is linked
+    assert ("The latest 25 events." in response.text) is linked

@@ -160,7 +160,7 @@ def test_a_rating_changed_at_a_meeting_links_the_meeting(clerk, make_person, fro
     assert (row.rating, row.previous_rating, row.meeting) == (RAG.AMBER, RAG.RED, meeting)
     assert row.effective_from == TODAY
     assert row.risk_factors == ["crisis"]
-    events = [e for e in person_page(person, TODAY).timeline if e.kind == "rating"]
+    events = [e for e in person_page(person, TODAY).timeline.events if e.kind == "rating"]
     assert events[0].detail.startswith("Decided at the DSR multi-agency review, 10 March 2026")
 
 
@@ -471,6 +471,26 @@ def test_a_planned_community_cetr_clears_the_red_next_step(clerk, make_person):
     cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
     assert "community_cetr" not in _kinds(person)
     assert "cetr_planned" in _kinds(person)
+
+
+@pytest.mark.parametrize(
+    ("overdue", "text"), [(1, "Chase 1 overdue action."), (2, "Chase 2 overdue actions.")]
+)
+def test_the_overdue_actions_step_counts_open_actions_past_their_due_date(
+    clerk, make_person, overdue, text
+):
+    person = make_person("RED")
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+    for _ in range(overdue):
+        _action(person, clerk, cetr=cetr, due=datetime.date(2026, 3, 9))
+    _action(person, clerk, cetr=cetr, due=TODAY)  # due today: not overdue yet
+    for _ in range(12):  # past their due date, but closed
+        action = _action(person, clerk, cetr=cetr, due=datetime.date(2026, 2, 1))
+        action_close(action=action, status=Action.Status.DONE, note="", by=clerk)
+
+    steps = {step.kind: step for step in person_page(person, TODAY).next_steps}
+
+    assert steps["overdue_actions"].text == text
 
 
 def test_a_cetr_held_in_hospital_clears_the_post_admission_step(clerk, make_person, admit):

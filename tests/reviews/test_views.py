@@ -12,6 +12,7 @@ from dsr.models import Consent
 from dsr.roles import Role
 from reviews.models import Cetr, Meeting, PanelMember
 from reviews.services import (
+    action_close,
     cetr_complete,
     cetr_consent_record,
     cetr_findings_record,
@@ -22,7 +23,7 @@ from reviews.services import (
 )
 from tests.conftest import account, signed_in_client
 from tests.figures import record
-from tests.reviews.conftest import at
+from tests.reviews.conftest import agree_action, at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -362,3 +363,48 @@ def test_a_visit_is_recorded_and_its_actions_agreed(clerk, make_person, admit):
     )
     action = Action.objects.get(person=person)
     assert (action.source, action.visit) == ("oversight_visit", visit)
+
+
+# --- The reviews section of the person page ----------------------------------------------------
+
+
+def _actions(person, clerk, cetr, name, dues):
+    return [
+        agree_action(person, clerk, cetr=cetr, description=f"{name} {n}.", due_on=due)
+        for n, due in enumerate(dues, start=1)
+    ]
+
+
+def test_the_person_page_lists_every_open_action_and_the_latest_closed_ones(clerk, make_person):
+    person = make_person("RED")
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+    past, later = datetime.date(2026, 3, 1), datetime.date(2026, 4, 1)
+    _actions(person, clerk, cetr, "Open", [past, past, past] + [later] * 9)
+    for n, action in enumerate(_actions(person, clerk, cetr, "Closed", [past] * 14), start=1):
+        # Closed 1 is the latest closed.
+        action_close(
+            action=action, status="done", note="", by=clerk, on=TODAY - datetime.timedelta(days=n)
+        )
+
+    response = signed_in_client(clerk).get(person.get_absolute_url())
+
+    (panel,) = [p.context for p in response.context["panels"] if "open_actions" in p.context]
+    assert [a.description for a in panel["open_actions"]] == [f"Open {n}." for n in range(1, 13)]
+    assert [a.description for a in panel["closed_actions"]] == [
+        f"Closed {n}." for n in range(1, 11)
+    ]
+    assert "Closed actions (14)" in response.text
+    assert "And 4 more closed actions, in" in response.text
+    assert "Chase 3 overdue actions." in response.text
+
+
+def test_the_closed_actions_need_no_more_when_all_are_listed(clerk, make_person):
+    person = make_person("RED")
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+    for action in _actions(person, clerk, cetr, "Closed", [TODAY] * 10):
+        action_close(action=action, status="done", note="", by=clerk)
+
+    response = signed_in_client(clerk).get(person.get_absolute_url())
+
+    assert "Closed actions (10)" in response.text
+    assert "more closed action" not in response.text
