@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from dsr.caching import kept_for_a_while
 from dsr.models import AccessEvent, Person
 from dsr.panels import Panel
 from dsr.services import access_log_people
@@ -85,7 +86,17 @@ def dashboard_panel(request: HttpRequest, today: date) -> Panel | None:
         )
         .order_by("level")
     )
-    by_level = {row["level"]: row for row in counts}
+    # Counted over every live escalation the user may see, so kept like the dashboard's other
+    # counts, until an escalation next changes (per user: what they see depends on their role).
+    rows, _ = kept_for_a_while(
+        "dashboard-escalations",
+        request.user,
+        (request.user.pk, today),
+        lambda: list(counts),
+        settings.DSR_DASHBOARD_CACHE_SECONDS,
+        following=("escalation",),
+    )
+    by_level = {row["level"]: row for row in rows}
     waiting = list(
         Escalation.objects.visible_to(request.user)
         .filter(status=Escalation.Status.OPEN)

@@ -102,3 +102,26 @@ def test_an_escalation_raised_by_a_sweep_in_sql_moves_the_queue_total_on(
         raised = escalation_rules_sweep()
     assert raised.get("rating_review_overdue"), raised
     assert staff.get(QUEUE).context["page"].total == 1
+
+
+def _escalations_by_level(response) -> dict[int, int]:
+    (panel,) = [
+        p for p in response.context["panels"] if p.template == "escalation/includes/dashboard.html"
+    ]
+    return {row["level"]: row["total"] for row in panel.context["rows"]}
+
+
+def test_the_dashboards_escalation_counts_are_kept_until_an_escalation_changes(
+    make_person, clerk, keeping, django_capture_on_commit_callbacks
+):
+    person = make_person("RED")
+    client = signed_in_client(clerk)
+    assert _escalations_by_level(client.get(DASHBOARD))[2] == 0
+    escalation_raise(reason="by_hand", trigger_type="test", trigger_id=2, person=person, level=2)
+    # Not committed: the kept counts stand.
+    assert _escalations_by_level(client.get(DASHBOARD))[2] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation_raise(
+            reason="by_hand", trigger_type="test", trigger_id=3, person=person, level=2
+        )
+    assert _escalations_by_level(client.get(DASHBOARD))[2] == 2
