@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from dsr.access import password_step, public
 from dsr.audit import Event, record_event
@@ -81,11 +82,18 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/verify.html", {"form": form, "next": next_url})
 
 
-def _unconfirmed_device(user) -> TOTPDevice:
-    device, _ = TOTPDevice.objects.get_or_create(
-        user=user, confirmed=False, defaults={"name": DEVICE_NAME}
-    )
-    return device
+# The secret of the authenticator being set up, kept in the session until a code proves it.
+SETUP_KEY = "dsr_authenticator_setup_key"
+
+
+def _device_being_set_up(request: HttpRequest) -> TOTPDevice:
+    """The authenticator the set-up page shows, not yet stored: opening the page or its QR code
+    writes nothing but the session."""
+    key = request.session.get(SETUP_KEY)
+    if not isinstance(key, str):
+        key = random_hex(20)
+        request.session[SETUP_KEY] = key
+    return TOTPDevice(user=request.user, name=DEVICE_NAME, key=key, confirmed=False)
 
 
 @password_step
@@ -94,7 +102,7 @@ def setup_qr(request: HttpRequest) -> HttpResponse:
     markup from outside the template)."""
     if TOTPDevice.objects.devices_for_user(request.user, confirmed=True).exists():
         raise Http404
-    device = _unconfirmed_device(request.user)
+    device = _device_being_set_up(request)
     image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
     return HttpResponse(image.to_string(), content_type="image/svg+xml")
 
@@ -105,14 +113,20 @@ def setup(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     if TOTPDevice.objects.devices_for_user(request.user, confirmed=True).exists():
         return redirect(_with_next("accounts:verify", next_url))
-    device = _unconfirmed_device(request.user)
+    device = _device_being_set_up(request)
 
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Stored, unconfirmed, once a code is sent: wrong codes are throttled from one try to
+        # the next (django-otp counts them on the row).
+        device, _ = TOTPDevice.objects.update_or_create(
+            user=request.user, confirmed=False, defaults={"name": DEVICE_NAME, "key": device.key}
+        )
         if device.verify_token(form.cleaned_data["token"]):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
+            request.session.pop(SETUP_KEY, None)
             request.session.cycle_key()
             record_event(Event.SECOND_FACTOR_SET_UP, request, user_id=request.user.pk)
             messages.success(request, "Your authenticator app is set up.")

@@ -10,8 +10,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dsr.roles import Role
+from dsr.views.accounts import SETUP_KEY
 from tests.conftest import PASSWORD, signed_in_client
 from tests.dsr.factories import TOTPDeviceFactory, UserFactory
 from tests.figures import record
@@ -115,13 +117,21 @@ def test_first_sign_in_sets_up_an_authenticator_before_any_page(client, organisa
     assert qr["Content-Type"] == "image/svg+xml"
     assert qr.content.startswith(b"<?xml") or b"<svg" in qr.content[:200]
     assert client.get(HOME).status_code == 302
+    # Opening the page and its QR code wrote no authenticator: the new secret waits in the
+    # session, the same one on every look, until a code from it is sent.
+    assert not user.totpdevice_set.exists()
+    assert client.get(SETUP).text.count(page.context["secret_groups"][0]) >= 1
 
-    device = user.totpdevice_set.get(confirmed=False)
-    response = client.post(SETUP, {"token": code_for(device), "next": HOME})
+    shown = TOTPDevice(key=client.session[SETUP_KEY])
+    wrong = client.post(SETUP, {"token": code_for(shown, offset_steps=10), "next": HOME})
+    assert "The security code is not right" in wrong.text
+    frozen_now.shift(timedelta(seconds=2))  # past the wrong code's throttle delay
+    response = client.post(SETUP, {"token": code_for(shown), "next": HOME})
 
     assert response["Location"] == HOME
-    device.refresh_from_db()
-    assert device.confirmed
+    device = user.totpdevice_set.get()
+    assert device.confirmed and device.key == shown.key
+    assert SETUP_KEY not in client.session
     assert client.get(HOME).status_code == 200
 
 

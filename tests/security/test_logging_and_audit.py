@@ -19,6 +19,7 @@ from django.db.models import F
 from django.test import Client, override_settings
 from django.urls import resolve, reverse
 from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from log_request_id.filters import RequestIDFilter
 
 from dsr import services
@@ -28,6 +29,7 @@ from dsr.logs import JsonFormatter, PlainFormatter
 from dsr.models import AccessEvent, Person
 from dsr.roles import Role
 from dsr.tasks import deliver_notifications_task
+from dsr.views.accounts import SETUP_KEY
 from escalation.services import escalation_rules_sweep
 from referrals.models import Referral
 from tests.conftest import ALL_PERSONAS, PASSWORD, signed_in_client
@@ -164,7 +166,7 @@ def test_each_authentication_event_writes_one_audit_record_with_all_its_fields(
     other = Client()
     sign_in(other, newcomer.email)
     other.get(reverse("accounts:setup"))
-    new_device = newcomer.totpdevice_set.get()
+    new_device = TOTPDevice(key=other.session[SETUP_KEY])
     trail.step(
         lambda: other.post(reverse("accounts:setup"), {"token": code_for(new_device)}),
         (Event.SECOND_FACTOR_SET_UP, newcomer.pk, "accounts:setup"),
