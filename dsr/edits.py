@@ -55,7 +55,12 @@ class Change:
     yours: str
 
 
-class EditConflict(RegisterError):
+class EditRefused(RegisterError):
+    """The guard wrote nothing: the page could not be checked, or the record is gone. About the
+    whole page, not one field."""
+
+
+class EditConflict(EditRefused):
     """Someone else changed a field this submission writes; nothing was written."""
 
     def __init__(self, changes: list[Change]):
@@ -140,9 +145,9 @@ class EditGuard:
             label, pk, version = None, None, None
         if label != self.record._meta.label_lower or pk != self.record.pk:
             logger.info("edit refused: version field altered record=%s", self.record.pk)
-            raise RegisterError(STALE_MESSAGE)
+            raise EditRefused(STALE_MESSAGE)
         if version is not None and not isinstance(version, int):
-            raise RegisterError(STALE_MESSAGE)
+            raise EditRefused(STALE_MESSAGE)
         return True, version
 
     def context(self, request: HttpRequest) -> dict[str, Any]:
@@ -173,7 +178,7 @@ class EditGuard:
             try:
                 current = model._base_manager.select_for_update().get(pk=self.record.pk)
             except model.DoesNotExist:
-                raise RegisterError(GONE_MESSAGE) from None
+                raise EditRefused(GONE_MESSAGE) from None
             if checked:
                 changes = self._changes(version, current, proposed, form)
                 if changes:

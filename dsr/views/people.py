@@ -20,7 +20,7 @@ from django.utils import timezone
 from dsr import forms as dsr_forms
 from dsr import services
 from dsr.access import role_required
-from dsr.edits import EditConflict, EditGuard, model_form_writes
+from dsr.edits import EditGuard, EditRefused, model_form_writes
 from dsr.models import (
     RAG,
     RAG_MEANINGS,
@@ -135,7 +135,9 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     person=person, by=request.user, **{n: d[n] for n in form.changed_data}
                 ),
             )
-        except EditConflict as exc:
+        except EditRefused as exc:
+            # About the whole page (a conflict, a page that could not be checked, a removed
+            # record): the error summary, not one field.
             form.add_error(None, str(exc))
         except services.RegisterError as exc:
             form.add_error("nhs_number", str(exc))

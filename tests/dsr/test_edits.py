@@ -5,6 +5,7 @@ Every page that overwrites a record is tried, through the HTTP client, with the 
 browser would post it (every control of the page as drawn, one answer changed).
 """
 
+import html
 import threading
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -477,3 +478,23 @@ def test_two_saves_at_the_same_moment_lose_no_update(matrix_objects, two_clients
         assert saved == data[winner]["communication_needs"]
         assert _history_count(person) == before + 1
     _record_pairs()
+
+
+def test_a_person_page_that_cannot_be_checked_says_so_in_the_error_summary(
+    matrix_objects, two_clients
+):
+    """The guard's refusals are about the whole page, so they go in the NHS.UK error summary,
+    not under the NHS number (where a duplicate NHS number's error goes)."""
+    _, first, _ = two_clients
+    person = matrix_objects["north_red"]
+    url = _url("dsr:person-edit", pk=person.pk)
+    data = form_values(first.get(url))
+    response = first.post(url, {**data, "given_name": "Changed", FIELD: "nonsense"})
+    form = response.context["form"]
+    assert form.non_field_errors() == [STALE_MESSAGE]
+    assert "nhs_number" not in form.errors
+    page = response.content.decode()
+    summary = page[page.index("nhsuk-error-summary") :]
+    assert html.escape(STALE_MESSAGE, quote=False)[:40] in summary
+    person.refresh_from_db()
+    assert person.given_name != "Changed"
