@@ -714,13 +714,14 @@ def _queries(client, url: str) -> int:
 def test_dashboard_and_list_run_the_same_number_of_queries_with_5_and_200_people(
     staff_client, staff_user, areas, frozen_now, django_assert_max_num_queries
 ):
+    by_rating = f"{LIST}?sort=rating"
     _add_people(staff_user, areas, 5)
-    small = {url: _queries(staff_client, url) for url in (DASHBOARD, LIST)}
+    small = {url: _queries(staff_client, url) for url in (DASHBOARD, LIST, by_rating)}
     list_next = f"{LIST}?after={RegisterEntry.objects.order_by('id').first().pk}"
     small_next = _queries(staff_client, list_next)
 
     _add_people(staff_user, areas, 195)
-    large = {url: _queries(staff_client, url) for url in (DASHBOARD, LIST)}
+    large = {url: _queries(staff_client, url) for url in (DASHBOARD, LIST, by_rating)}
     large_next = _queries(staff_client, list_next)
 
     record(
@@ -744,3 +745,37 @@ def test_dashboard_and_list_run_the_same_number_of_queries_with_5_and_200_people
         staff_client.get(LIST)
     with django_assert_max_num_queries(15):
         staff_client.get(list_next)
+    # Sorted by rating: one more, the first page-and-one of each rating by name (a UNION ALL).
+    with django_assert_max_num_queries(15):
+        staff_client.get(by_rating)
+
+
+def test_pages_sorted_by_rating_come_in_the_order_of_one_sorted_query(
+    staff_client, staff_user, areas, monkeypatch, frozen_now
+):
+    """The rating sort reads each rating's first page-and-one by name and sorts those (one
+    UNION ALL, dsr.queries._by_rating_candidates): its pages, put together, are the whole
+    register in the order of one query sorted by rating, name and id, across the ratings and
+    across pages that end mid-rating."""
+    from dsr.queries import SORTS, RegisterFilters, filtered_entries
+
+    monkeypatch.setattr("dsr.queries.PAGE_SIZE", 2)
+    ratings = ["GREEN", "RED", "GREEN", "AMBER", "GREEN", "GREEN", "RED", "GREEN", "GREEN"]
+    ratings += ["AMBER", "GREEN", "RED"]  # seven Green: pages end inside a rating
+    for i, rating in enumerate(ratings):
+        _person(staff_user, areas, rating=rating, family_name=f"Name{(i * 7) % 5}")
+    expected = list(
+        filtered_entries(staff_user, RegisterFilters(sort="rating"), TODAY)
+        .order_by(*SORTS["rating"])
+        .values_list("person_id", flat=True)
+    )
+    assert len(expected) == len(ratings)
+
+    url, seen = f"{LIST}?sort=rating", []
+    while url:
+        response = staff_client.get(url)
+        seen += [row.entry.person_id for row in response.context["rows"]]
+        found = re.search(r'href="([^"]*)" rel="next"', response.text)
+        url = html.unescape(found.group(1)) if found else ""
+
+    assert seen == expected
