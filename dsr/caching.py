@@ -37,8 +37,15 @@ def generations(names: Iterable[str]) -> tuple[int, ...]:
 
 def changed(name: str) -> None:
     """Moves `name` on a generation once the current transaction commits (at once outside
-    one). Called by `follow_changes`' signals, and by set-based writes that send no signals."""
-    transaction.on_commit(partial(_bump, name))
+    one). Called by `follow_changes`' signals, and by set-based writes that send no signals.
+
+    Robust: if the cache cannot be reached, the error is logged and the request goes on, since
+    what it wrote is already committed; kept figures are then at most their time to live old."""
+
+    def move_on() -> None:  # a function, not a partial: Django logs a failure by its name
+        _bump(name)
+
+    transaction.on_commit(move_on, robust=True)
 
 
 def _bump(name: str) -> None:

@@ -125,3 +125,18 @@ def test_the_dashboards_escalation_counts_are_kept_until_an_escalation_changes(
             reason="by_hand", trigger_type="test", trigger_id=3, person=person, level=2
         )
     assert _escalations_by_level(client.get(DASHBOARD))[2] == 2
+
+
+def test_a_change_is_saved_even_when_the_cache_cannot_be_reached(
+    make_person, clerk, keeping, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Moving a generation on runs after the commit: a cache that is down must not turn a
+    saved change into an error page (the user would send it again)."""
+
+    def down(*args, **kwargs):
+        raise ConnectionError("the cache is down")
+
+    monkeypatch.setattr("dsr.caching.cache.add", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        person = make_person("RED")
+    assert RegisterEntry.objects.filter(person=person, status="open").exists()
