@@ -161,3 +161,16 @@ def optional_postcode(value: str | None) -> str:
         return ""
     validate_postcode(value)
     return normalise_postcode(value)
+
+
+# Line breaks, control characters other than the tab (which pasted text can bring into a text
+# box), and the bidirectional overrides that make text read differently from how it is stored.
+# A browser sends none of them from a one-line text box.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def validate_one_line(value: str) -> None:
+    """Refuse (code `one_line`) a one-line answer holding a line break or another hidden
+    character: only a crafted request can send one, and it would not read as it is stored."""
+    if _NOT_ONE_LINE.search(value or ""):
+        raise ValidationError("This must be one line of text.", code="one_line")

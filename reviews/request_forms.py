@@ -15,7 +15,7 @@ from dsr.fill_time import MinimumFillTimeForm
 from dsr.forms import choose_from_list, text_field
 from dsr.models import LocalAuthority, Person
 from dsr.nhsuk_forms import NHSDateField
-from dsr.validators import optional_nhs_number, optional_postcode
+from dsr.validators import optional_nhs_number, optional_postcode, validate_one_line
 from reviews.models import Cetr, CetrRequest
 
 NOT_KNOWN = "not_known"
@@ -26,13 +26,16 @@ EXPIRED = "This page has expired. Check your answers and send the request again.
 def _short(label: str, *, max_length: int, required: bool = True, **kwargs: Any) -> forms.CharField:
     """A one-line text box whose messages name the answer ("Enter your full name.")."""
     noun = kwargs.pop("noun", label)
+    capital = f"{noun[:1].upper()}{noun[1:]}"
     return forms.CharField(
         label=label,
         max_length=max_length,
         required=required,
+        validators=[validate_one_line],
         error_messages={
             "required": f"Enter {noun[:1].lower()}{noun[1:]}.",
-            "max_length": f"{noun[:1].upper()}{noun[1:]} must be {max_length} characters or fewer.",
+            "max_length": f"{capital} must be {max_length} characters or fewer.",
+            "one_line": f"{capital} must be one line of text, without hidden characters.",
         },
         **kwargs,
     )

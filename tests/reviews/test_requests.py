@@ -195,6 +195,15 @@ def test_a_token_this_session_was_not_given_saves_nothing_until_sent_again(clien
         ({"relationship": ""}, "Choose who you are."),
         ({"nhs_number": "1234567890"}, "NHS number"),
         ({"local_authority": "99999"}, "Choose one of the options."),
+        # Only a crafted request can put a line break in a one-line box (found by C-1).
+        (
+            {"family_name": "Ward\r\nWard"},
+            "The person&#x27;s last name must be one line of text, without hidden characters.",
+        ),
+        (
+            {"requester_name": "Morgan\u202eWard"},
+            "Your full name must be one line of text, without hidden characters.",
+        ),
     ],
 )
 def test_bad_answers_show_the_error_summary_and_save_nothing(client, areas, changes, message):
