@@ -30,6 +30,7 @@ from dsr.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
 from dsr.validators import (
     optional_nhs_number,
     optional_postcode,
+    validate_one_line,
 )
 from referrals.models import Referral, ReferralContact
 
@@ -123,6 +124,8 @@ class TextField(forms.CharField):
             v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
         ]
         self.validators.append(refuse_control_characters)
+        if not multiline:
+            self.validators.append(validate_one_line)
         if name:
             self.validators.append(refuse_non_name_characters)
         self.error_messages.update(
@@ -133,6 +136,7 @@ class TextField(forms.CharField):
                 "apostrophes and full stops.",
                 "control_characters": f"{noun} must not contain hidden control characters. "
                 "Delete them, or type the text again.",
+                "one_line": f"{noun} must be one line of text, without hidden characters.",
             }
         )
 

@@ -683,3 +683,24 @@ def test_a_counter_lasts_its_window_and_a_minute_on_redis(frozen_now, rate_cache
     )
     assert int(client.get(key)) == 2
     assert ratelimit.HOUR < client.ttl(key) <= ratelimit.HOUR + 60
+
+
+# --- One-line answers -----------------------------------------------------------------------------
+
+
+def test_a_one_line_answer_refuses_a_line_break_and_a_text_area_keeps_it():
+    """A browser sends no line break from a one-line box, so one there comes from a crafted
+    request; it is refused with the answer's own message. Text areas keep theirs (as LF)."""
+    from django.core.exceptions import ValidationError as FormError
+
+    from referrals.forms import TextField
+
+    job = TextField(noun="Your job title", max_length=100)
+    with pytest.raises(FormError) as refused:
+        job.clean("Nurse\r\nManager")
+    assert refused.value.messages == [
+        "Your job title must be one line of text, without hidden characters."
+    ]
+    assert job.clean("Nurse\tManager") == "Nurse\tManager"  # a pasted tab is kept
+    address = TextField(noun="Address", max_length=500, multiline=True)
+    assert address.clean("1 High Street\r\nNorwich") == "1 High Street\nNorwich"
