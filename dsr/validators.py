@@ -163,14 +163,22 @@ def optional_postcode(value: str | None) -> str:
     return normalise_postcode(value)
 
 
-# Line breaks, control characters other than the tab (which pasted text can bring into a text
-# box), and the bidirectional overrides that make text read differently from how it is stored.
-# A browser sends none of them from a one-line text box.
-_NOT_ONE_LINE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters other than tab and line breaks, and the bidirectional overrides that can
+# make text read differently from how it is stored (U+202A to U+202E, U+2066 to U+2069).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Line breaks: a browser sends none from a one-line text box (a pasted tab it keeps).
+_LINE_BREAK = re.compile(r"[\n\r\x85\u2028\u2029]")
+
+
+def refuse_control_characters(value: str) -> None:
+    """Raise `ValidationError` (code `control_characters`) if `value` holds NUL, another
+    control character (tab and line breaks apart) or a bidirectional override."""
+    if _CONTROL.search(value or ""):
+        raise ValidationError("This must not contain hidden characters.", code="control_characters")
 
 
 def validate_one_line(value: str) -> None:
-    """Refuse (code `one_line`) a one-line answer holding a line break or another hidden
-    character: only a crafted request can send one, and it would not read as it is stored."""
-    if _NOT_ONE_LINE.search(value or ""):
+    """Refuse (code `one_line`) a line break in a one-line answer: only a crafted request can
+    send one. Hidden characters are refuse_control_characters' business."""
+    if _LINE_BREAK.search(value or ""):
         raise ValidationError("This must be one line of text.", code="one_line")

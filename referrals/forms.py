@@ -30,6 +30,7 @@ from dsr.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
 from dsr.validators import (
     optional_nhs_number,
     optional_postcode,
+    refuse_control_characters,
     validate_one_line,
 )
 from referrals.models import Referral, ReferralContact
@@ -49,9 +50,6 @@ EMAIL_MAX = 254
 NOT_SURE = "not_sure"
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
-# Control characters other than tab and line breaks, and the bidirectional overrides that can
-# make text read differently from how it is stored (U+202A to U+202E, U+2066 to U+2069).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NAME_PUNCTUATION = frozenset(" -'\u2019.")
 _PHONE = re.compile(r"[0-9 +()\-]{6,30}")
 # Free personal mail services: a professional refers from their work address.
@@ -80,13 +78,6 @@ PERSONAL_EMAIL_DOMAINS = frozenset(
         "ymail.com",
     }
 )
-
-
-def refuse_control_characters(value: str) -> None:
-    """Raise `ValidationError` (code `control_characters`) if `value` holds NUL, another
-    control character (tab and line breaks apart) or a bidirectional override."""
-    if _CONTROL.search(value):
-        raise ValidationError("This must not contain hidden characters.", code="control_characters")
 
 
 def refuse_non_name_characters(value: str) -> None:

@@ -15,7 +15,12 @@ from dsr.fill_time import MinimumFillTimeForm
 from dsr.forms import choose_from_list, text_field
 from dsr.models import LocalAuthority, Person
 from dsr.nhsuk_forms import NHSDateField
-from dsr.validators import optional_nhs_number, optional_postcode, validate_one_line
+from dsr.validators import (
+    optional_nhs_number,
+    optional_postcode,
+    refuse_control_characters,
+    validate_one_line,
+)
 from reviews.models import Cetr, CetrRequest
 
 NOT_KNOWN = "not_known"
@@ -31,11 +36,12 @@ def _short(label: str, *, max_length: int, required: bool = True, **kwargs: Any)
         label=label,
         max_length=max_length,
         required=required,
-        validators=[validate_one_line],
+        validators=[refuse_control_characters, validate_one_line],
         error_messages={
             "required": f"Enter {noun[:1].lower()}{noun[1:]}.",
             "max_length": f"{capital} must be {max_length} characters or fewer.",
             "one_line": f"{capital} must be one line of text, without hidden characters.",
+            "control_characters": f"{capital} must be one line of text, without hidden characters.",
         },
         **kwargs,
     )
