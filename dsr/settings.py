@@ -290,6 +290,9 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Sign-in matches the address whatever its letter case, so failures are counted per account:
+# "Name@NHS.net" and "name@nhs.net" share one counter.
+AXES_USERNAME_CALLABLE = "dsr.accounts.lockout_username"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # Number of reverse proxies in front of the app; 0 means trust only REMOTE_ADDR. django-ipware
 # counts the proxies named inside X-Forwarded-For, which holds one address fewer than there

@@ -118,6 +118,69 @@ def test_the_policy_is_the_four_validators_and_nothing_that_composes_or_expires(
     )
 
 
+# --- B-1 Lockout counts one account however its address is typed (ASVS v5.0.0-6.3.1) ---------
+
+# The victim's address typed as sign-in would still match it: capitals anywhere, and a dotless
+# "ı" for an "i" (PostgreSQL's case-insensitive match takes "ı" for "I").
+VICTIM = "nina.smith@nhs.example"
+CASE_VARIANTS = [
+    "nina.smith@nhs.example",
+    "Nina.Smith@nhs.example",
+    "NINA.SMITH@NHS.EXAMPLE",
+    "nina.smith@NHS.example",
+    "nInA.sMiTh@Nhs.Example",
+    "nına.smıth@nhs.example",
+]
+
+
+def test_lockout_counts_every_letter_case_of_an_address_as_one_account(organisations):
+    user = UserFactory(email=VICTIM, organisation=organisations["icb"])
+    TOTPDeviceFactory(user=user)
+    limit = settings.AXES_FAILURE_LIMIT
+    attacker = Client()
+    statuses = []
+    with mock.patch.object(
+        type(user), "check_password", autospec=True, side_effect=type(user).check_password
+    ) as check_password:
+        for variant in CASE_VARIANTS:
+            for _ in range(6):
+                statuses.append(sign_in(attacker, variant, "wrong-password").status_code)
+        checked = check_password.call_count
+        right = sign_in(attacker, "Nina.Smith@NHS.example")
+        checked_with_right = check_password.call_count
+
+    # Only the first `limit` guesses were checked, whichever way the address was typed.
+    assert checked == limit
+    assert statuses == [200] * (limit - 1) + [429] * (len(statuses) - limit + 1)
+    # The right password, typed with yet another mix of capitals, is refused unchecked: the
+    # locked-out page, never the security-code step.
+    assert checked_with_right == limit
+    assert right.status_code == 429
+    assert "Sign in is paused" in right.text
+    assert "_auth_user_id" not in attacker.session
+    # One counter, under the account's own address.
+    attempt = AccessAttempt.objects.get()
+    assert attempt.username == VICTIM
+    record(
+        "B-1 lockout attempts checked across letter-case variants beyond the limit",
+        checked_with_right - limit,
+    )
+
+
+def test_lockout_of_one_address_leaves_a_different_account_alone(organisations):
+    UserFactory(email=VICTIM, organisation=organisations["icb"])
+    other = UserFactory(email="nina.smithson@nhs.example", organisation=organisations["icb"])
+    TOTPDeviceFactory(user=other)
+    for variant in CASE_VARIANTS[:2]:
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            sign_in(Client(), variant, "wrong-password")
+
+    response = sign_in(Client(), "Nina.Smithson@nhs.example")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(VERIFY)
+
+
 # --- B-3 A forged X-Forwarded-For does not dodge the lockout (ASVS v5.0.0-15.3.4) -------------
 
 
