@@ -7,43 +7,94 @@ A kept figure may also follow a *generation*: a number in the cache that goes up
 committed change to the tables the figure is counted from (`follow_changes`). The generation
 is part of the key, so the first request after a change counts afresh, and a figure is never
 older than the last change to what it counts, however long it may be kept.
+
+The cache is a help, never a need: every call to it goes through `unless_cache_down`, so with
+the cache out of reach a figure is counted in the database on each request (slower, correct),
+and the outage is logged once as a warning rather than as a traceback per request.
 """
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from dsr.scoping import local_authority_ids_for
 
+logger = logging.getLogger(__name__)
+
 _GENERATION = "kept:generation:"
 
+T = TypeVar("T")
+# What a cache that cannot be reached raises: redis-py's errors (refused, timed out, lost), and
+# the operating system's for other backends.
+CACHE_ERRORS = (RedisError, OSError)
 
-def generations(names: Iterable[str]) -> tuple[int, ...]:
-    """The current generation of each name, in one cache read (0 before any change)."""
+
+class _Outage:
+    """Whether this process last found the cache out of reach, so an outage is logged once
+    when it starts and once when it ends, not on every call (a flood that hides other errors)."""
+
+    down = False
+
+
+@receiver(setting_changed)
+def _new_cache(*, setting: str, **kwargs: Any) -> None:
+    if setting == "CACHES":
+        _Outage.down = False
+
+
+def unless_cache_down(operation: Callable[[], T], *, otherwise: T) -> T:
+    """`operation()`, a call to the cache; or `otherwise` when the cache cannot be reached."""
+    try:
+        result = operation()
+    except CACHE_ERRORS as error:
+        if not _Outage.down:
+            _Outage.down = True
+            logger.warning(
+                "the cache cannot be reached (%s): figures are counted in the database and "
+                "rate limits in each process until it can",
+                type(error).__name__,
+            )
+        return otherwise
+    if _Outage.down:
+        _Outage.down = False
+        logger.info("the cache can be reached again")
+    return result
+
+
+def generations(names: Iterable[str]) -> tuple[int, ...] | None:
+    """The current generation of each name, in one cache read (0 before any change); None
+    when the cache cannot be reached, as nothing kept can then be known to be current."""
     names = list(names)
     if not names:
         return ()
-    found = cache.get_many([_GENERATION + name for name in names])
-    return tuple(found.get(_GENERATION + name, 0) for name in names)
+    keys = [_GENERATION + name for name in names]
+    found = unless_cache_down(lambda: cache.get_many(keys), otherwise=None)
+    if found is None:
+        return None
+    return tuple(found.get(key, 0) for key in keys)
 
 
 def changed(name: str) -> None:
     """Moves `name` on a generation once the current transaction commits (at once outside
     one). Called by `follow_changes`' signals, and by set-based writes that send no signals.
 
-    Robust: if the cache cannot be reached, the error is logged and the request goes on, since
+    Robust: if the cache cannot be reached, a warning is logged and the request goes on, since
     what it wrote is already committed; kept figures are then at most their time to live old."""
 
     def move_on() -> None:  # a function, not a partial: Django logs a failure by its name
-        _bump(name)
+        unless_cache_down(lambda: _bump(name), otherwise=None)
 
     transaction.on_commit(move_on, robust=True)
 
@@ -87,11 +138,14 @@ def kept_for_a_while(
     moves on (0 seconds: computed every time)."""
     if not seconds:
         return compute(), timezone.now()
+    current = generations(following)
+    if current is None:
+        return compute(), timezone.now()
     scope = ",".join(str(pk) for pk in sorted(local_authority_ids_for(user)))
-    parts = (*parts, generations(following))
+    parts = (*parts, current)
     key = "kept:" + hashlib.sha256(repr((kind, scope, parts)).encode()).hexdigest()
-    kept = cache.get(key)
+    kept = unless_cache_down(lambda: cache.get(key), otherwise=None)
     if kept is None:
         kept = (compute(), timezone.now())
-        cache.set(key, kept, seconds)
+        unless_cache_down(lambda: cache.set(key, kept, seconds), otherwise=None)
     return kept

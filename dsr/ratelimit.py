@@ -9,6 +9,10 @@ local-memory cache of the embedded run) a counter is created with `cache.add` (w
 process can win) and raised with `cache.incr` (under a lock). The address comes from
 `axes.helpers.get_client_ip_address`, which honours the trusted-proxy settings, and is hashed
 before it goes into a cache key, so the cache holds no addresses; so is the session key.
+
+While the cache cannot be reached, each web process counts in its own memory (docs/adr/0003):
+the limit still holds, multiplied at worst by the number of processes, and nobody is shown an
+error page or turned away because the cache is down.
 """
 
 import hashlib
@@ -19,8 +23,14 @@ import redis
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+
+from dsr.caching import unless_cache_down
 
 logger = logging.getLogger(__name__)
 
@@ -42,20 +52,47 @@ def session_fingerprint(request: HttpRequest) -> str | None:
     return hashlib.sha256(f"session:{key}".encode()).hexdigest()[:24]
 
 
+# The counters of this process alone, for while the shared cache cannot be reached.
+_in_this_process = LocMemCache("dsr-ratelimit-outage", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+# Options of Django's Redis client that are not options of a redis-py connection.
+_DJANGO_ONLY_OPTIONS = ("serializer", "pool_class", "parser_class")
+
+
 @once
 def _redis() -> redis.Redis | None:
-    """A client of the cache's Redis server, or None when the cache is not Redis."""
+    """A client of the cache's Redis server, or None when the cache is not Redis. It takes the
+    cache's connection options (its timeouts) too."""
     default = settings.CACHES["default"]
     if not default["BACKEND"].endswith(".RedisCache"):
         return None
-    return redis.Redis.from_url(default["LOCATION"])
+    options = default.get("OPTIONS", {})
+    return redis.Redis.from_url(
+        default["LOCATION"],
+        **{name: value for name, value in options.items() if name not in _DJANGO_ONLY_OPTIONS},
+    )
+
+
+@receiver(setting_changed)
+def _new_cache(*, setting: str, **kwargs: object) -> None:
+    if setting == "CACHES":
+        _redis.cache_clear()
+        _in_this_process.clear()
 
 
 def _counts(keys: list[str], timeout: int) -> list[int]:
-    """Raise each counter by one (a new one starts at 1 and lasts `timeout` seconds)."""
+    """Raise each counter by one (a new one starts at 1 and lasts `timeout` seconds): on the
+    shared cache, or in this process while the shared cache cannot be reached."""
+    counted = unless_cache_down(lambda: _shared_counts(keys, timeout), otherwise=None)
+    if counted is None:
+        return [_count(_in_this_process, key, timeout) for key in keys]
+    return counted
+
+
+def _shared_counts(keys: list[str], timeout: int) -> list[int]:
     client = _redis()
     if client is None:
-        return [_count(key, timeout) for key in keys]
+        return [_count(cache, key, timeout) for key in keys]
     pipe = client.pipeline(transaction=False)
     for key in keys:
         # The cache's own key (prefix and version), so clearing the cache clears the counters.
@@ -65,13 +102,13 @@ def _counts(keys: list[str], timeout: int) -> list[int]:
     return pipe.execute()[0::2]
 
 
-def _count(key: str, timeout: int) -> int:
-    cache.add(key, 0, timeout=timeout)
+def _count(counters: BaseCache, key: str, timeout: int) -> int:
+    counters.add(key, 0, timeout=timeout)
     try:
-        return cache.incr(key)
+        return counters.incr(key)
     except ValueError:
         # The key expired between add and incr: this request starts the window again.
-        cache.add(key, 1, timeout=timeout)
+        counters.add(key, 1, timeout=timeout)
         return 1
 
 

@@ -163,6 +163,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
             "KEY_PREFIX": "dsr",
+            # A cache that does not answer is treated as down (dsr.caching.unless_cache_down):
+            # pages count in the database rather than wait on it. Its calls take a millisecond.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
