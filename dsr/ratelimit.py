@@ -134,11 +134,10 @@ def hit(request: HttpRequest, *, scope: str, limit: int, window_seconds: int = H
     return True
 
 
-def within_limit(request: HttpRequest, *, scope: str, setting: str, default: int) -> bool:
-    """`hit` with the limit read from the setting named `setting` (per hour)."""
-    from django.conf import settings
-
-    return hit(request, scope=scope, limit=getattr(settings, setting, default))
+def within_limit(request: HttpRequest, *, scope: str, setting: str) -> bool:
+    """`hit` with the limit read from the setting named `setting` (per hour, from the
+    environment: .env.example)."""
+    return hit(request, scope=scope, limit=getattr(settings, setting))
 
 
 def too_many(request: HttpRequest, template: str) -> HttpResponse:

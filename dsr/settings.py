@@ -385,6 +385,23 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 # Public forms sent sooner than this after they were shown are refused (dsr.fill_time).
 DSR_MIN_FILL_SECONDS = env.int("DSR_MIN_FILL_SECONDS", default=3)
+# Public forms sent per hour from one address or one session (dsr.ratelimit): referrals and
+# C(E)TR requests sent, and pages of either form posted. Staff of a trust may all share one
+# internet address, so a trust that refers through the public form may need more.
+REFERRAL_SUBMISSIONS_PER_HOUR = env.int("REFERRAL_SUBMISSIONS_PER_HOUR", default=10)
+REFERRAL_POSTS_PER_HOUR = env.int("REFERRAL_POSTS_PER_HOUR", default=300)
+CETR_REQUEST_SUBMISSIONS_PER_HOUR = env.int("CETR_REQUEST_SUBMISSIONS_PER_HOUR", default=10)
+CETR_REQUEST_POSTS_PER_HOUR = env.int("CETR_REQUEST_POSTS_PER_HOUR", default=300)
+if (
+    min(
+        REFERRAL_SUBMISSIONS_PER_HOUR,
+        REFERRAL_POSTS_PER_HOUR,
+        CETR_REQUEST_SUBMISSIONS_PER_HOUR,
+        CETR_REQUEST_POSTS_PER_HOUR,
+    )
+    < 1
+):
+    raise ImproperlyConfigured("Each *_PER_HOUR rate limit must be 1 or more.")
 
 # --- Email ----------------------------------------------------------------------------------
 # EMAIL_URL selects the backend: smtp://user:pass@host:587 (add ?tls=True), consolemail://,

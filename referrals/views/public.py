@@ -53,14 +53,12 @@ RawSteps = dict[str, dict[str, list[str]]]
 
 
 def _posts_allowed(request: HttpRequest) -> bool:
-    return ratelimit.within_limit(
-        request, scope="referral-post", setting="REFERRAL_POSTS_PER_HOUR", default=300
-    )
+    return ratelimit.within_limit(request, scope="referral-post", setting="REFERRAL_POSTS_PER_HOUR")
 
 
 def _submission_allowed(request: HttpRequest) -> bool:
     return ratelimit.within_limit(
-        request, scope="referral-submit", setting="REFERRAL_SUBMISSIONS_PER_HOUR", default=10
+        request, scope="referral-submit", setting="REFERRAL_SUBMISSIONS_PER_HOUR"
     )
 
 

@@ -46,7 +46,7 @@ WAITING_LIMIT = 200
 
 def _posts_allowed(request: HttpRequest) -> bool:
     return ratelimit.within_limit(
-        request, scope="cetr-request-post", setting="CETR_REQUEST_POSTS_PER_HOUR", default=300
+        request, scope="cetr-request-post", setting="CETR_REQUEST_POSTS_PER_HOUR"
     )
 
 
@@ -55,7 +55,6 @@ def _submission_allowed(request: HttpRequest) -> bool:
         request,
         scope="cetr-request-submit",
         setting="CETR_REQUEST_SUBMISSIONS_PER_HOUR",
-        default=10,
     )
 
 
