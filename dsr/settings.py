@@ -392,15 +392,13 @@ REFERRAL_SUBMISSIONS_PER_HOUR = env.int("REFERRAL_SUBMISSIONS_PER_HOUR", default
 REFERRAL_POSTS_PER_HOUR = env.int("REFERRAL_POSTS_PER_HOUR", default=300)
 CETR_REQUEST_SUBMISSIONS_PER_HOUR = env.int("CETR_REQUEST_SUBMISSIONS_PER_HOUR", default=10)
 CETR_REQUEST_POSTS_PER_HOUR = env.int("CETR_REQUEST_POSTS_PER_HOUR", default=300)
-if (
-    min(
-        REFERRAL_SUBMISSIONS_PER_HOUR,
-        REFERRAL_POSTS_PER_HOUR,
-        CETR_REQUEST_SUBMISSIONS_PER_HOUR,
-        CETR_REQUEST_POSTS_PER_HOUR,
-    )
-    < 1
-):
+_RATE_LIMITS = [
+    REFERRAL_SUBMISSIONS_PER_HOUR,
+    REFERRAL_POSTS_PER_HOUR,
+    CETR_REQUEST_SUBMISSIONS_PER_HOUR,
+    CETR_REQUEST_POSTS_PER_HOUR,
+]
+if min(_RATE_LIMITS) < 1:
     raise ImproperlyConfigured("Each *_PER_HOUR rate limit must be 1 or more.")
 
 # --- Email ----------------------------------------------------------------------------------
@@ -516,6 +514,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "log_request_id.filters.RequestIDFilter"},
+        "routine_refusals": {"()": "dsr.logs.RoutineRefusalFilter"},
     },
     "formatters": {
         "plain": {
@@ -537,6 +536,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # A 403 or other refusal as one line, without the traceback Django attaches to it.
+        "django.request": {"filters": ["routine_refusals"]},
         # Its DEBUG records hold a whole template context: a person's details. Never below INFO.
         "django.template": {"level": "INFO"},
         "axes": {"level": "WARNING"},
