@@ -32,7 +32,7 @@ from simple_history.utils import bulk_update_with_history
 from dsr.audit import Event, record_event
 from dsr.history import set_change_reason
 from dsr.models import Invitation, Notification, Organisation, User
-from dsr.notifications import enqueue_delivery
+from dsr.notifications import deliver_after_commit
 from dsr.roles import Role
 from dsr.services import RegisterError
 
@@ -144,7 +144,7 @@ def _queue_email(invitation: Invitation) -> None:
         channel=Notification.Channel.EMAIL,
         email=invitation.email,
     )
-    transaction.on_commit(lambda: enqueue_delivery(1))
+    deliver_after_commit(1)
 
 
 def _cancel_unsent(invitation: Invitation, reason: str) -> int:
@@ -430,7 +430,7 @@ def _tell_administrators(dormant: list[User], now: datetime, days: int) -> int:
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     if rows:
-        transaction.on_commit(lambda: enqueue_delivery(len(rows)))
+        deliver_after_commit(len(rows))
     else:
         logger.warning("dormant accounts switched off but no active administrator to tell")
     return len(rows)

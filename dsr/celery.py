@@ -1,12 +1,17 @@
 """The Celery application. Configuration lives in settings under the CELERY_ namespace."""
 
+import logging
 import os
+import time
 from pathlib import Path
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from celery.signals import task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dsr.settings")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("dsr")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -41,3 +46,24 @@ def _close_stale_connections_after(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+class StampingScheduler(PersistentScheduler):
+    """Celery beat's own scheduler, which also records that beat is alive each time it sends a
+    scheduled task (at most once every STAMP_SECONDS), so a stopped scheduler shows on the
+    service status page and to a monitoring probe whether or not a worker is running."""
+
+    STAMP_SECONDS = 30
+    _stamped_at = 0.0
+
+    def apply_entry(self, entry, producer=None):
+        super().apply_entry(entry, producer=producer)
+        if time.monotonic() - self._stamped_at < self.STAMP_SECONDS:
+            return
+        try:
+            from dsr.services import heartbeat_record
+
+            heartbeat_record(name="scheduler")
+            self._stamped_at = time.monotonic()
+        except Exception as exc:  # noqa: BLE001  (a database outage must not stop the scheduler)
+            logger.warning("scheduler heartbeat not recorded (%s)", type(exc).__name__)

@@ -36,6 +36,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("My panels", "reviews:my-panels", ("dsr.sit_on_panels",)),
     NavItem("My referrals", "referrals:mine", ("dsr.view_own_referrals",)),
     NavItem("Outbox", "dsr:outbox", ("dsr.manage_referrals",)),
+    NavItem("Service status", "dsr:service-status", ("dsr.view_register", "dsr.manage_accounts")),
     NavItem("Invitations", "dsr:invitation-list", ("dsr.manage_accounts",), prefix_match=True),
     NavItem("Access review", "dsr:account-review", ("dsr.manage_accounts",)),
     NavItem("Manage accounts", "admin:index", ("dsr.manage_accounts",)),

@@ -21,8 +21,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import BooleanField, F
+from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -40,10 +41,56 @@ SQL_INSERT_COLUMNS = (
 # Errors worth trying again: the mail server or network was unavailable for a moment.
 TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
 MAX_ATTEMPTS = 5
+# The most messages one delivery task sends before it hands over to the next task.
 BATCH = 500
-# A row left "sending" this long belongs to a worker that died: it may be claimed again.
-# (A setting only so the fault-injection tests can shorten it for real worker processes.)
+# Without PostgreSQL's advisory locks (the embedded SQLite run), a row left "sending" this long
+# belongs to a worker that died and may be claimed again. (A setting only so the fault-injection
+# tests can shorten it for real worker processes.)
 STALE_CLAIM = timedelta(seconds=getattr(settings, "DSR_STALE_CLAIM_SECONDS", 600))
+# The first key of the advisory locks that mark a message as in a live worker's hands; the
+# second is the notification's id.
+LOCK_SPACE = 0x44535231  # "DSR1"
+
+
+def _locks() -> bool:
+    """Whether claims are held by advisory locks (PostgreSQL) rather than by time alone."""
+    return connection.vendor == "postgresql"
+
+
+def _lock(notification_id: int) -> bool:
+    """Hold the message for this worker's database session. The lock outlives the claim's
+    transaction and goes with the session: a worker that is killed, or loses its connection,
+    lets go of its message at once."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_SPACE, notification_id])
+        return bool(cursor.fetchone()[0])
+
+
+def release(notification_id: int) -> None:
+    """Let go of a message this worker has finished with (no-op without advisory locks)."""
+    if _locks():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_SPACE, notification_id])
+
+
+# A "sending" row no live session holds: its worker stopped. (pg_locks shows a two-key advisory
+# lock with the first key as classid, the second as objid and objsubid 2.)
+_NOT_HELD = RawSQL(
+    "NOT EXISTS (SELECT 1 FROM pg_locks lock WHERE lock.locktype = 'advisory'"
+    " AND lock.granted AND lock.classid = %s::oid AND lock.objsubid = 2"
+    ' AND lock.objid = "dsr_notification"."id"::oid)',
+    [LOCK_SPACE],
+    output_field=BooleanField(),
+)
+
+
+def _orphans(now: datetime):
+    """Rows left "sending" by a worker that stopped: with advisory locks, the moment its session
+    ended; without them, once the claim is older than STALE_CLAIM."""
+    sending = Notification.objects.filter(status=Notification.Status.SENDING)
+    if _locks():
+        return sending.filter(_NOT_HELD)
+    return sending.filter(scheduled_for__lt=now - STALE_CLAIM)
 
 
 @dataclass(frozen=True)
@@ -98,36 +145,45 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim_batch(limit: int = BATCH) -> tuple[list[int], datetime]:
-    """Mark up to `limit` due messages as sending; return their ids and the claim's time stamp.
+    """Mark up to `limit` due messages as sending, each held for this worker; return their ids
+    and the claim's time stamp. Release each (`release`) once it is delivered.
 
     Rows another worker is claiming are skipped (SKIP LOCKED), so two workers never take the
-    same row. A row left "sending" past STALE_CLAIM belonged to a worker that stopped: it is
-    counted as an attempt and claimed again, or marked failed once it has used its attempts,
-    so a message that kills its worker cannot loop for ever.
+    same row. A row whose worker stopped (see `_orphans`) is counted as an attempt and claimed
+    again, or marked failed once it has used its attempts, so a message that kills its worker
+    cannot loop for ever. Delivery claims one row at a time (`deliver_due`), so a worker that
+    dies holds back only the message in its hands.
     """
     now = timezone.now()
+    held: list[int] = []
     with transaction.atomic():
-        stale = list(
-            Notification.objects.filter(
-                status=Notification.Status.SENDING, scheduled_for__lt=now - STALE_CLAIM
-            )
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)[:limit]
+        orphans = list(
+            _orphans(now).select_for_update(skip_locked=True).values_list("id", flat=True)[:limit]
         )
-        Notification.objects.filter(id__in=stale, attempts__gte=MAX_ATTEMPTS - 1).update(
+        Notification.objects.filter(id__in=orphans, attempts__gte=MAX_ATTEMPTS - 1).update(
             status=Notification.Status.FAILED,
             attempts=F("attempts") + 1,
             error="The worker sending this message stopped each time it tried.",
         )
-        Notification.objects.filter(id__in=stale, status=Notification.Status.SENDING).update(
-            status=Notification.Status.PENDING, attempts=F("attempts") + 1
-        )
-        ids = list(
-            Notification.objects.filter(status=Notification.Status.PENDING, scheduled_for__lte=now)
-            .select_for_update(skip_locked=True)
-            .order_by("scheduled_for", "id")
-            .values_list("id", flat=True)[:limit]
-        )
+        retried = Notification.objects.filter(
+            id__in=orphans, status=Notification.Status.SENDING
+        ).values_list("id", flat=True)
+        ids = list(retried)
+        Notification.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
+        if len(ids) < limit:
+            ids += (
+                Notification.objects.filter(
+                    status=Notification.Status.PENDING, scheduled_for__lte=now
+                )
+                .select_for_update(skip_locked=True)
+                .order_by("scheduled_for", "id")
+                .values_list("id", flat=True)[: limit - len(ids)]
+            )
+        if _locks():
+            # Taken inside the claim's transaction: another worker sees the row "sending" only
+            # once it commits, and by then the lock is held.
+            held = [pk for pk in ids if _lock(pk)]
+            ids = held
         # Bookkeeping columns only: the row itself is the record of the message.
         Notification.objects.filter(id__in=ids).update(
             status=Notification.Status.SENDING, scheduled_for=now
@@ -141,12 +197,12 @@ def claim(limit: int = BATCH) -> list[int]:
 
 
 def _still_ours(notification: Notification, claimed_at: datetime | None) -> bool:
-    """Renew the claim just before sending, only if it is still the one this worker made and
-    has not gone stale: a worker whose batch ran long never sends a message that another
-    worker has since claimed (the same time stamp is the proof of ownership)."""
+    """Renew the claim just before sending, only if it is still the one this worker made (the
+    same time stamp is the proof of ownership) and, without advisory locks, has not gone stale:
+    a worker whose send ran long never sends a message that another worker has since claimed."""
     stamp = claimed_at or notification.scheduled_for
     now = timezone.now()
-    if stamp < now - STALE_CLAIM:
+    if not _locks() and stamp < now - STALE_CLAIM:
         return False
     renewed = Notification.objects.filter(
         pk=notification.pk, status=Notification.Status.SENDING, scheduled_for=stamp
@@ -211,11 +267,17 @@ def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
 
 
 def deliver_due(limit: int = BATCH) -> dict[str, int]:
-    """Claim and deliver one batch; returns a count per resulting status."""
+    """Claim and deliver up to `limit` due messages, one at a time; returns a count per
+    resulting status."""
     outcome: dict[str, int] = {}
-    ids, claimed_at = claim_batch(limit)
-    for notification_id in ids:
-        status = deliver(notification_id, claimed_at)
+    for _ in range(limit):
+        ids, claimed_at = claim_batch(1)
+        if not ids:
+            break
+        try:
+            status = deliver(ids[0], claimed_at)
+        finally:
+            release(ids[0])
         outcome[status] = outcome.get(status, 0) + 1
     return outcome
 
@@ -247,12 +309,28 @@ def notification_mark_posted(*, notification: Notification, by) -> Notification:
 
 
 def enqueue_delivery(count: int) -> None:
-    """One delivery task per batch of due messages, never one per message (PERFORMANCE T9).
-    Called from services through transaction.on_commit."""
+    """One delivery task per batch of due messages, never one per message (PERFORMANCE T9)."""
     from dsr.tasks import deliver_notifications_task
 
     for _ in range(-(-count // BATCH)):
         deliver_notifications_task.delay()
+
+
+def deliver_after_commit(count: int = 1) -> None:
+    """Queue delivery of `count` new outbox rows once the transaction commits.
+
+    The rows are the record of what is owed, so queueing is only a prompt: if the broker
+    cannot be reached, the failure is logged and the every-minute delivery sweep sends them. A
+    change that was saved is never reported to its user as a failure (and never made twice by a
+    retry) because of the broker.
+    """
+    if count <= 0:
+        return
+
+    def queue_delivery() -> None:  # a function, not a partial: Django logs a failure by its name
+        enqueue_delivery(count)
+
+    transaction.on_commit(queue_delivery, robust=True)
 
 
 def _register_entry_context(entry_id: int) -> dict[str, Any]:

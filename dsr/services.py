@@ -683,7 +683,7 @@ def register_review_sweep(*, today: date | None = None) -> dict[str, int]:
     from django.conf import settings
     from django.db import connection
 
-    from dsr.notifications import SQL_INSERT_COLUMNS, enqueue_delivery
+    from dsr.notifications import SQL_INSERT_COLUMNS, deliver_after_commit
 
     today = today or timezone.localdate()
     now = timezone.now()
@@ -727,6 +727,6 @@ def register_review_sweep(*, today: date | None = None) -> dict[str, int]:
             )
             counts["notifications"] += cursor.rowcount
     if counts["notifications"]:
-        transaction.on_commit(lambda: enqueue_delivery(counts["notifications"]))
+        deliver_after_commit(counts["notifications"])
     logger.info("register review sweep %s", counts)
     return counts

@@ -196,9 +196,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that saved a change and then queues a task waits at most about a second for a broker
+# that does not answer (the outbox sweep sends what could not be queued).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_QUEUE_DIR / "celerybeat-schedule")
+# Beat stamps its own heartbeat when it sends (the service status page and /health/background/).
+CELERY_BEAT_SCHEDULER = "dsr.celery:StampingScheduler"
 CELERY_BEAT_SCHEDULE = {
-    # Every minute: record that the scheduler and a worker are alive, for the health page.
+    # Every minute: a worker records that it is alive, for the service status page.
     "record-heartbeat": {
         "task": "dsr.tasks.record_heartbeat_task",
         "schedule": timedelta(minutes=1),
@@ -223,10 +234,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reviews.tasks.sweep_action_reminders_task",
         "schedule": crontab(minute=5),
     },
-    # Every minute: send the messages waiting in the outbox (a batch of up to 500).
+    # Every 30 seconds by default: send the messages waiting in the outbox, one at a time, up to
+    # 500 a task. A message whose worker died is sent again by the next sweep.
     "deliver-notifications": {
         "task": "dsr.tasks.deliver_notifications_task",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=env.int("DSR_DELIVERY_SWEEP_SECONDS", default=30)),
     },
     # Every night at 03:15 London time: delete expired sessions from the database.
     "purge-expired-sessions": {

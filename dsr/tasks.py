@@ -11,8 +11,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task
 def record_heartbeat_task() -> str:
-    beat = heartbeat_record(name="scheduler")
-    logger.info("scheduler heartbeat recorded at %s", beat.last_seen_at.isoformat())
+    """A worker is alive: it ran this. (The scheduler stamps its own heartbeat when it sends,
+    dsr.celery.StampingScheduler.)"""
+    beat = heartbeat_record(name="worker")
+    logger.info("worker heartbeat recorded at %s", beat.last_seen_at.isoformat())
     return beat.last_seen_at.isoformat()
 
 

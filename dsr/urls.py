@@ -84,6 +84,8 @@ dsr_patterns = (
         path("outbox/<int:pk>/send-again/", outbox.resend, name="outbox-resend"),
         path("outbox/<int:pk>/posted/", outbox.mark_posted, name="outbox-posted"),
         path("outbox/<int:pk>/letter.pdf", outbox.letter, name="outbox-letter"),
+        # Whether the worker and the scheduler that send messages are running.
+        path("service-status/", views.service_status, name="service-status"),
         # People.
         path("people/new/", people.person_create, name="person-create"),
         path("people/<int:pk>/", people.person_detail, name="person-detail"),
@@ -138,6 +140,7 @@ urlpatterns = [
     path("", include("escalation.urls")),
     path("", include("reports.urls")),
     path("health/", views.health, name="health"),
+    path("health/background/", views.health_background, name="health-background"),
     path("admin/", admin.site.urls),
 ]
 

@@ -25,7 +25,7 @@ from simple_history.utils import bulk_update_with_history
 from dsr.caching import changed
 from dsr.history import set_change_reason
 from dsr.models import LocalAuthority, Notification, Organisation, Person, RegisterEntry, User
-from dsr.notifications import enqueue_delivery
+from dsr.notifications import deliver_after_commit
 from dsr.services import RegisterError
 from escalation import rules
 from escalation.models import Escalation, EscalationNote, EscalationTransition
@@ -153,7 +153,7 @@ def _tell_owners(escalations: list[Escalation], kind: str) -> int:
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     if rows:
-        transaction.on_commit(lambda: enqueue_delivery(len(rows)))
+        deliver_after_commit(len(rows))
     return len(rows)
 
 
@@ -215,7 +215,7 @@ def _tell_oversight(escalations: list[Escalation]) -> int:
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     if rows:
-        transaction.on_commit(lambda: enqueue_delivery(len(rows)))
+        deliver_after_commit(len(rows))
     return len(rows)
 
 

@@ -24,6 +24,7 @@ from dsr import services as register
 from dsr.deadlines import age_on, decision_due_for
 from dsr.history import set_change_reason
 from dsr.models import RAG, Consent, Notification, Organisation, Person, RegisterEntry, User
+from dsr.notifications import deliver_after_commit
 from referrals.models import (
     Referral,
     ReferralAttachment,
@@ -581,6 +582,7 @@ def _write_outcome(referral: Referral, recipients: list[Recipient]) -> list[Noti
                 context={**context, "recipient_name": recipient.name},
             )
         )
+    deliver_after_commit(len(rows))
     return rows
 
 
@@ -757,7 +759,7 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
     from django.conf import settings
     from django.db import connection
 
-    from dsr.notifications import SQL_INSERT_COLUMNS, enqueue_delivery
+    from dsr.notifications import SQL_INSERT_COLUMNS
     from escalation import rules as escalation_rules
     from escalation.services import write_raised_rows
 
@@ -815,6 +817,6 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
             # Their clocks start, and their owners hear, at the next escalation ladder sweep.
             write_raised_rows(cursor, now)
     if counts["notifications"]:
-        transaction.on_commit(lambda: enqueue_delivery(counts["notifications"]))
+        deliver_after_commit(counts["notifications"])
     logger.info("referral deadline sweep %s", counts)
     return counts

@@ -27,7 +27,7 @@ from dsr import services as register
 from dsr.history import set_change_reason
 from dsr.models import Admission, Notification, Person, User
 from dsr.next_steps import cetr_name
-from dsr.notifications import SQL_INSERT_COLUMNS, enqueue_delivery
+from dsr.notifications import SQL_INSERT_COLUMNS, deliver_after_commit
 from dsr.services import RegisterError
 from reviews.models import (
     Action,
@@ -429,7 +429,7 @@ def action_reminder_sweep(*, today: date | None = None) -> dict[str, int]:
             )
             counts["notifications"] += cursor.rowcount
     if counts["notifications"]:
-        transaction.on_commit(lambda: enqueue_delivery(counts["notifications"]))
+        deliver_after_commit(counts["notifications"])
     logger.info("action reminder sweep %s", counts)
     return counts
 
@@ -803,7 +803,7 @@ def _tell_requester(
         postal_address=request.requester_address if by_letter else "",
         context={"reference": request.reference, **context},
     )
-    transaction.on_commit(lambda: enqueue_delivery(1))
+    deliver_after_commit(1)
     return notification
 
 

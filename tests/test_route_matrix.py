@@ -144,6 +144,8 @@ MATRIX: dict[str, Row] = {
     "pages:accessibility": Row(PUBLIC),
     "pages:cookies": Row(PUBLIC),
     "health": Row(PUBLIC),
+    # Public too; 503 here because no worker or scheduler runs beside this test.
+    "health-background": Row(_everyone(503)),
     # Signing in.
     "accounts:sign-in": Row(PUBLIC),
     "accounts:password-reset": Row(PUBLIC),
@@ -200,6 +202,7 @@ MATRIX: dict[str, Row] = {
     "dsr:account-review": Row(ADMINISTRATORS_ONLY),
     "dsr:account-review-csv": Row(ADMINISTRATORS_ONLY),
     "dsr:outbox": Row(REGISTER_ONLY),
+    "dsr:service-status": Row(_closed(_roles(REGISTER_TEAM | ADMINISTRATORS))),
     "dsr:outbox-resend": Row(
         {**REGISTER_ONLY, "register_staff": 405, "dsr_lead": 405},
         kwargs=lambda o: {"pk": o["notification"].pk},

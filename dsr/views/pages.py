@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from dsr.access import public
+from dsr.access import public, role_required
 from dsr.celery import app as celery_app
 from dsr.models import Heartbeat
 from dsr.roles import ROLE_SUMMARIES
@@ -57,7 +57,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home/home.html", context)
 
 
+# A heartbeat older than this means its process has stopped (both run every minute).
 HEARTBEAT_STALE_AFTER_SECONDS = 300
+# The background processes, each by the heartbeat it writes: beat when it sends a scheduled
+# task, a worker when it runs the heartbeat task.
+BACKGROUND = {"worker": "a worker", "scheduler": "the scheduler (beat)"}
 
 
 def _check_database() -> str:
@@ -73,33 +77,99 @@ def _check_broker() -> str:
     return "ok"
 
 
-@public
-@never_cache
-def health(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database and the broker answer, 503 otherwise. The scheduler's
-    last heartbeat is reported too, so a stopped worker or beat shows on the same page."""
+def _readiness() -> dict[str, str]:
     checks: dict[str, str] = {}
     for name, check in (("database", _check_database), ("broker", _check_broker)):
         try:
             checks[name] = check()
-        except Exception:  # noqa: BLE001  (any failure means "not ready"; details go to the log)
-            logger.exception("health check failed: %s", name)
+        except Exception as exc:  # noqa: BLE001  (any failure means "not ready")
+            logger.warning("health check failed: %s (%s)", name, type(exc).__name__)
             checks[name] = "unavailable"
+    return checks
 
-    scheduler: dict[str, object] = {"status": "unknown", "last_heartbeat": None}
-    if checks["database"] == "ok":
-        beat = Heartbeat.objects.filter(name="scheduler").first()
-        if beat:
-            age = (timezone.now() - beat.last_seen_at).total_seconds()
-            scheduler = {
-                "status": "ok" if age <= HEARTBEAT_STALE_AFTER_SECONDS else "stale",
-                "last_heartbeat": beat.last_seen_at.isoformat(),
-            }
-    healthy = all(value == "ok" for value in checks.values())
-    body = {
-        "status": "ok" if healthy else "unavailable",
+
+def _background() -> dict[str, dict[str, object]]:
+    """Each background process's last heartbeat and whether it is fresh ("ok"), "stale" or
+    never seen ("unknown")."""
+    seen = dict(Heartbeat.objects.filter(name__in=BACKGROUND).values_list("name", "last_seen_at"))
+    now = timezone.now()
+    report: dict[str, dict[str, object]] = {}
+    for name in BACKGROUND:
+        last = seen.get(name)
+        if last is None:
+            report[name] = {"status": "unknown", "last_heartbeat": None}
+        else:
+            fresh = (now - last).total_seconds() <= HEARTBEAT_STALE_AFTER_SECONDS
+            report[name] = {"status": "ok" if fresh else "stale", "last_heartbeat": last}
+    return report
+
+
+def _shows_details(request: HttpRequest) -> bool:
+    """The checks behind a status code are for the register team and administrators only."""
+    user = request.user
+    return (
+        user.is_authenticated
+        and user.is_verified()
+        and (user.has_perm("dsr.view_register") or user.has_perm("dsr.manage_accounts"))
+    )
+
+
+def _health_response(request: HttpRequest, healthy: bool, details: dict) -> JsonResponse:
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable"}
+    if _shows_details(request):
+        body.update(details)
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@public
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """Readiness, for the web container's own check: 200 when the database and the broker
+    answer, 503 otherwise. A stopped worker or scheduler does not make the web container
+    unready; `health_background` reports them."""
+    checks = _readiness()
+    details: dict[str, object] = {
         "checks": checks,
-        "scheduler": scheduler,
         "broker_transport": celery_app.conf.broker_url.split(":", 1)[0],
     }
-    return JsonResponse(body, status=200 if healthy else 503)
+    if checks["database"] == "ok":
+        details["background"] = _background()
+    return _health_response(request, all(v == "ok" for v in checks.values()), details)
+
+
+@public
+@never_cache
+def health_background(request: HttpRequest) -> JsonResponse:
+    """For a monitoring probe: 200 while a worker and the scheduler have each written a
+    heartbeat in the last five minutes, 503 when either has stopped or was never seen."""
+    try:
+        background = _background()
+    except Exception as exc:  # noqa: BLE001  (no database: nothing can be said to be running)
+        logger.warning("background health check failed (%s)", type(exc).__name__)
+        return _health_response(request, False, {"checks": {"database": "unavailable"}})
+    healthy = all(item["status"] == "ok" for item in background.values())
+    return _health_response(request, healthy, {"background": background})
+
+
+@role_required("dsr.view_register", "dsr.manage_accounts")
+@never_cache
+def service_status(request: HttpRequest) -> HttpResponse:
+    """The register team's and administrators' view of the service's own health."""
+    checks = _readiness()
+    background = _background() if checks["database"] == "ok" else {}
+    rows = [
+        {"name": f"The {name}", "status": status}
+        for name, status in (("database", checks["database"]), ("message broker", checks["broker"]))
+    ] + [
+        {
+            "name": label[0].upper() + label[1:],
+            "status": background.get(name, {}).get("status", "unknown"),
+            "last_heartbeat": background.get(name, {}).get("last_heartbeat"),
+        }
+        for name, label in BACKGROUND.items()
+    ]
+    return render(
+        request,
+        "pages/service_status.html",
+        {"rows": rows, "stale_after_minutes": HEARTBEAT_STALE_AFTER_SECONDS // 60},
+    )

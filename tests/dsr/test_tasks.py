@@ -13,13 +13,13 @@ pytestmark = pytest.mark.django_db
 
 def test_heartbeat_task_records_one_row_and_moves_it_on(frozen_now):
     record_heartbeat_task()
-    first = Heartbeat.objects.get(name="scheduler").last_seen_at
+    first = Heartbeat.objects.get(name="worker").last_seen_at
     frozen_now.shift(timedelta(minutes=1))
 
     record_heartbeat_task()
 
     assert Heartbeat.objects.count() == 1
-    assert Heartbeat.objects.get(name="scheduler").last_seen_at - first == timedelta(minutes=1)
+    assert Heartbeat.objects.get(name="worker").last_seen_at - first == timedelta(minutes=1)
 
 
 def test_purge_removes_expired_sessions_only():

@@ -239,14 +239,39 @@ def test_claimed_rows_are_not_claimed_twice(areas, frozen_now):
     assert len(first) == 2 and second == []
 
 
-def test_a_message_whose_worker_keeps_dying_ends_failed_not_in_a_loop(areas, frozen_now):
-    from dsr.notifications import STALE_CLAIM
+def _worker_dies() -> None:
+    """What a killed worker's database session leaves behind: none of its advisory locks."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock_all()")
+
+
+@pytest.mark.parametrize("held_by", ["advisory locks", "time only"])
+def test_a_message_whose_worker_keeps_dying_ends_failed_not_in_a_loop(held_by, areas, frozen_now):
+    from dsr import notifications
 
     _decided(areas, frozen_now)
-    for _ in range(MAX_ATTEMPTS + 2):
-        claim()  # a worker claims, then dies before recording anything
-        frozen_now.shift(STALE_CLAIM * 2)
+    with mock.patch.object(notifications, "_locks", return_value=held_by == "advisory locks"):
+        for _ in range(MAX_ATTEMPTS + 2):
+            claim()  # a worker claims, then dies before recording anything
+            if held_by == "advisory locks":
+                _worker_dies()
+            else:
+                frozen_now.shift(notifications.STALE_CLAIM * 2)
 
     statuses = set(Notification.objects.values_list("status", flat=True))
     assert statuses == {Notification.Status.FAILED}
     assert "stopped each time" in Notification.objects.first().error
+
+
+def test_a_message_in_a_live_workers_hands_is_not_claimed_again_however_long_it_takes(
+    areas, frozen_now
+):
+    from dsr.notifications import STALE_CLAIM
+
+    _decided(areas, frozen_now)
+    first = claim()
+    frozen_now.shift(STALE_CLAIM * 10)  # a very slow provider: the worker is still alive
+
+    assert claim() == []
+    _worker_dies()
+    assert sorted(claim()) == sorted(first)  # taken again the moment its worker is gone

@@ -206,14 +206,25 @@ class Workers:
         env.update({k: str(v) for k, v in extra.items()})
         return env
 
-    def start(self, name: str, env: dict) -> Worker:
+    def start(self, name: str, env: dict, *, production: bool = False) -> Worker:
+        """A worker; `production` starts it as docker-compose.yml does (the default pool size,
+        gossip, mingle and heartbeats on) rather than the lean single-process test worker."""
+        command = [str(BIN / "celery"), "-A", "dsr", "worker", "--loglevel=INFO"]
+        if not production:
+            command += [
+                "--pool=prefork", "--concurrency=1",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+            ]  # fmt: skip
+        return self._spawn(name, command + [f"--hostname={name}@%h"], env)
+
+    def start_beat(self, name: str, env: dict) -> Worker:
+        """Celery beat as docker-compose.yml runs it, its schedule file in the test's folder."""
+        schedule = self.folder / f"{name}-schedule"
+        command = [str(BIN / "celery"), "-A", "dsr", "beat", "--loglevel=INFO"]
+        return self._spawn(name, command + ["--schedule", str(schedule)], env)
+
+    def _spawn(self, name: str, command: list[str], env: dict) -> Worker:
         log = self.folder / f"{name}.log"
-        command = [
-            str(BIN / "celery"), "-A", "dsr", "worker",
-            "--loglevel=INFO", "--pool=prefork", "--concurrency=1",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            f"--hostname={name}@%h",
-        ]  # fmt: skip
         with open(log, "ab") as out:
             proc = subprocess.Popen(
                 command,

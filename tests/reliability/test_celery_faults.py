@@ -279,7 +279,7 @@ def test_g3_a_dropped_database_connection_does_not_break_the_next_tasks(
     )
     assert (succeeded, failed) == (100, 0), worker.tail()
     assert cascades == 0
-    assert Heartbeat.objects.filter(name="scheduler").exists()
+    assert Heartbeat.objects.filter(name="worker").exists()
     assert all(calls[_ref(r)] in (1, 2) for r in rows)
     assert calls[_ref(rows[1])] == 1  # never reached the provider before the loss
 
@@ -336,8 +336,9 @@ def test_g4_outbox_rows_and_tasks_exist_only_if_the_transaction_commits(
         "recipient_key", flat=True
     )
     assert sorted(reminders) == ["reviewer", "team"]
-    assert publish.call_count == 1  # one delivery task for the sweep's batch, after commit
-    assert publish.call_args.args[0] == DELIVER
+    # After commit, one delivery task for the decision's outcomes and one for the sweep's batch.
+    assert publish.call_count == 2
+    assert [call.args[0] for call in publish.call_args_list] == [DELIVER, DELIVER]
     record(
         "G-4 publish-vs-commit (rolled back: outbox rows / tasks; committed: rows per "
         "recipient / tasks)",
