@@ -10,8 +10,9 @@ changed (the field, their value, now saved, and yours). That page carries the ne
 saving again keeps the typed values, knowingly.
 
 A change to a field the submission does not write is no conflict: nothing of it is lost.
-A submission without the hidden field (a client that never drew the page) is not checked; one
-whose field was altered is refused.
+A submission without the hidden field, or with one that is altered or not this record's, is
+refused the same way: nothing is written and the page is drawn again with the version now saved.
+The version comes from the page, so a client that leaves it out must not be taken at its word.
 """
 
 import logging
@@ -134,11 +135,14 @@ class EditGuard:
 
     # --- the version the page carries -----------------------------------------------------
 
-    def _loaded(self, request: HttpRequest) -> tuple[bool, int | None]:
-        """(checked, version) from the submission: (False, None) without the field."""
+    def _loaded(self, request: HttpRequest) -> int | None:
+        """The version the submission's page was drawn from (None: before the record's first
+        audited write). Raises EditRefused when the field is missing, altered or another
+        record's."""
         raw = request.POST.get(FIELD)
         if raw is None:
-            return False, None
+            logger.info("edit refused: no version field record=%s", self.record.pk)
+            raise EditRefused(STALE_MESSAGE)
         try:
             label, pk, version = signing.loads(raw, salt=_SALT)
         except (signing.BadSignature, TypeError, ValueError):
@@ -148,7 +152,7 @@ class EditGuard:
             raise EditRefused(STALE_MESSAGE)
         if version is not None and not isinstance(version, int):
             raise EditRefused(STALE_MESSAGE)
-        return True, version
+        return version
 
     def context(self, request: HttpRequest) -> dict[str, Any]:
         """What the page template needs: the version to carry and what changed. A page drawn
@@ -157,10 +161,10 @@ class EditGuard:
         version = None
         if request.method == "POST" and not self.changes:
             try:
-                checked, _ = self._loaded(request)
+                self._loaded(request)
             except RegisterError:
-                checked = False
-            if checked:
+                pass  # refused: the page carries the version now saved
+            else:
                 version = request.POST[FIELD]
         if version is None:
             version = _token(self.record, latest_version(type(self.record), self.record.pk))
@@ -170,8 +174,9 @@ class EditGuard:
 
     def save(self, request: HttpRequest, form: Any, act: Callable[[dict], Any]) -> Any:
         """Run `act(cleaned data)` under the record's row lock when no field it writes changed
-        since the page was drawn; raise EditConflict (nothing written) when one did."""
-        checked, version = self._loaded(request)
+        since the page was drawn; raise EditConflict (nothing written) when one did, and
+        EditRefused (nothing written) when the submission carries no readable version."""
+        version = self._loaded(request)
         proposed = self.writes(form.cleaned_data)
         model = type(self.record)
         with transaction.atomic():
@@ -179,17 +184,16 @@ class EditGuard:
                 current = model._base_manager.select_for_update().get(pk=self.record.pk)
             except model.DoesNotExist:
                 raise EditRefused(GONE_MESSAGE) from None
-            if checked:
-                changes = self._changes(version, current, proposed, form)
-                if changes:
-                    self.changes = changes
-                    logger.info(
-                        "edit conflict model=%s record=%s fields=%s",
-                        model._meta.label_lower,
-                        current.pk,
-                        ",".join(c.field for c in changes),
-                    )
-                    raise EditConflict(changes)
+            changes = self._changes(version, current, proposed, form)
+            if changes:
+                self.changes = changes
+                logger.info(
+                    "edit conflict model=%s record=%s fields=%s",
+                    model._meta.label_lower,
+                    current.pk,
+                    ",".join(c.field for c in changes),
+                )
+                raise EditConflict(changes)
             return act(form.cleaned_data)
 
     def _changes(

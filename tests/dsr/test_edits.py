@@ -434,6 +434,30 @@ def test_an_altered_version_is_refused_and_writes_nothing(matrix_objects, two_cl
     assert meeting.location != "Room 9" and _history_count(meeting) == before
 
 
+def test_a_form_posted_without_its_version_is_refused_and_writes_nothing(
+    matrix_objects, two_clients
+):
+    """A submission that leaves out the version (a crafted POST; a browser always sends it)
+    cannot overwrite a newer save on any edit page: the page says it could not be checked,
+    nothing is written, and the page drawn again carries the version now saved."""
+    users, first, second = two_clients
+    for case in cases(matrix_objects, users):
+        page_b = second.get(case.url)
+        data_a = {**form_values(first.get(case.url)), **case.base, **case.first}
+        assert first.post(case.url, data_a).status_code == 302, case.name
+        stored, history = _stored(case), _history_count(case.record)
+        data_b = {**form_values(page_b), **case.base, **case.second}
+        del data_b[FIELD]
+
+        response = second.post(case.url, data_b)
+
+        assert response.status_code == 200, case.name
+        assert STALE_MESSAGE in response.content.decode(), case.name
+        assert _stored(case) == stored, case.name
+        assert _history_count(case.record) == history, case.name
+        assert form_values(response)[FIELD], case.name
+
+
 def _post_together(url: str, posts: dict[Client, dict]) -> dict[Client, int]:
     """Post each client's data at the same moment, one thread (and connection) each."""
     barrier = threading.Barrier(len(posts))

@@ -14,6 +14,7 @@ from dsr.services import rating_change
 from dsr.views.people import TIMELINE_SHOWN
 from tests.conftest import SENTINEL, make_persona, signed_in_client
 from tests.dsr.factories import PersonFactory, on_register
+from tests.edit_pages import edit_version
 from tests.figures import record
 
 pytestmark = pytest.mark.django_db
@@ -261,9 +262,9 @@ def test_mass_assignment_of_hidden_fields_changes_nothing(personas, register_obj
     data = _person_post(areas, nhs_number="")
     data.update({"responsible_icb": 999, "created_at": "2000-01-01", "id": 12345})
 
-    personas["clients"]["register_staff"].post(
-        reverse("dsr:person-edit", kwargs={"pk": person.pk}), data
-    )
+    client = personas["clients"]["register_staff"]
+    url = reverse("dsr:person-edit", kwargs={"pk": person.pk})
+    client.post(url, {**edit_version(client, url), **data})
 
     person.refresh_from_db()
     assert person.pk != 12345 and person.responsible_icb_id != 999

@@ -12,6 +12,7 @@ from django.urls import reverse
 from dsr.models import Notification
 from referrals.models import Referral
 from referrals.services import outcome_recipients
+from tests.edit_pages import edit_version
 from tests.referrals import answers_for, submit, token_from, walk
 
 pytestmark = pytest.mark.django_db
@@ -38,9 +39,11 @@ def test_self_referral_to_not_eligible_outcome_for_everyone(client, personas, ar
     # They review it with education and social care, then decide.
     detail = reverse("referrals:detail", args=[referral.pk])
     assert staff.get(detail).status_code == 200
+    review_url = reverse("referrals:review", args=[referral.pk])
     review = staff.post(
-        reverse("referrals:review", args=[referral.pk]),
+        review_url,
         {
+            **edit_version(staff, review_url),
             "held_on_day": "10",
             "held_on_month": "3",
             "held_on_year": "2026",

@@ -13,6 +13,7 @@ from dsr.roles import Role
 from reviews.models import Action, Meeting
 from reviews.services import action_reminder_sweep
 from tests.conftest import account, signed_in_client
+from tests.edit_pages import edit_version
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,7 @@ def test_a_meeting_from_agenda_to_reminders(
     response = client.post(
         discuss,
         {
+            **edit_version(client, discuss),
             "risk_factors": ["crisis"],
             "discussion": "Crisis support is now in place.",
             "rating": "AMBER",
@@ -84,10 +86,12 @@ def test_a_meeting_from_agenda_to_reminders(
     assert person_page.count("Action agreed (multi-agency meeting)") == 2
     # Another person's discussion never shows through this record.
     other = meeting.items.get(person=amber_due)
-    client.post(
-        reverse("reviews:item-discuss", kwargs={"pk": meeting.pk, "item_pk": other.pk}),
-        {"discussion": "A private matter about Ambler."},
+    other_discuss = reverse("reviews:item-discuss", kwargs={"pk": meeting.pk, "item_pk": other.pk})
+    saved = client.post(
+        other_discuss,
+        {**edit_version(client, other_discuss), "discussion": "A private matter about Ambler."},
     )
+    assert saved.status_code == 302
     assert (
         "A private matter about Ambler" not in client.get(red.get_absolute_url()).content.decode()
     )

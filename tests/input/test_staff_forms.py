@@ -28,6 +28,7 @@ from referrals.models import Referral
 from reviews import services as reviews
 from reviews.models import Action, Agency, AgendaItem, Cetr, Meeting
 from tests.conftest import signed_in_client
+from tests.edit_pages import edit_version
 from tests.figures import record
 from tests.input import (
     FUZZ,
@@ -88,6 +89,9 @@ def fuzz_staff_form(
     accepted, each text they changed is stored as typed (`texts()`: the stored text answers by
     field name, read after the post)."""
     tried = Tried()
+    # A browser also sends the version an edit page carries (dsr.edits); every example starts
+    # from the same record, so the version the page carries now holds for all of them.
+    version = edit_version(client, url)
 
     @FUZZ
     @given(data=st.data(), is_hostile=st.booleans())
@@ -103,9 +107,10 @@ def fuzz_staff_form(
             before = snapshot()
 
             # Keys starting "_" carry what the valid answer must be stored as: not posted. A
-            # browser always sends the page's CSRF token (the test client does not check it).
+            # browser always sends the page's CSRF token (the test client does not check it)
+            # and the page's version.
             body = {k: v for k, v in posted.items() if k[0] != "_"}
-            response = client.post(url, {"csrfmiddlewaretoken": "token"} | body)
+            response = client.post(url, {"csrfmiddlewaretoken": "token"} | version | body)
 
             assert response.status_code < 500
             html = response.content.decode(errors="replace")

@@ -21,6 +21,7 @@ from referrals.services import SUBJECT, outcome_recipients
 from referrals.views.staff import download_name
 from tests.conftest import ROLE_PERSONAS, signed_in_client
 from tests.dsr.factories import PersonFactory, TOTPDeviceFactory, UserFactory, on_register
+from tests.edit_pages import edit_version
 from tests.figures import record
 from tests.referrals.factories import (
     ReferralAttachmentFactory,
@@ -720,7 +721,8 @@ def _review(**overrides) -> dict[str, str]:
 def test_recording_the_review_names_education_and_social_care(staff_client, north, frozen_now):
     referral = ReferralFactory(local_authority=north, received_at=_days_ago(5))
 
-    response = staff_client.post(_url("review", referral), _review())
+    url = _url("review", referral)
+    response = staff_client.post(url, {**edit_version(staff_client, url), **_review()})
 
     assert response.status_code == 302
     referral.refresh_from_db()
@@ -746,7 +748,10 @@ def test_a_review_before_the_referral_arrived_is_refused_by_the_service(
     referral = ReferralFactory(local_authority=north, received_at=_days_ago(5))
     before = _state(referral)
 
-    response = staff_client.post(_url("review", referral), _review(held_on_day="1"))
+    url = _url("review", referral)
+    response = staff_client.post(
+        url, {**edit_version(staff_client, url), **_review(held_on_day="1")}
+    )
 
     assert _errors(response) == ["The review date must be between the date received and today."]
     assert _state(referral) == before
@@ -759,10 +764,11 @@ def test_assigning_offers_referral_staff_of_the_same_organisation_and_can_unassi
     lead = personas["users"]["dsr_lead"]
 
     choices = client.get(_url("assign", referral)).context["form"].fields["reviewer"].queryset
-    client.post(_url("assign", referral), {"reviewer": lead.pk})
+    url = _url("assign", referral)
+    client.post(url, {**edit_version(client, url), "reviewer": lead.pk})
     referral.refresh_from_db()
     assigned = referral.assigned_to
-    client.post(_url("assign", referral), {"reviewer": ""})
+    client.post(url, {**edit_version(client, url), "reviewer": ""})
     referral.refresh_from_db()
 
     # Everyone active in the ICB holding referral work (the password-only persona is register
@@ -1019,9 +1025,14 @@ def test_adding_someone_to_tell_needs_a_way_to_reach_them(staff_client, referral
 def test_staff_take_someone_off_the_outcome_list_with_a_reason(staff_client, referral):
     contact = referral.contacts.get()
 
+    url = _url("recipient-change", referral, contact_pk=contact.pk)
     response = staff_client.post(
-        _url("recipient-change", referral, contact_pk=contact.pk),
-        {"include": "no", "reason": "A best-interests decision names a representative."},
+        url,
+        {
+            **edit_version(staff_client, url),
+            "include": "no",
+            "reason": "A best-interests decision names a representative.",
+        },
     )
 
     assert response.status_code == 302
@@ -1040,9 +1051,9 @@ def test_changing_who_is_told_after_the_decision_is_refused(staff_client, north)
     contact = referral.contacts.get()
     before = _state(referral)
 
+    url = _url("recipient-change", referral, contact_pk=contact.pk)
     response = staff_client.post(
-        _url("recipient-change", referral, contact_pk=contact.pk),
-        {"include": "no", "reason": "Too late."},
+        url, {**edit_version(staff_client, url), "include": "no", "reason": "Too late."}
     )
 
     assert _errors(response) == ["The outcome has already been sent."]
