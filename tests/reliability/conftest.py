@@ -160,6 +160,25 @@ def task_client(broker_url: str):
         client.close()
 
 
+class OutboxSweeps:
+    """Beat's outbox sweep, sent through `client` every `every` seconds while a test waits (in
+    production beat sends it every 30 seconds)."""
+
+    def __init__(self, client, *, every: float):
+        self.client, self.every, self.last = client, every, 0.0
+
+    def until(self, done: Callable[[], bool]) -> Callable[[], bool]:
+        def swept() -> bool:
+            if done():
+                return True
+            if time.monotonic() - self.last >= self.every:
+                self.client.send_task(DELIVER)
+                self.last = time.monotonic()
+            return False
+
+        return swept
+
+
 # --- Real worker processes ---------------------------------------------------------------------
 
 
