@@ -34,6 +34,7 @@ from escalation.services import escalation_rules_sweep
 from referrals.models import Referral
 from tests.conftest import ALL_PERSONAS, PASSWORD, signed_in_client
 from tests.dsr.factories import TOTPDeviceFactory, UserFactory
+from tests.edit_pages import edit_version
 from tests.figures import record
 from tests.referrals import answers_for, small_pdf, submit, token_from, walk
 from tests.test_route_matrix import MATRIX, SIGN_IN, VERIFY, _outcome
@@ -332,9 +333,11 @@ def _sentinel_referral(client: Client, area) -> Referral:
 
 def _decide(staff: Client, referral: Referral) -> None:
     staff.get(reverse("referrals:detail", args=[referral.pk]))
+    review = reverse("referrals:review", args=[referral.pk])
     staff.post(
-        reverse("referrals:review", args=[referral.pk]),
+        review,
         {
+            **edit_version(staff, review),
             "held_on_day": "10",
             "held_on_month": "3",
             "held_on_year": "2026",
