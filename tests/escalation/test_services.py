@@ -1,6 +1,7 @@
 """An escalation is raised once per reason and triggering event, and anew for a new event."""
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
@@ -40,11 +41,10 @@ def test_two_callers_at_once_raise_one_escalation():
         escalation_raise(reason="referral_overdue", trigger_type="referrals.referral", trigger_id=9)
         connection.close()
 
-    threads = [threading.Thread(target=raise_it) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = [pool.submit(raise_it) for _ in range(2)]
+    for outcome in outcomes:
+        outcome.result()  # an exception in either caller fails the test, not just its thread
 
     assert Escalation.objects.count() == 1
     assert EscalationTransition.objects.count() == 1
