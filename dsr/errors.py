@@ -23,6 +23,19 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "errors/csrf.html", status=403)
 
 
+def request_too_large(request: HttpRequest) -> HttpResponse:
+    """What someone sees when what they sent is over the size the service accepts: a page of its
+    own, rendered without the request context, as it is answered before sessions and sign-in."""
+    from dsr.uploads import MAX_BYTES, MAX_FILES
+
+    context = {
+        "request_id": getattr(request, "id", None),
+        "max_files": MAX_FILES,
+        "max_file_mb": MAX_BYTES // (1024 * 1024),
+    }
+    return render(None, "errors/413.html", context, status=413)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """The generic error page. It shows the request's correlation id (RELIABILITY E-7), which is
     also on the logged error record, so a user can quote it and the record can be found."""

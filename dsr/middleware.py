@@ -8,19 +8,66 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.shortcuts import resolve_url
 from django.utils import timezone
 from log_request_id.middleware import RequestIDMiddleware
 
 from dsr.access import PASSWORD_STEP, PUBLIC, access_rule_of
 from dsr.audit import record_refusal
+from dsr.errors import request_too_large
 from dsr.logs import REQUEST_ID_PATTERN
 from dsr.signals import SESSION_STARTED_AT
+from dsr.uploads import RequestTooLarge
 
 logger = logging.getLogger(__name__)
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a request over settings.DSR_MAX_REQUEST_BYTES with 413 before it is read, on
+    every route, whatever a proxy in front allows. Django limits form fields
+    (DATA_UPLOAD_MAX_MEMORY_SIZE) but not files, so a large upload was read in full before the
+    form refused it.
+
+    It goes before every middleware that may read the body (sessions, CSRF and all after them).
+    A request declaring more than the limit (Content-Length) is refused without a byte read. A
+    form with files is then read here, through `dsr.uploads.RequestSizeUploadHandler`, which
+    counts the bytes actually received and stops at the limit, whatever the declared length.
+    (Under WSGI Django reads at most Content-Length bytes, and none of a body sent without it,
+    chunked; the count guards a server that hands over more.)
+    """
+
+    def __init__(self, get_response: GetResponse) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DSR_MAX_REQUEST_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0  # as Django reads it: no body at all
+        if declared > limit:
+            return self._refuse(request, f"declared={declared}")
+        if request.method == "POST" and request.content_type == "multipart/form-data":
+            try:
+                request.POST  # noqa: B018 (read now, through the counting upload handler)
+            except RequestTooLarge:
+                return self._refuse(request, "received=over")
+            except UnreadablePostError:
+                pass  # the client went away mid-form; later code sees an empty form, as before
+        return self.get_response(request)
+
+    def _refuse(self, request: HttpRequest, size: str) -> HttpResponse:
+        logger.warning(
+            "request refused as too large %s limit=%s method=%s path=%s",
+            size,
+            settings.DSR_MAX_REQUEST_BYTES,
+            request.method,
+            request.path,
+        )
+        return request_too_large(request)
 
 
 class SessionLifetimeMiddleware:

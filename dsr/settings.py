@@ -88,6 +88,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything that reads the body: a request over DSR_MAX_REQUEST_BYTES is refused with
+    # 413 unread. Only the header-setting middleware above come first, so the 413 has them too.
+    "dsr.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -395,6 +398,20 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+# The largest request accepted, files included; a larger one is refused with 413 before it is
+# read (dsr.middleware.RequestSizeLimitMiddleware). The largest legitimate request is a referral
+# with 3 files of up to 10MB each (dsr.uploads) and its form fields (at most
+# DATA_UPLOAD_MAX_MEMORY_SIZE): 32.5MB, so the default is 33MB.
+DSR_MAX_REQUEST_BYTES = env.int("DSR_MAX_REQUEST_BYTES", default=33 * 1024 * 1024)
+if DSR_MAX_REQUEST_BYTES < DATA_UPLOAD_MAX_MEMORY_SIZE:
+    raise ImproperlyConfigured("DSR_MAX_REQUEST_BYTES must be at least 2621440 (2.5MB).")
+# The first handler counts the file bytes actually received and stops at DSR_MAX_REQUEST_BYTES,
+# whatever the request declared; Django's two then keep each file in memory or a temporary file.
+FILE_UPLOAD_HANDLERS = [
+    "dsr.uploads.RequestSizeUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 # Public forms sent sooner than this after they were shown are refused (dsr.fill_time).
 DSR_MIN_FILL_SECONDS = env.int("DSR_MIN_FILL_SECONDS", default=3)
 # Public forms sent per hour from one address or one session (dsr.ratelimit): referrals and

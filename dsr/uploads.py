@@ -8,6 +8,10 @@ of that kind, so staff who download it later get what the name promises.
 `check_uploads(files)` is the entry point: it raises `django.core.exceptions.ValidationError`
 with one full-sentence message per refused file, or sets `checked_content_type` on each file
 (which `referrals.services.referral_submit` stores) and returns nothing.
+
+Before any of that, a whole request is held to settings.DSR_MAX_REQUEST_BYTES: its declared
+length by `dsr.middleware.RequestSizeLimitMiddleware`, and the file bytes actually received by
+`RequestSizeUploadHandler`, the first of settings.FILE_UPLOAD_HANDLERS.
 """
 
 import logging
@@ -19,8 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import IO
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -215,3 +222,50 @@ def check_uploads(uploads: Sequence[UploadedFile]) -> None:
         raise ValidationError(errors)
     for upload, content_type in zip(uploads, checked, strict=True):
         upload.checked_content_type = content_type  # type: ignore[attr-defined]
+
+
+# --- The size of a whole request ---------------------------------------------------------------
+
+
+class RequestTooLarge(SuspiciousOperation):
+    """A request body larger than settings.DSR_MAX_REQUEST_BYTES: answered with 413."""
+
+
+class RequestSizeUploadHandler(FileUploadHandler):
+    """Counts the bytes of the files a request actually delivers, and stops reading once they
+    pass settings.DSR_MAX_REQUEST_BYTES, whatever length the request declared.
+
+    First in settings.FILE_UPLOAD_HANDLERS, so it sees each chunk before the handlers that keep
+    it. Past the limit it stops the upload (StopUpload, without reading the rest), so Django
+    closes, and so deletes, the files kept so far; then it raises `RequestTooLarge` once Django
+    asks whether the upload is complete, so no code ever gets the part of the form that was read.
+    """
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.limit: int = settings.DSR_MAX_REQUEST_BYTES
+        self.received = 0
+        self.refused = False
+
+    def handle_raw_input(
+        self, input_data: IO[bytes], META: dict, content_length: int, boundary: bytes, encoding=None
+    ) -> None:
+        # The middleware refuses a declared length over the limit first; this holds any other
+        # reader of the form to it too.
+        if content_length > self.limit:
+            raise RequestTooLarge(f"declared {content_length} bytes, limit {self.limit}")
+        return None
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        self.received += len(raw_data)
+        if self.received > self.limit:
+            self.refused = True
+            raise StopUpload(connection_reset=True)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+    def upload_complete(self) -> None:
+        if self.refused:
+            raise RequestTooLarge(f"received over {self.limit} bytes of files")
