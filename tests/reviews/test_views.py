@@ -22,6 +22,7 @@ from reviews.services import (
     panel_member_save,
 )
 from tests.conftest import account, signed_in_client
+from tests.edit_pages import edit_version
 from tests.figures import record
 from tests.reviews.conftest import agree_action, at
 
@@ -146,9 +147,12 @@ def test_withdrawn_consent_or_leaving_the_register_closes_the_pack(clerk, make_p
 def test_saving_one_finding_leaves_the_others(clerk, make_person, panellist):
     cetr = _seated_cetr(make_person("RED"), clerk, panellist)
     cetr_findings_record(cetr=cetr, by=clerk, finding_good_care="Good, with gaps at night.")
+    url = reverse("reviews:cetr-findings", kwargs={"pk": cetr.pk})
+    client = signed_in_client(panellist)
     # The form as the browser posts it: the answers, and (hidden) the answers it was opened
-    # with.
+    # with and the version of the record it was drawn from.
     form = {
+        **edit_version(client, url),
         "finding_safe": "Safe.",
         "initial-finding_safe": "",
         "finding_good_care": "Good, with gaps at night.",
@@ -160,7 +164,7 @@ def test_saving_one_finding_leaves_the_others(clerk, make_person, panellist):
     }
     # Another panel member saved a finding about the future after this form was opened.
     cetr_findings_record(cetr=cetr, by=clerk, finding_future="A move is planned.")
-    signed_in_client(panellist).post(reverse("reviews:cetr-findings", kwargs={"pk": cetr.pk}), form)
+    client.post(url, form)
     cetr.refresh_from_db()
     assert (cetr.finding_safe, cetr.finding_good_care, cetr.finding_future) == (
         "Safe.",
@@ -187,9 +191,9 @@ def test_adding_a_person_to_a_meeting_by_hand(clerk, make_person):
 def test_a_panel_member_records_findings_on_their_pack(clerk, make_person, panellist):
     cetr = _seated_cetr(make_person("RED"), clerk, panellist)
     client = signed_in_client(panellist)
+    url = reverse("reviews:cetr-findings", kwargs={"pk": cetr.pk})
     response = client.post(
-        reverse("reviews:cetr-findings", kwargs={"pk": cetr.pk}),
-        {"finding_safe": "Safe with the current staffing."},
+        url, {**edit_version(client, url), "finding_safe": "Safe with the current staffing."}
     )
     assert response.status_code == 302
     cetr.refresh_from_db()
