@@ -9,16 +9,24 @@
 - Every night accounts not signed in to for DSR_ACCOUNT_DORMANT_DAYS are switched off, with the
   reason in their history; switching an account off ends its live sessions, because the
   authentication backend refuses an inactive user on their next request.
+- A password reset request does the same work whatever the address typed, so neither its page
+  nor its timing tells whether an account exists: it queues a background job with the address.
+  The job finds the active account, if any, and queues the outbox message; the link is made
+  when the message is sent, so the outbox row holds no working link. An account gets at most
+  DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR such messages an hour, however many are asked for.
 """
 
 import hashlib
 import logging
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -26,6 +34,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.utils import bulk_update_with_history
 
@@ -39,6 +49,7 @@ from dsr.services import RegisterError
 logger = logging.getLogger(__name__)
 
 INVITATION_SUBJECT = "dsr.invitation"
+PASSWORD_RESET_SUBJECT = "dsr.passwordreset"  # noqa: S105  (an outbox subject, not a password)
 DORMANT_SUBJECT = "dsr.dormantaccounts"
 # Administrators are made by a superuser in the admin site: only a superuser may let someone
 # into the admin site (dsr.admin.UserAdmin), so an invited administrator could not do the job.
@@ -122,6 +133,96 @@ def lockout_username(request: HttpRequest | None, credentials: dict | None) -> s
             setattr(request, _LOCKOUT_KEY, known)
         known[typed] = key
     return key
+
+
+# --- Password reset ----------------------------------------------------------------------------
+
+
+class PasswordResetRefused(RegisterError):
+    """A password reset email can no longer be sent: the account was switched off since."""
+
+
+def password_reset_account_id(email: str) -> int | None:
+    """The id of the active account `email` names, for the audit record of a request (one
+    query, whether or not there is one)."""
+    return (
+        User.objects.filter(email__iexact=email.strip(), is_active=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def password_reset_request(*, email: str) -> None:
+    """Ask for a password reset email to `email`: queue, after commit, the job that finds the
+    account and queues its message (queue_password_reset_task). Nothing here depends on
+    whether the address belongs to an account. A broker that cannot be reached is logged and
+    never fails the request (the person can ask again)."""
+    address = email.strip().lower()
+    request_key = uuid.uuid4().hex
+
+    def enqueue() -> None:
+        from dsr.tasks import queue_password_reset_task
+
+        queue_password_reset_task.delay(address, request_key)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def password_reset_queue(*, email: str, request_key: str) -> int:
+    """Queue the password reset message for each active account with a usable password that
+    `email` names (Django's own matching, PasswordResetForm.get_users: the stored address must
+    match the typed one case-insensitively), unless the account has already had
+    DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR of them in the last hour. Returns how many were queued.
+
+    One message per request: run again with the same `request_key`, it queues nothing more.
+    The account's row is locked while its messages are counted, so requests at the same moment
+    cannot pass the limit together. The message goes to the address the account holds; its link
+    is made when it is sent (password_reset_context). Enqueues delivery after commit.
+    """
+    limit = settings.DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    recipient_key = f"request-{request_key}"
+    queued = 0
+    for user in PasswordResetForm().get_users(email):
+        with transaction.atomic():
+            # The account's row lock: requests at the same moment are counted one by one.
+            User.objects.select_for_update().filter(pk=user.pk).exists()
+            sent = Notification.objects.filter(
+                subject_type=PASSWORD_RESET_SUBJECT, subject_id=user.pk, created_at__gte=since
+            )
+            if sent.filter(recipient_key=recipient_key).exists():
+                continue  # this request's message is already queued
+            if sent.count() >= limit:
+                logger.warning("password reset limit reached user=%s limit=%s", user.pk, limit)
+                continue
+            Notification.objects.create(
+                subject_type=PASSWORD_RESET_SUBJECT,
+                subject_id=user.pk,
+                kind="password_reset",
+                recipient_key=recipient_key,
+                recipient_name=user.full_name,
+                recipient_role="Account holder",
+                channel=Notification.Channel.EMAIL,
+                email=user.email,
+            )
+            deliver_after_commit(1)
+        queued += 1
+        logger.info("password reset email queued user=%s", user.pk)
+    return queued
+
+
+def password_reset_context(user_id: int) -> dict[str, Any]:
+    """What the password reset email says, made when it is sent: a link with Django's reset
+    token for the account as it is now (it stops working once the password changes or the
+    account signs in, and after PASSWORD_RESET_TIMEOUT). Raises PasswordResetRefused (the
+    outbox then marks the message failed) once the account is switched off."""
+    user = User.objects.get(pk=user_id)
+    if not user.is_active or not user.has_usable_password():
+        raise PasswordResetRefused("The account was switched off after the reset was asked for.")
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token})
+    return {"url": settings.SITE_URL + path}
 
 
 # --- Invitations -------------------------------------------------------------------------------

@@ -294,6 +294,13 @@ if DSR_INVITATION_DAYS < 1 or DSR_ACCOUNT_DORMANT_DAYS < 1:
     raise ImproperlyConfigured(
         "DSR_INVITATION_DAYS and DSR_ACCOUNT_DORMANT_DAYS must be 1 or more."
     )
+# Password reset requests an hour: from one client address (past it, the "too many" page), and
+# for one account (past it the page answers the same, so it tells nobody whether the account
+# exists, but no more emails are sent).
+DSR_PASSWORD_RESET_PER_ADDRESS_HOUR = env.int("DSR_PASSWORD_RESET_PER_ADDRESS_HOUR", default=10)
+DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR = env.int("DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR", default=3)
+if DSR_PASSWORD_RESET_PER_ADDRESS_HOUR < 1 or DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR < 1:
+    raise ImproperlyConfigured("Each DSR_PASSWORD_RESET_PER_*_HOUR limit must be 1 or more.")
 
 OTP_TOTP_ISSUER = SERVICE_NAME
 # Codes are checked within one 30 s step either side, to allow for clock drift on phones.

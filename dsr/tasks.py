@@ -55,3 +55,13 @@ def apply_retention_schedule_task() -> dict[str, int]:
     from dsr.records import retention_run
 
     return {run.kind: run.total for run in retention_run()}
+
+
+@shared_task
+def queue_password_reset_task(email: str, request_key: str) -> int:
+    """Queue the password reset email for the account `email` names, if there is an active one
+    and it has not had its hourly share. Safe to run twice: `request_key` makes one message per
+    request."""
+    from dsr.accounts import password_reset_queue
+
+    return password_reset_queue(email=email, request_key=request_key)

@@ -1,4 +1,10 @@
-"""Signing in: password, then a TOTP second factor; signing out; password reset by email."""
+"""Signing in: password, then a TOTP second factor; signing out; password reset by email.
+
+A password reset request is answered the same, with the same work, whatever the address: the
+request only queues a background job (dsr.accounts.password_reset_request). Requests are limited
+per client address (past the limit, the "too many" page) and per account (past it the page is
+the same, but no more emails are sent: dsr.accounts.password_reset_queue).
+"""
 
 import base64
 import logging
@@ -9,7 +15,7 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +25,9 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
+from dsr import ratelimit
 from dsr.access import password_step, public
+from dsr.accounts import password_reset_account_id, password_reset_request
 from dsr.audit import Event, record_event
 from dsr.forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
 
@@ -154,15 +162,24 @@ sign_in = public(sensitive_post_parameters("password")(SignInView.as_view()))
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset request, with an audit record: one per account the address names, or one
-    without an account when it names none (the page says the same either way)."""
+    """Django's reset request page. Sending the form queues the job that emails the account, if
+    any (nothing is sent within the request), and writes an audit record naming the account, or
+    none; the page says the same either way."""
 
-    def form_valid(self, form):
-        accounts = [user.pk for user in form.get_users(form.cleaned_data["email"])]
-        response = super().form_valid(form)
-        for user_id in accounts or [None]:
-            record_event(Event.PASSWORD_RESET_REQUESTED, self.request, user_id=user_id)
-        return response
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        allowed = ratelimit.within_limit(
+            request, scope="password-reset", setting="DSR_PASSWORD_RESET_PER_ADDRESS_HOUR"
+        )
+        if not allowed:
+            return ratelimit.too_many(request, "accounts/password_reset_too_many.html")
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form) -> HttpResponse:
+        email = form.cleaned_data["email"]
+        user_id = password_reset_account_id(email)
+        record_event(Event.PASSWORD_RESET_REQUESTED, self.request, user_id=user_id)
+        password_reset_request(email=email)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
@@ -178,9 +195,6 @@ password_reset = public(
     PasswordResetView.as_view(
         form_class=ResetRequestForm,
         template_name="accounts/password_reset.html",
-        subject_template_name="emails/password_reset.subject.txt",
-        email_template_name="emails/password_reset.body.txt",
-        html_email_template_name="emails/password_reset.body.html",
         success_url=reverse_lazy("accounts:password-reset-sent"),
     )
 )

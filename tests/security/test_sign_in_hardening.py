@@ -13,7 +13,10 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core import mail
+from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 import dsr.settings as production_settings
@@ -22,6 +25,7 @@ from dsr.roles import Role
 from tests.conftest import PASSWORD
 from tests.dsr.factories import TOTPDeviceFactory, UserFactory
 from tests.figures import record
+from tests.password_resets import reset_jobs, run_reset_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -323,17 +327,59 @@ def test_sign_in_looks_and_works_the_same_for_unknown_wrong_and_deactivated_acco
 
 
 def test_password_reset_answers_the_same_and_mails_only_a_known_active_account(organisations):
+    cache.clear()  # the per-address limit counts every request from the test client
     UserFactory(email="known@nhs.example", organisation=organisations["icb"])
     UserFactory(email="left@nhs.example", organisation=organisations["icb"], is_active=False)
     pages = {}
-    for email in ("known@nhs.example", "nobody@nhs.example", "left@nhs.example"):
-        client = Client()
-        form = client.get(reverse("accounts:password-reset"))
-        response = client.post(reverse("accounts:password-reset"), {"email": email}, follow=True)
-        assert response.redirect_chain == [(reverse("accounts:password-reset-sent"), 302)]
-        pages[email] = _page(response, email)
-        assert form.status_code == 200
+    with reset_jobs() as jobs:
+        for email in ("known@nhs.example", "nobody@nhs.example", "left@nhs.example"):
+            client = Client()
+            form = client.get(reverse("accounts:password-reset"))
+            response = client.post(
+                reverse("accounts:password-reset"), {"email": email}, follow=True
+            )
+            assert response.redirect_chain == [(reverse("accounts:password-reset-sent"), 302)]
+            pages[email] = _page(response, email)
+            assert form.status_code == 200
+    assert mail.outbox == []  # the emails are the queued jobs' work
+    run_reset_jobs(jobs)
 
     assert pages["known@nhs.example"] == pages["nobody@nhs.example"] == pages["left@nhs.example"]
     assert [message.to for message in mail.outbox] == [["known@nhs.example"]]
     record("B-4 password reset: page differences known/unknown/deactivated; mails sent", "0; 1")
+
+
+def test_password_reset_request_does_the_same_work_whether_or_not_the_account_exists(
+    organisations, production_hasher
+):
+    """The request only queues the job: no email, the same queries and the same number of
+    password hashes for a known, an unknown and a deactivated address (counted, not timed)."""
+    cache.clear()
+    UserFactory(email="known@nhs.example", organisation=organisations["icb"])
+    UserFactory(email="left@nhs.example", organisation=organisations["icb"], is_active=False)
+    work = {}
+    for email in ("known@nhs.example", "nobody@nhs.example", "left@nhs.example"):
+        client = Client()
+        client.get(reverse("accounts:password-reset"))
+        with (
+            CaptureQueriesContext(connection) as queries,
+            mock.patch.object(
+                PBKDF2PasswordHasher,
+                "encode",
+                autospec=True,
+                side_effect=PBKDF2PasswordHasher.encode,
+            ) as encode,
+            reset_jobs() as jobs,
+        ):
+            response = client.post(reverse("accounts:password-reset"), {"email": email})
+        assert response["Location"] == reverse("accounts:password-reset-sent")
+        work[email] = (len(queries), encode.call_count, len(mail.outbox), len(jobs))
+
+    known = work["known@nhs.example"]
+    assert known[2:] == (0, 1)  # no email within the request; one job queued
+    assert work["nobody@nhs.example"] == work["left@nhs.example"] == known
+    record(
+        "B-4 password reset request: queries / hasher runs / emails in the request "
+        "(known, unknown, deactivated)",
+        " / ".join("-".join(str(w[i]) for w in work.values()) for i in range(3)),
+    )
