@@ -37,6 +37,27 @@ PAGE_SIZE = 50
 RATING_ORDER = [RAG.RED, RAG.AMBER, RAG.BLUE, RAG.GREEN]
 
 
+def same_person(
+    *, nhs_number: str, given_name: str, family_name: str, date_of_birth: Any, prefix: str = ""
+) -> Q:
+    """Who counts as the same person, everywhere the service asks (the duplicate guard, the
+    referral page's matches, the decision's person, a C(E)TR request's candidates): the same
+    NHS number; or, where either side has no NHS number, the same name and date of birth. Two
+    different NHS numbers are two different people, however alike their names. `prefix` reads
+    the fields through a relation ("person__")."""
+    by_name = Q(
+        **{
+            f"{prefix}given_name__iexact": given_name.strip(),
+            f"{prefix}family_name__iexact": family_name.strip(),
+            f"{prefix}date_of_birth": date_of_birth,
+        }
+    )
+    if not nhs_number:
+        return by_name
+    no_number = Q(**{f"{prefix}nhs_number": ""}) | Q(**{f"{prefix}nhs_number__isnull": True})
+    return Q(**{f"{prefix}nhs_number": nhs_number}) | (by_name & no_number)
+
+
 def get_organisation_for_user(user: Any, pk: int) -> Organisation:
     """An organisation working in at least one of the user's areas, or 404."""
     return get_object_for_user(Organisation.objects.all(), user, pk=pk)

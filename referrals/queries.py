@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.query import prefetch_related_objects
 
 from dsr.models import Notification, Person, RegisterEntry, User
-from dsr.queries import keyset_after
+from dsr.queries import keyset_after, same_person
 from dsr.scoping import get_object_for_user
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
 from referrals.services import SUBJECT, Recipient, outcome_recipients
@@ -141,22 +141,6 @@ class ReferralPage:
     notifications: list[Notification]
 
 
-def _same_person(
-    *, nhs_number: str, given_name: str, family_name: str, date_of_birth: date, prefix: str = ""
-) -> Q:
-    """Same NHS number, or same name and date of birth (the duplicate guard, DOMAIN 3)."""
-    same = Q(
-        **{
-            f"{prefix}given_name__iexact": given_name,
-            f"{prefix}family_name__iexact": family_name,
-            f"{prefix}date_of_birth": date_of_birth,
-        }
-    )
-    if nhs_number:
-        same |= Q(**{f"{prefix}nhs_number": nhs_number})
-    return same
-
-
 def referral_page(referral: Referral, user: Any) -> ReferralPage:
     """Everything the referral page shows, in a constant number of queries: contacts,
     attachments, transitions, the referrals linked as duplicates, the people and referrals
@@ -171,7 +155,7 @@ def referral_page(referral: Referral, user: Any) -> ReferralPage:
         .filter(duplicate_of=referral)
         .order_by("received_at", "id")
     )
-    same = _same_person(
+    same = same_person(
         nhs_number=referral.nhs_number,
         given_name=referral.given_name,
         family_name=referral.family_name,
@@ -190,7 +174,7 @@ def referral_page(referral: Referral, user: Any) -> ReferralPage:
     matching_referrals = list(
         Referral.objects.visible_to(user)
         .filter(
-            _same_person(
+            same_person(
                 nhs_number=referral.nhs_number,
                 given_name=referral.given_name,
                 family_name=referral.family_name,

@@ -17,7 +17,6 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from dsr import services as register
@@ -25,6 +24,7 @@ from dsr.deadlines import age_on, decision_due_for
 from dsr.history import set_change_reason
 from dsr.models import RAG, Consent, Notification, Organisation, Person, RegisterEntry, User
 from dsr.notifications import deliver_after_commit
+from dsr.queries import same_person
 from referrals.models import (
     Referral,
     ReferralAttachment,
@@ -51,25 +51,13 @@ def _new_reference(year: int) -> str:
     return f"DSR-{year}-{secrets.randbelow(900_000) + 100_000}"
 
 
-def _same_person(nhs_number: str, given_name: str, family_name: str, date_of_birth: Any) -> Q:
-    """The same NHS number; or, where either side has no NHS number, the same name and date of
-    birth. Two different NHS numbers are two different people, however alike their names."""
-    by_name = Q(
-        given_name__iexact=given_name, family_name__iexact=family_name, date_of_birth=date_of_birth
-    )
-    if not nhs_number:
-        return by_name
-    no_number = Q(nhs_number="") | Q(nhs_number__isnull=True)
-    return Q(nhs_number=nhs_number) | (by_name & no_number)
-
-
 def _live_match(fields: dict[str, Any]) -> Referral | None:
     """The first live referral for the same person (DOMAIN 3: one person, one live referral)."""
-    same = _same_person(
-        fields.get("nhs_number") or "",
-        fields["given_name"],
-        fields["family_name"],
-        fields["date_of_birth"],
+    same = same_person(
+        nhs_number=fields.get("nhs_number") or "",
+        given_name=fields["given_name"],
+        family_name=fields["family_name"],
+        date_of_birth=fields["date_of_birth"],
     )
     return (
         Referral.objects.live()
@@ -470,11 +458,11 @@ def _register_person(referral: Referral, by: User) -> Person:
     match = (
         Person.objects.visible_to(by)
         .filter(
-            _same_person(
-                referral.nhs_number,
-                referral.given_name,
-                referral.family_name,
-                referral.date_of_birth,
+            same_person(
+                nhs_number=referral.nhs_number,
+                given_name=referral.given_name,
+                family_name=referral.family_name,
+                date_of_birth=referral.date_of_birth,
             )
         )
         .order_by("id")

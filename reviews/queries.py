@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dsr import deadlines
 from dsr.models import RAG, Admission, Person, Rating, RegisterEntry
-from dsr.queries import open_entries_for
+from dsr.queries import open_entries_for, same_person
 from dsr.scoping import get_object_for_user, local_authority_ids_for
 from reviews.models import (
     Action,
@@ -341,14 +341,13 @@ def get_request_for_user(user: Any, pk: int) -> CetrRequest:
 
 def request_candidates(user: Any, cetr_request: CetrRequest) -> QuerySet[Person]:
     """People on the register the user may see who may be the one the request is about: the
-    same NHS number, or the same name and date of birth."""
-    match = Q(
-        given_name__iexact=cetr_request.given_name.strip(),
-        family_name__iexact=cetr_request.family_name.strip(),
+    same person by dsr.queries.same_person."""
+    match = same_person(
+        nhs_number=cetr_request.nhs_number,
+        given_name=cetr_request.given_name,
+        family_name=cetr_request.family_name,
         date_of_birth=cetr_request.date_of_birth,
     )
-    if cetr_request.nhs_number:
-        match |= Q(nhs_number=cetr_request.nhs_number)
     return (
         Person.objects.visible_to(user)
         .filter(match, pk__in=open_entries_for(user).values("person_id"))

@@ -17,7 +17,7 @@ from django.utils import timezone
 from dsr.models import AccessEvent, Notification, Person, RegisterEntry
 from dsr.roles import Role
 from referrals.models import Referral, ReferralContact, ReferralTransition
-from referrals.services import SUBJECT, outcome_recipients
+from referrals.services import SUBJECT, _register_person, outcome_recipients
 from referrals.views.staff import download_name
 from tests.conftest import ROLE_PERSONAS, signed_in_client
 from tests.dsr.factories import PersonFactory, TOTPDeviceFactory, UserFactory, on_register
@@ -585,6 +585,33 @@ def test_the_duplicate_guard_lists_matching_people_and_referrals(
     assert '<strong class="nhsuk-tag nhsuk-tag--orange">Amber</strong>' in response.text
     assert _url("detail", earlier) in response.text
     assert _url("detail", duplicate) in response.text
+
+
+def test_the_page_matches_only_whom_the_decision_would_take_for_the_same_person(
+    staff_client, staff_user, north, frozen_now
+):
+    """A namesake born the same day but with another NHS number is another person: the page
+    does not offer them, and adding the referral to the register does not use them."""
+    namesake = PersonFactory(
+        local_authority=north,
+        nhs_number="9434765870",
+        given_name="Robin",
+        family_name="Known",
+        date_of_birth=datetime.date(1990, 1, 1),
+    )
+    on_register(namesake, rating="AMBER", by=staff_user)
+    current = ReviewedReferralFactory(
+        local_authority=north,
+        given_name="Robin",
+        family_name="Known",
+        date_of_birth=datetime.date(1990, 1, 1),
+        nhs_number=VALID_NHS_NUMBER,
+    )
+
+    page = staff_client.get(_url("detail", current)).context["page"]
+
+    assert page.matching_people == []
+    assert _register_person(current, staff_user).pk != namesake.pk
 
 
 def test_a_duplicate_links_back_to_its_first_referral(staff_client, referral, north):
