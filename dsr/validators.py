@@ -31,6 +31,12 @@ def normalise_nhs_number(value: str) -> str:
     return _NHS_NUMBER_SEPARATORS.sub("", value)
 
 
+def format_nhs_number(value: str | None) -> str:
+    """A stored NHS number as it is printed: "9434765919" as "943 476 5919" ("" when none)."""
+    value = value or ""
+    return f"{value[:3]} {value[3:6]} {value[6:]}" if len(value) == 10 else value
+
+
 def nhs_number_check_digit(first_nine: str) -> int:
     """The modulus 11 check digit for the first nine digits of an NHS number.
 

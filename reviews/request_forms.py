@@ -16,6 +16,7 @@ from dsr.forms import choose_from_list, text_field
 from dsr.models import LocalAuthority, Person
 from dsr.nhsuk_forms import NHSDateField
 from dsr.validators import (
+    format_nhs_number,
     optional_nhs_number,
     optional_postcode,
     refuse_control_characters,
@@ -321,17 +322,12 @@ ARRANGE = "arrange"
 DECLINE = "decline"
 
 
-def formatted_nhs_number(value: str | None) -> str:
-    value = value or ""
-    return f"{value[:3]} {value[3:6]} {value[6:]}" if len(value) == 10 else value
-
-
 class CandidateField(forms.ModelChoiceField):
     """A person on the register who may be the one the request is about."""
 
     def label_from_instance(self, obj: Person) -> str:
         born = format_date(obj.date_of_birth, "j F Y")
-        nhs = formatted_nhs_number(obj.nhs_number) or "not known"
+        nhs = format_nhs_number(obj.nhs_number) or "not known"
         return f"{obj.full_name}, born {born}, NHS number {nhs}"
 
 

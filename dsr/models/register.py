@@ -21,6 +21,7 @@ from dsr.deadlines import AgeGroup, age_group_on, age_on
 from dsr.history import audited
 from dsr.models.core import LocalAuthority, Organisation, TimeStampedModel
 from dsr.scoping import ScopedQuerySet
+from dsr.validators import format_nhs_number
 
 # Sorts after every real date: an open entry with no review date sorts last.
 FAR_FUTURE = date(9999, 12, 31)
@@ -281,8 +282,7 @@ class Person(TimeStampedModel):
 
     @property
     def formatted_nhs_number(self) -> str:
-        n = self.nhs_number or ""
-        return f"{n[:3]} {n[3:6]} {n[6:]}" if len(n) == 10 else ""
+        return format_nhs_number(self.nhs_number)
 
 
 class PersonContact(TimeStampedModel):

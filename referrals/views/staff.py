@@ -37,6 +37,7 @@ from dsr.models import (
 )
 from dsr.queries import local_authorities_for
 from dsr.services import access_log_record
+from dsr.validators import format_nhs_number
 from dsr.views.paging import cursor_from, query_of
 from referrals import queries, services
 from referrals import staff_forms as forms
@@ -226,11 +227,6 @@ def _labels(values: list[str], choices: Any) -> str:
     return ", ".join(str(names.get(value, value)) for value in values)
 
 
-def _formatted_nhs_number(value: str) -> str:
-    """ "9434765919" as "943 476 5919", the way NHS numbers are printed."""
-    return f"{value[:3]} {value[3:6]} {value[6:]}" if len(value) == 10 else value
-
-
 def _status_label(status: str) -> str:
     return Referral.Status(status).label if status else "New"
 
@@ -246,7 +242,7 @@ def _detail_context(request: HttpRequest, referral: Referral) -> dict[str, Any]:
         "page": page,
         "today": today,
         "due": QueueRow(referral=referral, days_left=referral.days_left(today)),
-        "nhs_number": _formatted_nhs_number(referral.nhs_number),
+        "nhs_number": format_nhs_number(referral.nhs_number),
         "co_occurring": _labels(referral.co_occurring, CoOccurring.choices),
         "risk_factors": _labels(referral.risk_factors, RiskFactor.choices),
         "accessible_formats": _labels(referral.accessible_formats, AccessibleFormat.choices),

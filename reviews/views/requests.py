@@ -27,6 +27,7 @@ from dsr.access import public, role_required
 from dsr.models import AccessEvent, Person
 from dsr.queries import local_authorities_for
 from dsr.services import RegisterError, access_log_people, access_log_record
+from dsr.validators import format_nhs_number
 from reviews import request_forms as forms
 from reviews.models import CetrRequest
 from reviews.queries import get_request_for_user, request_candidates
@@ -281,6 +282,6 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "cetr_request": cetr_request,
         "form": form,
         "candidates": candidates,
-        "nhs_number": forms.formatted_nhs_number(cetr_request.nhs_number),
+        "nhs_number": format_nhs_number(cetr_request.nhs_number),
     }
     return render(request, "reviews/requests/detail.html", context)

@@ -185,3 +185,10 @@ def test_anything_but_a_gp_practice_code_is_refused(value):
         validate_ods_practice_code(value)
 
     assert caught.value.code == "ods_practice_code"
+
+
+def test_an_nhs_number_is_printed_in_three_groups_everywhere():
+    from dsr.validators import format_nhs_number
+
+    assert format_nhs_number("9434765919") == "943 476 5919"
+    assert format_nhs_number("") == format_nhs_number(None) == ""
