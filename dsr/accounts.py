@@ -10,16 +10,17 @@
   reason in their history; switching an account off ends its live sessions, because the
   authentication backend refuses an inactive user on their next request.
 - A password reset request does the same work whatever the address typed, so neither its page
-  nor its timing tells whether an account exists: it queues a background job with the address.
-  The job finds the active account, if any, and queues the outbox message; the link is made
-  when the message is sent, so the outbox row holds no working link. An account gets at most
+  nor its timing tells whether an account exists: it writes a PasswordResetRequest row and,
+  after commit, queues a background job with the row's id (never the address). The job finds
+  the active account, if any, and queues the outbox message; a sweep does the same for a row
+  whose job could not be queued, and deletes handled rows a day later. The link is made when
+  the message is sent, so the outbox row holds no working link. An account gets at most
   DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR such messages an hour, however many are asked for.
 """
 
 import hashlib
 import logging
 import re
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,8 +42,8 @@ from simple_history.utils import bulk_update_with_history
 
 from dsr.audit import Event, record_event
 from dsr.history import set_change_reason
-from dsr.models import Invitation, Notification, Organisation, User
-from dsr.notifications import deliver_after_commit
+from dsr.models import Invitation, Notification, Organisation, PasswordResetRequest, User
+from dsr.notifications import deliver_after_commit, task_after_commit
 from dsr.roles import Role
 from dsr.services import RegisterError
 
@@ -50,6 +51,12 @@ logger = logging.getLogger(__name__)
 
 INVITATION_SUBJECT = "dsr.invitation"
 PASSWORD_RESET_SUBJECT = "dsr.passwordreset"  # noqa: S105  (an outbox subject, not a password)
+# A password reset request the sweep handles: one waiting this long (its job, queued at commit,
+# normally runs within a second), up to this many a run; one handled is deleted, with the address
+# typed, this long after.
+PASSWORD_RESET_SWEEP_AFTER = timedelta(seconds=10)
+PASSWORD_RESET_SWEEP_BATCH = 500
+PASSWORD_RESET_KEEP = timedelta(hours=24)
 DORMANT_SUBJECT = "dsr.dormantaccounts"
 # Administrators are made by a superuser in the admin site: only a superuser may let someone
 # into the admin site (dsr.admin.UserAdmin), so an invited administrator could not do the job.
@@ -152,63 +159,97 @@ def password_reset_account_id(email: str) -> int | None:
     )
 
 
-def password_reset_request(*, email: str) -> None:
-    """Ask for a password reset email to `email`: queue, after commit, the job that finds the
-    account and queues its message (queue_password_reset_task). Nothing here depends on
-    whether the address belongs to an account. A broker that cannot be reached is logged and
-    never fails the request (the person can ask again)."""
-    address = email.strip().lower()
-    request_key = uuid.uuid4().hex
+def password_reset_request(*, email: str) -> PasswordResetRequest:
+    """Ask for a password reset email to `email`: write the request (one INSERT, whatever the
+    address) and queue, after commit, the job that handles it (queue_password_reset_task, sent
+    the row's id). Nothing here depends on whether the address belongs to an account. The row
+    is the record of the request: if the broker cannot be reached, the failure is logged and
+    password_reset_sweep handles the row."""
+    from dsr.tasks import queue_password_reset_task
 
-    def enqueue() -> None:
-        from dsr.tasks import queue_password_reset_task
-
-        queue_password_reset_task.delay(address, request_key)
-
-    transaction.on_commit(enqueue, robust=True)
+    reset = PasswordResetRequest.objects.create(email=email.strip().lower())
+    task_after_commit(queue_password_reset_task, reset.pk)
+    return reset
 
 
-def password_reset_queue(*, email: str, request_key: str) -> int:
-    """Queue the password reset message for each active account with a usable password that
-    `email` names (Django's own matching, PasswordResetForm.get_users: the stored address must
-    match the typed one case-insensitively), unless the account has already had
-    DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR of them in the last hour. Returns how many were queued.
+@transaction.atomic
+def password_reset_process(*, request_id: int) -> int | None:
+    """Handle one password reset request: queue the message for each active account with a
+    usable password that its address names (Django's own matching, PasswordResetForm.get_users:
+    the stored address must match the typed one case-insensitively), unless the account has
+    already had DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR of them in the last hour; then mark the
+    request handled. Returns how many messages were queued, or None when there was nothing to
+    do: the request is gone, already handled, or in another worker's hands (SKIP LOCKED), so
+    the job and the sweep may both run it, and run it again, and one message is queued.
 
-    One message per request: run again with the same `request_key`, it queues nothing more.
     The account's row is locked while its messages are counted, so requests at the same moment
     cannot pass the limit together. The message goes to the address the account holds; its link
     is made when it is sent (password_reset_context). Enqueues delivery after commit.
     """
+    reset = (
+        PasswordResetRequest.objects.select_for_update(skip_locked=True)
+        .filter(pk=request_id, processed_at__isnull=True)
+        .first()
+    )
+    if reset is None:
+        logger.info(
+            "password reset request skipped (gone, handled or in hand) request=%s", request_id
+        )
+        return None
     limit = settings.DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR
     since = timezone.now() - timedelta(hours=1)
-    recipient_key = f"request-{request_key}"
     queued = 0
-    for user in PasswordResetForm().get_users(email):
-        with transaction.atomic():
-            # The account's row lock: requests at the same moment are counted one by one.
-            User.objects.select_for_update().filter(pk=user.pk).exists()
-            sent = Notification.objects.filter(
-                subject_type=PASSWORD_RESET_SUBJECT, subject_id=user.pk, created_at__gte=since
-            )
-            if sent.filter(recipient_key=recipient_key).exists():
-                continue  # this request's message is already queued
-            if sent.count() >= limit:
-                logger.warning("password reset limit reached user=%s limit=%s", user.pk, limit)
-                continue
-            Notification.objects.create(
-                subject_type=PASSWORD_RESET_SUBJECT,
-                subject_id=user.pk,
-                kind="password_reset",
-                recipient_key=recipient_key,
-                recipient_name=user.full_name,
-                recipient_role="Account holder",
-                channel=Notification.Channel.EMAIL,
-                email=user.email,
-            )
-            deliver_after_commit(1)
+    for user in PasswordResetForm().get_users(reset.email):
+        # The account's row lock: requests at the same moment are counted one by one.
+        User.objects.select_for_update().filter(pk=user.pk).exists()
+        sent = Notification.objects.filter(
+            subject_type=PASSWORD_RESET_SUBJECT, subject_id=user.pk, created_at__gte=since
+        )
+        if sent.count() >= limit:
+            logger.warning("password reset limit reached user=%s limit=%s", user.pk, limit)
+            continue
+        Notification.objects.create(
+            subject_type=PASSWORD_RESET_SUBJECT,
+            subject_id=user.pk,
+            kind="password_reset",
+            # The unique outbox key: one message per request, whatever runs it.
+            recipient_key=f"request-{reset.pk}",
+            recipient_name=user.full_name,
+            recipient_role="Account holder",
+            channel=Notification.Channel.EMAIL,
+            email=user.email,
+        )
         queued += 1
-        logger.info("password reset email queued user=%s", user.pk)
+        logger.info("password reset email queued user=%s request=%s", user.pk, reset.pk)
+    reset.processed_at = timezone.now()
+    reset.save(update_fields=["processed_at"])
+    deliver_after_commit(queued)
     return queued
+
+
+def password_reset_sweep() -> dict[str, int]:
+    """Handle the password reset requests waiting longer than PASSWORD_RESET_SWEEP_AFTER (their
+    job could not be queued, or was lost), oldest first, up to PASSWORD_RESET_SWEEP_BATCH a run;
+    then delete the requests handled more than PASSWORD_RESET_KEEP ago, with the addresses
+    typed. Safe beside the jobs and another sweep (password_reset_process). Returns how many
+    requests were handled and how many deleted."""
+    now = timezone.now()
+    waiting = list(
+        PasswordResetRequest.objects.filter(
+            processed_at__isnull=True, requested_at__lt=now - PASSWORD_RESET_SWEEP_AFTER
+        )
+        .order_by("requested_at")
+        .values_list("pk", flat=True)[:PASSWORD_RESET_SWEEP_BATCH]
+    )
+    handled = sum(
+        password_reset_process(request_id=request_id) is not None for request_id in waiting
+    )
+    deleted, _ = PasswordResetRequest.objects.filter(
+        processed_at__lt=now - PASSWORD_RESET_KEEP
+    ).delete()
+    if handled or deleted:
+        logger.info("password reset sweep handled=%s deleted=%s", handled, deleted)
+    return {"handled": handled, "deleted": deleted}
 
 
 def password_reset_context(user_id: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from celery import Task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
@@ -331,6 +332,20 @@ def deliver_after_commit(count: int = 1) -> None:
         enqueue_delivery(count)
 
     transaction.on_commit(queue_delivery, robust=True)
+
+
+def task_after_commit(task: Task, *ids: int) -> None:
+    """Queue `task` with `ids` once the transaction commits, as deliver_after_commit queues
+    delivery: the rows written in the transaction are the record of the work and a scheduled
+    sweep does what could not be queued, so a broker that cannot be reached is logged (naming the
+    task) and never fails the saved change. Tasks are sent ids, never personal data
+    (RELIABILITY E-4)."""
+
+    def queue_task() -> None:
+        task.delay(*ids)
+
+    queue_task.__qualname__ = f"{task.name}.delay"  # the name Django logs a failure by
+    transaction.on_commit(queue_task, robust=True)
 
 
 def _register_entry_context(entry_id: int) -> dict[str, Any]:

@@ -243,6 +243,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dsr.tasks.deliver_notifications_task",
         "schedule": timedelta(seconds=env.int("DSR_DELIVERY_SWEEP_SECONDS", default=30)),
     },
+    # Every 30 seconds: handle the password reset requests whose job could not be queued, and
+    # delete those handled over a day ago, with the address typed.
+    "password-reset-sweep": {
+        "task": "dsr.tasks.sweep_password_resets_task",
+        "schedule": timedelta(seconds=30),
+    },
     # Every night at 03:15 London time: delete expired sessions from the database.
     "purge-expired-sessions": {
         "task": "dsr.tasks.purge_expired_sessions_task",

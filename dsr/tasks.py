@@ -58,10 +58,19 @@ def apply_retention_schedule_task() -> dict[str, int]:
 
 
 @shared_task
-def queue_password_reset_task(email: str, request_key: str) -> int:
-    """Queue the password reset email for the account `email` names, if there is an active one
-    and it has not had its hourly share. Safe to run twice: `request_key` makes one message per
-    request."""
-    from dsr.accounts import password_reset_queue
+def queue_password_reset_task(request_id: int) -> int | None:
+    """Handle one password reset request: queue the email for the active account its address
+    names, if there is one and it has not had its hourly share. Sent the request's id, never the
+    address (RELIABILITY E-4). Safe to run twice: a handled request is skipped."""
+    from dsr.accounts import password_reset_process
 
-    return password_reset_queue(email=email, request_key=request_key)
+    return password_reset_process(request_id=request_id)
+
+
+@shared_task
+def sweep_password_resets_task() -> dict[str, int]:
+    """Handle the password reset requests whose job was never queued (the broker was down),
+    and delete those handled a day ago. Safe to run twice or beside the jobs."""
+    from dsr.accounts import password_reset_sweep
+
+    return password_reset_sweep()

@@ -1,7 +1,7 @@
 """The register's models: shared records (core) and the register itself (people, entries,
 consent, ratings, admissions)."""
 
-from dsr.models.accounts import Invitation
+from dsr.models.accounts import Invitation, PasswordResetRequest
 from dsr.models.core import (
     Heartbeat,
     LocalAuthority,
@@ -61,6 +61,7 @@ __all__ = [
     "Organisation",
     "OrganisationQuerySet",
     "Person",
+    "PasswordResetRequest",
     "PersonContact",
     "PersonNeed",
     "PersonQuerySet",

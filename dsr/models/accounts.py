@@ -4,6 +4,10 @@ An administrator invites someone by email; the invitation holds the account's de
 until the invitee accepts it, and only then does the account exist. The link in the email
 carries a token the database never holds: only its SHA-256 hash is stored (dsr.accounts).
 "Expired" is not a status: it is worked out from `expires_at` when read.
+
+A password reset request is a row too, written alike whether or not the address has an account,
+so that the background job is sent only its id and a sweep handles a request whose job could
+not be queued (dsr.accounts).
 """
 
 from datetime import datetime
@@ -12,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from dsr.history import audited
 from dsr.models.core import Organisation, TimeStampedModel
@@ -106,3 +111,26 @@ class Invitation(TimeStampedModel):
 
     def can_transition(self, to: str) -> bool:
         return to in self.ALLOWED_TRANSITIONS[self.status]
+
+
+class PasswordResetRequest(models.Model):
+    """A password reset asked for: the address as typed (trimmed, in lower case), until the
+    request has been handled and a day has passed (dsr.accounts.password_reset_sweep). Work
+    bookkeeping, not audited: the request is recorded by its password_reset_requested audit
+    event (dsr.audit), and the email it leads to by its outbox row."""
+
+    email = models.EmailField("email address as typed")
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processed_at__isnull=True) | Q(processed_at__gte=F("requested_at")),
+                name="password_reset_processed_after_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "handled" if self.processed_at else "waiting"
+        return f"Password reset request {self.pk} ({state})"

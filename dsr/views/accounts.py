@@ -1,9 +1,10 @@
 """Signing in: password, then a TOTP second factor; signing out; password reset by email.
 
 A password reset request is answered the same, with the same work, whatever the address: the
-request only queues a background job (dsr.accounts.password_reset_request). Requests are limited
-per client address (past the limit, the "too many" page) and per account (past it the page is
-the same, but no more emails are sent: dsr.accounts.password_reset_queue).
+request only records itself and queues a background job with its id
+(dsr.accounts.password_reset_request). Requests are limited per client address (past the limit,
+the "too many" page) and per account (past it the page is the same, but no more emails are sent:
+dsr.accounts.password_reset_process).
 """
 
 import base64
@@ -162,9 +163,9 @@ sign_in = public(sensitive_post_parameters("password")(SignInView.as_view()))
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset request page. Sending the form queues the job that emails the account, if
-    any (nothing is sent within the request), and writes an audit record naming the account, or
-    none; the page says the same either way."""
+    """Django's reset request page. Sending the form records the request and queues the job that
+    emails the account, if any (nothing is sent within the request), and writes an audit record
+    naming the account, or none; the page says the same either way."""
 
     def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         allowed = ratelimit.within_limit(

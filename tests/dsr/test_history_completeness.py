@@ -40,6 +40,7 @@ UNTRACKED = {
     "dsr.Reminder": "a sweep's idempotency key: written once, never changed",
     "dsr.Heartbeat": "scheduler bookkeeping, no personal data",
     "dsr.RetentionRun": "append-only log of retention runs, counts only",
+    "dsr.PasswordResetRequest": "job bookkeeping, deleted a day after it is handled",
     "referrals.ReferralTransition": "append-only: each status move, with who and why",
     "referrals.ReferralAttachment": "written once with its referral, never changed",
     "escalation.EscalationTransition": "append-only: each move, with who and why",

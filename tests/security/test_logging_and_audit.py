@@ -422,6 +422,10 @@ def test_no_sentinel_reaches_logs_error_reports_or_task_arguments(
         assert staff.post(rating_url, _rating(f"{FREE_TEXT} rationale.", "RED"))["Location"]
         # A failed sign-in with a typed password and an address that is no account.
         sign_in(Client(), REFERRER_EMAIL, TYPED_PASSWORD)
+        # A password reset asked for that address: its job is queued with the request's id.
+        cache.clear()  # the per-address limit counts every request from the test client
+        reset = Client().post(reverse("accounts:password-reset"), {"email": REFERRER_EMAIL})
+        assert reset["Location"] == reverse("accounts:password-reset-sent")
         # The scheduled jobs: the Red rating is escalated, its owners told through the outbox.
         escalation_rules_sweep()
     deliver_notifications_task()
@@ -439,6 +443,7 @@ def test_no_sentinel_reaches_logs_error_reports_or_task_arguments(
     reports = [m for m in mail.outbox if "service.desk@nhs.example" in m.to]
     assert len(reports) == 1  # the error was reported, so its report was searched
     assert task_calls  # the outbox delivery was queued, so task arguments were searched
+    assert "dsr.tasks.queue_password_reset_task" in {name for name, _, _ in task_calls}
     json_format, plain_format = JsonFormatter(), PlainFormatter()
     texts = [json_format.format(r) + plain_format.format(r) for r in everything_logged.records]
     texts += [f"{m.subject}\n{m.body}\n{m.alternatives}" for m in reports]
