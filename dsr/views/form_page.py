@@ -2,6 +2,7 @@
 form as an NHS.UK error (the service's transaction has then written nothing), or redirect with
 a confirmation."""
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from django.shortcuts import redirect, render
 from dsr.edits import EditGuard
 from dsr.models import AccessEvent
 from dsr.services import RegisterError, access_log_record
+
+logger = logging.getLogger(__name__)
 
 
 def form_page(
@@ -42,6 +45,7 @@ def form_page(
         try:
             result = guard.save(request, form, act) if guard else act(form.cleaned_data)
         except RegisterError as exc:  # EditConflict too: the guard keeps what changed
+            logger.info("action refused path=%s user=%s", request.path, request.user.pk)
             form.add_error(None, str(exc))
         else:
             messages.success(request, done)

@@ -38,6 +38,7 @@ from dsr.models import (
 from dsr.queries import local_authorities_for
 from dsr.services import access_log_record
 from dsr.validators import format_nhs_number
+from dsr.views.form_page import form_page
 from dsr.views.paging import cursor_from, query_of
 from referrals import queries, services
 from referrals import staff_forms as forms
@@ -297,29 +298,22 @@ def _referral_action(
     extra: dict[str, Any] | None = None,
     guard: EditGuard | None = None,
 ) -> HttpResponse:
-    """The shape every referral action shares: validate, call one service, show its refusal on
-    the form, or redirect to the referral page with a confirmation. An action that overwrites
-    what is recorded passes its `guard` (dsr.edits), so a change saved by someone else since
-    the page was drawn is shown instead of being overwritten."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            guard.save(request, form, act) if guard else act(form.cleaned_data)
-        except services.RegisterError as exc:
-            logger.info("referral action refused referral=%s user=%s", referral.pk, request.user.pk)
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, done)
-            return redirect(referral)
-    context = {
-        "form": form,
-        "referral": referral,
-        "title": title,
-        "button": button,
-        "intro": intro,
-        **(guard.context(request) if guard else {}),
-        **(extra or {}),
-    }
-    return render(request, "referrals/staff_action.html", context)
+    """A referral's action page: the shared single-form page (dsr.views.form_page), back to
+    the referral with a confirmation, in the referral's own layout."""
+    return form_page(
+        request,
+        form=form,
+        title=title,
+        act=act,
+        done=done,
+        back_url=referral.get_absolute_url(),
+        back_label=f"Back to referral {referral.reference}",
+        intro=intro,
+        button=button,
+        extra={"referral": referral, **(extra or {})},
+        template="referrals/staff_action.html",
+        guard=guard,
+    )
 
 
 @require_http_methods(["GET", "POST"])
