@@ -58,6 +58,13 @@ def same_person(
     return Q(**{f"{prefix}nhs_number": nhs_number}) | (by_name & no_number)
 
 
+def responsible_icb_for(local_authority: LocalAuthority) -> Organisation | None:
+    """The ICB that covers `local_authority`, responsible for the people who live there."""
+    return Organisation.objects.filter(
+        kind=Organisation.Kind.ICB, local_authorities=local_authority
+    ).first()
+
+
 def get_organisation_for_user(user: Any, pk: int) -> Organisation:
     """An organisation working in at least one of the user's areas, or 404."""
     return get_object_for_user(Organisation.objects.all(), user, pk=pk)

@@ -22,9 +22,9 @@ from django.utils import timezone
 from dsr import services as register
 from dsr.deadlines import age_on, decision_due_for
 from dsr.history import set_change_reason
-from dsr.models import RAG, Consent, Notification, Organisation, Person, RegisterEntry, User
+from dsr.models import RAG, Consent, Notification, Person, RegisterEntry, User
 from dsr.notifications import deliver_after_commit
-from dsr.queries import same_person
+from dsr.queries import responsible_icb_for, same_person
 from referrals.models import (
     Referral,
     ReferralAttachment,
@@ -472,9 +472,7 @@ def _register_person(referral: Referral, by: User) -> Person:
         return match
     if referral.local_authority is None:
         raise RegisterError("Set the local authority the person lives in before deciding.")
-    icb = Organisation.objects.filter(
-        kind=Organisation.Kind.ICB, local_authorities=referral.local_authority
-    ).first()
+    icb = responsible_icb_for(referral.local_authority)
     if icb is None:
         raise RegisterError("No ICB covers the person's local authority.")
     return register.person_create(

@@ -26,14 +26,12 @@ from dsr.models import (
     RAG_MEANINGS,
     AccessEvent,
     AccessibleFormat,
-    LocalAuthority,
-    Organisation,
     Person,
     PersonContact,
 )
 from dsr.next_steps import cetr_name
 from dsr.panels import person_panels
-from dsr.queries import get_person_for_user, local_authorities_for, person_page
+from dsr.queries import get_person_for_user, local_authorities_for, person_page, responsible_icb_for
 from dsr.views.form_page import form_page
 
 logger = logging.getLogger(__name__)
@@ -80,12 +78,6 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "dsr/person_detail.html", context)
 
 
-def _responsible_icb(local_authority: LocalAuthority) -> Organisation | None:
-    return Organisation.objects.filter(
-        kind=Organisation.Kind.ICB, local_authorities=local_authority
-    ).first()
-
-
 @role_required(CAN_CHANGE)
 def person_create(request: HttpRequest) -> HttpResponse:
     """Record a new person (someone referred on paper, or already known to the ICB)."""
@@ -94,7 +86,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        icb = _responsible_icb(data["local_authority"])
+        icb = responsible_icb_for(data["local_authority"])
         if icb is None:
             form.add_error("local_authority", "No ICB covers this local authority yet.")
         else:
