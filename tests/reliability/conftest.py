@@ -149,6 +149,25 @@ def throwaway_redis(tmp_path):
 
 
 @contextmanager
+def celery_settings(app, **values):
+    """Celery settings of the project's app changed for a test, then put back. The app reads a
+    Django setting (CELERY_BROKER_URL) before the plain name (broker_url), so where the Django
+    spelling is present both are set."""
+    conf = app.conf
+    names = {name: f"CELERY_{name.upper()}" for name in values}
+    saved = {key: conf[key] for pair in names.items() for key in pair if key in conf}
+    for name, value in values.items():
+        conf[name] = value
+        if names[name] in conf:
+            conf[names[name]] = value
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            conf[key] = value
+
+
+@contextmanager
 def task_client(broker_url: str):
     """A bare Celery client that publishes tasks by name to `broker_url`, as beat or a web
     process would, without touching the project's app or its connection pools."""

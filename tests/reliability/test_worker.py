@@ -16,7 +16,7 @@ from escalation.models import Escalation
 from referrals.models import Referral
 from referrals.tasks import sweep_referral_deadlines_task
 from tests.referrals.test_services import submit
-from tests.reliability.conftest import decided_referral, wait_for
+from tests.reliability.conftest import celery_settings, decided_referral, wait_for
 
 # A Redis database of its own on the shared server, and a key prefix of this run's own, so two
 # runs at once (or the rest of the project) never take each other's tasks. Only this run's keys
@@ -39,18 +39,15 @@ def worker_on_redis():
     with redis.Redis.from_url(BROKER, socket_timeout=5) as client:
         client.ping()  # fail now, not hang in start_worker, if Redis is not there
     amqp = app.amqp
-    saved = (
-        app.conf.broker_url,
-        app.conf.broker_transport_options,
-        app.conf.worker_hijack_root_logger,
-        app._pool,
-        amqp._producer_pool,
-    )
-    app.conf.broker_url = BROKER
-    app.conf.broker_transport_options = {"global_keyprefix": PREFIX}
-    app.conf.worker_hijack_root_logger = False  # leave pytest's log capture alone
+    saved = (app._pool, amqp._producer_pool)
     app._pool = None
     amqp._producer_pool = None
+    on_broker = celery_settings(
+        app,
+        broker_url=BROKER,
+        broker_transport_options={"global_keyprefix": PREFIX},
+        worker_hijack_root_logger=False,  # leave pytest's log capture alone
+    )
     finished: list[tuple[str, str]] = []
 
     def on_postrun(task=None, state=None, **kwargs):
@@ -58,14 +55,15 @@ def worker_on_redis():
 
     task_postrun.connect(on_postrun, weak=False)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        with (
+            on_broker,
+            start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30),
+        ):
             yield finished
     finally:
         task_postrun.disconnect(on_postrun)
         # No force_close_all: kombu keeps one pool per broker URL for the whole process.
-        app.conf.broker_url, app.conf.broker_transport_options = saved[:2]
-        app.conf.worker_hijack_root_logger = saved[2]
-        app._pool, amqp._producer_pool = saved[3:]
+        app._pool, amqp._producer_pool = saved
         with redis.Redis.from_url(BROKER, socket_timeout=5) as client:
             for key in client.scan_iter(match=f"{PREFIX}*"):
                 client.delete(key)
@@ -97,11 +95,11 @@ def test_a_real_worker_sweeps_an_overdue_referral_and_delivers_the_reminder(area
 
 
 def test_a_real_worker_delivers_each_outcome_once(areas, staff, worker_on_redis):
+    # The decision queues its own delivery task once it commits.
     referral = decided_referral(areas, staff, "Decided")
     rows = list(Notification.objects.filter(subject_id=referral.pk))
     assert len(rows) == 2
 
-    deliver_notifications_task.delay()
     wait_for(
         lambda: Notification.objects.filter(status="sent").count() == len(rows),
         timeout=60,
