@@ -4,6 +4,7 @@ reports Django mails to ADMINS, which never show what a user typed or a person's
 import re
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
@@ -29,7 +30,7 @@ def request_too_large(request: HttpRequest) -> HttpResponse:
     from dsr.uploads import MAX_BYTES, MAX_FILES
 
     context = {
-        "request_id": getattr(request, "id", None),
+        **_standalone_context(request),
         "max_files": MAX_FILES,
         "max_file_mb": MAX_BYTES // (1024 * 1024),
     }
@@ -40,8 +41,13 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """The generic error page. It shows the request's correlation id (RELIABILITY E-7), which is
     also on the logged error record, so a user can quote it and the record can be found."""
     # Rendered without the request context: whatever failed may be in it.
-    request_id = getattr(request, "id", None)
-    return render(None, "errors/500.html", {"request_id": request_id}, status=500)
+    return render(None, "errors/500.html", _standalone_context(request), status=500)
+
+
+def _standalone_context(request: HttpRequest) -> dict[str, Any]:
+    """What errors/standalone.html shows: the request's id and the ICB's name, from settings,
+    never from the request's session, user or database."""
+    return {"request_id": getattr(request, "id", None), "icb_name": settings.ICB_NAME}
 
 
 class ErrorReportFilter(SafeExceptionReporterFilter):

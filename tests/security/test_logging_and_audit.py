@@ -649,6 +649,11 @@ def test_an_error_shows_the_generic_page_with_the_id_that_is_on_the_logged_error
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
     assert "Sorry, there is a problem with the service" in page
     assert f'<strong id="error-reference">{request_id}</strong>' in page
+    # Shared with the 413 page: an NHS.UK header and footer that need nothing from the request.
+    assert '<span class="nhsuk-header__service-name">Dynamic support register</span>' in page
+    assert 'class="nhsuk-footer"' in page
+    assert 'rel="icon" href="/static/nhsuk/assets/images/favicon.ico"' in page
+    assert "service desk" not in page
     for secret in ("Traceback", "RuntimeError", "rating store", "SECRET_KEY", "Zyxwvut"):
         assert secret not in page
     errors = [json.loads(line) for line in console_output.getvalue().splitlines()]

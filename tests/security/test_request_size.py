@@ -155,10 +155,23 @@ def test_an_upload_declared_over_the_limit_is_refused_unread(check_view_calls, c
     assert response.status_code == 413
     page = response.content.decode()
     assert "<h1>Your files are too large to send</h1>" in page
-    assert "You can attach up to 3 files, each smaller than 10MB." in page
-    assert "Go back, remove the largest file" in page
+    # What to do, in plain English: the answers are kept, how to go back, the real limits.
+    assert "Nothing was sent, but your answers are still in the form." in page
+    assert "use your browser's Back button" in page
+    assert "remove the large file, or choose a smaller copy of it, and send the form again" in page
+    assert f"You can attach up to {MAX_FILES} files, each up to {MAX_BYTES // MB}MB." in page
+    assert "You can attach up to 3 files, each up to 10MB." in page
+    for wrong in ("none of it was saved", "service desk"):
+        assert wrong not in page
+    # The NHS.UK header with the service name, the footer, and an icon (so no /favicon.ico).
+    assert 'class="nhsuk-header"' in page
+    assert '<span class="nhsuk-header__service-name">Dynamic support register</span>' in page
+    assert 'class="nhsuk-footer"' in page
+    assert f"&copy; {settings.ICB_NAME}" in page
+    assert 'rel="icon" href="/static/nhsuk/assets/images/favicon.ico"' in page
     assert 'href="/static/nhsuk/nhsuk-frontend.min.css"' in page
-    assert f'id="error-reference">{response["X-Request-ID"]}<' in page
+    reference = f'<strong id="error-reference">{response["X-Request-ID"]}<'
+    assert f"If you need to report this problem, quote this reference: {reference}" in page
     assert response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
     assert check_view_calls == []
