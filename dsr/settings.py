@@ -319,6 +319,9 @@ if not 1 <= AXES_FAILURE_LIMIT <= 10:
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
+# An attempt while paused does not start the pause again: the page's "try again in 15 minutes"
+# stays true. A completed password reset lifts the pause (dsr.views.accounts).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 # Sign-in matches the address whatever its letter case, so failures are counted per account:

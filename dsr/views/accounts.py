@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
+from axes.utils import reset as reset_lockout
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
@@ -188,6 +189,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # The link proved the mailbox is theirs: lift any pause on signing in (the second
+        # factor is still asked for).
+        reset_lockout(username=form.user.email)
         record_event(Event.PASSWORD_RESET_COMPLETED, self.request, user_id=form.user.pk)
         return response
 

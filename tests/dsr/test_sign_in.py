@@ -198,10 +198,28 @@ def test_lockout_ends_after_the_cool_off(client, member, frozen_now):
     assert response.status_code == 302
 
 
+def test_trying_again_while_paused_does_not_make_the_wait_longer(client, member, frozen_now):
+    _fail(client, member.email, settings.AXES_FAILURE_LIMIT)
+    frozen_now.shift(settings.AXES_COOLOFF_TIME - timedelta(minutes=1))
+    early = sign_in(client, member.email, REMOTE_ADDR="203.0.113.5")
+    assert early.status_code == 429
+    assert "Trying sooner does not make the wait longer" in early.text
+
+    frozen_now.shift(timedelta(minutes=1, seconds=1))  # the first pause is over
+    response = sign_in(client, member.email, REMOTE_ADDR="203.0.113.5")
+
+    assert response.status_code == 302
+
+
 # --- Password reset --------------------------------------------------------------------------
 
 
-def test_password_reset_does_not_skip_the_second_factor(client, member, frozen_now):
+@pytest.mark.parametrize("paused", [False, True], ids=["not-paused", "paused-first"])
+def test_password_reset_does_not_skip_the_second_factor(paused, client, member, frozen_now):
+    """And it lifts a pause on signing in: the page that says sign in is paused offers it."""
+    if paused:  # from the address the rest of the test signs in from
+        _fail(client, member.email, settings.AXES_FAILURE_LIMIT, address="127.0.0.1")
+        assert sign_in(client, member.email).status_code == 429
     cache.clear()  # the per-address limit counts every request from the test client
     with reset_jobs() as jobs:
         response = client.post(reverse("accounts:password-reset"), {"email": member.email})
