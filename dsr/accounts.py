@@ -32,6 +32,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -263,7 +264,13 @@ def password_reset_context(user_id: int) -> dict[str, Any]:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token})
-    return {"url": settings.SITE_URL + path}
+    return {"url": settings.SITE_URL + path, "link_lifetime": password_reset_link_lifetime()}
+
+
+def password_reset_link_lifetime() -> str:
+    """How long a reset link works (PASSWORD_RESET_TIMEOUT), as the email and pages say it."""
+    hours = settings.PASSWORD_RESET_TIMEOUT // 3600
+    return f"{hours} hour{pluralize(hours)}"
 
 
 # --- Invitations -------------------------------------------------------------------------------

@@ -307,6 +307,12 @@ DSR_PASSWORD_RESET_PER_ADDRESS_HOUR = env.int("DSR_PASSWORD_RESET_PER_ADDRESS_HO
 DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR = env.int("DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR", default=3)
 if DSR_PASSWORD_RESET_PER_ADDRESS_HOUR < 1 or DSR_PASSWORD_RESET_PER_ACCOUNT_HOUR < 1:
     raise ImproperlyConfigured("Each DSR_PASSWORD_RESET_PER_*_HOUR limit must be 1 or more.")
+# A password reset link works for this many hours (Django's default is 3 days); the email and
+# the "Check your email" page say so.
+DSR_PASSWORD_RESET_HOURS = env.int("DSR_PASSWORD_RESET_HOURS", default=1)
+if DSR_PASSWORD_RESET_HOURS < 1:
+    raise ImproperlyConfigured("DSR_PASSWORD_RESET_HOURS must be 1 or more.")
+PASSWORD_RESET_TIMEOUT = DSR_PASSWORD_RESET_HOURS * 60 * 60
 
 OTP_TOTP_ISSUER = SERVICE_NAME
 # Codes are checked within one 30 s step either side, to allow for clock drift on phones.

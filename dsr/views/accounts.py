@@ -29,7 +29,11 @@ from django_otp.util import random_hex
 
 from dsr import ratelimit
 from dsr.access import password_step, public
-from dsr.accounts import password_reset_account_id, password_reset_request
+from dsr.accounts import (
+    password_reset_account_id,
+    password_reset_link_lifetime,
+    password_reset_request,
+)
 from dsr.audit import Event, record_event
 from dsr.forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
 
@@ -203,9 +207,18 @@ password_reset = public(
         success_url=reverse_lazy("accounts:password-reset-sent"),
     )
 )
-password_reset_sent = public(
-    auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_sent.html")
-)
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    """Django's "check your email" page, saying how long the link works."""
+
+    template_name = "accounts/password_reset_sent.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(link_lifetime=password_reset_link_lifetime(), **kwargs)
+
+
+password_reset_sent = public(PasswordResetSentView.as_view())
 # After a reset the user signs in again, password and second factor: a reset never skips it.
 password_reset_confirm = public(
     PasswordResetConfirmView.as_view(

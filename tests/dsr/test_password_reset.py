@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from kombu.exceptions import OperationalError
 
@@ -72,6 +72,50 @@ def test_the_job_emails_a_known_address_a_link_that_opens_the_new_password_step(
     assert (row.kind, row.email, row.status) == ("password_reset", member.email, "sent")
     stored = " ".join(str(value) for value in Notification.objects.values().get().values())
     assert link.group(1).rstrip("/").rsplit("/", 1)[1] not in stored
+
+
+@pytest.mark.parametrize(("hours", "said"), [(None, "1 hour"), (2, "2 hours")])
+def test_the_email_and_the_sent_page_say_how_long_the_link_works(member, hours, said):
+    timeout = settings.PASSWORD_RESET_TIMEOUT if hours is None else hours * 3600
+    with override_settings(PASSWORD_RESET_TIMEOUT=timeout):
+        with reset_jobs() as jobs:
+            response = _ask(member.email)
+        run_reset_jobs(jobs)
+        sent = Client().get(response["Location"])
+
+    assert settings.PASSWORD_RESET_TIMEOUT == 3600  # the default: one hour, not Django's 3 days
+    (message,) = mail.outbox
+    html = message.alternatives[0][0]
+    assert f"The link works once, for {said}." in message.body
+    assert f"The link works once, for {said}." in html
+    assert "limited time" not in message.body + html
+    assert f"The link works for {said} and only once." in sent.text
+    # The HTML email gives the web address as text too, so it can be copied.
+    url = "https://dsr.test" + LINK.search(message.body).group(1)
+    assert f"copy this web address into your browser:<br>{url}</p>" in html
+
+
+def test_a_link_older_than_its_lifetime_is_refused_and_changes_nothing(member, frozen_now):
+    with reset_jobs() as jobs:
+        _ask(member.email)
+    run_reset_jobs(jobs)
+    link = LINK.search(mail.outbox[0].body).group(1)
+    lifetime = timedelta(hours=settings.DSR_PASSWORD_RESET_HOURS)  # the lifetime configured
+
+    frozen_now.shift(lifetime - timedelta(minutes=1))
+    assert "Choose a new password" in Client().get(link, follow=True).text
+    frozen_now.shift(timedelta(minutes=2))
+    client = Client()
+    page = client.get(link, follow=True)
+    client.post(
+        page.redirect_chain[-1][0] if page.redirect_chain else link,
+        {"new_password1": "granite pelican orchard", "new_password2": "granite pelican orchard"},
+    )
+
+    assert "This link has expired" in page.text
+    assert "Choose a new password</h1>" not in page.text
+    member.refresh_from_db()
+    assert not member.check_password("granite pelican orchard")
 
 
 @pytest.mark.parametrize("email", ["nobody@nhs.example", "left@nhs.example"])
