@@ -5,7 +5,7 @@ import os
 import time
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.beat import PersistentScheduler
 from celery.signals import task_postrun, task_prerun
 
@@ -67,3 +67,42 @@ class StampingScheduler(PersistentScheduler):
             self._stamped_at = time.monotonic()
         except Exception as exc:  # noqa: BLE001  (a database outage must not stop the scheduler)
             logger.warning("scheduler heartbeat not recorded (%s)", type(exc).__name__)
+
+
+class WorkerHeartbeat(bootsteps.StartStopStep):
+    """A worker records that it is alive when it starts and every minute after, on its own
+    timer, so the service status page tells a stopped worker from a stopped scheduler. The
+    database connection is closed after each stamp: the pool's processes are forked from this
+    one and must never share its connection."""
+
+    requires = {"celery.worker.components:Timer"}
+    INTERVAL_SECONDS = 60
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.tref = None
+
+    def start(self, worker):
+        self.stamp()
+        self.tref = worker.timer.call_repeatedly(self.INTERVAL_SECONDS, self.stamp)
+
+    def stop(self, worker):
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+    @staticmethod
+    def stamp() -> None:
+        from django.db import connection
+
+        try:
+            from dsr.services import heartbeat_record
+
+            heartbeat_record(name="worker")
+        except Exception as exc:  # noqa: BLE001  (a database outage must not stop the worker)
+            logger.warning("worker heartbeat not recorded (%s)", type(exc).__name__)
+        finally:
+            connection.close()
+
+
+app.steps["worker"].add(WorkerHeartbeat)

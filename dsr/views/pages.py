@@ -59,9 +59,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 # A heartbeat older than this means its process has stopped (both run every minute).
 HEARTBEAT_STALE_AFTER_SECONDS = 300
-# The background processes, each by the heartbeat it writes: beat when it sends a scheduled
-# task, a worker when it runs the heartbeat task.
-BACKGROUND = {"worker": "a worker", "scheduler": "the scheduler (beat)"}
+# The background processes, each by the heartbeat it writes: the scheduler (Celery beat) when it
+# sends a scheduled task, a worker every minute on its own timer (dsr.celery.WorkerHeartbeat).
+BACKGROUND = {"worker": "a worker", "scheduler": "the scheduler"}
 
 
 def _check_database() -> str:

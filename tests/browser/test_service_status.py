@@ -37,6 +37,6 @@ def test_staff_see_which_background_process_has_stopped(page, live_server, areas
         "The database": "Working",
         "The message broker": "Working",
         "A worker": "Stopped",
-        "The scheduler (beat)": "Working",
+        "The scheduler": "Working",
     }
     assert serious_violations(page) == []

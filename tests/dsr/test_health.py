@@ -122,6 +122,6 @@ def test_the_service_status_page_says_which_part_has_stopped(staff_client, froze
 
     assert "<h1>Service status</h1>" in page
     worker_row = page.split("A worker", 1)[1].split("</tr>", 1)[0]
-    scheduler_row = page.split("The scheduler (beat)", 1)[1].split("</tr>", 1)[0]
+    scheduler_row = page.split("The scheduler", 1)[1].split("</tr>", 1)[0]
     assert "Stopped" in worker_row and "Working" in scheduler_row
     assert "10 March 2026, 09:30" in worker_row

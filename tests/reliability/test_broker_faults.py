@@ -151,3 +151,18 @@ def test_g4_a_saved_change_is_answered_as_saved_when_the_broker_is_down(
         "messages sent by the next sweep)",
         f"{response.status_code} / {Escalation.objects.count()} / {seconds:.2f} / {len(rows)}",
     )
+
+
+def test_a_worker_reports_itself_alive_without_the_scheduler(workers, throwaway_redis, mail_log):
+    """A worker writes its own heartbeat on its own timer: with beat stopped, the service status
+    page still tells a running worker from a stopped scheduler."""
+    redis = throwaway_redis()
+    worker = workers.start("alone", workers.env(broker_url=redis.url(), mail_log=mail_log))
+
+    wait_for(
+        lambda: Heartbeat.objects.filter(name="worker").exists(),
+        timeout=60,
+        what="the worker's own heartbeat",
+        detail=worker.tail,
+    )
+    assert not Heartbeat.objects.filter(name="scheduler").exists()
