@@ -72,7 +72,6 @@ class InvitationPasswordForm(NewPasswordForm):
         first.label = "Create a password"
         first.error_messages["required"] = "Enter a password."
         second.label = "Enter the password again"
-        second.help_text = ""
         second.error_messages["required"] = "Enter the password again."
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.utils import timezone
 
@@ -90,7 +91,38 @@ class ResetRequestForm(PasswordResetForm):
 
 
 class NewPasswordForm(SetPasswordForm):
-    error_messages = {"password_mismatch": "The two passwords do not match."}
+    """A new password, typed twice. The password checks' errors go on the first box, where the
+    fault is (Django puts them on the confirmation); a mismatch goes on the second."""
+
+    error_messages = {"password_mismatch": "Enter the same password in both boxes."}
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(user, *args, **kwargs)
+        first, second = self.fields["new_password1"], self.fields["new_password2"]
+        first.label = "New password"
+        first.help_text = (
+            f"Use at least {_password_min_length()} characters, and not a common password or "
+            "anything like your name or email address."
+        )
+        first.error_messages["required"] = "Enter a new password."
+        second.label = "Enter the new password again"
+        second.help_text = ""
+        second.error_messages["required"] = "Enter the new password again."
+
+    def clean(self):
+        self.validate_passwords("new_password1", "new_password2")
+        self.validate_password_for_user(self.user, "new_password1")
+        return super(SetPasswordForm, self).clean()
+
+
+def _password_min_length() -> int:
+    """The shortest password the configured MinimumLengthValidator accepts."""
+    lengths = [
+        validator.min_length
+        for validator in password_validation.get_default_password_validators()
+        if isinstance(validator, password_validation.MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
 
 
 # --- The register ----------------------------------------------------------------------------

@@ -265,7 +265,7 @@ def test_a_weak_password_is_refused_with_an_error_summary_and_nothing_made(
     assert "There is a problem" in response.text
     assert "This password is too short" in response.text
     assert "This password is too common" in response.text
-    assert "The two passwords do not match." in mismatch.text
+    assert "Enter the same password in both boxes." in mismatch.text
     assert not User.objects.filter(email="pat.panel@example.org").exists()
     assert Invitation.objects.get().status == Invitation.Status.PENDING
 

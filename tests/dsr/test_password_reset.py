@@ -118,6 +118,61 @@ def test_a_link_older_than_its_lifetime_is_refused_and_changes_nothing(member, f
     assert not member.check_password("granite pelican orchard")
 
 
+def _new_password_page(member) -> tuple[Client, str]:
+    """A client on the new-password step of a reset link sent to member, and that step's URL."""
+    with reset_jobs() as jobs:
+        _ask(member.email)
+    run_reset_jobs(jobs)
+    client = Client()
+    page = client.get(LINK.search(mail.outbox[0].body).group(1), follow=True)
+    return client, page.redirect_chain[-1][0]
+
+
+def _error_under(page: str, field: str) -> str:
+    """The error message shown with the field of this id (its "<id>-error" span), or ""."""
+    found = re.search(rf'id="{field}-error"[^>]*>(.*?</span>.*?)</span>', page, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
+
+
+def test_a_weak_new_password_is_shown_on_the_new_password_box_and_changes_nothing(member):
+    client, url = _new_password_page(member)
+    before = member.password
+
+    page = client.get(url).text
+    response = client.post(url, {"new_password1": "short", "new_password2": "short"})
+
+    assert "New password" in page and "Enter the new password again" in page
+    assert "Use at least 12 characters, and not a common password or anything like" in page
+    assert "Your password can" not in page  # Django's four bullets are gone
+    assert response.status_code == 200
+    assert '<a href="#id_new_password1">This password is too short.' in response.text
+    assert "#id_new_password2" not in response.text
+    assert "This password is too short" in _error_under(response.text, "id_new_password1")
+    assert _error_under(response.text, "id_new_password2") == ""
+    member.refresh_from_db()
+    assert member.password == before
+
+
+def test_two_different_new_passwords_are_shown_on_the_confirmation_box(member):
+    client, url = _new_password_page(member)
+    before = member.password
+
+    response = client.post(
+        url, {"new_password1": "granite pelican orchard", "new_password2": "granite pelican"}
+    )
+
+    assert response.status_code == 200
+    assert '<a href="#id_new_password2">Enter the same password in both boxes.</a>' in (
+        response.text
+    )
+    assert "Enter the same password in both boxes." in _error_under(
+        response.text, "id_new_password2"
+    )
+    assert _error_under(response.text, "id_new_password1") == ""
+    member.refresh_from_db()
+    assert member.password == before
+
+
 @pytest.mark.parametrize("email", ["nobody@nhs.example", "left@nhs.example"])
 def test_the_job_sends_nothing_for_an_unknown_or_deactivated_address(organisations, email):
     UserFactory(email="left@nhs.example", organisation=organisations["icb"], is_active=False)
