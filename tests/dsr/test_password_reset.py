@@ -308,6 +308,7 @@ def test_past_the_limit_for_one_address_the_page_says_too_many_and_nothing_is_qu
     assert refused.status_code == 429
     assert refused["Retry-After"] == "3600"
     assert "Sorry, there have been too many requests" in refused.text
+    assert f'<a href="{reverse("accounts:sign-in")}">Go back to sign in</a>' in refused.text
     assert len(jobs) == limit
     assert elsewhere["Location"] == SENT
     record("C-5 password reset requests from one address per hour", limit)
