@@ -1,6 +1,10 @@
-"""The reports' filters, in the URL (GET): a date, an area and an age group identify no one."""
+"""The reports' filters, in the URL (GET): a date, an area and an age group identify no one.
 
-from datetime import timedelta
+A flows period is one whole calendar month that has ended (ADR 0005): two months never share
+an event, so setting one period beside another gives away nothing that each does not."""
+
+import calendar
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -10,7 +14,16 @@ from dsr.deadlines import AgeGroup
 from dsr.forms import choose_from_list, local_authority_filter, set_local_authority_choices
 from dsr.nhsuk_forms import NHSDateField
 
-DEFAULT_PERIOD = timedelta(days=90)
+
+def month_of(day: date) -> tuple[date, date]:
+    """The first and last days of the month `day` is in."""
+    last = calendar.monthrange(day.year, day.month)[1]
+    return day.replace(day=1), day.replace(day=last)
+
+
+def last_whole_month(today: date) -> tuple[date, date]:
+    """The most recent calendar month that has ended."""
+    return month_of(today.replace(day=1) - timedelta(days=1))
 
 
 class SnapshotFilterForm(forms.Form):
@@ -35,8 +48,16 @@ class SnapshotFilterForm(forms.Form):
 
 
 class PeriodFilterForm(forms.Form):
-    start = NHSDateField(label="From", required=False, help_text="For example, 1 1 2026")
-    end = NHSDateField(label="To", required=False, help_text="For example, 31 3 2026")
+    start = NHSDateField(
+        label="From",
+        required=False,
+        help_text="The first day of a month, for example 1 1 2026",
+    )
+    end = NHSDateField(
+        label="To",
+        required=False,
+        help_text="The last day of the same month, for example 31 1 2026",
+    )
     local_authority = local_authority_filter()
     age_group = forms.ChoiceField(
         label="Age group at the end of the period",
@@ -51,11 +72,21 @@ class PeriodFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if "start" in self.errors or "end" in self.errors:
+            return data
         today = timezone.localdate()
-        data["end"] = data.get("end") or today
-        data["start"] = data.get("start") or data["end"] - DEFAULT_PERIOD
-        if data["end"] > today and "end" not in self.errors:
+        start, end = data.get("start"), data.get("end")
+        if start is None and end is None:
+            start, end = last_whole_month(today)
+        first, last = month_of(start or end)
+        start, end = start or first, end or last
+        if start != first:
+            self.add_error("start", "The period must start on the first day of a month.")
+        elif end != last:
+            self.add_error("end", "The period must end on the last day of the month it starts in.")
+        elif end > today:
             self.add_error("end", "The end of the period must be today or in the past.")
-        if data["start"] > data["end"] and "start" not in self.errors:
-            self.add_error("start", "The start of the period must be before its end.")
+        elif end == today:
+            self.add_error("end", "The month must have ended: choose an earlier one.")
+        data["start"], data["end"] = start, end
         return data

@@ -1,6 +1,7 @@
 """Report pages and their CSV downloads: for roles with dsr.view_reports (planning
-commissioners, and the register team). Numbers only: every count of 1 to 4 is hidden, with the
-cells that would reveal it (reports.suppression), and no page or file names anyone."""
+commissioners, and the register team). Numbers only, every one rounded and checked so that no
+count of 1 to 4 can be worked out (reports.disclosure, ADR 0005), and no page or file names
+anyone."""
 
 import csv
 
@@ -14,8 +15,9 @@ from dsr.access import role_required
 from dsr.caching import kept_for_a_while
 from dsr.queries import local_authorities_for
 from dsr.views.paging import query_of
+from reports.disclosure import FOOTNOTE, WITHHELD_TEXT
 from reports.flows import FLOW_TABLES, Period, flows
-from reports.forms import DEFAULT_PERIOD, PeriodFilterForm, SnapshotFilterForm
+from reports.forms import PeriodFilterForm, SnapshotFilterForm, last_whole_month
 from reports.queries import (
     TABLES,
     SnapshotFilters,
@@ -23,7 +25,6 @@ from reports.queries import (
     needs_table,
     snapshot,
 )
-from reports.suppression import FOOTNOTE, WITHHELD_TEXT
 
 REPORTS = "dsr.view_reports"
 FILTERS = ("on_day", "on_month", "on_year", "local_authority", "age_group")
@@ -104,8 +105,8 @@ def _period(request: HttpRequest) -> tuple[PeriodFilterForm, Period]:
     form = PeriodFilterForm(
         request.GET or None, local_authorities=local_authorities_for(request.user)
     )
-    today = timezone.localdate()
-    period = Period(start=today - DEFAULT_PERIOD, end=today)
+    start, end = last_whole_month(timezone.localdate())
+    period = Period(start=start, end=end)
     if form.is_bound and form.is_valid():
         period = Period(
             start=form.cleaned_data["start"],

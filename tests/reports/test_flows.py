@@ -31,14 +31,14 @@ PERIOD = Period(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 10))
 DAYS = [3, 7, 10, 14, 20, 30, 33, 35, 40, 45]
 
 
-@pytest.fixture
-def decided(areas, frozen_now, clerk):
+def _decide(areas, frozen_now, clerk, days: list[int]) -> None:
+    """Referrals received on 5 January, each decided (not eligible) that many days later."""
     received = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=LONDON)
-    for number, days in enumerate(DAYS):
+    for number, after in enumerate(days):
         frozen_now.move_to(received)
         referral = submit(areas, nhs_number="", family_name=f"Flow{number}")
         reviewed(referral, clerk)
-        frozen_now.move_to(received + datetime.timedelta(days=days))
+        frozen_now.move_to(received + datetime.timedelta(days=after))
         referral_decide(
             referral,
             decision="not_eligible",
@@ -47,6 +47,11 @@ def decided(areas, frozen_now, clerk):
             by=clerk,
         )
     frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
+
+
+@pytest.fixture
+def decided(areas, frozen_now, clerk):
+    _decide(areas, frozen_now, clerk, DAYS)
     submit(areas, nhs_number="", family_name="Undecided")  # received, not decided
 
 
@@ -56,16 +61,40 @@ def _figures(user):
 
 def test_referrals_decisions_and_days_to_a_decision(decided, clerk):
     figures = _figures(clerk)
-    assert figures["New referrals"] == "11"  # 10 on 5 January and 1 on 10 March
+    assert figures["New referrals"] == "10"  # 10 on 5 January and 1 on 10 March: 11, rounded
     assert figures["Decisions"] == "10"
     assert figures["Decided: not eligible"] == "10"
-    assert figures["Decided: added to the register"] == "0"
-    # On time: decided by 2 February, the first five (3 to 20 days): 5 of 10.
-    assert figures["Decided within four weeks"] == "50%"
+    assert figures["Decided: added to the register"] == "<8"
+    # On time: decided by 2 February, the first five (3 to 20 days): 5 of 10. The share is
+    # worked out from published counts only, and 5 is shown as "<8".
+    assert (
+        figures["Decided within four weeks"] == "Not shown: fewer than 8 decided within four weeks"
+    )
     # Median of 3, 7, 10, 14, 20, 30, 33, 35, 40, 45 = (20 + 30) / 2 = 25. 90th percentile,
-    # interpolated: position 0.9 x (10 - 1) = 8.1, so 40 + 0.1 x (45 - 40) = 40.5.
+    # interpolated: position 0.9 x (10 - 1) = 8.1, so 40 + 0.1 x (45 - 40) = 40.5: 41 in
+    # whole days. Shown for 10 decisions or more.
     assert figures["Median days to a decision"] == "25"
-    assert figures["90th percentile of days to a decision"] == "40.5"
+    assert figures["90th percentile of days to a decision"] == "41"
+
+
+@pytest.mark.parametrize(
+    ("days", "share"),
+    [
+        # 11 decisions, 8 within four weeks (by 2 February) and 3 after: 8 and 11 are shown as
+        # 10 and 10, and the share is worked out from those.
+        ([1, 2, 3, 5, 8, 13, 21, 28, 30, 35, 40], "100% (10 of 10)"),
+        # 11 decisions, 6 within four weeks: 6 is fewer than 8, and that is the reason given.
+        (
+            [1, 2, 3, 5, 8, 13, 30, 31, 35, 40, 45],
+            "Not shown: fewer than 8 decided within four weeks",
+        ),
+    ],
+)
+def test_the_four_week_share_of_11_decisions(areas, frozen_now, clerk, days, share):
+    _decide(areas, frozen_now, clerk, days)
+    figures = _figures(clerk)
+    assert figures["Decisions"] == "10"
+    assert figures["Decided within four weeks"] == share
 
 
 def test_small_shares_and_percentiles_are_not_shown(areas, frozen_now, clerk):
@@ -82,9 +111,11 @@ def test_small_shares_and_percentiles_are_not_shown(areas, frozen_now, clerk):
     )
     frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
     figures = _figures(clerk)
-    assert figures["Decisions"] == "<5"
-    assert figures["Decided within four weeks"] == "Not shown: fewer than 5"
-    assert figures["Days to a decision"] == "Not shown: fewer than 5 decisions"
+    assert figures["Decisions"] == "<8"
+    assert figures["Decided within four weeks"] == (
+        "Not shown: fewer than 8 decisions (not counting withdrawals)"
+    )
+    assert figures["Days to a decision"] == "Not shown: fewer than 10 decisions"
 
 
 @pytest.fixture
@@ -148,13 +179,13 @@ def test_rating_changes_from_each_rating_to_each(ratings, clerk):
         "From blue": [0, 0, 0, 0],
     }
     assert table.total.value == 4
-    assert str(table.total) == "<5"
+    assert str(table.total) == "<8"
 
 
 def test_step_downs_without_an_admission(ratings, clerk):
     # A stepped down with no admission; C stepped down but was in hospital in the period.
     assert step_down_count(clerk, PERIOD) == 1
-    assert step_down_figure(clerk, PERIOD).text == "<5"
+    assert step_down_figure(clerk, PERIOD).text == "<8"
 
 
 def test_a_step_down_counts_admissions_in_its_own_red_or_amber_spell_only(
@@ -203,32 +234,68 @@ def test_admissions_by_age_and_community_cetr_first(ratings, clerk):
     values = {label: [cell.value for cell in cells] for label, cells, _ in table.lines}
     # B (adult, without) and C (adult, with), both admitted in February.
     assert values == {"Children (under 18)": [0, 0], "Adults (18 and over)": [1, 1]}
-    assert [f.text for f in figures] == ["None in the period"]
+    # No child: "none" would tell zero apart from the small counts shown as "<8".
+    assert [f.text for f in figures] == ["Not shown: fewer than 8 children admitted"]
+
+
+def _month(start: datetime.date, end: datetime.date) -> dict:
+    return {
+        "start_day": start.day,
+        "start_month": start.month,
+        "start_year": start.year,
+        "end_day": end.day,
+        "end_month": end.month,
+        "end_year": end.year,
+    }
 
 
 def test_the_flows_page_and_its_downloads(decided, organisations):
     commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
     client = signed_in_client(commissioner)
-    page = client.get(
-        reverse("reports:flows"),
-        {
-            "start_day": 1,
-            "start_month": 1,
-            "start_year": 2026,
-            "end_day": 10,
-            "end_month": 3,
-            "end_year": 2026,
-        },
-    )
+    january = _month(datetime.date(2026, 1, 1), datetime.date(2026, 1, 31))
+    page = client.get(reverse("reports:flows"), january)
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Decided within four weeks" in html and "50%" in html
-    csv = client.get(reverse("reports:flows-csv", kwargs={"table": "transitions"}))
+    assert "Flows from 1 January 2026 to 31 January 2026" in html
+    # Decided in January: the five within four weeks, fewer than 8 decisions.
+    assert "Decided within four weeks" in html
+    assert "Not shown: fewer than 8 decisions (not counting withdrawals)" in html
+    assert "rounded to the nearest 5" in html
+    csv = client.get(reverse("reports:flows-csv", kwargs={"table": "transitions"}), january)
     assert csv["Content-Type"].startswith("text/csv")
     bad = client.get(
         reverse("reports:flows"), {"start_day": 1, "start_month": 13, "start_year": 2026}
     )
     assert "nhsuk-error-summary" in bad.content.decode()
+
+
+def test_a_period_is_a_whole_month_that_has_ended(organisations, frozen_now):
+    client = signed_in_client(account(organisations["icb"], Role.PLANNING_COMMISSIONER))
+    url = reverse("reports:flows")
+    cases = [
+        (
+            _month(datetime.date(2026, 1, 5), datetime.date(2026, 1, 31)),
+            "The period must start on the first day of a month.",
+        ),
+        (
+            _month(datetime.date(2026, 1, 1), datetime.date(2026, 2, 28)),
+            "The period must end on the last day of the month it starts in.",
+        ),
+        (
+            _month(datetime.date(2026, 3, 1), datetime.date(2026, 3, 31)),
+            "The end of the period must be today or in the past.",
+        ),
+    ]
+    for query, message in cases:
+        page = client.get(url, query)
+        assert message in page.content.decode(), query
+        assert "nhsuk-error-summary" in page.content.decode()
+    # No period chosen: the last whole month, February (the clock reads 10 March).
+    page = client.get(url)
+    assert "Flows from 1 February 2026 to 28 February 2026" in page.content.decode()
+    # The month that has just ended, and only the start given: its whole month.
+    page = client.get(url, {"start_day": 1, "start_month": 2, "start_year": 2026})
+    assert "Flows from 1 February 2026 to 28 February 2026" in page.content.decode()
 
 
 def test_the_flows_page_runs_the_same_queries_at_two_sizes(
@@ -281,8 +348,8 @@ def test_children_are_counted_by_their_age_at_admission(make_person, clerk, froz
     table, figures = admission_table(clerk, PERIOD)
     values = {label: [cell.value for cell in cells] for label, cells, _ in table.lines}
     assert values == {"Children (under 18)": [1, 0], "Adults (18 and over)": [0, 0]}
-    # One child: the share is not shown.
-    assert figures[0].text == "Not shown: fewer than 5"
+    # One child: the share is not shown, and the page says why.
+    assert figures[0].text == "Not shown: fewer than 8 children admitted"
 
 
 def test_withdrawn_referrals_are_outcomes_not_late_decisions(decided, areas, frozen_now, clerk):
@@ -295,7 +362,10 @@ def test_withdrawn_referrals_are_outcomes_not_late_decisions(decided, areas, fro
         referral_decide(referral, decision="withdrawn", reason="Moved away.", by=clerk)
     frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
     figures = _figures(clerk)
-    assert figures["Decided: withdrawn"] == "5"
+    assert figures["Decided: withdrawn"] == "<8"  # 5
     assert figures["Decisions"] == "15"
-    assert figures["Decided within four weeks"] == "50%"  # still 5 of the 10 reviewed
+    # Still 5 of the 10 reviewed: 5 is shown as "<8".
+    assert figures["Decided within four weeks"] == (
+        "Not shown: fewer than 8 decided within four weeks"
+    )
     assert figures["Median days to a decision"] == "25"

@@ -9,8 +9,8 @@ import pytest
 
 from dsr.models import PersonContact
 from dsr.roles import Role
-from escalation.models import Escalation
-from escalation.services import escalation_acknowledge, escalation_raise, escalation_resolve
+from escalation.models import Escalation, EscalationTransition
+from escalation.services import escalation_raise, escalation_resolve
 from reports.flows import Period, escalation_table, review_counts, review_figures
 from reviews.models import Action, Cetr
 from tests.conftest import account
@@ -76,9 +76,9 @@ def test_cetrs_due_in_the_period_and_held_by_their_due_date(make_person, clerk):
     # Due in the period, not cancelled: 20 Jan, 1 Feb, 10 Feb, 20 Feb = 4; held by the due
     # date: 20 Jan and 1 Feb = 2.
     assert (counts["cetrs_due"], counts["cetrs_on_time"]) == (4, 2)
-    # 4 due is a small number: the share is not shown.
+    # 4 due is fewer than 8: the share is not shown, and the page says why.
     figure = review_figures(clerk, PERIOD)[0]
-    assert figure.text == "Not shown: fewer than 5"
+    assert figure.text == "Not shown: fewer than 8 C(E)TRs due"
 
 
 def test_actions_overdue_at_the_end_of_the_period_not_today(make_person, clerk, frozen_now):
@@ -123,42 +123,68 @@ def test_key_worker_coverage_for_red_amber_and_blue_people_aged_0_to_25(make_per
     assert (counts["key_worker_people"], counts["key_worker_covered"]) == (3, 2)
 
 
-def test_open_escalations_by_level_and_how_long_they_have_been_open(
-    make_person, clerk, organisations
+def test_escalations_open_at_the_end_of_the_period_by_their_level_and_age_then(
+    make_person, clerk, organisations, frozen_now
 ):
+    """February 2026, counted by hand (the clock reads 10 March):
+    E1 raised 20 January, moved up to level 2 on 5 February and to 3 on 5 March, still open:
+       open at the end of February at level 2, 39 days old (over 28 days).
+    E2 raised 25 February, still open: level 1, 3 days old (up to a week).
+    E3 raised 10 February, resolved on 20 February: not open at the end.
+    E4 raised 15 February, resolved on 5 March: open at the end, level 1, 13 days (8 to 28).
+    E5 raised 2 March: not yet raised at the end.
+    Open now instead (what the table counted before, whatever the period): E1 at level 3, E2
+    and E5, none of them where February has them."""
     lead = account(organisations["icb"], Role.DSR_LEAD)
-    now = datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON)
     person = make_person("RED")
-    # (level, days open, status)
-    rows = [
-        (1, 0, "open"),  # level 1, up to a week
-        (1, 7, "acknowledged"),  # level 1, up to a week (7 days exactly)
-        (1, 8, "open"),  # level 1, 8 to 28 days
-        (2, 28, "open"),  # level 2, 8 to 28 days
-        (2, 29, "acknowledged"),  # level 2, over 28 days
-        (3, 40, "open"),  # level 3, over 28 days
-        (3, 2, "resolved"),  # resolved: not counted
-    ]
-    for number, (level, days, status) in enumerate(rows):
+
+    def at(month: int, day: int) -> datetime.datetime:
+        return datetime.datetime(2026, month, day, 10, 0, tzinfo=LONDON)
+
+    def raise_on(number: int, when: datetime.datetime) -> Escalation:
+        frozen_now.move_to(when)
         escalation, _ = escalation_raise(
-            reason=Escalation.Reason.BY_HAND,
-            trigger_type="test",
-            trigger_id=number,
-            person=person,
+            reason=Escalation.Reason.BY_HAND, trigger_type="test", trigger_id=number, person=person
         )
-        # Acknowledged or resolved by the level 1 owner, then moved to its level and age.
-        if status == "acknowledged":
-            escalation_acknowledge(escalation=escalation, by=lead)
-        if status == "resolved":
-            escalation_resolve(escalation=escalation, by=lead, outcome="A placement was found.")
-        Escalation.objects.filter(pk=escalation.pk).update(
-            level=level, raised_at=now - datetime.timedelta(days=days)
+        return escalation
+
+    def level_up(escalation: Escalation, when: datetime.datetime) -> None:
+        escalation.refresh_from_db()
+        EscalationTransition.objects.create(
+            escalation=escalation,
+            from_status=escalation.status,
+            to_status=escalation.status,
+            from_level=escalation.level,
+            to_level=escalation.level + 1,
+            at=when,
+            reason="Not acknowledged by the deadline.",
         )
-    table = escalation_table(clerk, PERIOD)
+        Escalation.objects.filter(pk=escalation.pk).update(level=escalation.level + 1)
+
+    def resolve(escalation: Escalation, when: datetime.datetime) -> None:
+        frozen_now.move_to(when)
+        escalation_resolve(escalation=escalation, by=lead, outcome="A placement was found.")
+
+    e1 = raise_on(1, at(1, 20))
+    level_up(e1, at(2, 5))
+    level_up(e1, at(3, 5))
+    raise_on(2, at(2, 25))
+    resolve(raise_on(3, at(2, 10)), at(2, 20))
+    resolve(raise_on(4, at(2, 15)), at(3, 5))
+    raise_on(5, at(3, 2))
+    frozen_now.move_to(datetime.datetime(2026, 3, 10, 9, 30, tzinfo=LONDON))
+
+    february = Period(start=datetime.date(2026, 2, 1), end=datetime.date(2026, 2, 28))
+    table = escalation_table(clerk, february)
     values = [[cell.value for cell in cells] for _label, cells, _total in table.lines]
     # Columns: up to a week, 8 to 28 days, over 28 days.
-    assert values[:3] == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+    assert values[:3] == [[1, 1, 0], [0, 0, 1], [0, 0, 0]]
     assert all(sum(row) == 0 for row in values[3:])
-    assert table.total.value == 6
-    # All small: every non-zero count is hidden.
-    assert all(str(cell) != "1" and str(cell) != "2" for row in table.cells for cell in row)
+    assert table.total.value == 3
+    # A period that ends today counts what is open now: E1 (level 3, 49 days), E2 (13 days)
+    # and E5 (8 days).
+    now = Period(start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 10))
+    values = [[c.value for c in cells] for _l, cells, _t in escalation_table(clerk, now).lines]
+    assert values[:3] == [[0, 2, 0], [0, 0, 0], [0, 0, 1]]
+    # All small: every count is shown as "<8".
+    assert {str(cell) for row in table.cells for cell in row} == {"<8"}
