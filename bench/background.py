@@ -48,8 +48,6 @@ def _floor(today: date) -> int:
     fourteen days (or overdue), in two statements."""
     from django.db import connection
 
-    from dsr.notifications import SQL_INSERT_COLUMNS
-
     live = (
         "FROM referrals_referral r WHERE r.status IN ('received', 'under_review', 'more_info')"
         " AND r.duplicate_of_id IS NULL AND r.decision_due <= %s"
@@ -64,7 +62,10 @@ def _floor(today: date) -> int:
         )
         rows = cursor.rowcount
         cursor.execute(
-            f"INSERT INTO dsr_notification ({SQL_INSERT_COLUMNS}) SELECT 'referrals.referral',"
+            "INSERT INTO dsr_notification (subject_type, subject_id, local_authority_id, kind,"
+            " recipient_key, recipient_name, recipient_role, channel, email, postal_address,"
+            " accessible_format, context, status, created_at, scheduled_for, attempts, error,"
+            " provider_reference, cancelled_reason) SELECT 'referrals.referral',"
             " r.id, r.local_authority_id, 'referral_day14', 'team', 'DSR team', 'DSR team',"
             " 'email', 'team@example.org', '', 'standard', '{}', 'pending', now(), now(), 0, '',"
             f" '', '' {live} ON CONFLICT DO NOTHING",
@@ -77,7 +78,7 @@ def sweeps(today: date, rounds: int) -> dict:
     from django.db import connection
 
     from dsr.services import register_review_sweep
-    from referrals.services import referral_deadline_sweep
+    from referrals.sweeps import referral_deadline_sweep
     from reviews.services import action_reminder_sweep
 
     with connection.cursor() as cursor:
@@ -117,7 +118,7 @@ def delivery(messages: int) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from dsr.notifications import SQL_INSERT_COLUMNS, deliver_due
+    from dsr.delivery import deliver_due
 
     received = []
 
@@ -135,7 +136,10 @@ def delivery(messages: int) -> dict:
     try:
         with connection.cursor() as cursor:
             cursor.execute(  # a constant column list, values as parameters
-                f"INSERT INTO dsr_notification ({SQL_INSERT_COLUMNS}) SELECT"  # noqa: S608
+                "INSERT INTO dsr_notification (subject_type, subject_id, local_authority_id, kind,"
+                " recipient_key, recipient_name, recipient_role, channel, email, postal_address,"
+                " accessible_format, context, status, created_at, scheduled_for, attempts, error,"
+                " provider_reference, cancelled_reason) SELECT"
                 " 'referrals.referral', r.id, r.local_authority_id, 'referral_day14', %s,"
                 " 'DSR team', 'DSR team', 'email', 'team@example.org', '', 'standard',"
                 " json_build_object('reference', r.reference, 'due', r.decision_due::text),"

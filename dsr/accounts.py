@@ -44,21 +44,25 @@ from simple_history.utils import bulk_update_with_history
 from dsr.audit import Event, record_event
 from dsr.history import set_change_reason
 from dsr.models import Invitation, Notification, Organisation, PasswordResetRequest, User
-from dsr.notifications import deliver_after_commit, task_after_commit
+from dsr.notifications import (
+    INVITATION_SUBJECT,
+    PASSWORD_RESET_SUBJECT,
+    notify_dormant_accounts_disabled,
+    notify_invitation,
+    notify_password_reset,
+)
+from dsr.outbox import task_after_commit
 from dsr.roles import Role
 from dsr.services import RegisterError
 
 logger = logging.getLogger(__name__)
 
-INVITATION_SUBJECT = "dsr.invitation"
-PASSWORD_RESET_SUBJECT = "dsr.passwordreset"  # noqa: S105  (an outbox subject, not a password)
 # A password reset request the sweep handles: one waiting this long (its job, queued at commit,
 # normally runs within a second), up to this many a run; one handled is deleted, with the address
 # typed, this long after.
 PASSWORD_RESET_SWEEP_AFTER = timedelta(seconds=10)
 PASSWORD_RESET_SWEEP_BATCH = 500
 PASSWORD_RESET_KEEP = timedelta(hours=24)
-DORMANT_SUBJECT = "dsr.dormantaccounts"
 # Administrators are made by a superuser in the admin site: only a superuser may let someone
 # into the admin site (dsr.admin.UserAdmin), so an invited administrator could not do the job.
 INVITABLE_ROLES: list[Role] = [role for role in Role if role != Role.ADMINISTRATOR]
@@ -209,22 +213,11 @@ def password_reset_process(*, request_id: int) -> int | None:
         if sent.count() >= limit:
             logger.warning("password reset limit reached user=%s limit=%s", user.pk, limit)
             continue
-        Notification.objects.create(
-            subject_type=PASSWORD_RESET_SUBJECT,
-            subject_id=user.pk,
-            kind="password_reset",
-            # The unique outbox key: one message per request, whatever runs it.
-            recipient_key=f"request-{reset.pk}",
-            recipient_name=user.full_name,
-            recipient_role="Account holder",
-            channel=Notification.Channel.EMAIL,
-            email=user.email,
-        )
+        notify_password_reset(user, reset)
         queued += 1
         logger.info("password reset email queued user=%s request=%s", user.pk, reset.pk)
     reset.processed_at = timezone.now()
     reset.save(update_fields=["processed_at"])
-    deliver_after_commit(queued)
     return queued
 
 
@@ -280,22 +273,6 @@ def _expiry(now: datetime) -> datetime:
     return now + timedelta(days=settings.DSR_INVITATION_DAYS)
 
 
-def _queue_email(invitation: Invitation) -> None:
-    """The outbox row for the invitation's latest send (one per send: the recipient key
-    carries the send's number). The link is made at delivery (invitation_context)."""
-    Notification.objects.create(
-        subject_type=INVITATION_SUBJECT,
-        subject_id=invitation.pk,
-        kind="account_invitation",
-        recipient_key=f"invitee-{invitation.sends}",
-        recipient_name=invitation.full_name,
-        recipient_role="Invited user",
-        channel=Notification.Channel.EMAIL,
-        email=invitation.email,
-    )
-    deliver_after_commit(1)
-
-
 def _cancel_unsent(invitation: Invitation, reason: str) -> int:
     # Outbox bookkeeping (not history-tracked): an older email still waiting is never sent.
     return Notification.objects.filter(
@@ -344,7 +321,7 @@ def invitation_create(
     try:
         with transaction.atomic():
             invitation.save()
-            _queue_email(invitation)
+            notify_invitation(invitation)
     except IntegrityError as exc:
         raise InvitationError(
             "This email address already has an invitation waiting. Send that one again from "
@@ -372,7 +349,7 @@ def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
         current.token_hash = _hash(_token_with(current, settings.SECRET_KEY))
         set_change_reason(current, "Invitation sent again", by=by)
         current.save(update_fields=["sends", "sent_at", "expires_at", "token_hash", "updated_at"])
-        _queue_email(current)
+        notify_invitation(current)
     logger.info(
         "invitation sent again invitation=%s by=%s sends=%s", current.pk, by.pk, current.sends
     )
@@ -562,27 +539,10 @@ def _tell_administrators(dormant: list[User], now: datetime, days: int) -> int:
         "more": max(0, len(dormant) - SUMMARY_NAMES),
         "url": settings.SITE_URL + reverse("dsr:account-review"),
     }
-    run = int(f"{timezone.localtime(now):%Y%m%d%H%M}")
-    rows = [
-        Notification(
-            subject_type=DORMANT_SUBJECT,
-            subject_id=run,
-            kind="dormant_accounts_disabled",
-            recipient_key=f"user-{admin.pk}",
-            recipient_name=admin.full_name,
-            recipient_role="Administrator",
-            channel=Notification.Channel.EMAIL,
-            email=admin.email,
-            context=context,
-        )
-        for admin in administrators
-    ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    if rows:
-        deliver_after_commit(len(rows))
-    else:
+    sent = notify_dormant_accounts_disabled(administrators, context, now)
+    if not sent:
         logger.warning("dormant accounts switched off but no active administrator to tell")
-    return len(rows)
+    return sent
 
 
 # --- The access review -------------------------------------------------------------------------

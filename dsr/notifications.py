@@ -1,386 +1,99 @@
-"""Delivering the outbox: claim pending messages, send each once, record what happened.
+"""The messages the register owes (STYLE point 8): each `notify_<event>` adds them to the outbox
+(`dsr.outbox`), which delivers them after commit (`dsr.delivery`)."""
 
-The promise (RELIABILITY.md G-1): nothing is lost, because the message is a row written with the
-decision that owes it; no duplicate when a worker dies before the provider call, because a
-claimed row that never reached the provider is simply claimed again; at most one duplicate when
-a worker dies after the provider accepted and before the row was marked sent, the window no
-email system can close.
-
-Email goes through Django's email backend (SMTP, or a provider's backend, by configuration) and
-carries no health details beyond the outcome. Letters are rendered to PDF and wait for staff to
-print and post them.
-"""
-
-import logging
-import random
-import smtplib
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from celery import Task
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
-from django.db.models import BooleanField, F
-from django.db.models.expressions import RawSQL
-from django.template.loader import render_to_string
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from dsr.models import Notification
+from dsr.models import Invitation, PasswordResetRequest, User
+from dsr.outbox import Sql, message, outbox_add, outbox_add_selected
 
-logger = logging.getLogger(__name__)
-
-# The columns the set-based sweeps fill when they insert outbox rows in SQL, in this order.
-SQL_INSERT_COLUMNS = (
-    "subject_type, subject_id, local_authority_id, kind, recipient_key, recipient_name,"
-    " recipient_role, channel, email, postal_address, accessible_format, context, status,"
-    " created_at, scheduled_for, attempts, error, provider_reference, cancelled_reason"
-)
-
-# Errors worth trying again: the mail server or network was unavailable for a moment.
-TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
-MAX_ATTEMPTS = 5
-# The most messages one delivery task sends before it hands over to the next task.
-BATCH = 500
-# Without PostgreSQL's advisory locks (the embedded SQLite run), a row left "sending" this long
-# belongs to a worker that died and may be claimed again. (A setting only so the fault-injection
-# tests can shorten it for real worker processes.)
-STALE_CLAIM = timedelta(seconds=getattr(settings, "DSR_STALE_CLAIM_SECONDS", 600))
-# The first key of the advisory locks that mark a message as in a live worker's hands; the
-# second is the notification's id.
-LOCK_SPACE = 0x44535231  # "DSR1"
+INVITATION_SUBJECT = "dsr.invitation"
+PASSWORD_RESET_SUBJECT = "dsr.passwordreset"  # noqa: S105  (an outbox subject, not a password)
+DORMANT_SUBJECT = "dsr.dormantaccounts"
 
 
-def _locks() -> bool:
-    """Whether claims are held by advisory locks (PostgreSQL) rather than by time alone."""
-    return connection.vendor == "postgresql"
-
-
-def _lock(notification_id: int) -> bool:
-    """Hold the message for this worker's database session. The lock outlives the claim's
-    transaction and goes with the session: a worker that is killed, or loses its connection,
-    lets go of its message at once."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_SPACE, notification_id])
-        return bool(cursor.fetchone()[0])
-
-
-def release(notification_id: int) -> None:
-    """Let go of a message this worker has finished with (no-op without advisory locks)."""
-    if _locks():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_SPACE, notification_id])
-
-
-# A "sending" row no live session holds: its worker stopped. (pg_locks shows a two-key advisory
-# lock with the first key as classid, the second as objid and objsubid 2.)
-_NOT_HELD = RawSQL(
-    "NOT EXISTS (SELECT 1 FROM pg_locks lock WHERE lock.locktype = 'advisory'"
-    " AND lock.granted AND lock.classid = %s::oid AND lock.objsubid = 2"
-    ' AND lock.objid = "dsr_notification"."id"::oid)',
-    [LOCK_SPACE],
-    output_field=BooleanField(),
-)
-
-
-def _orphans(now: datetime):
-    """Rows left "sending" by a worker that stopped: with advisory locks, the moment its session
-    ended; without them, once the claim is older than STALE_CLAIM."""
-    sending = Notification.objects.filter(status=Notification.Status.SENDING)
-    if _locks():
-        return sending.filter(_NOT_HELD)
-    return sending.filter(scheduled_for__lt=now - STALE_CLAIM)
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
-
-
-# Apps that own a notification's subject supply the plain values its templates need, read at
-# send time (the sweeps write rows in SQL and store no context). Registered in AppConfig.ready.
-ContextProvider = Callable[[int], dict[str, Any]]
-_CONTEXT_PROVIDERS: dict[str, ContextProvider] = {}
-
-
-def register_context_provider(subject_type: str, provider: ContextProvider) -> None:
-    _CONTEXT_PROVIDERS[subject_type] = provider
-
-
-def template_and_context(notification: Notification) -> tuple[str, dict[str, Any]]:
-    """The template family (in the accessible format where one exists) and the values its
-    templates read."""
-    kind = notification.kind
-    if notification.accessible_format == Notification.Format.EASY_READ:
-        kind = f"{kind}_easy_read"
-    provider = _CONTEXT_PROVIDERS.get(notification.subject_type)
-    context = {
-        **(provider(notification.subject_id) if provider else {}),
-        **notification.context,
-        "recipient_name": notification.recipient_name,
-        # Emails carry no health details beyond the outcome (ACCESS.md): templates give the
-        # reasons only in letters.
-        "channel": notification.channel,
-    }
-    return f"emails/{kind}", context
-
-
-def render(notification: Notification) -> Rendered:
-    """The subject, plain text and HTML of a message (templates/emails/<kind>[_easy_read].*)."""
-    family, context = template_and_context(notification)
-    return Rendered(
-        subject=" ".join(render_to_string(f"{family}.subject.txt", context).split()),
-        text=render_to_string(f"{family}.body.txt", context),
-        html=render_to_string(f"{family}.body.html", context),
+def notify_register_reminder(
+    cursor: CursorWrapper, *, subject: str, kind: str, due: str, source: str, params: list[Any]
+) -> int:
+    """A reminder to the DSR team mailbox for each row (`s`, its person `p`) of `source`, one
+    per due date (`due`, SQL), so every cycle of a cadence gets its own."""
+    return outbox_add_selected(
+        cursor,
+        source=source,
+        params=params,
+        subject_type=subject,
+        subject_id=Sql("s.id"),
+        local_authority_id=Sql("p.local_authority_id"),
+        kind=kind,
+        recipient_key=Sql(f"'team-' || CAST({due} AS VARCHAR(20))"),
+        recipient_name="DSR team",
+        recipient_role="DSR team",
+        email=settings.DSR_TEAM_EMAIL,
     )
 
 
-def backoff(attempts: int) -> timedelta:
-    """Exponential backoff with jitter: about 1, 2, 4, 8 minutes, never in lockstep."""
-    base = 60 * 2 ** max(0, attempts - 1)
-    return timedelta(seconds=base + random.uniform(0, base / 2))  # noqa: S311  (jitter only)
-
-
-def claim_batch(limit: int = BATCH) -> tuple[list[int], datetime]:
-    """Mark up to `limit` due messages as sending, each held for this worker; return their ids
-    and the claim's time stamp. Release each (`release`) once it is delivered.
-
-    Rows another worker is claiming are skipped (SKIP LOCKED), so two workers never take the
-    same row. A row whose worker stopped (see `_orphans`) is counted as an attempt and claimed
-    again, or marked failed once it has used its attempts, so a message that kills its worker
-    cannot loop for ever. Delivery claims one row at a time (`deliver_due`), so a worker that
-    dies holds back only the message in its hands.
-    """
-    now = timezone.now()
-    held: list[int] = []
-    with transaction.atomic():
-        orphans = list(
-            _orphans(now).select_for_update(skip_locked=True).values_list("id", flat=True)[:limit]
-        )
-        Notification.objects.filter(id__in=orphans, attempts__gte=MAX_ATTEMPTS - 1).update(
-            status=Notification.Status.FAILED,
-            attempts=F("attempts") + 1,
-            error="The worker sending this message stopped each time it tried.",
-        )
-        retried = Notification.objects.filter(
-            id__in=orphans, status=Notification.Status.SENDING
-        ).values_list("id", flat=True)
-        ids = list(retried)
-        Notification.objects.filter(id__in=ids).update(attempts=F("attempts") + 1)
-        if len(ids) < limit:
-            ids += (
-                Notification.objects.filter(
-                    status=Notification.Status.PENDING, scheduled_for__lte=now
-                )
-                .select_for_update(skip_locked=True)
-                .order_by("scheduled_for", "id")
-                .values_list("id", flat=True)[: limit - len(ids)]
+def notify_invitation(invitation: Invitation) -> None:
+    """The email for the invitation's latest send (one per send: the recipient key carries the
+    send's number). The link is made at delivery (dsr.accounts.invitation_context)."""
+    outbox_add(
+        [
+            message(
+                subject_type=INVITATION_SUBJECT,
+                subject_id=invitation.pk,
+                kind="account_invitation",
+                recipient_key=f"invitee-{invitation.sends}",
+                recipient_name=invitation.full_name,
+                recipient_role="Invited user",
+                email=invitation.email,
             )
-        if _locks():
-            # Taken inside the claim's transaction: another worker sees the row "sending" only
-            # once it commits, and by then the lock is held.
-            held = [pk for pk in ids if _lock(pk)]
-            ids = held
-        # Bookkeeping columns only: the row itself is the record of the message.
-        Notification.objects.filter(id__in=ids).update(
-            status=Notification.Status.SENDING, scheduled_for=now
-        )
-    return ids, now
-
-
-def claim(limit: int = BATCH) -> list[int]:
-    """The ids of a freshly claimed batch (see claim_batch)."""
-    return claim_batch(limit)[0]
-
-
-def _still_ours(notification: Notification, claimed_at: datetime | None) -> bool:
-    """Renew the claim just before sending, only if it is still the one this worker made (the
-    same time stamp is the proof of ownership) and, without advisory locks, has not gone stale:
-    a worker whose send ran long never sends a message that another worker has since claimed."""
-    stamp = claimed_at or notification.scheduled_for
-    now = timezone.now()
-    if not _locks() and stamp < now - STALE_CLAIM:
-        return False
-    renewed = Notification.objects.filter(
-        pk=notification.pk, status=Notification.Status.SENDING, scheduled_for=stamp
-    ).update(scheduled_for=now)
-    notification.scheduled_for = now
-    return bool(renewed)
-
-
-def _send_email(notification: Notification, rendered: Rendered) -> None:
-    message = EmailMultiAlternatives(
-        subject=rendered.subject,
-        body=rendered.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notification.email],
-        headers={"X-DSR-Reference": f"notification-{notification.pk}"},
+        ]
     )
-    message.attach_alternative(rendered.html, "text/html")
-    message.send(fail_silently=False)
 
 
-def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
-    """Send one claimed message and record the result; returns its new status.
+def notify_password_reset(user: User, reset: PasswordResetRequest) -> None:
+    """The reset email for one request (the unique outbox key: one message per request,
+    whatever runs it). The link is made when it is sent, never stored."""
+    outbox_add(
+        [
+            message(
+                subject_type=PASSWORD_RESET_SUBJECT,
+                subject_id=user.pk,
+                kind="password_reset",
+                recipient_key=f"request-{reset.pk}",
+                recipient_name=user.full_name,
+                recipient_role="Account holder",
+                email=user.email,
+            )
+        ]
+    )
 
-    Transient failures are retried with backoff, up to MAX_ATTEMPTS, then the message is marked
-    failed for staff to see and send again. Letters are marked ready to print and post.
-    """
-    notification = Notification.objects.get(pk=notification_id)
-    if notification.status != Notification.Status.SENDING or not _still_ours(
-        notification, claimed_at
-    ):
-        logger.info("notification not ours to send, skipped notification=%s", notification_id)
-        return notification.status
-    try:
-        rendered = render(notification)
-        if notification.channel == Notification.Channel.LETTER:
-            notification.status = Notification.Status.LETTER_READY
-        else:
-            _send_email(notification, rendered)
-            notification.status = Notification.Status.SENT
-            notification.sent_at = timezone.now()
-        notification.error = ""
-    except TRANSIENT as exc:
-        notification.attempts += 1
-        notification.error = f"{type(exc).__name__}: {exc}"[:500]
-        if notification.attempts >= MAX_ATTEMPTS:
-            notification.status = Notification.Status.FAILED
-        else:
-            notification.status = Notification.Status.PENDING
-            notification.scheduled_for = timezone.now() + backoff(notification.attempts)
-        logger.warning(
-            "notification send failed notification=%s attempts=%s",
-            notification.pk,
-            notification.attempts,
+
+def notify_dormant_accounts_disabled(
+    administrators: Iterable[User], context: dict[str, Any], now: datetime
+) -> int:
+    """One summary email to each administrator. The run is keyed by its London minute, so a
+    rerun adds no copy."""
+    run = int(f"{timezone.localtime(now):%Y%m%d%H%M}")
+    return len(
+        outbox_add(
+            (
+                message(
+                    subject_type=DORMANT_SUBJECT,
+                    subject_id=run,
+                    kind="dormant_accounts_disabled",
+                    recipient_key=f"user-{admin.pk}",
+                    recipient_name=admin.full_name,
+                    recipient_role="Administrator",
+                    email=admin.email,
+                    context=context,
+                )
+                for admin in administrators
+            ),
+            ignore_conflicts=True,
         )
-    except Exception as exc:  # noqa: BLE001  (a message that can never be sent must not loop)
-        notification.attempts += 1
-        notification.status = Notification.Status.FAILED
-        notification.error = f"{type(exc).__name__}: {exc}"[:500]
-        logger.exception("notification cannot be sent notification=%s", notification.pk)
-    notification.save()
-    return notification.status
-
-
-def deliver_due(limit: int = BATCH) -> dict[str, int]:
-    """Claim and deliver up to `limit` due messages, one at a time; returns a count per
-    resulting status."""
-    outcome: dict[str, int] = {}
-    for _ in range(limit):
-        ids, claimed_at = claim_batch(1)
-        if not ids:
-            break
-        try:
-            status = deliver(ids[0], claimed_at)
-        finally:
-            release(ids[0])
-        outcome[status] = outcome.get(status, 0) + 1
-    return outcome
-
-
-@transaction.atomic
-def notification_resend(*, notification: Notification, by) -> Notification:
-    """Put a failed message back in the queue (staff's "send again")."""
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    if notification.status != Notification.Status.FAILED:
-        return notification
-    notification.status = Notification.Status.PENDING
-    notification.attempts = 0
-    notification.scheduled_for = timezone.now()
-    notification.save()
-    logger.info("notification queued again notification=%s by=%s", notification.pk, by.pk)
-    return notification
-
-
-@transaction.atomic
-def notification_mark_posted(*, notification: Notification, by) -> Notification:
-    """Staff printed and posted a letter."""
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    if notification.status == Notification.Status.LETTER_READY:
-        notification.status = Notification.Status.SENT
-        notification.sent_at = timezone.now()
-        notification.save()
-        logger.info("letter posted notification=%s by=%s", notification.pk, by.pk)
-    return notification
-
-
-def enqueue_delivery(count: int) -> None:
-    """One delivery task per batch of due messages, never one per message (PERFORMANCE T9)."""
-    from dsr.tasks import deliver_notifications_task
-
-    for _ in range(-(-count // BATCH)):
-        deliver_notifications_task.delay()
-
-
-def deliver_after_commit(count: int = 1) -> None:
-    """Queue delivery of `count` new outbox rows once the transaction commits.
-
-    The rows are the record of what is owed, so queueing is only a prompt: if the broker
-    cannot be reached, the failure is logged and the every-minute delivery sweep sends them. A
-    change that was saved is never reported to its user as a failure (and never made twice by a
-    retry) because of the broker.
-    """
-    if count <= 0:
-        return
-
-    def queue_delivery() -> None:  # a function, not a partial: Django logs a failure by its name
-        enqueue_delivery(count)
-
-    transaction.on_commit(queue_delivery, robust=True)
-
-
-def task_after_commit(task: Task, *ids: int) -> None:
-    """Queue `task` with `ids` once the transaction commits, as deliver_after_commit queues
-    delivery: the rows written in the transaction are the record of the work and a scheduled
-    sweep does what could not be queued, so a broker that cannot be reached is logged (naming the
-    task) and never fails the saved change. Tasks are sent ids, never personal data
-    (RELIABILITY E-4)."""
-
-    def queue_task() -> None:
-        task.delay(*ids)
-
-    queue_task.__qualname__ = f"{task.name}.delay"  # the name Django logs a failure by
-    transaction.on_commit(queue_task, robust=True)
-
-
-def _register_entry_context(entry_id: int) -> dict[str, Any]:
-    from django.urls import reverse
-
-    from dsr.models import RegisterEntry
-
-    entry = RegisterEntry.objects.get(pk=entry_id)
-    due = entry.rating_review_due
-    return {
-        "due": f"{due:%-d %B %Y}" if due else "now",
-        "url": settings.SITE_URL + reverse("dsr:person-detail", args=[entry.person_id]),
-    }
-
-
-def _consent_context(consent_id: int) -> dict[str, Any]:
-    from django.urls import reverse
-
-    from dsr.models import Consent
-
-    consent = Consent.objects.get(pk=consent_id)
-    return {
-        "due": f"{consent.review_due:%-d %B %Y}",
-        "url": settings.SITE_URL + reverse("dsr:person-detail", args=[consent.person_id]),
-    }
-
-
-def register_own_context_providers() -> None:
-    """The register's own subjects (called from DsrConfig.ready)."""
-    register_context_provider("dsr.registerentry", _register_entry_context)
-    register_context_provider("dsr.consent", _consent_context)
-    register_context_provider("dsr.invitation", _invitation_context)
-
-
-def _invitation_context(invitation_id: int) -> dict[str, Any]:
-    from dsr.accounts import invitation_context
-
-    return invitation_context(invitation_id)
+    )

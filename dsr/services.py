@@ -23,6 +23,7 @@ from dsr.deadlines import (
     discharge_red_until,
     rating_review_due,
 )
+from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.models import (
     RAG,
@@ -40,10 +41,6 @@ from dsr.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-class RegisterError(Exception):
-    """A register rule refused the change. The message is written for the person using the page."""
 
 
 # --- Housekeeping ----------------------------------------------------------------------------
@@ -680,10 +677,9 @@ def register_review_sweep(*, today: date | None = None) -> dict[str, int]:
     review has come due (one per due date, so every cycle of the cadence gets its own), and for
     each active consent whose yearly check is within CONSENT_REMINDER_DAYS. Unique keys make a
     second run add nothing; no row is loaded into Python."""
-    from django.conf import settings
     from django.db import connection
 
-    from dsr.notifications import SQL_INSERT_COLUMNS, deliver_after_commit
+    from dsr.notifications import notify_register_reminder
 
     today = today or timezone.localdate()
     now = timezone.now()
@@ -717,16 +713,8 @@ def register_review_sweep(*, today: date | None = None) -> dict[str, int]:
                 [subject, kind, now, *params],
             )
             counts["reminders"] += cursor.rowcount
-            cursor.execute(
-                f"INSERT INTO dsr_notification ({SQL_INSERT_COLUMNS}) SELECT %s, s.id,"
-                f" p.local_authority_id, %s, 'team-' || CAST({due} AS VARCHAR(20)), 'DSR team',"
-                " 'DSR team', 'email', %s, '', 'standard', '{}', 'pending', %s, %s, 0, '',"
-                f" '', '' {source}"
-                " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",
-                [subject, kind, settings.DSR_TEAM_EMAIL, now, now, *params],
+            counts["notifications"] += notify_register_reminder(
+                cursor, subject=subject, kind=kind, due=due, source=source, params=params
             )
-            counts["notifications"] += cursor.rowcount
-    if counts["notifications"]:
-        deliver_after_commit(counts["notifications"])
     logger.info("register review sweep %s", counts)
     return counts

@@ -7,7 +7,7 @@ class EscalationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dsr import demo, notifications, panels, timeline
+        from dsr import delivery, demo, panels, timeline
         from dsr.caching import follow_changes
         from dsr.models.register import register_visibility_rule
         from escalation.contributions import (
@@ -26,4 +26,4 @@ class EscalationConfig(AppConfig):
         panels.register_dashboard_panel(dashboard_panel)
         panels.register_person_panel(person_panel)
         demo.register_demo_seeder(seed_escalations)
-        notifications.register_context_provider("escalation.escalation", escalation_context)
+        delivery.register_context_provider("escalation.escalation", escalation_context)

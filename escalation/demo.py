@@ -5,12 +5,8 @@ from django.db import transaction
 
 from dsr.models import User
 from escalation.models import Escalation
-from escalation.services import (
-    escalation_acknowledge,
-    escalation_ladder_sweep,
-    escalation_resolve,
-    escalation_rules_sweep,
-)
+from escalation.services import escalation_acknowledge, escalation_resolve
+from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@ number of people or escalations (the page test checks it at 10 and 1,000)."""
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -25,12 +26,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dsr.caching import kept_for_a_while
-from dsr.models import RAG, Organisation, Person, RegisterEntry
+from dsr.models import RAG, Organisation, Person, RegisterEntry, User
 from dsr.queries import keyset_after, local_authorities_for
+from dsr.roles import Role
 from dsr.scoping import get_object_for_user, local_authority_ids_for
 from escalation import rules
 from escalation.models import LIVE, Escalation, EscalationTransition
-from escalation.services import owners_for
 from reviews.models import Action, Cetr
 
 PAGE_SIZE = 50
@@ -310,3 +311,40 @@ def _summary_scope(user: Any) -> Any:
     from dsr.scoping import in_area_or_unknown_for_icb
 
     return Escalation.objects.filter(in_area_or_unknown_for_icb(user)).live()
+
+
+def owners_for(pairs: Iterable[tuple[int | None, int]]) -> dict[tuple[int | None, int], list[User]]:
+    """The owners of each (local authority, level): active users holding one of the level's
+    roles whose organisation covers the area (for an unknown area, the ICB's). Two queries."""
+    pairs = set(pairs)
+    labels = {
+        str(role_label)
+        for _, level in pairs
+        for role_label in _role_labels(rules.level_roles(level))
+    }
+    if not pairs or not labels:
+        return {pair: [] for pair in pairs}
+    users = (
+        User.objects.filter(is_active=True, groups__name__in=labels)
+        .select_related("organisation")
+        .prefetch_related("groups", "organisation__local_authorities")
+        .distinct()
+        .order_by("full_name", "id")
+    )
+    found: dict[tuple[int | None, int], list[User]] = defaultdict(list)
+    for user in users:
+        if user.organisation is None:
+            continue
+        held = {group.name for group in user.groups.all()}
+        areas = {la.pk for la in user.organisation.local_authorities.all()}
+        is_icb = user.organisation.kind == Organisation.Kind.ICB
+        for area, level in pairs:
+            if not held & set(_role_labels(rules.level_roles(level))):
+                continue
+            if (area is None and is_icb) or area in areas:
+                found[(area, level)].append(user)
+    return {pair: found.get(pair, []) for pair in pairs}
+
+
+def _role_labels(values: Iterable[str]) -> list[str]:
+    return [Role(value).label for value in values]

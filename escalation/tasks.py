@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from escalation.services import escalation_ladder_sweep, escalation_rules_sweep
+from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
 
 
 @shared_task

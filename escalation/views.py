@@ -25,8 +25,10 @@ from dsr.queries import get_person_for_user
 from dsr.services import access_log_people, access_log_record
 from dsr.views.form_page import form_page
 from dsr.views.paging import query_of
-from escalation import forms, rules, services
+from escalation import forms, queries, rules, services
 from escalation.models import Escalation
+from escalation.notifications import SUBJECT
+from escalation.permissions import can_act
 from escalation.queries import (
     TOP_LIST,
     QueueFilters,
@@ -111,20 +113,20 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             path=request.path,
             detail={"escalation": escalation.pk},
         )
-    owners = services.owners_for([(escalation.local_authority_id, escalation.level)])
+    owners = queries.owners_for([(escalation.local_authority_id, escalation.level)])
     moves = [("move", m.at, m) for m in escalation.transitions.select_related("by")]
     notes = [("note", n.at, n) for n in escalation.notes.select_related("by")]
-    told = Notification.objects.filter(
-        subject_type=services.SUBJECT, subject_id=escalation.pk
-    ).order_by("created_at", "id")
+    told = Notification.objects.filter(subject_type=SUBJECT, subject_id=escalation.pk).order_by(
+        "created_at", "id"
+    )
     context = {
         "escalation": escalation,
         "history": sorted(moves + notes, key=lambda row: row[1]),
         "told": list(told),
         "owners": owners[(escalation.local_authority_id, escalation.level)],
         "level_name": rules.level_name(escalation.level),
-        "can_act": services.can_act(request.user, escalation),
-        "can_note": services.can_act(request.user, escalation)
+        "can_act": can_act(request.user, escalation),
+        "can_note": can_act(request.user, escalation)
         or request.user.has_perm("dsr.change_register"),
         "today": timezone.localdate(),
     }
@@ -143,7 +145,7 @@ def _next(request: HttpRequest, escalation: Escalation) -> str:
 def _actable(request: HttpRequest, pk: int) -> Escalation:
     """An escalation the user may see (404 otherwise) and act on (403 otherwise)."""
     escalation = get_escalation_for_user(request.user, pk)
-    if not services.can_act(request.user, escalation):
+    if not can_act(request.user, escalation):
         raise PermissionDenied
     return escalation
 

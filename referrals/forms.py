@@ -674,7 +674,7 @@ def _format_field(label: str) -> forms.ChoiceField:
 class OutcomeForm(StepForm):
     """Who is told the decision, and how.
 
-    The person is always a contact: the rule in `referrals.services.outcome_recipients` decides
+    The person is always a contact: the rule in `referrals.recipients.outcome_recipients` decides
     at decision time whether they are told (16 or over, or a child who understands). A family
     member referring is a parent or carer contact; anyone may add one more parent or carer.
     """

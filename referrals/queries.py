@@ -16,7 +16,8 @@ from dsr.models import Notification, Person, RegisterEntry, User
 from dsr.queries import keyset_after, same_person
 from dsr.scoping import get_object_for_user
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
-from referrals.services import SUBJECT, Recipient, outcome_recipients
+from referrals.notifications import SUBJECT
+from referrals.recipients import Recipient, outcome_recipients
 
 PAGE_SIZE = 50
 # "Due this week": the decision is due today or within the next six days.

@@ -14,7 +14,7 @@ from dsr.models import RetentionRun
 from dsr.records import RetentionRule, records_remove, years_before
 from escalation.models import LIVE, Escalation
 from referrals.models import Referral
-from referrals.services import SUBJECT
+from referrals.notifications import SUBJECT
 
 DECLINED = (Referral.Status.NOT_ELIGIBLE, Referral.Status.WITHDRAWN)
 

@@ -10,8 +10,7 @@ to the first; the same submission sent twice makes one referral.
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -20,10 +19,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dsr import services as register
-from dsr.deadlines import age_on, decision_due_for
+from dsr.deadlines import decision_due_for
 from dsr.history import set_change_reason
-from dsr.models import RAG, Consent, Notification, Person, RegisterEntry, User
-from dsr.notifications import deliver_after_commit
+from dsr.models import RAG, Person, RegisterEntry, User
 from dsr.queries import responsible_icb_for, same_person
 from referrals.models import (
     Referral,
@@ -31,11 +29,12 @@ from referrals.models import (
     ReferralContact,
     ReferralTransition,
 )
+from referrals.notifications import notify_referral_outcome
+from referrals.recipients import reachable_recipients
 
 logger = logging.getLogger(__name__)
 
 RegisterError = register.RegisterError
-SUBJECT = "referrals.referral"
 
 
 class InvalidTransition(RegisterError):
@@ -257,139 +256,6 @@ def referral_record_review(
     return referral
 
 
-# --- Who is told the outcome (DOMAIN 5) ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Recipient:
-    key: str
-    name: str
-    role: str
-    email: str
-    address: str
-    accessible_format: str
-    prefers_letter: bool
-
-    @property
-    def channel(self) -> str:
-        if self.address and (self.prefers_letter or not self.email):
-            return Notification.Channel.LETTER
-        return Notification.Channel.EMAIL
-
-    @property
-    def reachable(self) -> bool:
-        return bool(self.email or self.address)
-
-
-def _rule_includes(
-    contact: ReferralContact, referral: Referral, age: int, has_representative: bool
-) -> bool:
-    best_interests = referral.consent_basis == Consent.Basis.BEST_INTERESTS
-    if contact.role == ReferralContact.Role.PERSON:
-        can_be_told = age >= 16 or referral.consent_basis == Consent.Basis.GILLICK
-        return can_be_told and not (best_interests and has_representative)
-    if contact.role == ReferralContact.Role.REPRESENTATIVE:
-        return best_interests
-    if age < 18 and contact.has_parental_responsibility:
-        return True
-    return contact.named_by_person
-
-
-def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Recipient]:
-    """Who is told the outcome, by DOMAIN.md section 5:
-
-    - the person, at 16 or over or a Gillick-competent child, unless a best-interests decision
-      names a representative, who is told instead;
-    - every contact with parental responsibility while the person is under 18;
-    - any contact the person (or the best-interests decision) names;
-    - the referrer, when a professional or when the person agreed they may be told;
-    - then staff's additions and removals, each with its reason.
-    Someone listed twice (the same email or address) is told once.
-    """
-    age = age_on(referral.date_of_birth, on or timezone.localdate())
-    formats = referral.accessible_formats or []
-    person_format = (
-        "easy_read"
-        if "easy_read" in formats
-        else ("large_print" if "large_print" in formats else "standard")
-    )
-    chosen: list[Recipient] = []
-    contacts = list(referral.contacts.all())
-    has_representative = any(c.role == ReferralContact.Role.REPRESENTATIVE for c in contacts)
-    for contact in contacts:
-        include = _rule_includes(contact, referral, age, has_representative)
-        if contact.override:
-            include = contact.override == "include"
-        if include:
-            chosen.append(
-                Recipient(
-                    key=f"contact-{contact.pk}",
-                    name=contact.name,
-                    role=contact.get_role_display(),
-                    email=contact.email,
-                    address=contact.address,
-                    accessible_format=person_format
-                    if contact.role == ReferralContact.Role.PERSON
-                    else contact.preferred_format,
-                    prefers_letter=contact.prefers_letter,
-                )
-            )
-    if not any(c.role == ReferralContact.Role.PERSON for c in contacts) and referral.address:
-        # Entered on paper or by phone without a contact for the person: they are still told,
-        # at the address on the referral, on the same rule as a contact.
-        best_interests_rep = referral.consent_basis == Consent.Basis.BEST_INTERESTS and (
-            has_representative
-        )
-        if (age >= 16 or referral.consent_basis == Consent.Basis.GILLICK) and not (
-            best_interests_rep
-        ):
-            chosen.append(
-                Recipient(
-                    key="person",
-                    name=referral.full_name,
-                    role=ReferralContact.Role.PERSON.label,
-                    email="",
-                    address=referral.address,
-                    accessible_format=person_format,
-                    prefers_letter=True,
-                )
-            )
-    referrer_told = (
-        referral.referrer_kind == Referral.ReferrerKind.PROFESSIONAL or referral.outcome_to_referrer
-    )
-    referrer = None
-    if referrer_told and (referral.referrer_email or referral.referrer_address):
-        referrer = Recipient(
-            key="referrer",
-            name=referral.referrer_name,
-            role="Referrer",
-            email=referral.referrer_email,
-            address=referral.referrer_address,
-            accessible_format=person_format
-            if referral.referrer_kind == Referral.ReferrerKind.SELF
-            else "standard",
-            prefers_letter=False,
-        )
-    # The same contact listed twice (same name and the same way to reach them) is told once;
-    # people sharing a home address are each told. The referrer is left out when they are
-    # already on the list by the same email or address (a person referring themselves).
-    unique: dict[tuple[str, str], Recipient] = {}
-    for recipient in chosen:
-        where = (recipient.email or recipient.address).strip().lower()
-        unique.setdefault((recipient.name.strip().lower(), where), recipient)
-    recipients = list(unique.values())
-    if referrer is not None:
-        reach = {r.email.lower() for r in recipients if r.email} | {
-            r.address.strip().lower() for r in recipients if r.address
-        }
-        if not (
-            (referrer.email and referrer.email.lower() in reach)
-            or (referrer.address and referrer.address.strip().lower() in reach)
-        ):
-            recipients.append(referrer)
-    return recipients
-
-
 @transaction.atomic
 def referral_contact_override(
     contact: ReferralContact, *, include: bool, reason: str, by: User
@@ -539,39 +405,6 @@ def _add_to_register(
     return person
 
 
-def _write_outcome(referral: Referral, recipients: list[Recipient]) -> list[Notification]:
-    context = {
-        "reference": referral.reference,
-        "outcome": referral.status,
-        "outcome_label": referral.get_status_display(),
-        "person_first_name": referral.given_name,
-        "next_steps": referral.next_steps,
-        "reason": referral.ineligible_reason or referral.withdrawn_reason,
-        "signposting": referral.signposting,
-        "decided_on": timezone.localdate(referral.decided_at).isoformat(),
-    }
-    rows = []
-    for recipient in recipients:
-        rows.append(
-            Notification.objects.create(
-                subject_type=SUBJECT,
-                subject_id=referral.pk,
-                local_authority_id=referral.local_authority_id,
-                kind="referral_outcome",
-                recipient_key=recipient.key,
-                recipient_name=recipient.name,
-                recipient_role=recipient.role,
-                channel=recipient.channel,
-                email=recipient.email if recipient.channel == "email" else "",
-                postal_address=recipient.address if recipient.channel == "letter" else "",
-                accessible_format=recipient.accessible_format,
-                context={**context, "recipient_name": recipient.name},
-            )
-        )
-    deliver_after_commit(len(rows))
-    return rows
-
-
 def _apply_decision(
     referral: Referral,
     decision: str,
@@ -608,23 +441,6 @@ def _apply_decision(
         referral.withdrawn_reason = reason
 
 
-def _reachable_recipients(referral: Referral) -> list[Recipient]:
-    """Everyone the rule says to tell, refusing the decision if anyone cannot be reached: no
-    one is dropped from the outcome without staff deciding so."""
-    recipients = outcome_recipients(referral)
-    if not recipients:
-        raise RegisterError(
-            "Nobody would be told this outcome. Add someone to tell before deciding."
-        )
-    unreachable = [r.name for r in recipients if not r.reachable]
-    if unreachable:
-        raise RegisterError(
-            f"No email or postal address for {', '.join(unreachable)}: add one, or take them "
-            "off the list with a reason, before deciding."
-        )
-    return recipients
-
-
 DECISION_FIELDS = [
     "review_held_on",
     "education_participant",
@@ -658,7 +474,7 @@ def _decide_linked(referral: Referral, *, by: User) -> None:
             by=by,
             reason=f"Decided with referral {referral.reference}, the first for this person.",
         )
-        _write_outcome(duplicate, _reachable_recipients(duplicate))
+        notify_referral_outcome(duplicate, reachable_recipients(duplicate))
 
 
 @transaction.atomic
@@ -709,100 +525,10 @@ def referral_decide(
     set_change_reason(referral, f"Decided: {decision}", by=by)
     referral.save()
     referral = referral_transition(referral, to=decision, by=by, reason=reason or rationale)
-    _write_outcome(referral, _reachable_recipients(referral))
+    notify_referral_outcome(referral, reachable_recipients(referral))
     _decide_linked(referral, by=by)
     logger.info("referral decided referral=%s decision=%s by=%s", referral.pk, decision, by.pk)
     return referral
 
 
 # --- The four-week deadline sweep (STYLE point 6) -------------------------------------------
-
-# Reminder stages: (stage, days before the decision is due, the next stage's days before).
-# A stage is due from its day until the next stage's day; a missed sweep never hides a breach,
-# because the breach stage has no end and "overdue" is always worked out from the due date.
-STAGES = [("day14", 14, 7), ("day21", 7, 1), ("day27", 1, 0), ("breach", -1, None)]
-
-_LIVE = "('received', 'under_review', 'more_info')"
-
-
-def _stage_window(stage_from: int, stage_to: int | None, today: date) -> tuple[str, list]:
-    """SQL for "the decision is due within this stage's window", with its parameters."""
-    if stage_to is None:
-        return "r.decision_due < %s", [today]
-    return "r.decision_due <= %s AND r.decision_due > %s", [
-        today + timedelta(days=stage_from),
-        today + timedelta(days=stage_to),
-    ]
-
-
-def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
-    """Insert, set-based, the reminders that have come due for live referrals, their outbox
-    rows (the DSR team mailbox and the assigned reviewer), and at breach an escalation for the
-    DSR lead, all in one transaction. Unique keys make a second run, or two at once, add
-    nothing. Cost grows with batches of SQL, never with rows: no row is loaded into Python.
-    Returns the rows inserted, by kind.
-    """
-    from django.conf import settings
-    from django.db import connection
-
-    from dsr.notifications import SQL_INSERT_COLUMNS
-    from escalation import rules as escalation_rules
-    from escalation.services import write_raised_rows
-
-    today = today or timezone.localdate()
-    now = timezone.now()
-    team = settings.DSR_TEAM_EMAIL
-    counts = {"reminders": 0, "notifications": 0, "escalations": 0}
-    live = f"r.status IN {_LIVE} AND r.duplicate_of_id IS NULL"
-    base = f"FROM referrals_referral r WHERE {live}"
-    with_reviewer = (
-        f"FROM referrals_referral r JOIN dsr_user u ON u.id = r.assigned_to_id WHERE {live}"
-    )
-    with transaction.atomic(), connection.cursor() as cursor:
-        for stage, stage_from, stage_to in STAGES:
-            window, params = _stage_window(stage_from, stage_to, today)
-            where = f"{base} AND {window}"
-            cursor.execute(
-                "INSERT INTO dsr_reminder (subject_type, subject_id, kind, stage, due_on,"
-                " created_at) SELECT %s, r.id, 'referral_decision', %s, r.decision_due, %s "
-                f"{where} ON CONFLICT (subject_type, subject_id, kind, stage) DO NOTHING",
-                [SUBJECT, stage, now, *params],
-            )
-            counts["reminders"] += cursor.rowcount
-            # Staff reminders carry the reference and the dates only: no personal details.
-            cursor.execute(
-                f"INSERT INTO dsr_notification ({SQL_INSERT_COLUMNS}) SELECT %s, r.id,"
-                " r.local_authority_id, %s, 'team',"
-                " 'DSR team', 'DSR team', 'email', %s, '', 'standard', '{}', 'pending', %s, %s,"
-                f" 0, '', '', '' {where}"
-                " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",
-                [SUBJECT, f"referral_{stage}", team, now, now, *params],
-            )
-            counts["notifications"] += cursor.rowcount
-            cursor.execute(
-                f"INSERT INTO dsr_notification ({SQL_INSERT_COLUMNS}) SELECT %s, r.id,"
-                " r.local_authority_id, %s, 'reviewer',"
-                " u.full_name, 'Reviewer', 'email', u.email, '', 'standard', '{}', 'pending',"
-                f" %s, %s, 0, '', '', '' {with_reviewer} AND {window}"
-                " ON CONFLICT (subject_type, subject_id, kind, recipient_key) DO NOTHING",
-                [SUBJECT, f"referral_{stage}", now, now, *params],
-            )
-            counts["notifications"] += cursor.rowcount
-        rule = escalation_rules.rule("referral_overdue")
-        if rule.on:
-            window, params = _stage_window(-1, None, today)
-            cursor.execute(
-                "INSERT INTO escalation_escalation (reason, trigger_type, trigger_id, person_id,"
-                " local_authority_id, level, status, raised_at, note) SELECT 'referral_overdue',"
-                " %s, r.id, r.person_id, r.local_authority_id, %s, 'open', %s,"
-                f" 'Raised by the four-week deadline sweep.' {base} AND {window}"
-                " ON CONFLICT (reason, trigger_type, trigger_id) DO NOTHING",
-                [SUBJECT, rule.level, now, *params],
-            )
-            counts["escalations"] = cursor.rowcount
-            # Their clocks start, and their owners hear, at the next escalation ladder sweep.
-            write_raised_rows(cursor, now)
-    if counts["notifications"]:
-        deliver_after_commit(counts["notifications"])
-    logger.info("referral deadline sweep %s", counts)
-    return counts

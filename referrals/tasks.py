@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from referrals.services import referral_deadline_sweep
+from referrals.sweeps import referral_deadline_sweep
 
 
 @shared_task

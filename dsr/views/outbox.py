@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dsr.access import role_required
-from dsr.models import AccessEvent, Notification
-from dsr.notifications import (
+from dsr.delivery import (
     notification_mark_posted,
     notification_resend,
     template_and_context,
 )
-from dsr.notifications import render as render_message
+from dsr.delivery import render as render_message
+from dsr.models import AccessEvent, Notification
 from dsr.scoping import get_object_for_user
 from dsr.services import access_log_record
 

@@ -44,6 +44,7 @@ from referrals import queries, services
 from referrals import staff_forms as forms
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
 from referrals.queries import QueueFilters, get_referral_for_user
+from referrals.recipients import outcome_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -455,7 +456,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         done="Decision recorded. The outcome messages are waiting to be sent.",
         intro="Adding someone to the register or deciding they are not eligible needs the "
         "review with education and social care first.",
-        extra={"recipients": services.outcome_recipients(referral)},
+        extra={"recipients": outcome_recipients(referral)},
         act=lambda d: services.referral_decide(
             referral, by=request.user, **form.service_arguments()
         ),

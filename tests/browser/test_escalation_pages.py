@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from dsr.roles import Role
-from escalation.services import escalation_raise, escalation_rules_sweep
+from escalation.services import escalation_raise
+from escalation.sweeps import escalation_rules_sweep
 from tests.browser.helpers import serious_violations, sign_in
 from tests.dsr.factories import (
     OrganisationFactory,

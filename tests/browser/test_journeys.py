@@ -20,7 +20,7 @@ from django.utils import timezone
 from dsr.models import Rating
 from dsr.roles import Role
 from escalation.models import Escalation
-from escalation.services import escalation_rules_sweep
+from escalation.sweeps import escalation_rules_sweep
 from referrals.forms import STEP_SLUGS
 from referrals.models import Referral
 from reviews.models import Action, Meeting

@@ -15,8 +15,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dsr.delivery import render
 from dsr.models import Notification
-from dsr.notifications import render
 from dsr.roles import Role
 from dsr.views.outbox import letter_html
 from referrals.forms import STEPS, TextField, refuse_non_name_characters

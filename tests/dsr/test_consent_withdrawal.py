@@ -9,7 +9,7 @@ import pytest
 from dsr.models import Reminder
 from dsr.services import consent_withdraw, register_review_sweep
 from escalation.models import Escalation
-from escalation.services import escalation_ladder_sweep, escalation_rules_sweep
+from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
 from reviews.models import Agency, Meeting
 from reviews.services import Owner, action_create, agenda_add, meeting_create
 from tests.reviews.conftest import at

@@ -23,6 +23,7 @@ from dsr import services as register
 from dsr.models import RAG, Admission, Person, PersonContact
 from escalation import services as escalation
 from escalation.models import Escalation, EscalationTransition
+from escalation.sweeps import RAISED_BY_SWEEP
 from referrals import services as referrals
 from reviews import services as reviews
 from reviews.models import Agency, Cetr, Meeting, PanelMember
@@ -442,7 +443,7 @@ def test_history_is_complete_after_every_mutating_path(personas, matrix_objects,
     reasons = list(
         swept.history.order_by("history_id").values_list("history_change_reason", flat=True)
     )
-    assert reasons[:2] == [escalation.RAISED_BY_SWEEP, "Acknowledgement clock started"]
+    assert reasons[:2] == [RAISED_BY_SWEEP, "Acknowledgement clock started"]
     assert EscalationTransition.objects.filter(from_level__lt=F("to_level")).exists()
 
     rows, mismatched, anonymous = check_history(since)

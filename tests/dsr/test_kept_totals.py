@@ -14,7 +14,8 @@ from django.utils import timezone
 from dsr.models import RegisterEntry
 from dsr.roles import Role
 from dsr.services import register_close
-from escalation.services import escalation_raise, escalation_rules_sweep
+from escalation.services import escalation_raise
+from escalation.sweeps import escalation_rules_sweep
 from tests.conftest import account, signed_in_client
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]

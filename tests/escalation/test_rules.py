@@ -14,12 +14,8 @@ from dsr.roles import Role
 from dsr.services import admission_record, cetr_exception_record, rating_change
 from escalation import rules
 from escalation.models import Escalation, EscalationTransition
-from escalation.services import (
-    escalation_acknowledge,
-    escalation_ladder_sweep,
-    escalation_resolve,
-    escalation_rules_sweep,
-)
+from escalation.services import escalation_acknowledge, escalation_resolve
+from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
 from reviews.models import Agency, Cetr, Meeting
 from reviews.services import Owner, action_create, agenda_add, cetr_plan, meeting_create
 from tests.conftest import account
@@ -156,7 +152,7 @@ def test_an_admission_to_a_hospital_rated_inadequate_goes_to_the_top(clerk, make
 def test_an_inadequate_hospital_admission_is_notified_to_the_oversight_addresses(
     clerk, make_person, settings
 ):
-    from dsr.notifications import render
+    from dsr.delivery import render
 
     settings.DSR_INADEQUATE_HOSPITAL_RECIPIENTS = [
         ("ICB chief executive", "ceo@icb.example"),
@@ -179,7 +175,7 @@ def test_a_rating_review_overdue(make_person):
 
 
 def test_a_referral_past_its_deadline_raises_through_the_referral_sweep(areas, settings):
-    from referrals.services import referral_deadline_sweep
+    from referrals.sweeps import referral_deadline_sweep
     from tests.referrals.test_services import submit
 
     submit(areas)  # received 10 March, due 7 April
@@ -230,7 +226,7 @@ def test_a_rule_turned_off_raises_nothing(name, make_person, clerk, settings):
 
 
 def test_the_referral_rule_turned_off_raises_nothing(areas, settings):
-    from referrals.services import referral_deadline_sweep
+    from referrals.sweeps import referral_deadline_sweep
     from tests.referrals.test_services import submit
 
     settings.DSR_ESCALATION_RULES = {"referral_overdue": {"on": False}}

@@ -12,7 +12,8 @@ from django.utils import timezone
 from dsr.models import AccessEvent
 from dsr.roles import Role
 from escalation.models import Escalation
-from escalation.services import escalation_raise, escalation_rules_sweep
+from escalation.services import escalation_raise
+from escalation.sweeps import escalation_rules_sweep
 from tests.conftest import account, signed_in_client
 from tests.figures import record
 
@@ -280,8 +281,8 @@ def test_acknowledging_from_the_queue_returns_to_the_queue(make_person, la_manag
 
 
 def test_escalation_emails_name_no_one_and_give_no_reason(make_person, organisations):
+    from dsr.delivery import render
     from dsr.models import Notification
-    from dsr.notifications import render
 
     la = account(organisations["north_council"], Role.SENIOR_MANAGER_LA)
     person = make_person("RED", family_name="Nameless")

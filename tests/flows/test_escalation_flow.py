@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from dsr.roles import Role
 from escalation.models import Escalation
-from escalation.services import escalation_rules_sweep
+from escalation.sweeps import escalation_rules_sweep
 from tests.conftest import account, signed_in_client
 
 pytestmark = pytest.mark.django_db

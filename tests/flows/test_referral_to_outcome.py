@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from dsr.models import Notification
 from referrals.models import Referral
-from referrals.services import outcome_recipients
+from referrals.recipients import outcome_recipients
 from tests.edit_pages import edit_version
 from tests.referrals import answers_for, submit, token_from, walk
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from referrals.forms import NO_CONSENT_MESSAGE, STEP_SLUGS
 from referrals.models import Referral, ReferralContact
-from referrals.services import outcome_recipients
+from referrals.recipients import outcome_recipients
 from tests.conftest import signed_in_client
 from tests.referrals import (
     FAMILY_NAME,

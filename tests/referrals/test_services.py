@@ -11,10 +11,10 @@ from django.db import IntegrityError, transaction
 
 from dsr.models import RAG, Notification, Person, RegisterEntry
 from referrals.models import Referral, ReferralContact, ReferralTransition
+from referrals.recipients import outcome_recipients
 from referrals.services import (
     InvalidTransition,
     RegisterError,
-    outcome_recipients,
     referral_contact_override,
     referral_decide,
     referral_record_review,

@@ -17,7 +17,9 @@ from django.utils import timezone
 from dsr.models import AccessEvent, Notification, Person, RegisterEntry
 from dsr.roles import Role
 from referrals.models import Referral, ReferralContact, ReferralTransition
-from referrals.services import SUBJECT, _register_person, outcome_recipients
+from referrals.notifications import SUBJECT
+from referrals.recipients import outcome_recipients
+from referrals.services import _register_person
 from referrals.views.staff import download_name
 from tests.conftest import ROLE_PERSONAS, signed_in_client
 from tests.dsr.factories import PersonFactory, TOTPDeviceFactory, UserFactory, on_register

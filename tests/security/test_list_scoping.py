@@ -16,7 +16,7 @@ from django.urls import reverse
 from dsr.models import Person, RegisterEntry
 from dsr.services import register_close
 from escalation.models import Escalation
-from escalation.services import escalation_ladder_sweep, escalation_rules_sweep
+from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
 from referrals.models import Referral
 from reviews.models import Action, Agency, Meeting
 from reviews.services import Owner, action_create, agenda_add, meeting_create

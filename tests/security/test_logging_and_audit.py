@@ -31,7 +31,7 @@ from dsr.models import AccessEvent, Person
 from dsr.roles import Role
 from dsr.tasks import deliver_notifications_task
 from dsr.views.accounts import SETUP_KEY
-from escalation.services import escalation_rules_sweep
+from escalation.sweeps import escalation_rules_sweep
 from referrals.models import Referral
 from tests.conftest import ALL_PERSONAS, PASSWORD, signed_in_client
 from tests.dsr.factories import TOTPDeviceFactory, UserFactory

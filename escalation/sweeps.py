@@ -1,0 +1,193 @@
+"""The escalation sweeps: the rules sweep raises, set-based, an escalation for every rule's
+triggers (escalation.triggers); the ladder sweep starts clocks, resolves what no longer holds and
+moves up what was not acknowledged in time. Both are safe to run twice or at once."""
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from dsr.caching import changed
+from dsr.history import set_change_reason
+from dsr.models import Rating, RegisterEntry
+from escalation import rules
+from escalation.models import Escalation, EscalationTransition
+from escalation.notifications import notify_escalation_owners
+from escalation.services import ratings_of, start_clocks
+from escalation.triggers import TRIGGERS, Trigger, triggers
+
+logger = logging.getLogger(__name__)
+
+
+def escalation_rules_sweep(*, today: date | None = None) -> dict[str, int]:
+    """Raise, set-based, an escalation for every triggering event of every rule that is on (the
+    referral rule runs in the referral deadline sweep). The unique key on (reason, trigger) makes
+    a second run, or a resolved escalation's event, raise nothing; a new event raises anew.
+    Then start the clocks of everything newly raised. Returns the rows raised by rule."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for trigger in triggers():
+                if trigger.swept and rules.rule(trigger.name).on:
+                    counts[trigger.name] = _raise(cursor, trigger, today, now)
+            write_raised_rows(cursor, now)
+        start_clocks()
+    logger.info("escalation rules sweep %s", counts)
+    return counts
+
+
+def escalation_raise_rule(cursor: CursorWrapper, *, rule: str, today: date) -> int:
+    """Raise, set-based and in the caller's transaction, the rule `rule` (an entry another app
+    defined in escalation.triggers with swept=False) for today's triggers: the hook through
+    which that app's own sweep hands a breach over. Nothing when the rule is off. Their clocks
+    start, and their owners hear, at the next escalation ladder sweep."""
+    if not rules.rule(rule).on:
+        return 0
+    now = timezone.now()
+    raised = _raise(cursor, TRIGGERS[rule], today, now)
+    write_raised_rows(cursor, now)
+    return raised
+
+
+def _raise(cursor: CursorWrapper, trigger: Trigger, today: date, now: datetime) -> int:
+    rule = rules.rule(trigger.name)
+    source, params = trigger.source(today, rule.days)
+    cursor.execute(
+        "INSERT INTO escalation_escalation (reason, trigger_type, trigger_id,"
+        " person_id, local_authority_id, level, status, raised_at, note)"
+        f" SELECT %s, %s, {trigger.trigger}, {trigger.person}, {trigger.local_authority}, %s,"
+        f" 'open', %s, %s {source}"
+        " ON CONFLICT (reason, trigger_type, trigger_id) DO NOTHING",
+        [trigger.name, trigger.trigger_type, rule.level, now, trigger.note, *params],
+    )
+    return cursor.rowcount
+
+
+def write_raised_rows(cursor: Any, now: Any) -> int:
+    """The "raised" transition row and the first history row of every escalation a sweep
+    inserted in SQL just now (the sweep stamps them with `now`; one transition row each: a
+    partial unique index backs it). Set-based, like the insert."""
+    _write_raised_history(cursor, now)
+    # Rows inserted in SQL send no signals: kept queue counts are counted afresh after commit.
+    changed("escalation")
+    cursor.execute(
+        "INSERT INTO escalation_escalationtransition (escalation_id, from_status, to_status,"
+        " from_level, to_level, by_id, at, reason) SELECT e.id, '', 'open', NULL, e.level, NULL,"
+        " %s, 'Raised by the sweep.' FROM escalation_escalation e WHERE e.raised_at = %s"
+        " AND NOT EXISTS"
+        " (SELECT 1 FROM escalation_escalationtransition t WHERE t.escalation_id = e.id)"
+        " ON CONFLICT (escalation_id) WHERE from_status = '' DO NOTHING",
+        [now, now],
+    )
+    return cursor.rowcount
+
+
+RAISED_BY_SWEEP = "Raised by a sweep"
+
+
+def _write_raised_history(cursor: Any, now: Any) -> int:
+    """History rows ("+", named for the sweep, no user) for the escalations inserted in SQL
+    just now that have none yet: the SQL insert bypasses simple-history's signals."""
+    quote = connection.ops.quote_name
+    columns = [field.column for field in Escalation._meta.concrete_fields]
+    history_table = quote(Escalation.history.model._meta.db_table)  # type: ignore[attr-defined]
+    # Table and column names come from the model, quoted; the values are parameters.
+    cursor.execute(
+        f"INSERT INTO {history_table} ({', '.join(quote(c) for c in columns)}, history_date,"  # noqa: S608
+        " history_change_reason, history_type, history_user_id, history_actor_email)"  # nosec B608
+        f" SELECT {', '.join('e.' + quote(c) for c in columns)}, %s, %s, '+', NULL, ''"
+        " FROM escalation_escalation e WHERE e.raised_at = %s"
+        f" AND NOT EXISTS (SELECT 1 FROM {history_table} h WHERE h.id = e.id)",
+        [now, RAISED_BY_SWEEP, now],
+    )
+    return cursor.rowcount
+
+
+def _close_cleared(now: Any) -> int:
+    """Resolve, as the rules, every live escalation whose cause has cleared (the rating was
+    reviewed, the action done, the person discharged...): it leaves the queue and never climbs
+    the ladder. A row per escalation says why."""
+    closed = 0
+    for trigger in triggers():
+        reason, holds, why = trigger.name, trigger.holds(), trigger.cleared
+        cleared = list(
+            Escalation.objects.select_for_update(skip_locked=True)
+            .live()
+            .filter(reason=reason)
+            .annotate(
+                red_since=Subquery(
+                    RegisterEntry.objects.filter(
+                        person=OuterRef("person"), status=RegisterEntry.Status.OPEN
+                    ).values("rating_since")[:1]
+                ),
+                trigger_entry=Subquery(
+                    Rating.objects.filter(pk=OuterRef("trigger_id")).values("entry_id")[:1]
+                ),
+            )
+            .exclude(holds)
+        )
+        outcome = f"Closed by the rules: {why}."
+        for escalation in cleared:
+            EscalationTransition.objects.create(
+                escalation=escalation,
+                from_status=escalation.status,
+                to_status=Escalation.Status.RESOLVED,
+                from_level=escalation.level,
+                to_level=escalation.level,
+                reason=outcome,
+            )
+            escalation.status = Escalation.Status.RESOLVED
+            escalation.resolved_at = now
+            escalation.outcome = outcome
+            set_change_reason(escalation, "Resolved by the rules", by=None)
+            escalation.save()
+        closed += len(cleared)
+    return closed
+
+
+def escalation_ladder_sweep(*, today: date | None = None) -> dict[str, int]:
+    """Start the clock of anything raised without one; resolve what no longer holds; then move
+    every escalation still not acknowledged after its deadline up one level (to the top at
+    most), with a new deadline from today and a message to the new owners. Rows are claimed
+    with SKIP LOCKED, so two sweeps at once move each escalation once."""
+    today = today or timezone.localdate()
+    moved: list[Escalation] = []
+    with transaction.atomic():
+        started = start_clocks()
+        cleared = _close_cleared(timezone.now())
+        due = list(
+            Escalation.objects.select_for_update(skip_locked=True).filter(
+                status=Escalation.Status.OPEN,
+                ack_due_on__lt=today,
+                level__lt=rules.top_level(),
+            )
+        )
+        ratings = ratings_of(e.person_id for e in due if e.person_id)
+        for escalation in due:
+            from_level = escalation.level
+            escalation.level += 1
+            escalation.ack_due_on = rules.ack_due(today, ratings.get(escalation.person_id, ""))
+            set_change_reason(
+                escalation, f"Not acknowledged: moved to level {escalation.level}", by=None
+            )
+            escalation.save()
+            EscalationTransition.objects.create(
+                escalation=escalation,
+                from_status=escalation.status,
+                to_status=escalation.status,
+                from_level=from_level,
+                to_level=escalation.level,
+                reason="Not acknowledged by the deadline: moved to "
+                f"{rules.level_name(escalation.level)}.",
+            )
+            moved.append(escalation)
+        notify_escalation_owners(moved, "escalation_level_up")
+    counts = {"started": started, "cleared": cleared, "moved_up": len(moved)}
+    logger.info("escalation ladder sweep %s", counts)
+    return counts

@@ -1,0 +1,160 @@
+"""Who is told a referral's outcome (DOMAIN.md section 5), and how: by email or by letter,
+in the format they asked for. A decision is refused while anyone the rule names cannot be
+reached."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from dsr.deadlines import age_on
+from dsr.exceptions import RegisterError
+from dsr.models import Consent, Notification
+from referrals.models import Referral, ReferralContact
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str
+    name: str
+    role: str
+    email: str
+    address: str
+    accessible_format: str
+    prefers_letter: bool
+
+    @property
+    def channel(self) -> str:
+        if self.address and (self.prefers_letter or not self.email):
+            return Notification.Channel.LETTER
+        return Notification.Channel.EMAIL
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.email or self.address)
+
+
+def _rule_includes(
+    contact: ReferralContact, referral: Referral, age: int, has_representative: bool
+) -> bool:
+    best_interests = referral.consent_basis == Consent.Basis.BEST_INTERESTS
+    if contact.role == ReferralContact.Role.PERSON:
+        can_be_told = age >= 16 or referral.consent_basis == Consent.Basis.GILLICK
+        return can_be_told and not (best_interests and has_representative)
+    if contact.role == ReferralContact.Role.REPRESENTATIVE:
+        return best_interests
+    if age < 18 and contact.has_parental_responsibility:
+        return True
+    return contact.named_by_person
+
+
+def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Recipient]:
+    """Who is told the outcome, by DOMAIN.md section 5:
+
+    - the person, at 16 or over or a Gillick-competent child, unless a best-interests decision
+      names a representative, who is told instead;
+    - every contact with parental responsibility while the person is under 18;
+    - any contact the person (or the best-interests decision) names;
+    - the referrer, when a professional or when the person agreed they may be told;
+    - then staff's additions and removals, each with its reason.
+    Someone listed twice (the same email or address) is told once.
+    """
+    age = age_on(referral.date_of_birth, on or timezone.localdate())
+    formats = referral.accessible_formats or []
+    person_format = (
+        "easy_read"
+        if "easy_read" in formats
+        else ("large_print" if "large_print" in formats else "standard")
+    )
+    chosen: list[Recipient] = []
+    contacts = list(referral.contacts.all())
+    has_representative = any(c.role == ReferralContact.Role.REPRESENTATIVE for c in contacts)
+    for contact in contacts:
+        include = _rule_includes(contact, referral, age, has_representative)
+        if contact.override:
+            include = contact.override == "include"
+        if include:
+            chosen.append(
+                Recipient(
+                    key=f"contact-{contact.pk}",
+                    name=contact.name,
+                    role=contact.get_role_display(),
+                    email=contact.email,
+                    address=contact.address,
+                    accessible_format=person_format
+                    if contact.role == ReferralContact.Role.PERSON
+                    else contact.preferred_format,
+                    prefers_letter=contact.prefers_letter,
+                )
+            )
+    if not any(c.role == ReferralContact.Role.PERSON for c in contacts) and referral.address:
+        # Entered on paper or by phone without a contact for the person: they are still told,
+        # at the address on the referral, on the same rule as a contact.
+        best_interests_rep = referral.consent_basis == Consent.Basis.BEST_INTERESTS and (
+            has_representative
+        )
+        if (age >= 16 or referral.consent_basis == Consent.Basis.GILLICK) and not (
+            best_interests_rep
+        ):
+            chosen.append(
+                Recipient(
+                    key="person",
+                    name=referral.full_name,
+                    role=ReferralContact.Role.PERSON.label,
+                    email="",
+                    address=referral.address,
+                    accessible_format=person_format,
+                    prefers_letter=True,
+                )
+            )
+    referrer_told = (
+        referral.referrer_kind == Referral.ReferrerKind.PROFESSIONAL or referral.outcome_to_referrer
+    )
+    referrer = None
+    if referrer_told and (referral.referrer_email or referral.referrer_address):
+        referrer = Recipient(
+            key="referrer",
+            name=referral.referrer_name,
+            role="Referrer",
+            email=referral.referrer_email,
+            address=referral.referrer_address,
+            accessible_format=person_format
+            if referral.referrer_kind == Referral.ReferrerKind.SELF
+            else "standard",
+            prefers_letter=False,
+        )
+    # The same contact listed twice (same name and the same way to reach them) is told once;
+    # people sharing a home address are each told. The referrer is left out when they are
+    # already on the list by the same email or address (a person referring themselves).
+    unique: dict[tuple[str, str], Recipient] = {}
+    for recipient in chosen:
+        where = (recipient.email or recipient.address).strip().lower()
+        unique.setdefault((recipient.name.strip().lower(), where), recipient)
+    recipients = list(unique.values())
+    if referrer is not None:
+        reach = {r.email.lower() for r in recipients if r.email} | {
+            r.address.strip().lower() for r in recipients if r.address
+        }
+        if not (
+            (referrer.email and referrer.email.lower() in reach)
+            or (referrer.address and referrer.address.strip().lower() in reach)
+        ):
+            recipients.append(referrer)
+    return recipients
+
+
+def reachable_recipients(referral: Referral) -> list[Recipient]:
+    """Everyone the rule says to tell, refusing the decision if anyone cannot be reached: no
+    one is dropped from the outcome without staff deciding so."""
+    recipients = outcome_recipients(referral)
+    if not recipients:
+        raise RegisterError(
+            "Nobody would be told this outcome. Add someone to tell before deciding."
+        )
+    unreachable = [r.name for r in recipients if not r.reachable]
+    if unreachable:
+        raise RegisterError(
+            f"No email or postal address for {', '.join(unreachable)}: add one, or take them "
+            "off the list with a reason, before deciding."
+        )
+    return recipients

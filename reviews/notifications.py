@@ -1,0 +1,60 @@
+"""The messages reviews owe (STYLE point 8): each `notify_<event>` adds them to the outbox."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db.backends.utils import CursorWrapper
+
+from dsr.models import Notification
+from dsr.outbox import Sql, message, outbox_add, outbox_add_selected
+from reviews.models import CetrRequest
+
+REQUEST_SUBJECT = "reviews.cetrrequest"
+ACTION_SUBJECT = "reviews.action"
+
+
+def notify_cetr_requester(
+    request: CetrRequest, kind: str, *, letter: bool = False, **context: Any
+) -> Notification:
+    """One message to the requester, in the way they asked to be told (or by letter when
+    `letter` is set)."""
+    by_letter = letter or request.contact_by == CetrRequest.ContactBy.LETTER
+    [notification] = outbox_add(
+        [
+            message(
+                subject_type=REQUEST_SUBJECT,
+                subject_id=request.pk,
+                local_authority_id=request.local_authority_id,
+                kind=kind,
+                recipient_key="requester-letter" if letter else "requester",
+                recipient_name=request.requester_name,
+                recipient_role=request.get_relationship_display(),
+                letter=by_letter,
+                email=request.requester_email,
+                postal_address=request.requester_address,
+                context={"reference": request.reference, **context},
+            )
+        ]
+    )
+    return notification
+
+
+def notify_action_owners(cursor: CursorWrapper, kind: str, source: str, params: list[Any]) -> int:
+    """An email to the owner of each action in `source` (actions `s`, people `p`, owners `u`,
+    joined): a user at their email, a named owner at theirs, otherwise the DSR team's mailbox.
+    One per due date, so a new due date is reminded afresh."""
+    return outbox_add_selected(
+        cursor,
+        source=source,
+        params=params,
+        subject_type=ACTION_SUBJECT,
+        subject_id=Sql("s.id"),
+        local_authority_id=Sql("p.local_authority_id"),
+        kind=kind,
+        recipient_key=Sql("'owner-' || CAST(s.due_on AS VARCHAR(20))"),
+        recipient_name=Sql("COALESCE(u.full_name, s.owner_name)"),
+        recipient_role="Action owner",
+        email=Sql(
+            "COALESCE(NULLIF(u.email, ''), NULLIF(s.owner_email, ''), %s)", settings.DSR_TEAM_EMAIL
+        ),
+    )

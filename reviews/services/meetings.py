@@ -1,0 +1,217 @@
+"""Writes for multi-agency review meetings: the meeting, its agenda, attendees and the
+discussion of each person (DOMAIN.md section 6)."""
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from dsr import services as register
+from dsr.exceptions import RegisterError
+from dsr.history import set_change_reason
+from dsr.models import Person, User
+from reviews.models import (
+    AgendaItem,
+    AgendaReason,
+    Attendee,
+    Meeting,
+)
+from reviews.queries import agenda_candidates, meeting_area_ids
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def meeting_create(
+    *,
+    kind: str,
+    held_at: datetime,
+    chair: User,
+    by: User,
+    local_authority: Any = None,
+    location: str = "",
+    notes: str = "",
+) -> Meeting:
+    """Plan a meeting and draft its agenda from the register (an urgent meeting starts empty:
+    its people are added by hand)."""
+    meeting = Meeting(
+        kind=kind,
+        held_at=held_at,
+        chair=chair,
+        local_authority=local_authority,
+        location=location,
+        notes=notes,
+        created_by=by,
+    )
+    set_change_reason(meeting, "Meeting planned", by=by)
+    meeting.save()
+    meeting_agenda_refresh(meeting=meeting, by=by)
+    return meeting
+
+
+@transaction.atomic
+def meeting_update(*, meeting: Meeting, by: User, **fields: Any) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not meeting.is_planned:
+        raise RegisterError("The record of a meeting that has been held or cancelled is final.")
+    area = fields.get("local_authority", meeting.local_authority)
+    if getattr(area, "pk", area) != meeting.local_authority_id and meeting.items.exists():
+        raise RegisterError(
+            "The agenda was drawn for the meeting's area: take everyone off it before changing "
+            "the area, or plan a new meeting."
+        )
+    for name, value in fields.items():
+        setattr(meeting, name, value)
+    set_change_reason(meeting, "Meeting details changed", by=by)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def meeting_agenda_refresh(*, meeting: Meeting, by: User) -> int:
+    """Add everyone the register now puts on the agenda and who is not on it yet; update the
+    reasons of people not yet discussed. Nobody is taken off (staff remove people by hand).
+    Returns how many people were added."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not meeting.is_planned:
+        raise RegisterError("The agenda of a meeting that has been held or cancelled is final.")
+    on = timezone.localdate(meeting.held_at)
+    candidates = agenda_candidates(kind=meeting.kind, on=on, area_ids=meeting_area_ids(meeting, by))
+    existing = {item.person_id: item for item in meeting.items.all()}
+    added = 0
+    for person_id, reasons in candidates.items():
+        item = existing.get(person_id)
+        if item is None:
+            item = AgendaItem(meeting=meeting, person_id=person_id, reasons=reasons, added_by=by)
+            set_change_reason(item, "Added to the agenda from the register", by=by)
+            item.save()
+            added += 1
+        elif item.discussed_at is None:
+            merged = [r for r in reasons] + [
+                r for r in item.reasons if r == AgendaReason.BY_HAND and r not in reasons
+            ]
+            if merged != item.reasons:
+                item.reasons = merged
+                set_change_reason(item, "Agenda reasons updated from the register", by=by)
+                item.save()
+    return added
+
+
+@transaction.atomic
+def agenda_add(*, meeting: Meeting, person: Person, by: User) -> AgendaItem:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not meeting.is_planned:
+        raise RegisterError("People can only be added to a planned meeting.")
+    if register.open_entry(person) is None:
+        raise RegisterError(f"{person.full_name} is not on the register.")
+    # The meeting's row lock orders this against other changes to its agenda.
+    if AgendaItem.objects.filter(meeting=meeting, person=person).exists():
+        raise RegisterError(f"{person.full_name} is already on the agenda.")
+    item = AgendaItem(meeting=meeting, person=person, reasons=[AgendaReason.BY_HAND], added_by=by)
+    set_change_reason(item, "Added to the agenda by hand", by=by)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def agenda_remove(*, item: AgendaItem, by: User) -> None:
+    item = AgendaItem.objects.select_related("meeting").select_for_update().get(pk=item.pk)
+    if not item.meeting.is_planned or item.discussed_at or item.actions.exists():
+        raise RegisterError(
+            "Someone already discussed at this meeting stays on its agenda, as part of its record."
+        )
+    set_change_reason(item, "Taken off the agenda", by=by)
+    item.delete()
+
+
+@transaction.atomic
+def attendee_save(*, attendee: Attendee, by: User) -> Attendee:
+    if attendee.meeting.status == Meeting.Status.CANCELLED:
+        raise RegisterError("This meeting was cancelled.")
+    set_change_reason(attendee, "Attendee recorded", by=by)
+    attendee.save()
+    return attendee
+
+
+@transaction.atomic
+def discussion_record(
+    *,
+    item: AgendaItem,
+    by: User,
+    risk_factors: list[str],
+    risk_notes: str,
+    discussion: str,
+    rating: str = "",
+    rationale: str = "",
+    early_step_down: bool = False,
+    needs: list[str] | None = None,
+) -> AgendaItem:
+    """Record one person's part of a meeting: the risks reviewed, the discussion and, when the
+    meeting decided one, the rating confirmed or changed through the register's rating service
+    (so the rating row links the meeting)."""
+    item = AgendaItem.objects.select_related("meeting").select_for_update().get(pk=item.pk)
+    meeting = item.meeting
+    if not meeting.is_planned:
+        raise RegisterError("The minutes of a meeting that has been held or cancelled are final.")
+    if meeting.held_at > timezone.now():
+        raise RegisterError("The discussion can be recorded once the meeting has started.")
+    if not discussion.strip():
+        raise RegisterError("Write a summary of the discussion.")
+    if rating:
+        entry = register.open_entry(item.person)
+        if entry is None:
+            raise RegisterError("This person is no longer on the register.")
+        register.rating_change(
+            entry=entry,
+            rating=rating,
+            rationale=rationale,
+            by=by,
+            effective_from=timezone.localdate(meeting.held_at),
+            risk_factors=risk_factors,
+            risk_notes=risk_notes,
+            early_step_down=early_step_down,
+            meeting=meeting,
+        )
+    if needs:
+        register.needs_note(person=item.person, needs=list(needs), by=by, source="meeting")
+    item.risk_factors = list(risk_factors)
+    item.risk_notes = risk_notes
+    item.discussion = discussion
+    item.discussed_at = timezone.now()
+    item.discussed_by = by
+    set_change_reason(item, "Discussion recorded", by=by)
+    item.save()
+    return item
+
+
+@transaction.atomic
+def meeting_mark_held(*, meeting: Meeting, by: User) -> Meeting:
+    """Close the meeting's record: the minutes are then final."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not meeting.is_planned:
+        raise RegisterError("This meeting is already closed.")
+    if meeting.held_at > timezone.now():
+        raise RegisterError("A meeting can be marked as held once it has started.")
+    meeting.status = Meeting.Status.HELD
+    meeting.held_recorded_at = timezone.now()
+    set_change_reason(meeting, "Meeting held: minutes final", by=by)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, reason: str, by: User) -> Meeting:
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not meeting.is_planned:
+        raise RegisterError("Only a planned meeting can be cancelled.")
+    if meeting.items.filter(discussed_at__isnull=False).exists():
+        raise RegisterError("People have been discussed at this meeting: mark it as held instead.")
+    if not reason.strip():
+        raise RegisterError("Give the reason for cancelling.")
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancelled_reason = reason
+    set_change_reason(meeting, "Meeting cancelled", by=by)
+    meeting.save()
+    return meeting

@@ -1,0 +1,109 @@
+"""Writes for C(E)TR requests: received, arranged or declined, and the requester told."""
+
+import logging
+import secrets
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dsr.exceptions import RegisterError
+from dsr.history import set_change_reason
+from dsr.models import Person, User
+from reviews.models import (
+    Cetr,
+    CetrRequest,
+)
+from reviews.notifications import notify_cetr_requester
+from reviews.services.cetrs import cetr_plan
+
+logger = logging.getLogger(__name__)
+
+
+def _new_request_reference(year: int) -> str:
+    # Random, not sequential, like referral references: it gives away nothing about volume.
+    return f"CR-{year}-{secrets.randbelow(900_000) + 100_000}"
+
+
+def cetr_request_submit(
+    *,
+    fields: dict[str, Any],
+    channel: str,
+    submission_token: uuid.UUID,
+    entered_by: User | None = None,
+) -> CetrRequest:
+    """Save a C(E)TR request and acknowledge it to the requester, all or nothing. The same
+    submission token twice returns the first request and writes nothing more."""
+    existing = CetrRequest.objects.filter(submission_token=submission_token).first()
+    if existing is not None:
+        return existing
+    received_at = timezone.now()
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                request = CetrRequest(
+                    **fields,
+                    reference=_new_request_reference(timezone.localdate(received_at).year),
+                    submission_token=submission_token,
+                    channel=channel,
+                    received_at=received_at,
+                    entered_by=entered_by,
+                )
+                set_change_reason(request, "C(E)TR request received", by=entered_by)
+                request.save()
+                notify_cetr_requester(request, "cetr_request_received")
+                return request
+        except IntegrityError as exc:
+            existing = CetrRequest.objects.filter(submission_token=submission_token).first()
+            if existing is not None:
+                return existing
+            if "reference" not in str(exc):
+                raise RegisterError(
+                    "The request could not be saved: check how we should contact you."
+                ) from None
+    raise RegisterError("The request could not be saved. Try again.")
+
+
+@transaction.atomic
+def cetr_request_arrange(*, request: CetrRequest, person: Person, kind: str, by: User) -> Cetr:
+    """Accept a request: plan the C(E)TR for the person it is about and tell the requester."""
+    request = CetrRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != CetrRequest.Status.RECEIVED:
+        raise RegisterError("This request has already been triaged.")
+    cetr = cetr_plan(person=person, kind=kind, by=by)
+    request.status = CetrRequest.Status.ARRANGED
+    request.person = person
+    request.cetr = cetr
+    request.triaged_at = timezone.now()
+    request.triaged_by = by
+    set_change_reason(request, "C(E)TR request arranged", by=by)
+    request.save()
+    notify_cetr_requester(request, "cetr_request_arranged")
+    return cetr
+
+
+@transaction.atomic
+def cetr_request_decline(
+    *, request: CetrRequest, reason: str, by: User, person: Person | None = None
+) -> CetrRequest:
+    """Decline a request and tell the requester: the reason, written for them, goes in a
+    letter; an email says only that no review is being arranged."""
+    request = CetrRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != CetrRequest.Status.RECEIVED:
+        raise RegisterError("This request has already been triaged.")
+    if not reason.strip():
+        raise RegisterError("Give the reason, written for the person who asked.")
+    request.status = CetrRequest.Status.DECLINED
+    request.decline_reason = reason
+    request.person = person
+    request.triaged_at = timezone.now()
+    request.triaged_by = by
+    set_change_reason(request, "C(E)TR request declined", by=by)
+    request.save()
+    # Emails carry no details beyond the outcome (ACCESS.md): the reason goes in a letter.
+    # Someone who asked by email and gave no address hears the reason from the team.
+    notify_cetr_requester(request, "cetr_request_declined", reason=reason)
+    if request.contact_by == CetrRequest.ContactBy.EMAIL and request.requester_address:
+        notify_cetr_requester(request, "cetr_request_declined", letter=True, reason=reason)
+    return request
