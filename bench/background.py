@@ -77,7 +77,7 @@ def _floor(today: date) -> int:
 def sweeps(today: date, rounds: int) -> dict:
     from django.db import connection
 
-    from dsr.services import register_review_sweep
+    from dsr.sweeps import register_review_sweep
     from referrals.sweeps import referral_deadline_sweep
     from reviews.services import action_reminder_sweep
 

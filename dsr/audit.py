@@ -31,9 +31,11 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+from log_request_id import local as request_id_local
 from simple_history.models import HistoricalRecords
 
 from dsr.logs import escape_controls
+from dsr.models import AccessEvent, Person, User
 
 logger = logging.getLogger("dsr.audit")
 
@@ -165,3 +167,49 @@ def _deactivated(sender: Any, instance: Any, **kwargs: Any) -> None:
             user_id=instance.pk,
             by_user_id=actor.pk if actor is not None and actor.is_authenticated else None,
         )
+
+
+# --- The access log: who saw whose record (ACCESS.md) -----------------------------------------
+
+
+def access_log_record(
+    *,
+    user: User,
+    action: str,
+    path: str,
+    person: Person | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AccessEvent:
+    """Write one access-log row. `detail` holds filter names and counts, never personal data."""
+    return AccessEvent.objects.create(
+        user=user,
+        person=person,
+        action=action,
+        path=path[:300],
+        detail=detail or {},
+        request_id=_request_id(),
+    )
+
+
+def access_log_people(
+    *,
+    user: User,
+    action: str,
+    path: str,
+    people_ids: list[int],
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One access-log row per person shown on a list or in search results, in one insert; one
+    row without a person when nobody was shown (the search itself is still logged)."""
+    fields = {"action": action, "path": path[:300], "detail": detail or {}}
+    fields["request_id"] = _request_id()
+    rows = [AccessEvent(user=user, person_id=pk, **fields) for pk in people_ids] or [
+        AccessEvent(user=user, **fields)
+    ]
+    AccessEvent.objects.bulk_create(rows)
+
+
+def _request_id() -> str:
+    """The current request's correlation id (RELIABILITY E-7), so an access-log row and the log
+    records of one request can be matched; blank outside a request."""
+    return getattr(request_id_local, "request_id", "")

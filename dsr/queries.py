@@ -65,6 +65,16 @@ def responsible_icb_for(local_authority: LocalAuthority) -> Organisation | None:
     ).first()
 
 
+def open_entry(person: Person) -> RegisterEntry | None:
+    """The person's open register entry, if they are on the register (the other apps use it)."""
+    return RegisterEntry.objects.filter(person=person, status=RegisterEntry.Status.OPEN).first()
+
+
+def open_admission(person: Person) -> Admission | None:
+    """The person's current stay in hospital, if any."""
+    return Admission.objects.filter(person=person, discharged_on__isnull=True).first()
+
+
 def get_organisation_for_user(user: Any, pk: int) -> Organisation:
     """An organisation working in at least one of the user's areas, or 404."""
     return get_object_for_user(Organisation.objects.all(), user, pk=pk)

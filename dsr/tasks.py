@@ -34,7 +34,7 @@ def deliver_notifications_task() -> dict[str, int]:
 
 @shared_task
 def sweep_register_reviews_task() -> dict[str, int]:
-    from dsr.services import register_review_sweep
+    from dsr.sweeps import register_review_sweep
 
     return register_review_sweep()
 

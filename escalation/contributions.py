@@ -12,10 +12,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from dsr.audit import access_log_people
 from dsr.caching import kept_for_a_while
 from dsr.models import AccessEvent, Person
 from dsr.panels import Panel
-from dsr.services import access_log_people
 from dsr.timeline import TimelineEvent, newest
 from escalation import rules
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition

@@ -10,9 +10,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from dsr.audit import access_log_record
 from dsr.edits import EditGuard
 from dsr.models import AccessEvent
-from dsr.services import RegisterError, access_log_record
+from dsr.services import RegisterError
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dsr.access import role_required
+from dsr.audit import access_log_record
 from dsr.delivery import (
     notification_mark_posted,
     notification_resend,
@@ -24,7 +25,6 @@ from dsr.delivery import (
 from dsr.delivery import render as render_message
 from dsr.models import AccessEvent, Notification
 from dsr.scoping import get_object_for_user
-from dsr.services import access_log_record
 
 logger = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from dsr import forms as dsr_forms
 from dsr import services
 from dsr.access import role_required
+from dsr.audit import access_log_record
 from dsr.edits import EditGuard, EditRefused, model_form_writes
 from dsr.models import (
     RAG,
@@ -54,7 +55,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     whole_history = request.GET.get("history") == "all"
     page = person_page(person, today, timeline_limit=None if whole_history else TIMELINE_SHOWN)
-    services.access_log_record(
+    access_log_record(
         user=request.user,
         person=person,
         action=AccessEvent.Action.VIEW_PERSON,
@@ -105,7 +106,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_person_for_user(request.user, pk)
     title = f"Change {person.full_name}'s details"
     if request.method == "GET":
-        services.access_log_record(
+        access_log_record(
             user=request.user,
             person=person,
             action=AccessEvent.Action.VIEW_PERSON,

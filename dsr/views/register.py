@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr import queries
 from dsr.access import role_required
+from dsr.audit import access_log_people, access_log_record
 from dsr.forms import RegisterFilterForm, SearchForm
 from dsr.models import AccessEvent, RegisterEntry
 from dsr.panels import dashboard_panels
@@ -32,7 +33,6 @@ from dsr.queries import (
     register_page,
     search_people,
 )
-from dsr.services import access_log_people, access_log_record
 from dsr.views.paging import cursor_from, query_of
 
 logger = logging.getLogger(__name__)

@@ -26,6 +26,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import role_required
+from dsr.audit import access_log_record
 from dsr.edits import EditGuard
 from dsr.forms import ConfirmForm
 from dsr.models import (
@@ -36,7 +37,6 @@ from dsr.models import (
     RiskFactor,
 )
 from dsr.queries import local_authorities_for
-from dsr.services import access_log_record
 from dsr.validators import format_nhs_number
 from dsr.views.form_page import form_page
 from dsr.views.paging import cursor_from, query_of

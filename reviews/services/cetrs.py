@@ -8,11 +8,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dsr import deadlines
-from dsr import services as register
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.models import Admission, Person, User
 from dsr.next_steps import cetr_name
+from dsr.queries import open_admission, open_entry
 from reviews.models import (
     Cetr,
     OversightVisit,
@@ -64,11 +64,11 @@ def cetr_plan(*, person: Person, kind: str, by: User, scheduled_on: date | None 
     the CETR or CTR choice from age and EHCP (rule 15)."""
     Person.objects.select_for_update().get(pk=person.pk)
     today = timezone.localdate()
-    if register.open_entry(person) is None:
+    if open_entry(person) is None:
         raise RegisterError(f"{person.full_name} is not on the register.")
     if Cetr.objects.filter(person=person, kind=kind, status=Cetr.Status.PLANNED).exists():
         raise RegisterError("A C(E)TR of this type is already planned: change that one.")
-    admission = register.open_admission(person)
+    admission = open_admission(person)
     due_on = None
     if kind == Cetr.Kind.COMMUNITY:
         if admission is not None:
@@ -296,7 +296,7 @@ def cetr_complete(
     cetr.report_sent_on = report_sent_on
     cetr.completed_by = by
     # In hospital, inpatient C(E)TRs repeat (rule 8); a community C(E)TR has no cycle.
-    admission = register.open_admission(cetr.person) if cetr.admission_id else None
+    admission = open_admission(cetr.person) if cetr.admission_id else None
     cetr.next_due_on = (
         deadlines.inpatient_cetr_next_due(
             held_on, is_child=cetr.person.age(held_on) < 18, secure=admission.is_secure

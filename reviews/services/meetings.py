@@ -12,6 +12,7 @@ from dsr import services as register
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.models import Person, User
+from dsr.queries import open_entry
 from reviews.models import (
     AgendaItem,
     AgendaReason,
@@ -104,7 +105,7 @@ def agenda_add(*, meeting: Meeting, person: Person, by: User) -> AgendaItem:
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if not meeting.is_planned:
         raise RegisterError("People can only be added to a planned meeting.")
-    if register.open_entry(person) is None:
+    if open_entry(person) is None:
         raise RegisterError(f"{person.full_name} is not on the register.")
     # The meeting's row lock orders this against other changes to its agenda.
     if AgendaItem.objects.filter(meeting=meeting, person=person).exists():
@@ -160,7 +161,7 @@ def discussion_record(
     if not discussion.strip():
         raise RegisterError("Write a summary of the discussion.")
     if rating:
-        entry = register.open_entry(item.person)
+        entry = open_entry(item.person)
         if entry is None:
             raise RegisterError("This person is no longer on the register.")
         register.rating_change(

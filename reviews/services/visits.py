@@ -6,10 +6,10 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from dsr import services as register
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.models import Person, User
+from dsr.queries import open_admission
 from reviews.models import (
     OversightVisit,
 )
@@ -23,7 +23,7 @@ def visit_record(
 ) -> OversightVisit:
     """Record an on-site oversight visit to someone in hospital out of area (rule 12)."""
     Person.objects.select_for_update().get(pk=person.pk)
-    admission = register.open_admission(person)
+    admission = open_admission(person)
     if admission is None or not person.out_of_area:
         raise RegisterError("Oversight visits are for people in hospital out of area.")
     if visited_on > timezone.localdate() or visited_on < admission.admitted_on:

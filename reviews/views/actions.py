@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import role_required
+from dsr.audit import access_log_people
 from dsr.edits import EditGuard
 from dsr.forms import ConfirmForm
 from dsr.models import AccessEvent
-from dsr.services import access_log_people
 from dsr.views.form_page import form_page
 from reviews import forms, services
 from reviews.permissions import CHANGE, READ, can_close, get_action_for_user

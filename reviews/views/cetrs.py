@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import role_required
+from dsr.audit import access_log_people, access_log_record
 from dsr.edits import EditGuard, model_form_writes
 from dsr.forms import ConfirmForm
 from dsr.models import AccessEvent, PersonContact, RegisterEntry, User
 from dsr.next_steps import cetr_name
 from dsr.queries import get_person_for_user
-from dsr.services import access_log_people, access_log_record
 from dsr.views.form_page import form_page
 from reviews import forms, services
 from reviews.models import Cetr, OversightVisit, PanelMember

@@ -7,7 +7,8 @@ import datetime
 import pytest
 
 from dsr.models import Reminder
-from dsr.services import consent_withdraw, register_review_sweep
+from dsr.services import consent_withdraw
+from dsr.sweeps import register_review_sweep
 from escalation.models import Escalation
 from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
 from reviews.models import Agency, Meeting

@@ -6,7 +6,8 @@ import pytest
 
 from dsr.delivery import deliver_due
 from dsr.models import Notification, Reminder
-from dsr.services import rating_change, register_review_sweep
+from dsr.services import rating_change
+from dsr.sweeps import register_review_sweep
 from tests.dsr.factories import PersonFactory, UserFactory, on_register
 
 pytestmark = pytest.mark.django_db

@@ -25,7 +25,7 @@ from log_request_id.filters import RequestIDFilter
 
 from dsr import services
 from dsr.access import PUBLIC, access_rule_of
-from dsr.audit import Event
+from dsr.audit import Event, access_log_record
 from dsr.logs import JsonFormatter, PlainFormatter
 from dsr.models import AccessEvent, Person
 from dsr.roles import Role
@@ -570,7 +570,7 @@ def _delete(model, pk) -> int:
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the triggers are PostgreSQL's")
 def test_audit_rows_change_only_inside_the_retention_service(personas, matrix_objects):
-    services.access_log_record(
+    access_log_record(
         user=personas["users"]["register_staff"],
         action=AccessEvent.Action.VIEW_PERSON,
         path="/people/1/",

@@ -1,0 +1,172 @@
+"""Writes for admissions (rule 5) and C(E)TR exceptions (rule 6)."""
+
+import logging
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from dsr.deadlines import (
+    discharge_red_until,
+)
+from dsr.exceptions import RegisterError
+from dsr.history import set_change_reason
+from dsr.models import (
+    RAG,
+    Admission,
+    CetrException,
+    Person,
+    Rating,
+    User,
+)
+from dsr.queries import open_admission, open_entry
+from dsr.services.register import write_rating
+
+logger = logging.getLogger(__name__)
+
+
+# --- Admissions (rule 5) ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def admission_record(
+    *,
+    person: Person,
+    hospital_name: str,
+    hospital_ods_code: str,
+    cqc_rating: str,
+    admitted_on: date,
+    ward_security: str,
+    community_cetr_before_admission: bool,
+    by: User,
+    mha_status: str = "",
+    notes: str = "",
+) -> Admission:
+    """Record an admission to hospital. The person's rating becomes Blue at once."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    entry = open_entry(person)
+    if entry is None:
+        raise RegisterError("Add this person to the register before recording an admission.")
+    if open_admission(person) is not None:
+        raise RegisterError("This person already has an open admission.")
+    if admitted_on > timezone.localdate():
+        raise RegisterError("The admission date must be today or in the past.")
+    if admitted_on < entry.opened_on:
+        raise RegisterError(
+            "The admission date cannot be before the person joined the register "
+            f"({entry.opened_on:%d %B %Y})."
+        )
+    admission = Admission(
+        person=person,
+        hospital_name=hospital_name,
+        hospital_ods_code=hospital_ods_code.upper(),
+        cqc_rating=cqc_rating,
+        admitted_on=admitted_on,
+        ward_security=ward_security,
+        mha_status=mha_status,
+        community_cetr_before_admission=community_cetr_before_admission,
+        recorded_by=by,
+    )
+    set_change_reason(admission, "Admission recorded", by=by)
+    admission.save()
+    rationale = f"Admitted to {hospital_name} on {admitted_on:%d %B %Y}."
+    write_rating(
+        entry,
+        rating=RAG.BLUE,
+        rationale=f"{rationale} {notes}".strip(),
+        effective_from=max(admitted_on, entry.rating_since or admitted_on),
+        by=by,
+    )
+    return admission
+
+
+@transaction.atomic
+def admission_discharge(
+    *,
+    admission: Admission,
+    discharged_on: date,
+    by: User,
+    rating: str = RAG.RED,
+    rationale: str = "",
+    risk_factors: list[str] | None = None,
+) -> Rating | None:
+    """Record a discharge and the rating that follows it. Red is the default, for at least
+    DSR_DISCHARGE_RED_DAYS; any other rating needs a rationale (rule 5)."""
+    Person.objects.select_for_update().get(pk=admission.person_id)
+    admission = Admission.objects.get(pk=admission.pk)
+    if not admission.is_open:
+        raise RegisterError("This admission has already ended.")
+    if rating == RAG.BLUE:
+        raise RegisterError("Choose the rating that follows the discharge: red, amber or green.")
+    if discharged_on > timezone.localdate() or discharged_on < admission.admitted_on:
+        raise RegisterError("The discharge date must be between the admission date and today.")
+    rationale = rationale.strip()
+    if rating != RAG.RED and not rationale:
+        raise RegisterError(
+            "Give the reason for not rating red: after a discharge the rating is red for at "
+            f"least {(discharge_red_until(discharged_on) - discharged_on).days} days."
+        )
+    if not rationale:
+        rationale = (
+            f"Discharged from {admission.hospital_name} on {discharged_on:%d %B %Y}: red until "
+            f"at least {discharge_red_until(discharged_on):%d %B %Y} after discharge."
+        )
+    admission.discharged_on = discharged_on
+    admission.discharged_by = by
+    set_change_reason(admission, "Discharged", by=by)
+    admission.save()
+    entry = open_entry(admission.person)
+    if entry is None:
+        # Off the register (consent withdrawn while in hospital): record the discharge only.
+        return None
+    row = write_rating(
+        entry,
+        rating=rating,
+        rationale=rationale,
+        effective_from=max(discharged_on, entry.rating_since or discharged_on),
+        by=by,
+        risk_factors=[*(risk_factors or []), "recent_discharge"],
+    )
+    entry.red_until = discharge_red_until(discharged_on) if rating == RAG.RED else None
+    entry.save(update_fields=["red_until", "updated_at"])
+    return row
+
+
+@transaction.atomic
+def admission_rca_record(*, admission: Admission, completed_on: date, by: User) -> Admission:
+    """Record that the root-cause analysis of an admission without a community C(E)TR was
+    completed (DOMAIN rule 7)."""
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if admission.community_cetr_before_admission:
+        raise RegisterError("A community C(E)TR came before this admission: no analysis is due.")
+    if completed_on > timezone.localdate() or completed_on < admission.admitted_on:
+        raise RegisterError("The date must be between the admission and today.")
+    admission.rca_completed_on = completed_on
+    set_change_reason(admission, "Root-cause analysis completed", by=by)
+    admission.save(update_fields=["rca_completed_on", "updated_at"])
+    return admission
+
+
+# --- C(E)TR exceptions (rule 6) --------------------------------------------------------------
+
+
+@transaction.atomic
+def cetr_exception_record(
+    *, person: Person, meeting_kind: str, held_on: date, reason: str, by: User
+) -> CetrException:
+    """Record why a Red person has an urgent LAEP or Blue Light meeting instead of a community
+    C(E)TR (rule 6). Only for someone on the register rated Red."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    entry = open_entry(person)
+    if entry is None or entry.rating != RAG.RED:
+        raise RegisterError("An exception is recorded only for someone on the register rated red.")
+    if not reason.strip():
+        raise RegisterError("Give the reason a community C(E)TR could not be held.")
+    if held_on > timezone.localdate():
+        raise RegisterError("The meeting date must be today or in the past.")
+    exception = CetrException(
+        person=person, meeting_kind=meeting_kind, held_on=held_on, reason=reason, recorded_by=by
+    )
+    set_change_reason(exception, "C(E)TR exception recorded", by=by)
+    exception.save()
+    return exception
