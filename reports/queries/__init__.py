@@ -9,8 +9,9 @@ What is shown is decided for every page a reader could ask for at once (each are
 organisation's areas together, each age group and all of them: reports.disclosure), with the
 previous day's, so that no page, set beside the others, gives a small count away (ADR 0005).
 
-`pages` builds the families of pages and publishes them, `snapshot` and `needs` count the two
-day reports, `tables` shows a published table (page, CSV and chart). Import from here.
+`pages` builds the families of pages and publishes them, `register` (the register snapshot) and
+`needs` count the two day reports, `tables` shows a published table (page, CSV and chart). Import
+from here.
 """
 
 from reports.queries.needs import NEEDS, needs_family, needs_on, needs_publication, needs_table
@@ -24,7 +25,7 @@ from reports.queries.pages import (
     pages_for,
     published,
 )
-from reports.queries.snapshot import (
+from reports.queries.register import (
     AGE,
     AREA,
     RATING,

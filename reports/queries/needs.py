@@ -20,7 +20,7 @@ from reports.queries.pages import (
     pages_for,
     published,
 )
-from reports.queries.snapshot import AGE, AREA
+from reports.queries.register import AGE, AREA
 from reports.queries.tables import Table, table_from
 
 NEEDS = 3  # a person: (area, age group, 0, the needs not met on the day)
