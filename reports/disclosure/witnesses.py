@@ -1,157 +1,23 @@
-"""Disclosure control for every figure that leaves the register team (ADR 0005).
-
-The method is the one NHS England uses for its learning disability services and secondary care
-statistics, with the additions a register published every day, by area and by age group, needs.
-
-1. Every published count, totals included, is rounded to the nearest 5 from its own true count,
-   never added up from rounded parts; a count from 0 to 7 is shown as "<8". Zero is inside "<8"
-   too: a cell that goes from 0 one day to "<8" the next, when one person changed, would say
-   who changed (1 is the only count it can be).
-2. The reader is taken to know these rules, to hold every table of a page, the same tables for
-   every other area and age group (a *family* of pages), and the previous day's, and to know
-   that one person changed between the two days. A count from 1 to 4 must keep more than one
-   value in the registers that publish exactly the same figures.
-
-The check is constructive. For each count from 1 to 4, it looks for a *witness*: the same
-registers (both days) with one person moved (one detail, their rating, their age group or their
-area changed) such that every published figure, on every page of the family and on both days,
-stays within what the reader knows of it, while the count changes. The witness registers publish
-the same figures, so no reader, however clever, can tell the count from its other value. Where
-no witness exists, the figures that give the move away are hidden ("[c]", which tells the reader
-nothing) and the witness then stands; hiding only widens what the reader must allow, so a count
-already witnessed stays so. Yesterday's figures are already out, so only today's are hidden.
-
-Pure functions on counts of records (a record is a tuple of a person's or an event's details):
-the report queries count, this module decides what may be shown, and the page, the CSV and the
-chart all show the same decision. The attack test (tests/reports/test_disclosure_attack.py)
-plays the reader with integer programming, independently of this search.
-"""
+"""The search for witnesses (reports.disclosure): for each count from 1 to 4, the same
+registers with one person moved that publish the same figures while the count changes, hiding
+the figures of today that would give the move away where there is none."""
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable
 from typing import Any
 
-BASE = 5
-SHOWN_FROM = 8
-LOW, HIGH = 1, 4  # the counts that must never be worked out
-# A day on its own also witnesses 5s: one change makes a 5 a 4.
-ALONE = range(LOW, HIGH + 2)
-SEARCH = 200  # moves tried for a witness that hides less, once one that hides something is found
-SMALL = "<8"
-HIDDEN = "[c]"
-WITHHELD = "[x]"
-TOTAL = "total"
-
-FOOTNOTE = (
-    "Every count is rounded to the nearest 5, totals too, each from its own true count, so a "
-    "total may differ from the sum of its rounded parts. <8: from 0 to 7 (it may be none). "
-    "[c]: not shown, so that a small number cannot be worked out from the other figures."
+from reports.disclosure.family import Family
+from reports.disclosure.rules import (
+    BASE,
+    HIGH,
+    LOW,
+    SEARCH,
+    SHOWN_FROM,
+    TOTAL,
+    FigureKey,
+    Record,
+    rounded,
 )
-WITHHELD_TEXT = (
-    "Not shown: these figures would let a small number be worked out from the previous day's."
-)
-
-Record = Hashable
-FigureKey = tuple[Hashable, str, Hashable, Hashable]
-
-
-def rounded(value: int) -> int:
-    """The nearest multiple of 5 (a whole number is never halfway)."""
-    return BASE * ((value + BASE // 2) // BASE)
-
-
-def text_for(value: int) -> str:
-    return SMALL if value < SHOWN_FROM else str(rounded(value))
-
-
-def bounds(text: str) -> tuple[int, int | None]:
-    """What a reader who knows the rules knows of a count from what is shown: (lowest,
-    highest), None for no upper bound."""
-    if text == SMALL:
-        return 0, SHOWN_FROM - 1
-    if text in (HIDDEN, WITHHELD):
-        return 0, None
-    value = int(text)
-    return value - BASE // 2, value + BASE // 2
-
-
-@dataclass(frozen=True)
-class Shown:
-    """A published count: what is shown (`text`), with the true count behind it (`value`),
-    which is never shown and is kept for the tests and the register team's own checks."""
-
-    value: int
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-    @property
-    def shown(self) -> int | None:
-        """The rounded number shown, or None when nothing is (for charts: no bar)."""
-        return None if self.text in (SMALL, HIDDEN, WITHHELD) else int(self.text)
-
-    @property
-    def hidden(self) -> bool:
-        return self.text in (HIDDEN, WITHHELD)
-
-    @property
-    def withheld(self) -> bool:
-        return self.text == WITHHELD
-
-
-def single(value: int) -> Shown:
-    """A count published on its own (no table, no family): rounded, or "<8"."""
-    return Shown(value, text_for(value))
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A table of a page: its rows and columns, and the cells a record is counted in (usually
-    one; several for a record with several needs). Every table has its totals."""
-
-    slug: str
-    rows: tuple[Hashable, ...]
-    columns: tuple[Hashable, ...]
-    cells: Callable[[Any], Iterable[tuple[Hashable, Hashable]]]
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """A page: the records it counts (a filter), and, where a filter leaves some rows or columns
-    of a table empty by construction (the other areas on an area's page), the ones it shows."""
-
-    key: Hashable
-    includes: Callable[[Any], bool]
-    rows: dict[str, tuple[Hashable, ...]] | None = None
-    columns: dict[str, tuple[Hashable, ...]] | None = None
-
-    def rows_of(self, table: TableSpec) -> tuple[Hashable, ...]:
-        return (self.rows or {}).get(table.slug, table.rows)
-
-    def columns_of(self, table: TableSpec) -> tuple[Hashable, ...]:
-        return (self.columns or {}).get(table.slug, table.columns)
-
-
-@dataclass(frozen=True)
-class Family:
-    """Every page a reader can ask for about one kind of record on one day (each area and all
-    of them, each age group and all of them), the tables on each, and the records one detail
-    away from a record (the moves a witness may make), nearest first."""
-
-    pages: tuple[PageSpec, ...]
-    tables: tuple[TableSpec, ...]
-    moves: Callable[[Any], Iterable[Any]]
-
-    def figure_keys(self) -> list[FigureKey]:
-        keys = []
-        for page in self.pages:
-            for table in self.tables:
-                for row in (*page.rows_of(table), TOTAL):
-                    for column in (*page.columns_of(table), TOTAL):
-                        keys.append((page.key, table.slug, row, column))
-        return keys
 
 
 class _Records:
@@ -491,48 +357,3 @@ class _Witnesses:
                             witnessed.add((i, k))
                             self.days[i].witnesses.setdefault(k, move[0][:2])
         return True
-
-
-@dataclass(frozen=True)
-class Publication:
-    """What may be shown of every figure of a family on a day."""
-
-    figures: dict[FigureKey, Shown]
-
-    def get(self, page: Hashable, table: str, row: Hashable, column: Hashable) -> Shown:
-        return self.figures[(page, table, row, column)]
-
-    @property
-    def hidden(self) -> int:
-        return sum(1 for figure in self.figures.values() if figure.hidden)
-
-    @property
-    def withheld(self) -> bool:
-        return any(figure.withheld for figure in self.figures.values())
-
-
-def publish(family: Family, today: Counter, previous: Counter | None = None) -> Publication:
-    """Round every figure of `family` counted from `today`'s records, and hide what must be
-    hidden so that no count from 1 to 4 can be worked out from these figures, every page of the
-    family together, and with the previous day's (counted from `previous`, if given)."""
-    records = _Records(family)
-    now = _Day(records, today)
-    _Witnesses(records, [now], now, ALONE).run()
-    withheld = False
-    if previous is not None:
-        before = _Day(records, previous)
-        # The previous day as published hid at least what its own family needed: taking only
-        # that much as hidden is the reader's best case.
-        _Witnesses(records, [before], before, ALONE).run()
-        withheld = not _Witnesses(records, [before, now], now).run()
-    figures = {}
-    for key in family.figure_keys():
-        value = now.values.get(key, 0)
-        if withheld:
-            text = WITHHELD
-        elif key in now.hidden:
-            text = HIDDEN
-        else:
-            text = text_for(value)
-        figures[key] = Shown(value, text)
-    return Publication(figures)
