@@ -8,10 +8,11 @@ class DsrConfig(AppConfig):
 
     def ready(self) -> None:
         from dsr import audit, signals  # noqa: F401  (audit records; session start time)
-        from dsr.accounts import PASSWORD_RESET_SUBJECT, password_reset_context
+        from dsr.accounts import password_reset_context
         from dsr.caching import follow_changes
         from dsr.delivery import register_context_provider, register_own_context_providers
         from dsr.models import Consent, Person, PersonContact, RegisterEntry
+        from dsr.notifications import PASSWORD_RESET_SUBJECT
 
         register_own_context_providers()
         # The password reset link is made when its email is sent, never stored.

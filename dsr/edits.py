@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
-from dsr.services import RegisterError
+from dsr.exceptions import RegisterError
 
 logger = logging.getLogger(__name__)
 

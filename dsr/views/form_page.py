@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 
 from dsr.audit import access_log_record
 from dsr.edits import EditGuard
+from dsr.exceptions import RegisterError
 from dsr.models import AccessEvent
-from dsr.services import RegisterError
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from dsr.roles import Role
 from referrals.models import Referral, ReferralContact, ReferralTransition
 from referrals.notifications import SUBJECT
 from referrals.recipients import outcome_recipients
-from referrals.services import _register_person
+from referrals.services.decisions import _register_person
 from referrals.views.staff import download_name
 from tests.conftest import ROLE_PERSONAS, signed_in_client
 from tests.dsr.factories import PersonFactory, TOTPDeviceFactory, UserFactory, on_register
