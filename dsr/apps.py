@@ -8,14 +8,28 @@ class DsrConfig(AppConfig):
 
     def ready(self) -> None:
         from dsr import audit, signals  # noqa: F401  (audit records; session start time)
-        from dsr.accounts import password_reset_context
-        from dsr.caching import follow_changes
-        from dsr.delivery import register_context_provider, register_own_context_providers
+        from dsr.accounts import invitation_context, password_reset_context
+        from dsr.contributions import Contribution, contribute
         from dsr.models import Consent, Person, PersonContact, RegisterEntry
-        from dsr.notifications import PASSWORD_RESET_SUBJECT
+        from dsr.notifications import (
+            INVITATION_SUBJECT,
+            PASSWORD_RESET_SUBJECT,
+            consent_context,
+            register_entry_context,
+        )
 
-        register_own_context_providers()
-        # The password reset link is made when its email is sent, never stored.
-        register_context_provider(PASSWORD_RESET_SUBJECT, password_reset_context)
-        # The register's kept counts (dashboard, list totals) are counted afresh after a change.
-        follow_changes("register", RegisterEntry, Person, PersonContact, Consent)
+        # The register adds to itself as the apps do (its own links are in dsr.navigation).
+        contribute(
+            Contribution(
+                message_contexts={
+                    "dsr.registerentry": register_entry_context,
+                    "dsr.consent": consent_context,
+                    # Links are made when their email is sent, never stored.
+                    INVITATION_SUBJECT: invitation_context,
+                    PASSWORD_RESET_SUBJECT: password_reset_context,
+                },
+                # The register's kept counts (dashboard, list totals) are counted afresh after a
+                # change.
+                follows={"register": (RegisterEntry, Person, PersonContact, Consent)},
+            )
+        )

@@ -1,7 +1,8 @@
 """The header navigation: which links a user sees, from the roles they hold.
 
-Each app adds its entries here as it gains pages; an entry is shown when the user holds any of
-its permissions. Only a signed-in user with a verified second factor sees navigation.
+The register lists its own entries here and each app adds its own (dsr.contributions); an
+entry is shown when the user holds any of its permissions. Only a signed-in user with a verified
+second factor sees navigation.
 """
 
 from dataclasses import dataclass
@@ -16,34 +17,44 @@ class NavItem:
     url_name: str
     permissions: tuple[str, ...] = ()
     prefix_match: bool = False
+    # Where it stands in the header, lowest first (the register's own links and the apps' are
+    # interleaved by this number).
+    order: int = 0
 
     def visible_to(self, user) -> bool:
         return not self.permissions or any(user.has_perm(p) for p in self.permissions)
 
 
+# The register's own links; the apps add theirs through dsr.contributions.
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Home", "dsr:home"),
-    NavItem("Register", "dsr:register-dashboard", ("dsr.view_register",)),
-    NavItem("People", "dsr:register-list", ("dsr.view_register",), prefix_match=True),
-    NavItem("Referrals", "referrals:queue", ("dsr.manage_referrals",), prefix_match=True),
-    NavItem("Meetings", "reviews:meeting-list", ("dsr.view_register",), prefix_match=True),
-    NavItem("C(E)TRs", "reviews:cetr-list", ("dsr.view_register",), prefix_match=True),
-    NavItem("C(E)TR requests", "reviews:request-list", ("dsr.manage_referrals",), True),
-    NavItem("Escalations", "escalation:queue", ("dsr.view_escalation_queue",), True),
-    NavItem("Escalation summary", "escalation:summary", ("dsr.view_escalation_summary",)),
-    NavItem("Reports", "reports:snapshot", ("dsr.view_reports",), True),
-    NavItem("My actions", "reviews:my-actions", ("dsr.view_register", "dsr.view_escalation_queue")),
-    NavItem("My panels", "reviews:my-panels", ("dsr.sit_on_panels",)),
-    NavItem("My referrals", "referrals:mine", ("dsr.view_own_referrals",)),
-    NavItem("Outbox", "dsr:outbox", ("dsr.manage_referrals",)),
-    NavItem("Service status", "dsr:service-status", ("dsr.view_register", "dsr.manage_accounts")),
-    NavItem("Invitations", "dsr:invitation-list", ("dsr.manage_accounts",), prefix_match=True),
-    NavItem("Access review", "dsr:account-review", ("dsr.manage_accounts",)),
-    NavItem("Manage accounts", "admin:index", ("dsr.manage_accounts",)),
+    NavItem("Home", "dsr:home", order=10),
+    NavItem("Register", "dsr:register-dashboard", ("dsr.view_register",), order=20),
+    NavItem("People", "dsr:register-list", ("dsr.view_register",), True, order=30),
+    NavItem("Outbox", "dsr:outbox", ("dsr.manage_referrals",), order=140),
     NavItem(
-        "Records retention", "dsr:retention-runs", ("dsr.manage_accounts", "dsr.manage_settings")
+        "Service status",
+        "dsr:service-status",
+        ("dsr.view_register", "dsr.manage_accounts"),
+        order=150,
+    ),
+    NavItem("Invitations", "dsr:invitation-list", ("dsr.manage_accounts",), True, order=160),
+    NavItem("Access review", "dsr:account-review", ("dsr.manage_accounts",), order=170),
+    NavItem("Manage accounts", "admin:index", ("dsr.manage_accounts",), order=180),
+    NavItem(
+        "Records retention",
+        "dsr:retention-runs",
+        ("dsr.manage_accounts", "dsr.manage_settings"),
+        order=190,
     ),
 ]
+
+
+def register_items(items: tuple[NavItem, ...] | list[NavItem]) -> None:
+    """Add an app's links to the header, in `order`."""
+    for item in items:
+        if item not in NAV_ITEMS:
+            NAV_ITEMS.append(item)
+    NAV_ITEMS.sort(key=lambda item: item.order)
 
 
 def navigation_for(request: HttpRequest) -> list[dict]:

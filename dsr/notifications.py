@@ -7,9 +7,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db.backends.utils import CursorWrapper
+from django.urls import reverse
 from django.utils import timezone
 
-from dsr.models import Invitation, PasswordResetRequest, User
+from dsr.models import Consent, Invitation, PasswordResetRequest, RegisterEntry, User
 from dsr.outbox import Sql, message, outbox_add, outbox_add_selected
 
 INVITATION_SUBJECT = "dsr.invitation"
@@ -97,3 +98,23 @@ def notify_dormant_accounts_disabled(
             ignore_conflicts=True,
         )
     )
+
+
+# --- What the register's messages say, made at send time ----------------------------------------
+
+
+def register_entry_context(entry_id: int) -> dict[str, Any]:
+    entry = RegisterEntry.objects.get(pk=entry_id)
+    due = entry.rating_review_due
+    return {
+        "due": f"{due:%-d %B %Y}" if due else "now",
+        "url": settings.SITE_URL + reverse("dsr:person-detail", args=[entry.person_id]),
+    }
+
+
+def consent_context(consent_id: int) -> dict[str, Any]:
+    consent = Consent.objects.get(pk=consent_id)
+    return {
+        "due": f"{consent.review_due:%-d %B %Y}",
+        "url": settings.SITE_URL + reverse("dsr:person-detail", args=[consent.person_id]),
+    }

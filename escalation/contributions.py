@@ -14,10 +14,13 @@ from django.utils import timezone
 
 from dsr.audit import access_log_people
 from dsr.caching import kept_for_a_while
+from dsr.contributions import Contribution
 from dsr.models import AccessEvent, Person
+from dsr.navigation import NavItem
 from dsr.panels import Panel
 from dsr.timeline import TimelineEvent, newest
 from escalation import rules
+from escalation.demo import seed_escalations
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
 
 DASHBOARD_LIST = 10
@@ -157,3 +160,20 @@ def escalation_context(escalation_id: int) -> dict[str, Any]:
         "due": f"{due:%-d %B %Y}" if due else "",
         "url": settings.SITE_URL + reverse("escalation:detail", kwargs={"pk": escalation.pk}),
     }
+
+
+CONTRIBUTION = Contribution(
+    timeline=escalation_events,
+    person_panels=(person_panel,),
+    dashboard_panels=(dashboard_panel,),
+    message_contexts={"escalation.escalation": escalation_context},
+    navigation=(
+        NavItem("Escalations", "escalation:queue", ("dsr.view_escalation_queue",), True, order=80),
+        NavItem(
+            "Escalation summary", "escalation:summary", ("dsr.view_escalation_summary",), order=90
+        ),
+    ),
+    visibility=visibility,
+    demo=seed_escalations,
+    follows={"escalation": (Escalation,)},
+)

@@ -15,10 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr import deadlines
+from dsr.contributions import Contribution
 from dsr.models import RAG, Person
+from dsr.navigation import NavItem
 from dsr.next_steps import NextStep, PersonState
 from dsr.timeline import TimelineEvent, newest
+from reviews.demo import seed_reviews
 from reviews.models import Action, AgendaItem, Cetr, CetrRequest, OversightVisit
+from reviews.panels import dashboard_actions_panel, person_reviews_panel
 from reviews.queries import person_records
 
 
@@ -206,3 +210,27 @@ def action_context(action_id: int) -> dict[str, Any]:
         "action_id": action.pk,
         "url": settings.SITE_URL + reverse("reviews:my-actions"),
     }
+
+
+CONTRIBUTION = Contribution(
+    timeline=review_events,
+    next_steps=review_steps,
+    person_panels=(person_reviews_panel,),
+    dashboard_panels=(dashboard_actions_panel,),
+    message_contexts={"reviews.action": action_context},
+    navigation=(
+        NavItem("Meetings", "reviews:meeting-list", ("dsr.view_register",), True, order=50),
+        NavItem("C(E)TRs", "reviews:cetr-list", ("dsr.view_register",), True, order=60),
+        NavItem(
+            "C(E)TR requests", "reviews:request-list", ("dsr.manage_referrals",), True, order=70
+        ),
+        NavItem(
+            "My actions",
+            "reviews:my-actions",
+            ("dsr.view_register", "dsr.view_escalation_queue"),
+            order=110,
+        ),
+        NavItem("My panels", "reviews:my-panels", ("dsr.sit_on_panels",), order=120),
+    ),
+    demo=seed_reviews,
+)

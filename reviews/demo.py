@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from dsr.exceptions import RegisterError
 from dsr.models import RAG, Admission, Consent, Person, RegisterEntry, User
-from dsr.services import RegisterError
 from reviews.models import Agency, Cetr, CetrRequest, Meeting, PanelMember
 from reviews.services import (
     Owner,

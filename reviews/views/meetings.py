@@ -20,10 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dsr.access import role_required
 from dsr.audit import access_log_people
 from dsr.edits import EditGuard, model_form_writes
+from dsr.exceptions import RegisterError
 from dsr.forms import ConfirmForm
 from dsr.models import RAG, AccessEvent, Person, RegisterEntry, User
 from dsr.queries import get_person_for_user, local_authorities_for
-from dsr.services import RegisterError
 from dsr.views.form_page import form_page
 from reviews import forms, services
 from reviews.models import Agency, AgendaItem, Attendee, Meeting

@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dsr import ratelimit
 from dsr.access import public, role_required
 from dsr.audit import access_log_people, access_log_record
+from dsr.exceptions import RegisterError
 from dsr.models import AccessEvent, Person
 from dsr.queries import local_authorities_for
-from dsr.services import RegisterError
 from dsr.validators import format_nhs_number
 from reviews import request_forms as forms
 from reviews.models import CetrRequest

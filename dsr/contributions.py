@@ -1,0 +1,72 @@
+"""The one place an app adds to the register (STYLE point 1, docs/architecture.md).
+
+Each app describes everything it adds in its own `contributions.py`, as one `Contribution`, and
+its AppConfig.ready() hands it to `contribute()`: events on a person's timeline, required next
+steps, sections of the person page and the dashboard, the values its messages need, retention
+rules and holds, header links, who else may see a person, demo data and the tables its kept
+counts follow. The register reads them through its own modules (`dsr.timeline`,
+`dsr.next_steps`, `dsr.panels`, `dsr.delivery`, `dsr.records`, `dsr.navigation`,
+`dsr.models.Person`, `dsr.demo`, `dsr.caching`) and never imports an app.
+"""
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+from dsr import caching, delivery, demo, navigation, next_steps, panels, records, timeline
+from dsr.delivery import ContextProvider
+from dsr.models import register as register_models
+from dsr.navigation import NavItem
+from dsr.next_steps import Source as NextStepSource
+from dsr.panels import DashboardPanel, PersonPanel
+from dsr.records import PersonHold, RetentionRule
+from dsr.timeline import Source as TimelineSource
+
+# Who else may see a person: a condition on Person for the user, or None (ACCESS.md).
+VisibilityRule = Callable[[Any], Q | None]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    timeline: TimelineSource | None = None
+    next_steps: NextStepSource | None = None
+    person_panels: tuple[PersonPanel, ...] = ()
+    dashboard_panels: tuple[DashboardPanel, ...] = ()
+    # The values a message's templates need, by the outbox subject ("<app>.<model>").
+    message_contexts: Mapping[str, ContextProvider] = field(default_factory=dict)
+    retention_rules: tuple[RetentionRule, ...] = ()
+    person_holds: tuple[PersonHold, ...] = ()
+    navigation: tuple[NavItem, ...] = ()
+    visibility: VisibilityRule | None = None
+    demo: Callable[..., Any] | None = None
+    # Kept counts (dsr.caching) counted afresh after a change to these models, by name.
+    follows: Mapping[str, tuple[type[models.Model], ...]] = field(default_factory=dict)
+
+
+def _one(value: Any) -> tuple[Any, ...]:
+    return () if value is None else (value,)
+
+
+def contribute(contribution: Contribution) -> None:
+    """Add an app's contribution to the register. Safe to call twice with the same one."""
+    registrations: list[tuple[Callable[[Any], None], Iterable[Any]]] = [
+        (timeline.register_source, _one(contribution.timeline)),
+        (next_steps.register_source, _one(contribution.next_steps)),
+        (panels.register_person_panel, contribution.person_panels),
+        (panels.register_dashboard_panel, contribution.dashboard_panels),
+        (records.register_retention_rule, contribution.retention_rules),
+        (records.register_person_hold, contribution.person_holds),
+        (register_models.register_visibility_rule, _one(contribution.visibility)),
+        (demo.register_demo_seeder, _one(contribution.demo)),
+    ]
+    for register, items in registrations:
+        for item in items:
+            register(item)
+    for subject_type, provider in contribution.message_contexts.items():
+        delivery.register_context_provider(subject_type, provider)
+    for name, followed in contribution.follows.items():
+        caching.follow_changes(name, *followed)
+    navigation.register_items(contribution.navigation)
