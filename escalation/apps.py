@@ -9,7 +9,7 @@ class EscalationConfig(AppConfig):
     def ready(self) -> None:
         from dsr import delivery, demo, panels, timeline
         from dsr.caching import follow_changes
-        from dsr.models.register import register_visibility_rule
+        from dsr.models.people import register_visibility_rule
         from escalation.contributions import (
             dashboard_panel,
             escalation_context,
