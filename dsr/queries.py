@@ -28,7 +28,7 @@ from dsr.models import (
     Rating,
     RegisterEntry,
 )
-from dsr.models.register import FAR_FUTURE
+from dsr.models.choices import FAR_FUTURE
 from dsr.next_steps import NextStep, PersonState, next_steps_for
 from dsr.scoping import get_object_for_user, local_authority_ids_for
 from dsr.timeline import Timeline, newest, register_events, timeline_for

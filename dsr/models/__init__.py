@@ -1,7 +1,21 @@
 """The register's models: shared records (core) and the register itself (people, entries,
 consent, ratings, admissions)."""
 
+from dsr.models.access import AccessEvent
 from dsr.models.accounts import Invitation, PasswordResetRequest
+from dsr.models.choices import (
+    RAG,
+    RAG_MEANINGS,
+    AccessibleFormat,
+    CoOccurring,
+    Diagnosis,
+    DiagnosisStatus,
+    Ethnicity,
+    Need,
+    PlacementType,
+    RiskFactor,
+    Sex,
+)
 from dsr.models.core import (
     Heartbeat,
     LocalAuthority,
@@ -12,30 +26,9 @@ from dsr.models.core import (
     UserManager,
 )
 from dsr.models.notifications import Notification
+from dsr.models.people import Consent, Person, PersonContact, PersonNeed, PersonQuerySet
 from dsr.models.records import RetentionRun
-from dsr.models.register import (
-    RAG,
-    RAG_MEANINGS,
-    AccessEvent,
-    AccessibleFormat,
-    Admission,
-    CetrException,
-    Consent,
-    CoOccurring,
-    Diagnosis,
-    DiagnosisStatus,
-    Ethnicity,
-    Need,
-    Person,
-    PersonContact,
-    PersonNeed,
-    PersonQuerySet,
-    PlacementType,
-    Rating,
-    RegisterEntry,
-    RiskFactor,
-    Sex,
-)
+from dsr.models.register import Admission, CetrException, Rating, RegisterEntry
 from dsr.models.reminders import Reminder
 
 __all__ = [

@@ -1,0 +1,34 @@
+"""Multi-agency review meetings, agreed actions, C(E)TRs, C(E)TR requests and oversight visits,
+one module per topic (as reviews/views/ is split)."""
+
+from reviews.models.actions import Action, ActionQuerySet
+from reviews.models.cetrs import Cetr, CetrQuerySet, PanelMember
+from reviews.models.meetings import (
+    REGISTER_TEAM_PERMISSION,
+    Agency,
+    AgendaItem,
+    AgendaReason,
+    Attendee,
+    Meeting,
+    MeetingQuerySet,
+)
+from reviews.models.requests import CetrRequest, CetrRequestQuerySet
+from reviews.models.visits import OversightVisit
+
+__all__ = [
+    "REGISTER_TEAM_PERMISSION",
+    "Action",
+    "ActionQuerySet",
+    "Agency",
+    "AgendaItem",
+    "AgendaReason",
+    "Attendee",
+    "Cetr",
+    "CetrQuerySet",
+    "CetrRequest",
+    "CetrRequestQuerySet",
+    "Meeting",
+    "MeetingQuerySet",
+    "OversightVisit",
+    "PanelMember",
+]

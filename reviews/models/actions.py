@@ -1,0 +1,150 @@
+"""Agreed actions: from a meeting, a C(E)TR's recommendations or an oversight visit.
+
+Rules the database enforces here (DOMAIN.md section 12): every action has an owner, a due date
+and a description (rule 11); a finished or cancelled action says when and by whom, and a cancelled
+one why; an action links to the meeting, C(E)TR or visit it came from.
+"""
+
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from dsr.history import audited
+from dsr.models import Person, TimeStampedModel
+from dsr.scoping import ScopedQuerySet
+from reviews.models.meetings import REGISTER_TEAM_PERMISSION, Agency, AgendaItem
+
+
+class ActionQuerySet(ScopedQuerySet):
+    """Actions about people in the user's areas: the register team sees all of them; a senior
+    manager sees those about the Red and Amber people they may see, and the ones they own."""
+
+    scope_path = "person__local_authority"
+
+    def visible_to(self, user) -> "ActionQuerySet":
+        if user.has_perm(REGISTER_TEAM_PERMISSION):
+            return super().visible_to(user)
+        if user.has_perm("dsr.view_escalation_queue"):
+            # Their own actions stay theirs when the person's rating drops below Amber.
+            return (
+                super()
+                .visible_to(user)
+                .filter(Q(person__in=Person.objects.visible_to(user)) | Q(owner=user))
+            )
+        return self.none()
+
+    def overdue(self, today: date) -> "ActionQuerySet":
+        return self.filter(status=Action.Status.OPEN, due_on__lt=today)
+
+
+class Action(TimeStampedModel):
+    """A cross-system action with an owner and a due date (DOMAIN rule 11). Overdue is never
+    stored: an open action is overdue from the day after its due date."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Source(models.TextChoices):
+        MEETING = "meeting", "Multi-agency meeting"
+        CETR = "cetr", "C(E)TR recommendation"
+        OVERSIGHT_VISIT = "oversight_visit", "Oversight visit"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="actions")
+    source = models.CharField(max_length=20, choices=Source.choices)
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.PROTECT, related_name="actions", null=True, blank=True
+    )
+    cetr = models.ForeignKey(
+        "reviews.Cetr",
+        on_delete=models.PROTECT,
+        related_name="recommendations",
+        null=True,
+        blank=True,
+    )
+    visit = models.ForeignKey(
+        "reviews.OversightVisit",
+        on_delete=models.PROTECT,
+        related_name="actions",
+        null=True,
+        blank=True,
+    )
+    description = models.TextField()
+    # The owner: a user with an account, or a named person and organisation without one.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_actions",
+        null=True,
+        blank=True,
+    )
+    owner_name = models.CharField(max_length=150, blank=True)
+    owner_organisation = models.CharField(max_length=150, blank=True)
+    owner_email = models.EmailField(blank=True)
+    agency = models.CharField(max_length=20, choices=Agency.choices)
+    due_on = models.DateField("due date")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    completion_note = models.TextField(blank=True)
+    closed_on = models.DateField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = audited()
+
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(description=""), name="action_has_description"),
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False) | ~Q(owner_name=""), name="action_has_owner"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", closed_on__isnull=True, closed_by__isnull=True)
+                | (~Q(status="open") & Q(closed_on__isnull=False, closed_by__isnull=False)),
+                name="closed_action_says_when_and_who",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(completion_note=""),
+                name="cancelled_action_says_why",
+            ),
+            models.CheckConstraint(
+                condition=(Q(source="meeting") & Q(agenda_item__isnull=False))
+                | (Q(source="cetr") & Q(cetr__isnull=False))
+                | (Q(source="oversight_visit") & Q(visit__isnull=False)),
+                name="action_source_matches_its_link",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_on"], name="action_status_due_idx"),
+            models.Index(fields=["owner", "status", "due_on"], name="action_owner_idx"),
+            models.Index(fields=["person", "status"], name="action_person_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Action {self.pk} due {self.due_on:%d %B %Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reviews:action-update", kwargs={"pk": self.pk})
+
+    @property
+    def owner_label(self) -> str:
+        if self.owner_id:
+            name = self.owner.full_name
+            org = self.owner.organisation.name if self.owner.organisation_id else ""
+        else:
+            name, org = self.owner_name, self.owner_organisation
+        return f"{name}, {org}" if org else name
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.status == self.Status.OPEN and self.due_on < (today or timezone.localdate())
