@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from dsr import caching, delivery, demo, navigation, next_steps, panels, records, timeline
 from dsr.delivery import ContextProvider
-from dsr.models import register as register_models
+from dsr.models import people as register_models
 from dsr.navigation import NavItem
 from dsr.next_steps import Source as NextStepSource
 from dsr.panels import DashboardPanel, PersonPanel

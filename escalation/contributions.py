@@ -15,7 +15,7 @@ from django.utils import timezone
 from dsr.audit import access_log_people
 from dsr.caching import kept_for_a_while
 from dsr.contributions import Contribution
-from dsr.models import AccessEvent, Person
+from dsr.models import RAG, AccessEvent, Person, RegisterEntry
 from dsr.navigation import NavItem
 from dsr.panels import Panel
 from dsr.timeline import TimelineEvent, newest
@@ -27,12 +27,19 @@ DASHBOARD_LIST = 10
 
 
 def visibility(user: Any) -> Q | None:
-    """Senior managers see anyone in their area with an open escalation at their level or
-    above; the executive lead, the people behind top-level ones (ACCESS.md)."""
+    """Senior managers see anyone in their area rated Red or Amber or with an open escalation at
+    their level or above; the executive lead, the people behind top-level ones (ACCESS.md)."""
     live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
     if user.has_perm("dsr.view_escalation_queue"):
         # Escalated to their level or above: lower levels are the DSR team's housekeeping.
-        return Q(Exists(live.filter(level__gte=max(rules.level_for(user), 1))))
+        escalated = Q(Exists(live.filter(level__gte=max(rules.level_for(user), 1))))
+        # And everyone rated Red or Amber, whom they work from their queues (DOMAIN section 8).
+        red_or_amber = RegisterEntry.objects.filter(
+            person=OuterRef("pk"),
+            status=RegisterEntry.Status.OPEN,
+            rating__in=[RAG.RED, RAG.AMBER],
+        )
+        return escalated | Q(Exists(red_or_amber))
     if user.has_perm("dsr.view_escalation_summary"):
         return Q(Exists(live.filter(level=rules.top_level())))
     return None

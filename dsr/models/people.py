@@ -11,15 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from dsr.deadlines import AgeGroup, age_group_on, age_on
 from dsr.history import audited
-from dsr.models.choices import RAG, Diagnosis, DiagnosisStatus, Ethnicity, Need, PlacementType, Sex
+from dsr.models.choices import Diagnosis, DiagnosisStatus, Ethnicity, Need, PlacementType, Sex
 from dsr.models.core import LocalAuthority, Organisation, TimeStampedModel
-from dsr.models.register import RegisterEntry
 from dsr.scoping import ScopedQuerySet
 from dsr.validators import format_nhs_number
 
@@ -38,9 +37,10 @@ def register_visibility_rule(rule: VisibilityRule) -> None:
 class PersonQuerySet(ScopedQuerySet):
     """People, scoped by local authority and by role (ACCESS.md).
 
-    Register staff and the DSR lead see everyone in their area. Senior managers see people
-    whose open entry is rated Red or Amber in their area, and whoever other apps' rules add
-    (anyone with an open escalation). Everyone else sees only what those rules add.
+    Register staff and the DSR lead see everyone in their area. Everyone else sees, in their
+    area, only whom the apps' rules add (dsr.contributions; escalation: senior managers see
+    people rated Red or Amber and anyone escalated to their level, the executive lead the people
+    behind top-level escalations).
     """
 
     scope_path = "local_authority"
@@ -49,13 +49,6 @@ class PersonQuerySet(ScopedQuerySet):
         if user.has_perm("dsr.view_register"):
             return super().visible_to(user)
         conditions = [q for q in (rule(user) for rule in _VISIBILITY_RULES) if q is not None]
-        if user.has_perm("dsr.view_escalation_queue"):
-            red_or_amber = RegisterEntry.objects.filter(
-                person=OuterRef("pk"),
-                status=RegisterEntry.Status.OPEN,
-                rating__in=[RAG.RED, RAG.AMBER],
-            )
-            conditions.append(Q(Exists(red_or_amber)))
         if not conditions:
             return self.none()
         allowed = conditions[0]
