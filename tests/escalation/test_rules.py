@@ -23,7 +23,7 @@ from escalation.services import (
 from reviews.models import Agency, Cetr, Meeting
 from reviews.services import Owner, action_create, agenda_add, cetr_plan, meeting_create
 from tests.conftest import account
-from tests.reviews.conftest import at
+from tests.reviews.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 

@@ -39,7 +39,7 @@ from reviews.services import (
     visit_record,
 )
 from tests.dsr.factories import UserFactory
-from tests.reviews.conftest import at
+from tests.reviews.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 

@@ -24,7 +24,7 @@ from reviews.services import (
 from tests.conftest import account, signed_in_client
 from tests.edit_pages import edit_version
 from tests.figures import record
-from tests.reviews.conftest import agree_action, at
+from tests.reviews.helpers import agree_action, at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
