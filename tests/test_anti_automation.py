@@ -16,7 +16,7 @@ from dsr import fill_time
 from referrals.models import Referral
 from reviews.models import CetrRequest
 from tests.figures import record
-from tests.referrals import answers_for, step_url, submit, token_from, walk
+from tests.referrals.helpers import answers_for, step_url, submit, token_from, walk
 
 pytestmark = pytest.mark.django_db
 

@@ -37,8 +37,8 @@ from tests.browser.helpers import (
 )
 from tests.conftest import account
 from tests.figures import record
-from tests.referrals import answers_for
 from tests.referrals.factories import ReferralFactory
+from tests.referrals.helpers import answers_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ from tests.browser.helpers import (
     type_into,
 )
 from tests.figures import record
-from tests.referrals import answers_for
+from tests.referrals.helpers import answers_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -25,7 +25,7 @@ from referrals.services import referral_decide, referral_record_review
 from tests.browser.helpers import fill_step, sign_in
 from tests.conftest import account
 from tests.figures import record
-from tests.referrals import answers_for
+from tests.referrals.helpers import answers_for
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,7 @@ from escalation.models import Escalation
 from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
 from reviews.models import Agency, Meeting
 from reviews.services import Owner, action_create, agenda_add, meeting_create
-from tests.reviews.conftest import at
+from tests.reviews.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 

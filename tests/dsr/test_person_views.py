@@ -353,7 +353,7 @@ def _history(person, clerk, clock, *, reviews, actions=0):
     turns an hour apart: one timeline event each (planning the C(E)TR is one more)."""
     from reviews.models import Cetr
     from reviews.services import cetr_plan
-    from tests.reviews.conftest import agree_action
+    from tests.reviews.helpers import agree_action
 
     entry = person.register_entries.get()
     cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk) if actions else None

@@ -16,10 +16,11 @@ from escalation import rules
 from escalation.models import Escalation, EscalationTransition
 from escalation.services import escalation_acknowledge, escalation_resolve
 from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
-from reviews.models import Agency, Cetr, Meeting
-from reviews.services import Owner, action_create, agenda_add, cetr_plan, meeting_create
+from reviews.models import Cetr, Meeting
+from reviews.services import cetr_plan
 from tests.conftest import account
-from tests.reviews.conftest import at
+from tests.reviews.factories import ActionFactory, MeetingFactory, OverdueActionFactory
+from tests.reviews.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -100,19 +101,13 @@ def test_red_without_a_community_cetr_or_exception_after_14_days(clerk, make_per
 
 
 def test_an_overdue_action_on_a_red_or_amber_person(clerk, make_person):
-    meeting = meeting_create(kind=Meeting.Kind.URGENT, held_at=at(TODAY, 8), chair=clerk, by=clerk)
-    for rating, name in [("RED", "RedLate"), ("GREEN", "GreenLate"), ("AMBER", "AmberOnTime")]:
-        person = make_person(rating, family_name=name)
-        item = agenda_add(meeting=meeting, person=person, by=clerk)
-        action_create(
-            person=person,
-            agenda_item=item,
-            description="Book respite.",
-            owner=Owner(user=clerk),
-            agency=Agency.SOCIAL_CARE,
-            due_on=TODAY if name == "AmberOnTime" else datetime.date(2026, 3, 9),
-            by=clerk,
-        )
+    meeting = MeetingFactory(kind=Meeting.Kind.URGENT, held_at=at(TODAY, 8), chair=clerk)
+    for rating, name, action in [
+        ("RED", "RedLate", OverdueActionFactory),
+        ("GREEN", "GreenLate", OverdueActionFactory),
+        ("AMBER", "AmberOnTime", ActionFactory),  # due today
+    ]:
+        action(person=make_person(rating, family_name=name), agenda_item__meeting=meeting)
     sweep_twice()
     assert raised("overdue_action") == [("RedLate", 1)]
 
@@ -184,23 +179,8 @@ def test_a_referral_past_its_deadline_raises_through_the_referral_sweep(areas, s
     assert Escalation.objects.filter(reason="referral_overdue").count() == 1
 
 
-def _overdue_action(ctx):
-    clerk = ctx["clerk"]
-    person = ctx["make_person"]("RED")
-    meeting = meeting_create(kind=Meeting.Kind.URGENT, held_at=at(TODAY, 8), chair=clerk, by=clerk)
-    action_create(
-        person=person,
-        agenda_item=agenda_add(meeting=meeting, person=person, by=clerk),
-        description="Book respite.",
-        owner=Owner(user=clerk),
-        agency=Agency.SOCIAL_CARE,
-        due_on=datetime.date(2026, 3, 9),
-        by=clerk,
-    )
-
-
 RULE_SETUPS = {
-    "overdue_action": _overdue_action,
+    "overdue_action": lambda ctx: OverdueActionFactory(person=ctx["make_person"]("RED")),
     "red_rating": lambda ctx: ctx["make_person"]("RED"),
     "amber_unreviewed": lambda ctx: ctx["make_person"]("AMBER"),
     "red_without_cetr": lambda ctx: ctx["make_person"]("RED"),

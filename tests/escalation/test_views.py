@@ -12,9 +12,9 @@ from django.utils import timezone
 from dsr.models import AccessEvent
 from dsr.roles import Role
 from escalation.models import Escalation
-from escalation.services import escalation_raise
 from escalation.sweeps import escalation_rules_sweep
 from tests.conftest import account, signed_in_client
+from tests.escalation.factories import EscalationFactory
 from tests.figures import record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
@@ -42,15 +42,8 @@ def test_the_queue_shows_the_managers_area_waiting_first_then_by_rating_and_age(
     newer = make_person("RED", family_name="RedWaitingNew", opened_on=datetime.date(2026, 3, 9))
     green = make_person("GREEN", family_name="GreenEscalated")
     for person, days_ago in [(older, 5), (newer, 1), (green, 3)]:
-        escalation_raise(
-            reason="by_hand",
-            trigger_type="test",
-            trigger_id=person.pk,
-            person=person,
-            level=2,
-        )
-        Escalation.objects.filter(person=person).update(
-            raised_at=timezone.now() - datetime.timedelta(days=days_ago)
+        EscalationFactory(
+            person=person, level=2, raised_at=timezone.now() - datetime.timedelta(days=days_ago)
         )
 
     response = signed_in_client(la_manager).get(QUEUE)
@@ -72,8 +65,8 @@ def test_the_queue_filters_by_level_and_area(make_person, organisations, la_mana
     staff = account(organisations["icb"], Role.REGISTER_STAFF)
     north = make_person("RED", family_name="North")
     south = make_person("RED", family_name="South", area="south")
-    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=1, person=north, level=1)
-    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=2, person=south, level=3)
+    EscalationFactory(person=north, level=1)
+    EscalationFactory(person=south, level=3)
     client = signed_in_client(staff)
     assert sorted(_names(client.get(QUEUE))) == ["North", "South"]
     assert _names(client.get(QUEUE, {"level": 3})) == ["South"]
@@ -111,14 +104,11 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_open_escalations(
     people += [make_person("AMBER") for _ in range(50)]  # more people in the queue, too
     now = timezone.now()
     Escalation.objects.bulk_create(
-        Escalation(
-            reason="by_hand",
-            trigger_type="bulk",
-            trigger_id=i,
+        EscalationFactory.build(
             person=people[i % len(people)],
-            local_authority=people[i % len(people)].local_authority,
             level=1 + i % 3,
             raised_at=now - datetime.timedelta(hours=i),
+            ack_due_on=None,  # as a sweep raises them in SQL: no clock yet (and no query)
         )
         for i in range(1000 - Escalation.objects.count())
     )
@@ -139,11 +129,8 @@ def test_the_summary_counts_by_level_and_age_and_names_only_the_top_level(
     executive = account(organisations["icb"], Role.EXECUTIVE_LEAD)
     low = make_person("RED", family_name="LevelOne")
     top = make_person("RED", family_name="LevelThree")
-    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=1, person=low, level=1)
-    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=2, person=top, level=3)
-    Escalation.objects.filter(person=top).update(
-        raised_at=timezone.now() - datetime.timedelta(days=10)
-    )
+    EscalationFactory(person=low, level=1)
+    EscalationFactory(person=top, level=3, raised_at=timezone.now() - datetime.timedelta(days=10))
     response = signed_in_client(executive).get(reverse("escalation:summary"))
     summary = response.context["summary"]
     assert [(row["level"], row["bands"], row["total"]) for row in summary.levels] == [
@@ -157,9 +144,7 @@ def test_the_summary_counts_by_level_and_age_and_names_only_the_top_level(
 
 def test_acknowledging_and_resolving_from_the_page(make_person, la_manager):
     person = make_person("RED")
-    escalation, _ = escalation_raise(
-        reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2
-    )
+    escalation = EscalationFactory(person=person, level=2)
     client = signed_in_client(la_manager)
     client.post(
         reverse("escalation:acknowledge", kwargs={"pk": escalation.pk}),
@@ -185,9 +170,7 @@ def test_acknowledging_and_resolving_from_the_page(make_person, la_manager):
 def test_someone_below_the_level_is_refused(make_person, organisations):
     lead = account(organisations["icb"], Role.DSR_LEAD)
     person = make_person("RED")
-    escalation, _ = escalation_raise(
-        reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2
-    )
+    escalation = EscalationFactory(person=person, level=2)
     response = signed_in_client(lead).post(
         reverse("escalation:acknowledge", kwargs={"pk": escalation.pk}), {"note": ""}
     )
@@ -202,8 +185,8 @@ def test_the_executive_lead_reads_the_people_behind_top_level_escalations_only(
     executive = account(organisations["icb"], Role.EXECUTIVE_LEAD)
     top = make_person("RED", family_name="Top")
     lower = make_person("RED", family_name="Lower")
-    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=1, person=top, level=3)
-    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=2, person=lower, level=2)
+    EscalationFactory(person=top, level=3)
+    EscalationFactory(person=lower, level=2)
     client = signed_in_client(executive)
     page = client.get(top.get_absolute_url())
     assert page.status_code == 200 and "Top" in page.content.decode()
@@ -216,8 +199,8 @@ def test_a_senior_manager_sees_green_people_only_when_escalated_to_their_level(
 ):
     green_low = make_person("GREEN", family_name="GreenLevelOne")
     green_high = make_person("GREEN", family_name="GreenLevelTwo")
-    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=1, person=green_low, level=1)
-    escalation_raise(reason="by_hand", trigger_type="t", trigger_id=2, person=green_high, level=2)
+    EscalationFactory(person=green_low, level=1)
+    EscalationFactory(person=green_high, level=2)
     client = signed_in_client(la_manager)
     assert _names(client.get(QUEUE)) == ["GreenLevelTwo"]
     assert client.get(green_low.get_absolute_url()).status_code == 404
@@ -231,10 +214,8 @@ def test_paging_skips_nobody_when_the_last_person_shown_is_acknowledged(
 
     staff = account(organisations["icb"], Role.REGISTER_STAFF)
     people = [make_person("AMBER", opened_on=datetime.date(2026, 3, 9)) for _ in range(55)]
-    for number, person in enumerate(people):
-        escalation_raise(
-            reason="by_hand", trigger_type="t", trigger_id=number, person=person, level=2
-        )
+    for person in people:
+        EscalationFactory(person=person, level=2)
     client = signed_in_client(staff)
     first = client.get(QUEUE)
     shown = [row.person for row in first.context["page"].rows]
@@ -268,9 +249,7 @@ def test_raising_by_hand_tells_the_owners_at_once(make_person, organisations, la
 
 def test_acknowledging_from_the_queue_returns_to_the_queue(make_person, la_manager):
     person = make_person("RED", family_name="FromQueue")
-    escalation, _ = escalation_raise(
-        reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2
-    )
+    escalation = EscalationFactory(person=person, level=2)
     client = signed_in_client(la_manager)
     link = reverse("escalation:acknowledge", kwargs={"pk": escalation.pk}) + "?from=queue"
     assert link in client.get(QUEUE).content.decode()
@@ -297,9 +276,7 @@ def test_escalation_emails_name_no_one_and_give_no_reason(make_person, organisat
 
 def test_reading_an_escalation_is_logged(make_person, la_manager):
     person = make_person("RED")
-    escalation, _ = escalation_raise(
-        reason="by_hand", trigger_type="t", trigger_id=1, person=person, level=2
-    )
+    escalation = EscalationFactory(person=person, level=2)
     signed_in_client(la_manager).get(escalation.get_absolute_url())
     assert AccessEvent.objects.filter(
         user=la_manager, person=person, detail__escalation=escalation.pk

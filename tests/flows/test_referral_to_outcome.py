@@ -13,7 +13,7 @@ from dsr.models import Notification
 from referrals.models import Referral
 from referrals.recipients import outcome_recipients
 from tests.edit_pages import edit_version
-from tests.referrals import answers_for, submit, token_from, walk
+from tests.referrals.helpers import answers_for, submit, token_from, walk
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,15 @@ from dsr import uploads
 from referrals.models import Referral, ReferralAttachment
 from tests.conftest import signed_in_client
 from tests.figures import record
-from tests.referrals import answers_for, small_docx, small_pdf, small_png, submit, token_from, walk
+from tests.referrals.helpers import (
+    answers_for,
+    small_docx,
+    small_pdf,
+    small_png,
+    submit,
+    token_from,
+    walk,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,10 @@
 """Property-based tests of every public form, through the HTTP client (RELIABILITY C-1).
 
-Each form gets 300 examples (tests/input FUZZ), half valid answers drawn across the whole range
-a person may type, half valid answers with hostile values put into some fields (any Unicode,
-control characters, NUL, bidirectional overrides, markup, SQL-ish and template strings, very
-long strings, odd numbers and dates, duplicate parameters, fields left out). The properties:
+Each form gets 300 examples (FUZZ in tests/input/strategies.py), half valid answers drawn
+across the whole range a person may type, half valid answers with hostile values put into some
+fields (any Unicode, control characters, NUL, bidirectional overrides, markup, SQL-ish and
+template strings, very long strings, odd numbers and dates, duplicate parameters, fields left
+out). The properties:
 
 - no answer is ever a 5xx;
 - a refused page is a 200 with the NHS.UK error summary, shows no markup unescaped, and writes
@@ -35,7 +36,7 @@ from referrals.forms import STEP_SLUGS, STEPS_BY_SLUG
 from referrals.models import Referral, ReferralContact
 from reviews.models import CetrRequest
 from tests.figures import record
-from tests.input import (
+from tests.input.strategies import (
     FUZZ,
     MINIMUM_EXAMPLES,
     Tried,
@@ -58,7 +59,7 @@ from tests.input import (
     short_text,
     subset,
 )
-from tests.referrals import answers_for, step_url, walk
+from tests.referrals.helpers import answers_for, step_url, walk
 
 pytestmark = [
     pytest.mark.django_db,

@@ -11,8 +11,8 @@ from django.urls import reverse
 from referrals.models import Referral, ReferralAttachment, ReferralContact
 from reviews.models import CetrRequest
 from tests.figures import record
-from tests.input import row_counts
-from tests.referrals import answers_for, step_url, walk
+from tests.input.strategies import row_counts
+from tests.referrals.helpers import answers_for, step_url, walk
 
 pytestmark = pytest.mark.django_db
 

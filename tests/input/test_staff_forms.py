@@ -30,7 +30,7 @@ from reviews.models import Action, Agency, AgendaItem, Cetr, Meeting
 from tests.conftest import signed_in_client
 from tests.edit_pages import edit_version
 from tests.figures import record
-from tests.input import (
+from tests.input.strategies import (
     FUZZ,
     MINIMUM_EXAMPLES,
     Tried,

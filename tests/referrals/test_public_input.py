@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from dsr import ratelimit, uploads
 from referrals.models import Referral
 from tests.figures import record
-from tests.referrals import answers_for, small_docx, small_pdf, small_png, step_url, walk
+from tests.referrals.helpers import answers_for, small_docx, small_pdf, small_png, step_url, walk
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from referrals.forms import NO_CONSENT_MESSAGE, STEP_SLUGS
 from referrals.models import Referral, ReferralContact
 from referrals.recipients import outcome_recipients
 from tests.conftest import signed_in_client
-from tests.referrals import (
+from tests.referrals.helpers import (
     FAMILY_NAME,
     GIVEN_NAME,
     answers_for,

@@ -21,7 +21,7 @@ from dsr.roles import Role
 from escalation.services import escalation_raise
 from referrals.models import Referral
 from tests.conftest import account, signed_in_client
-from tests.referrals import answers_for, step_url, submit, token_from, walk
+from tests.referrals.helpers import answers_for, step_url, submit, token_from, walk
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 

@@ -13,7 +13,7 @@ from reports.queries import needs_table
 from reviews.models import Meeting
 from reviews.services import discussion_record, meeting_create
 from tests.conftest import account, signed_in_client
-from tests.reviews.conftest import at
+from tests.reviews.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 

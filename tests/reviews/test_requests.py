@@ -11,13 +11,15 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from dsr.models import AccessEvent, Notification
 from dsr.roles import Role
 from reviews.models import Cetr, CetrRequest
-from reviews.services import cetr_request_decline, cetr_request_submit
+from reviews.services import cetr_request_decline
 from tests.conftest import signed_in_client
 from tests.dsr.factories import TOTPDeviceFactory, UserFactory
+from tests.reviews.factories import CetrRequestFactory, DeclinedCetrRequestFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -74,26 +76,6 @@ def _send(client, area=None, **changes):
     token = changes.pop("submission_token", None) or _token(client)
     return client.post(
         reverse("reviews:request-public"), {**_answers(area, **changes), "submission_token": token}
-    )
-
-
-def _request(area, **changes) -> CetrRequest:
-    fields = {
-        "relationship": "family",
-        "requester_name": "Morgan Ward",
-        "requester_email": "morgan@example.com",
-        "contact_by": "email",
-        "given_name": "Ellis",
-        "family_name": "Ward",
-        "date_of_birth": datetime.date(2000, 4, 1),
-        "local_authority": area,
-        "in_hospital": "no",
-        "reason": "Things are getting harder at home.",
-        "person_knows": True,
-        **changes,
-    }
-    return cetr_request_submit(
-        fields=fields, channel=CetrRequest.Channel.ONLINE, submission_token=uuid.uuid4()
     )
 
 
@@ -228,7 +210,7 @@ def test_a_filled_honeypot_is_refused_and_nothing_saved(client, areas):
 
 
 def test_the_confirmation_shows_nothing_without_a_request_from_this_browser(client, areas):
-    _request(areas["north"])
+    CetrRequestFactory(local_authority=areas["north"])
     response = client.get(reverse("reviews:request-confirmation"))
     assert response.status_code == 200
     assert "There is no request to show" in _html(response)
@@ -261,13 +243,15 @@ def test_a_new_request_is_on_the_staff_list_waiting_to_be_triaged(client, staff_
 
 
 def test_the_list_puts_waiting_requests_first_oldest_first(staff_client, staff_user, areas):
-    older = _request(areas["north"], given_name="Older")
-    newer = _request(areas["north"], given_name="Newer")
-    declined = _request(areas["north"], given_name="Declined")
-    CetrRequest.objects.filter(pk=older.pk).update(
-        received_at=older.received_at - datetime.timedelta(days=2)
+    older = CetrRequestFactory(
+        local_authority=areas["north"],
+        given_name="Older",
+        received_at=timezone.now() - datetime.timedelta(days=2),
     )
-    cetr_request_decline(request=declined, reason="Not now.", by=staff_user)
+    newer = CetrRequestFactory(local_authority=areas["north"], given_name="Newer")
+    declined = DeclinedCetrRequestFactory(
+        local_authority=areas["north"], given_name="Declined", triaged_by=staff_user
+    )
 
     html = _html(staff_client.get(reverse("reviews:request-list")))
     assert (
@@ -280,9 +264,11 @@ def test_the_list_runs_the_same_number_of_queries_with_3_and_30_requests(
 ):
     def add(count: int) -> None:
         for n in range(count):
-            made = _request(areas["north" if n % 2 else "south"])
+            area = areas["north" if n % 2 else "south"]
             if n % 3 == 0:
-                cetr_request_decline(request=made, reason="Not now.", by=staff_user)
+                DeclinedCetrRequestFactory(local_authority=area, triaged_by=staff_user)
+            else:
+                CetrRequestFactory(local_authority=area)
 
     url = reverse("reviews:request-list")
     add(3)
@@ -314,7 +300,7 @@ def test_staff_enter_a_request_taken_by_phone(staff_client, staff_user, areas):
 
 
 def test_declining_tells_the_requester_why(staff_client, staff_user, areas):
-    waiting = _request(areas["north"])
+    waiting = CetrRequestFactory(local_authority=areas["north"])
     reason = "Ellis has a review with the community team next week. Ask again after it."
 
     response = staff_client.post(_detail(waiting), {"decision": "decline", "reason": reason})
@@ -334,7 +320,7 @@ def test_declining_tells_the_requester_why(staff_client, staff_user, areas):
 
 
 def test_declining_needs_a_reason(staff_client, areas):
-    waiting = _request(areas["north"])
+    waiting = CetrRequestFactory(local_authority=areas["north"])
     response = staff_client.post(_detail(waiting), {"decision": "decline", "reason": " "})
 
     assert response.status_code == 200
@@ -356,7 +342,7 @@ def test_the_detail_page_offers_people_on_the_register_who_match(
         date_of_birth=datetime.date(2000, 4, 1),
     )
     someone_else = make_person(area="north", given_name="Ellis", family_name="Ward")
-    waiting = _request(areas["north"], nhs_number=NHS_NUMBER)
+    waiting = CetrRequestFactory(local_authority=areas["north"], nhs_number=NHS_NUMBER)
 
     page = staff_client.get(_detail(waiting))
 
@@ -380,7 +366,7 @@ def test_the_detail_page_offers_people_on_the_register_who_match(
 
 def test_arranging_links_the_person_and_plans_a_cetr(staff_client, staff_user, areas, make_person):
     person = make_person(area="north", nhs_number=NHS_NUMBER)
-    waiting = _request(areas["north"], nhs_number=NHS_NUMBER)
+    waiting = CetrRequestFactory(local_authority=areas["north"], nhs_number=NHS_NUMBER)
 
     response = staff_client.post(
         _detail(waiting),
@@ -405,7 +391,7 @@ def test_arranging_links_the_person_and_plans_a_cetr(staff_client, staff_user, a
 
 def test_arranging_shows_the_services_refusal_on_the_form(staff_client, areas, make_person):
     person = make_person(area="north", nhs_number=NHS_NUMBER)
-    waiting = _request(areas["north"], nhs_number=NHS_NUMBER)
+    waiting = CetrRequestFactory(local_authority=areas["north"], nhs_number=NHS_NUMBER)
 
     # Not in hospital: an inpatient C(E)TR needs an admission (reviews.services.cetr_plan).
     response = staff_client.post(
@@ -423,7 +409,7 @@ def test_arranging_shows_the_services_refusal_on_the_form(staff_client, areas, m
 
 def test_with_no_match_the_page_says_to_add_the_person_first(staff_client, areas, make_person):
     make_person(area="north")  # on the register, but not this person
-    waiting = _request(areas["north"], nhs_number=NHS_NUMBER)
+    waiting = CetrRequestFactory(local_authority=areas["north"], nhs_number=NHS_NUMBER)
 
     page = staff_client.get(_detail(waiting))
     assert "Add the person to the register first" in _html(page)
@@ -440,7 +426,7 @@ def test_a_person_outside_the_users_areas_is_not_offered(areas, organisations, m
     south_person = make_person(area="south", nhs_number=NHS_NUMBER)
     user = UserFactory(organisation=organisations["north_council"], roles=[Role.REGISTER_STAFF])
     TOTPDeviceFactory(user=user)
-    waiting = _request(areas["north"], nhs_number=NHS_NUMBER)
+    waiting = CetrRequestFactory(local_authority=areas["north"], nhs_number=NHS_NUMBER)
 
     client = signed_in_client(user)
     page = client.get(_detail(waiting))
@@ -455,7 +441,7 @@ def test_a_person_outside_the_users_areas_is_not_offered(areas, organisations, m
 
 
 def test_a_triaged_request_shows_the_outcome_and_no_form(staff_client, staff_user, areas):
-    declined = _request(areas["north"])
+    declined = CetrRequestFactory(local_authority=areas["north"])
     cetr_request_decline(request=declined, reason="Not now.", by=staff_user)
 
     page = staff_client.get(_detail(declined))
@@ -473,7 +459,7 @@ def test_a_triaged_request_shows_the_outcome_and_no_form(staff_client, staff_use
 @pytest.mark.parametrize("persona", ["professional_referrer", "planning_commissioner"])
 def test_other_roles_may_not_use_the_staff_pages(personas, areas, persona):
     client = personas["clients"][persona]
-    waiting = _request(areas["north"])
+    waiting = CetrRequestFactory(local_authority=areas["north"])
     for url in (
         reverse("reviews:request-list"),
         reverse("reviews:request-create"),
@@ -491,9 +477,9 @@ def test_a_request_in_another_area_is_not_found(areas, organisations):
     user = UserFactory(organisation=organisations["north_council"], roles=[Role.REGISTER_STAFF])
     TOTPDeviceFactory(user=user)
     client = signed_in_client(user)
-    north = _request(areas["north"], given_name="Northern")
-    south = _request(areas["south"], given_name="Southern")
-    unknown = _request(None, given_name="Unplaced")
+    north = CetrRequestFactory(local_authority=areas["north"], given_name="Northern")
+    south = CetrRequestFactory(local_authority=areas["south"], given_name="Southern")
+    unknown = CetrRequestFactory(local_authority=None, given_name="Unplaced")
 
     assert client.get(_detail(north)).status_code == 200
     assert client.get(_detail(south)).status_code == 404

@@ -28,7 +28,6 @@ from reviews.services import (
     agenda_add,
     cetr_complete,
     cetr_consent_record,
-    cetr_findings_record,
     cetr_plan,
     cetr_request_arrange,
     cetr_request_decline,
@@ -39,15 +38,16 @@ from reviews.services import (
     visit_record,
 )
 from tests.dsr.factories import UserFactory
-from tests.reviews.conftest import at
+from tests.reviews.factories import CetrFactory, CetrRequestFactory, PanelMemberFactory, full_panel
+from tests.reviews.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 TODAY = datetime.date(2026, 3, 10)
 
 
-def _meeting(clerk, kind=Meeting.Kind.DSR_REVIEW, day=datetime.date(2026, 3, 12), **kw):
-    return meeting_create(kind=kind, held_at=at(day), chair=clerk, by=clerk, **kw)
+def _meeting(clerk, kind=Meeting.Kind.DSR_REVIEW, day=datetime.date(2026, 3, 12), hour=10, **kw):
+    return meeting_create(kind=kind, held_at=at(day, hour), chair=clerk, by=clerk, **kw)
 
 
 def _agenda(meeting) -> dict[str, list[str]]:
@@ -141,9 +141,7 @@ def test_an_urgent_meeting_starts_empty_and_people_are_added_by_hand(clerk, make
 
 def test_a_rating_changed_at_a_meeting_links_the_meeting(clerk, make_person, frozen_now):
     person = make_person("RED", family_name="Changed")
-    meeting = _meeting(clerk, day=TODAY)
-    meeting.held_at = at(TODAY, 9)
-    meeting.save()
+    meeting = _meeting(clerk, day=TODAY, hour=9)
     item = meeting.items.get()
 
     discussion_record(
@@ -168,8 +166,7 @@ def test_once_a_meeting_is_held_its_record_is_final(clerk, make_person, areas):
     from reviews.services import meeting_mark_held, meeting_update
 
     person = make_person("RED")
-    meeting = _meeting(clerk, day=TODAY)
-    Meeting.objects.filter(pk=meeting.pk).update(held_at=at(TODAY, 9))
+    meeting = _meeting(clerk, day=TODAY, hour=9)
     item = meeting.items.get()
     discussion_record(item=item, by=clerk, risk_factors=[], risk_notes="", discussion="Agreed.")
     meeting_mark_held(meeting=meeting, by=clerk)
@@ -349,36 +346,6 @@ def test_no_post_admission_cetr_after_a_community_one(clerk, make_person, admit)
     )
 
 
-def _full_panel(cetr, clerk, *, skip=None, undeclared=False):
-    for role in [
-        PanelMember.Role.CHAIR,
-        PanelMember.Role.CLINICAL_EXPERT,
-        PanelMember.Role.EXPERT_BY_EXPERIENCE,
-    ]:
-        if role != skip:
-            panel_member_save(
-                member=PanelMember(
-                    cetr=cetr,
-                    role=role,
-                    name=f"{role} name",
-                    conflicts_declared=not undeclared,
-                    professional_registration="GMC 1234567" if role == "clinical_expert" else "",
-                ),
-                by=clerk,
-            )
-
-
-def _findings(cetr, clerk):
-    return cetr_findings_record(
-        cetr=cetr,
-        by=clerk,
-        finding_safe="Yes.",
-        finding_good_care="Mostly.",
-        finding_future="A discharge plan is agreed.",
-        finding_community="Yes, with a new provider.",
-    )
-
-
 @pytest.mark.parametrize(
     "skip",
     [
@@ -388,9 +355,8 @@ def _findings(cetr, clerk):
     ],
 )
 def test_a_cetr_cannot_be_completed_without_the_required_panel(clerk, make_person, skip):
-    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
-    _full_panel(cetr, clerk, skip=skip)
-    _findings(cetr, clerk)
+    cetr = CetrFactory(person=make_person("RED"), findings=True)
+    full_panel(cetr, skip=skip)
     with pytest.raises(RegisterError, match="cannot be completed without"):
         cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
     cetr.refresh_from_db()
@@ -398,35 +364,31 @@ def test_a_cetr_cannot_be_completed_without_the_required_panel(clerk, make_perso
 
 
 def test_a_cetr_cannot_be_completed_without_the_clinical_experts_registration(clerk, make_person):
-    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
-    _full_panel(cetr, clerk)
-    _findings(cetr, clerk)
-    PanelMember.objects.filter(cetr=cetr, role="clinical_expert").update(
-        professional_registration=""
+    cetr = CetrFactory(person=make_person("RED"), findings=True)
+    full_panel(cetr, skip=PanelMember.Role.CLINICAL_EXPERT)
+    PanelMemberFactory(
+        cetr=cetr, role=PanelMember.Role.CLINICAL_EXPERT, professional_registration=""
     )
     with pytest.raises(RegisterError, match="current professional registration"):
         cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
 
 
 def test_the_report_cannot_be_dated_in_the_future(clerk, make_person):
-    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
-    _full_panel(cetr, clerk)
-    _findings(cetr, clerk)
+    cetr = CetrFactory(person=make_person("RED"), findings=True)
+    full_panel(cetr)
     with pytest.raises(RegisterError, match="not in the future"):
         cetr_complete(cetr=cetr, held_on=TODAY, report_sent_on=datetime.date(2026, 6, 1), by=clerk)
 
 
 def test_a_community_cetr_sets_no_inpatient_cycle(clerk, make_person):
-    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
-    _full_panel(cetr, clerk)
-    _findings(cetr, clerk)
+    cetr = CetrFactory(person=make_person("RED"), findings=True)
+    full_panel(cetr)
     assert cetr_complete(cetr=cetr, held_on=TODAY, by=clerk).next_due_on is None
 
 
 def test_a_cetr_cannot_be_completed_until_every_member_declares_conflicts(clerk, make_person):
-    cetr = cetr_plan(person=make_person("RED"), kind=Cetr.Kind.COMMUNITY, by=clerk)
-    _full_panel(cetr, clerk, undeclared=True)
-    _findings(cetr, clerk)
+    cetr = CetrFactory(person=make_person("RED"), findings=True)
+    full_panel(cetr, conflicts_declared=False)
     with pytest.raises(RegisterError, match="conflicts of interest declared"):
         cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
 
@@ -451,9 +413,8 @@ def test_an_inpatient_cetr_sets_the_next_one_on_the_cadence(clerk, make_person, 
     admit(adult_secure, datetime.date(2026, 1, 6), community_cetr=True, secure=True)
     next_due = {}
     for person in (child, adult_secure):
-        cetr = cetr_plan(person=person, kind=Cetr.Kind.INPATIENT, by=clerk)
-        _full_panel(cetr, clerk)
-        _findings(cetr, clerk)
+        cetr = CetrFactory(person=person, kind=Cetr.Kind.INPATIENT, findings=True)
+        full_panel(cetr)
         next_due[person.pk] = cetr_complete(cetr=cetr, held_on=TODAY, by=clerk).next_due_on
     assert next_due == {
         child.pk: datetime.date(2026, 6, 10),  # 3 months for a child
@@ -497,9 +458,8 @@ def test_a_cetr_held_in_hospital_clears_the_post_admission_step(clerk, make_pers
     person = make_person("RED")
     admit(person, datetime.date(2026, 2, 2))
     assert "post_admission_cetr" in _kinds(person)
-    cetr = cetr_plan(person=person, kind=Cetr.Kind.POST_ADMISSION, by=clerk)
-    _full_panel(cetr, clerk)
-    _findings(cetr, clerk)
+    cetr = CetrFactory(person=person, kind=Cetr.Kind.POST_ADMISSION, findings=True)
+    full_panel(cetr)
     cetr_complete(cetr=cetr, held_on=datetime.date(2026, 2, 20), by=clerk)
     steps = {step.kind: step for step in person_page(person, TODAY).next_steps}
     assert "post_admission_cetr" not in steps
@@ -556,25 +516,6 @@ def test_the_next_visit_is_due_six_weeks_for_a_child_eight_for_an_adult(
 # --- C(E)TR requests -----------------------------------------------------------------------
 
 
-def _request(**changes):
-    fields = {
-        "relationship": CetrRequest.Relationship.FAMILY,
-        "requester_name": "Morgan Ward",
-        "requester_email": "morgan@example.com",
-        "contact_by": CetrRequest.ContactBy.EMAIL,
-        "given_name": "Ellis",
-        "family_name": "Ward",
-        "date_of_birth": datetime.date(2010, 4, 1),
-        "in_hospital": CetrRequest.InHospital.NO,
-        "reason": "Things are getting harder at home.",
-        "person_knows": True,
-        **changes,
-    }
-    return cetr_request_submit(
-        fields=fields, channel=CetrRequest.Channel.ONLINE, submission_token=uuid.uuid4()
-    )
-
-
 def test_a_request_is_acknowledged_once_even_when_sent_twice():
     token = uuid.uuid4()
     fields = {
@@ -602,7 +543,7 @@ def test_a_request_is_acknowledged_once_even_when_sent_twice():
 
 
 def test_declining_a_request_tells_the_requester_why(clerk):
-    request = _request()
+    request = CetrRequestFactory()
     cetr_request_decline(
         request=request, reason="The team supporting Ellis meets weekly.", by=clerk
     )
@@ -618,7 +559,7 @@ def test_declining_a_request_tells_the_requester_why(clerk):
 def test_a_declined_email_requester_with_an_address_also_gets_the_reasons_by_letter(clerk):
     from dsr.delivery import render
 
-    request = _request(requester_address="2 Mill Lane, Norwich")
+    request = CetrRequestFactory(requester_address="2 Mill Lane, Norwich")
     cetr_request_decline(request=request, reason="The team meets weekly now.", by=clerk)
     email, letter = Notification.objects.filter(kind="cetr_request_declined").order_by("id")
     assert (email.channel, letter.channel) == ("email", "letter")
@@ -629,7 +570,7 @@ def test_a_declined_email_requester_with_an_address_also_gets_the_reasons_by_let
 
 def test_arranging_a_request_plans_the_cetr_and_tells_the_requester(clerk, make_person):
     person = make_person("AMBER", date_of_birth=datetime.date(2010, 4, 1))
-    request = _request()
+    request = CetrRequestFactory(date_of_birth=datetime.date(2010, 4, 1))
     cetr = cetr_request_arrange(request=request, person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
     request.refresh_from_db()
     assert (request.status, request.cetr, cetr.name) == ("arranged", cetr, "CETR")

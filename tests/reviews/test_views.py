@@ -8,23 +8,21 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dsr.models import Consent
 from dsr.roles import Role
 from reviews.models import Cetr, Meeting, PanelMember
 from reviews.services import (
     action_close,
     cetr_complete,
-    cetr_consent_record,
     cetr_findings_record,
     cetr_plan,
     cetr_report_sent,
     meeting_create,
-    panel_member_save,
 )
 from tests.conftest import account, signed_in_client
 from tests.edit_pages import edit_version
 from tests.figures import record
-from tests.reviews.conftest import agree_action, at
+from tests.reviews.factories import CetrFactory, PanelMemberFactory, full_panel
+from tests.reviews.helpers import agree_action, at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -36,32 +34,12 @@ def panellist(organisations):
     return account(organisations["icb"], Role.PANEL_MEMBER)
 
 
-def _seated_cetr(person, clerk, panellist, *, consent=True):
-    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
-    for role, user in [
-        ("chair", None),
-        ("clinical_expert", None),
-        ("expert_by_experience", panellist),
-    ]:
-        panel_member_save(
-            member=PanelMember(
-                cetr=cetr,
-                role=role,
-                name=role,
-                user=user,
-                conflicts_declared=True,
-                professional_registration="NMC 12A3456" if role == "clinical_expert" else "",
-            ),
-            by=clerk,
-        )
-    if consent:
-        cetr_consent_record(
-            cetr=cetr,
-            basis=Consent.Basis.OWN_CONSENT,
-            evidence="Signed form.",
-            recorded_on=TODAY,
-            by=clerk,
-        )
+def _seated_cetr(person, panellist, *, consent=True, **fields):
+    """A planned community C(E)TR with the required panel, `panellist` the expert by
+    experience, and consent evidence unless `consent` is false."""
+    cetr = CetrFactory(person=person, consented=consent, **fields)
+    full_panel(cetr, skip=PanelMember.Role.EXPERT_BY_EXPERIENCE)
+    PanelMemberFactory(cetr=cetr, role=PanelMember.Role.EXPERT_BY_EXPERIENCE, user=panellist)
     return cetr
 
 
@@ -72,12 +50,10 @@ def _pack(client, cetr):
 def test_a_panel_member_reads_only_their_own_pack_and_only_with_consent(
     clerk, make_person, panellist, organisations
 ):
-    mine = _seated_cetr(make_person("RED", family_name="Seated"), clerk, panellist)
-    no_consent = _seated_cetr(make_person("RED"), clerk, panellist, consent=False)
+    mine = _seated_cetr(make_person("RED", family_name="Seated"), panellist)
+    no_consent = _seated_cetr(make_person("RED"), panellist, consent=False)
     someone_elses = _seated_cetr(
-        make_person("RED"),
-        clerk,
-        account(organisations["icb"], Role.PANEL_MEMBER),
+        make_person("RED"), account(organisations["icb"], Role.PANEL_MEMBER)
     )
     client = signed_in_client(panellist)
 
@@ -95,15 +71,7 @@ def test_a_panel_member_reads_only_their_own_pack_and_only_with_consent(
 def test_the_pack_closes_30_days_after_the_report_is_sent(
     clerk, make_person, panellist, frozen_now
 ):
-    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
-    cetr_findings_record(
-        cetr=cetr,
-        by=clerk,
-        finding_safe="Yes.",
-        finding_good_care="Yes.",
-        finding_future="Yes.",
-        finding_community="Yes.",
-    )
+    cetr = _seated_cetr(make_person("RED"), panellist, findings=True)
     cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
     cetr_report_sent(cetr=cetr, sent_on=TODAY, by=clerk)
     frozen_now.move_to("2026-04-09 09:30:00+01:00")  # 30 days later: still open
@@ -115,15 +83,7 @@ def test_the_pack_closes_30_days_after_the_report_is_sent(
 def test_the_pack_closes_30_days_after_the_review_when_no_report_date_is_recorded(
     clerk, make_person, panellist, frozen_now
 ):
-    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
-    cetr_findings_record(
-        cetr=cetr,
-        by=clerk,
-        finding_safe="Yes.",
-        finding_good_care="Yes.",
-        finding_future="Yes.",
-        finding_community="Yes.",
-    )
+    cetr = _seated_cetr(make_person("RED"), panellist, findings=True)
     cetr_complete(cetr=cetr, held_on=TODAY, by=clerk)
     frozen_now.move_to("2026-04-10 09:30:00+01:00")  # 31 days after the review
     assert _pack(signed_in_client(panellist), cetr).status_code == 404
@@ -133,9 +93,9 @@ def test_withdrawn_consent_or_leaving_the_register_closes_the_pack(clerk, make_p
     from dsr.services import register_close
     from reviews.services import cetr_consent_withdraw
 
-    withdrawn = _seated_cetr(make_person("RED"), clerk, panellist)
+    withdrawn = _seated_cetr(make_person("RED"), panellist)
     person = make_person("RED")
-    closed = _seated_cetr(person, clerk, panellist)
+    closed = _seated_cetr(person, panellist)
     client = signed_in_client(panellist)
     assert _pack(client, withdrawn).status_code == 200
     cetr_consent_withdraw(cetr=withdrawn, note="Told the chair by phone today.", by=clerk)
@@ -145,7 +105,7 @@ def test_withdrawn_consent_or_leaving_the_register_closes_the_pack(clerk, make_p
 
 
 def test_saving_one_finding_leaves_the_others(clerk, make_person, panellist):
-    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
+    cetr = _seated_cetr(make_person("RED"), panellist)
     cetr_findings_record(cetr=cetr, by=clerk, finding_good_care="Good, with gaps at night.")
     url = reverse("reviews:cetr-findings", kwargs={"pk": cetr.pk})
     client = signed_in_client(panellist)
@@ -189,7 +149,7 @@ def test_adding_a_person_to_a_meeting_by_hand(clerk, make_person):
 
 
 def test_a_panel_member_records_findings_on_their_pack(clerk, make_person, panellist):
-    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
+    cetr = _seated_cetr(make_person("RED"), panellist)
     client = signed_in_client(panellist)
     url = reverse("reviews:cetr-findings", kwargs={"pk": cetr.pk})
     response = client.post(
@@ -203,7 +163,7 @@ def test_a_panel_member_records_findings_on_their_pack(clerk, make_person, panel
 def test_a_panel_member_adds_a_recommendation_with_an_owner_and_due_date(
     clerk, make_person, panellist
 ):
-    cetr = _seated_cetr(make_person("RED"), clerk, panellist)
+    cetr = _seated_cetr(make_person("RED"), panellist)
     client = signed_in_client(panellist)
     url = reverse("reviews:cetr-recommendation-add", kwargs={"pk": cetr.pk})
     missing = client.post(url, {"description": "Find a specialist provider."})

@@ -24,7 +24,7 @@ from tests.conftest import SENTINEL
 from tests.dsr.factories import LocalAuthorityFactory, PersonFactory, on_register
 from tests.figures import record
 from tests.referrals.factories import ReferralFactory
-from tests.reviews.conftest import at
+from tests.reviews.helpers import at
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 

@@ -38,7 +38,7 @@ from tests.dsr.factories import TOTPDeviceFactory, UserFactory
 from tests.edit_pages import edit_version
 from tests.figures import record
 from tests.password_resets import reset_jobs, run_reset_jobs
-from tests.referrals import answers_for, small_pdf, submit, token_from, walk
+from tests.referrals.helpers import answers_for, small_pdf, submit, token_from, walk
 from tests.test_route_matrix import MATRIX, SIGN_IN, VERIFY, _outcome
 
 pytestmark = pytest.mark.django_db

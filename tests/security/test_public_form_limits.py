@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from referrals.models import Referral
-from tests.referrals import answers_for, step_url, submit, token_from, walk
+from tests.referrals.helpers import answers_for, step_url, submit, token_from, walk
 from tests.test_settings import PRODUCTION, run_settings
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ from dsr.middleware import RequestSizeLimitMiddleware
 from dsr.uploads import MAX_BYTES, MAX_FILES
 from referrals.models import Referral
 from tests.conftest import signed_in_client
-from tests.referrals import answers_for, submit, token_from, walk
+from tests.referrals.helpers import answers_for, submit, token_from, walk
 
 pytestmark = pytest.mark.django_db
 

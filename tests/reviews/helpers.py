@@ -1,4 +1,5 @@
-"""Helpers for the review tests (the people and accounts are in tests/conftest.py)."""
+"""Helpers for the review tests (the people and accounts are in tests/conftest.py, the rows in
+tests/reviews/factories.py)."""
 
 import datetime
 
