@@ -4,7 +4,7 @@ state implies, so the services act on it as on one they raised."""
 import pytest
 
 from escalation.models import Escalation
-from escalation.services import can_act
+from escalation.permissions import can_act
 from tests.escalation import factories
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
