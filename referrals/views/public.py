@@ -6,7 +6,8 @@ check your answers -> confirmation; and a printable form.
 The draft lives in the session only, as the raw values each step posted (JSON-serialisable),
 and is re-bound to the step's form whenever it is shown or checked: nothing is written to the
 database until the final submit. Every public page is `@public` and `never_cache`, because it
-shows what someone typed. POSTs are rate limited per address (dsr.ratelimit).
+shows what someone typed. The rate limits, the honeypot, the submission token and the
+confirmation kept in the session are the public forms' shared kit (dsr.intake).
 """
 
 import logging
@@ -15,15 +16,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dsr import ratelimit
 from dsr.access import public
+from dsr.intake import Intake, submission_token
 from referrals.forms import (
     FAMILY,
     KINDS,
@@ -49,21 +49,22 @@ Answers = dict[str, dict[str, Any]]
 RawSteps = dict[str, dict[str, list[str]]]
 
 
-# --- Rate limits -------------------------------------------------------------------------------
+INTAKE = Intake(
+    noun="referral",
+    logger=logger,
+    log_name="referral",
+    post_scope="referral-post",
+    post_setting="REFERRAL_POSTS_PER_HOUR",
+    submit_scope="referral-submit",
+    submit_setting="REFERRAL_SUBMISSIONS_PER_HOUR",
+    draft_key=DRAFT,
+    sent_key=SUBMITTED,
+    confirmation="referrals:confirmation",
+    templates="referrals/",
+)
 
-
-def _posts_allowed(request: HttpRequest) -> bool:
-    return ratelimit.within_limit(request, scope="referral-post", setting="REFERRAL_POSTS_PER_HOUR")
-
-
-def _submission_allowed(request: HttpRequest) -> bool:
-    return ratelimit.within_limit(
-        request, scope="referral-submit", setting="REFERRAL_SUBMISSIONS_PER_HOUR"
-    )
-
-
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return ratelimit.too_many(request, "referrals/public_too_many.html")
+# Every POST of the journey is counted first (the check page's too: before its form is read).
+_posts_allowed = INTAKE.posts_allowed
 
 
 # --- The draft in the session -----------------------------------------------------------------
@@ -148,7 +149,7 @@ def who(request: HttpRequest) -> HttpResponse:
     """Someone referring themselves, or someone they care for: sends them into the steps."""
     if request.method == "POST":
         if not _posts_allowed(request):
-            return _too_many(request)
+            return INTAKE.too_many(request)
         form = WhoForm(request.POST)
         if form.is_valid():
             kind = form.cleaned_data["who"]
@@ -182,7 +183,7 @@ def step(request: HttpRequest, kind: str, step: str) -> HttpResponse:
     if kind not in KINDS or step not in STEPS_BY_SLUG:
         raise Http404
     if request.method == "POST" and not _posts_allowed(request):
-        return _too_many(request)
+        return INTAKE.too_many(request)
     index = STEP_SLUGS.index(step)
     current = STEPS[index]
     stored = _stored_steps(request, kind)
@@ -252,10 +253,9 @@ def check(request: HttpRequest) -> HttpResponse:
     """
     if request.method == "POST":
         if not _posts_allowed(request):
-            return _too_many(request)
-        done = request.session.get(SUBMITTED) or {}
-        if done.get("token") and request.POST.get("submission_token") == done["token"]:
-            return redirect("referrals:confirmation")
+            return INTAKE.too_many(request)
+        if (sent := INTAKE.resent(request)) is not None:
+            return sent
     draft = _draft(request)
     kind = draft.get("kind")
     if kind not in KINDS:
@@ -264,51 +264,35 @@ def check(request: HttpRequest) -> HttpResponse:
     answers, first_missing = _validate(kind, stored)
     if first_missing is not None:
         return redirect("referrals:step", kind=kind, step=first_missing)
-    token = draft.get("token")
-    if not token:
-        token = str(uuid.uuid4())
-        draft["token"] = token
-        request.session[DRAFT] = draft
-    if request.method == "POST":
-        form = SubmitForm(request.POST, request.FILES)
-        outcome = _check_post(request, form, kind=kind, answers=answers, token=token)
-        if outcome is not None:
-            return outcome
-    else:
-        form = SubmitForm(initial={"submission_token": token})
-    context = {
-        "form": form,
-        "kind": kind,
-        "sections": _summary(kind, stored, answers),
-        "back_url": reverse("referrals:step", kwargs={"kind": kind, "step": STEP_SLUGS[-1]}),
-    }
-    return render(request, "referrals/public_check.html", context)
+    token = submission_token(draft, "token")
+    request.session[DRAFT] = draft
 
+    def page(form: SubmitForm) -> HttpResponse:
+        context = {
+            "form": form,
+            "kind": kind,
+            "sections": _summary(kind, stored, answers),
+            "back_url": reverse("referrals:step", kwargs={"kind": kind, "step": STEP_SLUGS[-1]}),
+        }
+        return render(request, "referrals/public_check.html", context)
 
-def _check_post(
-    request: HttpRequest, form: SubmitForm, *, kind: str, answers: Answers, token: str
-) -> HttpResponse | None:
-    """The answer to a POST of the check page, or None to show the page again with errors."""
-    if form.is_bot:
-        logger.info("referral refused: honeypot filled kind=%s", kind)
-        return render(request, "referrals/public_rejected.html", status=400)
-    if not form.is_valid():
-        return None
-    if str(form.cleaned_data["submission_token"]) != token:
-        messages.info(
-            request,
-            "This page had changed since you opened it. Check your answers, then send the "
-            "referral.",
-        )
-        return redirect("referrals:check")
-    if not _submission_allowed(request):
-        return _too_many(request)
-    return _submit(request, kind, answers, token, form.cleaned_data["attachments"])
+    if request.method != "POST":
+        return page(SubmitForm(initial={"submission_token": token}))
+    form = SubmitForm(request.POST, request.FILES)
+    return INTAKE.submit(
+        request,
+        form,
+        token=lambda: token,
+        send=lambda token: _submit(request, kind, answers, token, form.cleaned_data["attachments"]),
+        again=lambda: page(form),
+        changed=lambda _token: redirect("referrals:check"),
+        log_detail=f" kind={kind}",
+    )
 
 
 def _submit(
     request: HttpRequest, kind: str, answers: Answers, token: str, attachments: list[Any]
-) -> HttpResponse:
+) -> Referral:
     fields, contacts = build_submission(kind, answers)
     referral = referral_submit(
         fields=fields,
@@ -319,15 +303,13 @@ def _submit(
         attachments=attachments,
         submitted_by=_submitted_by(request),
     )
-    request.session.pop(DRAFT, None)
-    request.session[SUBMITTED] = {"id": referral.pk, "token": token}
     logger.info(
         "public referral submitted referral=%s kind=%s attachments=%s",
         referral.pk,
         kind,
         len(attachments),
     )
-    return redirect("referrals:confirmation")
+    return referral
 
 
 @public
@@ -339,17 +321,9 @@ def confirmation(request: HttpRequest) -> HttpResponse:
     Shows the referral this session just sent; without one, a page saying there is nothing to
     show.
     """
-    done = request.session.get(SUBMITTED) or {}
-    referral = None
-    if isinstance(done.get("id"), int):
-        # The id comes from this session, never from the request, so no one reaches another
-        # person's referral here; only the reference and dates are read.
-        referral = (
-            Referral.objects.filter(pk=done["id"])
-            .values("reference", "received_at", "decision_due")
-            .first()
-        )
-    return render(request, "referrals/public_confirmation.html", {"referral": referral})
+    return INTAKE.confirmation_page(
+        request, Referral.objects.all(), "reference", "received_at", "decision_due"
+    )
 
 
 # --- The printable form ----------------------------------------------------------------------

@@ -1,11 +1,11 @@
 """C(E)TR requests: a public form anyone may use (the person, their family, carer, advocate or
 the team supporting them), its confirmation, and triage by the register team.
 
-The public pages are `@public` and `never_cache`, as they show what someone typed; their POSTs
-are rate limited per address (dsr.ratelimit) and refuse a filled honeypot. The form carries a
-submission token issued to this session, so a double click makes one request
-(`cetr_request_submit` returns the first for a token), and the confirmation shows only the
-reference of the request this session sent, read by an id kept in the session.
+The public pages are `@public` and `never_cache`, as they show what someone typed. They use the
+public forms' shared kit (dsr.intake): their POSTs are rate limited per address and refuse a
+filled honeypot; the form carries a submission token issued to this session, so a double click
+makes one request (`cetr_request_submit` returns the first for a token); and the confirmation
+shows only the reference of the request this session sent, read by an id kept in the session.
 
 Triage: roles with dsr.manage_referrals (register staff and the DSR lead); every other role gets
 403. A request out of the user's areas answers 404 (`get_request_for_user`). Reading a request
@@ -22,10 +22,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dsr import ratelimit
 from dsr.access import public, role_required
 from dsr.audit import access_log_people, access_log_record
 from dsr.exceptions import RegisterError
+from dsr.intake import Intake, submission_token
 from dsr.models import AccessEvent, Person
 from dsr.queries import local_authorities_for
 from dsr.validators import format_nhs_number
@@ -43,73 +43,30 @@ RECENTLY_TRIAGED = 50
 WAITING_LIMIT = 200
 
 
-# --- Rate limits -------------------------------------------------------------------------------
-
-
-def _posts_allowed(request: HttpRequest) -> bool:
-    return ratelimit.within_limit(
-        request, scope="cetr-request-post", setting="CETR_REQUEST_POSTS_PER_HOUR"
-    )
-
-
-def _submission_allowed(request: HttpRequest) -> bool:
-    return ratelimit.within_limit(
-        request,
-        scope="cetr-request-submit",
-        setting="CETR_REQUEST_SUBMISSIONS_PER_HOUR",
-    )
-
-
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return ratelimit.too_many(request, "reviews/requests/public_too_many.html")
+INTAKE = Intake(
+    noun="request",
+    logger=logger,
+    log_name="C(E)TR request",
+    post_scope="cetr-request-post",
+    post_setting="CETR_REQUEST_POSTS_PER_HOUR",
+    submit_scope="cetr-request-submit",
+    submit_setting="CETR_REQUEST_SUBMISSIONS_PER_HOUR",
+    draft_key=TOKEN,
+    sent_key=SUBMITTED,
+    confirmation="reviews:request-confirmation",
+    templates="reviews/requests/",
+)
 
 
 # --- The public form ---------------------------------------------------------------------------
 
 
-def _session_token(request: HttpRequest) -> str:
-    """The submission token issued to this session, made when the form is first shown."""
-    token = request.session.get(TOKEN)
-    if not isinstance(token, str):
-        token = str(uuid.uuid4())
-        request.session[TOKEN] = token
-    return token
+def _form_page(request: HttpRequest, form: forms.PublicCetrRequestForm) -> HttpResponse:
+    return render(request, "reviews/requests/public_form.html", {"form": form})
 
 
-@public
-@never_cache
-@require_http_methods(["GET", "POST"])
-def public_request(request: HttpRequest) -> HttpResponse:
-    """Ask for a C(E)TR. Nothing is written until the whole form is valid."""
-    if request.method != "POST":
-        form = forms.PublicCetrRequestForm(initial={"submission_token": _session_token(request)})
-        return render(request, "reviews/requests/public_form.html", {"form": form})
-    if not _posts_allowed(request):
-        return _too_many(request)
-    done = request.session.get(SUBMITTED) or {}
-    if done.get("token") and request.POST.get("submission_token") == done["token"]:
-        # The same page sent again (a double click, a resubmitted page): one request.
-        return redirect("reviews:request-confirmation")
-    form = forms.PublicCetrRequestForm(request.POST)
-    if form.is_bot:
-        logger.info("C(E)TR request refused: honeypot filled")
-        return render(request, "reviews/requests/public_rejected.html", status=400)
-    if not form.is_valid():
-        return render(request, "reviews/requests/public_form.html", {"form": form})
-    token = _session_token(request)
-    if str(form.cleaned_data["submission_token"]) != token:
-        # Not the token this session was given (an old tab, an expired session): show the
-        # answers again with this session's token, so sending once more makes one request.
-        data = request.POST.copy()
-        data["submission_token"] = token
-        messages.info(
-            request,
-            "This page had changed since you opened it. Check your answers, then send the request.",
-        )
-        form = forms.PublicCetrRequestForm(data)
-        return render(request, "reviews/requests/public_form.html", {"form": form})
-    if not _submission_allowed(request):
-        return _too_many(request)
+def _send(form: forms.PublicCetrRequestForm, token: str) -> CetrRequest | None:
+    """Save the request, or None with the service's refusal on the form."""
     try:
         cetr_request = cetr_request_submit(
             fields=form.request_fields(),
@@ -118,11 +75,41 @@ def public_request(request: HttpRequest) -> HttpResponse:
         )
     except RegisterError as exc:
         form.add_error(None, str(exc))
-        return render(request, "reviews/requests/public_form.html", {"form": form})
-    request.session.pop(TOKEN, None)
-    request.session[SUBMITTED] = {"id": cetr_request.pk, "token": token}
+        return None
     logger.info("public C(E)TR request submitted request=%s", cetr_request.pk)
-    return redirect("reviews:request-confirmation")
+    return cetr_request
+
+
+@public
+@never_cache
+@require_http_methods(["GET", "POST"])
+def public_request(request: HttpRequest) -> HttpResponse:
+    """Ask for a C(E)TR. Nothing is written until the whole form is valid. The submission token
+    is issued to this session when the form is first shown."""
+    if request.method != "POST":
+        token = submission_token(request.session, TOKEN)
+        return _form_page(request, forms.PublicCetrRequestForm(initial={"submission_token": token}))
+    if not INTAKE.posts_allowed(request):
+        return INTAKE.too_many(request)
+    if (sent := INTAKE.resent(request)) is not None:
+        return sent
+    form = forms.PublicCetrRequestForm(request.POST)
+
+    def changed(token: str) -> HttpResponse:
+        # Not the token this session was given (an old tab, an expired session): show the
+        # answers again with this session's token, so sending once more makes one request.
+        data = request.POST.copy()
+        data["submission_token"] = token
+        return _form_page(request, forms.PublicCetrRequestForm(data))
+
+    return INTAKE.submit(
+        request,
+        form,
+        token=lambda: submission_token(request.session, TOKEN),
+        send=lambda token: _send(form, token),
+        again=lambda: _form_page(request, form),
+        changed=changed,
+    )
 
 
 @public
@@ -131,17 +118,7 @@ def public_request(request: HttpRequest) -> HttpResponse:
 def public_confirmation(request: HttpRequest) -> HttpResponse:
     """The reference only: no name, no date of birth. Shows the request this session just sent;
     without one, a page saying there is nothing to show."""
-    done = request.session.get(SUBMITTED) or {}
-    cetr_request = None
-    if isinstance(done.get("id"), int):
-        # The id comes from this session, never from the request, so no one reaches another
-        # person's request here; only the reference and date are read.
-        cetr_request = (
-            CetrRequest.objects.filter(pk=done["id"]).values("reference", "received_at").first()
-        )
-    return render(
-        request, "reviews/requests/public_confirmation.html", {"cetr_request": cetr_request}
-    )
+    return INTAKE.confirmation_page(request, CetrRequest.objects.all(), "reference", "received_at")
 
 
 # --- Triage by the register team ---------------------------------------------------------------

@@ -1,0 +1,132 @@
+"""The kit the public intake forms share: the referral journey (referrals.views.public) and the
+C(E)TR request form (reviews.views.requests). No account is needed for either (ACCESS.md
+"Anonymous"), so each one:
+
+- limits its POSTs, and its submissions, per address and session (dsr.ratelimit), with a
+  "too many" page;
+- refuses a filled honeypot with a generic 400 page;
+- carries a submission token issued to the session, so the same page sent twice (a double click,
+  a resubmitted page, two requests at once) ends on the same confirmation with one record (the
+  service returns the first record for a token), and a token that is not this session's (an old
+  tab, an expired session) asks the user to check and send again;
+- keeps only the id and token of what the session sent, and shows on its confirmation just the
+  reference and dates of that record, read by the id from the session, never from the request.
+
+Each form keeps what differs: its pages and steps, its service call, and its texts, in
+templates that extend the shared pages in templates/includes/intake/.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from dsr import ratelimit
+
+
+def submission_token(store: MutableMapping[str, Any], key: str) -> str:
+    """The submission token kept in `store` (the session, or a draft kept in it) under `key`,
+    made and stored the first time the page that sends it is shown."""
+    token = store.get(key)
+    if not token or not isinstance(token, str):
+        token = str(uuid.uuid4())
+        store[key] = token
+    return token
+
+
+@dataclass(frozen=True)
+class Intake:
+    """One public form: its limits, its session keys, its templates and its confirmation."""
+
+    noun: str  # what is sent, in the page texts: "referral", "request"
+    logger: logging.Logger  # the form's own, so its log lines keep their name
+    log_name: str  # what is sent, in the log lines: "referral", "C(E)TR request"
+    post_scope: str  # the rate limit on every POST, and the setting that holds it
+    post_setting: str
+    submit_scope: str  # the rate limit on submissions, and its setting
+    submit_setting: str
+    draft_key: str  # the session key of what is being written, with its token
+    sent_key: str  # the session key of what this session sent: its id and token
+    confirmation: str  # the URL name of the confirmation
+    templates: str  # the prefix of the form's pages: public_too_many.html and the others
+
+    def posts_allowed(self, request: HttpRequest) -> bool:
+        return ratelimit.within_limit(request, scope=self.post_scope, setting=self.post_setting)
+
+    def submission_allowed(self, request: HttpRequest) -> bool:
+        return ratelimit.within_limit(request, scope=self.submit_scope, setting=self.submit_setting)
+
+    def too_many(self, request: HttpRequest) -> HttpResponse:
+        return ratelimit.too_many(request, f"{self.templates}public_too_many.html")
+
+    def resent(self, request: HttpRequest) -> HttpResponse | None:
+        """The confirmation again when this POST carries the token of what this session has
+        already sent; None otherwise."""
+        done = request.session.get(self.sent_key) or {}
+        if done.get("token") and request.POST.get("submission_token") == done["token"]:
+            return redirect(self.confirmation)
+        return None
+
+    def submit(
+        self,
+        request: HttpRequest,
+        form: Any,
+        *,
+        token: Callable[[], str],
+        send: Callable[[str], Model | None],
+        again: Callable[[], HttpResponse],
+        changed: Callable[[str], HttpResponse],
+        log_detail: str = "",
+    ) -> HttpResponse:
+        """The answer to the POST that sends the form, once it is bound.
+
+        A filled honeypot gets the generic 400 page; invalid answers get `again` (the page with
+        its errors). `token()` is then the session's token: a form carrying another gets
+        `changed(token)`, after a message asking to check and send again. Past the submissions
+        limit, the "too many" page. Otherwise `send(token)` calls the service: it returns the
+        record, or None when the service refused and the refusal is on the form (then `again`).
+        The session then forgets the draft and remembers what was sent, and the user goes to the
+        confirmation.
+        """
+        if form.is_bot:
+            self.logger.info("%s refused: honeypot filled%s", self.log_name, log_detail)
+            return render(request, f"{self.templates}public_rejected.html", status=400)
+        if not form.is_valid():
+            return again()
+        session_token = token()
+        if str(form.cleaned_data["submission_token"]) != session_token:
+            messages.info(
+                request,
+                "This page had changed since you opened it. Check your answers, then send the "
+                f"{self.noun}.",
+            )
+            return changed(session_token)
+        if not self.submission_allowed(request):
+            return self.too_many(request)
+        record = send(session_token)
+        if record is None:
+            return again()
+        request.session.pop(self.draft_key, None)
+        request.session[self.sent_key] = {"id": record.pk, "token": session_token}
+        return redirect(self.confirmation)
+
+    def confirmation_page(
+        self, request: HttpRequest, records: QuerySet, *fields: str
+    ) -> HttpResponse:
+        """The record this session just sent, as `sent` (only `fields`: its reference and dates,
+        never a name); without one, a page saying there is nothing to show."""
+        done = request.session.get(self.sent_key) or {}
+        sent = None
+        if isinstance(done.get("id"), int):
+            # The id comes from this session, never from the request, so no one reaches another
+            # person's record here.
+            sent = records.filter(pk=done["id"]).values(*fields).first()
+        return render(
+            request, f"{self.templates}public_confirmation.html", {"sent": sent, "noun": self.noun}
+        )
