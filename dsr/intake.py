@@ -10,24 +10,31 @@ C(E)TR request form (reviews.views.requests). No account is needed for either (A
   service returns the first record for a token), and a token that is not this session's (an old
   tab, an expired session) asks the user to check and send again;
 - keeps only the id and token of what the session sent, and shows on its confirmation just the
-  reference and dates of that record, read by the id from the session, never from the request.
+  reference and dates of that record, read by the id from the session, never from the request;
+- is saved once per token with a random reference (`submission_save`, for the services).
 
 Each form keeps what differs: its pages and steps, its service call, and its texts, in
 templates that extend the shared pages in templates/includes/intake/.
 """
 
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from dsr import ratelimit
+from dsr.exceptions import RegisterError
+
+logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=Model)
 
 
 def submission_token(store: MutableMapping[str, Any], key: str) -> str:
@@ -130,3 +137,46 @@ class Intake:
         return render(
             request, f"{self.templates}public_confirmation.html", {"sent": sent, "noun": self.noun}
         )
+
+
+# --- Saving a submission (for the services) ----------------------------------------------------
+
+REFERENCE_ATTEMPTS = 5
+
+
+def new_reference(prefix: str, year: int) -> str:
+    """A random reference, not a sequential one: it must not give away how many there are or let
+    anyone guess another. Uniqueness is the database's job (`submission_save` draws again)."""
+    return f"{prefix}-{year}-{secrets.randbelow(900_000) + 100_000}"
+
+
+def submission_save(
+    model: type[M],
+    *,
+    submission_token: uuid.UUID,
+    prefix: str,
+    year: int,
+    save: Callable[[str], M],
+    refused: str,
+    undo: Callable[[], None] = lambda: None,
+) -> M:
+    """Run `save(reference)` in one transaction, with a fresh random reference, and return what
+    it saved. The same `submission_token` already saved (two requests at once) returns that
+    record. A reference already taken draws another, up to REFERENCE_ATTEMPTS times; any other
+    database refusal raises RegisterError(`refused`), for the person using the page. `undo`
+    clears up what a failed attempt left outside the database (stored files)."""
+    for _ in range(REFERENCE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return save(new_reference(prefix, year))
+        except IntegrityError as exc:
+            undo()
+            existing = model._default_manager.filter(submission_token=submission_token).first()
+            if existing is not None:
+                return existing
+            if "reference" not in str(exc):
+                logger.warning(
+                    "%s refused by a database rule: %s", model._meta.model_name, type(exc).__name__
+                )
+                raise RegisterError(refused) from exc
+    raise RegisterError("It could not be saved just now. Try again.")

@@ -1,19 +1,17 @@
 """A referral received: one per submission, linked to a live referral for the same person."""
 
 import logging
-import secrets
 import uuid
 from datetime import datetime
 from typing import Any
 
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dsr.deadlines import decision_due_for
-from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
+from dsr.intake import submission_save
 from dsr.models import User
 from dsr.queries import same_person
 from referrals.models import (
@@ -24,12 +22,6 @@ from referrals.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def _new_reference(year: int) -> str:
-    # Random, not sequential: a reference must not give away how many referrals there are or
-    # let anyone guess another. Uniqueness is the database's job (the save retries).
-    return f"DSR-{year}-{secrets.randbelow(900_000) + 100_000}"
 
 
 def _live_match(fields: dict[str, Any]) -> Referral | None:
@@ -70,53 +62,55 @@ def referral_submit(
     if existing is not None:
         return existing
     received_at = received_at or timezone.now()
-    for _ in range(5):
-        saved_files: list[str] = []
-        try:
-            with transaction.atomic():
-                referral = Referral(
-                    **fields,
-                    reference=_new_reference(timezone.localdate(received_at).year),
-                    submission_token=submission_token,
-                    source=source,
-                    referrer_kind=referrer_kind,
-                    received_at=received_at,
-                    decision_due=decision_due_for(received_at),
-                    submitted_by=submitted_by,
-                    entered_by=entered_by,
-                    duplicate_of=_live_match(fields),
-                )
-                set_change_reason(referral, "Referral received", by=entered_by or submitted_by)
-                referral.save()
-                ReferralTransition.objects.create(
-                    referral=referral,
-                    from_status="",
-                    to_status=Referral.Status.RECEIVED,
-                    by=entered_by or submitted_by,
-                    reason=f"Received: {referral.get_source_display().lower()}",
-                )
-                for fields in contacts:
-                    contact = ReferralContact(referral=referral, **fields)
-                    set_change_reason(contact, "Referral received", by=entered_by or submitted_by)
-                    contact.save()
-                for upload in attachments or []:
-                    saved_files.append(_attach(referral, upload).file.name)
-        except IntegrityError as exc:
-            for name in saved_files:  # the rows rolled back: their files go too
-                default_storage.delete(name)
-            existing = Referral.objects.filter(submission_token=submission_token).first()
-            if existing is not None:
-                return existing
-            if "reference" not in str(exc):
-                logger.warning("referral refused by a database rule: %s", type(exc).__name__)
-                raise RegisterError(
-                    "The referral could not be saved: check every contact has a way to reach "
-                    "them, then send it again."
-                ) from exc
-            continue  # the random reference was taken: draw another
+    by = entered_by or submitted_by
+    saved_files: list[str] = []
+
+    def save(reference: str) -> Referral:
+        saved_files.clear()
+        referral = Referral(
+            **fields,
+            reference=reference,
+            submission_token=submission_token,
+            source=source,
+            referrer_kind=referrer_kind,
+            received_at=received_at,
+            decision_due=decision_due_for(received_at),
+            submitted_by=submitted_by,
+            entered_by=entered_by,
+            duplicate_of=_live_match(fields),
+        )
+        set_change_reason(referral, "Referral received", by=by)
+        referral.save()
+        ReferralTransition.objects.create(
+            referral=referral,
+            from_status="",
+            to_status=Referral.Status.RECEIVED,
+            by=by,
+            reason=f"Received: {referral.get_source_display().lower()}",
+        )
+        for contact_fields in contacts:
+            contact = ReferralContact(referral=referral, **contact_fields)
+            set_change_reason(contact, "Referral received", by=by)
+            contact.save()
+        for upload in attachments or []:
+            saved_files.append(_attach(referral, upload).file.name)
         logger.info("referral received referral=%s source=%s", referral.pk, source)
         return referral
-    raise RuntimeError("Could not allocate a referral reference after 5 attempts.")
+
+    def undo() -> None:
+        for name in saved_files:  # the rows rolled back: their files go too
+            default_storage.delete(name)
+
+    return submission_save(
+        Referral,
+        submission_token=submission_token,
+        prefix="DSR",
+        year=timezone.localdate(received_at).year,
+        save=save,
+        refused="The referral could not be saved: check every contact has a way to reach them, "
+        "then send it again.",
+        undo=undo,
+    )
 
 
 def _attach(referral: Referral, upload: UploadedFile) -> ReferralAttachment:

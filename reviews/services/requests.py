@@ -1,15 +1,15 @@
 """Writes for C(E)TR requests: received, arranged or declined, and the requester told."""
 
 import logging
-import secrets
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
+from dsr.intake import submission_save
 from dsr.models import Person, User
 from reviews.models import (
     Cetr,
@@ -19,11 +19,6 @@ from reviews.notifications import notify_cetr_requester
 from reviews.services.cetrs import cetr_plan
 
 logger = logging.getLogger(__name__)
-
-
-def _new_request_reference(year: int) -> str:
-    # Random, not sequential, like referral references: it gives away nothing about volume.
-    return f"CR-{year}-{secrets.randbelow(900_000) + 100_000}"
 
 
 def cetr_request_submit(
@@ -39,30 +34,29 @@ def cetr_request_submit(
     if existing is not None:
         return existing
     received_at = timezone.now()
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                request = CetrRequest(
-                    **fields,
-                    reference=_new_request_reference(timezone.localdate(received_at).year),
-                    submission_token=submission_token,
-                    channel=channel,
-                    received_at=received_at,
-                    entered_by=entered_by,
-                )
-                set_change_reason(request, "C(E)TR request received", by=entered_by)
-                request.save()
-                notify_cetr_requester(request, "cetr_request_received")
-                return request
-        except IntegrityError as exc:
-            existing = CetrRequest.objects.filter(submission_token=submission_token).first()
-            if existing is not None:
-                return existing
-            if "reference" not in str(exc):
-                raise RegisterError(
-                    "The request could not be saved: check how we should contact you."
-                ) from None
-    raise RegisterError("The request could not be saved. Try again.")
+
+    def save(reference: str) -> CetrRequest:
+        request = CetrRequest(
+            **fields,
+            reference=reference,
+            submission_token=submission_token,
+            channel=channel,
+            received_at=received_at,
+            entered_by=entered_by,
+        )
+        set_change_reason(request, "C(E)TR request received", by=entered_by)
+        request.save()
+        notify_cetr_requester(request, "cetr_request_received")
+        return request
+
+    return submission_save(
+        CetrRequest,
+        submission_token=submission_token,
+        prefix="CR",
+        year=timezone.localdate(received_at).year,
+        save=save,
+        refused="The request could not be saved: check how we should contact you.",
+    )
 
 
 @transaction.atomic
