@@ -11,28 +11,29 @@ touch the request, so the staff entry page can reuse them as they are.
 """
 
 import datetime
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import ProhibitNullCharactersValidator
-from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from dsr.fill_time import MinimumFillTimeForm
 from dsr.models import AccessibleFormat, CoOccurring, Diagnosis, LocalAuthority, RiskFactor
-from dsr.nhsuk_forms import NHSDateField
-from dsr.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
-from dsr.validators import (
-    optional_nhs_number,
-    optional_postcode,
-    refuse_control_characters,
-    validate_one_line,
+from dsr.nhsuk_forms import (
+    TEXT_LIMIT,
+    YES_NO,
+    EmailField,
+    NHSDateField,
+    PhoneField,
+    TextField,
+    check_date_of_birth,
+    checkboxes,
+    choice_field,
 )
+from dsr.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
+from dsr.validators import optional_nhs_number, optional_postcode
 from referrals.models import Referral, ReferralContact
 
 PROFESSIONAL = Referral.ReferrerKind.PROFESSIONAL.value
@@ -42,16 +43,10 @@ KINDS = (PROFESSIONAL, SELF, FAMILY)
 
 NAME_MAX = 100
 SHORT_MAX = 150
-LONG_MAX = 5000
 ADDRESS_MAX = 500
-PHONE_MAX = 30
-EMAIL_MAX = 254
 
 NOT_SURE = "not_sure"
-YES_NO = [("yes", "Yes"), ("no", "No")]
 
-_NAME_PUNCTUATION = frozenset(" -'\u2019.")
-_PHONE = re.compile(r"[0-9 +()\-]{6,30}")
 # Free personal mail services: a professional refers from their work address.
 PERSONAL_EMAIL_DOMAINS = frozenset(
     {
@@ -80,62 +75,6 @@ PERSONAL_EMAIL_DOMAINS = frozenset(
 )
 
 
-def refuse_non_name_characters(value: str) -> None:
-    """Raise `ValidationError` (code `name_characters`) unless `value` holds only letters (of
-    any alphabet, with their accents), spaces, hyphens, apostrophes and full stops."""
-    for char in value:
-        if char in _NAME_PUNCTUATION:
-            continue
-        category = unicodedata.category(char)
-        if category[0] not in ("L", "M") and category != "Zs":
-            raise ValidationError("This must be a name.", code="name_characters")
-
-
-class TextField(forms.CharField):
-    """A text box or area with the service's messages for length and hidden characters.
-
-    `noun` names the answer in messages ("First name must be 100 characters or fewer.").
-    """
-
-    def __init__(
-        self,
-        *,
-        noun: str,
-        max_length: int,
-        required: bool = True,
-        multiline: bool = False,
-        name: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        widget = forms.Textarea(attrs={"rows": 5}) if multiline else forms.TextInput()
-        super().__init__(max_length=max_length, required=required, widget=widget, **kwargs)
-        self.noun = noun
-        # Django's own NUL check has its own wording; refuse_control_characters covers NUL.
-        self.validators = [
-            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
-        ]
-        self.validators.append(refuse_control_characters)
-        if not multiline:
-            self.validators.append(validate_one_line)
-        if name:
-            self.validators.append(refuse_non_name_characters)
-        self.error_messages.update(
-            {
-                "required": f"Enter {noun[:1].lower()}{noun[1:]}.",
-                "max_length": f"{noun} must be {max_length} characters or fewer.",
-                "name_characters": f"{noun} must only include letters, spaces, hyphens, "
-                "apostrophes and full stops.",
-                "control_characters": f"{noun} must not contain hidden control characters. "
-                "Delete them, or type the text again.",
-                "one_line": f"{noun} must be one line of text, without hidden characters.",
-            }
-        )
-
-    def to_python(self, value: Any) -> str:
-        # Browsers send a text area's line breaks as CRLF: store them as LF.
-        return super().to_python(value).replace("\r\n", "\n")
-
-
 class DateField(NHSDateField):
     """NHSDateField that refuses over-long boxes before converting them: a day, month or year
     of thousands of digits would otherwise reach int() and its digit limit."""
@@ -144,60 +83,6 @@ class DateField(NHSDateField):
         if isinstance(value, list | tuple) and any(len(str(part or "")) > 10 for part in value):
             raise self._invalid(["day", "month", "year"])
         return super().to_python(value)
-
-
-class EmailField(forms.EmailField):
-    def __init__(self, *, noun: str = "Email address", required: bool = False, **kwargs: Any):
-        super().__init__(max_length=EMAIL_MAX, required=required, **kwargs)
-        self.validators = [
-            v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)
-        ]
-        self.validators.append(refuse_control_characters)
-        self.widget.attrs.update({"autocomplete": "email", "spellcheck": "false"})
-        self.error_messages.update(
-            {
-                "required": f"Enter {noun[:1].lower()}{noun[1:]}.",
-                "invalid": "Enter an email address in the right format, like name@example.com.",
-                "max_length": f"{noun} must be {EMAIL_MAX} characters or fewer.",
-                "control_characters": "Enter an email address in the right format, "
-                "like name@example.com.",
-            }
-        )
-
-
-def phone_field(label: str) -> TextField:
-    field = TextField(noun="Phone number", max_length=PHONE_MAX, required=False, label=label)
-    field.widget = forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"})
-    field.widget.attrs.update(field.widget_attrs(field.widget))
-    return field
-
-
-def choice_field(
-    choices: Any, *, required_message: str, inline: bool = False, **kwargs: Any
-) -> forms.ChoiceField:
-    attrs = {"class": "nhsuk-radios--inline"} if inline else {}
-    return forms.ChoiceField(
-        choices=choices,
-        widget=forms.RadioSelect(attrs=attrs),
-        error_messages={
-            "required": required_message,
-            "invalid_choice": "Choose one of the options.",
-        },
-        **kwargs,
-    )
-
-
-def checkboxes(choices: Any, **kwargs: Any) -> forms.MultipleChoiceField:
-    return forms.MultipleChoiceField(
-        choices=choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "invalid_choice": "Choose from the options shown.",
-            "invalid_list": "Choose from the options shown.",
-        },
-        **kwargs,
-    )
 
 
 def _empty(value: Any) -> bool:
@@ -328,7 +213,7 @@ class AboutYouForm(StepForm):
         help_text="For example, mother, grandparent or foster carer.",
     )
     referrer_email = EmailField(label="Email address (optional)")
-    referrer_phone = phone_field("Phone number (optional)")
+    referrer_phone = PhoneField(label="Phone number (optional)")
     referrer_address = TextField(
         noun="Your postal address",
         max_length=ADDRESS_MAX,
@@ -386,9 +271,6 @@ class AboutYouForm(StepForm):
                 )
         return email
 
-    def clean_referrer_phone(self) -> str:
-        return _clean_phone(self.cleaned_data.get("referrer_phone", ""))
-
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if (
@@ -398,12 +280,6 @@ class AboutYouForm(StepForm):
         ):
             self.add_error("referrer_email", "Enter your email address or your postal address.")
         return data
-
-
-def _clean_phone(value: str) -> str:
-    if value and not _PHONE.fullmatch(value):
-        raise ValidationError("Enter a phone number, like 01632 960 001 or 07700 900 982.")
-    return value
 
 
 class PersonForm(StepForm):
@@ -482,13 +358,7 @@ class PersonForm(StepForm):
         ] + [(NOT_SURE, "I'm not sure")]
 
     def clean_date_of_birth(self) -> datetime.date:
-        value = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if value >= today:
-            raise ValidationError("The date of birth must be in the past.")
-        if value.year < today.year - 120:
-            raise ValidationError("The date of birth must be within the last 120 years.")
-        return value
+        return check_date_of_birth(self.cleaned_data["date_of_birth"], today_too=True)
 
     def clean_nhs_number(self) -> str:
         return optional_nhs_number(self.cleaned_data.get("nhs_number"))
@@ -544,20 +414,20 @@ class RisksForm(StepForm):
     )
     risks = TextField(
         noun="The description of the risks",
-        max_length=LONG_MAX,
+        max_length=TEXT_LIMIT,
         multiline=True,
         label="Tell us about the risks now",
     )
     tried = TextField(
         noun="The description of what has been tried",
-        max_length=LONG_MAX,
+        max_length=TEXT_LIMIT,
         required=False,
         multiline=True,
         label="What has been tried so far? (optional)",
     )
     would_help = TextField(
         noun="The description of what would help",
-        max_length=LONG_MAX,
+        max_length=TEXT_LIMIT,
         required=False,
         multiline=True,
         label="What would help? (optional)",
@@ -591,14 +461,14 @@ class SupportForm(StepForm):
     )
     social_care = TextField(
         noun="Social care involvement",
-        max_length=LONG_MAX,
+        max_length=TEXT_LIMIT,
         required=False,
         multiline=True,
         label="Social care involvement (optional)",
     )
     other_professionals = TextField(
         noun="Other professionals involved",
-        max_length=LONG_MAX,
+        max_length=TEXT_LIMIT,
         required=False,
         multiline=True,
         label="Other professionals involved (optional)",
@@ -630,7 +500,7 @@ class CommunicationForm(StepForm):
 
     communication_needs = TextField(
         noun="Communication needs",
-        max_length=LONG_MAX,
+        max_length=TEXT_LIMIT,
         required=False,
         multiline=True,
     )
@@ -742,7 +612,7 @@ class OutcomeForm(StepForm):
         help_text="For example, father or foster carer.",
     )
     carer_email = EmailField(label="Their email address")
-    carer_phone = phone_field("Their phone number (optional)")
+    carer_phone = PhoneField(label="Their phone number (optional)")
     carer_address = TextField(
         noun="Their postal address",
         max_length=ADDRESS_MAX,
@@ -797,9 +667,6 @@ class OutcomeForm(StepForm):
         if self.cleaned_data.get("has_carer") != "yes":
             return set(self.carer_fields)
         return set()
-
-    def clean_carer_phone(self) -> str:
-        return _clean_phone(self.cleaned_data.get("carer_phone", ""))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -13,7 +13,6 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from dsr.forms import choose_from_list, text_field
 from dsr.models import (
     RAG,
     RAG_MEANINGS,
@@ -23,7 +22,7 @@ from dsr.models import (
     RiskFactor,
     User,
 )
-from dsr.nhsuk_forms import NHSDateField
+from dsr.nhsuk_forms import NHSDateField, choose_from_list, text_field, yes_no_field
 from dsr.validators import (
     optional_nhs_number,
     optional_postcode,
@@ -80,19 +79,6 @@ STAFF_SOURCES = [
     (s.value, s.label)
     for s in (Referral.Source.PAPER, Referral.Source.EMAIL, Referral.Source.PHONE)
 ]
-YES_NO = [("yes", "Yes"), ("no", "No")]
-
-
-def _yes_no(label: str, *, required_message: str, help_text: str = "") -> forms.TypedChoiceField:
-    return forms.TypedChoiceField(
-        label=label,
-        help_text=help_text,
-        choices=YES_NO,
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-        error_messages={"required": required_message},
-    )
-
 
 # The one contact the staff page takes, as form field -> ReferralContact field.
 CONTACT_FIELDS = {
@@ -235,15 +221,15 @@ class StaffReferralForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    consent_to_referral = _yes_no(
+    consent_to_referral = yes_no_field(
         "Does the person, or someone entitled to decide for them, agree to this referral?",
         required_message="Say whether there is consent to the referral.",
     )
-    consent_to_share = _yes_no(
+    consent_to_share = yes_no_field(
         "Do they agree to information being shared with the people who will review it?",
         required_message="Say whether there is consent to share information.",
     )
-    outcome_to_referrer = _yes_no(
+    outcome_to_referrer = yes_no_field(
         "Does the person agree the referrer is told the outcome?",
         required_message="Say whether the referrer may be told the outcome.",
         help_text="A professional referrer is told the outcome either way.",
