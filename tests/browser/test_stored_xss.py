@@ -21,7 +21,7 @@ from dsr.nhsuk_forms import TextField
 from dsr.roles import Role
 from dsr.validators import refuse_non_name_characters
 from dsr.views.outbox import letter_html
-from referrals.forms import STEPS
+from referrals.forms.public import STEPS
 from referrals.models import Referral
 from referrals.services import referral_decide, referral_record_review
 from tests.browser.helpers import fill_step, sign_in
