@@ -286,7 +286,8 @@ class TextField(forms.CharField):
     """A text box or area with messages that name the answer, refusing hidden characters and,
     in a text box, line breaks; `name=True` allows only what names are written with.
 
-    `noun` names the answer in messages ("First name must be 100 characters or fewer.").
+    `noun` names the answer in messages ("First name must be 100 characters or fewer."); an
+    identifier's box, longer than any real one, may say instead what it should be (`too_long`).
     """
 
     def __init__(
@@ -297,24 +298,31 @@ class TextField(forms.CharField):
         required: bool = True,
         multiline: bool = False,
         name: bool = False,
+        too_long: str = "",
         widget: forms.Widget | None = None,
         **kwargs: Any,
     ) -> None:
+        self.too_long = too_long
         if widget is None:
             widget = forms.Textarea(attrs={"rows": 5}) if multiline else forms.TextInput()
         super().__init__(max_length=max_length, required=required, widget=widget, **kwargs)
-        self.noun = noun
         self.validators = _without_null_check(self.validators)
         self.validators.append(refuse_control_characters)
         if not multiline:
             self.validators.append(validate_one_line)
         if name:
             self.validators.append(refuse_non_name_characters)
+        self.name_answer(noun)
+
+    def name_answer(self, noun: str) -> None:
+        """Word the messages for an answer called `noun`."""
+        self.noun = noun
         capital = f"{noun[:1].upper()}{noun[1:]}"
         self.error_messages.update(
             {
                 "required": f"Enter {noun[:1].lower()}{noun[1:]}.",
-                "max_length": f"{capital} must be {max_length} characters or fewer.",
+                "max_length": self.too_long
+                or f"{capital} must be {self.max_length} characters or fewer.",
                 "name_characters": f"{capital} must only include letters, spaces, hyphens, "
                 "apostrophes and full stops.",
                 "control_characters": f"{capital} must not contain hidden control characters. "

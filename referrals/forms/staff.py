@@ -1,9 +1,7 @@
-"""Forms for the staff referral pages: the queue's filters and the staff entry of a paper, email
-or phone referral. The forms of the review itself are in referrals.forms.staff_review.
+"""The staff entry of a paper, email or phone referral: the public steps' questions on one page.
+The queue's filters and the forms of the review are in referrals.forms.staff_review.
 
-Field shape and cross-field consistency only. The rules of the review (what may follow what,
-when a decision may be made) live in referrals.services; the views put its refusals on these
-forms as NHS.UK errors.
+Field shape and cross-field consistency only; the rules live in referrals.services.
 """
 
 import datetime
@@ -13,69 +11,24 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from dsr.models import (
-    AccessibleFormat,
-    CoOccurring,
-    LocalAuthority,
-    RiskFactor,
-)
-from dsr.nhsuk_forms import NHSDateField, choose_from_list, text_field, yes_no_field
-from dsr.validators import (
-    optional_nhs_number,
-    optional_postcode,
+from dsr.models import DiagnosisStatus, LocalAuthority
+from dsr.nhsuk_forms import NHSDateField, choice_field, choose_from_list, yes_no_field
+from referrals.forms.contact_steps import AboutYouForm, ConsentForm, OutcomeForm
+from referrals.forms.steps import (
+    CommunicationForm,
+    DiagnosisForm,
+    PersonForm,
+    RisksForm,
+    SupportForm,
 )
 from referrals.models import Referral, ReferralContact
-
-# --- The queue -------------------------------------------------------------------------------
-
-
-class QueueFilterForm(forms.Form):
-    """The queue's filters and order. They travel in the URL (GET): none identifies anyone."""
-
-    status = forms.ChoiceField(
-        label="Status",
-        choices=[("", "Any")] + [(s.value, s.label) for s in Referral.LIVE],
-        required=False,
-        error_messages=choose_from_list("a status"),
-    )
-    assigned = forms.ChoiceField(
-        label="Reviewer",
-        choices=[("", "Anyone"), ("me", "Assigned to me"), ("unassigned", "Nobody yet")],
-        required=False,
-        error_messages=choose_from_list("a reviewer option"),
-    )
-    due = forms.ChoiceField(
-        label="Decision due",
-        choices=[("", "Any time"), ("overdue", "Overdue"), ("week", "Due this week")],
-        required=False,
-        error_messages=choose_from_list("when the decision is due"),
-    )
-    local_authority = forms.ModelChoiceField(
-        label="Local authority",
-        queryset=LocalAuthority.objects.none(),
-        required=False,
-        empty_label="Any",
-        error_messages=choose_from_list("a local authority"),
-    )
-    sort = forms.ChoiceField(
-        label="Sort by",
-        choices=[("due", "Decision due date"), ("received", "Date received")],
-        required=False,
-        error_messages=choose_from_list("an order"),
-    )
-
-    def __init__(self, *args: Any, local_authorities: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if local_authorities is not None:
-            self.fields["local_authority"].queryset = local_authorities
-
-
-# --- Staff entry of a paper, email or phone referral -----------------------------------------
 
 STAFF_SOURCES = [
     (s.value, s.label)
     for s in (Referral.Source.PAPER, Referral.Source.EMAIL, Referral.Source.PHONE)
 ]
+
+NHS_EMAIL_FORMAT = "Enter an email address in the right format, like name@nhs.net."
 
 # The one contact the staff page takes, as form field -> ReferralContact field.
 CONTACT_FIELDS = {
@@ -94,11 +47,14 @@ CONTACT_FIELDS = {
 
 class StaffReferralForm(forms.ModelForm):
     """A referral received on paper, by email or by phone, entered by staff on the referrer's
-    behalf: the same questions as the public form, plus the source and when it was received
+    behalf: the questions of the public steps (referrals.forms.steps and contact_steps), with
+    their checks, worded for staff and on one page, plus the source and when it was received
     (the four-week clock runs from receipt, so it may be in the past but never the future).
 
-    `submission_token` is a fresh UUID in a hidden field: posting the same page twice makes one
-    referral (referral_submit returns the first).
+    The public steps' rules that depend on who is referring and on the journey (a work email for
+    a professional, consent before a referral may be sent) are not applied: staff record the
+    referral as it was received. `submission_token` is a fresh UUID in a hidden field: posting
+    the same page twice makes one referral (referral_submit returns the first).
     """
 
     # (heading, field names): the page shows one fieldset per topic, in this order.
@@ -175,48 +131,143 @@ class StaffReferralForm(forms.ModelForm):
             "invalid": "Enter the time in the 24-hour clock, like 14:30.",
         },
     )
-    date_of_birth = NHSDateField(label="Date of birth", help_text="For example, 27 3 2008")
-    nhs_number = forms.CharField(
+    referrer_kind = choice_field(
+        Referral.ReferrerKind.choices,
+        label="Who made the referral?",
+        required_message="Choose who made the referral.",
+    )
+
+    # The person referred.
+    given_name = PersonForm.question(
+        "given_name",
+        label="First name",
+        messages={"required": "Enter the person's first name."},
+    )
+    family_name = PersonForm.question(
+        "family_name",
+        label="Last name",
+        messages={"required": "Enter the person's last name."},
+    )
+    date_of_birth = PersonForm.question(
+        "date_of_birth", label="Date of birth", help_text="For example, 27 3 2008"
+    )
+    nhs_number = PersonForm.question(
+        "nhs_number",
         label="NHS number (if known)",
         help_text="10 digits, for example 485 777 3456.",
-        max_length=14,
+        widget_attrs={"inputmode": "numeric", "spellcheck": "false"},
+    )
+    address = PersonForm.question(
+        "address", label="Address", required=False, widget_attrs={"rows": 3}
+    )
+    postcode = PersonForm.question("postcode", label="Postcode", required=False)
+    local_authority = forms.ModelChoiceField(
+        label="Local authority",
+        queryset=LocalAuthority.objects.all(),
+        # A paper or phone referral from someone who does not know the area still needs one:
+        # without it, only ICB staff would ever see the referral.
+        empty_label="Choose a local authority",
+        error_messages={
+            "required": "Choose the local authority the person lives in.",
+            "invalid_choice": "Choose a local authority from the list.",
+        },
+    )
+    gp_practice_name = PersonForm.question(
+        "gp_practice_name", label="GP practice", noun="GP practice"
+    )
+    diagnosis = DiagnosisForm.question(
+        "diagnosis",
+        label="Diagnosis",
+        messages={"required": "Choose the person's diagnosis."},
+    )
+    diagnosis_status = DiagnosisForm.question(
+        "diagnosis_status",
+        label="Is the diagnosis confirmed?",
+        choices=DiagnosisStatus.choices,
+        messages={"required": "Say whether the diagnosis is confirmed."},
+    )
+    co_occurring = DiagnosisForm.question("co_occurring", label="Other conditions")
+
+    # Risks, support and communication.
+    risk_factors = RisksForm.question("risk_factors", label="Risks that apply now")
+    risks = RisksForm.question(
+        "risks",
+        label="Current risks, in the referrer's words",
+        noun="Current risks",
+        widget_attrs={"rows": 4},
+        messages={"required": "Enter current risks, in the referrer's words."},
+    )
+    tried = RisksForm.question(
+        "tried",
+        label="What has been tried",
+        noun="What has been tried",
+        widget_attrs={"rows": 4},
+    )
+    would_help = RisksForm.question(
+        "would_help",
+        label="What would help",
+        noun="What would help",
+        widget_attrs={"rows": 4},
+    )
+    has_ehcp = SupportForm.question(
+        "has_ehcp",
+        label="Does the person have an education, health and care plan (EHCP)?",
+        initial=Referral.YesNoUnsure.UNSURE,
+        messages={"required": "Say whether the person has an EHCP."},
+    )
+    education_setting = SupportForm.question(
+        "education_setting", label="School, college or other education setting"
+    )
+    social_care = SupportForm.question(
+        "social_care", label="Social care involvement", widget_attrs={"rows": 4}
+    )
+    other_professionals = SupportForm.question(
+        "other_professionals",
+        label="Other professionals involved",
+        widget_attrs={"rows": 4},
+    )
+    communication_needs = CommunicationForm.question(
+        "communication_needs",
+        label="Communication needs",
+        widget_attrs={"rows": 4},
+    )
+    accessible_formats = CommunicationForm.question(
+        "accessible_formats", label="Formats the person needs"
+    )
+    interpreter_language = CommunicationForm.question(
+        "interpreter_language", label="Interpreter language (if needed)"
+    )
+
+    # Who referred, and consent.
+    referrer_name = AboutYouForm.question(
+        "referrer_name",
+        label="Referrer's full name",
+        noun="Referrer's full name",
+        messages={"required": "Enter the referrer's name."},
+    )
+    referrer_role = AboutYouForm.question(
+        "referrer_role",
+        label="Referrer's job title, or relationship to the person",
+        noun="Referrer's job title or relationship",
         required=False,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
     )
-    # Longer than any postcode, so a wrong one gets the postcode message, not a length error.
-    postcode = forms.CharField(max_length=20, required=False)
-    address = forms.CharField(
-        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    co_occurring = forms.MultipleChoiceField(
-        label="Other conditions",
-        choices=CoOccurring.choices,
+    referrer_organisation = AboutYouForm.question(
+        "referrer_organisation",
+        label="Referrer's organisation",
+        noun="Referrer's organisation",
         required=False,
-        widget=forms.CheckboxSelectMultiple,
     )
-    risk_factors = forms.MultipleChoiceField(
-        label="Risks that apply now",
-        choices=RiskFactor.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+    referrer_email = AboutYouForm.question(
+        "referrer_email",
+        label="Referrer's email address",
+        messages={"invalid": NHS_EMAIL_FORMAT, "control_characters": NHS_EMAIL_FORMAT},
     )
-    risks = text_field("Current risks, in the referrer's words")
-    tried = text_field("What has been tried", required=False)
-    would_help = text_field("What would help", required=False)
-    social_care = text_field("Social care involvement", required=False)
-    other_professionals = text_field("Other professionals involved", required=False)
-    communication_needs = text_field("Communication needs", required=False)
-    accessible_formats = forms.MultipleChoiceField(
-        label="Formats the person needs",
-        choices=AccessibleFormat.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    referrer_address = forms.CharField(
+    referrer_phone = AboutYouForm.question("referrer_phone", label="Referrer's phone number")
+    referrer_address = AboutYouForm.question(
+        "referrer_address",
         label="Referrer's postal address",
-        max_length=500,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        noun="Referrer's postal address",
+        widget_attrs={"rows": 3},
     )
     consent_to_referral = yes_no_field(
         "Does the person, or someone entitled to decide for them, agree to this referral?",
@@ -226,12 +277,22 @@ class StaffReferralForm(forms.ModelForm):
         "Do they agree to information being shared with the people who will review it?",
         required_message="Say whether there is consent to share information.",
     )
+    consent_basis = ConsentForm.question(
+        "consent_basis",
+        label="Who agreed to the referral?",
+        messages={"required": "Choose who agreed to the referral."},
+    )
+    consent_given_by = ConsentForm.question(
+        "consent_given_by",
+        label="Name of whoever agreed, if not the person",
+    )
     outcome_to_referrer = yes_no_field(
         "Does the person agree the referrer is told the outcome?",
         required_message="Say whether the referrer may be told the outcome.",
         help_text="A professional referrer is told the outcome either way.",
     )
 
+    # Someone to tell the outcome: the public outcome step's parent or carer questions.
     contact_role = forms.ChoiceField(
         label="Who are they?",
         choices=ReferralContact.Role.choices,
@@ -239,25 +300,28 @@ class StaffReferralForm(forms.ModelForm):
         required=False,
         error_messages=choose_from_list("who they are"),
     )
-    contact_name = forms.CharField(
-        label="Full name", max_length=150, required=False, help_text="Leave blank if nobody."
+    contact_name = OutcomeForm.question(
+        "carer_name",
+        label="Full name",
+        noun="Full name",
+        help_text="Leave blank if nobody.",
     )
-    contact_relationship = forms.CharField(
-        label="Relationship to the person", max_length=60, required=False
+    contact_relationship = OutcomeForm.question(
+        "carer_relationship",
+        label="Relationship to the person",
+        noun="Relationship to the person",
     )
-    contact_email = forms.EmailField(
+    contact_email = OutcomeForm.question(
+        "carer_email",
         label="Email address",
-        required=False,
-        error_messages={
-            "invalid": "Enter an email address in the right format, like name@nhs.net."
-        },
+        messages={"invalid": NHS_EMAIL_FORMAT, "control_characters": NHS_EMAIL_FORMAT},
     )
-    contact_phone = forms.CharField(label="Phone number", max_length=30, required=False)
-    contact_address = forms.CharField(
+    contact_phone = OutcomeForm.question("carer_phone", label="Phone number")
+    contact_address = OutcomeForm.question(
+        "carer_address",
         label="Postal address",
-        max_length=500,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        noun="Postal address",
+        widget_attrs={"rows": 3},
     )
     contact_has_parental_responsibility = forms.BooleanField(
         label="They have parental responsibility", required=False
@@ -266,17 +330,21 @@ class StaffReferralForm(forms.ModelForm):
         label="The person (or a best-interests decision) wants them told the outcome",
         required=False,
     )
-    contact_preferred_format = forms.ChoiceField(
+    contact_preferred_format = OutcomeForm.question(
+        "carer_format",
         label="Format for the outcome letter or email",
-        choices=ReferralContact.Format.choices,
         initial=ReferralContact.Format.STANDARD,
-        widget=forms.RadioSelect,
-        required=False,
-        error_messages=choose_from_list("a format"),
+        messages=choose_from_list("a format"),
     )
-    contact_prefers_letter = forms.BooleanField(
-        label="They would rather have a letter than an email", required=False
+    contact_prefers_letter = OutcomeForm.question(
+        "carer_prefers_letter",
+        label="They would rather have a letter than an email",
     )
+
+    # The public steps' checks of single answers.
+    clean_date_of_birth = PersonForm.clean_date_of_birth
+    clean_nhs_number = PersonForm.clean_nhs_number
+    clean_postcode = PersonForm.clean_postcode
 
     class Meta:
         model = Referral
@@ -316,48 +384,6 @@ class StaffReferralForm(forms.ModelForm):
             "consent_given_by",
             "outcome_to_referrer",
         ]
-        labels = {
-            "referrer_kind": "Who made the referral?",
-            "given_name": "First name",
-            "family_name": "Last name",
-            "gp_practice_name": "GP practice",
-            "diagnosis": "Diagnosis",
-            "diagnosis_status": "Is the diagnosis confirmed?",
-            "has_ehcp": "Does the person have an education, health and care plan (EHCP)?",
-            "education_setting": "School, college or other education setting",
-            "interpreter_language": "Interpreter language (if needed)",
-            "referrer_name": "Referrer's full name",
-            "referrer_role": "Referrer's job title, or relationship to the person",
-            "referrer_organisation": "Referrer's organisation",
-            "referrer_email": "Referrer's email address",
-            "referrer_phone": "Referrer's phone number",
-            "consent_basis": "Who agreed to the referral?",
-            "consent_given_by": "Name of whoever agreed, if not the person",
-        }
-        widgets = {
-            "referrer_kind": forms.RadioSelect,
-            "diagnosis": forms.RadioSelect,
-            "diagnosis_status": forms.RadioSelect,
-            "has_ehcp": forms.RadioSelect,
-            "consent_basis": forms.RadioSelect,
-        }
-        error_messages = {
-            "referrer_kind": {"required": "Choose who made the referral."},
-            "given_name": {"required": "Enter the person's first name."},
-            "family_name": {"required": "Enter the person's last name."},
-            "local_authority": {
-                "required": "Choose the local authority the person lives in.",
-                "invalid_choice": "Choose a local authority from the list.",
-            },
-            "diagnosis": {"required": "Choose the person's diagnosis."},
-            "diagnosis_status": {"required": "Say whether the diagnosis is confirmed."},
-            "has_ehcp": {"required": "Say whether the person has an EHCP."},
-            "referrer_name": {"required": "Enter the referrer's name."},
-            "referrer_email": {
-                "invalid": "Enter an email address in the right format, like name@nhs.net."
-            },
-            "consent_basis": {"required": "Choose who agreed to the referral."},
-        }
 
     def __init__(self, *args: Any, local_authorities: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -365,10 +391,6 @@ class StaffReferralForm(forms.ModelForm):
         self.order_fields([name for _, names in self.SECTIONS for name in names])
         if local_authorities is not None:
             self.fields["local_authority"].queryset = local_authorities
-        # A paper or phone referral from someone who does not know the area still needs one:
-        # without it, only ICB staff would ever see the referral.
-        self.fields["local_authority"].required = True
-        self.fields["local_authority"].empty_label = "Choose a local authority"
         if not self.is_bound:
             now = timezone.localtime()
             self.initial.setdefault("submission_token", uuid.uuid4())
@@ -378,21 +400,6 @@ class StaffReferralForm(forms.ModelForm):
     def sections(self) -> list[tuple[str, list[forms.BoundField]]]:
         """The bound fields, grouped by topic for the page (the hidden token is not in any)."""
         return [(title, [self[name] for name in names]) for title, names in self.SECTIONS]
-
-    def clean_nhs_number(self) -> str:
-        return optional_nhs_number(self.cleaned_data.get("nhs_number"))
-
-    def clean_postcode(self) -> str:
-        return optional_postcode(self.cleaned_data.get("postcode"))
-
-    def clean_date_of_birth(self) -> datetime.date:
-        value = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if value > today:
-            raise forms.ValidationError("The date of birth must be in the past.")
-        if value.year < today.year - 120:
-            raise forms.ValidationError("The date of birth must be within the last 120 years.")
-        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -423,7 +430,8 @@ class StaffReferralForm(forms.ModelForm):
             for f in ("contact_role", "contact_relationship", "contact_email", "contact_phone")
         ] + [data.get("contact_address")]
         if not name:
-            if any(others):
+            # A name refused by its own check needs no second message.
+            if any(others) and "contact_name" not in self.errors:
                 self.add_error("contact_name", "Enter the name of the person to tell.")
             return
         if not data.get("contact_role"):

@@ -1,6 +1,6 @@
-"""Forms for the staff review of a referral: asking for more information, recording the review
-with education and social care, assigning a reviewer, setting the area, the decision, and who is
-told it.
+"""Forms for the staff review of a referral: the queue's filters, asking for more information,
+recording the review with education and social care, assigning a reviewer, setting the area,
+the decision, and who is told it.
 
 Field shape and cross-field consistency only. The rules of the review (what may follow what,
 when a decision may be made) live in referrals.services; the views put its refusals on these
@@ -16,6 +16,50 @@ from django.utils import timezone
 from dsr.models import RAG, RAG_MEANINGS, LocalAuthority, User
 from dsr.nhsuk_forms import NHSDateField, choose_from_list, text_field
 from referrals.models import Referral, ReferralContact
+
+# --- The queue -------------------------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters and order. They travel in the URL (GET): none identifies anyone."""
+
+    status = forms.ChoiceField(
+        label="Status",
+        choices=[("", "Any")] + [(s.value, s.label) for s in Referral.LIVE],
+        required=False,
+        error_messages=choose_from_list("a status"),
+    )
+    assigned = forms.ChoiceField(
+        label="Reviewer",
+        choices=[("", "Anyone"), ("me", "Assigned to me"), ("unassigned", "Nobody yet")],
+        required=False,
+        error_messages=choose_from_list("a reviewer option"),
+    )
+    due = forms.ChoiceField(
+        label="Decision due",
+        choices=[("", "Any time"), ("overdue", "Overdue"), ("week", "Due this week")],
+        required=False,
+        error_messages=choose_from_list("when the decision is due"),
+    )
+    local_authority = forms.ModelChoiceField(
+        label="Local authority",
+        queryset=LocalAuthority.objects.none(),
+        required=False,
+        empty_label="Any",
+        error_messages=choose_from_list("a local authority"),
+    )
+    sort = forms.ChoiceField(
+        label="Sort by",
+        choices=[("due", "Decision due date"), ("received", "Date received")],
+        required=False,
+        error_messages=choose_from_list("an order"),
+    )
+
+    def __init__(self, *args: Any, local_authorities: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if local_authorities is not None:
+            self.fields["local_authority"].queryset = local_authorities
+
 
 # --- The steps of the review -----------------------------------------------------------------
 

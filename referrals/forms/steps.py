@@ -10,6 +10,7 @@ checks that span pages. Forms check field shape and cross-field consistency only
 touch the request, so the staff entry page (referrals.forms.staff) asks the same questions.
 """
 
+import copy
 import datetime
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -82,6 +83,43 @@ class StepForm(forms.Form):
         self.section_intros: dict[str, str] = {}
         super().__init__(data, *args, **kwargs)
         self.word()
+
+    @classmethod
+    def question(
+        cls,
+        name: str,
+        *,
+        label: str,
+        help_text: str = "",
+        noun: str = "",
+        required: bool | None = None,
+        widget_attrs: dict[str, Any] | None = None,
+        messages: dict[str, str] | None = None,
+        **attributes: Any,
+    ) -> forms.Field:
+        """This step's question `name` as another form (the staff entry page) asks it.
+
+        A copy of the declared field, so it keeps the step's checks (hidden characters, line
+        breaks in a one-line answer, names, lengths), with the other form's label and hint;
+        `noun` words a text field's messages for that label, `required` and `widget_attrs`
+        change the field and its box, `messages` replaces single messages and `attributes` sets
+        others (choices, initial). What `word()` sets for a kind of referrer is not copied, nor
+        the box's autocomplete: there the answer is about someone other than the person typing,
+        and a browser must not offer their own details.
+        """
+        field = copy.deepcopy(cls.base_fields[name])
+        field.widget.attrs.pop("autocomplete", None)
+        field.label = label
+        field.help_text = help_text
+        if noun:
+            field.name_answer(noun)
+        if required is not None:
+            field.required = field.widget.is_required = required
+        field.widget.attrs.update(widget_attrs or {})
+        for attribute, value in attributes.items():
+            setattr(field, attribute, value)
+        field.error_messages.update(messages or {})
+        return field
 
     def you(self, you: str, other: str) -> str:
         """`you` for a self-referral, `other` for anyone referring someone else."""
@@ -157,6 +195,8 @@ class PersonForm(StepForm):
     nhs_number = TextField(
         noun="NHS number",
         max_length=20,
+        # Longer than any NHS number: the message says what one is.
+        too_long="An NHS number must be 10 digits.",
         required=False,
         label="NHS number (optional)",
         help_text="This is a 10 digit number, like 485 777 3456. You can find it on letters "
@@ -164,7 +204,12 @@ class PersonForm(StepForm):
     )
     address = TextField(noun="Address", max_length=ADDRESS_MAX, multiline=True, label="Address")
     # Longer than any postcode, so a wrong one gets the postcode message, not a length error.
-    postcode = TextField(noun="Postcode", max_length=20, label="Postcode")
+    postcode = TextField(
+        noun="Postcode",
+        max_length=20,
+        too_long="Enter a real postcode, like NR1 2DH.",
+        label="Postcode",
+    )
     local_authority = choice_field(
         [], required_message="Choose a council area, or choose I'm not sure."
     )
@@ -186,13 +231,6 @@ class PersonForm(StepForm):
         self.fields["address"].help_text = self.you(
             "Where you live now.", "Where the person lives now."
         )
-        # Input longer than any NHS number or postcode gets the message about its format.
-        too_long = {
-            "nhs_number": "An NHS number must be 10 digits.",
-            "postcode": "Enter a real postcode, like NR1 2DH.",
-        }
-        for name, message in too_long.items():
-            self.fields[name].error_messages["max_length"] = message
         self.fields["nhs_number"].widget.attrs.update(
             {"inputmode": "numeric", "spellcheck": "false", "class": "nhsuk-input--width-10"}
         )

@@ -41,11 +41,12 @@ from dsr.validators import format_nhs_number
 from dsr.views.form_page import form_page
 from dsr.views.paging import cursor_from, query_of
 from referrals import queries, services
-from referrals.forms.staff import QueueFilterForm, StaffReferralForm
+from referrals.forms.staff import StaffReferralForm
 from referrals.forms.staff_review import (
     AreaForm,
     AssignForm,
     DecisionForm,
+    QueueFilterForm,
     RecipientAddForm,
     RecipientChangeForm,
     RequestInformationForm,
