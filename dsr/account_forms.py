@@ -1,12 +1,104 @@
-"""Forms for the account lifecycle: inviting someone, accepting an invitation, and the access
-review's filters. Shape and plain checks only: the rules live in dsr.accounts."""
+"""Forms for accounts: signing in (password, then the security code), resetting a password,
+inviting someone, accepting an invitation, and the access review's filters. Shape and plain
+checks only: the rules live in dsr.accounts."""
 
 from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 
 from dsr.accounts import INVITABLE_ROLES
-from dsr.forms import NewPasswordForm
 from dsr.models import Invitation, Organisation, User
 from dsr.roles import Role
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
+        error_messages={"required": "Enter your email address."},
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
+
+    error_messages = {
+        "invalid_login": "Enter a correct email address and password.",
+        "inactive": "This account has been deactivated. Ask your administrator to restore it.",
+    }
+
+
+class SecondFactorForm(forms.Form):
+    token = forms.RegexField(
+        label="Security code",
+        help_text="The 6-digit code your authenticator app shows now.",
+        regex=r"^\s*\d{3}\s*\d{3}\s*$",
+        max_length=9,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "class": "nhsuk-input--width-5",
+            }
+        ),
+        error_messages={
+            "required": "Enter the 6-digit security code.",
+            "invalid": "The security code must be 6 digits, like 123 456.",
+        },
+    )
+
+    def clean_token(self) -> str:
+        return "".join(self.cleaned_data["token"].split())
+
+
+class ResetRequestForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address in the right format, like name@nhs.net.",
+        },
+    )
+
+
+class NewPasswordForm(SetPasswordForm):
+    """A new password, typed twice. The password checks' errors go on the first box, where the
+    fault is (Django puts them on the confirmation); a mismatch goes on the second."""
+
+    error_messages = {"password_mismatch": "Enter the same password in both boxes."}
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(user, *args, **kwargs)
+        first, second = self.fields["new_password1"], self.fields["new_password2"]
+        first.label = "New password"
+        first.help_text = (
+            f"Use at least {_password_min_length()} characters, and not a common password or "
+            "anything like your name or email address."
+        )
+        first.error_messages["required"] = "Enter a new password."
+        second.label = "Enter the new password again"
+        second.help_text = ""
+        second.error_messages["required"] = "Enter the new password again."
+
+    def clean(self):
+        self.validate_passwords("new_password1", "new_password2")
+        self.validate_password_for_user(self.user, "new_password1")
+        return super(SetPasswordForm, self).clean()
+
+
+def _password_min_length() -> int:
+    """The shortest password the configured MinimumLengthValidator accepts."""
+    lengths = [
+        validator.min_length
+        for validator in password_validation.get_default_password_validators()
+        if isinstance(validator, password_validation.MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
 
 
 class InvitationForm(forms.Form):

@@ -1,13 +1,11 @@
-"""Forms for signing in and for the register. Field shape and cross-field consistency only:
-the register's rules live in dsr.services, and views map its errors onto these forms."""
+"""Forms for the register. Field shape and cross-field consistency only: the register's rules
+live in dsr.services, and views map its errors onto these forms. Signing in and the account
+lifecycle have theirs in dsr.account_forms."""
 
 from collections.abc import Iterable
 from datetime import date
 
 from django import forms
-from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
-from django.utils import timezone
 
 from dsr.deadlines import AgeGroup
 from dsr.models import (
@@ -26,7 +24,15 @@ from dsr.models import (
     RegisterEntry,
     RiskFactor,
 )
-from dsr.nhsuk_forms import NHSDateField
+from dsr.nhsuk_forms import (
+    TEXT_LIMIT,
+    NHSDateField,
+    check_date_of_birth,
+    choose_from_list,
+    not_in_future,
+    text_field,
+    yes_no_field,
+)
 from dsr.validators import (
     normalise_ods_code,
     optional_nhs_number,
@@ -34,121 +40,7 @@ from dsr.validators import (
     validate_ods_practice_code,
 )
 
-
-class SignInForm(AuthenticationForm):
-    username = forms.EmailField(
-        label="Email address",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": "false"}),
-        error_messages={"required": "Enter your email address."},
-    )
-    password = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": "Enter your password."},
-    )
-
-    error_messages = {
-        "invalid_login": "Enter a correct email address and password.",
-        "inactive": "This account has been deactivated. Ask your administrator to restore it.",
-    }
-
-
-class SecondFactorForm(forms.Form):
-    token = forms.RegexField(
-        label="Security code",
-        help_text="The 6-digit code your authenticator app shows now.",
-        regex=r"^\s*\d{3}\s*\d{3}\s*$",
-        max_length=9,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "class": "nhsuk-input--width-5",
-            }
-        ),
-        error_messages={
-            "required": "Enter the 6-digit security code.",
-            "invalid": "The security code must be 6 digits, like 123 456.",
-        },
-    )
-
-    def clean_token(self) -> str:
-        return "".join(self.cleaned_data["token"].split())
-
-
-class ResetRequestForm(PasswordResetForm):
-    email = forms.EmailField(
-        label="Email address",
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={
-            "required": "Enter your email address.",
-            "invalid": "Enter an email address in the right format, like name@nhs.net.",
-        },
-    )
-
-
-class NewPasswordForm(SetPasswordForm):
-    """A new password, typed twice. The password checks' errors go on the first box, where the
-    fault is (Django puts them on the confirmation); a mismatch goes on the second."""
-
-    error_messages = {"password_mismatch": "Enter the same password in both boxes."}
-
-    def __init__(self, user, *args, **kwargs) -> None:
-        super().__init__(user, *args, **kwargs)
-        first, second = self.fields["new_password1"], self.fields["new_password2"]
-        first.label = "New password"
-        first.help_text = (
-            f"Use at least {_password_min_length()} characters, and not a common password or "
-            "anything like your name or email address."
-        )
-        first.error_messages["required"] = "Enter a new password."
-        second.label = "Enter the new password again"
-        second.help_text = ""
-        second.error_messages["required"] = "Enter the new password again."
-
-    def clean(self):
-        self.validate_passwords("new_password1", "new_password2")
-        self.validate_password_for_user(self.user, "new_password1")
-        return super(SetPasswordForm, self).clean()
-
-
-def _password_min_length() -> int:
-    """The shortest password the configured MinimumLengthValidator accepts."""
-    lengths = [
-        validator.min_length
-        for validator in password_validation.get_default_password_validators()
-        if isinstance(validator, password_validation.MinimumLengthValidator)
-    ]
-    return max(lengths, default=1)
-
-
 # --- The register ----------------------------------------------------------------------------
-
-TEXT_LIMIT = 5000
-
-
-def text_field(
-    label: str, *, required: bool = True, help_text: str = "", **kwargs
-) -> forms.CharField:
-    """A long free-text answer: a textarea of at most TEXT_LIMIT characters, whose "required"
-    message is built from its label."""
-    return forms.CharField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        max_length=TEXT_LIMIT,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": f"Enter {label[:1].lower()}{label[1:]}."},
-        **kwargs,
-    )
-
-
-def _not_in_future(value: date | None, what: str) -> None:
-    if value and value > timezone.localdate():
-        raise forms.ValidationError(f"The {what} must be today or in the past.")
 
 
 class PersonForm(forms.ModelForm):
@@ -230,12 +122,7 @@ class PersonForm(forms.ModelForm):
         return optional_nhs_number(self.cleaned_data.get("nhs_number")) or None
 
     def clean_date_of_birth(self) -> date:
-        value = self.cleaned_data["date_of_birth"]
-        if value > timezone.localdate():
-            raise forms.ValidationError("The date of birth must be in the past.")
-        if value.year < timezone.localdate().year - 120:
-            raise forms.ValidationError("The date of birth must be within the last 120 years.")
-        return value
+        return check_date_of_birth(self.cleaned_data["date_of_birth"])
 
     def clean_postcode(self) -> str:
         return optional_postcode(self.cleaned_data.get("postcode"))
@@ -286,7 +173,7 @@ class RatingForm(forms.Form):
 
     def clean_effective_from(self) -> date:
         value = self.cleaned_data["effective_from"]
-        _not_in_future(value, "date of the decision")
+        not_in_future(value, "date of the decision")
         return value
 
 
@@ -309,7 +196,7 @@ class ConsentForm(forms.Form):
 
     def clean_given_on(self) -> date:
         value = self.cleaned_data["given_on"]
-        _not_in_future(value, "date consent was given")
+        not_in_future(value, "date consent was given")
         return value
 
     def clean(self) -> dict:
@@ -355,18 +242,15 @@ class AdmissionForm(forms.Form):
         error_messages={"required": "Choose the ward security level."},
     )
     mha_status = forms.CharField(label="Mental Health Act status", max_length=60, required=False)
-    community_cetr_before_admission = forms.TypedChoiceField(
-        label="Did a community C(E)TR happen before the admission?",
-        choices=[("yes", "Yes"), ("no", "No")],
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-        error_messages={"required": "Say whether a community C(E)TR happened before admission."},
+    community_cetr_before_admission = yes_no_field(
+        "Did a community C(E)TR happen before the admission?",
+        required_message="Say whether a community C(E)TR happened before admission.",
     )
     notes = text_field("Notes", required=False)
 
     def clean_admitted_on(self) -> date:
         value = self.cleaned_data["admitted_on"]
-        _not_in_future(value, "date of admission")
+        not_in_future(value, "date of admission")
         return value
 
 
@@ -382,7 +266,7 @@ class DischargeForm(forms.Form):
 
     def clean_discharged_on(self) -> date:
         value = self.cleaned_data["discharged_on"]
-        _not_in_future(value, "date of discharge")
+        not_in_future(value, "date of discharge")
         return value
 
 
@@ -466,13 +350,8 @@ class KeyworkerReferralForm(forms.Form):
 
     def clean_referred_on(self) -> date:
         value = self.cleaned_data["referred_on"]
-        _not_in_future(value, "date of the referral")
+        not_in_future(value, "date of the referral")
         return value
-
-
-def choose_from_list(what: str) -> dict[str, str]:
-    """The message for a choice that is not in the list (a hand-edited URL, say)."""
-    return {"invalid_choice": f"Choose {what} from the list."}
 
 
 def local_authority_filter() -> forms.TypedChoiceField:

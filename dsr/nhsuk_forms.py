@@ -1,7 +1,10 @@
-"""Form fields and widgets that the NHS.UK crispy template pack (templates/nhsuk/) renders.
+"""The register's one kit of NHS.UK form fields: what the crispy template pack (templates/nhsuk/)
+renders, and the small field helpers every app's forms share.
 
 Standard Django widgets need nothing from here: the pack styles them as they are. What Django
-lacks is the NHS.UK date input (separate day, month and year boxes), so it lives here.
+lacks is the NHS.UK date input (separate day, month and year boxes). The helpers give every form
+the same choices (YES_NO), the same checks (hidden characters, line breaks in one-line answers,
+names, dates not in the future) and messages built from what the question asks about.
 """
 
 import datetime
@@ -11,6 +14,14 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils import timezone
+
+from dsr.validators import (
+    refuse_control_characters,
+    refuse_non_name_characters,
+    validate_one_line,
+)
 
 DATE_PARTS = ("day", "month", "year")
 
@@ -154,3 +165,213 @@ class NHSDateField(forms.Field):
         if len(first_word) > 1 and first_word.isupper():
             return label
         return label[:1].lower() + label[1:]
+
+
+# --- Choices, checks and messages ------------------------------------------------------------
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+TEXT_LIMIT = 5000
+EMAIL_MAX = 254
+PHONE_MAX = 30
+
+_PHONE = re.compile(r"[0-9 +()\-]{6,30}")
+
+
+def choose_from_list(what: str) -> dict[str, str]:
+    """The message for a choice that is not in the list (a hand-edited URL, say)."""
+    return {"invalid_choice": f"Choose {what} from the list."}
+
+
+def not_in_future(value: datetime.date | None, what: str) -> None:
+    """Refuse a date after today in London, saying "The <what> must be today or in the past"."""
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(f"The {what} must be today or in the past.")
+
+
+def check_date_of_birth(
+    value: datetime.date,
+    *,
+    future_message: str = "The date of birth must be in the past.",
+    today_too: bool = False,
+) -> datetime.date:
+    """Refuse a date of birth after today (or today as well, with `today_too`) with
+    `future_message`, and one more than 120 years ago."""
+    today = timezone.localdate()
+    if value > today or (today_too and value == today):
+        raise forms.ValidationError(future_message)
+    if value.year < today.year - 120:
+        raise forms.ValidationError("The date of birth must be within the last 120 years.")
+    return value
+
+
+def crlf_to_lf(value: str) -> str:
+    """Browsers send a text area's line breaks as CRLF: store them as LF."""
+    return value.replace("\r\n", "\n")
+
+
+def _without_null_check(validators: list[Any]) -> list[Any]:
+    """Django's own NUL check has its own wording; refuse_control_characters covers NUL."""
+    return [v for v in validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+# --- Field constructors ----------------------------------------------------------------------
+
+
+def text_field(
+    label: str,
+    *,
+    required: bool = True,
+    help_text: str = "",
+    required_message: str = "",
+    **kwargs: Any,
+) -> forms.CharField:
+    """A long free-text answer: a textarea of at most TEXT_LIMIT characters, whose "required"
+    message is built from its label unless `required_message` is given."""
+    return forms.CharField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_length=TEXT_LIMIT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": required_message or f"Enter {label[:1].lower()}{label[1:]}."},
+        **kwargs,
+    )
+
+
+def choice_field(
+    choices: Any, *, required_message: str, inline: bool = False, **kwargs: Any
+) -> forms.ChoiceField:
+    """Radios, with "Choose one of the options." for an answer that is not among them."""
+    attrs = {"class": "nhsuk-radios--inline"} if inline else {}
+    return forms.ChoiceField(
+        choices=choices,
+        widget=forms.RadioSelect(attrs=attrs),
+        error_messages={
+            "required": required_message,
+            "invalid_choice": "Choose one of the options.",
+        },
+        **kwargs,
+    )
+
+
+def checkboxes(choices: Any, **kwargs: Any) -> forms.MultipleChoiceField:
+    """Optional checkboxes, with "Choose from the options shown." for an answer not among them."""
+    return forms.MultipleChoiceField(
+        choices=choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "Choose from the options shown.",
+            "invalid_list": "Choose from the options shown.",
+        },
+        **kwargs,
+    )
+
+
+def yes_no_field(
+    label: str, *, required_message: str, help_text: str = ""
+) -> forms.TypedChoiceField:
+    """Yes or No radios, cleaned to True or False."""
+    return forms.TypedChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=YES_NO,
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": required_message},
+    )
+
+
+class TextField(forms.CharField):
+    """A text box or area with messages that name the answer, refusing hidden characters and,
+    in a text box, line breaks; `name=True` allows only what names are written with.
+
+    `noun` names the answer in messages ("First name must be 100 characters or fewer."); an
+    identifier's box, longer than any real one, may say instead what it should be (`too_long`).
+    """
+
+    def __init__(
+        self,
+        *,
+        noun: str,
+        max_length: int,
+        required: bool = True,
+        multiline: bool = False,
+        name: bool = False,
+        too_long: str = "",
+        widget: forms.Widget | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.too_long = too_long
+        if widget is None:
+            widget = forms.Textarea(attrs={"rows": 5}) if multiline else forms.TextInput()
+        super().__init__(max_length=max_length, required=required, widget=widget, **kwargs)
+        self.validators = _without_null_check(self.validators)
+        self.validators.append(refuse_control_characters)
+        if not multiline:
+            self.validators.append(validate_one_line)
+        if name:
+            self.validators.append(refuse_non_name_characters)
+        self.name_answer(noun)
+
+    def name_answer(self, noun: str) -> None:
+        """Word the messages for an answer called `noun`."""
+        self.noun = noun
+        capital = f"{noun[:1].upper()}{noun[1:]}"
+        self.error_messages.update(
+            {
+                "required": f"Enter {noun[:1].lower()}{noun[1:]}.",
+                "max_length": self.too_long
+                or f"{capital} must be {self.max_length} characters or fewer.",
+                "name_characters": f"{capital} must only include letters, spaces, hyphens, "
+                "apostrophes and full stops.",
+                "control_characters": f"{capital} must not contain hidden control characters. "
+                "Delete them, or type the text again.",
+                "one_line": f"{capital} must be one line of text, without hidden characters.",
+            }
+        )
+
+    def to_python(self, value: Any) -> str:
+        return crlf_to_lf(super().to_python(value))
+
+
+class PhoneField(TextField):
+    """An optional phone number: digits, spaces, +, brackets and dashes, 6 to 30 of them."""
+
+    def __init__(self, *, label: str, **kwargs: Any) -> None:
+        super().__init__(
+            noun="Phone number",
+            max_length=PHONE_MAX,
+            required=False,
+            label=label,
+            widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value and not _PHONE.fullmatch(value):
+            raise ValidationError("Enter a phone number, like 01632 960 001 or 07700 900 982.")
+        return value
+
+
+class EmailField(forms.EmailField):
+    """An email address (optional unless `required`), refusing hidden characters with the
+    message for an address in the wrong format."""
+
+    def __init__(
+        self, *, noun: str = "Email address", required: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(max_length=EMAIL_MAX, required=required, **kwargs)
+        self.validators = _without_null_check(self.validators)
+        self.validators.append(refuse_control_characters)
+        self.widget.attrs.update({"autocomplete": "email", "spellcheck": "false"})
+        self.error_messages.update(
+            {
+                "required": f"Enter {noun[:1].lower()}{noun[1:]}.",
+                "invalid": "Enter an email address in the right format, like name@example.com.",
+                "max_length": f"{noun} must be {EMAIL_MAX} characters or fewer.",
+                "control_characters": "Enter an email address in the right format, "
+                "like name@example.com.",
+            }
+        )

@@ -1,4 +1,5 @@
-"""Field validators for identifiers the register stores: NHS numbers, postcodes, GP practices.
+"""Field validators for identifiers the register stores: NHS numbers, postcodes, GP practices;
+and for free text: hidden characters, line breaks in one-line answers, names.
 
 Each identifier has a `normalise_*` function that puts input into the stored form, and a
 `validate_*` function, usable as a Django field or form validator, that raises
@@ -9,6 +10,7 @@ judge its normalised form; a form's `clean_<field>` should store the normalised 
 
 import logging
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 
@@ -188,3 +190,17 @@ def validate_one_line(value: str) -> None:
     send one. Hidden characters are refuse_control_characters' business."""
     if _LINE_BREAK.search(value or ""):
         raise ValidationError("This must be one line of text.", code="one_line")
+
+
+_NAME_PUNCTUATION = frozenset(" -'\u2019.")
+
+
+def refuse_non_name_characters(value: str) -> None:
+    """Raise `ValidationError` (code `name_characters`) unless `value` holds only letters (of
+    any alphabet, with their accents), spaces, hyphens, apostrophes and full stops."""
+    for char in value:
+        if char in _NAME_PUNCTUATION:
+            continue
+        category = unicodedata.category(char)
+        if category[0] not in ("L", "M") and category != "Zs":
+            raise ValidationError("This must be a name.", code="name_characters")

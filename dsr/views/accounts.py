@@ -29,13 +29,13 @@ from django_otp.util import random_hex
 
 from dsr import ratelimit
 from dsr.access import password_step, public
+from dsr.account_forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
 from dsr.accounts import (
     password_reset_account_id,
     password_reset_link_lifetime,
     password_reset_request,
 )
 from dsr.audit import Event, record_event
-from dsr.forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
 
 logger = logging.getLogger(__name__)
 

@@ -24,19 +24,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import public
 from dsr.intake import Intake, submission_token
-from referrals.forms import (
-    FAMILY,
-    KINDS,
-    PROFESSIONAL,
-    SELF,
+from referrals.forms.public import (
     STEP_SLUGS,
     STEPS,
     STEPS_BY_SLUG,
-    StepForm,
     SubmitForm,
     WhoForm,
     build_submission,
 )
+from referrals.forms.steps import FAMILY, KINDS, PROFESSIONAL, SELF, StepForm
 from referrals.models import Referral
 from referrals.services import referral_submit
 

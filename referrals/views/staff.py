@@ -41,7 +41,17 @@ from dsr.validators import format_nhs_number
 from dsr.views.form_page import form_page
 from dsr.views.paging import cursor_from, query_of
 from referrals import queries, services
-from referrals import staff_forms as forms
+from referrals.forms.staff import StaffReferralForm
+from referrals.forms.staff_review import (
+    AreaForm,
+    AssignForm,
+    DecisionForm,
+    QueueFilterForm,
+    RecipientAddForm,
+    RecipientChangeForm,
+    RequestInformationForm,
+    ReviewForm,
+)
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
 from referrals.queries import QueueFilters, get_referral_for_user
 from referrals.recipients import outcome_recipients
@@ -108,8 +118,8 @@ class QueueRow:
 
 def _queue_filters(
     request: HttpRequest,
-) -> tuple[forms.QueueFilterForm, QueueFilters | None]:
-    form = forms.QueueFilterForm(request.GET, local_authorities=local_authorities_for(request.user))
+) -> tuple[QueueFilterForm, QueueFilters | None]:
+    form = QueueFilterForm(request.GET, local_authorities=local_authorities_for(request.user))
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
@@ -144,7 +154,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         page = queries.queue_page(request.user, filters, today, after=after)
         rows = [QueueRow(referral=r, days_left=r.days_left(today)) for r in page.rows]
         base = reverse("referrals:queue")
-        names = forms.QueueFilterForm.base_fields
+        names = QueueFilterForm.base_fields
         if page.next_after is not None:
             next_url = f"{base}?{query_of(request, names, after=str(page.next_after))}"
         if after is not None:
@@ -172,7 +182,7 @@ def create(request: HttpRequest) -> HttpResponse:
     The hidden submission token makes a second post of the same page return the first
     referral (referral_submit), so a double click makes one referral.
     """
-    form = forms.StaffReferralForm(
+    form = StaffReferralForm(
         _posted(request), local_authorities=local_authorities_for(request.user)
     )
     if request.method == "POST" and form.is_valid():
@@ -340,7 +350,7 @@ def request_information(request: HttpRequest, pk: int) -> HttpResponse:
     return _referral_action(
         request,
         referral,
-        form=forms.RequestInformationForm(_posted(request)),
+        form=RequestInformationForm(_posted(request)),
         title="Ask for more information",
         button="Record the request",
         done="Request for more information recorded.",
@@ -367,7 +377,7 @@ def record_review(request: HttpRequest, pk: int) -> HttpResponse:
     return _referral_action(
         request,
         referral,
-        form=forms.ReviewForm(_posted(request), initial=initial),
+        form=ReviewForm(_posted(request), initial=initial),
         title="Record the review with education and social care",
         button="Save the review",
         done="Review recorded.",
@@ -393,7 +403,7 @@ def record_review(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(MANAGE)
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_referral_for_user(request.user, pk)
-    form = forms.AssignForm(
+    form = AssignForm(
         _posted(request),
         reviewers=queries.reviewers_for(request.user),
         initial={"reviewer": referral.assigned_to_id},
@@ -416,7 +426,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 def set_area(request: HttpRequest, pk: int) -> HttpResponse:
     """Say which local authority the person lives in, when the referrer did not know."""
     referral = get_referral_for_user(request.user, pk)
-    form = forms.AreaForm(
+    form = AreaForm(
         _posted(request),
         local_authorities=local_authorities_for(request.user),
         initial={"local_authority": referral.local_authority_id},
@@ -443,7 +453,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     one outbox message each, in the same transaction, or nothing at all."""
     referral = get_referral_for_user(request.user, pk)
     prefetch_related_objects([referral], "contacts")
-    form = forms.DecisionForm(
+    form = DecisionForm(
         _posted(request),
         best_interests=referral.consent_basis == Referral.ConsentBasis.BEST_INTERESTS,
     )
@@ -470,7 +480,7 @@ def recipient_add(request: HttpRequest, pk: int) -> HttpResponse:
     return _referral_action(
         request,
         referral,
-        form=forms.RecipientAddForm(_posted(request)),
+        form=RecipientAddForm(_posted(request)),
         title="Add someone to tell the outcome",
         button="Add",
         done="They will be told the outcome.",
@@ -489,7 +499,7 @@ def recipient_change(request: HttpRequest, pk: int, contact_pk: int) -> HttpResp
     return _referral_action(
         request,
         referral,
-        form=forms.RecipientChangeForm(_posted(request)),
+        form=RecipientChangeForm(_posted(request)),
         title=f"Change whether {contact.name} is told the outcome",
         button="Save",
         done="Outcome list saved.",

@@ -19,7 +19,8 @@ from dsr.edits import EditGuard
 from dsr.forms import ConfirmForm
 from dsr.models import AccessEvent
 from dsr.views.form_page import form_page
-from reviews import forms, services
+from reviews import services
+from reviews.forms import staff as forms
 from reviews.permissions import CHANGE, READ, can_close, get_action_for_user
 from reviews.queries import my_actions as my_actions_for
 from reviews.views.meetings import action_fields, action_owners

@@ -22,7 +22,8 @@ from dsr.models import AccessEvent, PersonContact, RegisterEntry, User
 from dsr.next_steps import cetr_name
 from dsr.queries import get_person_for_user
 from dsr.views.form_page import form_page
-from reviews import forms, services
+from reviews import services
+from reviews.forms import staff as forms
 from reviews.models import Cetr, OversightVisit, PanelMember
 from reviews.permissions import (
     CHANGE,

@@ -25,7 +25,8 @@ from dsr.forms import ConfirmForm
 from dsr.models import RAG, AccessEvent, Person, RegisterEntry, User
 from dsr.queries import get_person_for_user, local_authorities_for
 from dsr.views.form_page import form_page
-from reviews import forms, services
+from reviews import services
+from reviews.forms import staff as forms
 from reviews.models import Agency, AgendaItem, Attendee, Meeting
 from reviews.permissions import CHANGE, READ
 from reviews.queries import get_meeting_for_user, meeting_page, meetings_for

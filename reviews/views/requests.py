@@ -29,7 +29,7 @@ from dsr.intake import Intake, submission_token
 from dsr.models import AccessEvent, Person
 from dsr.queries import local_authorities_for
 from dsr.validators import format_nhs_number
-from reviews import request_forms as forms
+from reviews.forms import public as forms
 from reviews.models import CetrRequest
 from reviews.queries import get_request_for_user, request_candidates
 from reviews.services import cetr_request_arrange, cetr_request_decline, cetr_request_submit

@@ -21,7 +21,7 @@ from dsr.models import Rating
 from dsr.roles import Role
 from escalation.models import Escalation
 from escalation.sweeps import escalation_rules_sweep
-from referrals.forms import STEP_SLUGS
+from referrals.forms.public import STEP_SLUGS
 from referrals.models import Referral
 from reviews.models import Action, Meeting
 from tests.browser.helpers import (

@@ -4,7 +4,7 @@ a screenshot of each, and a self-referral made with the keyboard alone."""
 import pytest
 from django.urls import reverse
 
-from referrals.forms import STEP_SLUGS
+from referrals.forms.public import STEP_SLUGS
 from referrals.models import Referral
 from tests.browser.helpers import (
     choose,

@@ -17,9 +17,11 @@ from django.utils import timezone
 
 from dsr.delivery import render
 from dsr.models import Notification
+from dsr.nhsuk_forms import TextField
 from dsr.roles import Role
+from dsr.validators import refuse_non_name_characters
 from dsr.views.outbox import letter_html
-from referrals.forms import STEPS, TextField, refuse_non_name_characters
+from referrals.forms.public import STEPS
 from referrals.models import Referral
 from referrals.services import referral_decide, referral_record_review
 from tests.browser.helpers import fill_step, sign_in

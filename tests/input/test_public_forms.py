@@ -32,7 +32,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsr.models import AccessibleFormat, CoOccurring, Diagnosis, RiskFactor
-from referrals.forms import STEP_SLUGS, STEPS_BY_SLUG
+from referrals.forms.public import STEP_SLUGS, STEPS_BY_SLUG
 from referrals.models import Referral, ReferralContact
 from reviews.models import CetrRequest
 from tests.figures import record

@@ -11,7 +11,7 @@ from copy import deepcopy
 from django.test import Client
 from django.urls import reverse
 
-from referrals.forms import STEP_SLUGS
+from referrals.forms.public import STEP_SLUGS
 
 GIVEN_NAME = "Alexandra"
 FAMILY_NAME = "Quillfeather"

@@ -693,7 +693,7 @@ def test_a_one_line_answer_refuses_a_line_break_and_a_text_area_keeps_it():
     request; it is refused with the answer's own message. Text areas keep theirs (as LF)."""
     from django.core.exceptions import ValidationError as FormError
 
-    from referrals.forms import TextField
+    from dsr.nhsuk_forms import TextField
 
     job = TextField(noun="Your job title", max_length=100)
     with pytest.raises(FormError) as refused:

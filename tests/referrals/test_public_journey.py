@@ -13,7 +13,8 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from referrals.forms import NO_CONSENT_MESSAGE, STEP_SLUGS
+from referrals.forms.contact_steps import NO_CONSENT_MESSAGE
+from referrals.forms.public import STEP_SLUGS
 from referrals.models import Referral, ReferralContact
 from referrals.recipients import outcome_recipients
 from tests.conftest import signed_in_client

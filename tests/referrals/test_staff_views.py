@@ -481,6 +481,104 @@ def test_a_contact_needs_an_email_or_postal_address(staff_client, north, frozen_
     assert not Referral.objects.exists()
 
 
+# The staff page asks the public steps' questions, so it refuses what they refuse.
+
+
+def _refused(response) -> list[str]:
+    """The page's error messages, once sure that nothing was written."""
+    assert not Referral.objects.exists()
+    assert not ReferralContact.objects.exists()
+    return _errors(response)
+
+
+ONE_LINE = "must be one line of text, without hidden characters."
+HIDDEN = "must not contain hidden control characters. Delete them, or type the text again."
+NOT_A_NAME = "must only include letters, spaces, hyphens, apostrophes and full stops."
+
+
+def _cases(kind: str, message: str, *cases: tuple[str, str, str]) -> list:
+    return [
+        pytest.param(field, value, f"{noun} {message}", id=f"{kind}-{field}")
+        for field, value, noun in cases
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    _cases(
+        "line break",
+        ONE_LINE,
+        ("referrer_role", "Social\r\nworker", "Referrer's job title or relationship"),
+        ("referrer_organisation", "Norfolk\r\nCouncil", "Referrer's organisation"),
+        ("gp_practice_name", "Castle\nSurgery", "GP practice"),
+        ("education_setting", "Hill\rSchool", "School, college or other education setting"),
+        ("interpreter_language", "British\u2028Sign Language", "Interpreter language"),
+        ("consent_given_by", "Sam Smith,\r\nmother", "Who gave consent"),
+        ("contact_relationship", "foster\ncarer", "Relationship to the person"),
+    )
+    + _cases(
+        "hidden character",
+        HIDDEN,
+        ("risks", "Two visits\x1b[2J", "Current risks"),
+        ("address", "1 High Street\x00", "Address"),
+        ("referrer_address", "1 High Street\u202e", "Referrer's postal address"),
+        ("contact_address", "2 Low Road\x07", "Postal address"),
+        ("referrer_organisation", "Norfolk\x08 Council", "Referrer's organisation"),
+    )
+    + _cases(
+        "not a name",
+        NOT_A_NAME,
+        ("given_name", "Alex2", "First name"),
+        ("family_name", "<b>Paperform</b>", "Last name"),
+        ("referrer_name", "Jo Carer (mum)", "Referrer's full name"),
+        ("contact_name", "Alex_Paperform", "Full name"),
+    )
+    + [
+        pytest.param(
+            field,
+            "ring after 6",
+            "Enter a phone number, like 01632 960 001 or 07700 900 982.",
+            id=f"not a phone number-{field}",
+        )
+        for field in ("referrer_phone", "contact_phone")
+    ],
+)
+def test_staff_entry_refuses_what_the_public_steps_refuse_and_writes_nothing(
+    staff_client, north, frozen_now, field, value, message
+):
+    response = staff_client.post(CREATE, _entry(north, **{field: value}))
+
+    assert _refused(response) == [message]
+
+
+def test_staff_entry_accepts_names_in_any_alphabet_with_hyphens_and_apostrophes(
+    staff_client, north, frozen_now
+):
+    response = staff_client.post(
+        CREATE, _entry(north, given_name="Zoë-Ann", family_name="O’Brien Łukasz")
+    )
+
+    assert response.status_code == 302
+    assert Referral.objects.get().family_name == "O’Brien Łukasz"
+
+
+def test_staff_entry_refuses_a_date_of_birth_of_today(staff_client, north, frozen_now):
+    today = {"date_of_birth_day": "10", "date_of_birth_month": "3", "date_of_birth_year": "2026"}
+    received_today = {"received_on_day": "10", "received_time": "09:00"}
+
+    response = staff_client.post(CREATE, _entry(north, **today, **received_today))
+
+    assert _refused(response) == ["The date of birth must be in the past."]
+
+
+def test_staff_entry_stores_a_text_areas_line_breaks_as_lf_like_the_public_steps(
+    staff_client, north, frozen_now
+):
+    staff_client.post(CREATE, _entry(north, risks="Two crisis visits.\r\nOne admission."))
+
+    assert Referral.objects.get().risks == "Two crisis visits.\nOne admission."
+
+
 def test_a_second_entry_for_the_same_person_is_linked_to_the_first(staff_client, north, frozen_now):
     staff_client.post(CREATE, _entry(north))
     response = staff_client.post(CREATE, _entry(north, nhs_number=""), follow=True)

@@ -8,70 +8,33 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.dateformat import format as format_date
 
 from dsr.fill_time import MinimumFillTimeForm
-from dsr.forms import choose_from_list, text_field
 from dsr.models import LocalAuthority, Person
-from dsr.nhsuk_forms import NHSDateField
-from dsr.validators import (
-    format_nhs_number,
-    optional_nhs_number,
-    optional_postcode,
-    refuse_control_characters,
-    validate_one_line,
+from dsr.nhsuk_forms import (
+    YES_NO,
+    NHSDateField,
+    TextField,
+    check_date_of_birth,
+    choice_field,
+    choose_from_list,
+    crlf_to_lf,
+    text_field,
 )
+from dsr.validators import format_nhs_number, optional_nhs_number, optional_postcode
 from reviews.models import Cetr, CetrRequest
 
 NOT_KNOWN = "not_known"
-YES_NO = [("yes", "Yes"), ("no", "No")]
 EXPIRED = "This page has expired. Check your answers and send the request again."
 
 
-def _short(label: str, *, max_length: int, required: bool = True, **kwargs: Any) -> forms.CharField:
-    """A one-line text box whose messages name the answer ("Enter your full name.")."""
-    noun = kwargs.pop("noun", label)
-    capital = f"{noun[:1].upper()}{noun[1:]}"
-    return forms.CharField(
-        label=label,
-        max_length=max_length,
-        required=required,
-        validators=[refuse_control_characters, validate_one_line],
-        error_messages={
-            "required": f"Enter {noun[:1].lower()}{noun[1:]}.",
-            "max_length": f"{capital} must be {max_length} characters or fewer.",
-            "one_line": f"{capital} must be one line of text, without hidden characters.",
-            "control_characters": f"{capital} must be one line of text, without hidden characters.",
-        },
-        **kwargs,
-    )
-
-
-def _radios(label: str, choices: Any, *, required_message: str, **kwargs: Any) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=label,
-        choices=choices,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": required_message,
-            "invalid_choice": "Choose one of the options.",
-        },
-        **kwargs,
-    )
-
-
-def _long(
-    label: str, *, message: str, required: bool = True, help_text: str = ""
-) -> forms.CharField:
-    field = text_field(label, required=required, help_text=help_text)
-    field.error_messages["required"] = message
+def _short(label: str, *, noun: str = "", **kwargs: Any) -> TextField:
+    """A one-line text box whose messages name the answer ("Enter your full name."); hidden
+    characters get the message for a line break."""
+    field = TextField(noun=noun or label, label=label, **kwargs)
+    field.error_messages["control_characters"] = field.error_messages["one_line"]
     return field
-
-
-def _lf(value: str) -> str:
-    """Browsers send a text area's line breaks as CRLF: store them as LF."""
-    return value.replace("\r\n", "\n")
 
 
 class CetrRequestForm(forms.Form):
@@ -116,9 +79,9 @@ class CetrRequestForm(forms.Form):
     submission_token = forms.UUIDField(
         widget=forms.HiddenInput, error_messages={"required": EXPIRED, "invalid": EXPIRED}
     )
-    relationship = _radios(
-        "Who are you?",
+    relationship = choice_field(
         CetrRequest.Relationship.choices,
+        label="Who are you?",
         required_message="Choose who you are.",
     )
     requester_name = _short(
@@ -135,9 +98,9 @@ class CetrRequestForm(forms.Form):
         "for.",
         widget=forms.TextInput(attrs={"autocomplete": "organization"}),
     )
-    contact_by = _radios(
-        "How should we tell you what we decide?",
+    contact_by = choice_field(
         CetrRequest.ContactBy.choices,
+        label="How should we tell you what we decide?",
         required_message="Choose how we should tell you what we decide.",
     )
     requester_email = forms.EmailField(
@@ -186,15 +149,15 @@ class CetrRequestForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "nhsuk-input--width-10"}),
         error_messages={"max_length": "Enter a real postcode, like NR1 2DH."},
     )
-    local_authority = _radios(
-        "Which council area does the person live in?",
+    local_authority = choice_field(
         [],
+        label="Which council area does the person live in?",
         required_message="Choose a council area, or choose I do not know.",
         help_text="The council that runs social care and schools where they live.",
     )
-    in_hospital = _radios(
-        "Is the person in hospital now?",
+    in_hospital = choice_field(
         CetrRequest.InHospital.choices,
+        label="Is the person in hospital now?",
         required_message="Choose whether the person is in hospital now.",
     )
     hospital_name = _short(
@@ -203,14 +166,14 @@ class CetrRequestForm(forms.Form):
         max_length=150,
         required=False,
     )
-    reason = _long(
+    reason = text_field(
         "Why are you asking for a C(E)TR?",
-        message="Enter why you are asking for a C(E)TR.",
+        required_message="Enter why you are asking for a C(E)TR.",
         help_text="What is happening now, and what worries you.",
     )
-    person_knows = _radios(
-        "Does the person know you are asking?",
+    person_knows = choice_field(
         YES_NO,
+        label="Does the person know you are asking?",
         required_message="Choose whether the person knows you are asking.",
         help_text="If you are the person, choose Yes.",
     )
@@ -247,19 +210,16 @@ class CetrRequestForm(forms.Form):
         return value
 
     def clean_requester_address(self) -> str:
-        return _lf(self.cleaned_data.get("requester_address", ""))
+        return crlf_to_lf(self.cleaned_data.get("requester_address", ""))
 
     def clean_reason(self) -> str:
-        return _lf(self.cleaned_data.get("reason", ""))
+        return crlf_to_lf(self.cleaned_data.get("reason", ""))
 
     def clean_date_of_birth(self) -> datetime.date:
-        value = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if value > today:
-            raise forms.ValidationError("The date of birth must be today or in the past.")
-        if value.year < today.year - 120:
-            raise forms.ValidationError("The date of birth must be within the last 120 years.")
-        return value
+        return check_date_of_birth(
+            self.cleaned_data["date_of_birth"],
+            future_message="The date of birth must be today or in the past.",
+        )
 
     def clean_nhs_number(self) -> str:
         return optional_nhs_number(self.cleaned_data.get("nhs_number"))
@@ -335,9 +295,9 @@ class TriageForm(forms.Form):
     """Arrange a C(E)TR for one of the matching people on the register, or decline with a
     reason written for the person who asked."""
 
-    decision = _radios(
-        "What have you decided?",
+    decision = choice_field(
         [(ARRANGE, "Arrange a C(E)TR"), (DECLINE, "Decline")],
+        label="What have you decided?",
         required_message="Choose whether to arrange a C(E)TR or decline the request.",
     )
     person = CandidateField(
@@ -350,15 +310,15 @@ class TriageForm(forms.Form):
         "of birth.",
         error_messages=choose_from_list("the person"),
     )
-    kind = _radios(
-        "Which C(E)TR?",
+    kind = choice_field(
         Cetr.Kind.choices,
+        label="Which C(E)TR?",
         required_message="Choose which C(E)TR to arrange.",
         required=False,
     )
-    reason = _long(
+    reason = text_field(
         "Why are you declining?",
-        message="Enter why you are declining the request.",
+        required_message="Enter why you are declining the request.",
         required=False,
         help_text="This goes to the person who asked, in a letter. Write it for them.",
     )

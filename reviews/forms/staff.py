@@ -8,9 +8,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from dsr.forms import choose_from_list, text_field
 from dsr.models import RAG, RAG_MEANINGS, Consent, Need, RiskFactor
-from dsr.nhsuk_forms import NHSDateField
+from dsr.nhsuk_forms import NHSDateField, choose_from_list, not_in_future, text_field
 from reviews.models import Agency, Attendee, Cetr, Meeting, PanelMember
 
 _TIME = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")
@@ -38,11 +37,6 @@ def _clean_time(value: str, label: str) -> datetime.time | None:
 
 def _aware(day: datetime.date, time: datetime.time) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, time))
-
-
-def _not_in_future(value: datetime.date | None, what: str) -> None:
-    if value and value > timezone.localdate():
-        raise forms.ValidationError(f"The {what} must be today or in the past.")
 
 
 def _agency_field() -> forms.ChoiceField:
@@ -248,7 +242,7 @@ class CetrArrangeForm(forms.Form):
 
     def clean_invitations_sent_on(self) -> datetime.date | None:
         value = self.cleaned_data["invitations_sent_on"]
-        _not_in_future(value, "date the invitations were sent")
+        not_in_future(value, "date the invitations were sent")
         return value
 
     def clean_pack_sent_time(self) -> datetime.time | None:
@@ -326,7 +320,7 @@ class CetrConsentForm(forms.Form):
 
     def clean_recorded_on(self) -> datetime.date:
         value = self.cleaned_data["recorded_on"]
-        _not_in_future(value, "date given")
+        not_in_future(value, "date given")
         return value
 
 
@@ -355,7 +349,7 @@ class CetrCompleteForm(forms.Form):
 
     def clean_held_on(self) -> datetime.date:
         value = self.cleaned_data["held_on"]
-        _not_in_future(value, "date the review was held")
+        not_in_future(value, "date the review was held")
         return value
 
 
@@ -375,5 +369,5 @@ class VisitForm(forms.Form):
 
     def clean_visited_on(self) -> datetime.date:
         value = self.cleaned_data["visited_on"]
-        _not_in_future(value, "date of the visit")
+        not_in_future(value, "date of the visit")
         return value
