@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from referrals.views import public, staff
+from referrals.views import public, review, staff
 
 app_name = "referrals"
 
@@ -19,16 +19,16 @@ urlpatterns = [
     path("referrals/new/", staff.create, name="create"),
     path("referrals/mine/", staff.mine, name="mine"),
     path("referrals/<int:pk>/", staff.detail, name="detail"),
-    path("referrals/<int:pk>/start-review/", staff.start_review, name="start-review"),
-    path("referrals/<int:pk>/more-information/", staff.request_information, name="request-info"),
-    path("referrals/<int:pk>/review/", staff.record_review, name="review"),
-    path("referrals/<int:pk>/assign/", staff.assign, name="assign"),
-    path("referrals/<int:pk>/area/", staff.set_area, name="area"),
-    path("referrals/<int:pk>/decision/", staff.decide, name="decide"),
-    path("referrals/<int:pk>/recipients/new/", staff.recipient_add, name="recipient-add"),
+    path("referrals/<int:pk>/start-review/", review.start_review, name="start-review"),
+    path("referrals/<int:pk>/more-information/", review.request_information, name="request-info"),
+    path("referrals/<int:pk>/review/", review.record_review, name="review"),
+    path("referrals/<int:pk>/assign/", review.assign, name="assign"),
+    path("referrals/<int:pk>/area/", review.set_area, name="area"),
+    path("referrals/<int:pk>/decision/", review.decide, name="decide"),
+    path("referrals/<int:pk>/recipients/new/", review.recipient_add, name="recipient-add"),
     path(
         "referrals/<int:pk>/recipients/<int:contact_pk>/",
-        staff.recipient_change,
+        review.recipient_change,
         name="recipient-change",
     ),
     path(

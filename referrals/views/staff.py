@@ -11,24 +11,19 @@ Reading a referral or downloading its attachment writes an access-log row.
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.db.models.query import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.request import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.access import role_required
 from dsr.audit import access_log_record
-from dsr.edits import EditGuard
-from dsr.forms import ConfirmForm
 from dsr.models import (
     AccessEvent,
     AccessibleFormat,
@@ -38,23 +33,14 @@ from dsr.models import (
 )
 from dsr.queries import local_authorities_for
 from dsr.validators import format_nhs_number
-from dsr.views.form_page import form_page
 from dsr.views.paging import cursor_from, query_of
 from referrals import queries, services
 from referrals.forms.staff import StaffReferralForm
 from referrals.forms.staff_review import (
-    AreaForm,
-    AssignForm,
-    DecisionForm,
     QueueFilterForm,
-    RecipientAddForm,
-    RecipientChangeForm,
-    RequestInformationForm,
-    ReviewForm,
 )
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
 from referrals.queries import QueueFilters, get_referral_for_user
-from referrals.recipients import outcome_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +63,7 @@ _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-
 # --- Shared helpers --------------------------------------------------------------------------
 
 
-def _posted(request: HttpRequest) -> QueryDict | None:
+def posted(request: HttpRequest) -> QueryDict | None:
     """The posted data to bind a form to, or None on GET. An empty POST still binds, so a
     form with nothing to fill in (or everything left blank) is validated, not redrawn."""
     return request.POST if request.method == "POST" else None
@@ -182,9 +168,7 @@ def create(request: HttpRequest) -> HttpResponse:
     The hidden submission token makes a second post of the same page return the first
     referral (referral_submit), so a double click makes one referral.
     """
-    form = StaffReferralForm(
-        _posted(request), local_authorities=local_authorities_for(request.user)
-    )
+    form = StaffReferralForm(posted(request), local_authorities=local_authorities_for(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         referral = services.referral_submit(
@@ -291,230 +275,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, referral)
     _log_read(request, referral, VIEW_REFERRAL)
     return render(request, "referrals/staff_detail.html", context)
-
-
-# --- The moves of the review -----------------------------------------------------------------
-
-
-def _referral_action(
-    request: HttpRequest,
-    referral: Referral,
-    *,
-    form: Any,
-    title: str,
-    button: str,
-    done: str,
-    act: Callable[[dict[str, Any]], Any],
-    intro: str = "",
-    extra: dict[str, Any] | None = None,
-    guard: EditGuard | None = None,
-) -> HttpResponse:
-    """A referral's action page: the shared single-form page (dsr.views.form_page), back to
-    the referral with a confirmation, in the referral's own layout."""
-    return form_page(
-        request,
-        form=form,
-        title=title,
-        act=act,
-        done=done,
-        back_url=referral.get_absolute_url(),
-        back_label=f"Back to referral {referral.reference}",
-        intro=intro,
-        button=button,
-        extra={"referral": referral, **(extra or {})},
-        template="referrals/staff_action.html",
-        guard=guard,
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(MANAGE)
-def start_review(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
-    return _referral_action(
-        request,
-        referral,
-        form=ConfirmForm(_posted(request)),
-        title="Start the review",
-        button="Start the review",
-        done="Review started.",
-        intro="The referral moves to 'under review'.",
-        act=lambda d: services.referral_start_review(referral, by=request.user),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(MANAGE)
-def request_information(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
-    return _referral_action(
-        request,
-        referral,
-        form=RequestInformationForm(_posted(request)),
-        title="Ask for more information",
-        button="Record the request",
-        done="Request for more information recorded.",
-        intro="The four-week clock keeps running while you wait: the decision is still due by "
-        f"{date_format(referral.decision_due, 'j F Y')}.",
-        act=lambda d: services.referral_request_information(
-            referral, request=d["request"], by=request.user
-        ),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(MANAGE)
-def record_review(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
-    initial = {
-        "held_on": referral.review_held_on or timezone.localdate(),
-        "education_participant": referral.education_participant,
-        "education_absent_reason": referral.education_absent_reason,
-        "social_care_participant": referral.social_care_participant,
-        "social_care_absent_reason": referral.social_care_absent_reason,
-        "notes": referral.review_notes,
-    }
-    return _referral_action(
-        request,
-        referral,
-        form=ReviewForm(_posted(request), initial=initial),
-        title="Record the review with education and social care",
-        button="Save the review",
-        done="Review recorded.",
-        intro="Name who took part from education and from social care, or say why nobody "
-        "could. A decision to add someone to the register, or that they are not eligible, "
-        "needs this review first.",
-        act=lambda d: services.referral_record_review(referral, by=request.user, **d),
-        guard=EditGuard(
-            referral,
-            writes=lambda d: {
-                "review_held_on": d["held_on"],
-                "education_participant": d["education_participant"],
-                "education_absent_reason": d["education_absent_reason"],
-                "social_care_participant": d["social_care_participant"],
-                "social_care_absent_reason": d["social_care_absent_reason"],
-                "review_notes": d["notes"],
-            },
-        ),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(MANAGE)
-def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
-    form = AssignForm(
-        _posted(request),
-        reviewers=queries.reviewers_for(request.user),
-        initial={"reviewer": referral.assigned_to_id},
-    )
-    return _referral_action(
-        request,
-        referral,
-        form=form,
-        title="Choose a reviewer",
-        button="Save",
-        done="Reviewer saved.",
-        intro="Choose someone in your organisation who reviews referrals.",
-        act=lambda d: services.referral_assign(referral, to=d["reviewer"], by=request.user),
-        guard=EditGuard(referral, writes=lambda d: {"assigned_to": d["reviewer"]}),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(MANAGE)
-def set_area(request: HttpRequest, pk: int) -> HttpResponse:
-    """Say which local authority the person lives in, when the referrer did not know."""
-    referral = get_referral_for_user(request.user, pk)
-    form = AreaForm(
-        _posted(request),
-        local_authorities=local_authorities_for(request.user),
-        initial={"local_authority": referral.local_authority_id},
-    )
-    return _referral_action(
-        request,
-        referral,
-        form=form,
-        title="Which local authority does the person live in?",
-        button="Save",
-        done="Local authority saved.",
-        intro="It decides which teams and senior managers can see this referral.",
-        act=lambda d: services.referral_set_area(
-            referral, local_authority=d["local_authority"], by=request.user
-        ),
-        guard=EditGuard(referral, writes=lambda d: {"local_authority": d["local_authority"]}),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(MANAGE)
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record the decision. Everyone the rule names is owed the outcome: the service writes
-    one outbox message each, in the same transaction, or nothing at all."""
-    referral = get_referral_for_user(request.user, pk)
-    prefetch_related_objects([referral], "contacts")
-    form = DecisionForm(
-        _posted(request),
-        best_interests=referral.consent_basis == Referral.ConsentBasis.BEST_INTERESTS,
-    )
-    return _referral_action(
-        request,
-        referral,
-        form=form,
-        title="Record the decision",
-        button="Record the decision and tell everyone",
-        done="Decision recorded. The outcome messages are waiting to be sent.",
-        intro="Adding someone to the register or deciding they are not eligible needs the "
-        "review with education and social care first.",
-        extra={"recipients": outcome_recipients(referral)},
-        act=lambda d: services.referral_decide(
-            referral, by=request.user, **form.service_arguments()
-        ),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(MANAGE)
-def recipient_add(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
-    return _referral_action(
-        request,
-        referral,
-        form=RecipientAddForm(_posted(request)),
-        title="Add someone to tell the outcome",
-        button="Add",
-        done="They will be told the outcome.",
-        act=lambda d: services.referral_contact_add(referral, by=request.user, **d),
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@role_required(MANAGE)
-def recipient_change(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
-    try:
-        contact = queries.get_contact_for_referral(referral, contact_pk)
-    except ReferralContact.DoesNotExist as exc:
-        raise Http404 from exc
-    return _referral_action(
-        request,
-        referral,
-        form=RecipientChangeForm(_posted(request)),
-        title=f"Change whether {contact.name} is told the outcome",
-        button="Save",
-        done="Outcome list saved.",
-        intro="The rule decides who is told. Change it for this person only with a reason.",
-        act=lambda d: services.referral_contact_override(
-            contact, include=d["include"], reason=d["reason"], by=request.user
-        ),
-        guard=EditGuard(
-            contact,
-            writes=lambda d: {
-                "override": "include" if d["include"] else "exclude",
-                "override_reason": d["reason"],
-            },
-        ),
-    )
 
 
 # --- Attachments -----------------------------------------------------------------------------
