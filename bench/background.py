@@ -118,7 +118,7 @@ def delivery(messages: int) -> dict:
     from django.conf import settings
     from django.db import connection
 
-    from dsr.delivery import deliver_due
+    from dsr.outbox.delivery import deliver_due
 
     received = []
 

@@ -280,7 +280,7 @@ def _public_post(base: str, path: str) -> Endpoint:
 def _form_fields(page: str) -> dict:
     """The page's hidden fields, with its signed "shown at" time put a minute back (the bench
     signs with the server's key), so the minimum fill time is passed without sleeping."""
-    from dsr import fill_time
+    from dsr.nhsuk import fill_time
 
     hidden = dict(HIDDEN_INPUT.findall(page))
     hidden[fill_time.FIELD] = fill_time.stamp(at=time.time() - 60)

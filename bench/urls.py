@@ -15,6 +15,6 @@ urlpatterns = [
     path("", include("dsr.urls")),
 ]
 
-handler403 = "dsr.errors.forbidden"
-handler404 = "dsr.errors.not_found"
-handler500 = "dsr.errors.server_error"
+handler403 = "dsr.security.errors.forbidden"
+handler404 = "dsr.security.errors.not_found"
+handler500 = "dsr.security.errors.server_error"

@@ -13,10 +13,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from dsr.access import public, role_required
 from dsr.forms import RegisterFilterForm, SearchForm
 from dsr.models import LocalAuthority, Person, PersonContact, RegisterEntry
 from dsr.queries import PAGE_SIZE, RegisterPage
+from dsr.security.access import public, role_required
 from dsr.views.register import VIEW_REGISTER, ListRow
 
 FLOOR = (

@@ -7,7 +7,7 @@ class DsrConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dsr import audit, signals  # noqa: F401  (audit records; session start time)
+        from dsr import signals  # noqa: F401  (audit records; session start time)
         from dsr.accounts import invitation_context, password_reset_context
         from dsr.contributions import Contribution, contribute
         from dsr.models import Consent, Person, PersonContact, RegisterEntry
@@ -17,6 +17,7 @@ class DsrConfig(AppConfig):
             consent_context,
             register_entry_context,
         )
+        from dsr.security import audit  # noqa: F401
 
         # The register adds to itself as the apps do (its own links are in dsr.navigation).
         contribute(

@@ -29,7 +29,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from dsr.scoping import local_authority_ids_for
+from dsr.security.scoping import local_authority_ids_for
 
 logger = logging.getLogger(__name__)
 

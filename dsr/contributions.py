@@ -5,7 +5,7 @@ its AppConfig.ready() hands it to `contribute()`: events on a person's timeline,
 steps, sections of the person page and the dashboard, the values its messages need, retention
 rules and holds, header links, who else may see a person, demo data and the tables its kept
 counts follow. The register reads them through its own modules (`dsr.timeline`,
-`dsr.next_steps`, `dsr.panels`, `dsr.delivery`, `dsr.records`, `dsr.navigation`,
+`dsr.next_steps`, `dsr.panels`, `dsr.outbox.delivery`, `dsr.records`, `dsr.navigation`,
 `dsr.models.Person`, `dsr.demo`, `dsr.caching`) and never imports an app.
 """
 
@@ -16,11 +16,12 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from dsr import caching, delivery, demo, navigation, next_steps, panels, records, timeline
-from dsr.delivery import ContextProvider
+from dsr import caching, demo, navigation, next_steps, panels, records, timeline
 from dsr.models import people as register_models
 from dsr.navigation import NavItem
 from dsr.next_steps import Source as NextStepSource
+from dsr.outbox import delivery
+from dsr.outbox.delivery import ContextProvider
 from dsr.panels import DashboardPanel, PersonPanel
 from dsr.records import PersonHold, RetentionRule
 from dsr.timeline import Source as TimelineSource

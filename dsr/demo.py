@@ -246,7 +246,7 @@ HOSPITALS = [("Hellesdon Hospital", "RMY01"), ("Woodlands Unit", "RMY07"), ("The
 
 
 def _nhs_number(rng) -> str:
-    from dsr.validators import nhs_number_check_digit
+    from dsr.nhsuk.validators import nhs_number_check_digit
 
     while True:
         first_nine = f"{rng.randint(400_000_000, 499_999_999)}"

@@ -1,6 +1,6 @@
 """Forms for the register. Field shape and cross-field consistency only: the register's rules
 live in dsr.services, and views map its errors onto these forms. Signing in and the account
-lifecycle have theirs in dsr.account_forms."""
+lifecycle have theirs in dsr.accounts.forms."""
 
 from collections.abc import Iterable
 from datetime import date
@@ -24,7 +24,7 @@ from dsr.models import (
     RegisterEntry,
     RiskFactor,
 )
-from dsr.nhsuk_forms import (
+from dsr.nhsuk.forms import (
     TEXT_LIMIT,
     NHSDateField,
     check_date_of_birth,
@@ -33,7 +33,7 @@ from dsr.nhsuk_forms import (
     text_field,
     yes_no_field,
 )
-from dsr.validators import (
+from dsr.nhsuk.validators import (
     normalise_ods_code,
     optional_nhs_number,
     optional_postcode,

@@ -1,5 +1,5 @@
 """The messages the register owes (STYLE point 8): each `notify_<event>` adds them to the outbox
-(`dsr.outbox`), which delivers them after commit (`dsr.delivery`)."""
+(`dsr.outbox`), which delivers them after commit (`dsr.outbox.delivery`)."""
 
 from collections.abc import Iterable
 from datetime import datetime

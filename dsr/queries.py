@@ -1,4 +1,4 @@
-"""Reads for the register, always through the scope helpers of dsr.scoping.
+"""Reads for the register, always through the scope helpers of dsr.security.scoping.
 
 Every function runs a fixed number of queries whatever the size of the register (the page tests
 check it), and none reads a history table.
@@ -30,7 +30,7 @@ from dsr.models import (
 )
 from dsr.models.choices import FAR_FUTURE
 from dsr.next_steps import NextStep, PersonState, next_steps_for
-from dsr.scoping import get_object_for_user, local_authority_ids_for
+from dsr.security.scoping import get_object_for_user, local_authority_ids_for
 from dsr.timeline import Timeline, newest, register_events, timeline_for
 
 PAGE_SIZE = 50

@@ -84,23 +84,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so every response and every log record of the request carries its id.
-    "dsr.middleware.RequestIdMiddleware",
+    "dsr.security.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     # Before anything that reads the body: a request over DSR_MAX_REQUEST_BYTES is refused with
     # 413 unread. Only the header-setting middleware above come first, so the 413 has them too.
-    "dsr.middleware.RequestSizeLimitMiddleware",
+    "dsr.security.middleware.RequestSizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "dsr.middleware.RefusalLogMiddleware",
-    "dsr.middleware.SessionLifetimeMiddleware",
-    "dsr.middleware.AccessRuleMiddleware",
-    "dsr.middleware.SensitivePageHeadersMiddleware",
+    "dsr.security.middleware.RefusalLogMiddleware",
+    "dsr.security.middleware.SessionLifetimeMiddleware",
+    "dsr.security.middleware.AccessRuleMiddleware",
+    "dsr.security.middleware.SensitivePageHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Axes goes last so it sees the outcome of the login view.
@@ -345,11 +345,11 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 )
 AXES_VERBOSE = False
 # Axes' own log lines name the client by address and path, never by the email address typed.
-AXES_CLIENT_STR_CALLABLE = "dsr.logs.axes_client_str"
+AXES_CLIENT_STR_CALLABLE = "dsr.security.logs.axes_client_str"
 
 # --- Sessions and cookies -------------------------------------------------------------------
 # Idle timeout: the cookie age, renewed on every request. Absolute lifetime: enforced by
-# dsr.middleware.SessionLifetimeMiddleware from the time of sign-in.
+# dsr.security.middleware.SessionLifetimeMiddleware from the time of sign-in.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30))
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env.int("SESSION_ABSOLUTE_HOURS", default=10))
@@ -363,7 +363,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-CSRF_FAILURE_VIEW = "dsr.errors.csrf_failure"
+CSRF_FAILURE_VIEW = "dsr.security.errors.csrf_failure"
 # Flash messages ride in the session, not in a cookie of their own: Django's "messages" cookie
 # cannot take the __Host- prefix, and its deletion is sent without Secure (ASVS v5.0.0-3.3.1).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
@@ -421,8 +421,8 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 # The largest request accepted, files included; a larger one is refused with 413 before it is
-# read (dsr.middleware.RequestSizeLimitMiddleware). The largest legitimate request is a referral
-# with 3 files of up to 10MB each (dsr.uploads) and its form fields (at most
+# read (dsr.security.middleware.RequestSizeLimitMiddleware). The largest legitimate request is a
+# referral with 3 files of up to 10MB each (dsr.nhsuk.uploads) and its form fields (at most
 # DATA_UPLOAD_MAX_MEMORY_SIZE): 32.5MB, so the default is 33MB.
 DSR_MAX_REQUEST_BYTES = env.int("DSR_MAX_REQUEST_BYTES", default=33 * 1024 * 1024)
 if DSR_MAX_REQUEST_BYTES < DATA_UPLOAD_MAX_MEMORY_SIZE:
@@ -430,13 +430,13 @@ if DSR_MAX_REQUEST_BYTES < DATA_UPLOAD_MAX_MEMORY_SIZE:
 # The first handler counts the file bytes actually received and stops at DSR_MAX_REQUEST_BYTES,
 # whatever the request declared; Django's two then keep each file in memory or a temporary file.
 FILE_UPLOAD_HANDLERS = [
-    "dsr.uploads.RequestSizeUploadHandler",
+    "dsr.nhsuk.uploads.RequestSizeUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
-# Public forms sent sooner than this after they were shown are refused (dsr.fill_time).
+# Public forms sent sooner than this after they were shown are refused (dsr.nhsuk.fill_time).
 DSR_MIN_FILL_SECONDS = env.int("DSR_MIN_FILL_SECONDS", default=3)
-# Public forms sent per hour from one address or one session (dsr.ratelimit): referrals and
+# Public forms sent per hour from one address or one session (dsr.security.ratelimit): referrals and
 # C(E)TR requests sent, and pages of either form posted. Staff of a trust may all share one
 # internet address, so a trust that refers through the public form may need more.
 REFERRAL_SUBMISSIONS_PER_HOUR = env.int("REFERRAL_SUBMISSIONS_PER_HOUR", default=10)
@@ -544,7 +544,8 @@ CRISPY_FAIL_SILENTLY = not DEBUG
 # --- Logging --------------------------------------------------------------------------------
 # Logs carry object ids and user pks, never names, emails or request content. Lines are JSON
 # (LOG_FORMAT=json, the default with DEBUG off) or plain text; both escape control characters
-# and give times in UTC (dsr.logs). Security events go to the "dsr.audit" logger (dsr.audit).
+# and give times in UTC (dsr.security.logs). Security events go to the "dsr.audit" logger
+# (dsr.security.audit).
 # Every record carries the request's correlation id: django-log-request-id generates one, or
 # takes it from TRUSTED_REQUEST_ID_HEADER (set by a proxy that overwrites it), and returns it
 # in X-Request-ID.
@@ -557,23 +558,23 @@ REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "plain"):
     raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
-# Error reports mailed to ADMINS leave out form values, variables and names (dsr.errors).
-DEFAULT_EXCEPTION_REPORTER = "dsr.errors.ErrorReporter"
-DEFAULT_EXCEPTION_REPORTER_FILTER = "dsr.errors.ErrorReportFilter"
+# Error reports mailed to ADMINS leave out form values, variables and names (dsr.security.errors).
+DEFAULT_EXCEPTION_REPORTER = "dsr.security.errors.ErrorReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dsr.security.errors.ErrorReportFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
         "request_id": {"()": "log_request_id.filters.RequestIDFilter"},
-        "routine_refusals": {"()": "dsr.logs.RoutineRefusalFilter"},
+        "routine_refusals": {"()": "dsr.security.logs.RoutineRefusalFilter"},
     },
     "formatters": {
         "plain": {
-            "()": "dsr.logs.PlainFormatter",
+            "()": "dsr.security.logs.PlainFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
         "json": {
-            "()": "dsr.logs.JsonFormatter",
+            "()": "dsr.security.logs.JsonFormatter",
             "format": "%(levelname)s %(name)s %(request_id)s %(message)s",
         },
     },

@@ -25,7 +25,7 @@ STORAGES = {
 SECURE_SSL_REDIRECT = False
 CRISPY_FAIL_SILENTLY = False
 # Tests post public forms at once and often on a frozen clock: the minimum fill time is off,
-# and the tests of dsr.fill_time switch it on (override_settings).
+# and the tests of dsr.nhsuk.fill_time switch it on (override_settings).
 DSR_MIN_FILL_SECONDS = 0
 # Serve static files from the finders (no collectstatic in tests; live-server browser tests too).
 WHITENOISE_AUTOREFRESH = True

@@ -27,7 +27,7 @@ def purge_expired_sessions_task() -> int:
 def deliver_notifications_task() -> dict[str, int]:
     """Deliver one batch of due outbox messages. Safe to run twice or in parallel: rows are
     claimed with SKIP LOCKED."""
-    from dsr.delivery import deliver_due
+    from dsr.outbox.delivery import deliver_due
 
     return deliver_due()
 

@@ -1,5 +1,6 @@
-"""Every route of the service. Each one is closed unless its view says otherwise (dsr.access),
-and each one is listed in the route matrix test (tests/test_route_matrix.py)."""
+"""Every route of the service. Each one is closed unless its view says otherwise
+(dsr.security.access), and each one is listed in the route matrix test
+(tests/test_route_matrix.py)."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -144,6 +145,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-handler403 = "dsr.errors.forbidden"
-handler404 = "dsr.errors.not_found"
-handler500 = "dsr.errors.server_error"
+handler403 = "dsr.security.errors.forbidden"
+handler404 = "dsr.security.errors.not_found"
+handler500 = "dsr.security.errors.server_error"

@@ -12,12 +12,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from dsr.audit import access_log_people
 from dsr.caching import kept_for_a_while
 from dsr.contributions import Contribution
 from dsr.models import RAG, AccessEvent, Person, RegisterEntry
 from dsr.navigation import NavItem
 from dsr.panels import Panel
+from dsr.security.audit import access_log_people
 from dsr.timeline import TimelineEvent, newest
 from escalation import rules
 from escalation.demo import seed_escalations

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from dsr.history import audited
 from dsr.models import LocalAuthority, Person
-from dsr.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
+from dsr.security.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
 
 LIVE = ("open", "acknowledged")
 

@@ -29,7 +29,7 @@ from dsr.caching import kept_for_a_while
 from dsr.models import RAG, Organisation, Person, RegisterEntry, User
 from dsr.queries import keyset_after, local_authorities_for
 from dsr.roles import Role
-from dsr.scoping import get_object_for_user, local_authority_ids_for
+from dsr.security.scoping import get_object_for_user, local_authority_ids_for
 from escalation import rules
 from escalation.models import LIVE, Escalation, EscalationTransition
 from reviews.models import Action, Cetr
@@ -308,7 +308,7 @@ def summary_for(user: Any, today: date) -> Summary:
 def _summary_scope(user: Any) -> Any:
     """Every live escalation in the user's areas (counts only: no one is named below the top
     level)."""
-    from dsr.scoping import in_area_or_unknown_for_icb
+    from dsr.security.scoping import in_area_or_unknown_for_icb
 
     return Escalation.objects.filter(in_area_or_unknown_for_icb(user)).live()
 

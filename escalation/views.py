@@ -19,11 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dsr.access import role_required
-from dsr.audit import access_log_people, access_log_record
 from dsr.models import AccessEvent, Notification
+from dsr.nhsuk.form_page import form_page
 from dsr.queries import get_person_for_user
-from dsr.views.form_page import form_page
+from dsr.security.access import role_required
+from dsr.security.audit import access_log_people, access_log_record
 from dsr.views.paging import query_of
 from escalation import forms, queries, rules, services
 from escalation.models import Escalation

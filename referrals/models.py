@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dsr.history import audited
 from dsr.models import RAG, Consent, Diagnosis, DiagnosisStatus, LocalAuthority, Person
-from dsr.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
+from dsr.security.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
 
 
 class ReferralQuerySet(ScopedQuerySet):

@@ -14,7 +14,7 @@ from django.db.models.query import prefetch_related_objects
 
 from dsr.models import Notification, Person, RegisterEntry, User
 from dsr.queries import keyset_after, same_person
-from dsr.scoping import get_object_for_user
+from dsr.security.scoping import get_object_for_user
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
 from referrals.notifications import SUBJECT
 from referrals.recipients import Recipient, outcome_recipients

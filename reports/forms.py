@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dsr.deadlines import AgeGroup
 from dsr.forms import choose_from_list, local_authority_filter, set_local_authority_choices
-from dsr.nhsuk_forms import NHSDateField
+from dsr.nhsuk.forms import NHSDateField
 
 
 def month_of(day: date) -> tuple[date, date]:

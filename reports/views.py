@@ -11,9 +11,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dsr.access import role_required
 from dsr.caching import kept_for_a_while
 from dsr.queries import local_authorities_for
+from dsr.security.access import role_required
 from dsr.views.paging import query_of
 from reports.disclosure import FOOTNOTE, WITHHELD_TEXT
 from reports.flows import FLOW_TABLES, Period, flows

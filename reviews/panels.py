@@ -7,10 +7,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from dsr.audit import access_log_people
 from dsr.caching import kept_for_a_while
 from dsr.models import AccessEvent, Person
 from dsr.panels import Panel
+from dsr.security.audit import access_log_people
 from reviews.models import Action, Meeting
 from reviews.permissions import CHANGE, READ
 from reviews.queries import person_records

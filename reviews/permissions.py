@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db.models import Q
 
-from dsr.scoping import get_object_for_user
+from dsr.security.scoping import get_object_for_user
 from reviews.models import Action, Cetr
 
 READ = "dsr.view_register"

@@ -1,5 +1,5 @@
-"""Reads for reviews, always scoped (dsr.scoping). Every function runs a fixed number of queries
-whatever the number of people, meetings or actions (the page tests check it)."""
+"""Reads for reviews, always scoped (dsr.security.scoping). Every function runs a fixed number of
+queries whatever the number of people, meetings or actions (the page tests check it)."""
 
 from collections import defaultdict
 from collections.abc import Iterable
@@ -14,7 +14,7 @@ from django.utils import timezone
 from dsr import deadlines
 from dsr.models import RAG, Admission, Person, Rating, RegisterEntry
 from dsr.queries import open_entries_for, same_person
-from dsr.scoping import get_object_for_user, local_authority_ids_for
+from dsr.security.scoping import get_object_for_user, local_authority_ids_for
 from reviews.models import (
     Action,
     AgendaItem,

@@ -1,12 +1,12 @@
 """Posting an edit page as a browser does: with the version of the record the page was drawn
-from (dsr.edits), which its form sends back in a hidden field."""
+from (dsr.nhsuk.edits), which its form sends back in a hidden field."""
 
 import html
 import re
 
 from django.test import Client
 
-from dsr.edits import FIELD
+from dsr.nhsuk.edits import FIELD
 
 _VERSION = re.compile(rf'<input type="hidden" name="{FIELD}" value="([^"]*)">')
 

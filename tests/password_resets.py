@@ -8,7 +8,7 @@ from unittest import mock
 
 from django.test import TestCase
 
-from dsr.delivery import deliver_due
+from dsr.outbox.delivery import deliver_due
 from dsr.tasks import queue_password_reset_task
 
 

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from dsr import fill_time
+from dsr.nhsuk import fill_time
 from referrals.models import Referral
 from reviews.models import CetrRequest
 from tests.figures import record

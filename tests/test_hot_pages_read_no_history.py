@@ -16,7 +16,7 @@ def _reads_history(sql: str) -> bool:
 
 
 def test_the_check_sees_a_page_that_does_read_history(personas, matrix_objects):
-    # An edit form carries the record's latest history row (dsr.edits): the check notices it.
+    # An edit form carries the record's latest history row (dsr.nhsuk.edits): the check notices it.
     url = reverse("dsr:person-edit", kwargs={"pk": matrix_objects["north_red"].pk})
     with CaptureQueriesContext(connection) as queries:
         assert personas["clients"]["register_staff"].get(url).status_code == 200

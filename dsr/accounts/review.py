@@ -12,12 +12,12 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from simple_history.utils import bulk_update_with_history
 
-from dsr.audit import Event, record_event
 from dsr.models import Invitation, Organisation, User
 from dsr.notifications import (
     notify_dormant_accounts_disabled,
 )
 from dsr.roles import Role
+from dsr.security.audit import Event, record_event
 
 logger = logging.getLogger(__name__)
 

@@ -117,7 +117,7 @@ class PasswordResetRequest(models.Model):
     """A password reset asked for: the address as typed (trimmed, in lower case), until the
     request has been handled and a day has passed (dsr.accounts.password_reset_sweep). Work
     bookkeeping, not audited: the request is recorded by its password_reset_requested audit
-    event (dsr.audit), and the email it leads to by its outbox row."""
+    event (dsr.security.audit), and the email it leads to by its outbox row."""
 
     email = models.EmailField("email address as typed")
     requested_at = models.DateTimeField(default=timezone.now, db_index=True)

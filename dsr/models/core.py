@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 
 from dsr.history import audited
 from dsr.roles import PERMISSIONS, Role
-from dsr.scoping import ScopedQuerySet
+from dsr.security.scoping import ScopedQuerySet
 
 
 class TimeStampedModel(models.Model):

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from dsr.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
+from dsr.security.scoping import ScopedQuerySet, in_area_or_unknown_for_icb
 
 
 class NotificationQuerySet(ScopedQuerySet):

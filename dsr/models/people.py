@@ -19,8 +19,8 @@ from dsr.deadlines import AgeGroup, age_group_on, age_on
 from dsr.history import audited
 from dsr.models.choices import Diagnosis, DiagnosisStatus, Ethnicity, Need, PlacementType, Sex
 from dsr.models.core import LocalAuthority, Organisation, TimeStampedModel
-from dsr.scoping import ScopedQuerySet
-from dsr.validators import format_nhs_number
+from dsr.nhsuk.validators import format_nhs_number
+from dsr.security.scoping import ScopedQuerySet
 
 # Who else may see a person, contributed by other apps (the Escalation app: senior managers see
 # anyone with an open escalation; the executive lead, the people behind top-level ones). Each

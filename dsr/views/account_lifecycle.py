@@ -19,8 +19,6 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from dsr.access import password_step, public, role_required
-from dsr.account_forms import AccountReviewFilterForm, InvitationForm, InvitationPasswordForm
 from dsr.accounts import (
     InvitationError,
     account_review_list,
@@ -32,9 +30,11 @@ from dsr.accounts import (
     invitation_state_of,
     invitations_waiting,
 )
+from dsr.accounts.forms import AccountReviewFilterForm, InvitationForm, InvitationPasswordForm
 from dsr.models import Invitation, User
+from dsr.nhsuk.form_page import form_page
 from dsr.roles import Role
-from dsr.views.form_page import form_page
+from dsr.security.access import password_step, public, role_required
 from dsr.views.register import neutralise
 
 logger = logging.getLogger(__name__)
@@ -199,7 +199,8 @@ def _closed(request: HttpRequest, state: str) -> HttpResponse:
 @password_step
 def session_extend(request: HttpRequest) -> HttpResponse:
     """The warning's "Stay signed in": the session's idle clock starts again.
-    204, no body. The absolute lifetime still applies (dsr.middleware.SessionLifetimeMiddleware).
+    204, no body. The absolute lifetime still applies
+    (dsr.security.middleware.SessionLifetimeMiddleware).
     Signed out, the access rule answers with the sign-in page instead."""
     request.session.modified = True
     return HttpResponse(status=204)

@@ -27,15 +27,15 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.util import random_hex
 
-from dsr import ratelimit
-from dsr.access import password_step, public
-from dsr.account_forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
 from dsr.accounts import (
     password_reset_account_id,
     password_reset_link_lifetime,
     password_reset_request,
 )
-from dsr.audit import Event, record_event
+from dsr.accounts.forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
+from dsr.security import ratelimit
+from dsr.security.access import password_step, public
+from dsr.security.audit import Event, record_event
 
 logger = logging.getLogger(__name__)
 

@@ -15,16 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from dsr.access import role_required
-from dsr.audit import access_log_record
-from dsr.delivery import (
+from dsr.models import AccessEvent, Notification
+from dsr.outbox.delivery import (
     notification_mark_posted,
     notification_resend,
     template_and_context,
 )
-from dsr.delivery import render as render_message
-from dsr.models import AccessEvent, Notification
-from dsr.scoping import get_object_for_user
+from dsr.outbox.delivery import render as render_message
+from dsr.security.access import role_required
+from dsr.security.audit import access_log_record
+from dsr.security.scoping import get_object_for_user
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
-from dsr.access import public, role_required
 from dsr.celery import app as celery_app
 from dsr.models import Heartbeat
 from dsr.roles import ROLE_SUMMARIES
+from dsr.security.access import public, role_required
 
 logger = logging.getLogger(__name__)
 

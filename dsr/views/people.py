@@ -19,9 +19,6 @@ from django.utils import timezone
 
 from dsr import forms as dsr_forms
 from dsr import services
-from dsr.access import role_required
-from dsr.audit import access_log_record
-from dsr.edits import EditGuard, EditRefused, model_form_writes
 from dsr.models import (
     RAG,
     RAG_MEANINGS,
@@ -31,9 +28,12 @@ from dsr.models import (
     PersonContact,
 )
 from dsr.next_steps import cetr_name
+from dsr.nhsuk.edits import EditGuard, EditRefused, model_form_writes
+from dsr.nhsuk.form_page import form_page
 from dsr.panels import person_panels
 from dsr.queries import get_person_for_user, local_authorities_for, person_page, responsible_icb_for
-from dsr.views.form_page import form_page
+from dsr.security.access import role_required
+from dsr.security.audit import access_log_record
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr import records
-from dsr.access import role_required
-from dsr.audit import access_log_record
 from dsr.forms import SubjectAccessForm
 from dsr.models import AccessEvent
 from dsr.queries import get_person_for_user
+from dsr.security.access import role_required
+from dsr.security.audit import access_log_record
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr import queries
-from dsr.access import role_required
-from dsr.audit import access_log_people, access_log_record
 from dsr.forms import RegisterFilterForm, SearchForm
 from dsr.models import AccessEvent, RegisterEntry
 from dsr.panels import dashboard_panels
@@ -33,6 +31,8 @@ from dsr.queries import (
     register_page,
     search_people,
 )
+from dsr.security.access import role_required
+from dsr.security.audit import access_log_people, access_log_record
 from dsr.views.paging import cursor_from, query_of
 
 logger = logging.getLogger(__name__)

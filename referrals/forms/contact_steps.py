@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dsr.nhsuk_forms import YES_NO, EmailField, PhoneField, TextField, choice_field
+from dsr.nhsuk.forms import YES_NO, EmailField, PhoneField, TextField, choice_field
 from referrals.forms.steps import (
     ADDRESS_MAX,
     FAMILY,

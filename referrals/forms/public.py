@@ -11,10 +11,10 @@ from typing import Any
 
 from django import forms
 
-from dsr.fill_time import MinimumFillTimeForm
 from dsr.models import AccessibleFormat
-from dsr.nhsuk_forms import choice_field
-from dsr.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
+from dsr.nhsuk.fill_time import MinimumFillTimeForm
+from dsr.nhsuk.forms import choice_field
+from dsr.nhsuk.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
 from referrals.forms.contact_steps import AboutYouForm, ConsentForm, OutcomeForm
 from referrals.forms.steps import (
     FAMILY,
@@ -211,7 +211,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class AttachmentsField(forms.FileField):
-    """Up to MAX_FILES files from one file input; each checked by `dsr.uploads`."""
+    """Up to MAX_FILES files from one file input; each checked by `dsr.nhsuk.uploads`."""
 
     widget = MultipleFileInput
 
@@ -231,7 +231,8 @@ INCOMPLETE_MESSAGE = (
 
 class SubmitForm(MinimumFillTimeForm):
     """The check page's form: the submission token, optional attachments, the honeypot and the
-    time the page was shown (sent too soon after it, the referral is not sent: dsr.fill_time)."""
+    time the page was shown (sent too soon after it, the referral is not sent:
+    dsr.nhsuk.fill_time)."""
 
     submission_token = forms.UUIDField(
         widget=forms.HiddenInput,

@@ -12,7 +12,7 @@ from django import forms
 from django.utils import timezone
 
 from dsr.models import DiagnosisStatus, LocalAuthority
-from dsr.nhsuk_forms import NHSDateField, choice_field, choose_from_list, yes_no_field
+from dsr.nhsuk.forms import NHSDateField, choice_field, choose_from_list, yes_no_field
 from referrals.forms.contact_steps import AboutYouForm, ConsentForm, OutcomeForm
 from referrals.forms.steps import (
     CommunicationForm,

@@ -14,7 +14,7 @@ from django import forms
 from django.utils import timezone
 
 from dsr.models import RAG, RAG_MEANINGS, LocalAuthority, User
-from dsr.nhsuk_forms import NHSDateField, choose_from_list, text_field
+from dsr.nhsuk.forms import NHSDateField, choose_from_list, text_field
 from referrals.models import Referral, ReferralContact
 
 # --- The queue -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils.dateformat import format as format_date
 
 from dsr.models import AccessibleFormat, CoOccurring, Diagnosis, LocalAuthority, RiskFactor
-from dsr.nhsuk_forms import (
+from dsr.nhsuk.forms import (
     TEXT_LIMIT,
     NHSDateField,
     TextField,
@@ -28,7 +28,7 @@ from dsr.nhsuk_forms import (
     checkboxes,
     choice_field,
 )
-from dsr.validators import optional_nhs_number, optional_postcode
+from dsr.nhsuk.validators import optional_nhs_number, optional_postcode
 from referrals.models import Referral
 
 PROFESSIONAL = Referral.ReferrerKind.PROFESSIONAL.value

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from dsr.deadlines import decision_due_for
 from dsr.history import set_change_reason
-from dsr.intake import submission_save
 from dsr.models import User
+from dsr.nhsuk.intake import submission_save
 from dsr.queries import same_person
 from referrals.models import (
     Referral,

@@ -7,7 +7,7 @@ The draft lives in the session only, as the raw values each step posted (JSON-se
 and is re-bound to the step's form whenever it is shown or checked: nothing is written to the
 database until the final submit. Every public page is `@public` and `never_cache`, because it
 shows what someone typed. The rate limits, the honeypot, the submission token and the
-confirmation kept in the session are the public forms' shared kit (dsr.intake).
+confirmation kept in the session are the public forms' shared kit (dsr.nhsuk.intake).
 """
 
 import logging
@@ -22,8 +22,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dsr.access import public
-from dsr.intake import Intake, submission_token
+from dsr.nhsuk.intake import Intake, submission_token
+from dsr.security.access import public
 from referrals.forms.public import (
     STEP_SLUGS,
     STEPS,

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods
 
-from dsr.access import role_required
-from dsr.edits import EditGuard
 from dsr.forms import ConfirmForm
+from dsr.nhsuk.edits import EditGuard
+from dsr.nhsuk.form_page import form_page
 from dsr.queries import local_authorities_for
-from dsr.views.form_page import form_page
+from dsr.security.access import role_required
 from referrals import queries, services
 from referrals.forms.staff_review import (
     AreaForm,
@@ -47,7 +47,7 @@ def _referral_action(
     extra: dict[str, Any] | None = None,
     guard: EditGuard | None = None,
 ) -> HttpResponse:
-    """A referral's action page: the shared single-form page (dsr.views.form_page), back to
+    """A referral's action page: the shared single-form page (dsr.nhsuk.form_page), back to
     the referral with a confirmation, in the referral's own layout."""
     return form_page(
         request,

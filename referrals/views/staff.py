@@ -22,8 +22,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dsr.access import role_required
-from dsr.audit import access_log_record
 from dsr.models import (
     AccessEvent,
     AccessibleFormat,
@@ -31,8 +29,10 @@ from dsr.models import (
     Notification,
     RiskFactor,
 )
+from dsr.nhsuk.validators import format_nhs_number
 from dsr.queries import local_authorities_for
-from dsr.validators import format_nhs_number
+from dsr.security.access import role_required
+from dsr.security.audit import access_log_record
 from dsr.views.paging import cursor_from, query_of
 from referrals import queries, services
 from referrals.forms.staff import StaffReferralForm

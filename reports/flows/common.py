@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from dsr.deadlines import AgeGroup
 from dsr.queries import in_age_group
-from dsr.scoping import local_authority_ids_for
+from dsr.security.scoping import local_authority_ids_for
 from reports.disclosure import SHOWN_FROM, SMALL, Family, PageSpec, Publication, Shown, TableSpec
 from reports.queries import AGE_GROUPS, moves_over, page_key, published
 

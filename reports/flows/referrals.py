@@ -22,7 +22,7 @@ from django.db.models.functions import TruncDate
 
 from dsr.deadlines import AgeGroup
 from dsr.queries import in_age_group
-from dsr.scoping import local_authority_ids_for
+from dsr.security.scoping import local_authority_ids_for
 from referrals.models import Referral
 from reports.disclosure import TOTAL, Family, Shown, TableSpec
 from reports.flows.common import (

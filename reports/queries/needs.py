@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dsr.models import Need, PersonNeed, RegisterEntry
-from dsr.scoping import local_authority_ids_for
+from dsr.security.scoping import local_authority_ids_for
 from reports.disclosure import Family, PageSpec, Publication, TableSpec
 from reports.queries.pages import (
     AGE_GROUPS,

@@ -18,7 +18,7 @@ from dsr.models import (
     RegisterEntry,
     Sex,
 )
-from dsr.scoping import local_authority_ids_for
+from dsr.security.scoping import local_authority_ids_for
 from reports.disclosure import Family, Publication, TableSpec
 from reports.queries.pages import (
     AGE_GROUPS,

@@ -10,9 +10,9 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.dateformat import format as format_date
 
-from dsr.fill_time import MinimumFillTimeForm
 from dsr.models import LocalAuthority, Person
-from dsr.nhsuk_forms import (
+from dsr.nhsuk.fill_time import MinimumFillTimeForm
+from dsr.nhsuk.forms import (
     YES_NO,
     NHSDateField,
     TextField,
@@ -22,7 +22,7 @@ from dsr.nhsuk_forms import (
     crlf_to_lf,
     text_field,
 )
-from dsr.validators import format_nhs_number, optional_nhs_number, optional_postcode
+from dsr.nhsuk.validators import format_nhs_number, optional_nhs_number, optional_postcode
 from reviews.models import Cetr, CetrRequest
 
 NOT_KNOWN = "not_known"
@@ -262,7 +262,7 @@ class CetrRequestForm(forms.Form):
 
 class PublicCetrRequestForm(MinimumFillTimeForm, CetrRequestForm):
     """The public form: every council area, "I do not know", the honeypot, and the time the
-    page was shown (sent too soon after it, nothing is saved: dsr.fill_time)."""
+    page was shown (sent too soon after it, nothing is saved: dsr.nhsuk.fill_time)."""
 
     # A field people never see (hidden by CSS and from screen readers): only bots fill it in.
     website = forms.CharField(required=False, max_length=200, label="Leave this empty")

@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from dsr.models import RAG, RAG_MEANINGS, Consent, Need, RiskFactor
-from dsr.nhsuk_forms import NHSDateField, choose_from_list, not_in_future, text_field
+from dsr.nhsuk.forms import NHSDateField, choose_from_list, not_in_future, text_field
 from reviews.models import Agency, Attendee, Cetr, Meeting, PanelMember
 
 _TIME = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")

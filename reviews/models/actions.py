@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dsr.history import audited
 from dsr.models import Person, TimeStampedModel
-from dsr.scoping import ScopedQuerySet
+from dsr.security.scoping import ScopedQuerySet
 from reviews.models.meetings import REGISTER_TEAM_PERMISSION, Agency, AgendaItem
 
 

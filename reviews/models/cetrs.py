@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from dsr.history import audited
 from dsr.models import Admission, Consent, Person, TimeStampedModel
-from dsr.scoping import ScopedQuerySet
+from dsr.security.scoping import ScopedQuerySet
 from reviews.models.meetings import REGISTER_TEAM_PERMISSION
 
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
-from dsr.intake import submission_save
 from dsr.models import Person, User
+from dsr.nhsuk.intake import submission_save
 from reviews.models import (
     Cetr,
     CetrRequest,

@@ -13,12 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dsr.access import role_required
-from dsr.audit import access_log_people
-from dsr.edits import EditGuard
 from dsr.forms import ConfirmForm
 from dsr.models import AccessEvent
-from dsr.views.form_page import form_page
+from dsr.nhsuk.edits import EditGuard
+from dsr.nhsuk.form_page import form_page
+from dsr.security.access import role_required
+from dsr.security.audit import access_log_people
 from reviews import services
 from reviews.forms import staff as forms
 from reviews.permissions import CHANGE, READ, can_close, get_action_for_user

@@ -14,14 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dsr.access import role_required
-from dsr.audit import access_log_people, access_log_record
-from dsr.edits import EditGuard, model_form_writes
 from dsr.forms import ConfirmForm
 from dsr.models import AccessEvent, PersonContact, RegisterEntry, User
 from dsr.next_steps import cetr_name
+from dsr.nhsuk.edits import EditGuard, model_form_writes
+from dsr.nhsuk.form_page import form_page
 from dsr.queries import get_person_for_user
-from dsr.views.form_page import form_page
+from dsr.security.access import role_required
+from dsr.security.audit import access_log_people, access_log_record
 from reviews import services
 from reviews.forms import staff as forms
 from reviews.models import Cetr, OversightVisit, PanelMember

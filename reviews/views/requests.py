@@ -2,7 +2,7 @@
 the team supporting them), its confirmation, and triage by the register team.
 
 The public pages are `@public` and `never_cache`, as they show what someone typed. They use the
-public forms' shared kit (dsr.intake): their POSTs are rate limited per address and refuse a
+public forms' shared kit (dsr.nhsuk.intake): their POSTs are rate limited per address and refuse a
 filled honeypot; the form carries a submission token issued to this session, so a double click
 makes one request (`cetr_request_submit` returns the first for a token); and the confirmation
 shows only the reference of the request this session sent, read by an id kept in the session.
@@ -22,13 +22,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dsr.access import public, role_required
-from dsr.audit import access_log_people, access_log_record
 from dsr.exceptions import RegisterError
-from dsr.intake import Intake, submission_token
 from dsr.models import AccessEvent, Person
+from dsr.nhsuk.intake import Intake, submission_token
+from dsr.nhsuk.validators import format_nhs_number
 from dsr.queries import local_authorities_for
-from dsr.validators import format_nhs_number
+from dsr.security.access import public, role_required
+from dsr.security.audit import access_log_people, access_log_record
 from reviews.forms import public as forms
 from reviews.models import CetrRequest
 from reviews.queries import get_request_for_user, request_candidates

@@ -15,11 +15,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from dsr.delivery import render
 from dsr.models import Notification
-from dsr.nhsuk_forms import TextField
+from dsr.nhsuk.forms import TextField
+from dsr.nhsuk.validators import refuse_non_name_characters
+from dsr.outbox.delivery import render
 from dsr.roles import Role
-from dsr.validators import refuse_non_name_characters
 from dsr.views.outbox import letter_html
 from referrals.forms.public import STEPS
 from referrals.models import Referral

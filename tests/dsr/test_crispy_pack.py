@@ -19,7 +19,7 @@ from django.core.validators import MaxValueValidator
 from django.template import Context, Template
 from django.test.html import Element, parse_html
 
-from dsr.nhsuk_forms import DateInputWidget, NHSDateField
+from dsr.nhsuk.forms import DateInputWidget, NHSDateField
 
 PACK_DIR = Path(settings.BASE_DIR) / "templates" / "nhsuk"
 CONTACT_CHOICES = [("email", "Email"), ("phone", "Phone"), ("text", "Text message")]
@@ -897,7 +897,7 @@ def test_pack_templates_have_no_inline_script_or_style():
 def test_a_date_box_with_thousands_of_digits_is_an_error_not_a_crash():
     from django import forms as django_forms
 
-    from dsr.nhsuk_forms import NHSDateField
+    from dsr.nhsuk.forms import NHSDateField
 
     class Form(django_forms.Form):
         when = NHSDateField(label="Date")

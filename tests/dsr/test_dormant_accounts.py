@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dsr.accounts import accounts_disable_dormant, invitation_accept, invitation_create
-from dsr.delivery import deliver_due
 from dsr.models import Notification, User
+from dsr.outbox.delivery import deliver_due
 from dsr.roles import Role
 from dsr.tasks import disable_dormant_accounts_task
 from tests.conftest import account, signed_in_client

@@ -17,8 +17,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from dsr.edits import CONFLICT_MESSAGE, FIELD, STALE_MESSAGE
 from dsr.models import Person
+from dsr.nhsuk.edits import CONFLICT_MESSAGE, FIELD, STALE_MESSAGE
 from tests.figures import record
 
 PAIRS = {"tried": 0, "lost": 0}

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr.accounts import InvitationError, invitation_accept, invitation_create, invitation_revoke
-from dsr.delivery import deliver_due, render
 from dsr.models import Invitation, Notification, User
+from dsr.outbox.delivery import deliver_due, render
 from dsr.roles import Role
 from tests.conftest import account, signed_in_client
 from tests.figures import record

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from dsr.delivery import deliver_due
 from dsr.models import AccessEvent, Notification
+from dsr.outbox.delivery import deliver_due
 from tests.referrals.test_services import reviewed, submit
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +81,7 @@ def test_the_outbox_is_refused_to_roles_without_referrals_and_scoped_by_area(
 
 
 def test_the_letter_gives_the_reason_the_email_leaves_out(staff_client, decided):
-    from dsr.delivery import render
+    from dsr.outbox.delivery import render
 
     letter = Notification.objects.get(channel="letter")
 

@@ -18,8 +18,8 @@ from kombu.exceptions import OperationalError
 
 from dsr.accounts import PASSWORD_RESET_KEEP, PASSWORD_RESET_SWEEP_AFTER
 from dsr.celery import app
-from dsr.delivery import deliver_due
 from dsr.models import Notification, PasswordResetRequest
+from dsr.outbox.delivery import deliver_due
 from dsr.roles import Role
 from dsr.tasks import queue_password_reset_task, sweep_password_resets_task
 from tests.conftest import account

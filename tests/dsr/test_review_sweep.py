@@ -4,8 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from dsr.delivery import deliver_due
 from dsr.models import Notification, Reminder
+from dsr.outbox.delivery import deliver_due
 from dsr.services import rating_change
 from dsr.sweeps import register_review_sweep
 from tests.dsr.factories import PersonFactory, UserFactory, on_register

@@ -1,11 +1,11 @@
-"""NHS number, postcode and GP practice code validation of dsr/validators.py."""
+"""NHS number, postcode and GP practice code validation of dsr/nhsuk/validators.py."""
 
 import re
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from dsr.validators import (
+from dsr.nhsuk.validators import (
     nhs_number_check_digit,
     normalise_nhs_number,
     normalise_ods_code,
@@ -188,7 +188,7 @@ def test_anything_but_a_gp_practice_code_is_refused(value):
 
 
 def test_an_nhs_number_is_printed_in_three_groups_everywhere():
-    from dsr.validators import format_nhs_number
+    from dsr.nhsuk.validators import format_nhs_number
 
     assert format_nhs_number("9434765919") == "943 476 5919"
     assert format_nhs_number("") == format_nhs_number(None) == ""

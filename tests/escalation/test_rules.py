@@ -147,7 +147,7 @@ def test_an_admission_to_a_hospital_rated_inadequate_goes_to_the_top(clerk, make
 def test_an_inadequate_hospital_admission_is_notified_to_the_oversight_addresses(
     clerk, make_person, settings
 ):
-    from dsr.delivery import render
+    from dsr.outbox.delivery import render
 
     settings.DSR_INADEQUATE_HOSPITAL_RECIPIENTS = [
         ("ICB chief executive", "ceo@icb.example"),

@@ -260,8 +260,8 @@ def test_acknowledging_from_the_queue_returns_to_the_queue(make_person, la_manag
 
 
 def test_escalation_emails_name_no_one_and_give_no_reason(make_person, organisations):
-    from dsr.delivery import render
     from dsr.models import Notification
+    from dsr.outbox.delivery import render
 
     la = account(organisations["north_council"], Role.SENIOR_MANAGER_LA)
     person = make_person("RED", family_name="Nameless")

@@ -12,7 +12,7 @@ from django.db import models
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from dsr.validators import nhs_number_check_digit
+from dsr.nhsuk.validators import nhs_number_check_digit
 
 # Every form test: 300 examples in CI (RELIABILITY C-1), no deadline (a page takes what it takes
 # on a shared machine), and the database rows of one example visible to the next (each test is

@@ -26,7 +26,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from dsr import uploads
+from dsr.nhsuk import uploads
 from referrals.models import Referral, ReferralAttachment
 from tests.conftest import signed_in_client
 from tests.figures import record

@@ -89,7 +89,7 @@ def fuzz_staff_form(
     accepted, each text they changed is stored as typed (`texts()`: the stored text answers by
     field name, read after the post)."""
     tried = Tried()
-    # A browser also sends the version an edit page carries (dsr.edits); every example starts
+    # A browser also sends the version an edit page carries (dsr.nhsuk.edits); every example starts
     # from the same record, so the version the page carries now holds for all of them.
     version = edit_version(client, url)
 

@@ -11,8 +11,8 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from dsr.delivery import MAX_ATTEMPTS, claim, deliver_due, notification_mark_posted
 from dsr.models import Notification, Reminder
+from dsr.outbox.delivery import MAX_ATTEMPTS, claim, deliver_due, notification_mark_posted
 from escalation.models import Escalation, EscalationTransition
 from referrals.models import Referral
 from referrals.services import referral_assign, referral_decide
@@ -248,7 +248,7 @@ def _worker_dies() -> None:
 
 @pytest.mark.parametrize("held_by", ["advisory locks", "time only"])
 def test_a_message_whose_worker_keeps_dying_ends_failed_not_in_a_loop(held_by, areas, frozen_now):
-    from dsr import delivery as notifications
+    from dsr.outbox import delivery as notifications
 
     _decided(areas, frozen_now)
     with mock.patch.object(notifications, "_locks", return_value=held_by == "advisory locks"):
@@ -267,7 +267,7 @@ def test_a_message_whose_worker_keeps_dying_ends_failed_not_in_a_loop(held_by, a
 def test_a_message_in_a_live_workers_hands_is_not_claimed_again_however_long_it_takes(
     areas, frozen_now
 ):
-    from dsr.delivery import STALE_CLAIM
+    from dsr.outbox.delivery import STALE_CLAIM
 
     _decided(areas, frozen_now)
     first = claim()

@@ -1,6 +1,6 @@
 """Bad and hostile input on the public referral pages (RELIABILITY C-1, C-2, C-5, D-1): every
 step shows an NHS.UK error for each bad value, never a 5xx, never reflects markup unescaped,
-and writes no row. Also the attachment checks (dsr.uploads) and the rate limiter."""
+and writes no row. Also the attachment checks (dsr.nhsuk.uploads) and the rate limiter."""
 
 import io
 import struct
@@ -15,7 +15,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsr import ratelimit, uploads
+from dsr.nhsuk import uploads
+from dsr.security import ratelimit
 from referrals.models import Referral
 from tests.figures import record
 from tests.referrals.helpers import answers_for, small_docx, small_pdf, small_png, step_url, walk
@@ -573,7 +574,7 @@ def test_a_hostile_file_name_is_trimmed_and_stripped_in_messages():
 @pytest.fixture(params=["local memory", "redis"])
 def rate_cache(request, settings):
     """Each rate-limit test runs on the local-memory cache of the embedded run and on the
-    Redis that production uses (one round trip per request there: dsr.ratelimit._counts),
+    Redis that production uses (one round trip per request there: dsr.security.ratelimit._counts),
     under a key prefix of its own."""
     if request.param == "redis":
         import uuid
@@ -693,7 +694,7 @@ def test_a_one_line_answer_refuses_a_line_break_and_a_text_area_keeps_it():
     request; it is refused with the answer's own message. Text areas keep theirs (as LF)."""
     from django.core.exceptions import ValidationError as FormError
 
-    from dsr.nhsuk_forms import TextField
+    from dsr.nhsuk.forms import TextField
 
     job = TextField(noun="Your job title", max_length=100)
     with pytest.raises(FormError) as refused:

@@ -63,7 +63,7 @@ def _deliver(ready_dir: str, go_file: str) -> None:
     django.setup()
     from django.db import connection
 
-    from dsr.delivery import deliver_due
+    from dsr.outbox.delivery import deliver_due
 
     connection.ensure_connection()
     open(os.path.join(ready_dir, str(os.getpid())), "w").close()  # noqa: SIM115

@@ -24,9 +24,9 @@ import pytest
 from django.core import mail
 from django.db import connection, transaction
 
-from dsr import delivery as notifications
-from dsr.delivery import STALE_CLAIM, claim, deliver
 from dsr.models import Heartbeat, Notification, Reminder
+from dsr.outbox import delivery as notifications
+from dsr.outbox.delivery import STALE_CLAIM, claim, deliver
 from dsr.roles import Role
 from escalation.models import Escalation
 from referrals.recipients import outcome_recipients
@@ -436,7 +436,7 @@ def test_g5_a_slow_send_is_not_sent_twice_however_long_it_takes(areas, staff, fr
                 deliver(notification_id)
         send(notification, rendered)
 
-    with mock.patch("dsr.delivery._send_email", side_effect=slow_provider):
+    with mock.patch("dsr.outbox.delivery._send_email", side_effect=slow_provider):
         deliver(ids[1], claimed_at)  # the first worker's claim has gone stale: it stands back
         notifications.deliver_due()  # the next tick sends it, once
 

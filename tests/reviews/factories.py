@@ -1,7 +1,7 @@
 """Factories for reviews: meetings and their agendas, actions, C(E)TRs and their panels,
 oversight visits and C(E)TR requests, in each state the database allows.
 
-They write the rows as the services of reviews/services.py leave them, without the services'
+They write the rows as the services of reviews/services/ leave them, without the services'
 checks and side effects: a meeting's agenda is not drawn from the register (add
 AgendaItemFactory rows), no outbox message is written and no history row carries a change
 reason. A test of a rule calls the service; these build what the test needs around it.

@@ -557,7 +557,7 @@ def test_declining_a_request_tells_the_requester_why(clerk):
 
 
 def test_a_declined_email_requester_with_an_address_also_gets_the_reasons_by_letter(clerk):
-    from dsr.delivery import render
+    from dsr.outbox.delivery import render
 
     request = CetrRequestFactory(requester_address="2 Mill Lane, Norwich")
     cetr_request_decline(request=request, reason="The team meets weekly now.", by=clerk)

@@ -24,11 +24,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from log_request_id.filters import RequestIDFilter
 
 from dsr import services
-from dsr.access import PUBLIC, access_rule_of
-from dsr.audit import Event, access_log_record
-from dsr.logs import JsonFormatter, PlainFormatter
 from dsr.models import AccessEvent, Person
 from dsr.roles import Role
+from dsr.security.access import PUBLIC, access_rule_of
+from dsr.security.audit import Event, access_log_record
+from dsr.security.logs import JsonFormatter, PlainFormatter
 from dsr.tasks import deliver_notifications_task
 from dsr.views.accounts import SETUP_KEY
 from escalation.sweeps import escalation_rules_sweep
@@ -475,7 +475,7 @@ def test_no_sentinel_reaches_logs_error_reports_or_task_arguments(
 
 # --- E-5: no forged log lines -----------------------------------------------------------------
 
-FORGED = "FORGED dsr.audit sign_in_success user=1"
+FORGED = "FORGED dsr.security.audit sign_in_success user=1"
 HOSTILE = f"x\r\n2026-01-01T00:00:00.000Z INFO {FORGED}\x1b[2J\u2028{FORGED}"
 
 

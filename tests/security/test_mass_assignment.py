@@ -47,7 +47,7 @@ PROTECTED = {
 # Where a form legitimately carries one, and why. (A submission token is not protected: the
 # server puts a fresh one in the form, and a made-up one only makes a separate submission.)
 ALLOWED = {
-    "dsr.account_forms.SignInForm.password": "signing in takes the user's own password",
+    "dsr.accounts.forms.SignInForm.password": "signing in takes the user's own password",
 }
 
 

@@ -24,8 +24,8 @@ from django.test import Client, RequestFactory, override_settings
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import reverse
 
-from dsr.middleware import RequestSizeLimitMiddleware
-from dsr.uploads import MAX_BYTES, MAX_FILES
+from dsr.nhsuk.uploads import MAX_BYTES, MAX_FILES
+from dsr.security.middleware import RequestSizeLimitMiddleware
 from referrals.models import Referral
 from tests.conftest import signed_in_client
 from tests.referrals.helpers import answers_for, submit, token_from, walk
@@ -111,15 +111,15 @@ def test_the_default_limit_is_just_above_the_largest_legitimate_request():
     largest = MAX_FILES * MAX_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     assert largest <= settings.DSR_MAX_REQUEST_BYTES <= largest + MB
-    assert settings.FILE_UPLOAD_HANDLERS[0] == "dsr.uploads.RequestSizeUploadHandler"
+    assert settings.FILE_UPLOAD_HANDLERS[0] == "dsr.nhsuk.uploads.RequestSizeUploadHandler"
 
 
 def test_the_size_check_comes_before_anything_that_reads_the_body():
     order = settings.MIDDLEWARE
-    size = order.index("dsr.middleware.RequestSizeLimitMiddleware")
+    size = order.index("dsr.security.middleware.RequestSizeLimitMiddleware")
     # Only these come first: they set an id and headers, and read no body.
     assert order[:size] == [
-        "dsr.middleware.RequestIdMiddleware",
+        "dsr.security.middleware.RequestIdMiddleware",
         "django.middleware.security.SecurityMiddleware",
         "whitenoise.middleware.WhiteNoiseMiddleware",
         "csp.middleware.CSPMiddleware",

@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 import dsr.settings as production_settings
-from dsr.account_forms import NewPasswordForm
+from dsr.accounts.forms import NewPasswordForm
 from dsr.roles import Role
 from tests.conftest import PASSWORD
 from tests.dsr.factories import TOTPDeviceFactory, UserFactory

@@ -34,7 +34,7 @@ from dsr.exceptions import RegisterError
 logger = logging.getLogger(__name__)
 
 FIELD = "edit_version"
-_SALT = "dsr.edits.version"
+_SALT = "dsr.nhsuk.edits.version"
 CONFLICT_MESSAGE = (
     "Someone else changed this record while you were editing it. Nothing has been saved. "
     "Check what they changed, then save again to keep your answers."

@@ -10,8 +10,8 @@ with one full-sentence message per refused file, or sets `checked_content_type` 
 (which `referrals.services.referral_submit` stores) and returns nothing.
 
 Before any of that, a whole request is held to settings.DSR_MAX_REQUEST_BYTES: its declared
-length by `dsr.middleware.RequestSizeLimitMiddleware`, and the file bytes actually received by
-`RequestSizeUploadHandler`, the first of settings.FILE_UPLOAD_HANDLERS.
+length by `dsr.security.middleware.RequestSizeLimitMiddleware`, and the file bytes actually
+received by `RequestSizeUploadHandler`, the first of settings.FILE_UPLOAD_HANDLERS.
 """
 
 import logging

@@ -1,7 +1,8 @@
 """How a view declares who may reach it.
 
-Every view is closed by default: `dsr.middleware.AccessRuleMiddleware` serves a view only to a
-user who signed in with a password *and* a verified second factor, unless the view is marked:
+Every view is closed by default: `dsr.security.middleware.AccessRuleMiddleware` serves a view
+only to a user who signed in with a password *and* a verified second factor, unless the view is
+marked:
 
 - `@public`: anyone, signed in or not (start page, legal pages, referral forms, health);
 - `@password_step`: a user part-way through signing in (second-factor set-up and check,

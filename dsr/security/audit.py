@@ -34,8 +34,8 @@ from django.utils import timezone
 from log_request_id import local as request_id_local
 from simple_history.models import HistoricalRecords
 
-from dsr.logs import escape_controls
 from dsr.models import AccessEvent, Person, User
+from dsr.security.logs import escape_controls
 
 logger = logging.getLogger("dsr.audit")
 

@@ -13,12 +13,12 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from log_request_id.middleware import RequestIDMiddleware
 
-from dsr.access import PASSWORD_STEP, PUBLIC, access_rule_of
-from dsr.audit import record_refusal
-from dsr.errors import request_too_large
-from dsr.logs import REQUEST_ID_PATTERN
+from dsr.nhsuk.uploads import RequestTooLarge
+from dsr.security.access import PASSWORD_STEP, PUBLIC, access_rule_of
+from dsr.security.audit import record_refusal
+from dsr.security.errors import request_too_large
+from dsr.security.logs import REQUEST_ID_PATTERN
 from dsr.signals import SESSION_STARTED_AT
-from dsr.uploads import RequestTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class RequestSizeLimitMiddleware:
 
     It goes before every middleware that may read the body (sessions, CSRF and all after them).
     A request declaring more than the limit (Content-Length) is refused without a byte read. A
-    form with files is then read here, through `dsr.uploads.RequestSizeUploadHandler`, which
+    form with files is then read here, through `dsr.nhsuk.uploads.RequestSizeUploadHandler`, which
     counts the bytes actually received and stops at the limit, whatever the declared length.
     (Under WSGI Django reads at most Content-Length bytes, and none of a body sent without it,
     chunked; the count guards a server that hands over more.)
@@ -95,7 +95,7 @@ class SessionLifetimeMiddleware:
 
 class AccessRuleMiddleware:
     """Closed by default: a view is served only to a user with a verified second factor,
-    unless it is marked `@public` or `@password_step` (see dsr.access)."""
+    unless it is marked `@public` or `@password_step` (see dsr.security.access)."""
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response

@@ -7,7 +7,7 @@
   as `\\xNN`, and the lines of a traceback are indented, so a record always starts at column 0.
 
 Records carry ids, never names, email addresses or what a user typed (STYLE point 18). Error
-reports mailed to ADMINS are trimmed the same way by dsr.errors.ErrorReporter.
+reports mailed to ADMINS are trimmed the same way by dsr.security.errors.ErrorReporter.
 """
 
 import logging

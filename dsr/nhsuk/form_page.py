@@ -10,10 +10,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from dsr.audit import access_log_record
-from dsr.edits import EditGuard
 from dsr.exceptions import RegisterError
 from dsr.models import AccessEvent
+from dsr.nhsuk.edits import EditGuard
+from dsr.security.audit import access_log_record
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def form_page(
     """`act` gets the cleaned data; after it succeeds the user goes to `next_url` (a URL, or a
     function of what `act` returned), or back where they came from. A page about `person`
     writes an access-log row each time it is shown (ACCESS.md: every read is logged). A page
-    that overwrites a record passes its `guard` (dsr.edits): a change someone else saved since
+    that overwrites a record passes its `guard` (dsr.nhsuk.edits): a change someone else saved since
     the page was drawn is shown instead of being overwritten."""
     if request.method == "POST" and form.is_valid():
         try:

@@ -27,7 +27,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def request_too_large(request: HttpRequest) -> HttpResponse:
     """What someone sees when what they sent is over the size the service accepts: a page of its
     own, rendered without the request context, as it is answered before sessions and sign-in."""
-    from dsr.uploads import MAX_BYTES, MAX_FILES
+    from dsr.nhsuk.uploads import MAX_BYTES, MAX_FILES
 
     context = {
         **_standalone_context(request),

@@ -2,7 +2,7 @@
 C(E)TR request form (reviews.views.requests). No account is needed for either (ACCESS.md
 "Anonymous"), so each one:
 
-- limits its POSTs, and its submissions, per address and session (dsr.ratelimit), with a
+- limits its POSTs, and its submissions, per address and session (dsr.security.ratelimit), with a
   "too many" page;
 - refuses a filled honeypot with a generic 400 page;
 - carries a submission token issued to the session, so the same page sent twice (a double click,
@@ -30,8 +30,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from dsr import ratelimit
 from dsr.exceptions import RegisterError
+from dsr.security import ratelimit
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=Model)

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils import timezone
 
-from dsr.validators import (
+from dsr.nhsuk.validators import (
     refuse_control_characters,
     refuse_non_name_characters,
     validate_one_line,

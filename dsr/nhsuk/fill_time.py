@@ -22,7 +22,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 FIELD = "form_started"
-SALT = "dsr.fill_time"
+SALT = "dsr.nhsuk.fill_time"
 DEFAULT_MIN_SECONDS = 3
 TOO_FAST_MESSAGE = (
     "This page was sent very quickly, so we could not save it. Check your answers, then send "
