@@ -5,12 +5,8 @@ from typing import Any
 
 from django import forms
 
-from dsr.forms import (
-    choose_from_list,
-    local_authority_filter,
-    set_local_authority_choices,
-    text_field,
-)
+from dsr.forms import local_authority_filter, set_local_authority_choices
+from dsr.nhsuk.forms import choose_from_list, text_field
 from escalation import rules
 
 

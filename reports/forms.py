@@ -11,8 +11,8 @@ from django import forms
 from django.utils import timezone
 
 from dsr.deadlines import AgeGroup
-from dsr.forms import choose_from_list, local_authority_filter, set_local_authority_choices
-from dsr.nhsuk.forms import NHSDateField
+from dsr.forms import local_authority_filter, set_local_authority_choices
+from dsr.nhsuk.forms import NHSDateField, choose_from_list
 
 
 def month_of(day: date) -> tuple[date, date]:
