@@ -2,14 +2,101 @@
 ReferralsConfig.ready, so the register never imports this app), and the four-week breach it hands
 to the escalation rules."""
 
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
 from dsr.contributions import Contribution
+from dsr.models import Notification, Person, RetentionRun
 from dsr.navigation import NavItem
+from dsr.records import RetentionRule, records_remove, years_before
+from dsr.timeline import TimelineEvent, newest
 from escalation import triggers
+from escalation.models import LIVE, Escalation
 from referrals.demo import seed_referrals
+from referrals.models import Referral
 from referrals.notifications import SUBJECT, referral_context
-from referrals.retention import DECLINED_REFERRALS, person_hold
 from referrals.sweeps import REFERRAL_OVERDUE
-from referrals.timeline import referral_events
+
+
+def referral_events(person: Person, *, limit: int | None) -> Iterable[TimelineEvent]:
+    """Each referral linked to the person: when it arrived, what was decided and each outcome
+    message with its status; the newest `limit + 1` of each (dsr.timeline). Three queries."""
+    referrals = Referral.objects.filter(person=person)
+    messages = newest(
+        Notification.objects.filter(
+            subject_type="referrals.referral",
+            subject_id__in=referrals.values("pk"),
+            kind="referral_outcome",
+        ),
+        limit,
+        "-created_at",
+        "-id",
+    )
+    for message in messages:
+        yield TimelineEvent(
+            timezone.localdate(message.created_at),
+            message.created_at,
+            "notification",
+            f"Outcome {message.get_channel_display().lower()} to {message.recipient_name}",
+            f"{message.recipient_role}: {message.get_status_display().lower()}.",
+        )
+    for referral in newest(referrals, limit, "-received_at", "-id"):
+        yield TimelineEvent(
+            timezone.localdate(referral.received_at),
+            referral.received_at,
+            "referral",
+            f"Referral {referral.reference} received",
+            f"From {referral.get_referrer_kind_display().lower()}, "
+            f"{referral.get_source_display().lower()}.",
+        )
+    decided = referrals.filter(decided_at__isnull=False).select_related("decided_by")
+    for referral in newest(decided, limit, "-decided_at", "-id"):
+        yield TimelineEvent(
+            timezone.localdate(referral.decided_at),
+            referral.decided_at,
+            "referral",
+            f"Referral {referral.reference}: {referral.get_status_display().lower()}",
+            referral.ineligible_reason or referral.withdrawn_reason,
+            by=referral.decided_by.full_name if referral.decided_by else "",
+        )
+
+
+DECLINED = (Referral.Status.NOT_ELIGIBLE, Referral.Status.WITHDRAWN)
+
+
+def declined_referrals_remove(cutoff: datetime) -> dict[str, int]:
+    """Remove referrals declined or withdrawn before `cutoff`, with their contacts, attachments
+    (and files), transitions, history, messages, reminders and escalations."""
+    # A referral that still has a live escalation (raised by the deadline sweep, maybe about
+    # someone now on the register) waits until that escalation is resolved.
+    live_escalation = Escalation.objects.filter(
+        trigger_type=SUBJECT, trigger_id=OuterRef("pk"), status__in=LIVE
+    )
+    due = Referral.objects.filter(status__in=DECLINED, decided_at__lt=cutoff).exclude(
+        Exists(live_escalation)
+    )
+    return records_remove(root="referrals.Referral", due=due)
+
+
+def person_hold(cutoff: datetime) -> Q:
+    """Keep a person while a referral about them is live, or was received or decided since
+    `cutoff`."""
+    recent = Referral.objects.filter(person=OuterRef("pk")).filter(
+        Q(status__in=Referral.LIVE) | Q(received_at__gte=cutoff) | Q(decided_at__gte=cutoff)
+    )
+    return Q(Exists(recent))
+
+
+DECLINED_REFERRALS = RetentionRule(
+    kind=RetentionRun.Kind.DECLINED_REFERRALS,
+    cutoff=lambda now: years_before(now, settings.DSR_RETENTION_DECLINED_REFERRAL_YEARS),
+    apply=declined_referrals_remove,
+)
+
 
 CONTRIBUTION = Contribution(
     timeline=referral_events,

@@ -1,28 +1,33 @@
 """What reviews contribute to the register's pages (registered in ReviewsConfig.ready, so the
-register never imports this app): required next steps, the person timeline, and the values
-reminder messages need.
+register never imports this app): required next steps, the person timeline, the person page's
+and the dashboard's sections, header links, demo data and the values reminder messages need.
 
 A person's timeline shows only that person's part of a meeting (their agenda item, their rating
 and their actions), never another person's discussion.
 """
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db.models.functions import TruncDate
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from dsr import deadlines
+from dsr.caching import kept_for_a_while
 from dsr.contributions import Contribution
-from dsr.models import RAG, Person
+from dsr.models import RAG, AccessEvent, Person
 from dsr.navigation import NavItem
 from dsr.next_steps import NextStep, PersonState
+from dsr.panels import Panel
+from dsr.security.audit import access_log_people
 from dsr.timeline import TimelineEvent, newest
 from reviews.demo import seed_reviews
-from reviews.models import Action, AgendaItem, Cetr, CetrRequest, OversightVisit
-from reviews.panels import dashboard_actions_panel, person_reviews_panel
+from reviews.models import Action, AgendaItem, Cetr, CetrRequest, Meeting, OversightVisit
+from reviews.permissions import CHANGE, READ
 from reviews.queries import person_records
 
 
@@ -210,6 +215,73 @@ def action_context(action_id: int) -> dict[str, Any]:
         "action_id": action.pk,
         "url": settings.SITE_URL + reverse("reviews:my-actions"),
     }
+
+
+DASHBOARD_LIST = 10
+
+
+def person_reviews_panel(request: HttpRequest, person: Person, today: date) -> Panel:
+    """Open actions, the latest closed ones, C(E)TRs and the latest oversight visits, from the
+    rows the page already read. Senior managers see the actions and C(E)TRs of the people they
+    may see (ACCESS.md)."""
+    records = person_records(person)
+    return Panel(
+        "reviews/includes/person_reviews.html",
+        {
+            "person": person,
+            "open_actions": records.open_actions,
+            "closed_actions": records.closed_actions,
+            "closed_count": records.closed_count,
+            "closed_more": records.closed_count - len(records.closed_actions),
+            "cetrs": records.cetrs,
+            "visits": records.visits,
+            "today": today,
+            "can_change": request.user.has_perm(CHANGE),
+            "can_read_cetrs": request.user.has_perm(READ),
+            "user_id": request.user.pk,
+        },
+    )
+
+
+def dashboard_actions_panel(request: HttpRequest, today: date) -> Panel | None:
+    """Overdue actions and the next meetings, for the register team: four queries, and one
+    more for the access-log rows of the people named when any are."""
+    if not request.user.has_perm(READ):
+        return None
+    overdue = Action.objects.visible_to(request.user).overdue(today)
+    rows = list(
+        overdue.select_related("person", "owner__organisation").order_by("due_on", "id")[
+            :DASHBOARD_LIST
+        ]
+    )
+    if rows:
+        access_log_people(
+            user=request.user,
+            people_ids=sorted({action.person_id for action in rows}),
+            action=AccessEvent.Action.LIST_REGISTER,
+            path=request.path,
+            detail={"page": "dashboard overdue actions"},
+        )
+    return Panel(
+        "reviews/includes/dashboard_actions.html",
+        {
+            # Counted over the whole register: kept with the dashboard's other counts.
+            "overdue_count": kept_for_a_while(
+                "overdue actions",
+                request.user,
+                (today,),
+                overdue.count,
+                settings.DSR_DASHBOARD_CACHE_SECONDS,
+            )[0],
+            "overdue": rows,
+            "meetings": list(
+                Meeting.objects.visible_to(request.user)
+                .filter(status=Meeting.Status.PLANNED, held_at__gte=timezone.now())
+                .order_by("held_at", "id")[:3]
+            ),
+            "today": today,
+        },
+    )
 
 
 CONTRIBUTION = Contribution(
