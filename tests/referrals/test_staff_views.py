@@ -551,6 +551,14 @@ def test_staff_entry_refuses_what_the_public_steps_refuse_and_writes_nothing(
     assert _refused(response) == [message]
 
 
+def test_a_name_typed_over_two_lines_gets_one_message_about_the_line_break(
+    staff_client, north, frozen_now
+):
+    response = staff_client.post(CREATE, _entry(north, given_name="John\nSmith"))
+
+    assert _refused(response) == [f"First name {ONE_LINE}"]
+
+
 def test_staff_entry_accepts_names_in_any_alphabet_with_hyphens_and_apostrophes(
     staff_client, north, frozen_now
 ):
