@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr.models import Notification
-from dsr.nhsuk.forms import TextField
+from dsr.nhsuk.forms import PhoneField, TextField
 from dsr.nhsuk.validators import refuse_non_name_characters
 from dsr.outbox.delivery import render
 from dsr.roles import Role
@@ -68,6 +68,7 @@ def free_text_fields(kind: str) -> dict[str, dict[str, int]]:
             name: field.max_length
             for name, field in form.fields.items()
             if isinstance(field, TextField)
+            and not isinstance(field, PhoneField)  # a phone number has its own format
             and refuse_non_name_characters not in field.validators
             and not hasattr(form, f"clean_{name}")
         }
