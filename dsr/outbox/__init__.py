@@ -158,25 +158,37 @@ def outbox_add_selected(
     return inserted
 
 
-def task_after_commit(task: Task, *ids: int, times: int = 1, name: str = "") -> None:
-    """Queue `task` with `ids` (`times` over) once the transaction commits. The rows written in
-    the transaction are the record of the work and a scheduled sweep does what could not be
-    queued, so a broker that cannot be reached is logged (by `name`, the task's by default) and
-    never fails the saved change. Tasks are sent ids, never personal data (RELIABILITY E-4)."""
-    if times <= 0:
-        return
+def task_after_commit(task: Task, *ids: int) -> None:
+    """Queue `task` with `ids` once the transaction commits. The rows written in the transaction
+    are the record of the work and a scheduled sweep does what could not be queued, so a broker
+    that cannot be reached is logged (naming the task) and never fails the saved change. Tasks
+    are sent ids, never personal data (RELIABILITY E-4)."""
 
     def queue_task() -> None:
-        for _ in range(times):
-            task.delay(*ids)
+        task.delay(*ids)
 
-    queue_task.__qualname__ = name or f"{task.name}.delay"  # the name Django logs a failure by
+    queue_task.__qualname__ = f"{task.name}.delay"  # the name Django logs a failure by
     transaction.on_commit(queue_task, robust=True)
 
 
 def deliver_after_commit(count: int = 1) -> None:
     """Queue delivery of `count` new outbox rows once the transaction commits: one delivery
-    task per batch of rows, never one per message (PERFORMANCE T9)."""
+    task per batch of rows, never one per message (PERFORMANCE T9), and one set of tasks for
+    everything one atomic block adds (a sweep's several inserts, a decision's recipients)."""
+    if count <= 0:
+        return
     from dsr.tasks import deliver_notifications_task  # tasks call services that call this
 
-    task_after_commit(deliver_notifications_task, times=-(-count // BATCH), name="queue_delivery")
+    connection = transaction.get_connection()
+    block = id(connection.atomic_blocks[-1]) if connection.atomic_blocks else None
+    owed: dict[int | None, int] = connection.__dict__.setdefault("_dsr_owed_deliveries", {})
+    owed[block] = owed.get(block, 0) + count
+
+    def queue_delivery() -> None:
+        # The first of the block's callbacks to run takes all it owes; the rest find nothing. (A
+        # block rolled back leaves its count behind, which at worst adds one idle task later.)
+        rows = owed.pop(block, 0)
+        for _ in range(-(-rows // BATCH)):
+            deliver_notifications_task.delay()
+
+    transaction.on_commit(queue_delivery, robust=True)

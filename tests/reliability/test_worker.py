@@ -89,9 +89,14 @@ def test_a_real_worker_sweeps_an_overdue_referral_and_delivers_the_reminder(area
     assert Notification.objects.count() == 1
     assert [message.to for message in mail.outbox] == [[settings.DSR_TEAM_EMAIL]]
     assert referral.reference in mail.outbox[0].body + mail.outbox[0].subject
-    # The sweep ran in the worker and enqueued the delivery there, after its commit.
+    # The sweep ran in the worker and enqueued the delivery there, after its commit. (The
+    # delivery task is recorded when it returns, a moment after the row it sent is marked sent.)
     assert ("referrals.tasks.sweep_referral_deadlines_task", "SUCCESS") in worker_on_redis
-    assert ("dsr.tasks.deliver_notifications_task", "SUCCESS") in worker_on_redis
+    assert wait_for(
+        lambda: ("dsr.tasks.deliver_notifications_task", "SUCCESS") in worker_on_redis,
+        timeout=10,
+        what="the delivery task to finish",
+    )
 
 
 def test_a_real_worker_delivers_each_outcome_once(areas, staff, worker_on_redis):
