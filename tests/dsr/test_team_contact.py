@@ -213,3 +213,22 @@ def test_the_referral_confirmation_page_shows_the_details(client, areas, saved):
     assert confirmation.status_code == 200
     assert "How to contact the DSR team" in confirmation.text
     assert "01632 960 001" in confirmation.text
+
+
+def test_a_live_service_without_the_details_is_warned(settings):
+    from dsr.checks import team_contact_set
+
+    settings.DEBUG = False
+
+    assert [w.id for w in team_contact_set(databases=["default"])] == ["dsr.W001"]
+    assert team_contact_set(databases=None) == []
+
+
+def test_no_warning_once_the_details_are_set_or_in_development(settings, saved):
+    from dsr.checks import team_contact_set
+
+    settings.DEBUG = False
+    assert team_contact_set(databases=["default"]) == []
+    TeamContact.objects.all().delete()
+    settings.DEBUG = True
+    assert team_contact_set(databases=["default"]) == []
