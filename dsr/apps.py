@@ -7,7 +7,7 @@ class DsrConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dsr import signals  # noqa: F401  (audit records; session start time)
+        from dsr import checks, signals  # noqa: F401  (system checks; audit records; session start)
         from dsr.accounts import invitation_context, password_reset_context
         from dsr.contributions import Contribution, contribute
         from dsr.models import Consent, Person, PersonContact, RegisterEntry

@@ -1,15 +1,21 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
+from dsr import queries
 from dsr.navigation import navigation_for
 
 
 def service(request: HttpRequest) -> dict:
-    """The service name and the role-aware navigation for the header."""
+    """The service name, the role-aware navigation for the header and the DSR team's
+    contact details."""
     return {
         "service_name": settings.SERVICE_NAME,
         "icb_name": settings.ICB_NAME,
         "navigation": navigation_for(request),
+        # The DSR team's contact details (templates/includes/team_contact.html): read only by a
+        # page that shows them, once however often it does.
+        "team_contact": SimpleLazyObject(queries.team_contact),
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         # The idle timeout as the server enforces it (the session cookie's age, renewed on
         # every request), and how long before it signed-in pages warn.

@@ -125,7 +125,26 @@ def seed_demo() -> list[DemoAccount]:
         TOTPDevice.objects.create(
             user=user, name="Demo authenticator", key=DEMO_TOTP_KEY, confirmed=True
         )
+    _seed_team_contact()
     return ACCOUNTS
+
+
+def _seed_team_contact() -> None:
+    """The DSR team's contact details, as the DSR lead would set them (a drama phone number)."""
+    from dsr.services.team import team_contact_save
+
+    team_contact_save(
+        by=User.objects.get(email="lead@dsr.example"),
+        phone="01632 960 001",
+        email="dsr.team@dsr.example",
+        address="Dynamic support register team\nNHS Example Integrated Care Board\n"
+        "1 Example Street\nNorwich",
+        postcode="NR1 2DH",
+        opening_hours="Monday to Friday, 9am to 5pm (not bank holidays)",
+        complaints="If you are unhappy with a decision, or with how we made it, tell the DSR team "
+        "and ask us to look at it again. We will reply within 10 working days.\n"
+        "To make a complaint, write to us or email us and say what went wrong.",
+    )
 
 
 # --- A believable register -------------------------------------------------------------------

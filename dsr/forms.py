@@ -26,7 +26,10 @@ from dsr.models import (
 )
 from dsr.nhsuk.forms import (
     TEXT_LIMIT,
+    EmailField,
     NHSDateField,
+    PhoneField,
+    TextField,
     check_date_of_birth,
     choose_from_list,
     not_in_future,
@@ -35,9 +38,11 @@ from dsr.nhsuk.forms import (
 )
 from dsr.nhsuk.validators import (
     normalise_ods_code,
+    normalise_postcode,
     optional_nhs_number,
     optional_postcode,
     validate_ods_practice_code,
+    validate_postcode,
 )
 
 # --- The register ----------------------------------------------------------------------------
@@ -470,3 +475,32 @@ class SubjectAccessForm(forms.Form):
             "invalid_choice": "Choose why you are exporting this person's records.",
         },
     )
+
+
+class TeamContactForm(forms.Form):
+    """The DSR team's contact details (dsr.services.team_contact_save); every answer required."""
+
+    phone = PhoneField(label="Phone number")
+    email = EmailField(label="Email address", required=True)
+    address = TextField(noun="Address", max_length=500, multiline=True, label="Postal address")
+    # Longer than any postcode, so a wrong one gets the postcode message, not a length error.
+    postcode = TextField(
+        noun="Postcode", max_length=20, too_long="Enter a real postcode, like NR1 2DH."
+    )
+    opening_hours = TextField(noun="Opening hours", max_length=500, multiline=True)
+    complaints = TextField(
+        noun="How to complain or ask for a decision to be looked at again",
+        max_length=2000,
+        multiline=True,
+        label="How to complain, or ask for a decision to be looked at again",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].required = True
+        self.fields["phone"].error_messages["required"] = "Enter a phone number."
+
+    def clean_postcode(self) -> str:
+        value = self.cleaned_data["postcode"]
+        validate_postcode(value)
+        return normalise_postcode(value)

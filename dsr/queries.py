@@ -27,6 +27,7 @@ from dsr.models import (
     PersonNeed,
     Rating,
     RegisterEntry,
+    TeamContact,
 )
 from dsr.models.choices import FAR_FUTURE
 from dsr.next_steps import NextStep, PersonState, next_steps_for
@@ -455,3 +456,8 @@ def dashboard_for(user: Any, today: date) -> Dashboard:
             .order_by("review_due", "id")[:DASHBOARD_LIST]
         ),
     )
+
+
+def team_contact() -> TeamContact | None:
+    """The DSR team's contact details, or None before the DSR lead has set them: one query."""
+    return TeamContact.objects.filter(singleton=True).first()

@@ -5,7 +5,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import account_lifecycle, outbox, people, records, register
+from dsr.views import account_lifecycle, outbox, people, records, register, team
 from dsr.views import accounts as account_views
 from dsr.views import pages as views
 
@@ -128,6 +128,8 @@ dsr_patterns = (
         # Records: everything held about a person (subject access), and the retention runs.
         path("people/<int:pk>/export/", records.person_export, name="person-export"),
         path("records/retention/", records.retention_runs, name="retention-runs"),
+        # What people are told: the DSR team's contact details.
+        path("settings/contact/", team.team_contact, name="team-contact"),
     ],
     "dsr",
 )

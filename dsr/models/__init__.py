@@ -30,6 +30,7 @@ from dsr.models.people import Consent, Person, PersonContact, PersonNeed, Person
 from dsr.models.records import RetentionRun
 from dsr.models.register import Admission, CetrException, Rating, RegisterEntry
 from dsr.models.reminders import Reminder
+from dsr.models.team import TeamContact
 
 __all__ = [
     "RAG",
@@ -62,6 +63,7 @@ __all__ = [
     "RegisterEntry",
     "Reminder",
     "RetentionRun",
+    "TeamContact",
     "TimeStampedModel",
     "User",
     "UserManager",

@@ -26,7 +26,9 @@ from django.db.models import BooleanField, F
 from django.db.models.expressions import RawSQL
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
+from dsr import queries
 from dsr.models import Notification
 from dsr.outbox import BATCH
 
@@ -113,6 +115,9 @@ def template_and_context(notification: Notification) -> tuple[str, dict[str, Any
         **(provider(notification.subject_id) if provider else {}),
         **notification.context,
         "recipient_name": notification.recipient_name,
+        # The DSR team's contact details as they are now (read only by a template that shows
+        # them: templates/emails/includes/team_contact.*).
+        "team_contact": SimpleLazyObject(queries.team_contact),
         # Emails carry no health details beyond the outcome (ACCESS.md): templates give the
         # reasons only in letters.
         "channel": notification.channel,

@@ -35,3 +35,6 @@ from dsr.services.register import (  # noqa: F401  (the register's writes, in on
     register_open,
     write_rating,
 )
+from dsr.services.team import (  # noqa: F401  (the register's writes, in one place)
+    team_contact_save,
+)

@@ -1,0 +1,32 @@
+"""What the DSR team tells people about itself: its contact details, held once for the service."""
+
+from django.db import models
+
+from dsr.history import audited
+from dsr.models.core import TimeStampedModel
+
+
+class TeamContact(TimeStampedModel):
+    """The DSR team's contact details, shown on the public pages and in the outcome messages.
+    One row (the DSR lead edits it in the service); the history table keeps every change."""
+
+    # The one row's key: a second row cannot be written.
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    phone = models.CharField(max_length=30)
+    email = models.EmailField(max_length=254)
+    # The postal address without its postcode, one part a line.
+    address = models.TextField(max_length=500)
+    postcode = models.CharField(max_length=8)
+    opening_hours = models.TextField(max_length=500)
+    # How to complain, or ask for a decision to be looked at again.
+    complaints = models.TextField(max_length=2000)
+
+    history = audited()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(singleton=True), name="team_contact_one_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"DSR team: {self.phone}, {self.email}"

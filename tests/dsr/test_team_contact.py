@@ -1,0 +1,234 @@
+"""The DSR team's contact details: kept once by the DSR lead, with history, and shown to the
+public and in the outcome messages as they are when a message is sent."""
+
+import pytest
+from django.urls import reverse
+
+from dsr.models import Notification, TeamContact
+from dsr.outbox.delivery import render
+from dsr.queries import team_contact
+from dsr.services import team_contact_save
+from dsr.views.outbox import letter_html
+from tests.conftest import make_persona, signed_in_client
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("dsr:team-contact")
+NOT_SET = "The DSR team's contact details have not been set up yet."
+
+ANSWERS = {
+    "phone": "01632 960 001",
+    "email": "dsr.team@nhs.example",
+    "address": "DSR team\r\n1 Example Street\r\nNorwich",
+    "postcode": "nr1 2dh",
+    "opening_hours": "Monday to Friday, 9am to 5pm",
+    "complaints": "Write to us and ask us to look at the decision again.",
+}
+
+
+@pytest.fixture
+def lead(organisations):
+    return make_persona("dsr_lead", organisations)
+
+
+@pytest.fixture
+def saved(lead):
+    return team_contact_save(
+        by=lead, **{**ANSWERS, "address": "DSR team\n1 Example Street", "postcode": "NR1 2DH"}
+    )
+
+
+def test_the_dsr_lead_saves_the_details_and_the_change_is_kept_in_history(lead):
+    client = signed_in_client(lead)
+
+    page = client.get(URL)
+    response = client.post(URL, ANSWERS, follow=True)
+
+    assert page.status_code == 200 and "Team contact details" in page.text
+    assert "Team contact details saved." in response.text
+    contact = team_contact()
+    assert (contact.phone, contact.email, contact.postcode) == (
+        "01632 960 001",
+        "dsr.team@nhs.example",
+        "NR1 2DH",
+    )
+    assert contact.address == "DSR team\n1 Example Street\nNorwich"
+    history = contact.history.get()
+    assert (history.history_user_id, history.history_change_reason) == (
+        lead.pk,
+        "Team contact details saved",
+    )
+
+
+def test_a_second_save_changes_the_one_row_and_adds_a_history_row(lead, saved):
+    signed_in_client(lead).post(URL, {**ANSWERS, "phone": "01632 960 999"})
+
+    assert TeamContact.objects.count() == 1
+    assert team_contact().phone == "01632 960 999"
+    assert saved.history.count() == 2
+
+
+def test_the_page_shows_the_details_already_saved(lead, saved):
+    page = signed_in_client(lead).get(URL)
+
+    assert 'value="01632 960 001"' in page.text
+    assert 'value="NR1 2DH"' in page.text
+
+
+@pytest.mark.parametrize(
+    "persona", ["register_staff", "administrator", "senior_manager_health", "panel_member"]
+)
+def test_other_roles_are_refused(organisations, persona):
+    client = signed_in_client(make_persona(persona, organisations))
+
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, ANSWERS).status_code == 403
+    assert team_contact() is None
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client):
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert team_contact() is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "abc", "Enter a phone number, like 01632 960 001 or 07700 900 982."),
+        ("phone", "", "Enter a phone number."),
+        ("email", "dsr.team.example", "Enter an email address in the right format"),
+        ("postcode", "", "Enter postcode."),
+        ("postcode", "NR1", "Enter a real postcode, like NR1 2DH."),
+        ("opening_hours", "", "Enter opening hours."),
+    ],
+)
+def test_a_wrong_answer_gets_the_nhsuk_error_and_nothing_is_written(lead, field, value, message):
+    response = signed_in_client(lead).post(URL, {**ANSWERS, field: value})
+
+    assert response.status_code == 200
+    assert "nhsuk-error-summary" in response.text
+    assert message in response.text.replace("&#x27;", "'")
+    assert f'href="#id_{field}"' in response.text
+    assert TeamContact.objects.count() == 0
+    assert TeamContact.history.count() == 0
+
+
+def test_the_dsr_lead_has_the_page_in_the_header(lead, organisations):
+    lead_home = signed_in_client(lead).get(reverse("dsr:home"))
+    staff_home = signed_in_client(make_persona("register_staff", organisations)).get(
+        reverse("dsr:home")
+    )
+
+    assert f'href="{URL}"' in lead_home.text
+    assert f'href="{URL}"' not in staff_home.text
+
+
+@pytest.mark.parametrize("page", ["pages:start", "referrals:start"])
+def test_the_public_pages_show_the_details(client, saved, page):
+    response = client.get(reverse(page))
+
+    assert "How to contact the DSR team" in response.text
+    assert "01632 960 001" in response.text
+    assert "dsr.team@nhs.example" in response.text
+    assert "NR1 2DH" in response.text
+    assert "Write to us and ask us to look at the decision again." in response.text
+    assert NOT_SET not in response.text
+
+
+@pytest.mark.parametrize("page", ["pages:start", "referrals:start"])
+def test_the_public_pages_say_plainly_when_the_details_are_not_set(client, page):
+    response = client.get(reverse(page))
+
+    assert NOT_SET in response.text
+    assert "Phone:" not in response.text
+
+
+@pytest.fixture
+def outcome_messages(areas, frozen_now):
+    """A referral decided, its outcome email and letter in the outbox (not yet sent)."""
+    from referrals.services import referral_decide
+    from tests.dsr.factories import UserFactory
+    from tests.referrals.test_services import reviewed, submit
+
+    clerk = UserFactory()
+    referral = reviewed(
+        submit(
+            areas,
+            contacts=[{"role": "person", "name": "Ada", "address": "1 High St, Norwich NR1 2DH"}],
+        ),
+        clerk,
+    )
+    referral_decide(
+        referral,
+        decision="not_eligible",
+        reason="No diagnosis yet.",
+        signposting="GP.",
+        by=clerk,
+    )
+    return Notification.objects.filter(kind="referral_outcome")
+
+
+def test_the_outcome_email_gives_the_details_as_they_are_at_send_time(
+    outcome_messages, lead, saved
+):
+    # Changed after the message was queued: the message says what is true when it is sent.
+    team_contact_save(by=lead, phone="01632 960 123")
+    email = render(outcome_messages.get(channel="email"))
+
+    for text in (email.text, email.html):
+        assert "How to contact the DSR team" in text
+        assert "01632 960 123" in text
+        assert "dsr.team@nhs.example" in text
+    assert "01632 960 001" not in email.text
+
+
+def test_the_outcome_letter_gives_the_details(outcome_messages, saved):
+    html = letter_html(outcome_messages.get(channel="letter"))
+
+    assert "How to contact the DSR team" in html
+    assert "01632 960 001" in html and "NR1 2DH" in html
+
+
+def test_an_outcome_message_says_plainly_when_the_details_are_not_set(outcome_messages):
+    email = render(outcome_messages.get(channel="email"))
+
+    assert "The DSR team's contact details have not been set up yet." in email.text
+    assert "Phone:" not in email.text
+
+
+def test_the_referral_confirmation_page_shows_the_details(client, areas, saved):
+    from django.core.cache import cache
+
+    from tests.referrals.helpers import answers_for, submit, token_from, walk
+
+    cache.clear()  # the hourly limits count per address
+    client.post(reverse("referrals:who"), {"who": "self"})
+    walk(client, "self", answers_for("self", areas["north"].pk))
+    submit(client, token_from(client))
+    confirmation = client.get(reverse("referrals:confirmation"))
+    cache.clear()
+
+    assert confirmation.status_code == 200
+    assert "How to contact the DSR team" in confirmation.text
+    assert "01632 960 001" in confirmation.text
+
+
+def test_a_live_service_without_the_details_is_warned(settings):
+    from dsr.checks import team_contact_set
+
+    settings.DEBUG = False
+
+    assert [w.id for w in team_contact_set(databases=["default"])] == ["dsr.W001"]
+    assert team_contact_set(databases=None) == []
+
+
+def test_no_warning_once_the_details_are_set_or_in_development(settings, saved):
+    from dsr.checks import team_contact_set
+
+    settings.DEBUG = False
+    assert team_contact_set(databases=["default"]) == []
+    TeamContact.objects.all().delete()
+    settings.DEBUG = True
+    assert team_contact_set(databases=["default"]) == []
