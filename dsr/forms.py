@@ -455,28 +455,6 @@ class ConfirmForm(forms.Form):
     """A confirmation with nothing to fill in: the button is the answer."""
 
 
-class SubjectAccessForm(forms.Form):
-    """Why everything held about a person is being exported (kept in the access log)."""
-
-    PURPOSES = [
-        (
-            "subject_access",
-            "A subject access request from the person, or from someone acting for them",
-        ),
-        ("other_lawful", "Another lawful request, such as a court order"),
-    ]
-
-    purpose = forms.ChoiceField(
-        label="Why are you exporting this person's records?",
-        choices=PURPOSES,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose why you are exporting this person's records.",
-            "invalid_choice": "Choose why you are exporting this person's records.",
-        },
-    )
-
-
 class TeamContactForm(forms.Form):
     """The DSR team's contact details (dsr.services.team_contact_save); every answer required."""
 

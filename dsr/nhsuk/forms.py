@@ -314,7 +314,6 @@ class TextField(forms.CharField):
             self.validators.append(refuse_non_name_characters)
         self.name_answer(noun)
 
-
     def run_validators(self, value: Any) -> None:
         """One message for the answer, as the NHS.UK design system asks: the first check it
         fails (a name typed over two lines is told about the line break, not also about letters
@@ -328,6 +327,7 @@ class TextField(forms.CharField):
                 if getattr(error, "code", None) in self.error_messages:
                     error.message = self.error_messages[error.code]
                 raise ValidationError(error.error_list[:1]) from None
+
     def name_answer(self, noun: str) -> None:
         """Word the messages for an answer called `noun`."""
         self.noun = noun

@@ -13,9 +13,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr import records
-from dsr.forms import SubjectAccessForm
 from dsr.models import AccessEvent
 from dsr.queries import get_person_for_user
+from dsr.records.forms import SubjectAccessForm
 from dsr.security.access import role_required
 from dsr.security.audit import access_log_record
 
