@@ -30,7 +30,7 @@ OUTCOME_NEXT_STEPS = {
     ),
     Referral.Status.NOT_ELIGIBLE: (
         "The person is not being added to the register. You can ask us to look again if "
-        "things change, and you can get help from the services listed below."
+        "things change, and you can get help from the services listed above."
     ),
     Referral.Status.WITHDRAWN: (
         "The referral has been withdrawn, so we will take no further action. You can refer "

@@ -86,3 +86,18 @@ def test_the_letter_gives_the_reason_the_email_leaves_out(staff_client, decided)
     letter = Notification.objects.get(channel="letter")
 
     assert "No diagnosis yet." in render(letter).html
+
+
+def test_a_letter_never_asks_to_reply_to_an_email_and_points_up_to_the_help_it_lists(
+    staff_client, decided
+):
+    from dsr.outbox.delivery import render
+
+    letter = render(Notification.objects.get(channel="letter"))
+    email = render(Notification.objects.get(channel="email"))
+
+    assert "reply to this email" not in letter.html + letter.text
+    assert "reply to this email or contact the DSR team" in email.text
+    # "Where else to get help" comes before "What happens next", in both.
+    assert letter.text.index("Where else to get help") < letter.text.index("listed above")
+    assert "listed below" not in letter.text + email.text
