@@ -181,14 +181,17 @@ def deliver_after_commit(count: int = 1) -> None:
 
     connection = transaction.get_connection()
     block = id(connection.atomic_blocks[-1]) if connection.atomic_blocks else None
-    owed: dict[int | None, int] = connection.__dict__.setdefault("_dsr_owed_deliveries", {})
-    owed[block] = owed.get(block, 0) + count
+    # The block's callback still waiting for this transaction's commit, if any: the count lives
+    # on it, so it goes with it when a rollback discards it.
+    for _savepoints, waiting, _robust in connection.run_on_commit:
+        if getattr(waiting, "outbox_block", None) == block and block is not None:
+            waiting.rows += count
+            return
 
     def queue_delivery() -> None:
-        # The first of the block's callbacks to run takes all it owes; the rest find nothing. (A
-        # block rolled back leaves its count behind, which at worst adds one idle task later.)
-        rows = owed.pop(block, 0)
-        for _ in range(-(-rows // BATCH)):
+        for _ in range(-(-queue_delivery.rows // BATCH)):  # type: ignore[attr-defined]
             deliver_notifications_task.delay()
 
+    queue_delivery.rows = count  # type: ignore[attr-defined]
+    queue_delivery.outbox_block = block  # type: ignore[attr-defined]
     transaction.on_commit(queue_delivery, robust=True)
