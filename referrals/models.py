@@ -193,6 +193,9 @@ class Referral(models.Model):
     signposting = models.TextField(blank=True)
     initial_rating = models.CharField(max_length=5, choices=RAG.choices, blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    reasons_told_how = models.TextField(
+        "how the team told the reasons, when nobody could be sent a letter", blank=True
+    )
     next_steps = models.TextField("what happens next, as told to the recipients", blank=True)
 
     history = audited()

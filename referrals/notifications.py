@@ -11,9 +11,29 @@ from django.utils import timezone
 from dsr.models import Notification
 from dsr.outbox import Sql, message, outbox_add, outbox_add_selected
 from referrals.models import Referral
-from referrals.recipients import Recipient
+from referrals.recipients import Recipient, outcome_messages, outcome_recipients
 
 SUBJECT = "referrals.referral"
+# The messages to the person, their family and the referrer (the rest go to staff).
+PUBLIC_KINDS = ("referral_received", "referral_outcome")
+
+# What happens next, in the outcome's standard wording, unless staff write their own. The
+# easy-read messages have their own words for it and add only what staff wrote.
+OUTCOME_NEXT_STEPS = {
+    Referral.Status.ADDED: (
+        "The person is now on the dynamic support register. A member of the DSR team will "
+        "contact them to explain what this means and to arrange their first review with the "
+        "people who support them."
+    ),
+    Referral.Status.NOT_ELIGIBLE: (
+        "The person is not being added to the register. You can ask us to look again if "
+        "things change, and you can get help from the services listed above."
+    ),
+    Referral.Status.WITHDRAWN: (
+        "The referral has been withdrawn, so we will take no further action. You can refer "
+        "again at any time."
+    ),
+}
 
 
 def referral_context(referral_id: int) -> dict[str, Any]:
@@ -28,35 +48,87 @@ def referral_context(referral_id: int) -> dict[str, Any]:
     }
 
 
+def _to(
+    referral: Referral,
+    recipient: Recipient,
+    *,
+    kind: str,
+    letter: bool,
+    key: str = "",
+    context: dict[str, Any],
+) -> Notification:
+    return message(
+        subject_type=SUBJECT,
+        subject_id=referral.pk,
+        local_authority_id=referral.local_authority_id,
+        kind=kind,
+        recipient_key=key or recipient.key,
+        recipient_name=recipient.name,
+        recipient_role=recipient.role,
+        letter=letter,
+        email=recipient.email,
+        postal_address=recipient.address,
+        accessible_format=recipient.accessible_format,
+        context={
+            **context,
+            "recipient_name": recipient.name,
+            "to_the_person": recipient.is_person,
+        },
+    )
+
+
+def notify_referral_received(referral: Referral) -> list[Notification]:
+    """The acknowledgement, to everyone the outcome rule names who can be reached now
+    (`outcome_recipients`): the reference, the day it arrived and the day a decision is due.
+    Someone who cannot be reached yet is shown to staff on the referral page."""
+    context = {
+        "reference": referral.reference,
+        "person_first_name": referral.given_name,
+        "received_on": f"{timezone.localdate(referral.received_at):%-d %B %Y}",
+        "decision_due": f"{referral.decision_due:%-d %B %Y}",
+    }
+    return outbox_add(
+        _to(
+            referral,
+            recipient,
+            kind="referral_received",
+            letter=recipient.channel == Notification.Channel.LETTER,
+            context=context,
+        )
+        for recipient in outcome_recipients(referral)
+        if recipient.reachable
+    )
+
+
 def notify_referral_outcome(referral: Referral, recipients: list[Recipient]) -> list[Notification]:
-    """The decision's outcome, one message to each recipient the rule names
-    (`referrals.recipients`), by email or letter as each prefers."""
+    """The decision's outcome, to each recipient the rule names (`referrals.recipients`), by
+    email or letter as each prefers, with a letter giving the reasons where they cannot go in an
+    email (`outcome_messages`)."""
     context = {
         "reference": referral.reference,
         "outcome": referral.status,
         "outcome_label": referral.get_status_display(),
         "person_first_name": referral.given_name,
         "next_steps": referral.next_steps,
+        "next_steps_written": referral.next_steps != OUTCOME_NEXT_STEPS.get(referral.status),
         "reason": referral.ineligible_reason or referral.withdrawn_reason,
         "signposting": referral.signposting,
         "decided_on": timezone.localdate(referral.decided_at).isoformat(),
     }
     return outbox_add(
-        message(
-            subject_type=SUBJECT,
-            subject_id=referral.pk,
-            local_authority_id=referral.local_authority_id,
+        _to(
+            referral,
+            planned_message.recipient,
             kind="referral_outcome",
-            recipient_key=recipient.key,
-            recipient_name=recipient.name,
-            recipient_role=recipient.role,
-            letter=recipient.channel == Notification.Channel.LETTER,
-            email=recipient.email,
-            postal_address=recipient.address,
-            accessible_format=recipient.accessible_format,
-            context={**context, "recipient_name": recipient.name},
+            letter=planned_message.letter,
+            key=planned_message.key,
+            context={
+                **context,
+                # An email says whether a letter with the reasons is on its way to them.
+                "reasons_by_letter": planned_message.reasons_follow,
+            },
         )
-        for recipient in recipients
+        for planned_message in outcome_messages(recipients, referral.status)
     )
 
 

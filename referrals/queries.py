@@ -16,7 +16,7 @@ from dsr.models import Notification, Person, RegisterEntry, User
 from dsr.queries import keyset_after, same_person
 from dsr.security.scoping import get_object_for_user
 from referrals.models import Referral, ReferralAttachment, ReferralContact, ReferralTransition
-from referrals.notifications import SUBJECT
+from referrals.notifications import PUBLIC_KINDS, SUBJECT
 from referrals.recipients import Recipient, outcome_recipients
 
 PAGE_SIZE = 50
@@ -26,7 +26,6 @@ DUE_SOON_DAYS = 6
 # the match is too loose to help, and the page must stay a fixed number of queries.
 MATCH_LIMIT = 20
 # The kind (or kind prefix) of the outcome messages referral_decide writes to the outbox.
-OUTCOME_KIND = "referral_outcome"
 
 
 def get_referral_for_user(user: Any, pk: int) -> Referral:
@@ -145,7 +144,8 @@ class ReferralPage:
 def referral_page(referral: Referral, user: Any) -> ReferralPage:
     """Everything the referral page shows, in a constant number of queries: contacts,
     attachments, transitions, the referrals linked as duplicates, the people and referrals
-    the duplicate guard matches (in the user's scope), and, once decided, the outbox rows."""
+    the duplicate guard matches (in the user's scope), and the messages sent to people outside the
+    service (the acknowledgement and the outcome)."""
     # The rule reads referral.contacts.all() once per contact: prefetching keeps it to one query.
     prefetch_related_objects([referral], "contacts")
     contacts = list(referral.contacts.all())
@@ -186,14 +186,12 @@ def referral_page(referral: Referral, user: Any) -> ReferralPage:
         .exclude(duplicate_of=referral)
         .order_by("-received_at", "-id")[:MATCH_LIMIT]
     )
-    notifications: list[Notification] = []
-    if not referral.is_live:
-        notifications = list(
-            # The outcome messages only: the deadline reminders to staff share the subject.
-            Notification.objects.filter(
-                subject_type=SUBJECT, subject_id=referral.pk, kind__startswith=OUTCOME_KIND
-            ).order_by("created_at", "id")
-        )
+    notifications = list(
+        # The acknowledgement and the outcome: the deadline reminders to staff share the subject.
+        Notification.objects.filter(
+            subject_type=SUBJECT, subject_id=referral.pk, kind__in=PUBLIC_KINDS
+        ).order_by("created_at", "id")
+    )
     return ReferralPage(
         referral=referral,
         contacts=contacts,

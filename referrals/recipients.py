@@ -1,6 +1,6 @@
 """Who is told a referral's outcome (DOMAIN.md section 5), and how: by email or by letter,
-in the format they asked for. A decision is refused while anyone the rule names cannot be
-reached."""
+in the format they asked for. The same people are sent the acknowledgement when the referral
+arrives. A decision is refused while anyone the rule names cannot be reached."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -10,6 +10,7 @@ from django.utils import timezone
 from dsr.deadlines import age_on
 from dsr.exceptions import RegisterError
 from dsr.models import Consent, Notification
+from dsr.nhsuk.validators import postal_address, postcode_in
 from referrals.models import Referral, ReferralContact
 
 
@@ -22,16 +23,58 @@ class Recipient:
     address: str
     accessible_format: str
     prefers_letter: bool
+    is_person: bool = False
+
+    @property
+    def can_post(self) -> bool:
+        """A letter can be posted to them: their address ends with a full postcode."""
+        return bool(postcode_in(self.address))
 
     @property
     def channel(self) -> str:
-        if self.address and (self.prefers_letter or not self.email):
+        if self.can_post and (self.prefers_letter or not self.email):
             return Notification.Channel.LETTER
         return Notification.Channel.EMAIL
 
     @property
     def reachable(self) -> bool:
-        return bool(self.email or self.address)
+        return bool(self.email or self.can_post)
+
+
+@dataclass(frozen=True)
+class OutcomeMessage:
+    """One message a decision sends: to whom, by letter or email, and whether it gives the
+    reasons. Emails never give them (ACCESS.md): a not-eligible decision also posts a letter
+    with the reasons to everyone told by email who has a postal address."""
+
+    recipient: Recipient
+    letter: bool
+    gives_reasons: bool
+    # An email that says a letter with the reasons is on its way to them.
+    reasons_follow: bool = False
+
+    @property
+    def key(self) -> str:
+        both = self.letter and self.recipient.channel == Notification.Channel.EMAIL
+        return f"{self.recipient.key}-letter" if both else self.recipient.key
+
+
+def outcome_messages(recipients: list[Recipient], outcome: str) -> list[OutcomeMessage]:
+    """The messages `outcome` sends `recipients`: the staff decision page shows this list
+    before the decision is made, and `notify_referral_outcome` queues it."""
+    reasons = outcome in (Referral.Status.NOT_ELIGIBLE, Referral.Status.WITHDRAWN)
+    planned = []
+    for recipient in recipients:
+        letter = recipient.channel == Notification.Channel.LETTER
+        follow = outcome == Referral.Status.NOT_ELIGIBLE and not letter and recipient.can_post
+        planned.append(
+            OutcomeMessage(
+                recipient, letter=letter, gives_reasons=reasons and letter, reasons_follow=follow
+            )
+        )
+        if follow:
+            planned.append(OutcomeMessage(recipient, letter=True, gives_reasons=True))
+    return planned
 
 
 def _rule_includes(
@@ -78,13 +121,14 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
                 Recipient(
                     key=f"contact-{contact.pk}",
                     name=contact.name,
-                    role=contact.get_role_display(),
+                    role=contact.relationship.strip().capitalize() or contact.get_role_display(),
                     email=contact.email,
                     address=contact.address,
                     accessible_format=person_format
                     if contact.role == ReferralContact.Role.PERSON
                     else contact.preferred_format,
                     prefers_letter=contact.prefers_letter,
+                    is_person=contact.role == ReferralContact.Role.PERSON,
                 )
             )
     if not any(c.role == ReferralContact.Role.PERSON for c in contacts) and referral.address:
@@ -102,9 +146,10 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
                     name=referral.full_name,
                     role=ReferralContact.Role.PERSON.label,
                     email="",
-                    address=referral.address,
+                    address=postal_address(referral.address, referral.postcode),
                     accessible_format=person_format,
                     prefers_letter=True,
+                    is_person=True,
                 )
             )
     referrer_told = (
@@ -122,6 +167,7 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
             if referral.referrer_kind == Referral.ReferrerKind.SELF
             else "standard",
             prefers_letter=False,
+            is_person=referral.referrer_kind == Referral.ReferrerKind.SELF,
         )
     # The same contact listed twice (same name and the same way to reach them) is told once;
     # people sharing a home address are each told. The referrer is left out when they are
@@ -154,7 +200,7 @@ def reachable_recipients(referral: Referral) -> list[Recipient]:
     unreachable = [r.name for r in recipients if not r.reachable]
     if unreachable:
         raise RegisterError(
-            f"No email or postal address for {', '.join(unreachable)}: add one, or take them "
-            "off the list with a reason, before deciding."
+            f"No email address, or postal address with a postcode, for {', '.join(unreachable)}:"
+            " add one, or take them off the list with a reason, before deciding."
         )
     return recipients

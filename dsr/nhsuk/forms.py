@@ -21,6 +21,7 @@ from dsr.nhsuk.validators import (
     refuse_control_characters,
     refuse_non_name_characters,
     validate_one_line,
+    validate_postal_address,
 )
 
 DATE_PARTS = ("day", "month", "year")
@@ -347,6 +348,15 @@ class TextField(forms.CharField):
 
     def to_python(self, value: Any) -> str:
         return crlf_to_lf(super().to_python(value))
+
+
+class PostalAddressField(TextField):
+    """A postal address a letter can be sent to: lines of text, the last a full UK postcode
+    (a letter is never queued without one: dsr.outbox.message)."""
+
+    def __init__(self, *, noun: str, max_length: int = 500, **kwargs: Any) -> None:
+        super().__init__(noun=noun, max_length=max_length, multiline=True, **kwargs)
+        self.validators.append(validate_postal_address)
 
 
 class PhoneField(TextField):

@@ -131,6 +131,39 @@ def validate_postcode(value: str) -> None:
         raise ValidationError("Enter a real postcode, like NR1 2DH.", code="postcode")
 
 
+def postcode_in(address: str) -> str:
+    """The full UK postcode a postal address ends with, written like "NR1 2DH", or "" when its
+    last line is not one. A letter needs it: Royal Mail (and GOV.UK Notify) will not post
+    without one."""
+    lines = [line.strip(" ,") for line in address.strip().splitlines() if line.strip(" ,")]
+    if not lines:
+        return ""
+    last = lines[-1]
+    # The postcode on its own last line, or at the end of the last line ("Norwich NR1 2DH").
+    for candidate in (last, " ".join(last.split()[-2:])):
+        if _POSTCODE.fullmatch(normalise_postcode(candidate)):
+            return normalise_postcode(candidate)
+    return ""
+
+
+def validate_postal_address(value: str) -> None:
+    """Raise `ValidationError` (code `postal_address`) unless `value` ends with a full UK
+    postcode, so a letter to it can be posted."""
+    if value.strip() and not postcode_in(value):
+        raise ValidationError(
+            "Enter the postcode on the last line of the address, like NR1 2DH.",
+            code="postal_address",
+        )
+
+
+def postal_address(address: str, postcode: str) -> str:
+    """An address and a separately kept postcode as the lines of one postal address."""
+    address = address.strip()
+    if not address or postcode_in(address) or not postcode:
+        return address
+    return f"{address}\n{normalise_postcode(postcode)}"
+
+
 # --- GP practice ODS codes ----------------------------------------------------------------------
 
 # A GP practice's Organisation Data Service code is one letter then five digits (A81001). Other

@@ -22,7 +22,9 @@ from django.db import transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
+from dsr.exceptions import RegisterError
 from dsr.models import Notification
+from dsr.nhsuk.validators import postcode_in
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +49,13 @@ def message(
 ) -> Notification:
     """One message, not yet written: by letter to `postal_address` when `letter`, otherwise by
     email to `email` (the other address is left off the row). (`subject_type`, `subject_id`,
-    `kind`, `recipient_key`) is its unique key."""
+    `kind`, `recipient_key`) is its unique key. A letter to an address without a postcode is
+    refused (RegisterError): it could not be posted."""
+    if letter and not postcode_in(postal_address):
+        raise RegisterError(
+            f"The postal address for {recipient_name} has no postcode on its last line, so a "
+            "letter cannot be posted: add the postcode."
+        )
     return Notification(
         subject_type=subject_type,
         subject_id=subject_id,

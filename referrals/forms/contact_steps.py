@@ -7,7 +7,14 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from dsr.nhsuk.forms import YES_NO, EmailField, PhoneField, TextField, choice_field
+from dsr.nhsuk.forms import (
+    YES_NO,
+    EmailField,
+    PhoneField,
+    PostalAddressField,
+    TextField,
+    choice_field,
+)
 from referrals.forms.steps import (
     ADDRESS_MAX,
     FAMILY,
@@ -20,6 +27,9 @@ from referrals.forms.steps import (
 from referrals.models import Referral, ReferralContact
 
 # Free personal mail services: a professional refers from their work address.
+# A letter cannot be posted without a postcode (dsr.nhsuk.validators.postcode_in).
+POSTCODE_LAST = "Put the postcode on the last line."
+
 PERSONAL_EMAIL_DOMAINS = frozenset(
     {
         "aol.com",
@@ -85,12 +95,12 @@ class AboutYouForm(StepForm):
     )
     referrer_email = EmailField(label="Email address (optional)")
     referrer_phone = PhoneField(label="Phone number (optional)")
-    referrer_address = TextField(
+    referrer_address = PostalAddressField(
         noun="Your postal address",
         max_length=ADDRESS_MAX,
         required=False,
-        multiline=True,
         label="Postal address (optional)",
+        help_text=POSTCODE_LAST,
     )
 
     def word(self) -> None:
@@ -114,10 +124,9 @@ class AboutYouForm(StepForm):
             self.fields["referrer_address"].label = "Work postal address (optional)"
         elif self.kind == FAMILY:
             self.drop("referrer_role", "referrer_organisation")
-            self.fields[
-                "referrer_address"
-            ].help_text = (
-                "Give an email address or a postal address, so we can tell you our decision."
+            self.fields["referrer_address"].help_text = (
+                "Give an email address or a postal address, so we can tell you our decision. "
+                f"{POSTCODE_LAST}"
             )
         else:
             self.drop(
@@ -234,13 +243,12 @@ class OutcomeForm(StepForm):
     )
     carer_email = EmailField(label="Their email address")
     carer_phone = PhoneField(label="Their phone number (optional)")
-    carer_address = TextField(
+    carer_address = PostalAddressField(
         noun="Their postal address",
         max_length=ADDRESS_MAX,
         required=False,
-        multiline=True,
         label="Their postal address",
-        help_text="Give an email address, a postal address or both.",
+        help_text=f"Give an email address, a postal address or both. {POSTCODE_LAST}",
     )
     carer_parental_responsibility = choice_field(
         YES_NO,

@@ -15,6 +15,7 @@ from dsr.models import AccessibleFormat
 from dsr.nhsuk.fill_time import MinimumFillTimeForm
 from dsr.nhsuk.forms import choice_field
 from dsr.nhsuk.uploads import ALLOWED_EXTENSIONS, MAX_FILES, check_uploads
+from dsr.nhsuk.validators import postal_address
 from referrals.forms.contact_steps import AboutYouForm, ConsentForm, OutcomeForm
 from referrals.forms.steps import (
     FAMILY,
@@ -142,12 +143,14 @@ def build_submission(
         "consent_basis": consent["consent_basis"],
         "consent_given_by": consent.get("consent_given_by", ""),
     }
+    # Where a letter to the person goes: their address with its postcode.
+    home = postal_address(person["address"], person.get("postcode", ""))
     if kind == SELF:
         fields |= {
             "referrer_name": full_name[:SHORT_MAX],
             "referrer_role": "",
             "referrer_organisation": "",
-            "referrer_address": person["address"],
+            "referrer_address": home,
             "outcome_to_referrer": True,
         }
     else:
@@ -164,7 +167,7 @@ def build_submission(
             "name": full_name[:SHORT_MAX],
             "email": about["referrer_email"] if kind == SELF else outcome["person_email"],
             "phone": about["referrer_phone"] if kind == SELF else "",
-            "address": person["address"],
+            "address": home,
             "preferred_format": _person_format(fields["accessible_formats"]),
             "prefers_letter": outcome["person_prefers_letter"],
         }

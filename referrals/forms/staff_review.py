@@ -14,7 +14,8 @@ from django import forms
 from django.utils import timezone
 
 from dsr.models import RAG, RAG_MEANINGS, LocalAuthority, User
-from dsr.nhsuk.forms import NHSDateField, choose_from_list, text_field
+from dsr.nhsuk.forms import NHSDateField, PostalAddressField, choose_from_list, text_field
+from referrals.forms.contact_steps import POSTCODE_LAST
 from referrals.models import Referral, ReferralContact
 
 # --- The queue -------------------------------------------------------------------------------
@@ -156,12 +157,20 @@ class DecisionForm(forms.Form):
     )
     rationale = text_field("If added: reason for the rating", required=False)
     ineligible_reason = text_field(
-        "If not eligible: why the person is not eligible", required=False, help_text=SENT_TO_FAMILY
+        "If not eligible: why the person is not eligible",
+        required=False,
+        help_text="This goes only in letters: emails say a letter with the reasons is on its way. "
+        "Use plain English.",
     )
     signposting = text_field(
         "If not eligible: where else the person can get help",
         required=False,
         help_text=SENT_TO_FAMILY,
+    )
+    reasons_told_how = text_field(
+        "If not eligible and nobody can be sent a letter: how the team told them the reasons",
+        required=False,
+        help_text="For example, phoned the person's mother on 3 December 2026 and explained.",
     )
     withdrawn_reason = text_field("If withdrawn: why the referral was withdrawn", required=False)
     next_steps = text_field(
@@ -232,7 +241,11 @@ class DecisionForm(forms.Form):
                     "capacity_assessed_on": data["capacity_assessed_on"],
                 }
         elif decision == Referral.Status.NOT_ELIGIBLE:
-            arguments |= {"reason": data["ineligible_reason"], "signposting": data["signposting"]}
+            arguments |= {
+                "reason": data["ineligible_reason"],
+                "signposting": data["signposting"],
+                "reasons_told_how": data["reasons_told_how"],
+            }
         else:
             arguments |= {"reason": data["withdrawn_reason"]}
         return arguments
@@ -252,10 +265,11 @@ class RecipientAddForm(forms.Form):
             "invalid": "Enter an email address in the right format, like name@nhs.net."
         },
     )
-    address = forms.CharField(
+    address = PostalAddressField(
+        noun="Postal address",
         label="Postal address",
-        max_length=500,
         required=False,
+        help_text=POSTCODE_LAST,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     preferred_format = forms.ChoiceField(

@@ -15,28 +15,11 @@ from dsr.queries import responsible_icb_for, same_person
 from referrals.models import (
     Referral,
 )
-from referrals.notifications import notify_referral_outcome
+from referrals.notifications import OUTCOME_NEXT_STEPS, notify_referral_outcome
 from referrals.recipients import reachable_recipients
 from referrals.services.review import InvalidTransition, referral_transition
 
 logger = logging.getLogger(__name__)
-
-
-OUTCOME_NEXT_STEPS = {
-    Referral.Status.ADDED: (
-        "The person is now on the dynamic support register. A member of the DSR team will "
-        "contact them to explain what this means and to arrange their first review with the "
-        "people who support them."
-    ),
-    Referral.Status.NOT_ELIGIBLE: (
-        "The person is not being added to the register. You can ask us to look again if "
-        "things change, and you can get help from the services listed above."
-    ),
-    Referral.Status.WITHDRAWN: (
-        "The referral has been withdrawn, so we will take no further action. You can refer "
-        "again at any time."
-    ),
-}
 
 
 def _register_person(referral: Referral, by: User) -> Person:
@@ -175,6 +158,7 @@ DECISION_FIELDS = [
     "ineligible_reason",
     "signposting",
     "withdrawn_reason",
+    "reasons_told_how",
     "next_steps",
     "decided_at",
     "decided_by",
@@ -213,12 +197,14 @@ def referral_decide(
     rationale: str = "",
     decision_maker: str = "",
     capacity_assessed_on: date | None = None,
+    reasons_told_how: str = "",
 ) -> Referral:
     """Decide a referral and owe everyone the outcome, all in one transaction.
 
     - added: the person is put on (or re-rated on) the register through the register's
       services, with the referral's consent basis; needs a rating and its rationale;
-    - not eligible: needs the reason and where else to get help;
+    - not eligible: needs the reason and where else to get help, and someone the rule names to
+      post the reasons to (emails never carry them), or how the team told them instead;
     - withdrawn: needs the reason.
     Added and not eligible need the review with education and social care first. One outbox
     row per recipient of the DOMAIN 5 rule; raises RegisterError (or InvalidTransition) and
@@ -242,13 +228,21 @@ def referral_decide(
         decision_maker=decision_maker,
         capacity_assessed_on=capacity_assessed_on,
     )
+    recipients = reachable_recipients(referral)
+    if decision == Referral.Status.NOT_ELIGIBLE:
+        referral.reasons_told_how = reasons_told_how.strip()
+        if not (referral.reasons_told_how or any(r.can_post for r in recipients)):
+            raise RegisterError(
+                "The reasons go only in a letter, and nobody who would be told has a postal "
+                "address with a postcode. Add one, or record how the team told them the reasons."
+            )
     referral.next_steps = next_steps.strip() or OUTCOME_NEXT_STEPS[decision]
     referral.decided_at = timezone.now()
     referral.decided_by = by
     set_change_reason(referral, f"Decided: {decision}", by=by)
     referral.save()
     referral = referral_transition(referral, to=decision, by=by, reason=reason or rationale)
-    notify_referral_outcome(referral, reachable_recipients(referral))
+    notify_referral_outcome(referral, recipients)
     _decide_linked(referral, by=by)
     logger.info("referral decided referral=%s decision=%s by=%s", referral.pk, decision, by.pk)
     return referral

@@ -20,6 +20,7 @@ from referrals.models import (
     ReferralContact,
     ReferralTransition,
 )
+from referrals.notifications import notify_referral_received
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def referral_submit(
             contact.save()
         for upload in attachments or []:
             saved_files.append(_attach(referral, upload).file.name)
+        notify_referral_received(referral)
         logger.info("referral received referral=%s source=%s", referral.pk, source)
         return referral
 

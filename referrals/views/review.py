@@ -28,7 +28,7 @@ from referrals.forms.staff_review import (
 )
 from referrals.models import Referral, ReferralContact
 from referrals.queries import get_referral_for_user
-from referrals.recipients import outcome_recipients
+from referrals.recipients import outcome_messages, outcome_recipients
 from referrals.views.staff import MANAGE, posted
 
 logger = logging.getLogger(__name__)
@@ -204,11 +204,27 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         done="Decision recorded. The outcome messages are waiting to be sent.",
         intro="Adding someone to the register or deciding they are not eligible needs the "
         "review with education and social care first.",
-        extra={"recipients": outcome_recipients(referral)},
+        extra=_who_gets_what(referral),
         act=lambda d: services.referral_decide(
             referral, by=request.user, **form.service_arguments()
         ),
     )
+
+
+def _who_gets_what(referral: Referral) -> dict[str, Any]:
+    """For the decision page: the messages each decision would send, to whom and how, and who
+    the rule names but cannot be reached."""
+    recipients = outcome_recipients(referral)
+    reachable = [r for r in recipients if r.reachable]
+    return {
+        "recipients": recipients,
+        "unreachable": [r for r in recipients if not r.reachable],
+        "can_post": any(r.can_post for r in reachable),
+        "plans": [
+            (Referral.Status(decision).label, decision, outcome_messages(reachable, decision))
+            for decision in Referral.DECISIONS
+        ],
+    }
 
 
 @require_http_methods(["GET", "POST"])

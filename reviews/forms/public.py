@@ -15,6 +15,7 @@ from dsr.nhsuk.fill_time import MinimumFillTimeForm
 from dsr.nhsuk.forms import (
     YES_NO,
     NHSDateField,
+    PostalAddressField,
     TextField,
     check_date_of_birth,
     choice_field,
@@ -114,13 +115,12 @@ class CetrRequestForm(forms.Form):
             "max_length": "Email address must be 254 characters or fewer.",
         },
     )
-    requester_address = forms.CharField(
+    requester_address = PostalAddressField(
+        noun="Postal address",
         label="Postal address",
         required=False,
-        max_length=500,
-        help_text="We need this if you want a letter.",
+        help_text="We need this if you want a letter. Put the postcode on the last line.",
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
-        error_messages={"max_length": "Postal address must be 500 characters or fewer."},
     )
     requester_phone = _short(
         "Phone number (optional)",

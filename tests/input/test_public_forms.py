@@ -578,7 +578,7 @@ def _valid_cetr_request(area_pks: list[str]) -> st.SearchStrategy[dict[str, Any]
         if contact_by == "email" and not normalised(email):
             data["requester_email"] = "requester@example.org"
         if contact_by == "letter" and not normalised(address):
-            data["requester_address"] = "1 High Street"
+            data["requester_address"] = "1 High Street\nNR1 2DH"
         return data
 
     return st.builds(

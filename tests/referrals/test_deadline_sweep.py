@@ -68,7 +68,9 @@ def test_a_sweep_every_day_sends_each_reminder_once_and_escalates_once(
 
     assert stages(referral) == ["breach", "day14", "day21", "day27"]
     kinds = sorted(
-        Notification.objects.filter(subject_id=referral.pk).values_list("kind", "recipient_key")
+        Notification.objects.filter(subject_id=referral.pk)
+        .exclude(kind="referral_received")  # the acknowledgement, sent when it arrived
+        .values_list("kind", "recipient_key")
     )
     assert kinds == sorted(
         (f"referral_{stage}", who)
@@ -155,8 +157,13 @@ def test_a_sweep_of_5000_due_referrals_enqueues_one_task_per_batch(
 
 
 def _decided(areas, frozen_now, **changes):
+    """A referral decided "not eligible", its acknowledgements already sent and forgotten."""
     staff = UserFactory()
-    referral = reviewed(submit(areas, **changes), staff)
+    referral = submit(areas, **changes)
+    deliver_due()
+    Notification.objects.filter(kind="referral_received").delete()
+    mail.outbox.clear()
+    referral = reviewed(referral, staff)
     referral_decide(
         referral,
         decision="not_eligible",
@@ -173,14 +180,17 @@ def test_delivery_sends_each_outcome_once_with_subject_text_and_html(areas, froz
     first = deliver_due()
     second = deliver_due()
 
-    assert first == {"sent": 2} and second == {}
+    # Emails to the person and the referrer; the reasons in a letter to the person's address.
+    assert first == {"sent": 2, "letter_ready": 1} and second == {}
     assert len(mail.outbox) == 2
-    message = mail.outbox[0]
-    assert "DSR-2026-" in message.subject
-    assert "No diagnosis yet." not in message.body  # no health details by email (ACCESS.md)
-    assert "Your GP." in message.body  # where else to get help
-    assert "To hear why, contact the DSR team" in message.body
-    assert message.alternatives[0][1] == "text/html"
+    to = {m.to[0]: m for m in mail.outbox}
+    for message in to.values():
+        assert "DSR-2026-" in message.subject
+        assert "No diagnosis yet." not in message.body  # no health details by email (ACCESS.md)
+        assert "Your GP." in message.body  # where else to get help
+        assert message.alternatives[0][1] == "text/html"
+    assert "sending you a letter with the reasons" in to["ada@example.com"].body
+    assert "To hear them, contact the DSR team" in to["sam.reid@nhs.example"].body
     assert Notification.objects.filter(status="sent", sent_at__isnull=False).count() == 2
 
 
@@ -237,7 +247,7 @@ def test_claimed_rows_are_not_claimed_twice(areas, frozen_now):
     first = claim()
     second = claim()
 
-    assert len(first) == 2 and second == []
+    assert len(first) == 3 and second == []
 
 
 def _worker_dies() -> None:

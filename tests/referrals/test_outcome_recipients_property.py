@@ -42,6 +42,8 @@ pytestmark = pytest.mark.django_db
 EXAMPLES = int(os.environ.get("DSR_A7_EXAMPLES", "300"))
 CASES = {"generated": 0, "misdirected": 0}
 SEQUENCE = iter(range(10**9))
+# The end of a postal address a letter can be sent to (dsr.nhsuk.validators.postcode_in).
+POSTCODE = " NR1 2DH"
 
 
 @dataclass(frozen=True)
@@ -85,12 +87,17 @@ def _bases(age: int) -> list[str]:
 
 
 def _reach(draw, name: str) -> tuple[str, str, str]:
-    """(email, address, phone): some way to reach them; sometimes only a phone number."""
-    way = draw(st.sampled_from(["email", "address", "both", "phone"]))
+    """(email, address, phone): some way to reach them; sometimes only a phone number, or an
+    address without the postcode a letter needs."""
+    way = draw(st.sampled_from(["email", "address", "both", "phone", "no postcode"]))
     slug = name.lower().replace(" ", ".")
     email = f"{slug}@example.org" if way in ("email", "both") else ""
-    address = f"{len(name)} {name} Road, Norwich" if way in ("address", "both") else ""
-    return email, address, "01603 000000" if way == "phone" else ""
+    address = {
+        "address": f"{len(name)} {name} Road, Norwich{POSTCODE}",
+        "both": f"{len(name)} {name} Road, Norwich{POSTCODE}",
+        "no postcode": f"{len(name)} {name} Road, Norwich",
+    }.get(way, "")
+    return email, address, "01603 000000" if way in ("phone", "no postcode") else ""
 
 
 @st.composite
@@ -140,7 +147,7 @@ def cases(draw) -> Case:
         if carer and draw(st.booleans()):
             referrer_email, referrer_address = carer.email, carer.address
         elif draw(st.booleans()):
-            referrer_email, referrer_address = "", f"{n} Family Street, Norwich"
+            referrer_email, referrer_address = "", f"{n} Family Street, Norwich{POSTCODE}"
     return Case(
         given_name=f"Given{n}",
         family_name=f"Family{n}",
@@ -154,7 +161,9 @@ def cases(draw) -> Case:
         formats=tuple(
             draw(st.lists(st.sampled_from(["easy_read", "large_print", "bsl"]), unique=True))
         ),
-        address=draw(st.sampled_from(["", f"{n} Home Lane, Norwich"])),
+        address=draw(
+            st.sampled_from(["", f"{n} Home Lane, Norwich{POSTCODE}", f"{n} Home Lane, Norwich"])
+        ),
         contacts=tuple(people),
         decision=decision,
     )
@@ -172,8 +181,12 @@ class Told:
     prefers_letter: bool
 
     @property
+    def can_post(self) -> bool:
+        return self.address.endswith(POSTCODE)
+
+    @property
     def channel(self) -> str:
-        return "letter" if self.address and (self.prefers_letter or not self.email) else "email"
+        return "letter" if self.can_post and (self.prefers_letter or not self.email) else "email"
 
     @property
     def row(self) -> tuple[str, str, str, str, str]:
@@ -251,9 +264,24 @@ def expected(case: Case) -> list[Told] | None:
         told.append(
             Told(case.referrer_name, case.referrer_email, case.referrer_address, fmt, False)
         )
-    if not told or any(not (t.email or t.address) for t in told):
+    if not told or any(not (t.email or t.can_post) for t in told):
         return None
+    if case.decision == "not_eligible" and not any(t.can_post for t in told):
+        return None  # the reasons go only in a letter, and nobody has a postcode
     return told
+
+
+def expected_rows(case: Case, told: list[Told]) -> Counter:
+    """The outbox rows: one each, and for "not eligible" a letter with the reasons to everyone
+    told by email who has a postal address."""
+    rows = Counter(t.row for t in told)
+    if case.decision == "not_eligible":
+        rows.update(
+            (t.name, "letter", "", t.address, t.accessible_format)
+            for t in told
+            if t.channel == "email" and t.can_post
+        )
+    return rows
 
 
 # --- Running a case through the services ------------------------------------------------------
@@ -352,7 +380,7 @@ def test_every_outcome_message_goes_to_someone_the_rule_names(areas, staff, case
             subject_type="referrals.referral", subject_id=referral.pk, kind="referral_outcome"
         )
     )
-    wanted = Counter(t.row for t in want or [])
+    wanted = expected_rows(case, want or [])
     CASES["generated"] += 1
     misdirected = sum((rows - wanted).values())
     CASES["misdirected"] += misdirected

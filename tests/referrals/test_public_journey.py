@@ -83,7 +83,7 @@ def test_self_referral_journey_writes_one_referral_with_the_answers_given(
     assert referral.accessible_formats == ["easy_read"]
     assert referral.referrer_name == f"{GIVEN_NAME} {FAMILY_NAME}"
     assert referral.referrer_email == "alex@example.com"
-    assert referral.referrer_address == "1 High Street\nNorwich"
+    assert referral.referrer_address == "1 High Street\nNorwich\nNR1 2DH"
     assert referral.consent_to_referral is True
     assert referral.consent_to_share is True
     assert referral.consent_basis == "own_consent"
@@ -94,7 +94,7 @@ def test_self_referral_journey_writes_one_referral_with_the_answers_given(
     contacts = {c.role: c for c in referral.contacts.all()}
     assert set(contacts) == {"person", "parent_carer"}
     assert contacts["person"].email == "alex@example.com"
-    assert contacts["person"].address == "1 High Street\nNorwich"
+    assert contacts["person"].address == "1 High Street\nNorwich\nNR1 2DH"
     assert contacts["person"].preferred_format == "easy_read"
     assert contacts["parent_carer"].name == "Jo Carer"
     assert contacts["parent_carer"].has_parental_responsibility is False
@@ -514,7 +514,7 @@ def test_the_outcome_rule_tells_the_people_a_self_referral_names(client, areas, 
 
     # The person (22) and the carer they named; the referrer is the person, so told once.
     assert sorted((r.role, r.email, r.accessible_format) for r in recipients) == [
-        ("Parent or carer", "jo@example.com", "easy_read"),
+        ("Mother", "jo@example.com", "easy_read"),
         ("The person referred", "alex@example.com", "easy_read"),
     ]
 

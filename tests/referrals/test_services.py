@@ -49,7 +49,14 @@ def submit(areas=None, *, contacts=None, token=None, **changes):
     kind = changes.pop("referrer_kind", "professional")
     fields.update(changes)
     if contacts is None:
-        contacts = [{"role": "person", "name": "Ada Lovelace", "email": "ada@example.com"}]
+        contacts = [
+            {
+                "role": "person",
+                "name": "Ada Lovelace",
+                "email": "ada@example.com",
+                "address": "1 High Street\nNorwich\nNR1 2DH",
+            }
+        ]
     return referral_submit(
         fields=fields,
         contacts=contacts,
@@ -215,7 +222,7 @@ def test_no_decision_to_add_or_refuse_before_the_review(areas, staff, frozen_now
 
     referral.refresh_from_db()
     assert referral.status == Referral.Status.RECEIVED
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(kind="referral_outcome").exists()
 
 
 # --- Decisions and the outcome for everyone (rule 3) --------------------------------------------
@@ -234,10 +241,19 @@ def test_not_eligible_owes_every_recipient_the_reason_and_where_to_get_help(
         by=staff,
     )
 
-    rows = Notification.objects.filter(subject_type="referrals.referral", subject_id=referral.pk)
-    assert sorted(r.recipient_key for r in rows) == sorted(
-        ["referrer", f"contact-{referral.contacts.get().pk}"]
+    rows = Notification.objects.filter(
+        subject_type="referrals.referral", subject_id=referral.pk, kind="referral_outcome"
     )
+    contact = f"contact-{referral.contacts.get().pk}"
+    # Emails never carry the reasons: the person, with a postal address, is also sent a letter.
+    assert sorted((r.recipient_key, r.channel) for r in rows) == [
+        (contact, "email"),
+        (f"{contact}-letter", "letter"),
+        ("referrer", "email"),
+    ]
+    by_key = {r.recipient_key: r for r in rows}
+    assert by_key[contact].context["reasons_by_letter"] is True
+    assert by_key["referrer"].context["reasons_by_letter"] is False
     for row in rows:
         assert row.kind == "referral_outcome"
         assert row.context["outcome"] == "not_eligible"
@@ -255,7 +271,7 @@ def test_not_eligible_needs_a_reason_and_signposting(areas, staff, frozen_now):
     with pytest.raises(RegisterError, match="Give the reason and where else"):
         referral_decide(referral, decision="not_eligible", reason="x", signposting="", by=staff)
 
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(kind="referral_outcome").exists()
 
 
 def test_added_puts_the_person_on_the_register_with_the_referrals_consent(areas, staff, frozen_now):
@@ -271,7 +287,7 @@ def test_added_puts_the_person_on_the_register_with_the_referrals_consent(areas,
     assert entry.rating == RAG.AMBER
     assert entry.consent.basis == "own_consent"
     assert referral.reference in entry.ratings.get().rationale
-    assert Notification.objects.filter(subject_id=referral.pk).count() == 2
+    assert Notification.objects.filter(subject_id=referral.pk, kind="referral_outcome").count() == 2
 
 
 def test_added_without_consent_is_refused_and_nothing_is_written(areas, staff, frozen_now):
@@ -283,7 +299,7 @@ def test_added_without_consent_is_refused_and_nothing_is_written(areas, staff, f
     referral.refresh_from_db()
     assert referral.status == Referral.Status.UNDER_REVIEW
     assert not Person.objects.exists()
-    assert not Notification.objects.exists()
+    assert not Notification.objects.filter(kind="referral_outcome").exists()
 
 
 def test_added_cannot_rate_blue(areas, staff, frozen_now):
@@ -302,7 +318,7 @@ def test_a_decided_referral_cannot_be_decided_again(areas, staff, frozen_now):
     with pytest.raises(InvalidTransition):
         referral_decide(referral, decision="not_eligible", reason="x", signposting="y", by=staff)
 
-    assert Notification.objects.count() == 2
+    assert Notification.objects.filter(kind="referral_outcome").count() == 2
 
 
 # --- Who is told (DOMAIN 5) ---------------------------------------------------------------------
@@ -418,7 +434,7 @@ def test_a_letter_is_used_when_there_is_no_email_or_a_letter_is_preferred(areas,
                 "role": "other",
                 "name": "Gran",
                 "email": "gran@example.com",
-                "address": "2 Low Road, Norwich",
+                "address": "2 Low Road, Norwich NR2 4AB",
                 "prefers_letter": True,
                 "named_by_person": True,
             },
@@ -470,7 +486,9 @@ def test_a_linked_duplicate_is_decided_with_the_first_and_its_people_told(areas,
     assert second.status == "not_eligible"
     assert second.ineligible_reason == "Low risk."
     keys = set(
-        Notification.objects.filter(subject_id=second.pk).values_list("recipient_key", flat=True)
+        Notification.objects.filter(subject_id=second.pk, kind="referral_outcome").values_list(
+            "recipient_key", flat=True
+        )
     )
     assert "referrer" in keys
 
@@ -484,10 +502,11 @@ def test_different_nhs_numbers_are_different_people_whatever_their_names(areas):
 
 
 def test_a_person_with_no_contact_is_still_told_at_the_referral_address(areas, frozen_now):
-    referral = submit(areas, address="1 High St, Norwich", contacts=[])
+    referral = submit(areas, address="1 High St, Norwich", postcode="NR1 2DH", contacts=[])
 
     person = next(r for r in outcome_recipients(referral) if r.key == "person")
-    assert (person.channel, person.address) == ("letter", "1 High St, Norwich")
+    # The referral keeps the postcode apart from the address: the letter has both.
+    assert (person.channel, person.address) == ("letter", "1 High St, Norwich\nNR1 2DH")
 
 
 def test_people_sharing_a_home_are_each_told(areas, frozen_now):

@@ -387,7 +387,7 @@ def _entry(area, **overrides) -> dict[str, str]:
         "risks": "Two crisis team visits this month.",
         "has_ehcp": "no",
         "referrer_name": "Jo Carer",
-        "referrer_address": "1 High Street, Norwich",
+        "referrer_address": "1 High Street, Norwich NR1 2DH",
         "consent_to_referral": "yes",
         "consent_to_share": "yes",
         "consent_basis": "own_consent",
@@ -626,6 +626,7 @@ def test_a_decided_referral_offers_no_moves_and_shows_its_outbox(staff_client, s
             "decision": "not_eligible",
             "ineligible_reason": "No risk of admission.",
             "signposting": "Your GP.",
+            "reasons_told_how": "Phoned the person and explained.",
         },
     )
 
@@ -945,7 +946,7 @@ def test_deciding_not_eligible_writes_one_outcome_message_per_recipient(
         name="Chris Carer",
         named_by_person=True,
         email="",
-        address="2 Low Road, Norwich",
+        address="2 Low Road, Norwich NR2 4AB",
     )
     expected = {r.key for r in outcome_recipients(referral)}
 
@@ -1002,7 +1003,9 @@ def test_deciding_added_before_the_review_is_refused_and_changes_nothing(staff_c
 
 def test_deciding_an_already_decided_referral_is_refused_and_changes_nothing(staff_client, north):
     referral = ReviewedReferralFactory(local_authority=north)
-    staff_client.post(_url("decide", referral), _not_eligible())
+    staff_client.post(
+        _url("decide", referral), _not_eligible(reasons_told_how="Phoned the person and explained.")
+    )
     before = _state(referral)
 
     response = staff_client.post(
@@ -1127,7 +1130,7 @@ def test_staff_add_someone_to_tell_with_a_reason(staff_client, staff_user, refer
         {
             "name": "Dana Advocate",
             "relationship": "Advocate",
-            "address": "3 Mill Lane, Norwich",
+            "address": "3 Mill Lane, Norwich NR3 1HG",
             "preferred_format": "large_print",
             "prefers_letter": "on",
             "reason": "Alex asked for their advocate to be told.",
@@ -1182,7 +1185,9 @@ def test_staff_take_someone_off_the_outcome_list_with_a_reason(staff_client, ref
 
 def test_changing_who_is_told_after_the_decision_is_refused(staff_client, north):
     referral = ReviewedReferralFactory(local_authority=north)
-    staff_client.post(_url("decide", referral), _not_eligible())
+    staff_client.post(
+        _url("decide", referral), _not_eligible(reasons_told_how="Phoned the person and explained.")
+    )
     contact = referral.contacts.get()
     before = _state(referral)
 

@@ -130,13 +130,16 @@ def test_a_request_by_letter_with_the_area_not_known_is_saved(client, areas):
         client,
         contact_by="letter",
         requester_email="",
-        requester_address="1 High Street\r\nNorwich",
+        requester_address="1 High Street\r\nNorwich\r\nNR1 2DH",
     )
     saved = CetrRequest.objects.get()
     assert saved.local_authority is None
     assert saved.contact_by == "letter"
     message = Notification.objects.get()
-    assert (message.channel, message.postal_address) == ("letter", "1 High Street\nNorwich")
+    assert (message.channel, message.postal_address) == (
+        "letter",
+        "1 High Street\nNorwich\nNR1 2DH",
+    )
 
 
 def test_sending_the_same_page_twice_makes_one_request(client, areas):

@@ -521,7 +521,7 @@ def test_a_request_is_acknowledged_once_even_when_sent_twice():
     fields = {
         "relationship": "self",
         "requester_name": "Ellis Ward",
-        "requester_address": "1 High Street, Norwich",
+        "requester_address": "1 High Street, Norwich NR1 2DH",
         "contact_by": "letter",
         "given_name": "Ellis",
         "family_name": "Ward",
@@ -538,7 +538,7 @@ def test_a_request_is_acknowledged_once_even_when_sent_twice():
     assert (message.kind, message.channel, message.postal_address) == (
         "cetr_request_received",
         "letter",
-        "1 High Street, Norwich",
+        "1 High Street, Norwich NR1 2DH",
     )
 
 
@@ -559,7 +559,7 @@ def test_declining_a_request_tells_the_requester_why(clerk):
 def test_a_declined_email_requester_with_an_address_also_gets_the_reasons_by_letter(clerk):
     from dsr.outbox.delivery import render
 
-    request = CetrRequestFactory(requester_address="2 Mill Lane, Norwich")
+    request = CetrRequestFactory(requester_address="2 Mill Lane, Norwich NR3 1HG")
     cetr_request_decline(request=request, reason="The team meets weekly now.", by=clerk)
     email, letter = Notification.objects.filter(kind="cetr_request_declined").order_by("id")
     assert (email.channel, letter.channel) == ("email", "letter")
