@@ -11,6 +11,8 @@ date is the last day on which the thing is still on time; it is overdue from the
 Settings read here, with their defaults:
 
 - `DSR_DECISION_DAYS` (28): calendar days from receipt to the referral decision.
+- `DSR_CETR_REQUEST_WORKING_DAYS` (10): working days from receipt to the decision on a request
+  for a C(E)TR, as the acknowledgement tells the requester.
 - `DSR_POST_ADMISSION_CTR_DAYS_ADULT` (28): calendar days from admission to an adult's
   post-admission CTR.
 - `DSR_POST_ADMISSION_CETR_WORKING_DAYS_CHILD` (10): working days from admission to a child's
@@ -46,6 +48,7 @@ _T = TypeVar("_T")
 
 DEFAULT_DECISION_DAYS = 28
 DEFAULT_POST_ADMISSION_CTR_DAYS_ADULT = 28
+DEFAULT_CETR_REQUEST_WORKING_DAYS = 10
 DEFAULT_POST_ADMISSION_CETR_WORKING_DAYS_CHILD = 10
 DEFAULT_POST_ADMISSION_CETR_CHILD_INTERIM = False
 DEFAULT_POST_ADMISSION_CETR_WORKING_DAYS_CHILD_INTERIM = 5
@@ -146,6 +149,17 @@ def decision_due_for(received_at: dt.datetime) -> dt.date:
     # same weekday even when a clock change falls inside the four weeks.
     received_on = timezone.localdate(received_at)
     return received_on + dt.timedelta(days=_setting("DSR_DECISION_DAYS", DEFAULT_DECISION_DAYS))
+
+
+def cetr_request_decision_due(received_at: dt.datetime) -> dt.date:
+    """The date the requester of a C(E)TR is told to expect the ICB's decision by:
+    `DSR_CETR_REQUEST_WORKING_DAYS` (10) working days after the London date of receipt. No
+    national time limit was found (DOMAIN section 2); two weeks is the local default, a setting
+    so an ICB can match its own."""
+    return add_working_days(
+        timezone.localdate(received_at),
+        _setting("DSR_CETR_REQUEST_WORKING_DAYS", DEFAULT_CETR_REQUEST_WORKING_DAYS),
+    )
 
 
 # --- C(E)TRs ----------------------------------------------------------------------------------

@@ -37,10 +37,12 @@ def seed_referrals(count: int = 30, seed: int = 7) -> int:
     for i in range(count):
         received = now - timedelta(days=rng.randint(0, 34), hours=rng.randint(0, 12))
         kind = rng.choice(["professional", "self", "family"])
+        given = rng.choice(["Kai", "Maya", "Tomasz", "Niamh", "Yusuf", "Ella"])
+        family = rng.choice(["Harper", "Okoro", "Nowicki", "Byrne", "Aziz"])
         referral = referral_submit(
             fields={
-                "given_name": rng.choice(["Kai", "Maya", "Tomasz", "Niamh", "Yusuf", "Ella"]),
-                "family_name": rng.choice(["Harper", "Okoro", "Nowicki", "Byrne", "Aziz"]),
+                "given_name": given,
+                "family_name": family,
                 "date_of_birth": (now - timedelta(days=rng.randint(18 * 365, 40 * 365))).date(),
                 "outcome_to_referrer": True,
                 "local_authority": rng.choice(areas),
@@ -55,7 +57,15 @@ def seed_referrals(count: int = 30, seed: int = 7) -> int:
                 "consent_to_share": True,
                 "consent_basis": "own_consent",
             },
-            contacts=[{"role": "person", "name": "Demo contact", "email": f"p{i}@example.com"}],
+            contacts=[
+                {
+                    "role": "person",
+                    "name": f"{given} {family}",
+                    "email": f"p{i}@example.com",
+                    # A postal address with its postcode: the reasons for a decision go by letter.
+                    "address": f"{i + 1} Station Road\nNorwich\nNR1 {i % 9 + 1}AB",
+                }
+            ],
             source=rng.choice(["online", "online", "paper", "phone"]),
             referrer_kind=kind,
             submission_token=uuid.uuid4(),

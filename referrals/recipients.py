@@ -124,8 +124,10 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
                     role=contact.relationship.strip().capitalize() or contact.get_role_display(),
                     email=contact.email,
                     address=contact.address,
+                    # The person's format is what the referral says they need, or what was
+                    # asked for them as a contact (a paper referral may say only that).
                     accessible_format=person_format
-                    if contact.role == ReferralContact.Role.PERSON
+                    if contact.role == ReferralContact.Role.PERSON and person_format != "standard"
                     else contact.preferred_format,
                     prefers_letter=contact.prefers_letter,
                     is_person=contact.role == ReferralContact.Role.PERSON,

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dsr.deadlines import cetr_request_decision_due
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.models import Person, User
@@ -46,7 +47,12 @@ def cetr_request_submit(
         )
         set_change_reason(request, "C(E)TR request received", by=entered_by)
         request.save()
-        notify_cetr_requester(request, "cetr_request_received")
+        notify_cetr_requester(
+            request,
+            "cetr_request_received",
+            received_on=f"{timezone.localdate(received_at):%-d %B %Y}",
+            decision_due=f"{cetr_request_decision_due(received_at):%-d %B %Y}",
+        )
         return request
 
     return submission_save(

@@ -23,6 +23,8 @@ def decided(areas, frozen_now):
         ),
         clerk,
     )
+    # The outcome's messages only: the acknowledgements sent on receipt are tested elsewhere.
+    Notification.objects.filter(kind="referral_received").delete()
     referral_decide(
         referral,
         decision="not_eligible",

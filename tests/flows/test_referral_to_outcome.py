@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from dsr.models import Notification
 from referrals.models import Referral
-from referrals.recipients import outcome_recipients
+from referrals.recipients import outcome_messages, outcome_recipients
 from tests.edit_pages import edit_version
 from tests.referrals.helpers import answers_for, submit, token_from, walk
 
@@ -65,9 +65,10 @@ def test_self_referral_to_not_eligible_outcome_for_everyone(client, personas, ar
     assert referral.status == Referral.Status.NOT_ELIGIBLE
 
     # One outbox message per recipient of the rule, each with the reason and signposting.
-    expected = {recipient.key for recipient in outcome_recipients(referral)}
+    # (and, for those told by email who have a postal address, the reasons by letter).
+    expected = {m.key for m in outcome_messages(outcome_recipients(referral), "not_eligible")}
     messages = Notification.objects.filter(
-        subject_type="referrals.referral", subject_id=referral.pk
+        subject_type="referrals.referral", subject_id=referral.pk, kind="referral_outcome"
     )
     assert {m.recipient_key for m in messages} == expected
     assert len(messages) == len(expected) >= 2

@@ -226,7 +226,10 @@ def _the_people(case: Case) -> list[Told]:
             c.name,
             c.email,
             c.address,
-            _person_format(case) if c.role == "person" else c.preferred_format,
+            # The person: the referral's format, or else the one asked for them as a contact.
+            _person_format(case)
+            if c.role == "person" and _person_format(case) != "standard"
+            else c.preferred_format,
             c.prefers_letter,
         )
         for c in case.contacts
