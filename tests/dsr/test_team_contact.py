@@ -96,12 +96,21 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("phone", "abc", "Enter a phone number, like 01632 960 001 or 07700 900 982."),
-        ("phone", "", "Enter a phone number."),
+        ("phone", "", "Enter a phone number"),
+        ("phone", "abc", "Enter a phone number, like 01632 960 001 or 07700 900 982"),
+        ("phone", "0" * 31, "Phone number must be 30 characters or fewer"),
+        ("email", "", "Enter an email address"),
         ("email", "dsr.team.example", "Enter an email address in the right format"),
-        ("postcode", "", "Enter postcode."),
-        ("postcode", "NR1", "Enter a real postcode, like NR1 2DH."),
-        ("opening_hours", "", "Enter opening hours."),
+        ("address", "", "Enter a postal address"),
+        ("address", "x" * 501, "Postal address must be 500 characters or fewer"),
+        ("postcode", "", "Enter a postcode"),
+        ("postcode", "NR1", "Enter a real postcode, like NR1 2DH"),
+        ("postcode", "NR1 2DH NR1 2DH NR1", "Enter a real postcode, like NR1 2DH"),
+        ("opening_hours", "", "Enter the opening hours"),
+        ("opening_hours", "x" * 501, "Opening hours must be 500 characters or fewer"),
+        ("complaints", "", "Enter how to complain or ask for a decision to be looked at again"),
+        ("complaints", "x" * 2001, "How to complain must be 2000 characters or fewer"),
+        ("opening_hours", "9am\x00", "Opening hours must not contain hidden control characters"),
     ],
 )
 def test_a_wrong_answer_gets_the_nhsuk_error_and_nothing_is_written(lead, field, value, message):
@@ -113,6 +122,25 @@ def test_a_wrong_answer_gets_the_nhsuk_error_and_nothing_is_written(lead, field,
     assert f'href="#id_{field}"' in response.text
     assert TeamContact.objects.count() == 0
     assert TeamContact.history.count() == 0
+
+
+def test_no_message_on_the_form_ends_with_a_full_stop(lead):
+    """The NHS.UK design system's error messages have no full stop at the end."""
+    wrong = {
+        "phone": "abc",
+        "email": "dsr.team.example",
+        "address": "x" * 501,
+        "postcode": "NR1",
+        "opening_hours": "9am\x00",
+        "complaints": "",
+    }
+    response = signed_in_client(lead).post(URL, wrong)
+
+    errors = response.context["form"].errors
+    assert set(errors) == set(wrong)
+    for field, messages in errors.items():
+        for message in messages:
+            assert not message.endswith("."), (field, message)
 
 
 def test_the_dsr_lead_has_the_page_in_the_header(lead, organisations):
