@@ -4,11 +4,19 @@ from django.utils.functional import SimpleLazyObject
 
 from dsr import queries
 from dsr.navigation import navigation_for
+from dsr.security.access import PUBLIC, access_rule_of
+
+
+def is_public_page(request: HttpRequest) -> bool:
+    """Whether the page is one anyone may open (`@public`), other than the account pages (signing
+    in, a password reset, an invitation), which are for staff."""
+    match = getattr(request, "resolver_match", None)
+    return bool(match) and access_rule_of(match.func) == PUBLIC and match.namespace != "accounts"
 
 
 def service(request: HttpRequest) -> dict:
     """The service name, the role-aware navigation for the header and the DSR team's
-    contact details."""
+    contact details, which every public page shows (templates/includes/footer.html)."""
     return {
         "service_name": settings.SERVICE_NAME,
         "icb_name": settings.ICB_NAME,
@@ -16,6 +24,7 @@ def service(request: HttpRequest) -> dict:
         # The DSR team's contact details (templates/includes/team_contact.html): read only by a
         # page that shows them, once however often it does.
         "team_contact": SimpleLazyObject(queries.team_contact),
+        "public_page": is_public_page(request),
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         # The idle timeout as the server enforces it (the session cookie's age, renewed on
         # every request), and how long before it signed-in pages warn.

@@ -125,20 +125,20 @@ def seed_demo() -> list[DemoAccount]:
         TOTPDevice.objects.create(
             user=user, name="Demo authenticator", key=DEMO_TOTP_KEY, confirmed=True
         )
-    _seed_team_contact()
+    _seed_team_contact(organisations[ICB])
     return ACCOUNTS
 
 
-def _seed_team_contact() -> None:
-    """The DSR team's contact details, as the DSR lead would set them (a drama phone number)."""
+def _seed_team_contact(icb: Organisation) -> None:
+    """The DSR team's contact details, as the DSR lead would set them (a drama phone number),
+    at the demo ICB (its name read from its row, so the two always agree)."""
     from dsr.services.team import team_contact_save
 
     team_contact_save(
         by=User.objects.get(email="lead@dsr.example"),
         phone="01632 960 001",
         email="dsr.team@dsr.example",
-        address="Dynamic support register team\nNHS Example Integrated Care Board\n"
-        "1 Example Street\nNorwich",
+        address=f"Dynamic support register team\n{icb.name}\n1 Example Street\nNorwich",
         postcode="NR1 2DH",
         opening_hours="Monday to Friday, 9am to 5pm (not bank holidays)",
         complaints="If you are unhappy with a decision, or with how we made it, tell the DSR team "

@@ -456,18 +456,31 @@ class ConfirmForm(forms.Form):
 
 
 class TeamContactForm(forms.Form):
-    """The DSR team's contact details (dsr.services.team_contact_save); every answer required."""
+    """The DSR team's contact details (dsr.services.team_contact_save); every answer required.
+
+    Its messages follow the NHS.UK design system's wording: "Enter an email address", with no
+    full stop at the end."""
+
+    REQUIRED = {
+        "phone": "Enter a phone number",
+        "email": "Enter an email address",
+        "address": "Enter a postal address",
+        "postcode": "Enter a postcode",
+        "opening_hours": "Enter the opening hours",
+        "complaints": "Enter how to complain or ask for a decision to be looked at again",
+    }
+    POSTCODE_FORMAT = "Enter a real postcode, like NR1 2DH"
 
     phone = PhoneField(label="Phone number")
     email = EmailField(label="Email address", required=True)
-    address = TextField(noun="Address", max_length=500, multiline=True, label="Postal address")
-    # Longer than any postcode, so a wrong one gets the postcode message, not a length error.
-    postcode = TextField(
-        noun="Postcode", max_length=20, too_long="Enter a real postcode, like NR1 2DH."
+    address = TextField(
+        noun="Postal address", max_length=500, multiline=True, label="Postal address"
     )
+    # Longer than any postcode, so a wrong one gets the postcode message, not a length error.
+    postcode = TextField(noun="Postcode", max_length=20, too_long=POSTCODE_FORMAT)
     opening_hours = TextField(noun="Opening hours", max_length=500, multiline=True)
     complaints = TextField(
-        noun="How to complain or ask for a decision to be looked at again",
+        noun="How to complain",
         max_length=2000,
         multiline=True,
         label="How to complain, or ask for a decision to be looked at again",
@@ -476,9 +489,16 @@ class TeamContactForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["phone"].required = True
-        self.fields["phone"].error_messages["required"] = "Enter a phone number."
+        for name, field in self.fields.items():
+            field.error_messages = {
+                code: text.removesuffix(".") for code, text in field.error_messages.items()
+            }
+            field.error_messages["required"] = self.REQUIRED[name]
 
     def clean_postcode(self) -> str:
         value = self.cleaned_data["postcode"]
-        validate_postcode(value)
+        try:
+            validate_postcode(value)
+        except forms.ValidationError:
+            raise forms.ValidationError(self.POSTCODE_FORMAT, code="postcode") from None
         return normalise_postcode(value)

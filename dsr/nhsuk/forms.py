@@ -371,11 +371,12 @@ class PhoneField(TextField):
             widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
             **kwargs,
         )
+        self.error_messages["format"] = "Enter a phone number, like 01632 960 001 or 07700 900 982."
 
     def clean(self, value: Any) -> str:
         value = super().clean(value)
         if value and not _PHONE.fullmatch(value):
-            raise ValidationError("Enter a phone number, like 01632 960 001 or 07700 900 982.")
+            raise ValidationError(self.error_messages["format"], code="format")
         return value
 
 

@@ -208,12 +208,22 @@ def _still_ours(notification: Notification, claimed_at: datetime | None) -> bool
     return bool(renewed)
 
 
+def reply_to() -> list[str]:
+    """Where a reply to any email the service sends goes: the DSR team's email as the DSR lead
+    set it, or the team mailbox until it is set. The sending address is not read by a person, so
+    without this a reply from the public (or from staff) would reach no one."""
+    contact = queries.team_contact()
+    address = contact.email if contact else settings.DSR_TEAM_EMAIL
+    return [address] if address else []
+
+
 def _send_email(notification: Notification, rendered: Rendered) -> None:
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.email],
+        reply_to=reply_to(),
         headers={"X-DSR-Reference": f"notification-{notification.pk}"},
     )
     message.attach_alternative(rendered.html, "text/html")

@@ -101,6 +101,7 @@ def letter_html(notification: Notification) -> str:
             "body_template": f"{family}.body.html",
             "subject": render_message(notification).subject,
             "today": timezone.localdate(),
+            "icb_name": settings.ICB_NAME,
             "large_print": notification.accessible_format == Notification.Format.LARGE_PRINT,
         },
     )

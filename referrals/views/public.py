@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.nhsuk.intake import Intake, submission_token
+from dsr.queries import team_contact
 from dsr.security.access import public
 from referrals.forms.public import (
     STEP_SLUGS,
@@ -367,9 +368,14 @@ def printable(request: HttpRequest) -> HttpResponse:
                 question["label"] = f"{question['label']} (professionals only)"
                 groups[0]["questions"].insert(1, question)
         sections.append({"title": current.title(FAMILY), "groups": groups})
+    # Where to send it: the addresses set for referrals, otherwise the DSR team's own.
+    contact = team_contact()
     context = {
         "sections": sections,
-        "postal_address": getattr(settings, "REFERRAL_POSTAL_ADDRESS", ""),
-        "referral_email": getattr(settings, "REFERRAL_EMAIL", ""),
+        "team_contact": contact,
+        "postal_address": getattr(settings, "REFERRAL_POSTAL_ADDRESS", "")
+        or (f"{contact.address}\n{contact.postcode}" if contact else ""),
+        "referral_email": getattr(settings, "REFERRAL_EMAIL", "")
+        or (contact.email if contact else ""),
     }
     return render(request, "referrals/printable.html", context)

@@ -55,3 +55,33 @@ def test_the_nhsuk_scripts_run_under_the_content_security_policy(page, live_serv
 
     assert "nhsuk-frontend-supported" in page.evaluate("document.body.className")
     assert page.csp_violations == []
+
+
+def test_the_dsr_teams_details_at_the_foot_of_public_pages_are_accessible(
+    page, live_server, screenshot, organisations
+):
+    from dsr.services import team_contact_save
+    from tests.conftest import make_persona
+
+    team_contact_save(
+        by=make_persona("dsr_lead", organisations),
+        phone="01632 960 001",
+        email="dsr.team@nhs.example",
+        address="Dynamic support register team\nNHS Example Integrated Care Board\nNorwich",
+        postcode="NR1 2DH",
+        opening_hours="Monday to Friday, 9am to 5pm",
+        complaints="Write to us and ask us to look at the decision again.",
+    )
+    problems = {}
+    for name in ("pages:privacy", "referrals:who", "reviews:request-public"):
+        page.goto(live_server.url + reverse(name))
+        footer = page.get_by_role("contentinfo")
+        assert footer.get_by_role("heading", name="How to contact the DSR team").is_visible()
+        assert footer.get_by_role("link", name="01632 960 001").get_attribute("href") == (
+            "tel:01632960001"
+        )
+        screenshot(f"team-contact-{name.replace(':', '-')}")
+        found = serious_violations(page)
+        if found:
+            problems[name] = found
+    assert problems == {}

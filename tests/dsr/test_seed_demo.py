@@ -52,3 +52,15 @@ def test_seed_demo_creates_accounts_for_every_role_and_a_believable_register(cap
         == open_entries.filter(rating="BLUE").count()
     )
     assert Admission.objects.filter(discharged_on__isnull=False).exists()
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_team_address_names_the_demo_icb():
+    from dsr.demo import seed_demo
+    from dsr.models import Organisation
+    from dsr.queries import team_contact
+
+    seed_demo()
+
+    icb = Organisation.objects.get(kind=Organisation.Kind.ICB)
+    assert team_contact().address.splitlines()[:2] == ["Dynamic support register team", icb.name]

@@ -96,12 +96,21 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("phone", "abc", "Enter a phone number, like 01632 960 001 or 07700 900 982."),
-        ("phone", "", "Enter a phone number."),
+        ("phone", "", "Enter a phone number"),
+        ("phone", "abc", "Enter a phone number, like 01632 960 001 or 07700 900 982"),
+        ("phone", "0" * 31, "Phone number must be 30 characters or fewer"),
+        ("email", "", "Enter an email address"),
         ("email", "dsr.team.example", "Enter an email address in the right format"),
-        ("postcode", "", "Enter postcode."),
-        ("postcode", "NR1", "Enter a real postcode, like NR1 2DH."),
-        ("opening_hours", "", "Enter opening hours."),
+        ("address", "", "Enter a postal address"),
+        ("address", "x" * 501, "Postal address must be 500 characters or fewer"),
+        ("postcode", "", "Enter a postcode"),
+        ("postcode", "NR1", "Enter a real postcode, like NR1 2DH"),
+        ("postcode", "NR1 2DH NR1 2DH NR1", "Enter a real postcode, like NR1 2DH"),
+        ("opening_hours", "", "Enter the opening hours"),
+        ("opening_hours", "x" * 501, "Opening hours must be 500 characters or fewer"),
+        ("complaints", "", "Enter how to complain or ask for a decision to be looked at again"),
+        ("complaints", "x" * 2001, "How to complain must be 2000 characters or fewer"),
+        ("opening_hours", "9am\x00", "Opening hours must not contain hidden control characters"),
     ],
 )
 def test_a_wrong_answer_gets_the_nhsuk_error_and_nothing_is_written(lead, field, value, message):
@@ -115,6 +124,25 @@ def test_a_wrong_answer_gets_the_nhsuk_error_and_nothing_is_written(lead, field,
     assert TeamContact.history.count() == 0
 
 
+def test_no_message_on_the_form_ends_with_a_full_stop(lead):
+    """The NHS.UK design system's error messages have no full stop at the end."""
+    wrong = {
+        "phone": "abc",
+        "email": "dsr.team.example",
+        "address": "x" * 501,
+        "postcode": "NR1",
+        "opening_hours": "9am\x00",
+        "complaints": "",
+    }
+    response = signed_in_client(lead).post(URL, wrong)
+
+    errors = response.context["form"].errors
+    assert set(errors) == set(wrong)
+    for field, messages in errors.items():
+        for message in messages:
+            assert not message.endswith("."), (field, message)
+
+
 def test_the_dsr_lead_has_the_page_in_the_header(lead, organisations):
     lead_home = signed_in_client(lead).get(reverse("dsr:home"))
     staff_home = signed_in_client(make_persona("register_staff", organisations)).get(
@@ -125,24 +153,118 @@ def test_the_dsr_lead_has_the_page_in_the_header(lead, organisations):
     assert f'href="{URL}"' not in staff_home.text
 
 
-@pytest.mark.parametrize("page", ["pages:start", "referrals:start"])
-def test_the_public_pages_show_the_details(client, saved, page):
-    response = client.get(reverse(page))
+# Every page anyone may open, signed in or not (the account pages, for staff, aside).
+PUBLIC_PAGES = [
+    "pages:start",
+    "pages:privacy",
+    "pages:accessibility",
+    "pages:cookies",
+    "referrals:start",
+    "referrals:who",
+    "referrals:printable",
+    "referrals:confirmation",
+    "reviews:request-public",
+    "reviews:request-confirmation",
+]
+# Their text gives the details in the page as well as at its foot.
+WITH_DETAILS_IN_THE_PAGE = {"pages:start", "referrals:start"}
 
-    assert "How to contact the DSR team" in response.text
-    assert "01632 960 001" in response.text
-    assert "dsr.team@nhs.example" in response.text
-    assert "NR1 2DH" in response.text
-    assert "Write to us and ask us to look at the decision again." in response.text
-    assert NOT_SET not in response.text
+
+@pytest.fixture
+def anonymous(client):
+    from django.core.cache import cache
+
+    cache.clear()  # the public forms' hourly limits count per address
+    yield client
+    cache.clear()
 
 
-@pytest.mark.parametrize("page", ["pages:start", "referrals:start"])
-def test_the_public_pages_say_plainly_when_the_details_are_not_set(client, page):
-    response = client.get(reverse(page))
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_every_public_page_shows_the_details_once(anonymous, saved, page):
+    response = anonymous.get(reverse(page))
+
+    assert response.status_code == 200
+    html = response.text
+    assert "How to contact the DSR team" in html
+    assert '<a href="tel:01632960001">01632 960 001</a>' in html
+    assert '<a href="mailto:dsr.team@nhs.example">dsr.team@nhs.example</a>' in html
+    assert "NR1 2DH" in html
+    assert "Write to us and ask us to look at the decision again." in html
+    assert NOT_SET not in html
+    if page not in WITH_DETAILS_IN_THE_PAGE:
+        assert html.count("How to contact the DSR team") == 1
+
+
+@pytest.mark.parametrize("page", PUBLIC_PAGES)
+def test_every_public_page_says_plainly_when_the_details_are_not_set(anonymous, page):
+    response = anonymous.get(reverse(page))
 
     assert NOT_SET in response.text
     assert "Phone:" not in response.text
+
+
+def test_a_referral_form_step_shows_the_details(anonymous, saved):
+    anonymous.post(reverse("referrals:who"), {"who": "self"})
+
+    response = anonymous.get(reverse("referrals:step", args=["self", "about-you"]))
+
+    assert response.status_code == 200
+    assert response.text.count("How to contact the DSR team") == 1
+    assert "01632 960 001" in response.text
+
+
+def test_staff_pages_and_the_account_pages_leave_the_details_out(
+    anonymous, saved, lead, organisations
+):
+    staff = signed_in_client(make_persona("register_staff", organisations))
+
+    for response in (
+        staff.get(reverse("dsr:home")),
+        signed_in_client(lead).get(URL),
+        anonymous.get(reverse("accounts:sign-in")),
+        anonymous.get(reverse("accounts:password-reset")),
+    ):
+        assert response.status_code == 200
+        assert "How to contact the DSR team" not in response.text
+
+
+def _where_to_send(response) -> str:
+    html = response.text
+    return html[html.index("<h2>Where to send it</h2>") : html.index("We look at every referral")]
+
+
+def test_the_printable_form_says_to_send_it_to_the_dsr_team(anonymous, saved, settings):
+    settings.REFERRAL_POSTAL_ADDRESS = ""
+    settings.REFERRAL_EMAIL = ""
+
+    where = _where_to_send(anonymous.get(reverse("referrals:printable")))
+
+    assert "Post it to:<br>DSR team<br>1 Example Street<br>NR1 2DH" in where
+    assert "Or scan or photograph it and email it to dsr.team@nhs.example" in where
+    assert "phone the DSR team on 01632 960 001" in where
+
+
+def test_the_printable_form_uses_the_referral_addresses_when_they_are_set(
+    anonymous, saved, settings
+):
+    settings.REFERRAL_POSTAL_ADDRESS = "Referrals\nPO Box 1"
+    settings.REFERRAL_EMAIL = ""
+
+    where = _where_to_send(anonymous.get(reverse("referrals:printable")))
+
+    assert "Post it to:<br>Referrals<br>PO Box 1" in where
+    assert "email it to dsr.team@nhs.example" in where
+    assert "1 Example Street" not in where
+
+
+def test_the_printable_form_says_plainly_when_the_details_are_not_set(anonymous, settings):
+    settings.REFERRAL_POSTAL_ADDRESS = ""
+    settings.REFERRAL_EMAIL = ""
+
+    where = _where_to_send(anonymous.get(reverse("referrals:printable")))
+
+    assert NOT_SET in where
+    assert "Post it to:" not in where
 
 
 @pytest.fixture
