@@ -64,7 +64,8 @@ def decided(areas, frozen_now):
 
 @pytest.fixture
 def every_kind(decided):
-    """One email of each kind a member of the public is sent (a referral's outcome, the C(E)TR
+    """One email of each kind a member of the public is sent (a referral's acknowledgement and
+    outcome, the C(E)TR
     request acknowledgement, arranged and declined) and one a member of staff is sent (a
     referral's deadline reminder to its reviewer), waiting in the outbox."""
     request = CetrRequestFactory()
@@ -85,6 +86,7 @@ def every_kind(decided):
         ]
     )
     return {
+        "referral_received",
         "referral_outcome",
         "cetr_request_received",
         "cetr_request_arranged",
@@ -165,7 +167,7 @@ def _letter_pages(notification: Notification) -> list[str]:
 def test_a_letter_keeps_the_contact_block_and_the_sign_off_each_on_one_page(
     decided, saved, settings
 ):
-    letter = Notification.objects.get(channel="letter")
+    letter = Notification.objects.get(channel="letter", kind="referral_outcome")
     crossed_a_page = False
     # However long the reason, and so wherever the block falls, it is never split.
     for lines in range(1, 41):
@@ -183,7 +185,7 @@ def test_a_letter_keeps_the_contact_block_and_the_sign_off_each_on_one_page(
 def test_a_letter_signs_off_from_the_team_and_the_icb(decided, saved, settings):
     settings.ICB_NAME = "NHS Example Integrated Care Board"
 
-    html = letter_html(Notification.objects.get(channel="letter"))
+    html = letter_html(Notification.objects.get(channel="letter", kind="referral_outcome"))
 
     assert html.index("How to contact the DSR team") < html.index("Yours sincerely,")
     assert "<p>The dynamic support register team<br>NHS Example Integrated Care Board</p>" in html
@@ -199,7 +201,9 @@ def test_a_letter_signs_off_from_the_team_and_the_icb(decided, saved, settings):
     ],
 )
 def test_a_cetr_request_letter_signs_off_once(saved, kind, context):
-    request = CetrRequestFactory(contact_by="letter", requester_address="1 High St, Norwich")
+    request = CetrRequestFactory(
+        contact_by="letter", requester_address="1 High St, Norwich NR1 2DH"
+    )
     notify_cetr_requester(request, kind, **context)
 
     html = letter_html(Notification.objects.get())
