@@ -254,7 +254,7 @@ PICTURE_ALT = {
     "disability.svg": "A picture of a person thinking.",
     "diagnosed.svg": "A picture of a doctor.",
     "now.svg": "A picture of a worried face.",
-    "help.svg": "A picture of two hands helping each other.",
+    "help.svg": "A picture of a hand holding a heart.",
     "address.svg": "A picture of a house.",
     "email.svg": "A picture of an envelope.",
     "agree.svg": "A picture of a tick.",
