@@ -15,7 +15,7 @@ confirmation kept in the session are the public forms' shared kit (dsr.nhsuk.int
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -65,14 +65,9 @@ INTAKE = Intake(
 
 # The easy-read journey shares the referral's limits (the same scopes, so one person's posts
 # count once whichever way they refer) and keeps its own draft and confirmation.
-EASY_READ_INTAKE = Intake(
-    noun="referral",
-    logger=logger,
+EASY_READ_INTAKE = replace(
+    INTAKE,
     log_name="easy-read referral",
-    post_scope="referral-post",
-    post_setting="REFERRAL_POSTS_PER_HOUR",
-    submit_scope="referral-submit",
-    submit_setting="REFERRAL_SUBMISSIONS_PER_HOUR",
     draft_key="referral_draft_easy_read",
     sent_key="referral_submitted_easy_read",
     confirmation="referrals:easy-read-confirmation",
@@ -287,7 +282,7 @@ def _step_page(request: HttpRequest, journey: Journey, kind: str, slug: str) -> 
         "kind": kind,
         "slug": slug,
         "title": current.title(kind),
-        "intro": INTROS.get((slug, kind), "") if journey is STANDARD else "",
+        "intro": INTROS.get((slug, kind), ""),
         "picture": f"easy-read/{current.picture}" if current.picture else "",
         "picture_alt": PICTURE_ALT.get(current.picture, ""),
         "step_number": index + 1,
@@ -309,7 +304,6 @@ def _summary(journey: Journey, kind: str, stored: RawSteps, answers: Answers) ->
                 "title": current.title(kind),
                 "rows": form.summary(),
                 "change_url": journey.step_url(kind, current.slug) + "?change=1",
-                "picture": f"easy-read/{current.picture}" if current.picture else "",
             }
         )
     return sections
