@@ -485,6 +485,20 @@ class TeamContactForm(forms.Form):
         multiline=True,
         label="How to complain, or ask for a decision to be looked at again",
     )
+    young_people_guide_url = forms.URLField(
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        label="Link to NHS England's guides for young people (optional)",
+        help_text="The guides to the register and to Care (Education) and Treatment Reviews "
+        "made with autistic young people aged 16 to 25. Shown on the public page about "
+        "deciding whether to be on the register. Leave this empty to show no link.",
+        error_messages={
+            "invalid": "Enter a web address that starts with https://, like "
+            "https://www.england.nhs.uk/learning-disabilities/care/",
+            "max_length": "The web address must be 500 characters or fewer",
+        },
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -493,7 +507,8 @@ class TeamContactForm(forms.Form):
             field.error_messages = {
                 code: text.removesuffix(".") for code, text in field.error_messages.items()
             }
-            field.error_messages["required"] = self.REQUIRED[name]
+            if name in self.REQUIRED:
+                field.error_messages["required"] = self.REQUIRED[name]
 
     def clean_postcode(self) -> str:
         value = self.cleaned_data["postcode"]
@@ -502,3 +517,11 @@ class TeamContactForm(forms.Form):
         except forms.ValidationError:
             raise forms.ValidationError(self.POSTCODE_FORMAT, code="postcode") from None
         return normalise_postcode(value)
+
+    def clean_young_people_guide_url(self) -> str:
+        value = self.cleaned_data["young_people_guide_url"]
+        if value and not value.lower().startswith("https://"):
+            raise forms.ValidationError(
+                self.fields["young_people_guide_url"].error_messages["invalid"]
+            )
+        return value

@@ -15,6 +15,13 @@ page_patterns = (
         path("privacy/", views.privacy, name="privacy"),
         path("accessibility/", views.accessibility, name="accessibility"),
         path("cookies/", views.cookies, name="cookies"),
+        path("deciding-about-the-register/", views.deciding, name="deciding"),
+        path(
+            "deciding-about-the-register/easy-read/",
+            views.deciding_easy_read,
+            name="deciding-easy-read",
+        ),
+        path("easy-read/what-happens-next/", views.next_easy_read, name="next-easy-read"),
     ],
     "pages",
 )

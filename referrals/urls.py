@@ -11,6 +11,15 @@ urlpatterns = [
     path("refer/", public.start, name="start"),
     path("refer/who/", public.who, name="who"),
     path("refer/printable/", public.printable, name="printable"),
+    # The easy-read self-referral: before refer/<kind>/<step>/, which its step URLs would match.
+    path("refer/easy-read/", public.easy_read_start, name="easy-read-start"),
+    path("refer/easy-read/check/", public.easy_read_check, name="easy-read-check"),
+    path(
+        "refer/easy-read/confirmation/",
+        public.easy_read_confirmation,
+        name="easy-read-confirmation",
+    ),
+    path("refer/easy-read/<str:step>/", public.easy_read_step, name="easy-read-step"),
     path("refer/<str:kind>/<str:step>/", public.step, name="step"),
     path("refer/check/", public.check, name="check"),
     path("refer/confirmation/", public.confirmation, name="confirmation"),

@@ -143,6 +143,9 @@ MATRIX: dict[str, Row] = {
     "pages:privacy": Row(PUBLIC),
     "pages:accessibility": Row(PUBLIC),
     "pages:cookies": Row(PUBLIC),
+    "pages:deciding": Row(PUBLIC),
+    "pages:deciding-easy-read": Row(PUBLIC),
+    "pages:next-easy-read": Row(PUBLIC),
     "health": Row(PUBLIC),
     # Public too; 503 here because no worker or scheduler runs beside this test.
     "health-background": Row(_everyone(503)),
@@ -221,6 +224,10 @@ MATRIX: dict[str, Row] = {
     "referrals:step": Row(PUBLIC, kwargs={"kind": "self", "step": "about-you"}),
     "referrals:check": Row(_everyone(ELSEWHERE)),
     "referrals:confirmation": Row(PUBLIC),
+    "referrals:easy-read-start": Row(PUBLIC),
+    "referrals:easy-read-step": Row(PUBLIC, kwargs={"step": "name"}),
+    "referrals:easy-read-check": Row(_everyone(ELSEWHERE)),
+    "referrals:easy-read-confirmation": Row(PUBLIC),
     # Referrals: the staff side.
     "referrals:queue": Row(REGISTER_ONLY),
     "referrals:create": Row(REGISTER_ONLY),

@@ -5,6 +5,10 @@ from django.db import models
 from dsr.history import audited
 from dsr.models.core import TimeStampedModel
 
+# NHS England's page for people with a learning disability and autistic people about care and
+# treatment reviews and the register, where its guides for young people are listed.
+YOUNG_PEOPLE_GUIDE_DEFAULT = "https://www.england.nhs.uk/learning-disabilities/care/"
+
 
 class TeamContact(TimeStampedModel):
     """The DSR team's contact details, shown on the public pages and in the outcome messages.
@@ -20,6 +24,12 @@ class TeamContact(TimeStampedModel):
     opening_hours = models.TextField(max_length=500)
     # How to complain, or ask for a decision to be looked at again.
     complaints = models.TextField(max_length=2000)
+    # NHS England's co-produced guides to the register and C(E)TRs for autistic young people
+    # (16 to 25), linked from the public "deciding whether to be on the register" page; empty
+    # for no link.
+    young_people_guide_url = models.URLField(
+        max_length=500, blank=True, default=YOUNG_PEOPLE_GUIDE_DEFAULT
+    )
 
     history = audited()
 

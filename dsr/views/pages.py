@@ -9,8 +9,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from dsr import queries
 from dsr.celery import app as celery_app
 from dsr.models import Heartbeat
+from dsr.models.team import YOUNG_PEOPLE_GUIDE_DEFAULT
 from dsr.roles import ROLE_SUMMARIES
 from dsr.security.access import public, role_required
 
@@ -40,6 +42,38 @@ def cookies(request: HttpRequest) -> HttpResponse:
         "idle_minutes": int(settings.SESSION_IDLE_TIMEOUT.total_seconds() // 60),
     }
     return render(request, "pages/cookies.html", context)
+
+
+def _young_people_guide_url() -> str:
+    """The link to NHS England's guides for young people as the DSR lead set it (empty for
+    none), or the default before the team's details are saved."""
+    contact = queries.team_contact()
+    return contact.young_people_guide_url if contact else YOUNG_PEOPLE_GUIDE_DEFAULT
+
+
+@public
+def deciding(request: HttpRequest) -> HttpResponse:
+    """Deciding whether to be on the register: what it means, C(E)TRs, who sees the
+    information and how to say no or leave, in plain words."""
+    return render(
+        request, "pages/deciding.html", {"young_people_guide_url": _young_people_guide_url()}
+    )
+
+
+@public
+def deciding_easy_read(request: HttpRequest) -> HttpResponse:
+    """The same, in easy read."""
+    return render(
+        request,
+        "pages/deciding_easy_read.html",
+        {"young_people_guide_url": _young_people_guide_url()},
+    )
+
+
+@public
+def next_easy_read(request: HttpRequest) -> HttpResponse:
+    """What happens after a referral, in easy read (linked from the easy-read confirmation)."""
+    return render(request, "pages/next_easy_read.html")
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from dsr import queries, services
 from dsr.forms import TeamContactForm
+from dsr.models.team import YOUNG_PEOPLE_GUIDE_DEFAULT
 from dsr.nhsuk.form_page import form_page
 from dsr.security.access import role_required
 from dsr.services.team import FIELDS
@@ -17,9 +18,13 @@ MANAGE_SETTINGS = "dsr.manage_settings"
 @require_http_methods(["GET", "POST"])
 @role_required(MANAGE_SETTINGS)
 def team_contact(request: HttpRequest) -> HttpResponse:
-    """Change the phone, email, address, opening hours and how to complain."""
+    """Change the phone, email, address, opening hours, how to complain and the link to NHS
+    England's guides for young people."""
     current = queries.team_contact()
-    initial = {name: getattr(current, name) for name in FIELDS} if current else None
+    if current:
+        initial = {name: getattr(current, name) for name in FIELDS}
+    else:
+        initial = {"young_people_guide_url": YOUNG_PEOPLE_GUIDE_DEFAULT}
     form = TeamContactForm(request.POST or None, initial=initial)
     return form_page(
         request,

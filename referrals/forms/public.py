@@ -55,6 +55,8 @@ class Step:
     title_self: str
     title_other: str
     title_professional: str = ""
+    # The easy-read journey's picture for the question, a file in static/easy-read/.
+    picture: str = ""
 
     def title(self, kind: str) -> str:
         if kind == SELF:

@@ -303,6 +303,26 @@ class DiagnosisForm(StepForm):
         )
 
 
+# The risk factors in plain words, for the public (staff see RiskFactor's own labels).
+PUBLIC_RISK_FACTORS = {
+    RiskFactor.CRISIS: "In crisis now (the person or their family)",
+    RiskFactor.NOT_MANAGED: "The support they have now cannot keep them or others safe",
+    RiskFactor.MENTAL_HEALTH: "A mental health condition that is getting worse or is not treated",
+    RiskFactor.BEHAVIOUR: "Behaviour that puts them or others at risk of harm",
+    RiskFactor.ENVIRONMENT: "Big changes at home, or support staff changing often",
+    RiskFactor.CRISIS_LAST_MONTH: "Went to A&E or needed a crisis team in the last month",
+    RiskFactor.UNPLANNED_LAST_YEAR: "Went to A&E, needed a crisis team or went into hospital "
+    "without it being planned, in the last year",
+    RiskFactor.BREAKDOWN: "At risk of having to leave their family home or care home",
+    RiskFactor.CRIMINAL_JUSTICE: "In trouble with the police or the courts",
+    RiskFactor.TRANSITION: "A big change coming, such as leaving school, moving home or "
+    "moving from children's to adults' services",
+    RiskFactor.SERVICES_EXHAUSTED: "Local services have tried everything they can and "
+    "nothing has worked",
+    RiskFactor.RECENT_DISCHARGE: "Came out of hospital recently",
+}
+
+
 class RisksForm(StepForm):
     sections = [("", ["risk_factors", "risks", "tried", "would_help"])]
 
@@ -333,6 +353,9 @@ class RisksForm(StepForm):
     )
 
     def word(self) -> None:
+        self.fields["risk_factors"].choices = [
+            (value, PUBLIC_RISK_FACTORS.get(value, label)) for value, label in RiskFactor.choices
+        ]
         self.fields["risks"].error_messages["required"] = "Tell us about the risks now."
         self.fields["risks"].help_text = self.you(
             "What is happening, how often, and what could happen if nothing changes. For "
@@ -359,11 +382,11 @@ class SupportForm(StepForm):
         label="School, college or other education setting (optional)",
     )
     social_care = TextField(
-        noun="Social care involvement",
+        noun="Support from social care",
         max_length=TEXT_LIMIT,
         required=False,
         multiline=True,
-        label="Social care involvement (optional)",
+        label="Support from social care (optional)",
     )
     other_professionals = TextField(
         noun="Other professionals involved",
@@ -372,7 +395,8 @@ class SupportForm(StepForm):
         multiline=True,
         label="Other professionals involved (optional)",
         help_text="Their names, jobs and organisations. For example, a community learning "
-        "disability nurse or a CAMHS worker.",
+        "disability nurse or a worker from children and young people's mental health services "
+        "(CAMHS).",
     )
 
     def word(self) -> None:

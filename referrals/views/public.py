@@ -1,7 +1,9 @@
 """The public referral journey: no account needed (ACCESS.md "Anonymous").
 
 start -> who (people referring themselves or someone they care for) -> eight step pages ->
-check your answers -> confirmation; and a printable form.
+check your answers -> confirmation; and a printable form. The easy-read self-referral
+(/refer/easy-read/) is a second `Journey` through the same step, check and submit code: its own
+steps (referrals.forms.easy_read), pages and draft, the same limits and service.
 
 The draft lives in the session only, as the raw values each step posted (JSON-serialisable),
 and is re-bound to the step's form whenever it is shown or checked: nothing is written to the
@@ -12,7 +14,8 @@ confirmation kept in the session are the public forms' shared kit (dsr.nhsuk.int
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
@@ -25,10 +28,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dsr.nhsuk.intake import Intake, submission_token
 from dsr.queries import team_contact
 from dsr.security.access import public
+from referrals.forms.easy_read import EASY_READ_STEPS, PICTURE_ALT, build_easy_read_submission
 from referrals.forms.public import (
     STEP_SLUGS,
     STEPS,
-    STEPS_BY_SLUG,
+    Step,
     SubmitForm,
     WhoForm,
     build_submission,
@@ -60,21 +64,86 @@ INTAKE = Intake(
     templates="referrals/",
 )
 
+# The easy-read journey shares the referral's limits (the same scopes, so one person's posts
+# count once whichever way they refer) and keeps its own draft and confirmation.
+EASY_READ_INTAKE = replace(
+    INTAKE,
+    log_name="easy-read referral",
+    draft_key="referral_draft_easy_read",
+    sent_key="referral_submitted_easy_read",
+    confirmation="referrals:easy-read-confirmation",
+    templates="referrals/easy_read/",
+)
+
 # Every POST of the journey is counted first (the check page's too: before its form is read).
 _posts_allowed = INTAKE.posts_allowed
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One way through the referral's step pages to one referral: its steps, its pages and
+    how its answers become a referral. The standard journey has the kind of referrer in its
+    URLs; the easy-read one is for people referring themselves only."""
+
+    intake: Intake
+    steps: tuple[Step, ...]
+    build: Callable[[str, Mapping[str, Mapping[str, Any]]], tuple[dict, list]]
+    start_name: str  # URL names
+    step_name: str
+    check_name: str
+    step_template: str
+    check_template: str
+    fixed_kind: str = ""  # the one kind of referrer, when the URLs do not carry it
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        return tuple(step.slug for step in self.steps)
+
+    def step_url(self, kind: str, slug: str) -> str:
+        if self.fixed_kind:
+            return reverse(self.step_name, kwargs={"step": slug})
+        return reverse(self.step_name, kwargs={"kind": kind, "step": slug})
+
+    def first_back_url(self, kind: str) -> str:
+        if self.fixed_kind:
+            return reverse(self.start_name)
+        return reverse("referrals:start" if kind == PROFESSIONAL else "referrals:who")
+
+
+STANDARD = Journey(
+    intake=INTAKE,
+    steps=STEPS,
+    build=build_submission,
+    start_name="referrals:start",
+    step_name="referrals:step",
+    check_name="referrals:check",
+    step_template="referrals/public_step.html",
+    check_template="referrals/public_check.html",
+)
+EASY_READ = Journey(
+    intake=EASY_READ_INTAKE,
+    steps=EASY_READ_STEPS,
+    build=build_easy_read_submission,
+    start_name="referrals:easy-read-start",
+    step_name="referrals:easy-read-step",
+    check_name="referrals:easy-read-check",
+    step_template="referrals/easy_read/step.html",
+    check_template="referrals/easy_read/check.html",
+    fixed_kind=SELF,
+)
 
 
 # --- The draft in the session -----------------------------------------------------------------
 
 
-def _draft(request: HttpRequest) -> dict[str, Any]:
-    draft = request.session.get(DRAFT)
+def _draft(request: HttpRequest, journey: Journey = STANDARD) -> dict[str, Any]:
+    draft = request.session.get(journey.intake.draft_key)
     return draft if isinstance(draft, dict) else {}
 
 
-def _stored_steps(request: HttpRequest, kind: str) -> RawSteps:
+def _stored_steps(request: HttpRequest, journey: Journey, kind: str) -> RawSteps:
     """The answers stored for `kind`; none when the draft is for another kind of referrer."""
-    draft = _draft(request)
+    draft = _draft(request, journey)
     return draft.get("steps", {}) if draft.get("kind") == kind else {}
 
 
@@ -93,23 +162,27 @@ def _raw_values(form: StepForm, post: QueryDict) -> dict[str, list[str]]:
     }
 
 
-def _save_step(request: HttpRequest, kind: str, slug: str, raw: dict[str, list[str]]) -> None:
-    draft = _draft(request)
+def _save_step(
+    request: HttpRequest, journey: Journey, kind: str, slug: str, raw: dict[str, list[str]]
+) -> None:
+    draft = _draft(request, journey)
     if draft.get("kind") != kind:
         # Answering as another kind of referrer starts a new draft.
         draft = {"kind": kind, "steps": {}, "token": None}
     draft["steps"][slug] = raw
-    request.session[DRAFT] = draft
+    request.session[journey.intake.draft_key] = draft
 
 
-def _validate(kind: str, stored: RawSteps, upto: int | None = None) -> tuple[Answers, str | None]:
+def _validate(
+    journey: Journey, kind: str, stored: RawSteps, upto: int | None = None
+) -> tuple[Answers, str | None]:
     """Clean the stored steps in order, up to (not including) index `upto`.
 
     Returns the cleaned answers by slug and the slug of the first step that is missing or no
     longer valid, or None when every step checked is answered and valid.
     """
     answers: Answers = {}
-    for current in STEPS[:upto]:
+    for current in journey.steps[:upto]:
         raw = stored.get(current.slug)
         if raw is None:
             return answers, current.slug
@@ -120,12 +193,12 @@ def _validate(kind: str, stored: RawSteps, upto: int | None = None) -> tuple[Ans
     return answers, None
 
 
-def _back_url(kind: str, index: int, changing: bool) -> str:
+def _back_url(journey: Journey, kind: str, index: int, changing: bool) -> str:
     if changing:
-        return reverse("referrals:check")
+        return reverse(journey.check_name)
     if index > 0:
-        return reverse("referrals:step", kwargs={"kind": kind, "step": STEPS[index - 1].slug})
-    return reverse("referrals:start" if kind == PROFESSIONAL else "referrals:who")
+        return journey.step_url(kind, journey.steps[index - 1].slug)
+    return journey.first_back_url(kind)
 
 
 # --- Pages ------------------------------------------------------------------------------------
@@ -177,45 +250,53 @@ INTROS = {
 def step(request: HttpRequest, kind: str, step: str) -> HttpResponse:
     """One question page. Answers are kept in the session when valid; an earlier step still
     unanswered sends the user back to it; `?change=1` returns to the check page."""
-    if kind not in KINDS or step not in STEPS_BY_SLUG:
+    if kind not in KINDS:
         raise Http404
-    if request.method == "POST" and not _posts_allowed(request):
-        return INTAKE.too_many(request)
-    index = STEP_SLUGS.index(step)
-    current = STEPS[index]
-    stored = _stored_steps(request, kind)
-    answers, first_missing = _validate(kind, stored, upto=index)
+    return _step_page(request, STANDARD, kind, step)
+
+
+def _step_page(request: HttpRequest, journey: Journey, kind: str, slug: str) -> HttpResponse:
+    if slug not in journey.slugs:
+        raise Http404
+    if request.method == "POST" and not journey.intake.posts_allowed(request):
+        return journey.intake.too_many(request)
+    index = journey.slugs.index(slug)
+    current = journey.steps[index]
+    stored = _stored_steps(request, journey, kind)
+    answers, first_missing = _validate(journey, kind, stored, upto=index)
     if first_missing is not None:
-        return redirect("referrals:step", kind=kind, step=first_missing)
+        return redirect(journey.step_url(kind, first_missing))
     changing = request.GET.get("change") == "1"
     if request.method == "POST":
         form = current.form_class(request.POST, kind=kind, answers=answers)
         if form.is_valid():
-            _save_step(request, kind, step, _raw_values(form, request.POST))
-            if changing or index == len(STEPS) - 1:
-                return redirect("referrals:check")
-            return redirect("referrals:step", kind=kind, step=STEPS[index + 1].slug)
+            _save_step(request, journey, kind, slug, _raw_values(form, request.POST))
+            if changing or index == len(journey.steps) - 1:
+                return redirect(journey.check_name)
+            return redirect(journey.step_url(kind, journey.steps[index + 1].slug))
     else:
-        raw = stored.get(step)
+        raw = stored.get(slug)
         data = _as_querydict(raw) if raw is not None else None
         form = current.form_class(data, kind=kind, answers=answers)
     context = {
         "form": form,
         "kind": kind,
-        "slug": step,
+        "slug": slug,
         "title": current.title(kind),
-        "intro": INTROS.get((step, kind), ""),
+        "intro": INTROS.get((slug, kind), ""),
+        "picture": f"easy-read/{current.picture}" if current.picture else "",
+        "picture_alt": PICTURE_ALT.get(current.picture, ""),
         "step_number": index + 1,
-        "step_count": len(STEPS),
-        "back_url": _back_url(kind, index, changing),
+        "step_count": len(journey.steps),
+        "back_url": _back_url(journey, kind, index, changing),
     }
-    return render(request, "referrals/public_step.html", context)
+    return render(request, journey.step_template, context)
 
 
-def _summary(kind: str, stored: RawSteps, answers: Answers) -> list[dict[str, Any]]:
+def _summary(journey: Journey, kind: str, stored: RawSteps, answers: Answers) -> list[dict]:
     sections = []
     so_far: Answers = {}
-    for current in STEPS:
+    for current in journey.steps:
         form = current.form_class(_as_querydict(stored[current.slug]), kind=kind, answers=so_far)
         form.is_valid()
         so_far[current.slug] = answers[current.slug]
@@ -223,8 +304,7 @@ def _summary(kind: str, stored: RawSteps, answers: Answers) -> list[dict[str, An
             {
                 "title": current.title(kind),
                 "rows": form.summary(),
-                "change_url": reverse("referrals:step", kwargs={"kind": kind, "step": current.slug})
-                + "?change=1",
+                "change_url": journey.step_url(kind, current.slug) + "?change=1",
             }
         )
     return sections
@@ -248,49 +328,61 @@ def check(request: HttpRequest) -> HttpResponse:
     sent again (a double click, a resubmitted page, two requests at once) ends on the same
     confirmation with one referral, as `referral_submit` returns the first one for a token.
     """
+    return _check_page(request, STANDARD)
+
+
+def _check_page(request: HttpRequest, journey: Journey) -> HttpResponse:
+    intake = journey.intake
     if request.method == "POST":
-        if not _posts_allowed(request):
-            return INTAKE.too_many(request)
-        if (sent := INTAKE.resent(request)) is not None:
+        if not intake.posts_allowed(request):
+            return intake.too_many(request)
+        if (sent := intake.resent(request)) is not None:
             return sent
-    draft = _draft(request)
+    draft = _draft(request, journey)
     kind = draft.get("kind")
-    if kind not in KINDS:
-        return redirect("referrals:start")
+    if kind not in KINDS or (journey.fixed_kind and kind != journey.fixed_kind):
+        return redirect(journey.start_name)
     stored: RawSteps = draft.get("steps", {})
-    answers, first_missing = _validate(kind, stored)
+    answers, first_missing = _validate(journey, kind, stored)
     if first_missing is not None:
-        return redirect("referrals:step", kind=kind, step=first_missing)
+        return redirect(journey.step_url(kind, first_missing))
     token = submission_token(draft, "token")
-    request.session[DRAFT] = draft
+    request.session[intake.draft_key] = draft
 
     def page(form: SubmitForm) -> HttpResponse:
         context = {
             "form": form,
             "kind": kind,
-            "sections": _summary(kind, stored, answers),
-            "back_url": reverse("referrals:step", kwargs={"kind": kind, "step": STEP_SLUGS[-1]}),
+            "sections": _summary(journey, kind, stored, answers),
+            "back_url": journey.step_url(kind, journey.slugs[-1]),
         }
-        return render(request, "referrals/public_check.html", context)
+        return render(request, journey.check_template, context)
 
     if request.method != "POST":
         return page(SubmitForm(initial={"submission_token": token}))
     form = SubmitForm(request.POST, request.FILES)
-    return INTAKE.submit(
+    return intake.submit(
         request,
         form,
         token=lambda: token,
-        send=lambda token: _submit(request, kind, answers, token, form.cleaned_data["attachments"]),
+        send=lambda token: _submit(
+            request, journey, kind, answers, token, form.cleaned_data["attachments"]
+        ),
         again=lambda: page(form),
-        changed=lambda _token: redirect("referrals:check"),
+        changed=lambda _token: redirect(journey.check_name),
         log_detail=f" kind={kind}",
     )
 
 
 def _submit(
-    request: HttpRequest, kind: str, answers: Answers, token: str, attachments: list[Any]
+    request: HttpRequest,
+    journey: Journey,
+    kind: str,
+    answers: Answers,
+    token: str,
+    attachments: list[Any],
 ) -> Referral:
-    fields, contacts = build_submission(kind, answers)
+    fields, contacts = journey.build(kind, answers)
     referral = referral_submit(
         fields=fields,
         contacts=contacts,
@@ -301,10 +393,11 @@ def _submit(
         submitted_by=_submitted_by(request),
     )
     logger.info(
-        "public referral submitted referral=%s kind=%s attachments=%s",
+        "public referral submitted referral=%s kind=%s attachments=%s easy_read=%s",
         referral.pk,
         kind,
         len(attachments),
+        journey is EASY_READ,
     )
     return referral
 
@@ -319,6 +412,47 @@ def confirmation(request: HttpRequest) -> HttpResponse:
     show.
     """
     return INTAKE.confirmation_page(
+        request, Referral.objects.all(), "reference", "received_at", "decision_due"
+    )
+
+
+# --- The easy-read referral ------------------------------------------------------------------
+
+
+@public
+@never_cache
+@require_GET
+def easy_read_start(request: HttpRequest) -> HttpResponse:
+    """The easy-read self-referral: what it is for and what we will ask, in short sentences."""
+    return render(
+        request,
+        "referrals/easy_read/start.html",
+        {"first_step": EASY_READ.step_url(SELF, EASY_READ.slugs[0])},
+    )
+
+
+@public
+@never_cache
+@require_http_methods(["GET", "POST"])
+def easy_read_step(request: HttpRequest, step: str) -> HttpResponse:
+    """One easy-read question, kept and checked as the standard journey's steps are."""
+    return _step_page(request, EASY_READ, SELF, step)
+
+
+@public
+@never_cache
+@require_http_methods(["GET", "POST"])
+def easy_read_check(request: HttpRequest) -> HttpResponse:
+    """The easy-read answers to check, each with a change link, and the button to send."""
+    return _check_page(request, EASY_READ)
+
+
+@public
+@never_cache
+@require_GET
+def easy_read_confirmation(request: HttpRequest) -> HttpResponse:
+    """The reference and the decision date of the easy-read referral this session sent."""
+    return EASY_READ_INTAKE.confirmation_page(
         request, Referral.objects.all(), "reference", "received_at", "decision_due"
     )
 

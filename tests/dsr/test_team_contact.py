@@ -23,7 +23,9 @@ ANSWERS = {
     "postcode": "nr1 2dh",
     "opening_hours": "Monday to Friday, 9am to 5pm",
     "complaints": "Write to us and ask us to look at the decision again.",
+    "young_people_guide_url": "https://www.england.nhs.uk/example-young-people-guides/",
 }
+DEFAULT_GUIDE = "https://www.england.nhs.uk/learning-disabilities/care/"
 
 
 @pytest.fixture
@@ -53,6 +55,7 @@ def test_the_dsr_lead_saves_the_details_and_the_change_is_kept_in_history(lead):
         "NR1 2DH",
     )
     assert contact.address == "DSR team\n1 Example Street\nNorwich"
+    assert contact.young_people_guide_url == ANSWERS["young_people_guide_url"]
     history = contact.history.get()
     assert (history.history_user_id, history.history_change_reason) == (
         lead.pk,
@@ -111,6 +114,9 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
         ("complaints", "", "Enter how to complain or ask for a decision to be looked at again"),
         ("complaints", "x" * 2001, "How to complain must be 2000 characters or fewer"),
         ("opening_hours", "9am\x00", "Opening hours must not contain hidden control characters"),
+        ("young_people_guide_url", "not a web address", "Enter a web address that starts"),
+        ("young_people_guide_url", "http://www.england.nhs.uk/", "Enter a web address that starts"),
+        ("young_people_guide_url", "javascript:alert(1)", "Enter a web address that starts"),
     ],
 )
 def test_a_wrong_answer_gets_the_nhsuk_error_and_nothing_is_written(lead, field, value, message):
@@ -354,3 +360,46 @@ def test_no_warning_once_the_details_are_set_or_in_development(settings, saved):
     TeamContact.objects.all().delete()
     settings.DEBUG = True
     assert team_contact_set(databases=["default"]) == []
+
+
+# --- The link to NHS England's guides for young people ----------------------------------------
+
+
+def test_the_guide_link_is_offered_with_its_default_before_anything_is_saved(lead):
+    page = signed_in_client(lead).get(URL)
+
+    assert f'value="{DEFAULT_GUIDE}"' in page.text
+    assert "Link to NHS England&#x27;s guides for young people (optional)" in page.text
+
+
+def test_a_changed_guide_link_is_kept_in_history_and_shown_on_the_deciding_pages(
+    lead, saved, client
+):
+    signed_in_client(lead).post(
+        URL, {**ANSWERS, "young_people_guide_url": "https://www.england.nhs.uk/new-guides/"}
+    )
+
+    assert team_contact().young_people_guide_url == "https://www.england.nhs.uk/new-guides/"
+    assert [h.young_people_guide_url for h in team_contact().history.order_by("history_id")] == [
+        ANSWERS["young_people_guide_url"],
+        "https://www.england.nhs.uk/new-guides/",
+    ]
+    for name in ("pages:deciding", "pages:deciding-easy-read"):
+        page = client.get(reverse(name))
+        assert 'href="https://www.england.nhs.uk/new-guides/"' in page.text
+        assert DEFAULT_GUIDE not in page.text
+
+
+def test_an_empty_guide_link_shows_no_link_but_says_to_ask_the_team(lead, saved, client):
+    signed_in_client(lead).post(URL, {**ANSWERS, "young_people_guide_url": ""})
+
+    assert team_contact().young_people_guide_url == ""
+    for name in ("pages:deciding", "pages:deciding-easy-read"):
+        page = client.get(reverse(name))
+        assert DEFAULT_GUIDE not in page.text
+        assert "Ask the DSR team for a copy." in page.text
+
+
+def test_the_deciding_pages_link_the_default_guide_before_the_details_are_saved(client):
+    for name in ("pages:deciding", "pages:deciding-easy-read"):
+        assert f'href="{DEFAULT_GUIDE}"' in client.get(reverse(name)).text
