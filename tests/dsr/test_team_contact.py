@@ -173,7 +173,6 @@ PUBLIC_PAGES = [
     "reviews:request-confirmation",
 ]
 # Their text gives the details in the page as well as at its foot.
-WITH_DETAILS_IN_THE_PAGE = {"pages:start", "referrals:start"}
 
 
 @pytest.fixture
@@ -197,8 +196,7 @@ def test_every_public_page_shows_the_details_once(anonymous, saved, page):
     assert "NR1 2DH" in html
     assert "Write to us and ask us to look at the decision again." in html
     assert NOT_SET not in html
-    if page not in WITH_DETAILS_IN_THE_PAGE:
-        assert html.count("How to contact the DSR team") == 1
+    assert html.count("How to contact the DSR team") == 1
 
 
 @pytest.mark.parametrize("page", PUBLIC_PAGES)
