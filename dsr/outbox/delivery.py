@@ -121,6 +121,8 @@ def template_and_context(notification: Notification) -> tuple[str, dict[str, Any
         # Emails carry no health details beyond the outcome (ACCESS.md): templates give the
         # reasons only in letters.
         "channel": notification.channel,
+        # For links to the service's public pages ({{ site_url }}{% url ... %}).
+        "site_url": settings.SITE_URL,
     }
     return f"emails/{kind}", context
 

@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 MANAGE = "dsr.manage_referrals"
 LETTER_CSS = settings.BASE_DIR / "static" / "css" / "letter.css"
+EASY_READ_PICTURES = settings.BASE_DIR / "static" / "easy-read"
 SHOWN = 100
 VIEWS = {
     "letters": ("Letters to print and post", [Notification.Status.LETTER_READY]),
@@ -103,6 +104,9 @@ def letter_html(notification: Notification) -> str:
             "today": timezone.localdate(),
             "icb_name": settings.ICB_NAME,
             "large_print": notification.accessible_format == Notification.Format.LARGE_PRINT,
+            "easy_read": notification.accessible_format == Notification.Format.EASY_READ,
+            # An easy-read letter prints its pictures (dsr/templatetags/easy_read.py).
+            "picture_base": EASY_READ_PICTURES.as_uri(),
         },
     )
 
