@@ -140,7 +140,8 @@ def postcode_in(address: str) -> str:
         return ""
     last = lines[-1]
     # The postcode on its own last line, or at the end of the last line ("Norwich NR1 2DH").
-    for candidate in (last, " ".join(last.split()[-2:])):
+    words = last.split()
+    for candidate in (last, " ".join(words[-2:]), words[-1]):
         if _POSTCODE.fullmatch(normalise_postcode(candidate)):
             return normalise_postcode(candidate)
     return ""

@@ -1,0 +1,281 @@
+"""What people are told about a referral, as the rules decide it: a letter needs a postcode, the
+reasons for "not eligible" go only by letter (or the team records how it gave them), the
+decision page says who gets what before the decision, the referral page never contradicts
+itself about the referrer, and easy-read letters carry their pictures while emails do not."""
+
+import pytest
+from django.urls import reverse
+
+from dsr.exceptions import RegisterError
+from dsr.models import Notification
+from dsr.nhsuk.validators import postal_address, postcode_in
+from dsr.outbox import message, outbox_add
+from dsr.outbox.delivery import render
+from dsr.views.outbox import letter_html
+from referrals.models import Referral
+from referrals.recipients import outcome_recipients
+from tests.referrals.factories import ReferralContactFactory, ReviewedReferralFactory
+from tests.referrals.test_staff_views import _errors, _not_eligible, _state, _url
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = "2 Low Road\nNorwich\nNR2 4AB"
+
+
+@pytest.fixture
+def north(areas):
+    return areas["north"]
+
+
+# --- A postal address a letter can be sent to ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "postcode"),
+    [
+        ("1 High Street\nNorwich\nNR1 2DH", "NR1 2DH"),
+        ("1 High Street, Norwich nr12dh", "NR1 2DH"),
+        ("Flat 3, 10 Long Road\nLondon\nSW1A 1AA,", "SW1A 1AA"),
+        ("1 High Street\nNorwich", ""),
+        ("1 High Street\nNR1\n", ""),  # an outward code alone is not a postcode
+        ("NR1 2DH\n1 High Street", ""),  # not on the last line
+        ("", ""),
+    ],
+)
+def test_a_postcode_is_read_from_the_last_line_of_an_address(address, postcode):
+    assert postcode_in(address) == postcode
+
+
+def test_a_separately_kept_postcode_becomes_the_last_line():
+    assert postal_address("1 High Street\nNorwich", "nr1 2dh") == "1 High Street\nNorwich\nNR1 2DH"
+    assert postal_address("1 High St, Norwich NR1 2DH", "NR1 2DH") == "1 High St, Norwich NR1 2DH"
+    assert postal_address("", "NR1 2DH") == ""
+
+
+def test_a_letter_without_a_postcode_is_refused_and_nothing_is_queued(areas):
+    with pytest.raises(RegisterError, match="no postcode on its last line"):
+        outbox_add(
+            [
+                message(
+                    subject_type="referrals.referral",
+                    subject_id=1,
+                    kind="referral_outcome",
+                    recipient_key="person",
+                    recipient_name="Ada",
+                    letter=True,
+                    postal_address="1 High Street\nNorwich",
+                )
+            ]
+        )
+
+    assert not Notification.objects.exists()
+
+
+def test_someone_with_only_an_address_without_a_postcode_cannot_be_reached(north):
+    referral = ReviewedReferralFactory(local_authority=north, contact=False, referrer_email="")
+    ReferralContactFactory(referral=referral, email="", address="1 High Street\nNorwich")
+
+    [recipient] = outcome_recipients(referral)
+
+    assert not recipient.reachable and not recipient.can_post
+
+
+@pytest.mark.parametrize(
+    ("url", "field", "extra"),
+    [
+        (
+            "referrals:step",
+            "carer_address",
+            {"has_carer": "yes", "carer_name": "Jo Carer", "carer_email": ""},
+        ),
+        ("reviews:request-public", "requester_address", {"contact_by": "letter"}),
+    ],
+)
+def test_a_public_form_asks_for_the_postcode_on_an_address(client, areas, url, field, extra):
+    from tests.referrals.helpers import answers_for, step_url, walk
+    from tests.reviews.test_requests import _send
+
+    if url == "referrals:step":
+        walk(client, "self", answers_for("self", areas["north"].pk), until="outcome")
+        answers = answers_for("self", areas["north"].pk)["outcome"] | extra
+        response = client.post(step_url("self", "outcome"), {**answers, field: "1 High Street"})
+    else:
+        response = _send(client, areas["north"], **extra, **{field: "1 High Street"})
+
+    assert "Enter the postcode on the last line of the address, like NR1 2DH." in _errors(response)
+
+
+# --- The reasons for "not eligible" go by letter, or the team says how it gave them -----------
+
+
+def test_not_eligible_with_nobody_to_post_the_reasons_to_is_refused_and_changes_nothing(
+    staff_client, north
+):
+    referral = ReviewedReferralFactory(local_authority=north)  # told by email only
+    before = _state(referral)
+
+    response = staff_client.post(_url("decide", referral), _not_eligible())
+
+    assert _errors(response) == [
+        "The reasons go only in a letter, and nobody who would be told has a postal address "
+        "with a postcode. Add one, or record how the team told them the reasons."
+    ]
+    assert _state(referral) == before
+    assert (
+        "Nobody who would be told has a postal address with a postcode"
+        in staff_client.get(_url("decide", referral)).text
+    )
+
+
+def test_not_eligible_is_recorded_with_how_the_team_gave_the_reasons(staff_client, north):
+    referral = ReviewedReferralFactory(local_authority=north)
+    how = "Phoned the person on 10 March and explained the reasons."
+
+    response = staff_client.post(_url("decide", referral), _not_eligible(reasons_told_how=how))
+
+    assert response.status_code == 302
+    referral.refresh_from_db()
+    assert (referral.status, referral.reasons_told_how) == ("not_eligible", how)
+    outcome = Notification.objects.get(kind="referral_outcome")
+    assert outcome.channel == "email"
+    text = render(outcome).text
+    assert "Alex is not at risk" not in text  # never the reasons by email
+    assert "To hear them, contact the DSR team" in text
+
+
+def test_not_eligible_posts_the_reasons_to_someone_told_by_email_who_has_an_address(
+    staff_client, north
+):
+    referral = ReviewedReferralFactory(local_authority=north, contact=False, referrer_email="")
+    ReferralContactFactory(referral=referral, email="ada@example.org", address=ADDRESS)
+
+    staff_client.post(_url("decide", referral), _not_eligible())
+
+    email = Notification.objects.get(kind="referral_outcome", channel="email")
+    letter = Notification.objects.get(kind="referral_outcome", channel="letter")
+    assert (email.email, letter.postal_address) == ("ada@example.org", ADDRESS)
+    assert "sending you a letter with the reasons" in render(email).text
+    assert "Alex is not at risk of going into hospital." in letter_html(letter)
+
+
+def test_the_decision_page_says_who_gets_what_for_each_decision(staff_client, north):
+    referral = ReviewedReferralFactory(local_authority=north, contact=False, referrer_email="")
+    ReferralContactFactory(
+        referral=referral, name="Ada Person", email="ada@example.org", address=ADDRESS
+    )
+    ReferralContactFactory(
+        referral=referral,
+        role="parent_carer",
+        name="Chris Carer",
+        relationship="aunt",
+        named_by_person=True,
+        email="",
+        address="3 Mill Lane\nNorwich NR3 1HG",
+        preferred_format="easy_read",
+    )
+
+    page = staff_client.get(_url("decide", referral)).text
+
+    plans = {label: messages for label, _, messages in page_plans(staff_client, referral)}
+    assert [(m.recipient.name, m.letter, m.gives_reasons) for m in plans["Not eligible"]] == [
+        ("Ada Person", False, False),
+        ("Ada Person", True, True),
+        ("Chris Carer", True, True),
+    ]
+    assert [(m.recipient.name, m.letter) for m in plans["Added to the register"]] == [
+        ("Ada Person", False),
+        ("Chris Carer", True),
+    ]
+    assert "If not eligible" in page
+    assert "Email to ada@example.org" in page
+    assert "It says a letter with the reasons is on its way." in page
+    assert "Letter to 3 Mill Lane<br>Norwich NR3 1HG" in page
+    assert "Easy read" in page
+    assert "Aunt" in page  # the relationship the referrer gave, not the contact's kind
+
+
+def page_plans(client, referral):
+    return client.get(_url("decide", referral)).context["plans"]
+
+
+def test_the_decision_page_names_who_cannot_be_reached(staff_client, north):
+    referral = ReviewedReferralFactory(local_authority=north, contact=False, referrer_email="")
+    ReferralContactFactory(
+        referral=referral, name="Ada Person", email="", address="1 High St", phone="01632 960001"
+    )
+
+    page = staff_client.get(_url("decide", referral)).text
+
+    assert "Someone cannot be reached" in page
+    assert "The rule says to tell Ada Person" in page
+
+
+# --- The referral page -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "agreed", "says"),
+    [
+        ("professional", False, "Yes: a professional who refers is always told"),
+        ("family", True, "Yes: the person agrees"),
+        ("family", False, "No: the person has not agreed"),
+        ("self", True, "The person referred themselves"),
+    ],
+)
+def test_the_referral_page_agrees_with_the_rule_about_the_referrer(
+    staff_client, north, kind, agreed, says
+):
+    referral = ReviewedReferralFactory(
+        local_authority=north, referrer_kind=kind, outcome_to_referrer=agreed
+    )
+
+    page = staff_client.get(_url("detail", referral))
+
+    told = {r.key for r in page.context["page"].recipients}
+    assert says in page.text
+    if kind != "self":  # someone referring themselves is told as the person
+        assert ("referrer" in told) == says.startswith("Yes")
+    assert "Referrer may be told the outcome" not in page.text
+
+
+def test_the_referral_page_lists_the_acknowledgement_before_any_decision(staff_client, north):
+    from referrals.notifications import notify_referral_received
+
+    referral = ReviewedReferralFactory(local_authority=north)
+    notify_referral_received(referral)
+
+    page = staff_client.get(_url("detail", referral))
+
+    assert referral.status == Referral.Status.UNDER_REVIEW
+    assert [n.kind for n in page.context["page"].notifications] == ["referral_received"]
+    assert "Acknowledgement" in page.text
+
+
+# --- Easy read ----------------------------------------------------------------------------------
+
+
+def test_an_easy_read_letter_has_its_pictures_and_the_email_has_none(north):
+    from referrals.notifications import notify_referral_received
+
+    referral = ReviewedReferralFactory(
+        local_authority=north, accessible_formats=["easy_read"], referrer_email=""
+    )
+    ReferralContactFactory(
+        referral=referral,
+        role="parent_carer",
+        named_by_person=True,
+        email="",
+        address=ADDRESS,
+        preferred_format="easy_read",
+    )
+    notify_referral_received(referral)
+
+    letter = Notification.objects.get(channel="letter")
+    email = Notification.objects.get(channel="email")
+    html = letter_html(letter)
+    assert letter.accessible_format == email.accessible_format == "easy_read"
+    assert '<body class="easy-read">' in html
+    assert 'class="easy-read-picture" src="file://' in html and 'alt="A clock"' in html
+    assert "<img" not in render(email).html
+    assert "We got your referral." in render(email).text
+    assert reverse("pages:deciding-easy-read") in render(email).text
