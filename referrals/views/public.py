@@ -197,7 +197,8 @@ def step(request: HttpRequest, kind: str, step: str) -> HttpResponse:
     else:
         raw = stored.get(step)
         data = _as_querydict(raw) if raw is not None else None
-        form = current.form_class(data, kind=kind, answers=answers)
+        initial = _own_details(request, kind, step) if raw is None else None
+        form = current.form_class(data, kind=kind, answers=answers, initial=initial)
     context = {
         "form": form,
         "kind": kind,
@@ -235,6 +236,21 @@ def _submitted_by(request: HttpRequest) -> Any:
     if user.is_authenticated and user.is_verified() and user.has_perm("dsr.submit_referral"):
         return user
     return None
+
+
+def _own_details(request: HttpRequest, kind: str, step: str) -> dict[str, str] | None:
+    """A signed-in professional referrer's own details from their account, to start the
+    professional "about you" page with (they can change them there); None for anyone else."""
+    user = _submitted_by(request)
+    if user is None or kind != PROFESSIONAL or step != STEP_SLUGS[0]:
+        return None
+    return {
+        "referrer_name": user.full_name,
+        "referrer_role": user.job_title,
+        "referrer_organisation": user.organisation.name if user.organisation else "",
+        "referrer_email": user.email,
+        "referrer_phone": user.phone,
+    }
 
 
 @public
