@@ -162,6 +162,9 @@ class PersonContact(TimeStampedModel):
         OTHER = "other", "Someone else the person named"
         REFERRER = "referrer", "Professional who referred them"
 
+    # The people around someone who are not there for their work: shown as family and carers.
+    FAMILY_ROLES = (Role.PARENT_CARER, Role.REPRESENTATIVE, Role.OTHER)
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contacts")
     role = models.CharField(max_length=30, choices=Role.choices)
     name = models.CharField(max_length=150)
@@ -170,7 +173,7 @@ class PersonContact(TimeStampedModel):
         "relationship or job title",
         max_length=150,
         blank=True,
-        help_text="Mother, foster carer...; for a professional, their job title.",
+        help_text="For example, mother or foster carer; for a professional, their job title.",
     )
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
