@@ -187,6 +187,7 @@ def step(request: HttpRequest, kind: str, step: str) -> HttpResponse:
     if first_missing is not None:
         return redirect("referrals:step", kind=kind, step=first_missing)
     changing = request.GET.get("change") == "1"
+    own = _own_details(request, kind, step)
     if request.method == "POST":
         form = current.form_class(request.POST, kind=kind, answers=answers)
         if form.is_valid():
@@ -197,7 +198,7 @@ def step(request: HttpRequest, kind: str, step: str) -> HttpResponse:
     else:
         raw = stored.get(step)
         data = _as_querydict(raw) if raw is not None else None
-        initial = _own_details(request, kind, step) if raw is None else None
+        initial = own if raw is None else None
         form = current.form_class(data, kind=kind, answers=answers, initial=initial)
     context = {
         "form": form,
@@ -207,7 +208,10 @@ def step(request: HttpRequest, kind: str, step: str) -> HttpResponse:
         "intro": INTROS.get((step, kind), ""),
         "step_number": index + 1,
         "step_count": len(STEPS),
-        "back_url": _back_url(kind, index, changing),
+        # A signed-in referrer starts from their own list, so goes back to it.
+        "back_url": reverse("referrals:mine")
+        if own is not None and not changing
+        else _back_url(kind, index, changing),
     }
     return render(request, "referrals/public_step.html", context)
 
@@ -240,9 +244,12 @@ def _submitted_by(request: HttpRequest) -> Any:
 
 def _own_details(request: HttpRequest, kind: str, step: str) -> dict[str, str] | None:
     """A signed-in professional referrer's own details from their account, to start the
-    professional "about you" page with (they can change them there); None for anyone else."""
+    professional "about you" page with (they can change them there, and go back to their list
+    from it); None for anyone else."""
+    if kind != PROFESSIONAL or step != STEP_SLUGS[0]:
+        return None
     user = _submitted_by(request)
-    if user is None or kind != PROFESSIONAL or step != STEP_SLUGS[0]:
+    if user is None:
         return None
     return {
         "referrer_name": user.full_name,

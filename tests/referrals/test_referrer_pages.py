@@ -28,6 +28,12 @@ def _days_ago(days: int) -> datetime.datetime:
     return timezone.now() - datetime.timedelta(days=days)
 
 
+def _text(cell: str) -> str:
+    """A cell's text, without the heading a narrow screen shows in it."""
+    cell = re.sub(r'<span class="nhsuk-table__heading"[^>]*>.*?</span>', "", cell)
+    return re.sub(r"<[^>]+>", " ", cell).strip()
+
+
 def _own(user, area, **fields):
     return ReferralFactory(local_authority=area, submitted_by=user, **fields)
 
@@ -140,8 +146,8 @@ def test_the_list_shows_each_referral_the_person_dates_and_status_in_plain_words
 
     page = referrer_client.get(MINE).text
 
-    rows = re.findall(r"<tr class=\"nhsuk-table__row\">(.*?)</tr>", page, re.S)[1:]
-    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
+    rows = re.findall(r"<tr class=\"nhsuk-table__row\"[^>]*>(.*?)</tr>", page, re.S)[1:]
+    cells = [[_text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows]
     assert [c[0] for c in cells] == [refused.reference, late.reference, waiting.reference]
     assert cells[2][1:] == [
         "Ada Lovelace",
@@ -200,6 +206,7 @@ def test_the_first_page_is_filled_in_from_the_referrers_account(referrer, referr
     page = referrer_client.get(START).text
     assert 'value="Pat Prescott"' in page
     assert 'value="professional_referrer@nhs.example"' in page
+    assert f'class="nhsuk-back-link" href="{MINE}"' in page
 
 
 def test_answers_already_given_are_shown_rather_than_the_account(referrer, referrer_client):
@@ -213,10 +220,12 @@ def test_answers_already_given_are_shown_rather_than_the_account(referrer, refer
 
 @pytest.mark.parametrize("persona", ["anonymous", "password_only", "register_staff", "dsr_lead"])
 def test_nobody_else_gets_details_filled_in(personas, persona):
-    form = personas["clients"][persona].get(START).context["form"]
+    response = personas["clients"][persona].get(START)
+    form = response.context["form"]
 
     assert not form.initial
     assert 'value="' not in str(form["referrer_name"])
+    assert response.context["back_url"] == reverse("referrals:start")
 
 
 def test_a_referral_started_from_the_list_is_theirs_and_appears_in_it(
