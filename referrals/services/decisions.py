@@ -93,49 +93,54 @@ CONTACT_ROLES = {
     ReferralContact.Role.REPRESENTATIVE: PersonContact.Role.REPRESENTATIVE,
     ReferralContact.Role.OTHER: PersonContact.Role.OTHER,
 }
+# And who referred: a professional as the referrer, a family member as a parent or carer
+# (as the public form records them); someone referring themselves is the person.
+REFERRER_ROLES = {
+    Referral.ReferrerKind.PROFESSIONAL: PersonContact.Role.REFERRER,
+    Referral.ReferrerKind.FAMILY: PersonContact.Role.PARENT_CARER,
+}
 
 
 def _keep_contacts(referral: Referral, person: Person, *, by: User) -> None:
     """What the referral (and each live referral linked to it as a duplicate, decided with it)
     knew about the people around the person becomes the person's contacts: its family and
-    carers, and a professional referrer (a family referrer is one of its contacts already;
-    someone referring themselves is the person). Nobody the person already has is added again.
-    """
+    carers, then its referrer. Nobody the person already has is added again, so a family
+    referrer the referral also names as a contact is kept once, as the contact (with their
+    parental responsibility)."""
     referrals = [
         referral,
         *Referral.objects.filter(duplicate_of=referral, status__in=Referral.LIVE).order_by("id"),
     ]
-    contacts = []
-    for each in referrals:
-        if each.referrer_kind == Referral.ReferrerKind.PROFESSIONAL:
-            contacts.append(
-                PersonContact(
-                    role=PersonContact.Role.REFERRER,
-                    name=each.referrer_name,
-                    organisation=each.referrer_organisation,
-                    relationship=each.referrer_role,
-                    phone=each.referrer_phone,
-                    email=each.referrer_email,
-                    address=each.referrer_address,
-                )
-            )
-    for named in ReferralContact.objects.filter(
-        referral__in=referrals, role__in=CONTACT_ROLES
-    ).order_by("referral_id", "id"):
-        contacts.append(
-            PersonContact(
-                role=CONTACT_ROLES[named.role],
-                name=named.name,
-                relationship=named.relationship,
-                phone=named.phone,
-                email=named.email,
-                address=named.address,
-                has_parental_responsibility=(
-                    named.has_parental_responsibility
-                    and named.role == ReferralContact.Role.PARENT_CARER
-                ),
-            )
+    contacts = [
+        PersonContact(
+            role=CONTACT_ROLES[named.role],
+            name=named.name,
+            relationship=named.relationship,
+            phone=named.phone,
+            email=named.email,
+            address=named.address,
+            has_parental_responsibility=(
+                named.has_parental_responsibility
+                and named.role == ReferralContact.Role.PARENT_CARER
+            ),
         )
+        for named in ReferralContact.objects.filter(
+            referral__in=referrals, role__in=CONTACT_ROLES
+        ).order_by("referral_id", "id")
+    ]
+    contacts += [
+        PersonContact(
+            role=REFERRER_ROLES[each.referrer_kind],
+            name=each.referrer_name,
+            organisation=each.referrer_organisation,
+            relationship=each.referrer_role,
+            phone=each.referrer_phone,
+            email=each.referrer_email,
+            address=each.referrer_address,
+        )
+        for each in referrals
+        if each.referrer_kind in REFERRER_ROLES and each.referrer_name.strip()
+    ]
     register.contacts_add(
         person=person, contacts=contacts, reason=f"From referral {referral.reference}", by=by
     )

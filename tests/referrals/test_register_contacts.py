@@ -141,6 +141,47 @@ def test_someone_referring_themselves_is_not_their_own_contact(areas, staff, fro
     assert {c.name for c in PersonContact.objects.filter(person=referral.person)} == {"Fay Friend"}
 
 
+def test_a_family_referrer_is_kept_as_a_parent_or_carer_once(areas, staff, frozen_now):
+    # Entered by staff from a phone call: the family member who rang is not a contact.
+    by_phone = add(
+        submit(
+            areas,
+            referrer_kind="family",
+            referrer_name="Bea Lovelace",
+            referrer_role="Aunt",
+            referrer_organisation="",
+            referrer_email="",
+            referrer_phone="07700 900 444",
+            referrer_address="",
+        ),
+        staff,
+    )
+    # Online: the public form also names them as a parent or carer, with parental
+    # responsibility; the contact is the one kept.
+    online = add(
+        submit(
+            areas,
+            nhs_number="9434765870",
+            referrer_kind="family",
+            referrer_name="Mary Lovelace",
+            referrer_role="Mother",
+            referrer_organisation="",
+            referrer_email="mary@example.com",
+            referrer_phone="",
+            referrer_address="",
+            contacts=[MUM],
+        ),
+        staff,
+    )
+
+    assert _rows(by_phone.person) == {
+        ("parent_carer", "Bea Lovelace", "", "Aunt", "07700 900 444", "", "", False)
+    }
+    assert [(c.name, c.has_parental_responsibility) for c in online.person.contacts.all()] == [
+        ("Mary Lovelace", True)
+    ]
+
+
 def test_a_linked_duplicate_decided_with_it_gives_its_people_too(areas, staff, frozen_now):
     first = submit(areas, contacts=[MUM])
     second = submit(
@@ -160,7 +201,8 @@ def test_a_linked_duplicate_decided_with_it_gives_its_people_too(areas, staff, f
     second.refresh_from_db()
     assert second.status == Referral.Status.ADDED
     contacts = PersonContact.objects.filter(person=first.person)
-    # Mum twice (same name, same phone) is kept once; the family referrer is her own contact.
+    # Mum twice (same name, same phone) is kept once, and the family referrer, also a
+    # contact, once.
     assert sorted((c.role, c.name) for c in contacts) == [
         ("parent_carer", "Bea Lovelace"),
         ("parent_carer", "Mary Lovelace"),
