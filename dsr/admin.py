@@ -15,7 +15,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
     search_fields = ["full_name", "email"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Person", {"fields": ["full_name", "job_title", "organisation"]}),
+        ("Person", {"fields": ["full_name", "job_title", "phone", "organisation"]}),
         ("Access", {"fields": ["is_active", "groups", "is_staff", "is_superuser"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]

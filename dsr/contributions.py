@@ -2,9 +2,9 @@
 
 Each app describes everything it adds in its own `contributions.py`, as one `Contribution`, and
 its AppConfig.ready() hands it to `contribute()`: events on a person's timeline, required next
-steps, sections of the person page and the dashboard, the values its messages need, retention
-rules and holds, header links, who else may see a person, demo data and the tables its kept
-counts follow. The register reads them through its own modules (`dsr.timeline`,
+steps, sections of the person page, the dashboard and each user's home page, the values its
+messages need, retention rules and holds, header links, who else may see a person, demo data and
+the tables its kept counts follow. The register reads them through its own modules (`dsr.timeline`,
 `dsr.next_steps`, `dsr.panels`, `dsr.outbox.delivery`, `dsr.records`, `dsr.navigation`,
 `dsr.models.Person`, `dsr.demo`, `dsr.caching`) and never imports an app.
 """
@@ -22,7 +22,7 @@ from dsr.navigation import NavItem
 from dsr.next_steps import Source as NextStepSource
 from dsr.outbox import delivery
 from dsr.outbox.delivery import ContextProvider
-from dsr.panels import DashboardPanel, PersonPanel
+from dsr.panels import DashboardPanel, HomePanel, PersonPanel
 from dsr.records import PersonHold, RetentionRule
 from dsr.timeline import Source as TimelineSource
 
@@ -36,6 +36,7 @@ class Contribution:
     next_steps: NextStepSource | None = None
     person_panels: tuple[PersonPanel, ...] = ()
     dashboard_panels: tuple[DashboardPanel, ...] = ()
+    home_panels: tuple[HomePanel, ...] = ()
     # The values a message's templates need, by the outbox subject ("<app>.<model>").
     message_contexts: Mapping[str, ContextProvider] = field(default_factory=dict)
     retention_rules: tuple[RetentionRule, ...] = ()
@@ -58,6 +59,7 @@ def contribute(contribution: Contribution) -> None:
         (next_steps.register_source, _one(contribution.next_steps)),
         (panels.register_person_panel, contribution.person_panels),
         (panels.register_dashboard_panel, contribution.dashboard_panels),
+        (panels.register_home_panel, contribution.home_panels),
         (records.register_retention_rule, contribution.retention_rules),
         (records.register_person_hold, contribution.person_holds),
         (register_models.register_visibility_rule, _one(contribution.visibility)),

@@ -4,6 +4,7 @@ lifecycle have theirs in dsr.accounts.forms."""
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 from django import forms
 
@@ -297,6 +298,11 @@ class ContactForm(forms.ModelForm):
             "role": {"required": "Choose the person's role."},
             "name": {"required": "Enter their name."},
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Radios offer the roles only: no "---------" choice, ticked before anyone chooses.
+        self.fields["role"].choices = PersonContact.Role.choices
 
     def clean(self) -> dict:
         data = super().clean()

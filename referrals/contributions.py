@@ -3,15 +3,17 @@ ReferralsConfig.ready, so the register never imports this app), and the four-wee
 to the escalation rules."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 from dsr.contributions import Contribution
 from dsr.models import Notification, Person, RetentionRun
 from dsr.navigation import NavItem
+from dsr.panels import Panel
 from dsr.records import RetentionRule, records_remove, years_before
 from dsr.timeline import TimelineEvent, newest
 from escalation import triggers
@@ -19,6 +21,7 @@ from escalation.models import LIVE, Escalation
 from referrals.demo import seed_referrals
 from referrals.models import Referral
 from referrals.notifications import SUBJECT, referral_context
+from referrals.queries import RECENT_DAYS, own_referrals_summary, start_url_for
 from referrals.sweeps import REFERRAL_OVERDUE
 
 
@@ -65,6 +68,22 @@ def referral_events(person: Person, *, limit: int | None) -> Iterable[TimelineEv
         )
 
 
+def home_panel(request: HttpRequest, today: date) -> Panel | None:
+    """A professional referrer's referrals on their home page: how many are waiting, with a
+    link to the list, and the way to start another (one query)."""
+    user = request.user
+    if not user.has_perm("dsr.view_own_referrals"):
+        return None
+    return Panel(
+        "referrals/includes/home.html",
+        {
+            "summary": own_referrals_summary(user, today),
+            "start_url": start_url_for(user),
+            "recent_weeks": RECENT_DAYS // 7,
+        },
+    )
+
+
 DECLINED = (Referral.Status.NOT_ELIGIBLE, Referral.Status.WITHDRAWN)
 
 
@@ -103,6 +122,7 @@ CONTRIBUTION = Contribution(
     message_contexts={SUBJECT: referral_context},
     retention_rules=(DECLINED_REFERRALS,),
     person_holds=(person_hold,),
+    home_panels=(home_panel,),
     navigation=(
         NavItem("Referrals", "referrals:queue", ("dsr.manage_referrals",), True, order=40),
         NavItem("My referrals", "referrals:mine", ("dsr.view_own_referrals",), order=130),

@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.query import prefetch_related_objects
+from django.urls import reverse
 
 from dsr.models import Notification, Person, RegisterEntry, User
 from dsr.queries import keyset_after, same_person
@@ -228,9 +229,18 @@ def reviewers_for(user: Any) -> QuerySet[User]:
     )
 
 
-# The only columns a referrer's own list shows: the status and outcome, never the health
-# details they sent (ACCESS.md "Professional referrer").
-OWN_COLUMNS = ("id", "reference", "received_at", "status", "decision_due", "decided_at")
+# The only columns a referrer's own list shows: who they referred (as they gave the name), the
+# status and outcome, never the health details they sent (ACCESS.md "Professional referrer").
+OWN_COLUMNS = (
+    "id",
+    "reference",
+    "given_name",
+    "family_name",
+    "received_at",
+    "status",
+    "decision_due",
+    "decided_at",
+)
 
 
 @dataclass
@@ -248,3 +258,41 @@ def own_referrals_page(user: Any, *, after: int | None = None) -> OwnPage:
     rows = list(referrals.order_by("-id")[: PAGE_SIZE + 1])
     next_after = rows[PAGE_SIZE - 1].pk if len(rows) > PAGE_SIZE else None
     return OwnPage(rows=rows[:PAGE_SIZE], next_after=next_after)
+
+
+@dataclass(frozen=True)
+class OwnSummary:
+    """How a referrer's referrals stand today."""
+
+    waiting: int
+    more_info: int
+    past_due: int
+    decided_recently: int
+
+
+# "Decided recently" on a referrer's home page: in the last four weeks.
+RECENT_DAYS = 28
+
+
+def own_referrals_summary(user: Any, today: date) -> OwnSummary:
+    """Counts of the referrals `user` submitted: waiting for a decision, of those the ones we
+    asked more information about and the ones past their decision date, and those decided in
+    the last four weeks. One query."""
+    live = Q(status__in=Referral.LIVE)
+    since = today - timedelta(days=RECENT_DAYS)
+    counts = Referral.objects.filter(submitted_by=user).aggregate(
+        waiting=Count("id", filter=live),
+        more_info=Count("id", filter=Q(status=Referral.Status.MORE_INFO)),
+        past_due=Count("id", filter=live & Q(decision_due__lt=today)),
+        decided_recently=Count("id", filter=~live & Q(decided_at__date__gte=since)),
+    )
+    return OwnSummary(**counts)
+
+
+def start_url_for(user: Any) -> str:
+    """Where `user` starts a referral of their own, their details filled in from their account:
+    the professional journey's first page; "" for a user who may not submit one."""
+    if not user.has_perm("dsr.submit_referral"):
+        return ""
+    kind = Referral.ReferrerKind.PROFESSIONAL.value
+    return reverse("referrals:step", kwargs={"kind": kind, "step": "about-you"})

@@ -117,6 +117,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
     )
     job_title = models.CharField(max_length=150, blank=True)
+    phone = models.CharField("work phone number", max_length=30, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         "may use the admin site",

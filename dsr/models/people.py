@@ -158,13 +158,22 @@ class PersonContact(TimeStampedModel):
         SOCIAL_WORKER = "social_worker", "Social worker"
         LEAD_PROFESSIONAL = "lead_professional", "Lead professional"
         PARENT_CARER = "parent_carer", "Parent or carer"
+        REPRESENTATIVE = "representative", "Named representative (best-interests decision)"
+        OTHER = "other", "Someone else the person named"
+        REFERRER = "referrer", "Professional who referred them"
+
+    # The people around someone who are not there for their work: shown as family and carers.
+    FAMILY_ROLES = (Role.PARENT_CARER, Role.REPRESENTATIVE, Role.OTHER)
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contacts")
     role = models.CharField(max_length=30, choices=Role.choices)
     name = models.CharField(max_length=150)
     organisation = models.CharField(max_length=150, blank=True)
     relationship = models.CharField(
-        max_length=60, blank=True, help_text="For a parent or carer: mother, foster carer..."
+        "relationship or job title",
+        max_length=150,
+        blank=True,
+        help_text="For example, mother or foster carer; for a professional, their job title.",
     )
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)

@@ -23,6 +23,7 @@ from dsr.services.people import (  # noqa: F401  (the register's writes, in one 
     consent_withdraw,
     contact_remove,
     contact_save,
+    contacts_add,
     keyworker_referral_record,
     needs_note,
     person_create,

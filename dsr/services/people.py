@@ -73,6 +73,51 @@ def contact_save(*, contact: PersonContact, by: User) -> PersonContact:
     return contact
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+def _same_contact(one: PersonContact, other: PersonContact) -> bool:
+    """The same name (ignoring case and spacing) and the same email or phone number; for two
+    reached only by post, the same address."""
+    if _words(one.name) != _words(other.name):
+        return False
+    same_email = bool(one.email) and one.email.casefold() == other.email.casefold()
+    same_phone = bool(_digits(one.phone)) and _digits(one.phone) == _digits(other.phone)
+    by_post = not (one.email or one.phone or other.email or other.phone)
+    return same_email or same_phone or (by_post and _words(one.address) == _words(other.address))
+
+
+@transaction.atomic
+def contacts_add(
+    *, person: Person, contacts: list[PersonContact], reason: str, by: User
+) -> list[PersonContact]:
+    """Add people around someone that another record already holds (a referral's family and
+    referrer), skipping anyone the person already has: the same name with the same email or
+    phone number. Returns the contacts added, each saved with `reason` in its history. Raises
+    RegisterError, and adds none, if one has parental responsibility but is not a parent or
+    carer."""
+    Person.objects.select_for_update().get(pk=person.pk)
+    kept = list(PersonContact.objects.filter(person=person))
+    added = []
+    for contact in contacts:
+        if contact.has_parental_responsibility and contact.role != PersonContact.Role.PARENT_CARER:
+            raise RegisterError("Only a parent or carer can have parental responsibility.")
+        if any(_same_contact(contact, other) for other in kept):
+            continue
+        contact.person = person
+        set_change_reason(contact, reason, by=by)
+        contact.save()
+        kept.append(contact)
+        added.append(contact)
+    logger.debug("contacts added person=%s count=%s by=%s", person.pk, len(added), by.pk)
+    return added
+
+
 def contact_remove(*, contact: PersonContact, by: User) -> None:
     """Remove a contact. The history table keeps what it said."""
     set_change_reason(contact, "Contact removed", by=by)

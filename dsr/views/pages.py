@@ -13,6 +13,7 @@ from dsr import queries
 from dsr.celery import app as celery_app
 from dsr.models import Heartbeat
 from dsr.models.team import YOUNG_PEOPLE_GUIDE_DEFAULT
+from dsr.panels import home_panels
 from dsr.roles import ROLE_SUMMARIES
 from dsr.security.access import public, role_required
 
@@ -87,6 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "local_authorities": local_authorities,
         "roles": roles,
         "can_manage_accounts": user.has_perm("dsr.manage_accounts"),
+        "panels": home_panels(request, timezone.localdate()),
     }
     return render(request, "home/home.html", context)
 

@@ -10,10 +10,11 @@ from django.utils import timezone
 from dsr import services as register
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
-from dsr.models import RAG, Person, RegisterEntry, User
+from dsr.models import RAG, Person, PersonContact, RegisterEntry, User
 from dsr.queries import responsible_icb_for, same_person
 from referrals.models import (
     Referral,
+    ReferralContact,
 )
 from referrals.notifications import OUTCOME_NEXT_STEPS, notify_referral_outcome
 from referrals.recipients import reachable_recipients
@@ -69,6 +70,65 @@ def _register_person(referral: Referral, by: User) -> Person:
     )
 
 
+# Who a referral names becomes, on the register: the person themselves is not a contact.
+CONTACT_ROLES = {
+    ReferralContact.Role.PARENT_CARER: PersonContact.Role.PARENT_CARER,
+    ReferralContact.Role.REPRESENTATIVE: PersonContact.Role.REPRESENTATIVE,
+    ReferralContact.Role.OTHER: PersonContact.Role.OTHER,
+}
+# And who referred: a professional as the referrer, a family member as a parent or carer
+# (as the public form records them); someone referring themselves is the person.
+REFERRER_ROLES = {
+    Referral.ReferrerKind.PROFESSIONAL: PersonContact.Role.REFERRER,
+    Referral.ReferrerKind.FAMILY: PersonContact.Role.PARENT_CARER,
+}
+
+
+def _keep_contacts(referral: Referral, person: Person, *, by: User) -> None:
+    """What the referral (and each live referral linked to it as a duplicate, decided with it)
+    knew about the people around the person becomes the person's contacts: its family and
+    carers, then its referrer. Nobody the person already has is added again, so a family
+    referrer the referral also names as a contact is kept once, as the contact (with their
+    parental responsibility)."""
+    referrals = [
+        referral,
+        *Referral.objects.filter(duplicate_of=referral, status__in=Referral.LIVE).order_by("id"),
+    ]
+    contacts = [
+        PersonContact(
+            role=CONTACT_ROLES[named.role],
+            name=named.name,
+            relationship=named.relationship,
+            phone=named.phone,
+            email=named.email,
+            address=named.address,
+            has_parental_responsibility=(
+                named.has_parental_responsibility
+                and named.role == ReferralContact.Role.PARENT_CARER
+            ),
+        )
+        for named in ReferralContact.objects.filter(
+            referral__in=referrals, role__in=CONTACT_ROLES
+        ).order_by("referral_id", "id")
+    ]
+    contacts += [
+        PersonContact(
+            role=REFERRER_ROLES[each.referrer_kind],
+            name=each.referrer_name,
+            organisation=each.referrer_organisation,
+            relationship=each.referrer_role,
+            phone=each.referrer_phone,
+            email=each.referrer_email,
+            address=each.referrer_address,
+        )
+        for each in referrals
+        if each.referrer_kind in REFERRER_ROLES and each.referrer_name.strip()
+    ]
+    register.contacts_add(
+        person=person, contacts=contacts, reason=f"From referral {referral.reference}", by=by
+    )
+
+
 def _add_to_register(
     referral: Referral,
     *,
@@ -108,6 +168,7 @@ def _add_to_register(
         register.rating_change(
             entry=entry, rating=rating, rationale=reason, risk_factors=risk_factors, by=by
         )
+    _keep_contacts(referral, person, by=by)
     return person
 
 

@@ -267,6 +267,7 @@ def _step_page(request: HttpRequest, journey: Journey, kind: str, slug: str) -> 
     if first_missing is not None:
         return redirect(journey.step_url(kind, first_missing))
     changing = request.GET.get("change") == "1"
+    own = _own_details(request, kind, slug) if journey is STANDARD else None
     if request.method == "POST":
         form = current.form_class(request.POST, kind=kind, answers=answers)
         if form.is_valid():
@@ -277,7 +278,8 @@ def _step_page(request: HttpRequest, journey: Journey, kind: str, slug: str) -> 
     else:
         raw = stored.get(slug)
         data = _as_querydict(raw) if raw is not None else None
-        form = current.form_class(data, kind=kind, answers=answers)
+        initial = own if raw is None else None
+        form = current.form_class(data, kind=kind, answers=answers, initial=initial)
     context = {
         "form": form,
         "kind": kind,
@@ -288,7 +290,10 @@ def _step_page(request: HttpRequest, journey: Journey, kind: str, slug: str) -> 
         "picture_alt": PICTURE_ALT.get(current.picture, ""),
         "step_number": index + 1,
         "step_count": len(journey.steps),
-        "back_url": _back_url(journey, kind, index, changing),
+        # A signed-in referrer starts from their own list, so goes back to it.
+        "back_url": reverse("referrals:mine")
+        if own is not None and not changing
+        else _back_url(journey, kind, index, changing),
     }
     return render(request, journey.step_template, context)
 
@@ -316,6 +321,24 @@ def _submitted_by(request: HttpRequest) -> Any:
     if user.is_authenticated and user.is_verified() and user.has_perm("dsr.submit_referral"):
         return user
     return None
+
+
+def _own_details(request: HttpRequest, kind: str, step: str) -> dict[str, str] | None:
+    """A signed-in professional referrer's own details from their account, to start the
+    professional "about you" page with (they can change them there, and go back to their list
+    from it); None for anyone else."""
+    if kind != PROFESSIONAL or step != STEP_SLUGS[0]:
+        return None
+    user = _submitted_by(request)
+    if user is None:
+        return None
+    return {
+        "referrer_name": user.full_name,
+        "referrer_role": user.job_title,
+        "referrer_organisation": user.organisation.name if user.organisation else "",
+        "referrer_email": user.email,
+        "referrer_phone": user.phone,
+    }
 
 
 @public

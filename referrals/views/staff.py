@@ -1,5 +1,5 @@
 """The staff referral pages: the queue, staff entry, a referral and the moves of its review, the
-attachment download, and a professional referrer's own list.
+attachment download, and a professional referrer's own list (with the way to start another).
 
 Reviewing and deciding: roles with dsr.manage_referrals (register staff and the DSR lead); every
 other role gets 403 (`role_required`). Each page that shows or changes one referral gets it
@@ -329,16 +329,40 @@ def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpRespons
 # --- A professional referrer's own referrals -------------------------------------------------
 
 
+# Where a referral stands, in the words its referrer is told.
+OWN_STATUS = {
+    Referral.Status.RECEIVED: "Received, not yet reviewed",
+    Referral.Status.UNDER_REVIEW: "Being reviewed",
+    Referral.Status.MORE_INFO: "We have asked for more information",
+    Referral.Status.ADDED: "Added to the register",
+    Referral.Status.NOT_ELIGIBLE: "Not eligible for the register",
+    Referral.Status.WITHDRAWN: "Withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class OwnRow:
+    """One of a referrer's referrals, its status in plain words and whether its decision is
+    late today (worked out when read)."""
+
+    referral: Referral
+    status: str
+    late: bool
+
+
 @require_GET
 @role_required(OWN)
 def mine(request: HttpRequest) -> HttpResponse:
-    """The referrals the user submitted: reference, dates, status and, once decided, the
-    outcome. Nothing else about the person, and no one else's referrals (ACCESS.md)."""
+    """The referrals the user submitted: reference, the person as they named them, dates and
+    where each stands in plain words. Nothing else about the person, and no one else's
+    referrals (ACCESS.md). One query for the rows, whatever their number."""
+    today = timezone.localdate()
     after = cursor_from(request)
     page = queries.own_referrals_page(request.user, after=after)
     base = reverse("referrals:mine")
     context = {
-        "rows": page.rows,
+        "rows": [OwnRow(r, OWN_STATUS[r.status], r.is_overdue(today)) for r in page.rows],
+        "start_url": queries.start_url_for(request.user),
         "next_url": f"{base}?after={page.next_after}" if page.next_after is not None else "",
         "first_url": base if after is not None else "",
     }
