@@ -1284,10 +1284,8 @@ def test_a_professional_referrer_sees_only_their_own_referrals_and_their_outcome
     assert own_live.reference in response.text and own_decided.reference in response.text
     assert someone_elses.reference not in response.text
     assert "Withdrawn" in response.text and "10 Mar 2026" in response.text
-    # The person as the referrer named them, the status and outcome; no one else's referral,
-    # no risks or reasons.
-    assert own_live.full_name in response.text
-    for private in (someone_elses.family_name, own_live.risks, "Moved away."):
+    # Status and outcome only (ACCESS.md): no names, risks or reasons.
+    for private in (own_live.family_name, own_live.risks, "Moved away."):
         assert private not in response.text
     # And no way into the staff pages.
     client = personas["clients"]["professional_referrer"]
