@@ -11,7 +11,7 @@ from django.utils import timezone
 from dsr.models import Notification
 from dsr.outbox import Sql, message, outbox_add, outbox_add_selected
 from referrals.models import Referral
-from referrals.recipients import Recipient, outcome_messages, outcome_recipients
+from referrals.recipients import Recipient, not_told_yet, outcome_messages, outcome_recipients
 
 SUBJECT = "referrals.referral"
 # The messages to the person, their family and the referrer (the rest go to staff).
@@ -73,6 +73,8 @@ def _to(
             **context,
             "recipient_name": recipient.name,
             "to_the_person": recipient.is_person,
+            # Someone the referral names to be told (a parent, carer or representative).
+            "named_contact": not recipient.is_person and recipient.key != "referrer",
         },
     )
 
@@ -80,7 +82,9 @@ def _to(
 def notify_referral_received(referral: Referral) -> list[Notification]:
     """The acknowledgement, to everyone the outcome rule names who can be reached now
     (`outcome_recipients`): the reference, the day it arrived and the day a decision is due.
-    Someone who cannot be reached yet is shown to staff on the referral page."""
+    Someone who cannot be reached yet is shown to staff on the referral page. A referral for
+    someone who already has a live one (`duplicate_of`) is acknowledged only to people the first
+    one's acknowledgement did not reach."""
     context = {
         "reference": referral.reference,
         "person_first_name": referral.given_name,
@@ -95,9 +99,19 @@ def notify_referral_received(referral: Referral) -> list[Notification]:
             letter=recipient.channel == Notification.Channel.LETTER,
             context=context,
         )
-        for recipient in outcome_recipients(referral)
+        for recipient in not_told_yet(outcome_recipients(referral), _acknowledged(referral))
         if recipient.reachable
     )
+
+
+def _acknowledged(referral: Referral) -> set[str]:
+    """Where the acknowledgement of the referral this one duplicates went."""
+    if referral.duplicate_of_id is None:
+        return set()
+    rows = Notification.objects.filter(
+        subject_type=SUBJECT, subject_id=referral.duplicate_of_id, kind="referral_received"
+    ).values_list("email", "postal_address")
+    return {where.strip().lower() for row in rows for where in row if where}
 
 
 def notify_referral_outcome(referral: Referral, recipients: list[Recipient]) -> list[Notification]:

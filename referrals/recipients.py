@@ -191,6 +191,17 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
     return recipients
 
 
+def not_told_yet(recipients: list[Recipient], told: set[str]) -> list[Recipient]:
+    """`recipients` less anyone already reached at one of `told` (emails and postal addresses,
+    as `reached_at` gives them): a referral linked to another for the same person tells each
+    person once."""
+    return [r for r in recipients if not reached_at(r) & told]
+
+
+def reached_at(recipient: Recipient) -> set[str]:
+    return {where.strip().lower() for where in (recipient.email, recipient.address) if where}
+
+
 def reachable_recipients(referral: Referral) -> list[Recipient]:
     """Everyone the rule says to tell, refusing the decision if anyone cannot be reached: no
     one is dropped from the outcome without staff deciding so."""

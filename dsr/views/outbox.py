@@ -43,7 +43,11 @@ VIEWS = {
 
 
 KIND_LABELS = {
+    "referral_received": "Referral acknowledgement",
     "referral_outcome": "Referral outcome",
+    "cetr_request_received": "C(E)TR request acknowledgement",
+    "cetr_request_arranged": "C(E)TR request: review arranged",
+    "cetr_request_declined": "C(E)TR request: declined",
     "referral_day14": "Reminder: decision due in 14 days",
     "referral_day21": "Reminder: decision due in 7 days",
     "referral_day27": "Reminder: decision due tomorrow",

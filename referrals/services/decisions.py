@@ -17,7 +17,7 @@ from referrals.models import (
     ReferralContact,
 )
 from referrals.notifications import OUTCOME_NEXT_STEPS, notify_referral_outcome
-from referrals.recipients import reachable_recipients
+from referrals.recipients import Recipient, not_told_yet, reachable_recipients, reached_at
 from referrals.services.review import InvalidTransition, referral_transition
 
 logger = logging.getLogger(__name__)
@@ -226,9 +226,11 @@ DECISION_FIELDS = [
 ]
 
 
-def _decide_linked(referral: Referral, *, by: User) -> None:
+def _decide_linked(referral: Referral, recipients: list[Recipient], *, by: User) -> None:
     """Live referrals linked to this one as duplicates take its decision, and everyone each of
-    them names is told the outcome too: a second referral never waits unanswered."""
+    them names is told the outcome too, once: a second referral never waits unanswered, and
+    someone named on both is not told twice."""
+    told = set().union(*(reached_at(r) for r in recipients))
     for duplicate in Referral.objects.select_for_update().filter(
         duplicate_of=referral, status__in=Referral.LIVE
     ):
@@ -242,7 +244,9 @@ def _decide_linked(referral: Referral, *, by: User) -> None:
             by=by,
             reason=f"Decided with referral {referral.reference}, the first for this person.",
         )
-        notify_referral_outcome(duplicate, reachable_recipients(duplicate))
+        others = not_told_yet(reachable_recipients(duplicate), told)
+        notify_referral_outcome(duplicate, others)
+        told = told.union(*(reached_at(r) for r in others))
 
 
 @transaction.atomic
@@ -304,6 +308,6 @@ def referral_decide(
     referral.save()
     referral = referral_transition(referral, to=decision, by=by, reason=reason or rationale)
     notify_referral_outcome(referral, recipients)
-    _decide_linked(referral, by=by)
+    _decide_linked(referral, recipients, by=by)
     logger.info("referral decided referral=%s decision=%s by=%s", referral.pk, decision, by.pk)
     return referral

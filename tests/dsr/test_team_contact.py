@@ -171,8 +171,12 @@ PUBLIC_PAGES = [
     "referrals:confirmation",
     "reviews:request-public",
     "reviews:request-confirmation",
+    "pages:deciding",
+    "pages:deciding-easy-read",
+    "pages:next-easy-read",
+    "referrals:easy-read-start",
+    "referrals:easy-read-confirmation",
 ]
-# Their text gives the details in the page as well as at its foot.
 
 
 @pytest.fixture

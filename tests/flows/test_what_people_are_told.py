@@ -151,7 +151,7 @@ def test_an_online_self_referral_is_acknowledged_and_its_outcome_told_in_easy_re
     assert REASON not in email.text and "We will send you a letter. The letter says why." in (
         email.text
     )
-    assert REASON in letter.text and "We have not put Alexandra on the register." in letter.text
+    assert REASON in letter.text and "We have not put you on the register." in letter.text
     [carer] = told["Jo Carer"]
     assert REASON not in carer.text and "To find out why, talk to the DSR team." in carer.text
 
@@ -222,7 +222,7 @@ def test_a_paper_referral_entered_by_staff_is_acknowledged_and_its_outcome_told(
         ("Jo Carer", "letter", "standard"),
     }
     _check_every_message(told, referral.reference)
-    assert "We have put Alex on the register." in told["Alex Paperform"][0].text
+    assert "We have put you on the register." in told["Alex Paperform"][0].text
     assert "has been added to the dynamic support register" in told["Jo Carer"][0].text
 
 

@@ -274,6 +274,12 @@ POSTCODES = [
 ]
 
 
+def postal_address_text(max_size: int) -> st.SearchStrategy[str]:
+    """A postal address as a person types it: any text (as `free_text`), then the postcode on
+    its own last line, as a letter needs (dsr.nhsuk.validators.validate_postal_address)."""
+    return st.builds(lambda text, code: f"{text}\n{code[0]}", free_text(max_size - 10), postcode())
+
+
 def postcode() -> st.SearchStrategy[tuple[str, str]]:
     """(as typed, as stored)."""
     return st.builds(

@@ -32,6 +32,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsr.models import AccessibleFormat, CoOccurring, Diagnosis, RiskFactor
+from dsr.nhsuk.validators import postal_address
 from referrals.forms.public import STEP_SLUGS, STEPS_BY_SLUG
 from referrals.models import Referral, ReferralContact
 from reviews.models import CetrRequest
@@ -54,6 +55,7 @@ from tests.input.strategies import (
     odd_date_parts,
     phone_number,
     post_data,
+    postal_address_text,
     postcode,
     row_counts,
     short_text,
@@ -124,7 +126,7 @@ def _carer(allow_letter: bool = True) -> st.SearchStrategy[dict[str, Any]]:
         short_text(60),
         _optional(email_address()),
         _optional(phone_number()),
-        free_text(500),
+        _optional(postal_address_text(500)),
         st.sampled_from(["yes", "no"]),
         st.sampled_from(["", *ReferralContact.Format.values]),
         st.booleans(),
@@ -149,7 +151,7 @@ def _about_you(kind: str, area_pks: list[str]) -> st.SearchStrategy[dict[str, An
     common = {
         "referrer_name": name_text(100),
         "referrer_phone": _optional(phone_number()),
-        "referrer_address": free_text(500),
+        "referrer_address": _optional(postal_address_text(500)),
     }
     if kind == "family":
         return _fixed(
@@ -463,7 +465,8 @@ def _expected_referral(kind: str, steps: dict[str, dict[str, Any]]) -> dict[str,
     expected["local_authority_id"] = None if area == "not_sure" else int(area)
     expected["consent_given_by"] = normalised(answers.get("consent_given_by", ""))
     if kind == "self":
-        expected["referrer_address"] = expected["address"]
+        # Where a letter to them goes: their address with its postcode as the last line.
+        expected["referrer_address"] = postal_address(expected["address"], person["postcode"])
     else:
         expected["referrer_name"] = normalised(answers["referrer_name"])
         expected["referrer_address"] = normalised(answers["referrer_address"])
@@ -604,7 +607,7 @@ def _valid_cetr_request(area_pks: list[str]) -> st.SearchStrategy[dict[str, Any]
         born,
         st.sampled_from(CetrRequest.ContactBy.values),
         _optional(email_address()),
-        free_text(500),
+        _optional(postal_address_text(500)),
     )
 
 

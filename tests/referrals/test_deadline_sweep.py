@@ -200,7 +200,7 @@ def test_easy_read_is_sent_in_easy_read(areas, frozen_now):
     deliver_due()
 
     bodies = [m.body for m in mail.outbox]
-    assert any("We have not put Ada on the register." in body for body in bodies)
+    assert any("We have not put you on the register." in body for body in bodies)
 
 
 def test_a_letter_waits_for_staff_to_post_it(areas, frozen_now):

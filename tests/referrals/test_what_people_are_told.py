@@ -10,7 +10,7 @@ from dsr.exceptions import RegisterError
 from dsr.models import Notification
 from dsr.nhsuk.validators import postal_address, postcode_in
 from dsr.outbox import message, outbox_add
-from dsr.outbox.delivery import render
+from dsr.outbox.delivery import deliver_due, render
 from dsr.views.outbox import letter_html
 from referrals.models import Referral
 from referrals.recipients import outcome_recipients
@@ -279,3 +279,67 @@ def test_an_easy_read_letter_has_its_pictures_and_the_email_has_none(north):
     assert "<img" not in render(email).html
     assert "We got your referral." in render(email).text
     assert reverse("pages:deciding-easy-read") in render(email).text
+
+
+# --- One person, told once -------------------------------------------------------------------
+
+
+def test_a_second_referral_for_the_same_person_tells_only_people_not_already_told(
+    areas, frozen_now
+):
+    from referrals.services import referral_decide
+    from tests.dsr.factories import UserFactory
+    from tests.referrals.test_services import reviewed, submit
+
+    staff = UserFactory()
+    first = submit(areas)
+    again = submit(areas)  # the same answers sent a second time
+    aunt = submit(
+        areas,
+        referrer_name="Aunt Bea",
+        referrer_kind="family",
+        referrer_email="bea@example.com",
+        outcome_to_referrer=True,
+    )
+    assert again.duplicate_of == aunt.duplicate_of == first
+
+    def told(referral, kind):
+        rows = Notification.objects.filter(subject_id=referral.pk, kind=kind)
+        return sorted(row.email or row.postal_address for row in rows)
+
+    assert told(first, "referral_received") == ["ada@example.com", "sam.reid@nhs.example"]
+    assert told(again, "referral_received") == []
+    assert told(aunt, "referral_received") == ["bea@example.com"]
+
+    referral_decide(
+        reviewed(first, staff),
+        decision="not_eligible",
+        reason="Low risk.",
+        signposting="GP.",
+        by=staff,
+    )
+
+    # The person by email and, with the reasons, by letter; the referrer by email.
+    assert told(first, "referral_outcome") == [
+        "1 High Street\nNorwich\nNR1 2DH",
+        "ada@example.com",
+        "sam.reid@nhs.example",
+    ]
+    assert told(again, "referral_outcome") == []
+    assert told(aunt, "referral_outcome") == ["bea@example.com"]
+    again.refresh_from_db()
+    assert again.status == "not_eligible"
+
+
+def test_the_outbox_names_each_message_in_words(staff_client, north):
+    from referrals.notifications import notify_referral_received
+
+    referral = ReviewedReferralFactory(local_authority=north, contact=False, referrer_email="")
+    ReferralContactFactory(referral=referral, email="", address=ADDRESS)
+    notify_referral_received(referral)
+    deliver_due()  # a letter is listed to post once delivery has rendered it
+
+    page = staff_client.get(reverse("dsr:outbox") + "?show=letters").text
+
+    assert "Referral acknowledgement" in page
+    assert "Referral received" not in page
