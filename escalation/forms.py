@@ -27,7 +27,7 @@ class QueueFilterForm(forms.Form):
         error_messages=choose_from_list("a level"),
     )
     past_deadline = forms.BooleanField(
-        label="Only people with an escalation past the deadline to acknowledge it",
+        label="Past the deadline to acknowledge only",
         required=False,
     )
 
