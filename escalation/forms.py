@@ -58,10 +58,11 @@ class AcknowledgeAllForm(forms.Form):
     shown = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def clean_shown(self) -> list[int]:
-        raw = self.cleaned_data["shown"]
-        parts = [part for part in raw.split(",") if part]
+        parts = [part for part in self.cleaned_data["shown"].split(",") if part]
         if not all(part.isdigit() and len(part) <= 18 for part in parts):
-            raise forms.ValidationError("The list of escalations was changed: open the page again.")
+            # Not the user's doing (the field is hidden): said at the top, not on a field.
+            self.add_error(None, "The list of escalations was changed: open the page again.")
+            return []
         return [int(part) for part in parts]
 
 

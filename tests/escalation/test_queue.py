@@ -99,6 +99,28 @@ def test_a_person_with_three_escalations_is_one_row_and_acknowledged_in_one_step
     assert client.get(QUEUE).context["page"].rows[0].mine_waiting == 0
 
 
+def test_an_escalations_page_offers_the_others_about_the_person(make_person, la_manager):
+    person = make_person("RED")
+    one, two = (EscalationFactory(person=person, level=2) for _ in range(2))
+    client = signed_in_client(la_manager)
+    assert _acknowledge_all(person) in client.get(one.get_absolute_url()).content.decode()
+    client.post(reverse("escalation:acknowledge", kwargs={"pk": two.pk}), {"note": ""})
+    assert _acknowledge_all(person) not in client.get(one.get_absolute_url()).content.decode()
+
+
+def test_a_tampered_list_is_an_error_and_writes_nothing(make_person, la_manager):
+    person = make_person("RED")
+    escalation = EscalationFactory(person=person, level=2)
+    response = signed_in_client(la_manager).post(
+        _acknowledge_all(person), {"note": "", "shown": f"{escalation.pk},x"}
+    )
+    assert "The list of escalations was changed: open the page again." in (
+        response.content.decode()
+    )
+    escalation.refresh_from_db()
+    assert escalation.status == "open"
+
+
 def test_acknowledging_all_leaves_what_is_above_the_users_level(
     make_person, organisations, la_manager
 ):
