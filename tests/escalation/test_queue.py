@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dsr.exceptions import RegisterError
 from dsr.roles import Role
 from escalation.models import Escalation, EscalationNote, EscalationTransition
 from escalation.services import escalation_acknowledge_all
@@ -166,7 +167,7 @@ def test_nothing_left_to_acknowledge_is_an_error_and_writes_nothing(
         response.content.decode()
     )
     assert not EscalationNote.objects.exists()
-    with pytest.raises(Exception, match="nothing about this person"):
+    with pytest.raises(RegisterError, match="nothing about this person"):
         escalation_acknowledge_all(person=person, by=la_manager, note="", shown=[done.pk])
 
 
