@@ -84,6 +84,8 @@ def test_escalation_pages_are_accessible(page, live_server, areas, screenshot):
     assert f"{waiting} escalations acknowledged." in page.content()
     assert Escalation.objects.filter(person=person, status="open").count() == 0
     screenshot("escalation-queue-after-acknowledging-all")
+    page.set_viewport_size({"width": 375, "height": 800})
+    screenshot("escalation-queue-narrow")
 
     # The register team's queue: each escalation links to its fix (a C(E)TR, a meeting).
     context = page.context.browser.new_context(viewport={"width": 1280, "height": 900})
