@@ -6,8 +6,9 @@
   the escalations at the top level with their people.
 - An escalation: anyone who may see it (Escalation.objects.visible_to; 404 otherwise).
   Acknowledging and resolving: dsr.act_on_escalations, and only an owner at its level or above
-  (the service refuses on the page). Notes: owners and the register team. Raising by hand: the
-  register team, from the person's page.
+  (the service refuses on the page). Every escalation about a person at once: the same owners,
+  from the queue or an escalation's page. Notes: owners and the register team. Raising by
+  hand: the register team, from the person's page.
 
 Every page that names people writes access-log rows.
 """
