@@ -26,6 +26,10 @@ class QueueFilterForm(forms.Form):
         empty_value=None,
         error_messages=choose_from_list("a level"),
     )
+    past_deadline = forms.BooleanField(
+        label="Past the deadline to acknowledge only",
+        required=False,
+    )
 
     def __init__(self, *args: Any, choices: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,6 +44,26 @@ class AcknowledgeForm(forms.Form):
     note = text_field(
         "Note", required=False, help_text="What you are doing about it, if you know yet."
     )
+
+
+class AcknowledgeAllForm(forms.Form):
+    """Every escalation about a person waiting for this user, with one note. `shown` carries
+    the ids of those listed on the page (the service refuses if another has come since)."""
+
+    note = text_field(
+        "Note",
+        required=False,
+        help_text="What you are doing about them, if you know yet. It is kept on each one.",
+    )
+    shown = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_shown(self) -> list[int]:
+        parts = [part for part in self.cleaned_data["shown"].split(",") if part]
+        if not all(part.isdigit() and len(part) <= 18 for part in parts):
+            # Not the user's doing (the field is hidden): said at the top, not on a field.
+            self.add_error(None, "The list of escalations was changed: open the page again.")
+            return []
+        return [int(part) for part in parts]
 
 
 class ResolveForm(forms.Form):

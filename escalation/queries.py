@@ -31,6 +31,7 @@ from dsr.queries import keyset_after, local_authorities_for
 from dsr.roles import Role
 from dsr.security.scoping import get_object_for_user, local_authority_ids_for
 from escalation import rules
+from escalation.fixes import fix_for
 from escalation.models import LIVE, Escalation, EscalationTransition
 from reviews.models import Action, Cetr
 
@@ -39,6 +40,9 @@ TOP_LIST = 200
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 QUEUE_KEYS = ["waiting_rank", "rating_rank", "oldest_key", "id"]
+# waiting_rank: someone with an escalation past its acknowledgement deadline, then someone with
+# one waiting for acknowledgement, then everyone else.
+PAST_DEADLINE, WAITING, NOT_WAITING = 0, 1, 2
 AGE_BANDS = [
     (0, 2, "0 to 2 days"),
     (3, 7, "3 to 7 days"),
@@ -52,6 +56,7 @@ class QueueFilters:
     organisation: int | None = None
     local_authority: int | None = None
     level: int | None = None
+    past_deadline: bool | None = None
 
     def as_detail(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -75,19 +80,37 @@ class QueueRow:
     def waiting(self) -> list[Escalation]:
         return [e for e in self.escalations if e.status == Escalation.Status.OPEN]
 
+    @property
+    def past_deadline(self) -> bool:
+        return any(e.past_deadline for e in self.escalations)
+
+
+@dataclass
+class QueueCounts:
+    """What is waiting in the queue: escalations not yet acknowledged, those past their
+    deadline, and the live ones at each level (with how many of them wait)."""
+
+    waiting: int
+    past_deadline: int
+    levels: list[dict[str, Any]]
+
 
 @dataclass
 class QueuePage:
     rows: list[QueueRow]
     total: int
     next_after: str | None
+    counts: QueueCounts
 
 
-def _queue(user: Any, filters: QueueFilters) -> Any:
+def _queue(user: Any, filters: QueueFilters, today: date) -> Any:
     """Red and Amber people in the user's scope, and anyone with an open escalation there, with
-    the keys the queue is ordered by: waiting for acknowledgement first, then by rating, then
-    by the age of their oldest open escalation."""
+    the keys the queue is ordered by: past the acknowledgement deadline first, then waiting for
+    acknowledgement, then by rating, then by the age of their oldest open escalation."""
     live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
+    waiting = live.filter(status=Escalation.Status.OPEN)
+    # Worked out when read (a late sweep never hides a breach): the day after the deadline.
+    past_deadline = waiting.filter(ack_due_on__lt=today)
     # The register team's queue holds every live escalation; a senior manager's, the Red and
     # Amber people and those escalated to their level or above (a late review of a Green
     # person is the DSR team's business, not theirs).
@@ -109,8 +132,9 @@ def _queue(user: Any, filters: QueueFilters) -> Any:
         .filter(Q(entry_rating__in=[RAG.RED, RAG.AMBER]) | Q(Exists(placing)))
         .annotate(
             waiting_rank=Case(
-                When(Exists(live.filter(status=Escalation.Status.OPEN)), then=Value(0)),
-                default=Value(1),
+                When(Exists(past_deadline), then=Value(PAST_DEADLINE)),
+                When(Exists(waiting), then=Value(WAITING)),
+                default=Value(NOT_WAITING),
                 output_field=IntegerField(),
             ),
             rating_rank=Case(
@@ -131,10 +155,12 @@ def _queue(user: Any, filters: QueueFilters) -> Any:
         people = people.filter(local_authority__organisations=filters.organisation)
     if filters.level:
         people = people.filter(Exists(live.filter(level=filters.level)))
+    if filters.past_deadline:
+        people = people.filter(Exists(past_deadline))
     return people
 
 
-_CURSOR = re.compile(r"([01])-([0-3])-([0-9]{1,20})-([0-9]{1,18})")
+_CURSOR = re.compile(r"([012])-([0-3])-([0-9]{1,20})-([0-9]{1,18})")
 
 
 def cursor_of(person: Any) -> str:
@@ -160,15 +186,18 @@ def parse_cursor(raw: str) -> list[Any] | None:
 
 def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePage:
     """One page of the queue by keyset (`after` is the position of the last person shown),
-    with what each row shows: open escalations and their reasons, days at the rating, last
-    review, next C(E)TR, open and overdue actions, and the owners. Eight queries at any size."""
-    people = _queue(user, filters)
+    with what each row shows: open escalations and their reasons, deadlines and fixes, days at
+    the rating, last review, next C(E)TR, open and overdue actions, and the owners; and the
+    counts at the top. Nine queries at any size."""
+    today = timezone.localdate()
+    people = _queue(user, filters, today)
     # The total counts the whole queue, so it is kept until the register or an escalation
-    # next changes. Kept per user: who is in a queue depends on the user's role and level.
+    # next changes (or the day does: deadlines pass). Kept per user: who is in a queue depends
+    # on the user's role and level.
     total, _ = kept_for_a_while(
         "escalation-queue-total",
         user,
-        (user.pk, filters),
+        (user.pk, filters, today),
         people.count,
         settings.DSR_LIST_COUNT_CACHE_SECONDS,
         following=("register", "escalation"),
@@ -179,10 +208,49 @@ def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePag
     found = list(people.select_related("local_authority").order_by(*QUEUE_KEYS)[: PAGE_SIZE + 1])
     next_after = cursor_of(found[PAGE_SIZE - 1]) if len(found) > PAGE_SIZE else None
     found = found[:PAGE_SIZE]
-    return QueuePage(rows=_rows(found, timezone.localdate()), total=total, next_after=next_after)
+    return QueuePage(
+        rows=_rows(found, today, user),
+        total=total,
+        next_after=next_after,
+        counts=queue_counts(user, filters, today),
+    )
 
 
-def _rows(people: list[Person], today: date) -> list[QueueRow]:
+def queue_counts(user: Any, filters: QueueFilters, today: date) -> QueueCounts:
+    """The live escalations of everyone in the user's queue, in the chosen area or
+    organisation (the level and deadline filters narrow the rows, not the counts). One query."""
+    in_queue = _queue(
+        user,
+        QueueFilters(local_authority=filters.local_authority, organisation=filters.organisation),
+        today,
+    ).values("pk")
+    waiting = Q(status=Escalation.Status.OPEN)
+    top = rules.top_level()
+    by_level = {}
+    for level in range(1, top + 1):
+        by_level[f"live{level}"] = Count("id", filter=Q(level=level))
+        by_level[f"waiting{level}"] = Count("id", filter=waiting & Q(level=level))
+    found = Escalation.objects.filter(status__in=LIVE, person__in=in_queue).aggregate(
+        waiting=Count("id", filter=waiting),
+        past_deadline=Count("id", filter=waiting & Q(ack_due_on__lt=today)),
+        **by_level,
+    )
+    return QueueCounts(
+        waiting=found["waiting"],
+        past_deadline=found["past_deadline"],
+        levels=[
+            {
+                "level": level,
+                "name": rules.level_name(level),
+                "live": found[f"live{level}"],
+                "waiting": found[f"waiting{level}"],
+            }
+            for level in range(1, top + 1)
+        ],
+    )
+
+
+def _rows(people: list[Person], today: date, user: Any) -> list[QueueRow]:
     ids = [p.pk for p in people]
     entries = {
         e.person_id: e
@@ -197,8 +265,20 @@ def _rows(people: list[Person], today: date) -> list[QueueRow]:
     for escalation in (
         Escalation.objects.filter(person_id__in=ids, status__in=LIVE)
         .annotate(raised_level=Coalesce(raised_level, "level"))
-        .order_by("status", "-level", "raised_at", "id")
+        # Past the deadline first, then waiting, then acknowledged; then the highest level.
+        .order_by(
+            Case(
+                When(status=Escalation.Status.OPEN, ack_due_on__lt=today, then=Value(0)),
+                When(status=Escalation.Status.OPEN, then=Value(1)),
+                default=Value(2),
+            ),
+            "-level",
+            "raised_at",
+            "id",
+        )
     ):
+        escalation.past_deadline = escalation.is_ack_overdue(today)
+        escalation.fix = fix_for(escalation, user)
         escalations[escalation.person_id].append(escalation)
     actions = {
         row["person_id"]: row

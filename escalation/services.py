@@ -148,6 +148,19 @@ def _move(escalation: Escalation, to_status: str, *, by: User, reason: str) -> E
     return escalation
 
 
+def _acknowledge(escalation: Escalation, *, by: User, note: str) -> Escalation:
+    """Acknowledge a locked, open escalation: its own transition row and history row, and the
+    note on it."""
+    _move(escalation, Escalation.Status.ACKNOWLEDGED, by=by, reason="")
+    escalation.acknowledged_at = timezone.now()
+    escalation.acknowledged_by = by
+    set_change_reason(escalation, "Acknowledged", by=by)
+    escalation.save()
+    if note.strip():
+        EscalationNote.objects.create(escalation=escalation, by=by, text=note)
+    return escalation
+
+
 @transaction.atomic
 def escalation_acknowledge(*, escalation: Escalation, by: User, note: str = "") -> Escalation:
     """Take ownership: the escalation stops climbing the ladder. Acknowledging what another
@@ -157,14 +170,42 @@ def escalation_acknowledge(*, escalation: Escalation, by: User, note: str = "") 
         if note.strip():
             EscalationNote.objects.create(escalation=escalation, by=by, text=note)
         return escalation
-    _move(escalation, Escalation.Status.ACKNOWLEDGED, by=by, reason="")
-    escalation.acknowledged_at = timezone.now()
-    escalation.acknowledged_by = by
-    set_change_reason(escalation, "Acknowledged", by=by)
-    escalation.save()
-    if note.strip():
-        EscalationNote.objects.create(escalation=escalation, by=by, text=note)
-    return escalation
+    return _acknowledge(escalation, by=by, note=note)
+
+
+@transaction.atomic
+def escalation_acknowledge_all(
+    *, person: Person, by: User, note: str = "", shown: Iterable[int]
+) -> list[Escalation]:
+    """Acknowledge, with one note, every escalation about the person that is waiting and that
+    the user may act on (their level and area: can_act), each with its own transition and
+    history row, in one transaction. `shown` is the escalations the user was shown: one
+    raised (or climbed to them) since refuses the lot, so nobody acknowledges what they have
+    not seen; one another owner acknowledged meanwhile is left as it is. Refused when nothing
+    is left to acknowledge; a refusal writes nothing."""
+    shown = set(shown)
+    waiting = list(
+        Escalation.objects.select_for_update()
+        .filter(person=person, status=Escalation.Status.OPEN)
+        .order_by("id")
+    )
+    mine = [e for e in waiting if can_act(by, e)]
+    unseen = [e for e in mine if e.pk not in shown]
+    if unseen:
+        raise RegisterError(
+            "Another escalation about this person has been raised since this page was shown. "
+            "Check the list and acknowledge again."
+        )
+    if not mine:
+        raise RegisterError(
+            "There is nothing about this person waiting for you to acknowledge: it has been "
+            "acknowledged or resolved, or it is not at your level."
+        )
+    acknowledged = [_acknowledge(escalation, by=by, note=note) for escalation in mine]
+    logger.info(
+        "escalations acknowledged person=%s count=%s by=%s", person.pk, len(acknowledged), by.pk
+    )
+    return acknowledged
 
 
 @transaction.atomic

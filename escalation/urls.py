@@ -12,6 +12,11 @@ urlpatterns = [
     path("escalations/summary/", views.summary, name="summary"),
     path("escalations/<int:pk>/", views.detail, name="detail"),
     path("escalations/<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path(
+        "people/<int:pk>/escalations/acknowledge/",
+        views.acknowledge_person,
+        name="acknowledge-person",
+    ),
     path("escalations/<int:pk>/resolve/", views.resolve, name="resolve"),
     path("escalations/<int:pk>/note/", views.note, name="note"),
     path("people/<int:pk>/escalate/", views.raise_by_hand, name="raise"),

@@ -6,8 +6,9 @@
   the escalations at the top level with their people.
 - An escalation: anyone who may see it (Escalation.objects.visible_to; 404 otherwise).
   Acknowledging and resolving: dsr.act_on_escalations, and only an owner at its level or above
-  (the service refuses on the page). Notes: owners and the register team. Raising by hand: the
-  register team, from the person's page.
+  (the service refuses on the page). Every escalation about a person at once: the same owners,
+  from the queue or an escalation's page. Notes: owners and the register team. Raising by
+  hand: the register team, from the person's page.
 
 Every page that names people writes access-log rows.
 """
@@ -26,6 +27,7 @@ from dsr.security.access import role_required
 from dsr.security.audit import access_log_people, access_log_record
 from dsr.views.paging import query_of
 from escalation import forms, queries, rules, services
+from escalation.fixes import fix_for
 from escalation.models import Escalation
 from escalation.notifications import SUBJECT
 from escalation.permissions import can_act
@@ -41,7 +43,7 @@ from escalation.queries import (
 QUEUE = "dsr.view_escalation_queue"
 SUMMARY = "dsr.view_escalation_summary"
 ACT = "dsr.act_on_escalations"
-FILTERS = ("local_authority", "organisation", "level")
+FILTERS = ("local_authority", "organisation", "level", "past_deadline")
 
 
 @require_GET
@@ -50,7 +52,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None, choices=queue_choices(request.user))
     filters = QueueFilters()
     if form.is_bound and form.is_valid():
-        filters = QueueFilters(**{name: form.cleaned_data[name] for name in FILTERS})
+        filters = QueueFilters(
+            **{name: form.cleaned_data[name] or None for name in FILTERS}  # unticked: no filter
+        )
     page = queue_page(request.user, filters, after=request.GET.get("after", ""))
     access_log_people(
         user=request.user,
@@ -59,19 +63,26 @@ def queue(request: HttpRequest) -> HttpResponse:
         path=request.path,
         detail={"page": "escalation queue", **filters.as_detail()},
     )
+    level = rules.level_for(request.user)
+    may_act = request.user.has_perm(ACT) and level > 0
+    # The escalations the user owns (their level, or the level it was raised to: can_act,
+    # without a query per escalation; the page's scope is the user's already).
+    mine = {
+        e.pk
+        for row in page.rows
+        for e in row.escalations
+        if may_act and (level >= e.level or e.raised_level <= level)
+    }
+    for row in page.rows:
+        # How many of the person's waiting escalations the user may acknowledge at once.
+        row.mine_waiting = sum(1 for e in row.waiting if e.pk in mine)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
         "page": page,
+        "counts": page.counts,
         "today": timezone.localdate(),
-        "can_act": request.user.has_perm(ACT),
-        "level_for_user": rules.level_for(request.user),
-        "raised_to_me": {
-            e.pk
-            for row in page.rows
-            for e in row.escalations
-            if e.raised_level <= rules.level_for(request.user)
-        },
+        "mine": mine,
         "next_url": f"?{query_of(request, FILTERS, after=page.next_after)}"
         if page.next_after
         else "",
@@ -129,6 +140,14 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_note": can_act(request.user, escalation)
         or request.user.has_perm("dsr.change_register"),
         "today": timezone.localdate(),
+        "fix": fix_for(escalation, request.user),
+        # Others about the same person waiting too: they can be acknowledged in one step.
+        "others_waiting": Escalation.objects.visible_to(request.user)
+        .filter(person_id=escalation.person_id, status=Escalation.Status.OPEN)
+        .exclude(pk=escalation.pk)
+        .count()
+        if escalation.person_id and escalation.status == Escalation.Status.OPEN
+        else 0,
     }
     return render(request, "escalation/detail.html", context)
 
@@ -176,6 +195,71 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         button="Acknowledge",
         next_url=_next(request, escalation),
         **_back(escalation),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ACT)
+def acknowledge_person(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every escalation about a person that waits for this user, acknowledged with one note in
+    one step. A person out of scope is 404; one with nothing live the user may act on, 403."""
+    person = get_person_for_user(request.user, pk)
+    live = list(
+        Escalation.objects.visible_to(request.user)
+        .live()
+        .filter(person=person)
+        .select_related("local_authority")
+    )
+    today = timezone.localdate()
+    mine = [e for e in live if can_act(request.user, e)]
+    if not mine:
+        raise PermissionDenied
+    for escalation in live:
+        escalation.past_deadline = escalation.is_ack_overdue(today)
+        escalation.is_mine = escalation in mine
+        escalation.fix = fix_for(escalation, request.user)
+    # As the queue lists them: past the deadline, waiting, acknowledged; then level and age.
+    live.sort(
+        key=lambda e: (
+            not e.past_deadline,
+            e.status != Escalation.Status.OPEN,
+            -e.level,
+            e.raised_at,
+            e.pk,
+        )
+    )
+    waiting = [e for e in live if e.is_mine and e.status == Escalation.Status.OPEN]
+    form = forms.AcknowledgeAllForm(
+        request.POST or None, initial={"shown": ",".join(str(e.pk) for e in waiting)}
+    )
+    from_queue = request.GET.get("from") == "queue"
+    queue_url = reverse("escalation:queue")
+    filters = query_of(request, FILTERS)
+    count = len(waiting)
+    return form_page(
+        request,
+        form=form,
+        title=f"Acknowledge the escalations about {person.full_name}",
+        caption="Escalations",
+        intro="Acknowledging says you own them now: they stop moving up the ladder.",
+        act=lambda d: services.escalation_acknowledge_all(
+            person=person, by=request.user, note=d["note"], shown=d["shown"]
+        ),
+        done=f"{count} escalation{'s' if count != 1 else ''} acknowledged."
+        if count
+        else "Escalations acknowledged.",
+        button=f"Acknowledge {count} escalation{'s' if count != 1 else ''}"
+        if count > 1
+        else "Acknowledge",
+        back_url=queue_url + (f"?{filters}" if from_queue and filters else ""),
+        back_label="Back to the escalation queue",
+        next_url=(queue_url + (f"?{filters}" if filters else ""))
+        if from_queue
+        else person.get_absolute_url(),
+        template="escalation/acknowledge_person.html",
+        extra={"escalations": live, "waiting": waiting, "today": today},
+        person=person,
+        log_detail={"escalations": [e.pk for e in live]},
     )
 
 

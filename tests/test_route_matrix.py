@@ -321,6 +321,9 @@ MATRIX: dict[str, Row] = {
     "escalation:detail": Row(ESCALATION_READERS, kwargs=_escalation),
     "escalation:acknowledge": Row(ESCALATION_ACTORS, kwargs=_escalation),
     "escalation:resolve": Row(ESCALATION_ACTORS, kwargs=_escalation),
+    # Every escalation about the Red person at once: the same owners (the person out of the
+    # executive lead's and the Southshire manager's sight, 404).
+    "escalation:acknowledge-person": Row(ESCALATION_ACTORS, kwargs=_person("north_red")),
     # Notes: its owners, and the register team.
     "escalation:note": Row(
         {**ESCALATION_ACTORS, "register_staff": 200, "dsr_lead": 200}, kwargs=_escalation

@@ -108,7 +108,9 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_open_escalations(
             person=people[i % len(people)],
             level=1 + i % 3,
             raised_at=now - datetime.timedelta(hours=i),
-            ack_due_on=None,  # as a sweep raises them in SQL: no clock yet (and no query)
+            # As a sweep raises them in SQL, no clock yet (and no query); some past their
+            # deadline and some waiting, so every branch of the order and the counts is read.
+            ack_due_on=[None, TODAY - datetime.timedelta(days=1), TODAY][i % 3],
         )
         for i in range(1000 - Escalation.objects.count())
     )
@@ -117,6 +119,12 @@ def test_the_queue_runs_the_same_queries_with_10_and_1000_open_escalations(
         response = client.get(QUEUE)
     assert response.status_code == 200
     assert len(response.context["page"].rows) == 50
+    assert response.context["counts"].waiting == 1000
+    assert response.context["counts"].past_deadline > 300
+    with django_assert_max_num_queries(small):
+        filtered = client.get(QUEUE, {"past_deadline": "on"})
+    # Every third escalation is late, and they fall on every third of the 60 people.
+    assert len(filtered.context["page"].rows) == 20
     record(
         "T1 queries: escalation queue (10 people, 10 escalations / 60 people, 1,000)",
         f"{small} / <= {small}",
