@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from dsr.caching import changed
@@ -97,15 +97,16 @@ def with_cause(escalations: QuerySet) -> QuerySet:
 def _raise_again(cursor: CursorWrapper, trigger: Trigger, now: datetime) -> int:
     """Raise again, as the next raise number linked to it, the last escalation of each event of
     `trigger`'s rule that was resolved at least DSR_ESCALATION_RERAISE_DAYS ago while its cause
-    is still there. The unique key on (reason, trigger, raise number) makes two sweeps at once
-    raise it again once."""
+    is still there (for a rule whose cause is the person's state, only the person's latest
+    escalation of the rule: a later one, a new red spell's say, stands for it). The unique key
+    on (reason, trigger, raise number) makes two sweeps at once raise it again once."""
     later = Escalation.objects.filter(
         reason=OuterRef("reason"),
         trigger_type=OuterRef("trigger_type"),
         trigger_id=OuterRef("trigger_id"),
         raise_number__gt=OuterRef("raise_number"),
     )
-    ids = list(
+    resolved = (
         with_cause(
             Escalation.objects.filter(
                 reason=trigger.name,
@@ -115,8 +116,19 @@ def _raise_again(cursor: CursorWrapper, trigger: Trigger, now: datetime) -> int:
         )
         .filter(trigger.holds())
         .exclude(Exists(later))
-        .values_list("pk", flat=True)
     )
+    if trigger.per_person:
+        resolved = resolved.exclude(
+            Exists(
+                Escalation.objects.filter(
+                    Q(raised_at__gt=OuterRef("raised_at"))
+                    | Q(raised_at=OuterRef("raised_at"), pk__gt=OuterRef("pk")),
+                    reason=OuterRef("reason"),
+                    person=OuterRef("person"),
+                )
+            )
+        )
+    ids = list(resolved.values_list("pk", flat=True))
     if not ids:
         return 0
     cursor.execute(

@@ -91,6 +91,23 @@ def test_nothing_is_raised_again_when_the_cause_has_cleared(resolved, frozen_now
     assert red_ratings() == [(1, "resolved", None)]
 
 
+def test_after_a_new_red_spell_only_its_escalation_is_raised_again(
+    resolved, frozen_now, clerk, manager
+):
+    person, first = resolved
+    entry = person.register_entries.get()
+    rating_change(entry=entry, rating=RAG.AMBER, rationale="Calmer.", by=clerk)
+    rating_change(entry=entry, rating=RAG.RED, rationale="Crisis again.", by=clerk)
+    escalation_rules_sweep(today=TUESDAY)
+    second = Escalation.objects.get(reason="red_rating", raise_number=1, status="open")
+    escalation_resolve(escalation=second, by=manager, outcome="Respite booked.")
+    _sweep_on(frozen_now, datetime.date(2026, 4, 8))
+    again = Escalation.objects.get(reason="red_rating", raise_number=2)
+    assert again.previous == second
+    assert Escalation.objects.filter(reason="red_rating").count() == 3
+    assert not Escalation.objects.filter(previous=first).exists()
+
+
 def test_an_escalation_raised_again_and_resolved_again_is_raised_a_third_time(
     resolved, frozen_now, manager
 ):
