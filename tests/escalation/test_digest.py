@@ -20,7 +20,7 @@ from dsr.roles import Role
 from escalation.models import Escalation
 from escalation.services import escalation_acknowledge
 from escalation.sweeps import escalation_ladder_sweep, escalation_rules_sweep
-from tests.conftest import account
+from tests.conftest import account, signed_in_client
 from tests.escalation.factories import EscalationFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
@@ -111,6 +111,13 @@ def test_each_owner_hears_of_their_own_levels_and_areas_only(make_person, owners
     assert south.email not in told
     row = Notification.objects.get(kind="escalation_digest", email=owners["la"].email)
     assert render(row).text.count(reverse("escalation:queue")) == 1
+    # The escalation's page says its owners were told in their daily summary.
+    page = (
+        signed_in_client(owners["la"])
+        .get(Escalation.objects.first().get_absolute_url())
+        .content.decode()
+    )
+    assert "were told in their daily summary of escalations" in page
 
 
 def test_a_rules_sweep_sends_no_email_per_escalation_by_default(make_person, owners):
