@@ -30,8 +30,9 @@ Settings read here, with their defaults:
 
 Escalations' clocks are settings of escalation.rules: the working days to acknowledge
 (`DSR_ESCALATION_ACK_WORKING_DAYS`), the owners' digest, sent once each working day
-(`DSR_ESCALATION_DIGEST`, `DSR_ESCALATION_RED_AT_ONCE`), and the days before an escalation
-resolved while its cause remains is raised again (`DSR_ESCALATION_RERAISE_DAYS`, 28).
+(`DSR_ESCALATION_DIGEST`, `DSR_ESCALATION_DIGEST_HOUR`, `DSR_ESCALATION_RED_AT_ONCE`), and the
+days before an escalation resolved while its cause remains is raised again
+(`DSR_ESCALATION_RERAISE_DAYS`, 28).
 """
 
 import calendar

@@ -476,6 +476,10 @@ DSR_INADEQUATE_HOSPITAL_RECIPIENTS = [
 # moved up is told at once, and the daily digest only reminds of top-level ones past their
 # deadline. DSR_ESCALATION_RED_AT_ONCE also tells at once of those about a person rated Red.
 DSR_ESCALATION_DIGEST = env.bool("DSR_ESCALATION_DIGEST", default=True)
+# The hour (London time, 0 to 23) from which the day's digests are sent.
+DSR_ESCALATION_DIGEST_HOUR = env.int("DSR_ESCALATION_DIGEST_HOUR", default=7)
+if not 0 <= DSR_ESCALATION_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("DSR_ESCALATION_DIGEST_HOUR must be from 0 to 23.")
 DSR_ESCALATION_RED_AT_ONCE = env.bool("DSR_ESCALATION_RED_AT_ONCE", default=False)
 # Days after an escalation is resolved by hand before the rules raise it again if its cause is
 # still there (calendar days).

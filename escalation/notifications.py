@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from dsr.deadlines import is_working_day
 from dsr.models import Notification
@@ -81,8 +82,9 @@ def notify_escalation_digests(today: date) -> int:
     deadline (a reminder each working day until it is acknowledged): how many are new, how many
     are past their deadline and how many wait in all at their levels and areas, and a link to
     their queue. An owner already sent today's digest gets no other today; what is new to them
-    waits for the next. Returns how many digests were added."""
-    if not is_working_day(today):
+    waits for the next. None is sent before DSR_ESCALATION_DIGEST_HOUR (London time). Returns
+    how many digests were added."""
+    if not is_working_day(today) or timezone.localtime().hour < rules.digest_hour():
         return 0
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

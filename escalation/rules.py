@@ -8,8 +8,8 @@ a test can change it; nothing here touches the database except `owners_for`.
   number of days where it has one.
 - `DSR_ESCALATION_ACK_WORKING_DAYS`: working days to acknowledge, by the person's rating.
 - `DSR_ESCALATION_DIGEST` (on): owners get one digest a working day, not a message per
-  escalation (escalation.notifications); `DSR_ESCALATION_RED_AT_ONCE` (off): those about a
-  person rated Red are also told at once.
+  escalation (escalation.notifications), from `DSR_ESCALATION_DIGEST_HOUR` (7, London time);
+  `DSR_ESCALATION_RED_AT_ONCE` (off): those about a person rated Red are also told at once.
 - `DSR_ESCALATION_RERAISE_DAYS` (28): days after an escalation is resolved before the rules
   raise it again if its cause is still there.
 """
@@ -120,3 +120,7 @@ def red_at_once() -> bool:
 
 def reraise_days() -> int:
     return int(getattr(settings, "DSR_ESCALATION_RERAISE_DAYS", 28))
+
+
+def digest_hour() -> int:
+    return int(getattr(settings, "DSR_ESCALATION_DIGEST_HOUR", 7))

@@ -98,6 +98,14 @@ def test_a_ladder_sweep_moving_150_escalations_sends_one_email_per_owner(
     assert sorted((d, c["new"]) for d, _, c in digests()[2:]) == [(20260311, 1), (20260311, 1)]
 
 
+def test_the_digest_waits_for_the_morning(make_person, owners, frozen_now):
+    _escalations(make_person("AMBER"), 2, level=2)
+    frozen_now.move_to("2026-03-10 06:59:00+00:00")  # London time in March is GMT
+    assert escalation_ladder_sweep(today=TUESDAY)["digests"] == 0
+    frozen_now.move_to("2026-03-10 07:00:00+00:00")
+    assert escalation_ladder_sweep(today=TUESDAY)["digests"] == 2
+
+
 def test_each_owner_hears_of_their_own_levels_and_areas_only(make_person, owners, organisations):
     south = account(organisations["south_council"], Role.SENIOR_MANAGER_LA)
     north_person = make_person("AMBER", area="north")
