@@ -27,6 +27,12 @@ Settings read here, with their defaults:
 - `DSR_DISCHARGE_RED_DAYS` (14): calendar days a discharged person stays rated Red.
 - `DSR_VISIT_WEEKS_CHILD` (6), `DSR_VISIT_WEEKS_ADULT` (8): weeks between commissioner
   oversight visits to out-of-area inpatients.
+
+Escalations' clocks are settings of escalation.rules: the working days to acknowledge
+(`DSR_ESCALATION_ACK_WORKING_DAYS`), the owners' digest, sent once each working day
+(`DSR_ESCALATION_DIGEST`, `DSR_ESCALATION_DIGEST_HOUR`, `DSR_ESCALATION_RED_AT_ONCE`), and the
+days before an escalation resolved while its cause remains is raised again
+(`DSR_ESCALATION_RERAISE_DAYS`, 28).
 """
 
 import calendar

@@ -470,6 +470,22 @@ REFERRAL_EMAIL = env.str("REFERRAL_EMAIL", default="")
 DSR_INADEQUATE_HOSPITAL_RECIPIENTS = [
     ("Oversight", email) for email in env.list("DSR_INADEQUATE_HOSPITAL_EMAILS", default=[])
 ]
+# Escalations (escalation.rules, escalation.notifications, DOMAIN.md section 8). Their owners get
+# at most one digest a working day (counts and a link to their queue, never a person or a reason)
+# rather than a message per escalation; with DSR_ESCALATION_DIGEST off, each escalation raised or
+# moved up is told at once, and the daily digest only reminds of top-level ones past their
+# deadline. DSR_ESCALATION_RED_AT_ONCE also tells at once of those about a person rated Red.
+DSR_ESCALATION_DIGEST = env.bool("DSR_ESCALATION_DIGEST", default=True)
+# The hour (London time, 0 to 23) from which the day's digests are sent.
+DSR_ESCALATION_DIGEST_HOUR = env.int("DSR_ESCALATION_DIGEST_HOUR", default=7)
+if not 0 <= DSR_ESCALATION_DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured("DSR_ESCALATION_DIGEST_HOUR must be from 0 to 23.")
+DSR_ESCALATION_RED_AT_ONCE = env.bool("DSR_ESCALATION_RED_AT_ONCE", default=False)
+# Days after an escalation is resolved by hand before the rules raise it again if its cause is
+# still there (calendar days).
+DSR_ESCALATION_RERAISE_DAYS = env.int("DSR_ESCALATION_RERAISE_DAYS", default=28)
+if DSR_ESCALATION_RERAISE_DAYS < 1:
+    raise ImproperlyConfigured("DSR_ESCALATION_RERAISE_DAYS must be 1 or more.")
 # The DSR team's shared mailbox: deadline reminders and breaches go here.
 DSR_TEAM_EMAIL = env.str("DSR_TEAM_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30

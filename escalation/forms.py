@@ -67,7 +67,14 @@ class AcknowledgeAllForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
-    outcome = text_field("Outcome", help_text="What was done, and what happened.")
+    # The reason it was resolved: shown on the escalation the rules raise again if the cause is
+    # still there after the cooling-off period (DSR_ESCALATION_RERAISE_DAYS).
+    outcome = text_field(
+        "Why it can be resolved",
+        help_text="What was done, what happened, and why the escalation is no longer needed. "
+        "If the cause is still there later, it will be raised again with this reason.",
+        required_message="Say why the escalation can be resolved.",
+    )
 
 
 class NoteForm(forms.Form):

@@ -1,7 +1,9 @@
 """Escalations: a breach or a risk that needs a named senior person's attention (DOMAIN 8).
 
-Unique per reason and triggering event (the referral, the rating row, the action), so the same
-event never raises twice, however often a sweep runs, and a new event raises anew. An
+Unique per reason, triggering event (the referral, the rating row, the action) and raise number,
+so the same event never raises twice at once, however often a sweep runs, and a new event raises
+anew. An escalation resolved while its cause is still there is raised again, once the cooling-off
+period has passed, as the next raise number, linked to the one resolved before. An
 escalation sits at a level (escalation.rules.LEVELS); left unacknowledged past `ack_due_on` it
 moves up a level. Every move is an EscalationTransition row; actions taken are notes.
 """
@@ -70,6 +72,13 @@ class Escalation(models.Model):
     # The event that raised it: "<app>.<model>" and its id.
     trigger_type = models.CharField(max_length=60)
     trigger_id = models.BigIntegerField()
+    # 1 for the first escalation of an event; one more each time the rules raise it again because
+    # its cause was still there after it was resolved (escalation.sweeps), with `previous` the one
+    # resolved before.
+    raise_number = models.PositiveSmallIntegerField(default=1, db_default=1)
+    previous = models.ForeignKey(
+        "self", on_delete=models.PROTECT, related_name="raised_again", null=True, blank=True
+    )
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="escalations", null=True, blank=True
     )
@@ -95,6 +104,9 @@ class Escalation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     outcome = models.TextField(blank=True, db_default="")
+    # The level at which its owners were last told of it (a digest or a message at once); empty
+    # until they are. An open escalation at a level its owners were not told of is new to them.
+    told_level = models.PositiveSmallIntegerField(null=True, blank=True)
 
     history = audited()
 
@@ -104,7 +116,13 @@ class Escalation(models.Model):
         ordering = ["-raised_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["reason", "trigger_type", "trigger_id"], name="one_escalation_per_event"
+                fields=["reason", "trigger_type", "trigger_id", "raise_number"],
+                name="one_escalation_per_event",
+            ),
+            models.CheckConstraint(
+                condition=Q(raise_number=1, previous__isnull=True)
+                | Q(raise_number__gt=1, previous__isnull=False),
+                name="raised_again_links_the_one_before",
             ),
             models.CheckConstraint(condition=Q(level__gte=1), name="escalation_level_from_1"),
             models.CheckConstraint(

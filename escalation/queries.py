@@ -331,7 +331,7 @@ def queue_choices(user: Any) -> dict[str, Any]:
 def get_escalation_for_user(user: Any, pk: int) -> Escalation:
     return get_object_for_user(
         Escalation.objects.select_related(
-            "person", "local_authority", "raised_by", "acknowledged_by", "resolved_by"
+            "person", "local_authority", "raised_by", "acknowledged_by", "resolved_by", "previous"
         ),
         user,
         pk=pk,

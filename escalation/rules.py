@@ -7,6 +7,11 @@ a test can change it; nothing here touches the database except `owners_for`.
 - `DSR_ESCALATION_RULES`: for each rule, whether it is on, the level it raises at, and its
   number of days where it has one.
 - `DSR_ESCALATION_ACK_WORKING_DAYS`: working days to acknowledge, by the person's rating.
+- `DSR_ESCALATION_DIGEST` (on): owners get one digest a working day, not a message per
+  escalation (escalation.notifications), from `DSR_ESCALATION_DIGEST_HOUR` (7, London time);
+  `DSR_ESCALATION_RED_AT_ONCE` (off): those about a person rated Red are also told at once.
+- `DSR_ESCALATION_RERAISE_DAYS` (28): days after an escalation is resolved before the rules
+  raise it again if its cause is still there.
 """
 
 from collections.abc import Mapping
@@ -103,3 +108,19 @@ def level_for(user: Any) -> int:
     held = {str(role) for role in getattr(user, "roles", [])}
     owned = [lvl for lvl in range(1, top_level() + 1) if held & set(map(str, level_roles(lvl)))]
     return max(owned, default=0)
+
+
+def digest_on() -> bool:
+    return bool(getattr(settings, "DSR_ESCALATION_DIGEST", True))
+
+
+def red_at_once() -> bool:
+    return bool(getattr(settings, "DSR_ESCALATION_RED_AT_ONCE", False))
+
+
+def reraise_days() -> int:
+    return int(getattr(settings, "DSR_ESCALATION_RERAISE_DAYS", 28))
+
+
+def digest_hour() -> int:
+    return int(getattr(settings, "DSR_ESCALATION_DIGEST_HOUR", 7))

@@ -45,9 +45,11 @@ def escalation_raise(
     raises anew. Returns the escalation and whether it was created now. Writes its "raised"
     transition row in the same transaction. The deadline sweeps raise in SQL to the same
     rules; this is the entry point for everything else (a member of staff, a rule in code)."""
-    existing = Escalation.objects.filter(
-        reason=reason, trigger_type=trigger_type, trigger_id=trigger_id
-    ).first()
+    existing = (
+        Escalation.objects.filter(reason=reason, trigger_type=trigger_type, trigger_id=trigger_id)
+        .order_by("-raise_number")
+        .first()
+    )
     if existing is not None:
         return existing, False
     try:
@@ -73,11 +75,16 @@ def escalation_raise(
                 by=by,
                 reason=note,
             )
-            start_clocks([escalation.pk])
+            # Raised by a member of staff: its owners are told at once.
+            start_clocks([escalation.pk], at_once=by is not None)
     except IntegrityError:
         # Raised by another caller between the check and the insert: theirs stands.
         return (
-            Escalation.objects.get(reason=reason, trigger_type=trigger_type, trigger_id=trigger_id),
+            Escalation.objects.filter(
+                reason=reason, trigger_type=trigger_type, trigger_id=trigger_id
+            )
+            .order_by("-raise_number")
+            .first(),
             False,
         )
     logger.info("escalation raised escalation=%s reason=%s", escalation.pk, reason)
@@ -92,10 +99,11 @@ def ratings_of(person_ids: Iterable[int]) -> dict[int, str]:
     )
 
 
-def start_clocks(ids: Iterable[int] | None = None) -> int:
+def start_clocks(ids: Iterable[int] | None = None, *, at_once: bool = False) -> int:
     """Set the acknowledgement deadline of newly raised escalations (from the day raised, in
-    working days by the person's rating) and tell their owners. Rows raised in SQL by a sweep
-    have no deadline yet; this is where their clock starts."""
+    working days by the person's rating) and tell their owners: `at_once`, or as
+    escalation.notifications says (otherwise in their next daily digest). Rows raised in SQL by
+    a sweep have no deadline yet; this is where their clock starts."""
     waiting = Escalation.objects.select_for_update(skip_locked=True).filter(
         status=Escalation.Status.OPEN, ack_due_on__isnull=True
     )
@@ -114,7 +122,7 @@ def start_clocks(ids: Iterable[int] | None = None) -> int:
         default_change_reason="Acknowledgement clock started",
     )
     changed("escalation")  # a bulk update sends no signals
-    notify_escalation_owners(waiting, "escalation_raised")
+    notify_escalation_owners(waiting, "escalation_raised", ratings=ratings, at_once=at_once)
     notify_inadequate_hospital_admission(
         [e for e in waiting if e.reason == Escalation.Reason.INADEQUATE_HOSPITAL]
     )
@@ -212,7 +220,7 @@ def escalation_acknowledge_all(
 def escalation_resolve(*, escalation: Escalation, by: User, outcome: str) -> Escalation:
     escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
     if not outcome.strip():
-        raise RegisterError("Say what was done and what happened.")
+        raise RegisterError("Say why the escalation can be resolved.")
     _move(escalation, Escalation.Status.RESOLVED, by=by, reason=outcome)
     escalation.resolved_at = timezone.now()
     escalation.resolved_by = by

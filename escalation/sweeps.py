@@ -1,14 +1,16 @@
 """The escalation sweeps: the rules sweep raises, set-based, an escalation for every rule's
 triggers (escalation.triggers); the ladder sweep starts clocks, resolves what no longer holds and
-moves up what was not acknowledged in time. Both are safe to run twice or at once."""
+moves up what was not acknowledged in time, then sends the owners' daily digests. The rules sweep
+also raises again an escalation resolved while its cause is still there, once the cooling-off
+period (DSR_ESCALATION_RERAISE_DAYS) has passed. Both are safe to run twice or at once."""
 
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from dsr.caching import changed
@@ -16,7 +18,7 @@ from dsr.history import set_change_reason
 from dsr.models import Rating, RegisterEntry
 from escalation import rules
 from escalation.models import Escalation, EscalationTransition
-from escalation.notifications import notify_escalation_owners
+from escalation.notifications import notify_escalation_digests, notify_escalation_owners
 from escalation.services import ratings_of, start_clocks
 from escalation.triggers import TRIGGERS, Trigger, triggers
 
@@ -27,15 +29,23 @@ def escalation_rules_sweep(*, today: date | None = None) -> dict[str, int]:
     """Raise, set-based, an escalation for every triggering event of every rule that is on (the
     referral rule runs in the referral deadline sweep). The unique key on (reason, trigger) makes
     a second run, or a resolved escalation's event, raise nothing; a new event raises anew.
-    Then start the clocks of everything newly raised. Returns the rows raised by rule."""
+    An escalation of a rule that is on, resolved at least DSR_ESCALATION_RERAISE_DAYS ago while
+    its cause is still there, is raised again (`_raise_again`). Then start the clocks of
+    everything newly raised. Returns the rows raised by rule (and raised again, by rule, under
+    "<rule> again")."""
     today = today or timezone.localdate()
     now = timezone.now()
     counts: dict[str, int] = {}
     with transaction.atomic():
         with connection.cursor() as cursor:
             for trigger in triggers():
-                if trigger.swept and rules.rule(trigger.name).on:
+                if not rules.rule(trigger.name).on:
+                    continue
+                if trigger.swept:
                     counts[trigger.name] = _raise(cursor, trigger, today, now)
+                again = _raise_again(cursor, trigger, now)
+                if again:
+                    counts[f"{trigger.name} again"] = again
             write_raised_rows(cursor, now)
         start_clocks()
     logger.info("escalation rules sweep %s", counts)
@@ -63,8 +73,78 @@ def _raise(cursor: CursorWrapper, trigger: Trigger, today: date, now: datetime) 
         " person_id, local_authority_id, level, status, raised_at, note)"
         f" SELECT %s, %s, {trigger.trigger}, {trigger.person}, {trigger.local_authority}, %s,"
         f" 'open', %s, %s {source}"
-        " ON CONFLICT (reason, trigger_type, trigger_id) DO NOTHING",
+        " ON CONFLICT (reason, trigger_type, trigger_id, raise_number) DO NOTHING",
         [trigger.name, trigger.trigger_type, rule.level, now, trigger.note, *params],
+    )
+    return cursor.rowcount
+
+
+def with_cause(escalations: QuerySet) -> QuerySet:
+    """`escalations` annotated with what the triggers' `holds` conditions read: `red_since`,
+    the day the person's open entry turned red, and `trigger_entry`, a rating's entry."""
+    return escalations.annotate(
+        red_since=Subquery(
+            RegisterEntry.objects.filter(
+                person=OuterRef("person"), status=RegisterEntry.Status.OPEN
+            ).values("rating_since")[:1]
+        ),
+        trigger_entry=Subquery(
+            Rating.objects.filter(pk=OuterRef("trigger_id")).values("entry_id")[:1]
+        ),
+    )
+
+
+def _raise_again(cursor: CursorWrapper, trigger: Trigger, now: datetime) -> int:
+    """Raise again, as the next raise number linked to it, the last escalation of each event of
+    `trigger`'s rule that was resolved at least DSR_ESCALATION_RERAISE_DAYS ago while its cause
+    is still there (for a rule whose cause is the person's state, only the person's latest
+    escalation of the rule: a later one, a new red spell's say, stands for it). The unique key
+    on (reason, trigger, raise number) makes two sweeps at once raise it again once."""
+    later = Escalation.objects.filter(
+        reason=OuterRef("reason"),
+        trigger_type=OuterRef("trigger_type"),
+        trigger_id=OuterRef("trigger_id"),
+        raise_number__gt=OuterRef("raise_number"),
+    )
+    resolved = (
+        with_cause(
+            Escalation.objects.filter(
+                reason=trigger.name,
+                status=Escalation.Status.RESOLVED,
+                resolved_at__lte=now - timedelta(days=rules.reraise_days()),
+            )
+        )
+        .filter(trigger.holds())
+        .exclude(Exists(later))
+    )
+    if trigger.per_person:
+        resolved = resolved.exclude(
+            Exists(
+                Escalation.objects.filter(
+                    Q(raised_at__gt=OuterRef("raised_at"))
+                    | Q(raised_at=OuterRef("raised_at"), pk__gt=OuterRef("pk")),
+                    reason=OuterRef("reason"),
+                    person=OuterRef("person"),
+                )
+            )
+        )
+    ids = list(resolved.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    cursor.execute(
+        "INSERT INTO escalation_escalation (reason, trigger_type, trigger_id, raise_number,"
+        " previous_id, person_id, local_authority_id, level, status, raised_at, note)"
+        " SELECT o.reason, o.trigger_type, o.trigger_id, o.raise_number + 1, o.id, o.person_id,"
+        " o.local_authority_id, %s, 'open', %s, %s FROM escalation_escalation o"
+        " WHERE o.id = ANY(%s)"
+        " ON CONFLICT (reason, trigger_type, trigger_id, raise_number) DO NOTHING",
+        [
+            rules.rule(trigger.name).level,
+            now,
+            "Raised again by the escalation rules: the cause was still there after it was "
+            "resolved.",
+            ids,
+        ],
     )
     return cursor.rowcount
 
@@ -117,20 +197,9 @@ def _close_cleared(now: Any) -> int:
     for trigger in triggers():
         reason, holds, why = trigger.name, trigger.holds(), trigger.cleared
         cleared = list(
-            Escalation.objects.select_for_update(skip_locked=True)
-            .live()
-            .filter(reason=reason)
-            .annotate(
-                red_since=Subquery(
-                    RegisterEntry.objects.filter(
-                        person=OuterRef("person"), status=RegisterEntry.Status.OPEN
-                    ).values("rating_since")[:1]
-                ),
-                trigger_entry=Subquery(
-                    Rating.objects.filter(pk=OuterRef("trigger_id")).values("entry_id")[:1]
-                ),
-            )
-            .exclude(holds)
+            with_cause(
+                Escalation.objects.select_for_update(skip_locked=True).live().filter(reason=reason)
+            ).exclude(holds)
         )
         outcome = f"Closed by the rules: {why}."
         for escalation in cleared:
@@ -154,8 +223,9 @@ def _close_cleared(now: Any) -> int:
 def escalation_ladder_sweep(*, today: date | None = None) -> dict[str, int]:
     """Start the clock of anything raised without one; resolve what no longer holds; then move
     every escalation still not acknowledged after its deadline up one level (to the top at
-    most), with a new deadline from today and a message to the new owners. Rows are claimed
-    with SKIP LOCKED, so two sweeps at once move each escalation once."""
+    most), with a new deadline from today; then send the owners' daily digests (what is new to
+    them, and a reminder of top-level escalations past their deadline). Rows are claimed with
+    SKIP LOCKED, so two sweeps at once move each escalation once."""
     today = today or timezone.localdate()
     moved: list[Escalation] = []
     with transaction.atomic():
@@ -187,7 +257,8 @@ def escalation_ladder_sweep(*, today: date | None = None) -> dict[str, int]:
                 f"{rules.level_name(escalation.level)}.",
             )
             moved.append(escalation)
-        notify_escalation_owners(moved, "escalation_level_up")
-    counts = {"started": started, "cleared": cleared, "moved_up": len(moved)}
+        notify_escalation_owners(moved, "escalation_level_up", ratings=ratings)
+        digests = notify_escalation_digests(today)
+    counts = {"started": started, "cleared": cleared, "moved_up": len(moved), "digests": digests}
     logger.info("escalation ladder sweep %s", counts)
     return counts

@@ -42,6 +42,10 @@ class Trigger:
     # note the raised escalation carries.
     swept: bool = True
     note: str = "Raised by the escalation rules."
+    # Whether the cause is the person's state rather than the event's (a red spell): then only
+    # the person's latest escalation of the rule is raised again when resolved while the cause
+    # remains (escalation.sweeps).
+    per_person: bool = False
     # For a source without a person (`p`): SQL for the person's id and area.
     person: str = "p.id"
     local_authority: str = "p.local_authority_id"
@@ -132,6 +136,7 @@ for _trigger in (
         source=lambda today, days: (f"{_OPEN_ENTRY} AND e.rating = 'RED'", []),
         holds=_red,
         cleared="the person is no longer rated red",
+        per_person=True,
     ),
     # Amber for longer than `days` since the last review of the rating.
     Trigger(
@@ -161,6 +166,7 @@ for _trigger in (
             [today - timedelta(days=days)],
         ),
         holds=_red_without_cetr,
+        per_person=True,
         cleared="a community C(E)TR is planned or held, an exception is recorded, or the person "
         "is no longer rated red",
     ),

@@ -249,8 +249,11 @@ def test_a_sweep_starts_the_clock_by_the_persons_rating(make_person, frozen_now)
 
 
 def test_unacknowledged_past_the_deadline_moves_up_a_level_and_tells_the_next_owners(
-    make_person, organisations, frozen_now
+    make_person, organisations, frozen_now, settings
 ):
+    # With the daily digest off, each escalation is told at once (tests/escalation/test_digest.py
+    # has the digest).
+    settings.DSR_ESCALATION_DIGEST = False
     health = account(organisations["trust"], Role.SENIOR_MANAGER_HEALTH)
     la = account(organisations["north_council"], Role.SENIOR_MANAGER_LA)
     executive = account(organisations["icb"], Role.EXECUTIVE_LEAD)

@@ -449,6 +449,11 @@ RULES = [
         "(level <= N) would need a migration whenever the ladder changes",
     ),
     Rule(
+        "an escalation raised again links the one resolved before",
+        "raised_again_links_the_one_before",
+        lambda o: _update(o["escalation"], raise_number=2),
+    ),
+    Rule(
         "an acknowledged escalation says who and when",
         "acknowledged_says_who_and_when",
         lambda o: _update(o["escalation"], status="acknowledged"),
