@@ -560,17 +560,21 @@ class CadenceSettingsForm(forms.Form):
     """The register's part of the settings page: review cadences by rating, consent re-checks,
     the four-week referral reminders and the agenda look-ahead."""
 
-    review_days_red = whole_number_field("Red", noun="Days between reviews for red")
-    review_days_amber = whole_number_field("Amber", noun="Days between reviews for amber")
-    review_days_green = whole_number_field("Green", noun="Days between reviews for green")
+    review_days_red = whole_number_field("Red (days)", noun="Days between reviews for red")
+    review_days_amber = whole_number_field("Amber (days)", noun="Days between reviews for amber")
+    review_days_green = whole_number_field("Green (days)", noun="Days between reviews for green")
     consent_review_months = whole_number_field(
         "Months between consent re-checks", noun="Months between consent re-checks", maximum=120
     )
-    reminder_days_first = whole_number_field("First reminder", noun="Days for the first reminder")
-    reminder_days_second = whole_number_field(
-        "Second reminder", noun="Days for the second reminder"
+    reminder_days_first = whole_number_field(
+        "First reminder (days before)", noun="Days for the first reminder"
     )
-    reminder_days_third = whole_number_field("Last reminder", noun="Days for the last reminder")
+    reminder_days_second = whole_number_field(
+        "Second reminder (days before)", noun="Days for the second reminder"
+    )
+    reminder_days_third = whole_number_field(
+        "Last reminder (days before)", noun="Days for the last reminder"
+    )
     agenda_lookahead_days = whole_number_field(
         "Days ahead of a meeting", noun="Days ahead of a meeting"
     )

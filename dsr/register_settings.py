@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 
@@ -39,11 +40,9 @@ def current() -> Mapping[str, Any]:
     """The stored values by setting name ({} when the DSR lead has saved nothing)."""
     now = time.monotonic()
     if _Kept.values is None or now >= _Kept.until:
-        from dsr.models import RegisterSettings  # the models import the deadlines, which read this
-
-        stored = (
-            RegisterSettings.objects.filter(singleton=True).values_list("values", flat=True).first()
-        )
+        # Through the app registry: the models import the deadlines, which read this module.
+        model = apps.get_model("dsr", "RegisterSettings")
+        stored = model.objects.filter(singleton=True).values_list("values", flat=True).first()
         _Kept.values = stored or {}
         _Kept.until = now + KEEP_SECONDS
     return _Kept.values

@@ -83,7 +83,9 @@ class EscalationSettingsForm(forms.Form):
                 )
         for key, label in ACK_RATINGS:
             self.fields[f"ack_{key.lower()}"] = whole_number_field(
-                label, noun=f"Working days to acknowledge for {label.lower()}", maximum=60
+                f"{label} (working days)",
+                noun=f"Working days to acknowledge for {label.lower()}",
+                maximum=60,
             )
         for level in range(1, rules.top_level() + 1):
             self.fields[f"owners_{level}"] = _owners_field(level)

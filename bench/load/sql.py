@@ -70,7 +70,7 @@ LOCATIONS = ["Online (Microsoft Teams)", "County Hall, meeting room 2", "ICB off
 
 LIVE = "('received', 'under_review', 'more_info')"
 
-# The four-week sweep's stages (referrals.sweeps.stages(), default days): days before the decision is due.
+# The four-week sweep's stages (referrals.sweeps.STAGES): days before the decision is due.
 STAGE_DAYS = "CASE s.stage WHEN 'day14' THEN 14 WHEN 'day21' THEN 7 WHEN 'day27' THEN 1 ELSE -1 END"
 
 
