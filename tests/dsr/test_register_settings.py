@@ -11,13 +11,14 @@ from django.urls import reverse
 from dsr import register_settings
 from dsr.deadlines import rating_review_due
 from dsr.exceptions import RegisterError
-from dsr.models import RegisterEntry, RegisterSettings
+from dsr.models import RegisterEntry, RegisterSettings, Reminder
 from dsr.services import rating_change, register_settings_save
 from escalation import rules
 from escalation.models import Escalation
 from escalation.sweeps import escalation_rules_sweep
-from referrals.sweeps import stages
+from referrals.sweeps import referral_deadline_sweep, stages
 from tests.conftest import make_persona, signed_in_client
+from tests.referrals.test_services import submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -49,6 +50,10 @@ def raised(reason):
     return sorted(
         Escalation.objects.filter(reason=reason).values_list("person__family_name", "level")
     )
+
+
+def reminders(referral):
+    return sorted(Reminder.objects.filter(subject_id=referral.pk).values_list("stage", flat=True))
 
 
 # --- The page -----------------------------------------------------------------------------
@@ -212,19 +217,24 @@ def test_a_new_cadence_is_used_for_new_ratings_and_a_stored_review_date_stays(
     assert entry.rating_review_due == TODAY + datetime.timedelta(days=3)
 
 
-def test_the_referral_reminders_follow_the_new_days_at_the_next_sweep(lead):
-    assert stages()[:3] == [("day14", 14, 7), ("day21", 7, 1), ("day27", 1, 0)]
+def test_the_referral_reminders_follow_the_new_days_at_the_next_sweep(lead, areas):
+    referral = submit(areas)
+    due = referral.decision_due
+    assert stages()[0] == ("day14", 14, 7)
 
     signed_in_client(lead).post(
         URL, answers(reminder_days_first=10, reminder_days_second=5, reminder_days_third=2)
     )
 
-    assert stages() == [
-        ("day14", 10, 5),
-        ("day21", 5, 2),
-        ("day27", 2, 0),
-        ("breach", -1, None),
-    ]
+    # The decision date stored with the referral stays; the reminders follow the new days.
+    referral.refresh_from_db()
+    assert referral.decision_due == due
+    referral_deadline_sweep(today=due - datetime.timedelta(days=12))
+    assert reminders(referral) == []
+    referral_deadline_sweep(today=due - datetime.timedelta(days=10))
+    assert reminders(referral) == ["day14"]
+    referral_deadline_sweep(today=due - datetime.timedelta(days=2))
+    assert reminders(referral) == ["day14", "day27"]
 
 
 def test_the_levels_owners_follow_the_page(lead):
