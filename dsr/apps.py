@@ -10,6 +10,12 @@ class DsrConfig(AppConfig):
         from dsr import checks, signals  # noqa: F401  (system checks; audit records; session start)
         from dsr.accounts import invitation_context, password_reset_context
         from dsr.contributions import Contribution, contribute
+        from dsr.forms import (
+            CadenceSettingsForm,
+            cadence_fieldsets,
+            cadence_initial,
+            cadence_values,
+        )
         from dsr.models import Consent, Person, PersonContact, RegisterEntry
         from dsr.notifications import (
             INVITATION_SUBJECT,
@@ -17,6 +23,7 @@ class DsrConfig(AppConfig):
             consent_context,
             register_entry_context,
         )
+        from dsr.register_settings import SettingsSection, register_section
         from dsr.security import audit  # noqa: F401
 
         # The register adds to itself as the apps do (its own links are in dsr.navigation).
@@ -32,5 +39,22 @@ class DsrConfig(AppConfig):
                 # The register's kept counts (dashboard, list totals) are counted afresh after a
                 # change.
                 follows={"register": (RegisterEntry, Person, PersonContact, Consent)},
+            )
+        )
+        # The register's own part of the settings page (apps add theirs as settings_sections).
+        register_section(
+            SettingsSection(
+                order=10,
+                title="Cadences",
+                form=CadenceSettingsForm,
+                fieldsets=cadence_fieldsets,
+                names=(
+                    "DSR_REVIEW_CADENCE_DAYS",
+                    "DSR_CONSENT_REVIEW_MONTHS",
+                    "DSR_REFERRAL_REMINDER_DAYS",
+                    "DSR_AGENDA_LOOKAHEAD_DAYS",
+                ),
+                initial=cadence_initial,
+                values=cadence_values,
             )
         )

@@ -3,10 +3,11 @@
 Each app describes everything it adds in its own `contributions.py`, as one `Contribution`, and
 its AppConfig.ready() hands it to `contribute()`: events on a person's timeline, required next
 steps, sections of the person page, the dashboard and each user's home page, the values its
-messages need, retention rules and holds, header links, who else may see a person, demo data and
-the tables its kept counts follow. The register reads them through its own modules (`dsr.timeline`,
-`dsr.next_steps`, `dsr.panels`, `dsr.outbox.delivery`, `dsr.records`, `dsr.navigation`,
-`dsr.models.Person`, `dsr.demo`, `dsr.caching`) and never imports an app.
+messages need, retention rules and holds, header links, who else may see a person, demo data,
+the tables its kept counts follow and its part of the settings page. The register reads them
+through its own modules (`dsr.timeline`, `dsr.next_steps`, `dsr.panels`, `dsr.outbox.delivery`,
+`dsr.records`, `dsr.navigation`, `dsr.models.Person`, `dsr.demo`, `dsr.caching`,
+`dsr.register_settings`) and never imports an app.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -16,7 +17,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from dsr import caching, demo, navigation, next_steps, panels, records, timeline
+from dsr import caching, demo, navigation, next_steps, panels, records, register_settings, timeline
 from dsr.models import people as register_models
 from dsr.navigation import NavItem
 from dsr.next_steps import Source as NextStepSource
@@ -24,6 +25,7 @@ from dsr.outbox import delivery
 from dsr.outbox.delivery import ContextProvider
 from dsr.panels import DashboardPanel, HomePanel, PersonPanel
 from dsr.records import PersonHold, RetentionRule
+from dsr.register_settings import SettingsSection
 from dsr.timeline import Source as TimelineSource
 
 # Who else may see a person: a condition on Person for the user, or None (ACCESS.md).
@@ -46,6 +48,8 @@ class Contribution:
     demo: Callable[..., Any] | None = None
     # Kept counts (dsr.caching) counted afresh after a change to these models, by name.
     follows: Mapping[str, tuple[type[models.Model], ...]] = field(default_factory=dict)
+    # Parts of the DSR lead's settings page (dsr.register_settings).
+    settings_sections: tuple[SettingsSection, ...] = ()
 
 
 def _one(value: Any) -> tuple[Any, ...]:
@@ -64,6 +68,7 @@ def contribute(contribution: Contribution) -> None:
         (records.register_person_hold, contribution.person_holds),
         (register_models.register_visibility_rule, _one(contribution.visibility)),
         (demo.register_demo_seeder, _one(contribution.demo)),
+        (register_settings.register_section, contribution.settings_sections),
     ]
     for register, items in registrations:
         for item in items:

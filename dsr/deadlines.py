@@ -1,8 +1,10 @@
 """Every due date the register uses, and the age rules they depend on.
 
-All functions here are pure: they take dates (or aware datetimes) and return dates, read their
-figures from Django settings at call time (so a deployment, or a test using `override_settings`,
-can change them), and never look at the clock. Callers pass "today" in explicitly, normally
+All functions here take dates (or aware datetimes) and return dates, and never look at the
+clock. They read their figures at call time through `_setting`: first the value the DSR lead
+saved on the settings page (dsr.register_settings, read once a process every few seconds, not
+once a call), then the Django setting (so a deployment, or a test using `override_settings`, can
+change it), then the default below. Callers pass "today" in explicitly, normally
 `django.utils.timezone.localdate()`.
 
 Statutory and local due dates are London calendar dates (`TIME_ZONE` is Europe/London). A due
@@ -24,6 +26,10 @@ Settings read here, with their defaults:
 - `DSR_REVIEW_CADENCE_DAYS` ({"RED": 7, "AMBER": 14, "GREEN": 91}): days between
   multi-agency reviews, by rating.
 - `DSR_CONSENT_REVIEW_MONTHS` (12): months between consent re-checks.
+- `DSR_REFERRAL_REMINDER_DAYS` ([14, 7, 1]): days before a referral's decision is due on which
+  the three reminders go (the fourth message is the breach, the day after the due date).
+- `DSR_AGENDA_LOOKAHEAD_DAYS` (14): how far ahead of a meeting a C(E)TR or visit falling due puts
+  someone on its agenda.
 - `DSR_DISCHARGE_RED_DAYS` (14): calendar days a discharged person stays rated Red.
 - `DSR_VISIT_WEEKS_CHILD` (6), `DSR_VISIT_WEEKS_ADULT` (8): weeks between commissioner
   oversight visits to out-of-area inpatients.
@@ -43,10 +49,11 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TypeVar
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from govuk_bank_holidays.bank_holidays import BankHolidays
+
+from dsr import register_settings
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +72,8 @@ DEFAULT_REVIEW_CADENCE_DAYS: Mapping[str, int] = MappingProxyType(
     {"RED": 7, "AMBER": 14, "GREEN": 91}
 )
 DEFAULT_CONSENT_REVIEW_MONTHS = 12
+DEFAULT_REFERRAL_REMINDER_DAYS = (14, 7, 1)
+DEFAULT_AGENDA_LOOKAHEAD_DAYS = 14
 DEFAULT_DISCHARGE_RED_DAYS = 14
 DEFAULT_VISIT_WEEKS_CHILD = 6
 DEFAULT_VISIT_WEEKS_ADULT = 8
@@ -80,8 +89,8 @@ ADULT_FROM_AGE = 26
 
 
 def _setting(name: str, default: _T) -> _T:
-    """The setting `name`, or `default` when the deployment does not set it."""
-    return getattr(settings, name, default)
+    """The value the DSR lead saved for `name`, else the Django setting, else `default`."""
+    return register_settings.setting(name, default)
 
 
 # --- Calendar helpers -------------------------------------------------------------------------
@@ -248,6 +257,20 @@ def consent_review_due(given_on: dt.date) -> dt.date:
     """
     months = _setting("DSR_CONSENT_REVIEW_MONTHS", DEFAULT_CONSENT_REVIEW_MONTHS)
     return months_later(given_on, months)
+
+
+def referral_reminder_days() -> tuple[int, int, int]:
+    """The days before a referral's decision is due on which its three reminders go, furthest
+    first (`DSR_REFERRAL_REMINDER_DAYS`, 14, 7 and 1: at day 14, day 21 and day 27 of the
+    four weeks)."""
+    first, second, third = _setting("DSR_REFERRAL_REMINDER_DAYS", DEFAULT_REFERRAL_REMINDER_DAYS)
+    return int(first), int(second), int(third)
+
+
+def agenda_lookahead_days() -> int:
+    """How many days ahead of a meeting a C(E)TR or visit falling due puts someone on its agenda
+    (`DSR_AGENDA_LOOKAHEAD_DAYS`, 14: the time a C(E)TR needs to be arranged)."""
+    return int(_setting("DSR_AGENDA_LOOKAHEAD_DAYS", DEFAULT_AGENDA_LOOKAHEAD_DAYS))
 
 
 def discharge_red_until(discharged_on: dt.date) -> dt.date:

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from dsr import deadlines
 from dsr.deadlines import AgeGroup
 from dsr.models import (
     RAG,
@@ -35,6 +36,7 @@ from dsr.nhsuk.forms import (
     choose_from_list,
     not_in_future,
     text_field,
+    whole_number_field,
     yes_no_field,
 )
 from dsr.nhsuk.validators import (
@@ -531,3 +533,120 @@ class TeamContactForm(forms.Form):
                 self.fields["young_people_guide_url"].error_messages["invalid"]
             )
         return value
+
+
+# --- The settings page: the register's cadences (dsr.register_settings) -----------------------
+
+RATING_REVIEW_HINT = (
+    "Used for ratings set or reviewed from now on. A review date already worked out for someone "
+    "stays as it is until their rating is next set or reviewed."
+)
+CONSENT_REVIEW_HINT = (
+    "Used for consent recorded or re-checked from now on. A re-check date already stored stays "
+    "as it is."
+)
+REFERRAL_REMINDER_HINT = (
+    "Days before a referral's decision is due. Used from the next deadline sweep (every 5 "
+    "minutes) for every referral not yet decided: each referral keeps its decision date. A "
+    "reminder already sent is not sent again."
+)
+AGENDA_HINT = (
+    "Used the next time a meeting's agenda is drawn up or refreshed. People already on an agenda "
+    "stay on it."
+)
+
+
+class CadenceSettingsForm(forms.Form):
+    """The register's part of the settings page: review cadences by rating, consent re-checks,
+    the four-week referral reminders and the agenda look-ahead."""
+
+    review_days_red = whole_number_field("Red (days)", noun="Days between reviews for red")
+    review_days_amber = whole_number_field("Amber (days)", noun="Days between reviews for amber")
+    review_days_green = whole_number_field("Green (days)", noun="Days between reviews for green")
+    consent_review_months = whole_number_field(
+        "Months between consent re-checks", noun="Months between consent re-checks", maximum=120
+    )
+    reminder_days_first = whole_number_field(
+        "First reminder (days before)", noun="Days for the first reminder"
+    )
+    reminder_days_second = whole_number_field(
+        "Second reminder (days before)", noun="Days for the second reminder"
+    )
+    reminder_days_third = whole_number_field(
+        "Last reminder (days before)", noun="Days for the last reminder"
+    )
+    agenda_lookahead_days = whole_number_field(
+        "Days ahead of a meeting", noun="Days ahead of a meeting"
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, second, third = (
+            data.get(f"reminder_days_{which}") for which in ("first", "second", "third")
+        )
+        if first is not None and second is not None and second >= first:
+            self.add_error(
+                "reminder_days_second",
+                "The second reminder must be fewer days before the decision than the first",
+            )
+        if second is not None and third is not None and third >= second:
+            self.add_error(
+                "reminder_days_third",
+                "The last reminder must be fewer days before the decision than the second",
+            )
+        return data
+
+
+def cadence_fieldsets(form: forms.Form) -> list[tuple[str, str, list[str]]]:
+    return [
+        (
+            "Days between multi-agency reviews, by rating",
+            RATING_REVIEW_HINT,
+            ["review_days_red", "review_days_amber", "review_days_green"],
+        ),
+        ("Consent", CONSENT_REVIEW_HINT, ["consent_review_months"]),
+        (
+            "Reminders about a referral's four-week decision",
+            REFERRAL_REMINDER_HINT,
+            ["reminder_days_first", "reminder_days_second", "reminder_days_third"],
+        ),
+        (
+            "Who goes on a meeting's agenda because a C(E)TR or visit is due",
+            AGENDA_HINT,
+            ["agenda_lookahead_days"],
+        ),
+    ]
+
+
+def cadence_initial() -> dict[str, Any]:
+    cadence = deadlines._setting("DSR_REVIEW_CADENCE_DAYS", deadlines.DEFAULT_REVIEW_CADENCE_DAYS)
+    first, second, third = deadlines.referral_reminder_days()
+    return {
+        "review_days_red": cadence["RED"],
+        "review_days_amber": cadence["AMBER"],
+        "review_days_green": cadence["GREEN"],
+        "consent_review_months": deadlines._setting(
+            "DSR_CONSENT_REVIEW_MONTHS", deadlines.DEFAULT_CONSENT_REVIEW_MONTHS
+        ),
+        "reminder_days_first": first,
+        "reminder_days_second": second,
+        "reminder_days_third": third,
+        "agenda_lookahead_days": deadlines.agenda_lookahead_days(),
+    }
+
+
+def cadence_values(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "DSR_REVIEW_CADENCE_DAYS": {
+            "RED": data["review_days_red"],
+            "AMBER": data["review_days_amber"],
+            "GREEN": data["review_days_green"],
+        },
+        "DSR_CONSENT_REVIEW_MONTHS": data["consent_review_months"],
+        "DSR_REFERRAL_REMINDER_DAYS": [
+            data["reminder_days_first"],
+            data["reminder_days_second"],
+            data["reminder_days_third"],
+        ],
+        "DSR_AGENDA_LOOKAHEAD_DAYS": data["agenda_lookahead_days"],
+    }

@@ -46,7 +46,7 @@ NAV_ITEMS: list[NavItem] = [
         ("dsr.manage_accounts", "dsr.manage_settings"),
         order=190,
     ),
-    NavItem("Team contact details", "dsr:team-contact", ("dsr.manage_settings",), order=195),
+    NavItem("Settings", "dsr:settings", ("dsr.manage_settings",), order=195),
 ]
 
 

@@ -27,6 +27,7 @@ from dsr.models import (
     PersonNeed,
     Rating,
     RegisterEntry,
+    RegisterSettings,
     TeamContact,
 )
 from dsr.models.choices import FAR_FUTURE
@@ -456,6 +457,11 @@ def dashboard_for(user: Any, today: date) -> Dashboard:
             .order_by("review_due", "id")[:DASHBOARD_LIST]
         ),
     )
+
+
+def register_settings_changes(limit: int = 5) -> list[Any]:
+    """The latest saves of the register settings, newest first: when, and who."""
+    return list(RegisterSettings.history.order_by("-history_date", "-history_id")[:limit])
 
 
 def team_contact() -> TeamContact | None:

@@ -135,7 +135,8 @@ dsr_patterns = (
         # Records: everything held about a person (subject access), and the retention runs.
         path("people/<int:pk>/export/", records.person_export, name="person-export"),
         path("records/retention/", records.retention_runs, name="retention-runs"),
-        # What people are told: the DSR team's contact details.
+        # The DSR lead's settings, and what people are told: the DSR team's contact details.
+        path("settings/", team.settings_page, name="settings"),
         path("settings/contact/", team.team_contact, name="team-contact"),
     ],
     "dsr",

@@ -19,7 +19,7 @@ from dsr.navigation import NavItem
 from dsr.panels import Panel
 from dsr.security.audit import access_log_people
 from dsr.timeline import TimelineEvent, newest
-from escalation import rules
+from escalation import rules, settings_page
 from escalation.demo import seed_escalations
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
 
@@ -183,4 +183,5 @@ CONTRIBUTION = Contribution(
     visibility=visibility,
     demo=seed_escalations,
     follows={"escalation": (Escalation,)},
+    settings_sections=(settings_page.SECTION,),
 )

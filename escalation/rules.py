@@ -1,6 +1,8 @@
 """The escalation ladder and the rules that raise escalations, as settings (DOMAIN.md section 8;
-rules 11, 13, 14). Everything here is read from Django settings at call time, so a deployment or
-a test can change it; nothing here touches the database except `owners_for`.
+rules 11, 13, 14). Everything here is read at call time: first what the DSR lead saved on the
+settings page (dsr.register_settings, read once a process every few seconds), then the Django
+setting, then the defaults below; so the next sweep uses a change, and a deployment or a test
+can still set them. The levels' names and their number are Django settings only.
 
 - `DSR_ESCALATION_LEVELS`: the levels' names, lowest first; their number is the ladder's height.
 - `DSR_ESCALATION_LEVEL_ROLES`: which roles own each level (role values of dsr.roles.Role).
@@ -23,6 +25,7 @@ from typing import Any
 from django.conf import settings
 
 from dsr.deadlines import add_working_days
+from dsr.register_settings import setting
 from dsr.roles import Role
 
 DEFAULT_LEVELS = (
@@ -74,8 +77,9 @@ def level_name(level: int) -> str:
 
 
 def level_roles(level: int) -> tuple[str, ...]:
-    table = getattr(settings, "DSR_ESCALATION_LEVEL_ROLES", DEFAULT_LEVEL_ROLES)
-    return tuple(table.get(level, ()))
+    table = setting("DSR_ESCALATION_LEVEL_ROLES", DEFAULT_LEVEL_ROLES)
+    # Stored as JSON, whose keys are strings.
+    return tuple(table.get(level, table.get(str(level), ())))
 
 
 @dataclass(frozen=True)
@@ -87,19 +91,27 @@ class Rule:
 
 
 def rule(name: str) -> Rule:
-    """The rule `name` as this deployment sets it: the default, with the setting's keys over
-    it. A rule missing from the setting keeps its default."""
-    merged = {**DEFAULT_RULES[name], **getattr(settings, "DSR_ESCALATION_RULES", {}).get(name, {})}
+    """The rule `name` as the DSR lead saved it, or else as the deployment's setting sets it:
+    the default, with those keys over it. A rule missing from both keeps its default."""
+    merged = {**DEFAULT_RULES[name], **setting("DSR_ESCALATION_RULES", {}).get(name, {})}
     level = min(max(int(merged.get("level", 1)), 1), top_level())
     return Rule(name, bool(merged.get("on", True)), level, int(merged.get("days", 0)))
+
+
+def ack_working_days() -> Mapping[str, int]:
+    """Working days to acknowledge, by the person's rating (RED, AMBER, OTHER)."""
+    return {
+        **DEFAULT_ACK_WORKING_DAYS,
+        **setting("DSR_ESCALATION_ACK_WORKING_DAYS", DEFAULT_ACK_WORKING_DAYS),
+    }
 
 
 def ack_due(start: date, rating: str) -> date:
     """The last day to acknowledge an escalation that reached its level on `start`, for a person
     rated `rating`: Red 1 working day, Amber 3 (and 3 for anyone else), counted by
     dsr.deadlines.add_working_days (weekends and England and Wales bank holidays skipped)."""
-    table = getattr(settings, "DSR_ESCALATION_ACK_WORKING_DAYS", DEFAULT_ACK_WORKING_DAYS)
-    days = table.get(rating or "OTHER", table.get("OTHER", 3))
+    table = ack_working_days()
+    days = table.get(rating or "OTHER", table["OTHER"])
     return add_working_days(start, int(days))
 
 

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from dsr.deadlines import referral_reminder_days
 from escalation.sweeps import escalation_raise_rule
 from escalation.triggers import Trigger
 from referrals.models import Referral
@@ -15,10 +16,19 @@ from referrals.notifications import SUBJECT, notify_referral_reminders
 
 logger = logging.getLogger(__name__)
 
-# Reminder stages: (stage, days before the decision is due, the next stage's days before).
-# A stage is due from its day until the next stage's day; a missed sweep never hides a breach,
-# because the breach stage has no end and "overdue" is always worked out from the due date.
-STAGES = [("day14", 14, 7), ("day21", 7, 1), ("day27", 1, 0), ("breach", -1, None)]
+# Reminder stages, by their names in dsr_reminder: the three reminders, then the breach.
+STAGE_NAMES = ("day14", "day21", "day27", "breach")
+
+
+def stages() -> list[tuple[str, int, int | None]]:
+    """(stage, days before the decision is due, the next stage's days before), with the days the
+    DSR lead set (dsr.deadlines.referral_reminder_days; by default 14, 7 and 1). A stage is due
+    from its day until the next stage's day; a missed sweep never hides a breach, because the
+    breach stage has no end and "overdue" is always worked out from the due date. The stages
+    keep their names when the days change, so a reminder already sent is not sent again."""
+    first, second, third = referral_reminder_days()
+    return list(zip(STAGE_NAMES, (first, second, third, -1), (second, third, 0, None), strict=True))
+
 
 _LIVE = "('received', 'under_review', 'more_info')"
 _LIVE_REFERRAL = f"r.status IN {_LIVE} AND r.duplicate_of_id IS NULL"
@@ -71,7 +81,7 @@ def referral_deadline_sweep(*, today: date | None = None) -> dict[str, int]:
     live = _LIVE_REFERRAL
     base = f"FROM referrals_referral r WHERE {live}"
     with transaction.atomic(), connection.cursor() as cursor:
-        for stage, stage_from, stage_to in STAGES:
+        for stage, stage_from, stage_to in stages():
             window, params = _stage_window(stage_from, stage_to, today)
             where = f"{base} AND {window}"
             cursor.execute(

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
@@ -26,16 +25,13 @@ from reviews.models import (
     OversightVisit,
 )
 
-DEFAULT_AGENDA_LOOKAHEAD_DAYS = 14
 HOSPITAL_KINDS = (Cetr.Kind.POST_ADMISSION, Cetr.Kind.INPATIENT)
 
 
 def lookahead() -> timedelta:
     """How far ahead of a meeting a C(E)TR or visit falling due puts someone on its agenda
-    (`DSR_AGENDA_LOOKAHEAD_DAYS`, 14: the time a C(E)TR needs to be arranged)."""
-    return timedelta(
-        days=getattr(settings, "DSR_AGENDA_LOOKAHEAD_DAYS", DEFAULT_AGENDA_LOOKAHEAD_DAYS)
-    )
+    (`DSR_AGENDA_LOOKAHEAD_DAYS`, 14, or what the DSR lead set: dsr.deadlines)."""
+    return timedelta(days=deadlines.agenda_lookahead_days())
 
 
 # --- Due dates in hospital ---------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Personas (one per role of ACCESS.md, plus the awkward ones), signed-in clients and the clock."""
 
 import datetime
+import math
 
 import pytest
 import time_machine
@@ -36,6 +37,18 @@ ROLE_PERSONAS: dict[str, tuple[Role, str]] = {
 # Signed in with a password but no verified second factor; and an account switched off.
 SPECIAL_PERSONAS = ["anonymous", "password_only", "deactivated"]
 ALL_PERSONAS = SPECIAL_PERSONAS + list(ROLE_PERSONAS)
+
+
+@pytest.fixture(autouse=True)
+def _register_settings_afresh(monkeypatch):
+    """Each test starts with no stored settings (dsr.register_settings), as its database does,
+    never with what an earlier test in this process saved: a save through the service reads
+    them afresh. Without a read at the start, query counts and tests without the database are
+    as they were."""
+    from dsr import register_settings
+
+    monkeypatch.setattr(register_settings._Kept, "values", {})
+    monkeypatch.setattr(register_settings._Kept, "until", math.inf)
 
 
 @pytest.fixture

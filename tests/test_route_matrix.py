@@ -194,7 +194,9 @@ MATRIX: dict[str, Row] = {
     # register team; the retention runs for administrators and the DSR lead.
     "dsr:person-export": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:retention-runs": Row(_closed(_roles({"dsr_lead", "administrator"}))),
-    # What people are told: the DSR team's contact details, kept by the DSR lead.
+    # The DSR lead's settings page, and what people are told: the DSR team's contact details,
+    # kept by the DSR lead.
+    "dsr:settings": Row(_closed(_roles({"dsr_lead"}))),
     "dsr:team-contact": Row(_closed(_roles({"dsr_lead"}))),
     # The outbox.
     # Accounts: administrators only (ACCESS.md), the DSR lead included in the refusals.

@@ -30,7 +30,7 @@ from dsr.models.people import Consent, Person, PersonContact, PersonNeed, Person
 from dsr.models.records import RetentionRun
 from dsr.models.register import Admission, CetrException, Rating, RegisterEntry
 from dsr.models.reminders import Reminder
-from dsr.models.team import TeamContact
+from dsr.models.team import RegisterSettings, TeamContact
 
 __all__ = [
     "RAG",
@@ -63,6 +63,7 @@ __all__ = [
     "RegisterEntry",
     "Reminder",
     "RetentionRun",
+    "RegisterSettings",
     "TeamContact",
     "TimeStampedModel",
     "User",

@@ -40,3 +40,30 @@ class TeamContact(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"DSR team: {self.phone}, {self.email}"
+
+
+class RegisterSettings(TimeStampedModel):
+    """The figures the DSR lead sets in the service: review cadences, reminder and look-ahead
+    days, the escalation rules, acknowledgement deadlines and who owns each escalation level.
+    One row; the history table keeps every change and who made it.
+
+    `values` holds, by the name of the Django setting it stands for (`DSR_REVIEW_CADENCE_DAYS`,
+    `DSR_ESCALATION_RULES`, ...), the value the lead saved. A name missing from it, or no row at
+    all, means the deployment's setting (or its default) applies: dsr.register_settings reads
+    this row first and falls back to Django settings.
+    """
+
+    singleton = models.BooleanField(default=True, unique=True, editable=False)
+    values = models.JSONField(default=dict)
+
+    history = audited()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(singleton=True), name="register_settings_one_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "Register settings"

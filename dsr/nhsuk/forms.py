@@ -239,6 +239,35 @@ def text_field(
     )
 
 
+def whole_number_field(
+    label: str,
+    *,
+    noun: str,
+    minimum: int = 1,
+    maximum: int = 999,
+    help_text: str = "",
+) -> forms.IntegerField:
+    """A short box for a whole number from `minimum` to `maximum` (a number of days, months or
+    a level), whose messages name the answer by `noun` ("Days for a red rating must be a whole
+    number, like 7"). A text box with a numeric keypad, not a number input: a number input
+    changes its value when the page is scrolled over it."""
+    return forms.IntegerField(
+        label=label,
+        help_text=help_text,
+        min_value=minimum,
+        max_value=maximum,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "spellcheck": "false", "class": "nhsuk-input--width-3"}
+        ),
+        error_messages={
+            "required": f"Enter {noun[:1].lower()}{noun[1:]}",
+            "invalid": f"{noun} must be a whole number, like {max(minimum, 1) + 2}",
+            "min_value": f"{noun} must be {minimum} or more",
+            "max_value": f"{noun} must be {maximum} or fewer",
+        },
+    )
+
+
 def choice_field(
     choices: Any, *, required_message: str, inline: bool = False, **kwargs: Any
 ) -> forms.ChoiceField:

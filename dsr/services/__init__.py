@@ -37,5 +37,6 @@ from dsr.services.register import (  # noqa: F401  (the register's writes, in on
     write_rating,
 )
 from dsr.services.team import (  # noqa: F401  (the register's writes, in one place)
+    register_settings_save,
     team_contact_save,
 )

@@ -149,14 +149,17 @@ def test_no_message_on_the_form_ends_with_a_full_stop(lead):
             assert not message.endswith("."), (field, message)
 
 
-def test_the_dsr_lead_has_the_page_in_the_header(lead, organisations):
+def test_the_dsr_lead_reaches_the_page_from_the_settings_in_the_header(lead, organisations):
+    settings_url = reverse("dsr:settings")
     lead_home = signed_in_client(lead).get(reverse("dsr:home"))
     staff_home = signed_in_client(make_persona("register_staff", organisations)).get(
         reverse("dsr:home")
     )
+    settings_page = signed_in_client(lead).get(settings_url)
 
-    assert f'href="{URL}"' in lead_home.text
-    assert f'href="{URL}"' not in staff_home.text
+    assert f'href="{settings_url}"' in lead_home.text
+    assert f'href="{settings_url}"' not in staff_home.text
+    assert f'href="{URL}"' in settings_page.text
 
 
 # Every page anyone may open, signed in or not (the account pages, for staff, aside).
