@@ -2,8 +2,9 @@
 
 Everything goes through the review services, so the demo shows what real use produces: a
 review meeting every four weeks of the past year with its actions (most done about on time, some
-late, a few overdue now), next week's meeting with its agenda drawn from the register, C(E)TRs in each state (one whose pack the demo panel member can
-read), C(E)TR requests waiting for triage, and oversight visits.
+late, a few overdue now), next week's meeting with its agenda drawn from the register, C(E)TRs
+in each state (one whose pack the demo panel member can read), C(E)TR requests waiting for
+triage, and oversight visits.
 """
 
 import uuid
