@@ -340,7 +340,7 @@ ADMITTED_AT_REVIEW = {"RED": 0.03, "AMBER": 0.004}
 # The chance a green person leaves the register at a review (risk reduced, or moved away).
 LEAVES_AT_REVIEW = 0.03
 # In the year: the chance a review is late by a few days, or lost track of for weeks.
-LATE_REVIEW, LOST_REVIEW = 0.05, 0.004
+LATE_REVIEW, LOST_REVIEW = 0.05, 0.01
 # The share of people whose yearly consent check is always weeks late.
 SLOW_CONSENT = 0.04
 CONFIRMED = "Reviewed at the multi-agency meeting: rating confirmed."

@@ -39,10 +39,11 @@ ACTIONS = [
     ("Find a second carer for evenings.", Agency.SOCIAL_CARE),
 ]
 # The chance, on each working day from a few days before its due date, that an open action is
-# done (most are done about on time, some late); and the share that stall until someone chases.
+# done (most are done about on time, some late); and the share that stall until someone chases
+# them up, done weeks after their due date.
 ACTION_DONE = 0.12
 STALLED = 0.08
-_STALLED: set[int] = set()
+_STALLED: dict[int, int] = {}
 
 
 def _meeting_day(moment, staff: User, lead: User, manager: User) -> None:
@@ -90,7 +91,7 @@ def _meeting_day(moment, staff: User, lead: User, manager: User) -> None:
             by=staff,
         )
         if rng.random() < STALLED:
-            _STALLED.add(action.pk)
+            _STALLED[action.pk] = rng.randint(20, 60)
     meeting_mark_held(meeting=meeting, by=staff)
 
 
@@ -110,7 +111,8 @@ def reviews_demo_day(moment) -> None:
     for action in Action.objects.filter(
         status=Action.Status.OPEN, due_on__lte=moment.day + timedelta(days=3)
     ).order_by("id"):
-        if action.pk not in _STALLED and moment.rng.random() < ACTION_DONE:
+        late_by = (moment.day - action.due_on).days
+        if late_by >= _STALLED.get(action.pk, -3) and moment.rng.random() < ACTION_DONE:
             action_close(action=action, status="done", note="Done and recorded.", by=staff)
 
 
