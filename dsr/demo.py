@@ -1,6 +1,10 @@
 """Demo organisations and accounts, one per role (ACCESS.md). Development only."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from random import Random
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
@@ -309,81 +313,157 @@ def _person_fields(rng, today, areas, icb):
     }
 
 
-def _seed_one(rng, today, fields, staff) -> None:
-    from datetime import timedelta
+# --- A year of the register in use -----------------------------------------------------------
+#
+# The demo walks the clock (time-machine, a development dependency) through the register's past
+# day by day and does each working day's work through the services, as a team would: people
+# join, are reviewed at their rating's cadence (a few late, a handful lost track of for weeks),
+# are admitted and discharged, have their consent re-checked, and leave the register. Each other
+# app's daily step (registered with its seeder) runs after the day's register work: the
+# escalation sweeps, meetings and actions, referrals. Everything is stamped on the day it was
+# done, so the history, the queues and the kept counts read as a register in use for a year.
 
+YEAR = 365
+# The share of people already on the register when the demo's year began; they joined up to
+# EARLIEST days ago, and their reviews before the year are coarse (the history is not shown).
+ALREADY_ON = 0.55
+EARLIEST = 700
+# How a rating moves at a review (weights): red eases within weeks, amber within months.
+NEXT_RATING = {
+    "RED": (("RED", 80), ("AMBER", 17), ("GREEN", 3)),
+    "AMBER": (("AMBER", 80), ("GREEN", 14), ("RED", 6)),
+    "GREEN": (("GREEN", 80), ("AMBER", 18), ("RED", 2)),
+}
+FIRST_RATING = (("GREEN", 35), ("AMBER", 47), ("RED", 18))
+# The chance a review finds the person admitted instead (per review, by rating).
+ADMITTED_AT_REVIEW = {"RED": 0.03, "AMBER": 0.004}
+# The chance a green person leaves the register at a review (risk reduced, or moved away).
+LEAVES_AT_REVIEW = 0.03
+# In the year: the chance a review is late by a few days, or lost track of for weeks.
+LATE_REVIEW, LOST_REVIEW = 0.05, 0.01
+# The share of people whose yearly consent check is always weeks late.
+SLOW_CONSENT = 0.04
+CONFIRMED = "Reviewed at the multi-agency meeting: rating confirmed."
+
+
+@dataclass(frozen=True)
+class DemoDay:
+    """One working day of the demo's year, handed to each app's daily step. `at(hour, minute)`
+    moves the clock on to that time of the day (never back); `today` is the real today, where the
+    walk ends."""
+
+    day: date
+    today: date
+    rng: Random
+    at: Callable[..., None]
+
+
+@dataclass
+class _Plan:
+    """One synthetic person's course through the walk (the register holds the truth; this only
+    says what happens next)."""
+
+    fields: dict
+    opens_on: date
+    first_rating: str
+    consent_late_by: int
+    person: Any = None
+    entry: Any = None
+    rating: str = ""
+    next_review: date | None = None
+    red_until: date | None = None
+    consent_due: date | None = None
+    admission: Any = None
+    discharge_on: date | None = None
+    closed: bool = False
+
+
+def _pick(rng: Random, weights: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([value for value, _ in weights], [weight for _, weight in weights])[0]
+
+
+def _moment(day: date, hour: int, minute: int = 0) -> datetime:
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _weekday(day: date) -> date:
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def _factors(rng: Random) -> list[str]:
+    from dsr.models import RiskFactor
+
+    return [factor.value for factor in rng.sample(list(RiskFactor), 2)]
+
+
+def _consent(rng: Random, plan: _Plan, day: date, staff: User) -> None:
+    """Record (or re-check) consent on `day`, on the basis the person's age then allows."""
     from dsr import services
     from dsr.deadlines import age_on
-    from dsr.models import RAG, Admission, Consent, PersonContact, RiskFactor
+    from dsr.models import Consent
 
-    person = services.person_create(by=staff, **fields)
-    opened = today - timedelta(days=rng.randint(20, 700))
-    age = age_on(person.date_of_birth, opened)
+    age = age_on(plan.person.date_of_birth, day)
     basis = (
         Consent.Basis.PARENTAL_RESPONSIBILITY
         if age < 16
         else rng.choice([Consent.Basis.OWN_CONSENT] * 3 + [Consent.Basis.BEST_INTERESTS])
     )
-    services.consent_record(
-        person=person,
+    best_interests = basis == Consent.Basis.BEST_INTERESTS
+    consent = services.consent_record(
+        person=plan.person,
         basis=basis,
-        given_on=opened,
-        decision_maker="Dr R Osei, consultant psychiatrist" if basis == "best_interests" else "",
-        capacity_assessed_on=opened if basis == "best_interests" else None,
+        given_on=day,
+        decision_maker="Dr R Osei, consultant psychiatrist" if best_interests else "",
+        capacity_assessed_on=day if best_interests else None,
         by=staff,
     )
-    factors = [f.value for f in rng.sample(list(RiskFactor), 2)]
-    entry = services.register_open(
-        person=person,
-        rating=rng.choice([RAG.GREEN, RAG.AMBER, RAG.RED]),
-        rationale=rng.choice(RISK_NOTES),
-        risk_factors=factors,
-        opened_on=opened,
-        by=staff,
-    )
-    when = opened
-    for _ in range(rng.randint(0, 4)):
-        when = min(today, when + timedelta(days=rng.randint(7, 90)))
-        services.rating_change(
-            entry=entry,
-            rating=rng.choice([RAG.GREEN, RAG.AMBER, RAG.AMBER, RAG.RED]),
-            rationale=rng.choice(RISK_NOTES),
-            risk_factors=[f.value for f in rng.sample(list(RiskFactor), 2)],
-            effective_from=when,
-            by=staff,
-        )
-    entry.refresh_from_db()
-    if rng.random() < 0.8:
-        # Most people were reviewed recently, within their rating's cadence or just past it.
-        cadence = {RAG.RED: 7, RAG.AMBER: 14, RAG.GREEN: 91}[entry.rating]
-        reviewed = max(entry.rating_since, today - timedelta(days=rng.randint(0, cadence + 2)))
-        services.rating_change(
-            entry=entry,
-            rating=entry.rating,
-            rationale="Reviewed at the multi-agency meeting: rating confirmed.",
-            effective_from=reviewed,
-            by=staff,
-        )
-        when = reviewed
-    if rng.random() < 0.12:
-        hospital, code = rng.choice(HOSPITALS)
-        admitted = min(today, when + timedelta(days=rng.randint(1, 60)))
-        admission = services.admission_record(
-            person=person,
-            hospital_name=hospital,
-            hospital_ods_code=code,
-            cqc_rating=rng.choice(list(Admission.CqcRating)),
-            admitted_on=admitted,
-            ward_security=rng.choice(list(Admission.WardSecurity)[:3]),
-            community_cetr_before_admission=rng.random() < 0.7,
-            by=staff,
-        )
-        if rng.random() < 0.4 and admitted < today:
-            services.admission_discharge(
-                admission=admission,
-                discharged_on=min(today, admitted + timedelta(days=rng.randint(10, 80))),
-                by=staff,
+    plan.consent_due = consent.review_due
+
+
+def _schedule(rng: Random, plan: _Plan, day: date, start: date) -> None:
+    """The next review after one on `day`: at the rating's cadence in the year (now and then
+    late, rarely lost track of); before it, coarse, but within cadence when the year begins."""
+    from dsr.deadlines import rating_review_due
+
+    due = rating_review_due(plan.rating, day)
+    cadence = (due - day).days
+    if day < start:
+        if day < start - timedelta(days=cadence):
+            due = min(
+                day + timedelta(days=rng.randint(30, 100)),
+                start - timedelta(days=rng.randint(1, cadence)),
             )
+    else:
+        roll = rng.random()
+        if roll < LOST_REVIEW:
+            due += timedelta(days=rng.randint(30, 75))
+        elif roll < LOST_REVIEW + LATE_REVIEW:
+            due += timedelta(days=rng.randint(1, 9))
+    plan.next_review = due
+
+
+def _join(rng: Random, plan: _Plan, day: date, start: date, staff: User) -> None:
+    from dsr import services
+    from dsr.deadlines import age_on
+    from dsr.models import PersonContact
+
+    plan.person = services.person_create(by=staff, **plan.fields)
+    _consent(rng, plan, day, staff)
+    plan.rating = plan.first_rating
+    plan.entry = services.register_open(
+        person=plan.person,
+        rating=plan.rating,
+        rationale=rng.choice(RISK_NOTES),
+        risk_factors=_factors(rng),
+        opened_on=day,
+        by=staff,
+    )
+    _schedule(rng, plan, day, start)
+    person = plan.person
     if rng.random() < 0.5:
         PersonContact.objects.create(
             person=person,
@@ -391,7 +471,7 @@ def _seed_one(rng, today, fields, staff) -> None:
             name=f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}",
             organisation="Key worker service",
         )
-    if age < 18:
+    if age_on(person.date_of_birth, day) < 18:
         PersonContact.objects.create(
             person=person,
             role=PersonContact.Role.PARENT_CARER,
@@ -399,29 +479,148 @@ def _seed_one(rng, today, fields, staff) -> None:
             relationship=rng.choice(["Mother", "Father", "Foster carer", "Grandmother"]),
             has_parental_responsibility=True,
         )
-    if rng.random() < 0.05 and entry.rating != RAG.BLUE and admission_free(person):
-        services.register_close(entry=entry, reason="risk_reduced", note="", by=staff)
+
+
+def _admit(rng: Random, plan: _Plan, day: date, staff: User) -> None:
+    from dsr import services
+    from dsr.models import RAG, Admission
+
+    hospital, code = rng.choice(HOSPITALS)
+    plan.admission = services.admission_record(
+        person=plan.person,
+        hospital_name=hospital,
+        hospital_ods_code=code,
+        cqc_rating=rng.choice(
+            [Admission.CqcRating.GOOD] * 6
+            + [Admission.CqcRating.REQUIRES_IMPROVEMENT] * 3
+            + [Admission.CqcRating.OUTSTANDING, Admission.CqcRating.INADEQUATE]
+        ),
+        admitted_on=day,
+        ward_security=rng.choice(list(Admission.WardSecurity)[:3]),
+        community_cetr_before_admission=rng.random() < 0.75,
+        by=staff,
+    )
+    plan.rating = RAG.BLUE
+    plan.red_until = None
+    plan.discharge_on = day + timedelta(days=rng.randint(14, 200))
+
+
+def _review(rng: Random, plan: _Plan, day: date, start: date, staff: User) -> None:
+    from dsr import services
+    from dsr.models import RAG
+
+    if plan.rating == RAG.GREEN and rng.random() < LEAVES_AT_REVIEW:
+        services.register_close(
+            entry=plan.entry,
+            reason=rng.choice(["risk_reduced", "risk_reduced", "moved_area"]),
+            note="Agreed at the multi-agency meeting.",
+            closed_on=day,
+            by=staff,
+        )
+        plan.closed = True
+        return
+    if rng.random() < ADMITTED_AT_REVIEW.get(plan.rating, 0):
+        _admit(rng, plan, day, staff)
+        return
+    held_red = plan.red_until is not None and day <= plan.red_until
+    rating = RAG.RED if held_red else _pick(rng, NEXT_RATING[plan.rating])
+    services.rating_change(
+        entry=plan.entry,
+        rating=rating,
+        rationale=CONFIRMED if rating == plan.rating else rng.choice(RISK_NOTES),
+        risk_factors=_factors(rng),
+        effective_from=day,
+        by=staff,
+    )
+    plan.rating = rating
+    _schedule(rng, plan, day, start)
+
+
+def _day_of(rng: Random, plan: _Plan, day: date, start: date, staff: User) -> None:
+    """One person's register work on `day`: a discharge, a review, a consent check."""
+    from dsr import services
+    from dsr.deadlines import discharge_red_until
+    from dsr.models import RAG
+
+    if plan.admission is not None:
+        if day >= plan.discharge_on:
+            services.admission_discharge(admission=plan.admission, discharged_on=day, by=staff)
+            plan.admission = None
+            plan.rating = RAG.RED
+            plan.red_until = discharge_red_until(day)
+            _schedule(rng, plan, day, start)
+    elif day >= plan.next_review:
+        _review(rng, plan, day, start, staff)
+    if plan.closed:
+        return
+    if day >= plan.consent_due + timedelta(days=plan.consent_late_by) and rng.random() < 0.5:
+        _consent(rng, plan, day, staff)
 
 
 # Other apps add their demo data here from AppConfig.ready (dsr never imports them).
 DEMO_SEEDERS: list = []
 
 
+# Their daily steps, run on each working day of the demo's year (a seeder's `each_day`).
+DEMO_DAYS: list = []
+
+
 def register_demo_seeder(seeder) -> None:
+    """Add an app's demo seeder, run after the register; if it has an `each_day` step (a
+    callable taking a DemoDay), that runs on each working day of the register's year."""
     if seeder not in DEMO_SEEDERS:
         DEMO_SEEDERS.append(seeder)
+    step = getattr(seeder, "each_day", None)
+    if step is not None and step not in DEMO_DAYS:
+        DEMO_DAYS.append(step)
 
 
-def admission_free(person) -> bool:
-    return not person.admissions.filter(discharged_on__isnull=True).exists()
+def _walk(rng: Random, plans: list[_Plan], start: date, today: date, staff: User) -> None:
+    """Walk the clock from the first person's joining day to today, working days only."""
+    import time_machine  # a development dependency, like the demo itself
+    from django.utils import timezone
+
+    now = timezone.now()
+
+    def move(on: date, hour: int, minute: int = 0) -> None:
+        # Forward only, and never past the real now: today's work is done by the time the demo
+        # is loaded. (Each app's step picks its hours; a later step asking for an earlier hour
+        # carries on where the clock is.)
+        clock.move_to(max(min(_moment(on, hour, minute), now), timezone.now()))
+
+    day = min(plan.opens_on for plan in plans)
+    with time_machine.travel(_moment(day, 9), tick=False) as clock:
+        while day <= today:
+            if day.weekday() < 5:
+                move(day, 9)
+                for plan in plans:
+                    if plan.closed:
+                        continue
+                    if plan.person is None:
+                        if plan.opens_on == day:
+                            _join(rng, plan, day, start, staff)
+                        continue
+                    _day_of(rng, plan, day, start, staff)
+                if day >= start:
+                    moment = DemoDay(
+                        day=day,
+                        today=today,
+                        rng=rng,
+                        at=lambda hour, minute=0, on=day: move(on, hour, minute),
+                    )
+                    for step in DEMO_DAYS:
+                        step(moment)
+            day += timedelta(days=1)
 
 
 @transaction.atomic
 def seed_register(count: int = 320, seed: int = 42) -> int:
-    """Create `count` synthetic people on the register (DEBUG only; skipped once people exist).
+    """Create `count` synthetic people on the register and a year of its use (DEBUG only;
+    skipped once people exist): see "A year of the register in use" above.
 
-    Every row goes through the register's services, so histories, ratings and constraints are
-    exactly what real use produces. Returns the number of people created.
+    Every row goes through the services with the clock moved to the day it was done, so
+    histories, ratings and constraints are exactly what real use produces. Returns the number of
+    people created.
     """
     import random
 
@@ -435,9 +634,21 @@ def seed_register(count: int = 320, seed: int = 42) -> int:
         return 0
     rng = random.Random(seed)  # noqa: S311  (repeatable synthetic data, not security)
     today = timezone.localdate()
+    start = today - timedelta(days=YEAR)
     areas = list(LocalAuthority.objects.filter(gss_code__in=[c for _, c in LOCAL_AUTHORITIES]))
     icb = Organisation.objects.get(name=ICB)
     staff = User.objects.get(email="staff@dsr.example")
+    plans = []
     for _ in range(count):
-        _seed_one(rng, today, _person_fields(rng, today, areas, icb), staff)
+        fields = _person_fields(rng, today, areas, icb)
+        ago = rng.randint(YEAR + 1, EARLIEST) if rng.random() < ALREADY_ON else rng.randint(3, YEAR)
+        plans.append(
+            _Plan(
+                fields=fields,
+                opens_on=_weekday(today - timedelta(days=ago)),
+                first_rating=_pick(rng, FIRST_RATING),
+                consent_late_by=rng.randint(35, 90) if rng.random() < SLOW_CONSENT else 0,
+            )
+        )
+    _walk(rng, plans, start, today, staff)
     return count

@@ -1,19 +1,20 @@
 """Demo meetings, actions, C(E)TRs and requests (registered with dsr.demo; DEBUG only).
 
 Everything goes through the review services, so the demo shows what real use produces: a
-meeting held last week with ratings and actions (some now overdue), next week's meeting with its
-agenda drawn from the register, C(E)TRs in each state (one whose pack the demo panel member can
-read), C(E)TR requests waiting for triage, and oversight visits.
+review meeting every four weeks of the past year with its actions (most done about on time, some
+late, a few overdue now), next week's meeting with its agenda drawn from the register, C(E)TRs
+in each state (one whose pack the demo panel member can read), C(E)TR requests waiting for
+triage, and oversight visits.
 """
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
 from dsr.exceptions import RegisterError
 from dsr.models import RAG, Admission, Consent, Person, RegisterEntry, User
-from reviews.models import Agency, Cetr, CetrRequest, Meeting, PanelMember
+from reviews.models import Action, Agency, Cetr, CetrRequest, Meeting, PanelMember
 from reviews.services import (
     Owner,
     action_close,
@@ -28,15 +29,34 @@ from reviews.services import (
     panel_member_save,
 )
 
+# Meetings in the demo's year: a DSR review meeting every MEETING_WEEKS weeks, on a Wednesday.
+MEETING_WEEKS = 4
+ACTIONS = [
+    ("Arrange a short break for the family.", Agency.SOCIAL_CARE),
+    ("Ask the school for an updated support plan.", Agency.EDUCATION),
+    ("Review medication with the consultant.", Agency.HEALTH),
+    ("Update the crisis plan and share it with the family.", Agency.HEALTH),
+    ("Find a second carer for evenings.", Agency.SOCIAL_CARE),
+]
+# The chance, on each working day from a few days before its due date, that an open action is
+# done (most are done about on time, some late); and the share that stall until someone chases
+# them up, done weeks after their due date.
+ACTION_DONE = 0.12
+STALLED = 0.08
+_STALLED: dict[int, int] = {}
 
-def _held_meeting(staff: User, lead: User, manager: User) -> None:
-    now = timezone.now()
+
+def _meeting_day(moment, staff: User, lead: User, manager: User) -> None:
+    """A review meeting on `moment.day`: the agenda drawn from the register, up to eight people
+    discussed with an action each (due in two to six weeks), the minutes made final."""
+    rng = moment.rng
+    moment.at(10)
     meeting = meeting_create(
         kind=Meeting.Kind.DSR_REVIEW,
-        held_at=now - timedelta(days=7),
+        held_at=_at(moment.day, 10, 30),
         chair=lead,
         by=staff,
-        location="Online",
+        location=rng.choice(["Online", "Room 2, County Hall, and online"]),
     )
     for name, organisation, agency in [
         ("Priya Shah", "Integrated Care Board", Agency.HEALTH),
@@ -46,35 +66,54 @@ def _held_meeting(staff: User, lead: User, manager: User) -> None:
         meeting.attendees.create(
             name=name, organisation=organisation, agency=agency, attendance="present"
         )
+    moment.at(10, 45)
     for number, item in enumerate(meeting.items.select_related("person")[:8]):
-        entry = RegisterEntry.objects.get(person=item.person, status="open")
-        rating = entry.rating if entry.rating != RAG.BLUE else ""
-        try:
-            discussion_record(
-                item=item,
-                by=staff,
-                risk_factors=["crisis"] if entry.rating == RAG.RED else [],
-                risk_notes="Reviewed with the family's account of the last fortnight.",
-                discussion="Support at home discussed; the team agreed the next steps below.",
-                rating=rating if entry.rating_since <= timezone.localdate(meeting.held_at) else "",
-                rationale="Reviewed at the multi-agency meeting.",
-            )
-        except RegisterError:
+        entry = RegisterEntry.objects.filter(person=item.person, status="open").first()
+        if entry is None:
             continue
+        discussion_record(
+            item=item,
+            by=staff,
+            risk_factors=["crisis"] if entry.rating == RAG.RED else [],
+            risk_notes="Reviewed with the family's account of the last month.",
+            discussion="Support at home discussed; the team agreed the next steps below.",
+        )
+        description, agency = rng.choice(ACTIONS)
         action = action_create(
             person=item.person,
             agenda_item=item,
-            description="Arrange a short break for the family.",
+            description=description,
             owner=Owner(user=manager)
             if number % 2 and entry.rating in (RAG.RED, RAG.AMBER)
             else Owner(name="Jo Patel", organisation="Short breaks service"),
-            agency=Agency.SOCIAL_CARE,
-            due_on=timezone.localdate() - timedelta(days=number % 3),
+            agency=agency,
+            due_on=moment.day + timedelta(days=rng.randint(14, 42)),
             by=staff,
         )
-        if number % 4 == 0:
-            action_close(action=action, status="done", note="Booked for the half term.", by=staff)
+        if rng.random() < STALLED:
+            _STALLED[action.pk] = rng.randint(20, 60)
     meeting_mark_held(meeting=meeting, by=staff)
+
+
+def _at(day, hour: int, minute: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def reviews_demo_day(moment) -> None:
+    """One working day of the demo's year: the meeting when one is due, and actions done."""
+    staff = User.objects.get(email="staff@dsr.example")
+    weeks = (moment.today - moment.day).days // 7
+    if moment.day.weekday() == 2 and weeks % MEETING_WEEKS == 1:
+        lead = User.objects.get(email="lead@dsr.example")
+        manager = User.objects.get(email="health.manager@dsr.example")
+        _meeting_day(moment, staff, lead, manager)
+    moment.at(10, 50)
+    for action in Action.objects.filter(
+        status=Action.Status.OPEN, due_on__lte=moment.day + timedelta(days=3)
+    ).order_by("id"):
+        late_by = (moment.day - action.due_on).days
+        if late_by >= _STALLED.get(action.pk, -3) and moment.rng.random() < ACTION_DONE:
+            action_close(action=action, status="done", note="Done and recorded.", by=staff)
 
 
 def _cetrs(staff: User, panel: User) -> None:
@@ -149,14 +188,13 @@ def _requests() -> None:
 
 
 def seed_reviews() -> int:
-    """Seed once: skipped when any meeting exists. Returns the number of meetings created."""
-    if Meeting.objects.exists():
+    """Seed once: skipped when a meeting is planned. The meetings of the past year were held
+    through it (each_day, above); this plans next week's. Returns the meetings created."""
+    if Meeting.objects.filter(held_at__gt=timezone.now()).exists():
         return 0
     staff = User.objects.get(email="staff@dsr.example")
     lead = User.objects.get(email="lead@dsr.example")
-    manager = User.objects.get(email="health.manager@dsr.example")
     panel = User.objects.get(email="panel@dsr.example")
-    _held_meeting(staff, lead, manager)
     upcoming = meeting_create(
         kind=Meeting.Kind.DSR_REVIEW,
         held_at=timezone.now() + timedelta(days=7),
@@ -171,4 +209,8 @@ def seed_reviews() -> int:
         agenda_add(meeting=upcoming, person=person, by=staff)
     _cetrs(staff, panel)
     _requests()
-    return 2
+    _STALLED.clear()
+    return 1
+
+
+seed_reviews.each_day = reviews_demo_day  # type: ignore[attr-defined]

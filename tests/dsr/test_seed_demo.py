@@ -1,13 +1,19 @@
+from datetime import timedelta
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.test import override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dsr.deadlines import AgeGroup
 from dsr.demo import ACCOUNTS, demo_code
-from dsr.models import RAG, Admission, Person, Rating, RegisterEntry, User
+from dsr.models import RAG, Admission, Consent, Person, Rating, RegisterEntry, User
 from dsr.roles import Role
+from escalation.models import Escalation, EscalationTransition
+from referrals.models import Referral
+from reviews.models import Action, Meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +58,74 @@ def test_seed_demo_creates_accounts_for_every_role_and_a_believable_register(cap
         == open_entries.filter(rating="BLUE").count()
     )
     assert Admission.objects.filter(discharged_on__isnull=False).exists()
+    _assert_a_year_in_use(today)
+
+
+def _months(values) -> set[str]:
+    return {f"{value:%Y-%m}" for value in values}
+
+
+def _assert_a_year_in_use(today):
+    """The demo reads as a register a team has worked for a year, not one made today."""
+    year_ago = today - timedelta(days=365)
+    open_entries = RegisterEntry.objects.filter(status="open")
+
+    # Reviews at their cadence: a handful late by more than a month, not dozens.
+    month_late = open_entries.filter(rating_review_due__lt=today - timedelta(days=30))
+    assert month_late.count() <= 5
+    assert open_entries.filter(rating_review_due__gte=today).count() > 0.9 * open_entries.count()
+    reviews = Rating.objects.filter(effective_from__gte=year_ago)
+    assert len(_months(reviews.values_list("effective_from", flat=True))) >= 12
+    assert reviews.count() > 5 * open_entries.count()  # red weekly, amber fortnightly...
+    # ... and their rows stamped on the day they were done, not the day the demo was made.
+    assert (
+        len(_months(timezone.localtime(at) for at in reviews.values_list("set_at", flat=True)))
+        >= 12
+    )
+
+    # Consent re-checked every year: a handful overdue by more than a month.
+    consents = Consent.objects.filter(
+        ended_on__isnull=True, person__register_entries__status="open"
+    )
+    assert consents.filter(review_due__lt=today - timedelta(days=30)).count() <= 5
+    assert Consent.objects.filter(end_reason=Consent.EndReason.RENEWED).count() > 100
+    assert RegisterEntry.objects.filter(status="closed", closed_on__gte=year_ago).exists()
+
+    # Admissions and discharges through the year, a few still in hospital.
+    admissions = Admission.objects.filter(admitted_on__gte=year_ago)
+    assert len(_months(admissions.values_list("admitted_on", flat=True))) >= 8
+    assert Admission.objects.filter(admitted_on=today).count() <= 1
+    assert admissions.filter(discharged_on__isnull=False).count() >= 10
+    assert 3 <= Admission.objects.filter(discharged_on__isnull=True).count() <= 25
+
+    # Escalations raised over months, most acknowledged in time and resolved, a few late.
+    raised = Escalation.objects.values_list("raised_at", flat=True)
+    assert len(_months(timezone.localtime(at) for at in raised)) >= 10
+    assert Escalation.objects.filter(raised_at__date=today).count() < 0.1 * len(raised)
+    assert Escalation.objects.filter(acknowledged_by__isnull=False).count() >= 50
+    assert Escalation.objects.filter(resolved_by__isnull=False).exists()  # by an owner
+    assert Escalation.objects.filter(status=Escalation.Status.ACKNOWLEDGED).exists()
+    live = Escalation.objects.exclude(status=Escalation.Status.RESOLVED)
+    assert 0 < live.count() <= 30  # a queue a team can work, not a flood
+    climbed = EscalationTransition.objects.filter(from_level__lt=F("to_level"))
+    assert climbed.exists()  # some were not acknowledged by their deadline
+    acknowledged = Escalation.objects.filter(acknowledged_at__isnull=False)
+    in_time = [e for e in acknowledged if timezone.localdate(e.acknowledged_at) <= e.ack_due_on]
+    assert len(in_time) > 0.6 * acknowledged.count()  # most in time
+
+    # Meetings through the year; their actions mostly done, a few overdue now.
+    assert len(_months(timezone.localtime(m.held_at) for m in Meeting.objects.all())) >= 10
+    assert Action.objects.filter(status=Action.Status.DONE).count() >= 50
+    assert 1 <= Action.objects.filter(status=Action.Status.OPEN, due_on__lt=today).count() <= 8
+
+    # Referrals received over the last five weeks, some decided, some still being worked on.
+    received = [
+        timezone.localdate(at) for at in Referral.objects.values_list("received_at", flat=True)
+    ]
+    assert min(received) >= today - timedelta(days=35)
+    assert len({day.isocalendar()[1] for day in received}) >= 4
+    assert Referral.objects.filter(decided_at__isnull=False).exists()
+    assert Referral.objects.filter(status__in=["received", "under_review", "more_info"]).exists()
 
 
 @override_settings(DEBUG=True)
