@@ -174,7 +174,7 @@ def test_register_staff_review_and_decide_a_referral(
     assert journey.heading() == "Morgan Ashdown"
     text = journey.main_text()
     assert "Decision recorded." in page.content()
-    assert "Added to the register" in text and "Outcome messages" in text
+    assert "Added to the register" in text and "Messages to the person, family and referrer" in text
     journey.check("referral-decided")
 
     page.get_by_role("link", name="Morgan Ashdown on the register").click()
