@@ -10,6 +10,7 @@ class DsrConfig(AppConfig):
         from dsr import checks, signals  # noqa: F401  (system checks; audit records; session start)
         from dsr.accounts import invitation_context, password_reset_context
         from dsr.contributions import Contribution, contribute
+        from dsr.home import accounts_panel, register_work_panel
         from dsr.models import Consent, Person, PersonContact, RegisterEntry
         from dsr.notifications import (
             INVITATION_SUBJECT,
@@ -32,5 +33,6 @@ class DsrConfig(AppConfig):
                 # The register's kept counts (dashboard, list totals) are counted afresh after a
                 # change.
                 follows={"register": (RegisterEntry, Person, PersonContact, Consent)},
+                home_panels=(register_work_panel, accounts_panel),
             )
         )
