@@ -185,7 +185,7 @@ def test_senior_manager_sees_their_queue_counts_and_the_oldest_late_escalation_f
     main = _main(response)
     # Their level (2) and above: the late one at each level, and three more at each.
     assert "2 escalations past the deadline to acknowledge" in main
-    assert "8 escalations waiting for you to acknowledge" in main
+    assert "8 escalations in your queue waiting for acknowledgement" in main
     rows = main[main.index("<tbody") :]
     first = rows.index(made["late_2"].get_absolute_url())
     assert first < rows.index("Work0")
@@ -196,7 +196,7 @@ def test_senior_manager_sees_their_queue_counts_and_the_oldest_late_escalation_f
     ).exists()
     # Out of scope: the other council's manager has nothing waiting.
     other = _main(personas["clients"]["senior_manager_la_other"].get(HOME))
-    assert "0 escalations waiting for you to acknowledge" in other
+    assert "0 escalations in your queue waiting for acknowledgement" in other
     assert "Latest" not in other
 
 
