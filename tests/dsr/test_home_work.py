@@ -331,3 +331,44 @@ def test_register_staff_home_reuses_the_dashboards_kept_counts(
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert "rating_review_due" not in sql
     assert '"reviews_action"' not in sql
+
+
+def test_the_dashboard_has_a_referrals_section_with_due_this_week_and_overdue(personas, areas):
+    today = timezone.localdate()
+    overdue = ReferralFactory(
+        local_authority=areas["north"], decision_due=today - datetime.timedelta(days=2)
+    )
+    ReferralFactory(local_authority=areas["north"], decision_due=today + datetime.timedelta(days=3))
+    ReferralFactory(
+        local_authority=areas["north"], decision_due=today + datetime.timedelta(days=20)
+    )
+
+    main = _main(personas["clients"]["register_staff"].get(reverse("dsr:register-dashboard")))
+
+    section = main[main.index('<h2 id="referrals">') :]
+    assert section.startswith('<h2 id="referrals">Referrals due this week and overdue</h2>')
+    assert f"Referral {overdue.reference}</a>" in section
+    assert "2 days past its four-week deadline" in section
+    assert "1 referral past the four-week deadline" in section
+    assert "1 referral due in the next 7 days" in section
+
+
+def test_the_dashboard_consent_heading_says_it_lists_overdue_reviews_too(
+    personas, areas, organisations
+):
+    staff = personas["users"]["register_staff"]
+    today = timezone.localdate()
+    late = PersonFactory(
+        local_authority=areas["north"], responsible_icb=organisations["icb"], family_name="Late"
+    )
+    on_register(late, by=staff, opened_on=today.replace(year=today.year - 2))
+
+    main = _main(personas["clients"]["register_staff"].get(reverse("dsr:register-dashboard")))
+
+    section = main[main.index('<h2 id="consent">') :]
+    assert section.startswith(
+        '<h2 id="consent">Consent reviews overdue or due in the next 30 days</h2>'
+    )
+    assert "1 of them overdue" in section
+    assert "Late" in section
+    assert "Consent reviews due in the next 30 days</h2>" not in main
