@@ -735,11 +735,12 @@ def test_dashboard_and_list_run_the_same_number_of_queries_with_5_and_200_people
     # permissions, the user's areas (6), and saving the session (3, with its savepoint).
     # Dashboard: counts by rating, by age group with the overdue and due-soon reviews, overdue
     # rows, consent counts (due and overdue) and rows (5). Referrals add 2: the queue's counts
-    # and its most urgent referral. List: count, page, its key workers, the local authority choices and the access-log
-    # insert for the people shown (5), plus the cursor row on a later page. Reviews add 4 to the
-    # dashboard: the overdue actions' count and rows, the user's organisation (meetings without
-    # an area are the ICB's) and the next meetings; escalation adds 2, its counts by level and
-    # the escalations waiting longest (and, when there are any, their access-log rows).
+    # and its most urgent referral. Reviews add 4: the overdue actions' count and rows, the
+    # user's organisation (meetings without an area are the ICB's) and the next meetings;
+    # escalation adds 2, its counts by level and the escalations waiting longest (and, when
+    # there are any, their access-log rows). List: count, page, its key workers, the local
+    # authority choices and the access-log insert for the people shown (5), plus the cursor
+    # row on a later page.
     with django_assert_max_num_queries(22):
         staff_client.get(DASHBOARD)
     with django_assert_max_num_queries(14):
