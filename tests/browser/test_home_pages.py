@@ -58,3 +58,25 @@ def test_each_role_finds_its_most_urgent_work_on_the_first_screen(
     assert serious_violations(page) == []
     assert page.csp_violations == []
     assert page.broken == []
+
+
+def test_the_dashboard_shows_referrals_due_and_overdue_and_reads_well(
+    page, live_server, screenshot, personas, areas, organisations
+):
+    made = build_work(personas, areas, organisations, 4)
+    user = personas["users"]["register_staff"]
+
+    sign_in(
+        page, live_server.url + reverse("dsr:register-dashboard"), user, user.totpdevice_set.get()
+    )
+
+    assert page.get_by_role("heading", name="Referrals due this week and overdue").is_visible()
+    link = page.get_by_role("link", name=f"Referral {made['urgent_referral'].reference}")
+    assert link.is_visible()
+    assert page.get_by_role(
+        "heading", name="Consent reviews overdue or due in the next 30 days"
+    ).is_visible()
+    screenshot("register-dashboard")
+    assert serious_violations(page) == []
+    assert page.csp_violations == []
+    assert page.broken == []
