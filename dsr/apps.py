@@ -16,6 +16,7 @@ class DsrConfig(AppConfig):
             cadence_initial,
             cadence_values,
         )
+        from dsr.home import accounts_panel, register_work_panel
         from dsr.models import Consent, Person, PersonContact, RegisterEntry
         from dsr.notifications import (
             INVITATION_SUBJECT,
@@ -39,6 +40,7 @@ class DsrConfig(AppConfig):
                 # The register's kept counts (dashboard, list totals) are counted afresh after a
                 # change.
                 follows={"register": (RegisterEntry, Person, PersonContact, Consent)},
+                home_panels=(register_work_panel, accounts_panel),
             )
         )
         # The register's own part of the settings page (apps add theirs as settings_sections).

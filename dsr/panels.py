@@ -18,6 +18,8 @@ from dsr.models import Person
 class Panel:
     template: str
     context: dict[str, Any]
+    # Where a home-page section goes: the most urgent work first (lower first).
+    order: int = 100
 
 
 PersonPanel = Callable[[HttpRequest, Person, date], Panel | None]
@@ -52,4 +54,6 @@ def dashboard_panels(request: HttpRequest, today: date) -> list[Panel]:
 
 
 def home_panels(request: HttpRequest, today: date) -> list[Panel]:
-    return [p for p in (panel(request, today) for panel in _HOME) if p is not None]
+    """The user's home-page sections, most urgent first (by each panel's order)."""
+    found = [p for p in (panel(request, today) for panel in _HOME) if p is not None]
+    return sorted(found, key=lambda p: p.order)

@@ -3,11 +3,11 @@ register never imports this app): who may see a person, the person timeline, the
 dashboard's panel, and the values escalation messages need."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -135,6 +135,113 @@ def dashboard_panel(request: HttpRequest, today: date) -> Panel | None:
     )
 
 
+# The most escalations a senior manager's or the executive lead's home page lists.
+HOME_LIST = 5
+# The executive lead's time to acknowledge is over the last 90 days.
+ACK_WINDOW_DAYS = 90
+
+
+def _waiting_first(escalations: Any, request: HttpRequest) -> list[Escalation]:
+    """The open escalations most urgent first: the oldest past its acknowledgement deadline,
+    then the rest by deadline (one query, and the access-log rows for the people named)."""
+    rows = list(
+        escalations.filter(status=Escalation.Status.OPEN)
+        .select_related("person", "local_authority")
+        .order_by(F("ack_due_on").asc(nulls_last=True), "raised_at", "id")[:HOME_LIST]
+    )
+    people = sorted({e.person_id for e in rows if e.person_id})
+    if people:
+        access_log_people(
+            user=request.user,
+            people_ids=people,
+            action=AccessEvent.Action.LIST_REGISTER,
+            path=request.path,
+            detail={"page": "home escalations"},
+        )
+    return rows
+
+
+def manager_home_panel(request: HttpRequest, today: date) -> Panel | None:
+    """A senior manager's queue on their home page: how many escalations at their level or
+    above wait for acknowledgement and how many are past the deadline (one grouped query, kept
+    until an escalation changes), and the most urgent few (one query)."""
+    user = request.user
+    if not user.has_perm("dsr.view_escalation_queue") or user.has_perm("dsr.view_register"):
+        return None
+    # The escalations that place someone in this manager's queue (escalation.queries._queue).
+    mine = (
+        Escalation.objects.visible_to(user).live().filter(level__gte=max(rules.level_for(user), 1))
+    )
+    counts, _ = kept_for_a_while(
+        "home-escalations",
+        user,
+        (user.pk, today),
+        lambda: mine.aggregate(
+            waiting=Count("id", filter=Q(status=Escalation.Status.OPEN)),
+            late=Count("id", filter=Q(status=Escalation.Status.OPEN, ack_due_on__lt=today)),
+        ),
+        settings.DSR_DASHBOARD_CACHE_SECONDS,
+        following=("escalation",),
+    )
+    return Panel(
+        "escalation/includes/home_manager.html",
+        {**counts, "rows": _waiting_first(mine, request), "today": today},
+        order=10,
+    )
+
+
+def executive_home_panel(request: HttpRequest, today: date) -> Panel | None:
+    """The executive lead's home page: top-level escalations by area and reason (one grouped
+    query), the time taken to acknowledge them over the last 90 days, from their transitions
+    (one query), and the most urgent few waiting (one query)."""
+    user = request.user
+    if not user.has_perm("dsr.view_escalation_summary") or user.has_perm("dsr.view_register"):
+        return None
+    top = Escalation.objects.visible_to(user).filter(level=rules.top_level())
+    live = top.live()
+    reasons = dict(Escalation.Reason.choices)
+    by_area = [
+        {
+            "area": row["local_authority__name"] or "Area not known yet",
+            "reason": reasons.get(row["reason"], row["reason"]),
+            "total": row["total"],
+            "waiting": row["waiting"],
+            "late": row["late"],
+        }
+        for row in live.values("local_authority__name", "reason")
+        .annotate(
+            total=Count("id"),
+            waiting=Count("id", filter=Q(status=Escalation.Status.OPEN)),
+            late=Count("id", filter=Q(status=Escalation.Status.OPEN, ack_due_on__lt=today)),
+        )
+        .order_by("-late", "-total", "local_authority__name", "reason")
+    ]
+    since = timezone.now() - timedelta(days=ACK_WINDOW_DAYS)
+    acknowledged = EscalationTransition.objects.filter(
+        escalation__in=top,
+        to_status=Escalation.Status.ACKNOWLEDGED,
+        at__gte=since,
+    ).aggregate(count=Count("id"), average=Avg(F("at") - F("escalation__raised_at")))
+    return Panel(
+        "escalation/includes/home_executive.html",
+        {
+            "by_area": by_area,
+            "level": rules.top_level(),
+            "level_name": rules.level_name(rules.top_level()),
+            "acknowledged": acknowledged["count"],
+            "average_days": (
+                round(acknowledged["average"].total_seconds() / 86400, 1)
+                if acknowledged["average"] is not None
+                else None
+            ),
+            "window_days": ACK_WINDOW_DAYS,
+            "rows": _waiting_first(live, request),
+            "today": today,
+        },
+        order=10,
+    )
+
+
 def person_panel(request: HttpRequest, person: Person, today: date) -> Panel:
     """The person's live escalations, and (for the register team) raising one: one query."""
     escalations = list(
@@ -173,6 +280,7 @@ CONTRIBUTION = Contribution(
     timeline=escalation_events,
     person_panels=(person_panel,),
     dashboard_panels=(dashboard_panel,),
+    home_panels=(manager_home_panel, executive_home_panel),
     message_contexts={"escalation.escalation": escalation_context},
     navigation=(
         NavItem("Escalations", "escalation:queue", ("dsr.view_escalation_queue",), True, order=80),

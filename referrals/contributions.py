@@ -21,7 +21,13 @@ from escalation.models import LIVE, Escalation
 from referrals.demo import seed_referrals
 from referrals.models import Referral
 from referrals.notifications import SUBJECT, referral_context
-from referrals.queries import RECENT_DAYS, own_referrals_summary, start_url_for
+from referrals.queries import (
+    DUE_SOON_DAYS,
+    RECENT_DAYS,
+    own_referrals_summary,
+    queue_work,
+    start_url_for,
+)
 from referrals.sweeps import REFERRAL_OVERDUE
 
 
@@ -84,6 +90,36 @@ def home_panel(request: HttpRequest, today: date) -> Panel | None:
     )
 
 
+def staff_home_panel(request: HttpRequest, today: date) -> Panel | None:
+    """For the register team, first on their home page: the referral nearest (or furthest
+    past) its four-week deadline, by reference and days left, and how many are overdue and due
+    this week (two queries)."""
+    user = request.user
+    if not user.has_perm("dsr.manage_referrals"):
+        return None
+    work = queue_work(user, today)
+    days_left = work.days_left(today)
+    return Panel(
+        "referrals/includes/home_staff.html",
+        {
+            "work": work,
+            "days_left": days_left,
+            "days_past": -days_left if days_left is not None and days_left < 0 else 0,
+            "due_soon_days": DUE_SOON_DAYS + 1,
+        },
+        order=10,
+    )
+
+
+def dashboard_panel(request: HttpRequest, today: date) -> Panel | None:
+    """The referrals section of the register dashboard: the same counts and most urgent
+    referral as the home page (two queries)."""
+    if not request.user.has_perm("dsr.manage_referrals"):
+        return None
+    panel = staff_home_panel(request, today)
+    return Panel("referrals/includes/dashboard.html", panel.context) if panel else None
+
+
 DECLINED = (Referral.Status.NOT_ELIGIBLE, Referral.Status.WITHDRAWN)
 
 
@@ -122,7 +158,8 @@ CONTRIBUTION = Contribution(
     message_contexts={SUBJECT: referral_context},
     retention_rules=(DECLINED_REFERRALS,),
     person_holds=(person_hold,),
-    home_panels=(home_panel,),
+    home_panels=(home_panel, staff_home_panel),
+    dashboard_panels=(dashboard_panel,),
     navigation=(
         NavItem("Referrals", "referrals:queue", ("dsr.manage_referrals",), True, order=40),
         NavItem("My referrals", "referrals:mine", ("dsr.view_own_referrals",), order=130),

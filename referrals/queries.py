@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Permission
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.query import prefetch_related_objects
 from django.urls import reverse
 
@@ -95,6 +95,39 @@ def queue_referrals(user: Any, filters: QueueFilters, today: date) -> QuerySet[R
     if filters.local_authority:
         referrals = referrals.filter(local_authority_id=filters.local_authority)
     return referrals
+
+
+@dataclass
+class QueueWork:
+    overdue: int
+    due_this_week: int
+    live: int
+    most_urgent: Referral | None
+
+    def days_left(self, today: date) -> int | None:
+        """Days until the most urgent referral's decision is due (negative: days past it)."""
+        if self.most_urgent is None or self.most_urgent.decision_due is None:
+            return None
+        return (self.most_urgent.decision_due - today).days
+
+
+def queue_work(user: Any, today: date) -> QueueWork:
+    """The queue's work for the home page and the dashboard: how many referrals are overdue
+    and due this week (one grouped query), and the one nearest or furthest past its four-week
+    deadline (one query). Named by reference only."""
+    referrals = queue_referrals(user, QueueFilters(), today)
+    counts = referrals.aggregate(
+        live=Count("id"),
+        overdue=Count("id", filter=Q(decision_due__lt=today)),
+        due_this_week=Count(
+            "id",
+            filter=Q(
+                decision_due__gte=today, decision_due__lte=today + timedelta(days=DUE_SOON_DAYS)
+            ),
+        ),
+    )
+    most_urgent = referrals.order_by(F("decision_due").asc(nulls_last=True), "received_at", "id")
+    return QueueWork(**counts, most_urgent=most_urgent.first())
 
 
 @dataclass

@@ -1,9 +1,30 @@
 """What reports contribute to the register (dsr.contributions; registered in
 ReportsConfig.ready)."""
 
+from datetime import date
+
+from django.http import HttpRequest
+
 from dsr.contributions import Contribution
 from dsr.navigation import NavItem
+from dsr.panels import Panel
+from reports.forms import last_whole_month
+
+
+def home_panel(request: HttpRequest, today: date) -> Panel | None:
+    """A planning commissioner's reports on their home page, each with the date its latest
+    figures describe: the register as it is today, and joining and leaving over the last whole
+    month (no query: the figures are counted when a report is opened)."""
+    user = request.user
+    if not user.has_perm("dsr.view_reports") or user.has_perm("dsr.view_register"):
+        return None
+    start, end = last_whole_month(today)
+    return Panel(
+        "reports/includes/home.html", {"today": today, "start": start, "end": end}, order=10
+    )
+
 
 CONTRIBUTION = Contribution(
+    home_panels=(home_panel,),
     navigation=(NavItem("Reports", "reports:snapshot", ("dsr.view_reports",), True, order=100),),
 )

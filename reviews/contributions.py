@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.urls import reverse
@@ -26,8 +27,16 @@ from dsr.panels import Panel
 from dsr.security.audit import access_log_people
 from dsr.timeline import TimelineEvent, newest
 from reviews.demo import seed_reviews
-from reviews.models import Action, AgendaItem, Cetr, CetrRequest, Meeting, OversightVisit
-from reviews.permissions import CHANGE, READ
+from reviews.models import (
+    Action,
+    AgendaItem,
+    Cetr,
+    CetrRequest,
+    Meeting,
+    OversightVisit,
+    PanelMember,
+)
+from reviews.permissions import CHANGE, READ, SIT_ON_PANELS, packs_for
 from reviews.queries import person_records
 
 
@@ -243,6 +252,68 @@ def person_reviews_panel(request: HttpRequest, person: Person, today: date) -> P
     )
 
 
+def overdue_actions_count(user: Any, today: date) -> int:
+    """Open actions past their due date in the user's scope. Counted over the whole register,
+    so kept with the dashboard's other counts (the dashboard and the home page share it)."""
+    return kept_for_a_while(
+        "overdue actions",
+        user,
+        (today,),
+        Action.objects.visible_to(user).overdue(today).count,
+        settings.DSR_DASHBOARD_CACHE_SECONDS,
+    )[0]
+
+
+def home_actions_panel(request: HttpRequest, today: date) -> Panel | None:
+    """For the register team's home page: how many actions are overdue (kept with the
+    dashboard's count: at most one query)."""
+    if not request.user.has_perm(READ):
+        return None
+    return Panel(
+        "reviews/includes/home_actions.html",
+        {"overdue_count": overdue_actions_count(request.user, today)},
+        order=30,
+    )
+
+
+# The most C(E)TRs a panel member's home page lists (the rest are on "My panels").
+HOME_SEATS = 10
+
+
+def home_panels_panel(request: HttpRequest, today: date) -> Panel | None:
+    """A panel member's C(E)TRs by date, next first (planned ones before those held): the
+    person is named only once the pack is open to them (reviews.permissions.packs_for). Two
+    queries, and one more for the access-log rows when anyone is named."""
+    user = request.user
+    if not user.has_perm(SIT_ON_PANELS):
+        return None
+    open_ids = set(packs_for(user, today).values_list("pk", flat=True))
+    seats = list(
+        PanelMember.objects.filter(user=user)
+        .filter(Q(cetr__status=Cetr.Status.PLANNED) | Q(cetr_id__in=open_ids))
+        .select_related("cetr__person")
+        .order_by(
+            Case(When(cetr__status=Cetr.Status.PLANNED, then=Value(0)), default=Value(1)),
+            F("cetr__scheduled_on").asc(nulls_last=True),
+            "cetr_id",
+        )[:HOME_SEATS]
+    )
+    named = sorted({seat.cetr.person_id for seat in seats if seat.cetr_id in open_ids})
+    if named:
+        access_log_people(
+            user=user,
+            people_ids=named,
+            action=AccessEvent.Action.LIST_REGISTER,
+            path=request.path,
+            detail={"page": "home panels"},
+        )
+    return Panel(
+        "reviews/includes/home_panels.html",
+        {"seats": [(seat, seat.cetr_id in open_ids) for seat in seats], "today": today},
+        order=10,
+    )
+
+
 def dashboard_actions_panel(request: HttpRequest, today: date) -> Panel | None:
     """Overdue actions and the next meetings, for the register team: four queries, and one
     more for the access-log rows of the people named when any are."""
@@ -265,14 +336,7 @@ def dashboard_actions_panel(request: HttpRequest, today: date) -> Panel | None:
     return Panel(
         "reviews/includes/dashboard_actions.html",
         {
-            # Counted over the whole register: kept with the dashboard's other counts.
-            "overdue_count": kept_for_a_while(
-                "overdue actions",
-                request.user,
-                (today,),
-                overdue.count,
-                settings.DSR_DASHBOARD_CACHE_SECONDS,
-            )[0],
+            "overdue_count": overdue_actions_count(request.user, today),
             "overdue": rows,
             "meetings": list(
                 Meeting.objects.visible_to(request.user)
@@ -289,6 +353,7 @@ CONTRIBUTION = Contribution(
     next_steps=review_steps,
     person_panels=(person_reviews_panel,),
     dashboard_panels=(dashboard_actions_panel,),
+    home_panels=(home_actions_panel, home_panels_panel),
     message_contexts={"reviews.action": action_context},
     navigation=(
         NavItem("Meetings", "reviews:meeting-list", ("dsr.view_register",), True, order=50),

@@ -6,8 +6,7 @@ that, or to be its owner (403 otherwise). An action is fetched only through
 `get_action_for_user`, so one about a person out of the user's scope answers 404.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -104,7 +103,9 @@ def _action_writes(data: dict) -> dict:
 def action_close(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_action_for_user(request.user, pk)
     if not can_close(request.user, action):
-        raise PermissionDenied
+        # The function check (role_required) answered 403 already; this is the object check,
+        # so another owner's action answers 404, as a missing one does (ACCESS.md "Scope").
+        raise Http404
     back_url, back_label = _back(action)
     if not request.user.has_perm(READ):
         back_url, back_label = reverse("reviews:my-actions"), "Back to my actions"

@@ -731,15 +731,17 @@ def test_dashboard_and_list_run_the_same_number_of_queries_with_5_and_200_people
     record("T1 queries: register list (5 / 200 people)", f"{small[LIST]} / {large[LIST]}")
     assert small == large
     assert small_next == large_next
-    # Measured 21 / 14 / 15. Every page: session, user, second-factor device, user and group
+    # Measured 22 / 14 / 15. Every page: session, user, second-factor device, user and group
     # permissions, the user's areas (6), and saving the session (3, with its savepoint).
-    # Dashboard: counts by rating, by age group, overdue count and rows, consent count and rows
-    # (6). List: count, page, its key workers, the local authority choices and the access-log
-    # insert for the people shown (5), plus the cursor row on a later page. Reviews add 4 to the
-    # dashboard: the overdue actions' count and rows, the user's organisation (meetings without
-    # an area are the ICB's) and the next meetings; escalation adds 2, its counts by level and
-    # the escalations waiting longest (and, when there are any, their access-log rows).
-    with django_assert_max_num_queries(21):
+    # Dashboard: counts by rating, by age group with the overdue and due-soon reviews, overdue
+    # rows, consent counts (due and overdue) and rows (5). Referrals add 2: the queue's counts
+    # and its most urgent referral. Reviews add 4: the overdue actions' count and rows, the
+    # user's organisation (meetings without an area are the ICB's) and the next meetings;
+    # escalation adds 2, its counts by level and the escalations waiting longest (and, when
+    # there are any, their access-log rows). List: count, page, its key workers, the local
+    # authority choices and the access-log insert for the people shown (5), plus the cursor
+    # row on a later page.
+    with django_assert_max_num_queries(22):
         staff_client.get(DASHBOARD)
     with django_assert_max_num_queries(14):
         staff_client.get(LIST)
