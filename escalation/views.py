@@ -13,8 +13,7 @@
 Every page that names people writes access-log rows.
 """
 
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -162,10 +161,12 @@ def _next(request: HttpRequest, escalation: Escalation) -> str:
 
 
 def _actable(request: HttpRequest, pk: int) -> Escalation:
-    """An escalation the user may see (404 otherwise) and act on (403 otherwise)."""
+    """An escalation the user may see and act on (its level and area), 404 otherwise: the role
+    check before the view (403 for any id) is the function check; this one is about the object,
+    so it answers as a missing id would."""
     escalation = get_escalation_for_user(request.user, pk)
     if not can_act(request.user, escalation):
-        raise PermissionDenied
+        raise Http404
     return escalation
 
 
@@ -202,7 +203,8 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(ACT)
 def acknowledge_person(request: HttpRequest, pk: int) -> HttpResponse:
     """Every escalation about a person that waits for this user, acknowledged with one note in
-    one step. A person out of scope is 404; one with nothing live the user may act on, 403."""
+    one step. A person out of scope, or with nothing live the user may act on, is 404 (the role
+    check before the view is the 403)."""
     person = get_person_for_user(request.user, pk)
     live = list(
         Escalation.objects.visible_to(request.user)
@@ -213,7 +215,7 @@ def acknowledge_person(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     mine = [e for e in live if can_act(request.user, e)]
     if not mine:
-        raise PermissionDenied
+        raise Http404
     for escalation in live:
         escalation.past_deadline = escalation.is_ack_overdue(today)
         escalation.is_mine = escalation in mine
