@@ -108,7 +108,9 @@ class Escalation(models.Model):
     # until they are. An open escalation at a level its owners were not told of is new to them.
     told_level = models.PositiveSmallIntegerField(null=True, blank=True)
 
-    history = audited()
+    # told_level is delivery bookkeeping, set by the digest in bulk: the outbox rows are its
+    # record, so it is kept out of the escalation's history.
+    history = audited(excluded_fields=["told_level"])
 
     objects = EscalationQuerySet.as_manager()
 

@@ -175,8 +175,11 @@ def _write_raised_history(cursor: Any, now: Any) -> int:
     """History rows ("+", named for the sweep, no user) for the escalations inserted in SQL
     just now that have none yet: the SQL insert bypasses simple-history's signals."""
     quote = connection.ops.quote_name
-    columns = [field.column for field in Escalation._meta.concrete_fields]
-    history_table = quote(Escalation.history.model._meta.db_table)  # type: ignore[attr-defined]
+    history_model = Escalation.history.model  # type: ignore[attr-defined]
+    kept = {field.column for field in history_model._meta.concrete_fields}
+    # The columns the history keeps (some, like told_level, are left out of it).
+    columns = [f.column for f in Escalation._meta.concrete_fields if f.column in kept]
+    history_table = quote(history_model._meta.db_table)
     # Table and column names come from the model, quoted; the values are parameters.
     cursor.execute(
         f"INSERT INTO {history_table} ({', '.join(quote(c) for c in columns)}, history_date,"  # noqa: S608

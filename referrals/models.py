@@ -194,7 +194,9 @@ class Referral(models.Model):
     initial_rating = models.CharField(max_length=5, choices=RAG.choices, blank=True)
     withdrawn_reason = models.TextField(blank=True)
     reasons_told_how = models.TextField(
-        "how the team told the reasons, when nobody could be sent a letter", blank=True
+        "how the team told the reasons, when nobody could be sent a letter",
+        blank=True,
+        db_default="",
     )
     next_steps = models.TextField("what happens next, as told to the recipients", blank=True)
 

@@ -43,6 +43,7 @@ ACTIONS = [
 # them up, done weeks after their due date.
 ACTION_DONE = 0.12
 STALLED = 0.08
+CHASED_LATE = 12
 _STALLED: dict[int, int] = {}
 
 
@@ -92,6 +93,9 @@ def _meeting_day(moment, staff: User, lead: User, manager: User) -> None:
         )
         if rng.random() < STALLED:
             _STALLED[action.pk] = rng.randint(20, 60)
+        if action.pk % CHASED_LATE == 0:
+            # One in a dozen waits months for someone to chase it: the few overdue today.
+            _STALLED[action.pk] = 120
     meeting_mark_held(meeting=meeting, by=staff)
 
 

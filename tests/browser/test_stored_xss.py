@@ -75,6 +75,10 @@ def free_text_fields(kind: str) -> dict[str, dict[str, int]]:
     return fields
 
 
+# Postal addresses, whose last line must be a postcode (dsr.nhsuk.validators.postcode_in).
+POSTAL = {"carer_address", "referrer_address"}
+
+
 def hostile_answers(kind: str, area_pk: int) -> tuple[dict, list[str]]:
     """Valid answers with every free-text field holding payloads: all of them where they fit,
     one each in turn where the field is short. Returns the answers and the fields filled."""
@@ -86,6 +90,8 @@ def hostile_answers(kind: str, area_pk: int) -> tuple[dict, list[str]]:
     for slug, fields in free_text_fields(kind).items():
         for name, most in fields.items():
             value = EVERY_PAYLOAD if len(EVERY_PAYLOAD) <= most else next(one_each)
+            if name in POSTAL:
+                value = f"{value}\nNR1 2DH"  # a letter needs the postcode on the last line
             assert len(value) <= most, name
             answers[slug][name] = value
             filled.append(name)

@@ -106,7 +106,8 @@ def _assert_a_year_in_use(today):
     assert Escalation.objects.filter(resolved_by__isnull=False).exists()  # by an owner
     assert Escalation.objects.filter(status=Escalation.Status.ACKNOWLEDGED).exists()
     live = Escalation.objects.exclude(status=Escalation.Status.RESOLVED)
-    assert 0 < live.count() <= 30  # a queue a team can work, not a flood
+    # A queue a team can work, not a flood (escalations whose cause stays are raised again).
+    assert 0 < live.count() <= 45
     climbed = EscalationTransition.objects.filter(from_level__lt=F("to_level"))
     assert climbed.exists()  # some were not acknowledged by their deadline
     acknowledged = Escalation.objects.filter(acknowledged_at__isnull=False)

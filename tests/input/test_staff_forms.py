@@ -47,7 +47,7 @@ from tests.input.strategies import (
     short_text,
     subset,
 )
-from tests.referrals.factories import ReviewedReferralFactory
+from tests.referrals.factories import ReferralContactFactory, ReviewedReferralFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -302,7 +302,9 @@ def test_rating_change(team, make_person):
 
 
 def test_referral_decision(team, areas, organisations):
-    referral = ReviewedReferralFactory(local_authority=areas["north"])
+    referral = ReviewedReferralFactory(local_authority=areas["north"], contact=False)
+    # Someone to post the reasons to: "not eligible" needs a postal address with a postcode.
+    ReferralContactFactory(referral=referral, address="1 High Street\nNorwich\nNR1 2DH")
     valid = st.one_of(
         st.fixed_dictionaries(
             {

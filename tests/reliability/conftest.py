@@ -325,16 +325,24 @@ def provider_calls(path: Path) -> Counter:
 
 def decided_referral(areas, staff, name: str):
     """A referral decided "not eligible": two outcome emails (the person and the referrer) are
-    written to the outbox in the decision's transaction."""
+    written to the outbox in the decision's transaction, and nothing else. It is made by the
+    factory, not received through intake, so no acknowledgement joins the emails counted; with
+    no postal address to send the reasons to, the team records how it gave them."""
     from referrals.services import referral_decide
-    from tests.referrals.test_services import reviewed, submit
+    from tests.referrals.factories import ReviewedReferralFactory
 
-    referral = reviewed(submit(areas, nhs_number="", given_name=name), staff)
+    referral = ReviewedReferralFactory(
+        local_authority=areas["north"],
+        given_name=name,
+        referrer_kind="professional",
+        referrer_email="sam.reid@nhs.example",
+    )
     return referral_decide(
         referral,
         decision="not_eligible",
         reason="No diagnosis yet.",
         signposting="Your GP.",
+        reasons_told_how="Phoned the person and explained.",
         by=staff,
     )
 
