@@ -192,7 +192,9 @@ def test_payloads_in_a_self_referral_never_run_on_any_page(
     assert page.locator(".dsr-timeline").count() == 1
     csp_violations = list(page.csp_violations)
     # The letter staff download to print is made from the same text, and still renders.
-    letter = Notification.objects.get(subject_id=referral.pk, channel="letter")
+    letter = Notification.objects.get(
+        subject_id=referral.pk, channel="letter", kind="referral_outcome"
+    )
     pdf = page.request.get(url + reverse("dsr:outbox-letter", args=[letter.pk]))
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
 
