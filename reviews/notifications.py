@@ -32,7 +32,13 @@ def notify_cetr_requester(
                 letter=by_letter,
                 email=request.requester_email,
                 postal_address=request.requester_address,
-                context={"reference": request.reference, **context},
+                context={
+                    "reference": request.reference,
+                    # Who the review is for: the requester themself, or someone they name.
+                    "person_first_name": request.given_name,
+                    "for_self": request.relationship == CetrRequest.Relationship.SELF,
+                    **context,
+                },
             )
         ]
     )

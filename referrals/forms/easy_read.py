@@ -106,10 +106,10 @@ class DiagnosedForm(EasyReadForm):
         label="Has a doctor or nurse told you this?",
         choices=[
             ("confirmed", "Yes"),
-            ("clinically_understood", "No, but they think I have it"),
+            ("clinically_understood", "No, but a doctor or nurse thinks I have it"),
             ("awaiting_assessment", "No, I am waiting for a test"),
         ],
-        messages={"required": "Choose yes or no."},
+        messages={"required": "Choose one answer."},
     )
 
 

@@ -152,7 +152,7 @@ def test_someone_under_16_agrees_as_a_child_who_understands(client, frozen_now):
             "Write the date you were born.",
         ),
         ("disability", {}, "diagnosis", "Choose learning disability, autism or both."),
-        ("diagnosed", {}, "diagnosis_status", "Choose yes or no."),
+        ("diagnosed", {}, "diagnosis_status", "Choose one answer."),
         ("now", {"risks": ""}, "risks", "Tell us what is hard for you now."),
         (
             "address",

@@ -243,6 +243,7 @@ def test_a_cetr_request_is_acknowledged_and_its_outcome_told_by_letter(
     assert _channels(acknowledged) == {("Morgan Ward", "letter", "standard")}
     _check_every_message(acknowledged, request.reference)
     text = acknowledged["Morgan Ward"][0].text
+    assert "Treatment Review (C(E)TR) for Ellis." in text  # who the review is for
     assert "Received on: 10 March 2026" in text
     assert "We will decide by: 24 March 2026" in text  # 10 working days
 
