@@ -26,6 +26,19 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
         LETTER = "letter", "Letter"
+        SMS = "sms", "Text message"
+
+    class Receipt(models.TextChoices):
+        """What the message provider (GOV.UK Notify) last reported about delivery."""
+
+        DELIVERED = "delivered", "Delivered"
+        PERMANENT_FAILURE = "permanent-failure", "Not delivered: the address or number is wrong"
+        TEMPORARY_FAILURE = (
+            "temporary-failure",
+            "Not delivered: the inbox or phone was not available",
+        )
+        TECHNICAL_FAILURE = "technical-failure", "Not delivered: a technical fault"
+        RETURNED_LETTER = "returned-letter", "Letter returned to sender"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
@@ -56,6 +69,7 @@ class Notification(models.Model):
     recipient_role = models.CharField(max_length=80, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=30, blank=True, db_default="")
     postal_address = models.TextField(blank=True)
     accessible_format = models.CharField(
         max_length=20, choices=Format.choices, default=Format.STANDARD
@@ -69,6 +83,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
+    # The provider's last delivery receipt for it, and when it came (empty until one does).
+    receipt = models.CharField(max_length=20, choices=Receipt.choices, blank=True, db_default="")
+    receipt_at = models.DateTimeField(null=True, blank=True)
     cancelled_reason = models.TextField(blank=True)
 
     objects = NotificationQuerySet.as_manager()
@@ -89,6 +106,9 @@ class Notification(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="sent_has_a_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="sms") | ~Q(phone=""), name="sms_has_a_number"
             ),
         ]
         indexes = [
