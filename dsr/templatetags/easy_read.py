@@ -1,6 +1,6 @@
 """Pictures for easy-read letters: `{% easy_read_picture "register" "A list" %}` is the picture
 static/easy-read/register.svg with its text alternative, when the message is printed as a
-letter (`picture_base` set by dsr.views.outbox.letter_html), and nothing in an email, where
+letter (`picture_base` set by dsr.outbox.letters.letter_html), and nothing in an email, where
 many mail programs would not show it."""
 
 from django import template

@@ -6,22 +6,15 @@ Every message is about someone, so only staff who handle referrals see it, in th
 
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from dsr.models import AccessEvent, Notification
-from dsr.outbox.delivery import (
-    notification_mark_posted,
-    notification_resend,
-    template_and_context,
-)
-from dsr.outbox.delivery import render as render_message
+from dsr.outbox.delivery import notification_mark_posted, notification_resend
+from dsr.outbox.letters import LETTER_CSS, letter_html, letter_pdf  # noqa: F401  (re-exported)
 from dsr.security.access import role_required
 from dsr.security.audit import access_log_record
 from dsr.security.scoping import get_object_for_user
@@ -29,8 +22,6 @@ from dsr.security.scoping import get_object_for_user
 logger = logging.getLogger(__name__)
 
 MANAGE = "dsr.manage_referrals"
-LETTER_CSS = settings.BASE_DIR / "static" / "css" / "letter.css"
-EASY_READ_PICTURES = settings.BASE_DIR / "static" / "easy-read"
 SHOWN = 100
 VIEWS = {
     "letters": ("Letters to print and post", [Notification.Status.LETTER_READY]),
@@ -94,44 +85,20 @@ def mark_posted(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(reverse("dsr:outbox") + "?show=letters")
 
 
-def letter_html(notification: Notification) -> str:
-    """The HTML a letter is printed from: the message in its accessible format, with the
-    address block for a window envelope."""
-    family, message_context = template_and_context(notification)
-    return render_to_string(
-        "letters/letter.html",
-        {
-            **message_context,
-            "notification": notification,
-            "body_template": f"{family}.body.html",
-            "subject": render_message(notification).subject,
-            "today": timezone.localdate(),
-            "icb_name": settings.ICB_NAME,
-            "large_print": notification.accessible_format == Notification.Format.LARGE_PRINT,
-            "easy_read": notification.accessible_format == Notification.Format.EASY_READ,
-            # An easy-read letter prints its pictures (dsr/templatetags/easy_read.py).
-            "picture_base": EASY_READ_PICTURES.as_uri(),
-        },
-    )
-
-
 @role_required(MANAGE)
 def letter(request: HttpRequest, pk: int) -> HttpResponse:
     """The letter as a PDF to print: the message in its accessible format, with the address
     block for a window envelope. Logged as a read of the letter."""
-    from weasyprint import CSS, HTML
-
     notification = _notification(request, pk)
     if notification.channel != Notification.Channel.LETTER:
         return redirect("dsr:outbox")
-    html = letter_html(notification)
     access_log_record(
         user=request.user,
         action=AccessEvent.Action.VIEW_LETTER,
         path=request.path,
         detail={"notification": notification.pk},
     )
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(LETTER_CSS))])
+    pdf = letter_pdf(notification)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="letter-{notification.pk}.pdf"'
     return response
