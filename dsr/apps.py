@@ -24,6 +24,8 @@ class DsrConfig(AppConfig):
             consent_context,
             register_entry_context,
         )
+        from dsr.outbox.delivery import register_provider
+        from dsr.outbox.notify import Notify
         from dsr.register_settings import SettingsSection, register_section
         from dsr.security import audit  # noqa: F401
 
@@ -43,6 +45,8 @@ class DsrConfig(AppConfig):
                 home_panels=(register_work_panel, accounts_panel),
             )
         )
+        # GOV.UK Notify, used when DSR_MESSAGES = "notify" (dsr.outbox.delivery).
+        register_provider("notify", Notify())
         # The register's own part of the settings page (apps add theirs as settings_sections).
         register_section(
             SettingsSection(

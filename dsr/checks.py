@@ -29,3 +29,34 @@ def team_contact_set(databases: Any = None, **kwargs: Any) -> list[checks.CheckM
             id="dsr.W001",
         )
     ]
+
+
+@checks.register()
+def notify_configured(**kwargs: Any) -> list[checks.CheckMessage]:
+    """With DSR_MESSAGES = "notify", refuse to start without a Notify API key or without a
+    Notify template for every kind of message the service sends (notify/README.md): a message
+    of a kind without one could never be sent."""
+    if settings.DSR_MESSAGES != "notify":
+        return []
+    from dsr.outbox.notify import message_kinds
+
+    errors = []
+    if not settings.NOTIFY_API_KEY:
+        errors.append(
+            checks.Error(
+                'DSR_MESSAGES is "notify" but NOTIFY_API_KEY is not set.',
+                hint="Create a live API key in GOV.UK Notify and set NOTIFY_API_KEY.",
+                id="dsr.E001",
+            )
+        )
+    missing = [kind for kind in message_kinds() if not settings.NOTIFY_TEMPLATES.get(kind)]
+    if missing:
+        errors.append(
+            checks.Error(
+                f"No GOV.UK Notify template is set for: {', '.join(missing)}.",
+                hint="Add each to NOTIFY_TEMPLATES (JSON, kind to template id): see "
+                "notify/README.md.",
+                id="dsr.E002",
+            )
+        )
+    return errors

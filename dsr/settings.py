@@ -489,6 +489,19 @@ if DSR_ESCALATION_RERAISE_DAYS < 1:
 # The DSR team's shared mailbox: deadline reminders and breaches go here.
 DSR_TEAM_EMAIL = env.str("DSR_TEAM_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
+# How messages leave the service (dsr.outbox.delivery): "django", email by the email backend above
+# and letters printed and posted by staff; or "notify", email, text messages and letters through
+# GOV.UK Notify (notify/README.md). NOTIFY_TEMPLATES maps each message kind to its Notify
+# template id, as JSON ({"referral_received": "<uuid>", ...}); a start-up check refuses a kind
+# without one (dsr.checks). NOTIFY_EMAIL_REPLY_TO_ID is a reply-to address set up in Notify.
+DSR_MESSAGES = env.str("DSR_MESSAGES", default="django")
+if DSR_MESSAGES not in ("django", "notify"):
+    raise ImproperlyConfigured('DSR_MESSAGES must be "django" or "notify".')
+NOTIFY_API_KEY = env.str("NOTIFY_API_KEY", default="")
+NOTIFY_BASE_URL = env.str("NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+NOTIFY_TEMPLATES: dict[str, str] = env.json("NOTIFY_TEMPLATES", default={})
+NOTIFY_EMAIL_REPLY_TO_ID = env.str("NOTIFY_EMAIL_REPLY_TO_ID", default="")
+NOTIFY_TIMEOUT = 30
 
 # --- Records retention (RELIABILITY H-7, ASVS v5.0.0-14.2.7) -------------------------------
 # How long records are kept once their period starts: from the end of the person's last time

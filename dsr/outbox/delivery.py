@@ -8,7 +8,10 @@ email system can close.
 
 Email goes through Django's email backend (SMTP, or a provider's backend, by configuration) and
 carries no health details beyond the outcome. Letters are rendered to PDF and wait for staff to
-print and post them.
+print and post them. With DSR_MESSAGES = "notify", email, text messages and letters go through
+GOV.UK Notify instead (dsr.outbox.notify, registered as a provider): every send carries the
+message's stable reference, and a message tried before is first looked up there by it, so a
+worker that died after Notify accepted a message never sends it twice.
 """
 
 import logging
@@ -17,7 +20,7 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -34,8 +37,19 @@ from dsr.outbox import BATCH
 
 logger = logging.getLogger(__name__)
 
-# Errors worth trying again: the mail server or network was unavailable for a moment.
-TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+
+class ProviderUnavailable(Exception):
+    """The message provider could not take the message for now (its documented temporary
+    errors: too many requests, its own fault, no answer): worth trying again."""
+
+
+class ProviderRefused(Exception):
+    """The message provider refused the message for good (a bad request, a key it does not
+    accept): trying again would not help; staff see why."""
+
+
+# Errors worth trying again: the mail server, provider or network was unavailable for a moment.
+TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError, ProviderUnavailable)
 MAX_ATTEMPTS = 5
 # Without PostgreSQL's advisory locks (the embedded SQLite run), a row left "sending" this long
 # belongs to a worker that died and may be claimed again. (A setting only so the fault-injection
@@ -137,6 +151,31 @@ def render(notification: Notification) -> Rendered:
     )
 
 
+class Provider(Protocol):
+    """A message provider's API (dsr.outbox.notify): `send` returns the provider's id for the
+    message it accepted; `find` returns the id of one it already holds under the message's
+    reference, or None. Both raise ProviderUnavailable or ProviderRefused."""
+
+    def send(self, notification: Notification, rendered: Rendered) -> str: ...
+
+    def find(self, notification: Notification) -> str | None: ...
+
+
+# The providers DSR_MESSAGES may name, registered in AppConfig.ready ("django" is the email
+# backend and printed letters, and needs none).
+_PROVIDERS: dict[str, Provider] = {}
+
+
+def register_provider(name: str, provider: Provider) -> None:
+    _PROVIDERS[name] = provider
+
+
+def reference(notification: Notification) -> str:
+    """The message's stable reference, the same on every attempt: sent with it to the provider
+    (and as X-DSR-Reference on email), and how a message tried before is looked up."""
+    return f"notification-{notification.pk}"
+
+
 def backoff(attempts: int) -> timedelta:
     """Exponential backoff with jitter: about 1, 2, 4, 8 minutes, never in lockstep."""
     base = 60 * 2 ** max(0, attempts - 1)
@@ -226,17 +265,33 @@ def _send_email(notification: Notification, rendered: Rendered) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.email],
         reply_to=reply_to(),
-        headers={"X-DSR-Reference": f"notification-{notification.pk}"},
+        headers={"X-DSR-Reference": reference(notification)},
     )
     message.attach_alternative(rendered.html, "text/html")
     message.send(fail_silently=False)
+
+
+def _send_by_provider(provider: Provider, notification: Notification, rendered: Rendered) -> None:
+    """Send through the provider, unless it already holds the message: one tried before (its
+    worker died after the provider may have accepted it, or the answer never came) is looked up
+    by its reference first, and recorded as sent without a second copy if it is there."""
+    found = provider.find(notification) if notification.attempts else None
+    if found:
+        logger.info(
+            "notification already accepted by the provider, not sent again notification=%s",
+            notification.pk,
+        )
+    notification.provider_reference = found or provider.send(notification, rendered)
+    notification.status = Notification.Status.SENT
+    notification.sent_at = timezone.now()
 
 
 def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
     """Send one claimed message and record the result; returns its new status.
 
     Transient failures are retried with backoff, up to MAX_ATTEMPTS, then the message is marked
-    failed for staff to see and send again. Letters are marked ready to print and post.
+    failed for staff to see and send again. Letters are marked ready to print and post, or,
+    through a provider, sent for it to print and post.
     """
     notification = Notification.objects.get(pk=notification_id)
     if notification.status != Notification.Status.SENDING or not _still_ours(
@@ -244,9 +299,12 @@ def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
     ):
         logger.info("notification not ours to send, skipped notification=%s", notification_id)
         return notification.status
+    provider = _PROVIDERS.get(settings.DSR_MESSAGES)
     try:
         rendered = render(notification)
-        if notification.channel == Notification.Channel.LETTER:
+        if provider is not None:
+            _send_by_provider(provider, notification, rendered)
+        elif notification.channel == Notification.Channel.LETTER:
             notification.status = Notification.Status.LETTER_READY
         else:
             _send_email(notification, rendered)

@@ -1,0 +1,102 @@
+"""A letter sent through GOV.UK Notify keeps to Notify's precompiled-letter specification
+(static/css/letter-notify.css, docs/adr/0007-notify-letters.md), measured on the PDF's laid-out
+text in millimetres from the sheet's edges."""
+
+import pytest
+from weasyprint import CSS, HTML
+from weasyprint.formatting_structure.boxes import ParentBox, TextBox
+from weasyprint.layout.absolute import AbsolutePlaceholder
+
+from dsr.models import Notification
+from dsr.outbox.letters import LETTER_CSS, NOTIFY_LETTER_CSS, letter_html
+
+pytestmark = pytest.mark.django_db
+
+MM = 25.4 / 96  # WeasyPrint lays out in CSS pixels
+ADDRESS = (24.6, 39.5, 120.0, 66.3)  # left, top, right, bottom
+SEVEN_LINES = "Flat 10, Riverside Court\n25 Long Road\nThorpe St Andrew\nNorwich\nNorfolk\nNR7 0AB"
+
+
+def _text_boxes(box):
+    """Every text box in `box`, inside absolutely positioned boxes too (the address)."""
+    if isinstance(box, AbsolutePlaceholder):
+        box = box._box
+    if isinstance(box, TextBox):
+        yield box
+    elif isinstance(box, ParentBox):
+        for child in box.children:
+            yield from _text_boxes(child)
+
+
+def _text(notification: Notification, sheets: list) -> list[list[tuple]]:
+    """Each page's text boxes as (left, top, right, bottom, text) in mm."""
+    document = HTML(string=letter_html(notification)).render(
+        stylesheets=[CSS(filename=str(sheet)) for sheet in sheets]
+    )
+    return [
+        [
+            (
+                box.position_x * MM,
+                box.position_y * MM,
+                (box.position_x + box.width) * MM,
+                (box.position_y + box.height) * MM,
+                box.text,
+            )
+            for box in _text_boxes(page._page_box)
+            if box.text.strip()
+        ]
+        for page in document.pages
+    ]
+
+
+def _letter(accessible_format: str) -> Notification:
+    return Notification.objects.create(
+        subject_type="tests.subject",
+        subject_id=1,
+        kind="referral_received",
+        recipient_key="referrer",
+        recipient_name="Samantha Jones-Whitworth",
+        channel=Notification.Channel.LETTER,
+        postal_address=SEVEN_LINES,
+        accessible_format=accessible_format,
+        context={"reference": "DSR-0001", "person_first_name": "Alex"},
+    )
+
+
+def _inside(box, area) -> bool:
+    left, top, right, bottom = area
+    return box[0] >= left and box[1] >= top and box[2] <= right and box[3] <= bottom
+
+
+def _overlaps(box, area) -> bool:
+    left, top, right, bottom = area
+    return box[0] < right and box[2] > left and box[1] < bottom and box[3] > top
+
+
+@pytest.mark.parametrize("accessible_format", [f.value for f in Notification.Format])
+def test_a_notify_letter_keeps_to_notifys_layout(accessible_format):
+    letter = _letter(accessible_format)
+    address_lines = [letter.recipient_name, *SEVEN_LINES.splitlines()]
+
+    pages = _text(letter, [LETTER_CSS, NOTIFY_LETTER_CSS])
+
+    first = pages[0]
+    address = [box for box in first if box[4].strip() in address_lines]
+    assert [box[4].strip() for box in address] == address_lines
+    assert all(_inside(box, ADDRESS) for box in address), address
+    others = [box for box in first if box[4].strip() not in address_lines]
+    assert not [box for box in others if _overlaps(box, ADDRESS)]
+    # The sender's details right of 125mm; the letter itself from 95mm down.
+    assert all(box[0] >= 125 for box in others if box[1] < 95)
+    assert any(box[1] >= 95 for box in others)
+    for page in pages:  # nothing in Notify's margins
+        assert all(_inside(box, (15, 5, 195, 292)) for box in page)
+
+
+def test_the_printed_letter_is_laid_out_as_before():
+    letter = _letter(Notification.Format.STANDARD)
+
+    [first, *_] = _text(letter, [LETTER_CSS])
+
+    [name] = [box for box in first if box[4] == letter.recipient_name]
+    assert name[0] > 25 and name[1] > 50  # below the sender's details, as printed before

@@ -1,0 +1,94 @@
+"""The Notify template texts in the repository (notify/templates/), filled with the
+personalisation the service sends for each kind, are exactly what the service would send
+itself; and the start-up check refuses Notify without a template for every kind."""
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from dsr.checks import notify_configured
+from dsr.models import Notification
+from dsr.outbox.delivery import render
+from dsr.outbox.notify import message_kinds, personalisation
+from tests.notify.conftest import TEMPLATES, template_text
+from tests.notify.server import fill
+
+pytestmark = pytest.mark.django_db
+
+
+def test_there_is_a_notify_template_text_for_every_kind_and_no_other():
+    assert sorted(path.stem for path in TEMPLATES.glob("*.md")) == message_kinds()
+    assert "referral_outcome" in message_kinds()
+    assert "referral_outcome_easy_read" not in message_kinds()  # the same kind, another format
+
+
+EMAILS = settings.BASE_DIR / "templates" / "emails"
+# Each kind in each format it is sent in (easy read only where the kind has an easy-read text).
+CASES = [
+    (kind, accessible_format)
+    for kind in message_kinds()
+    for accessible_format in Notification.Format.values
+    if accessible_format != Notification.Format.EASY_READ
+    or (EMAILS / f"{kind}_easy_read.subject.txt").exists()
+]
+
+
+@pytest.mark.parametrize(("kind", "accessible_format"), CASES)
+def test_each_notify_template_filled_is_what_the_service_sends(kind, accessible_format):
+    message = Notification.objects.create(
+        subject_type="tests.subject",
+        subject_id=1,
+        kind=kind,
+        recipient_key="someone",
+        recipient_name="Sam Jones",
+        channel=Notification.Channel.EMAIL,
+        email="sam@example.org",
+        accessible_format=accessible_format,
+        context={"reference": "DSR-0001", "person_first_name": "Alex", "count": 2},
+    )
+    rendered = render(message)
+    subject, body = template_text(kind)
+
+    sent = personalisation(rendered)
+
+    assert fill(subject, sent) == rendered.subject
+    assert fill(body, sent) == rendered.text
+    assert rendered.subject and rendered.text.strip()
+
+
+def test_the_easy_read_texts_are_among_those_checked():
+    assert ("referral_outcome", Notification.Format.EASY_READ) in CASES
+
+
+ALL_SET = {kind: f"00000000-0000-0000-0000-{n:012d}" for n, kind in enumerate(message_kinds())}
+
+
+def test_the_start_up_check_asks_for_a_template_for_every_kind(settings):
+    settings.DSR_MESSAGES = "notify"
+    settings.NOTIFY_API_KEY = "key-name-" + "0" * 36 + "-" + "1" * 36
+    settings.NOTIFY_TEMPLATES = {k: v for k, v in ALL_SET.items() if k != "referral_outcome"}
+
+    [error] = notify_configured()
+
+    assert error.id == "dsr.E002"
+    assert error.msg == "No GOV.UK Notify template is set for: referral_outcome."
+    with pytest.raises(SystemCheckError, match="referral_outcome"):
+        call_command("check")
+
+    settings.NOTIFY_TEMPLATES = ALL_SET
+    assert notify_configured() == []
+
+
+def test_the_start_up_check_asks_for_a_key(settings):
+    settings.DSR_MESSAGES = "notify"
+    settings.NOTIFY_API_KEY = ""
+    settings.NOTIFY_TEMPLATES = ALL_SET
+
+    assert [error.id for error in notify_configured()] == ["dsr.E001"]
+
+
+def test_without_notify_nothing_is_asked(settings):
+    assert settings.DSR_MESSAGES == "django"
+    settings.NOTIFY_TEMPLATES = {}
+    assert notify_configured() == []
