@@ -275,7 +275,10 @@ def _send_by_provider(provider: Provider, notification: Notification, rendered: 
     """Send through the provider, unless it already holds the message: one tried before (its
     worker died after the provider may have accepted it, or the answer never came) is looked up
     by its reference first, and recorded as sent without a second copy if it is there."""
-    found = provider.find(notification) if notification.attempts else None
+    # Tried before: claimed again after its worker stopped, retried after an error, or sent again
+    # by staff after it failed (each may have followed an acceptance whose answer was lost).
+    tried = notification.attempts or notification.error
+    found = provider.find(notification) if tried else None
     if found:
         logger.info(
             "notification already accepted by the provider, not sent again notification=%s",

@@ -1,6 +1,6 @@
 """Sending through GOV.UK Notify (DSR_MESSAGES = "notify"), with its official Python client.
 
-Email and text messages use the Notify template set for their kind (NOTIFY_TEMPLATES), whose
+Email uses the Notify template set for its kind (NOTIFY_TEMPLATES), whose
 text is in notify/templates/: each takes the `subject` and `body` the service renders from its
 own templates (templates/emails/), so the words, the easy-read versions and the team's contact
 details stay in one place. Letters go as precompiled PDFs: the letter staff would print, laid out
@@ -78,13 +78,11 @@ class Notify:
                 reference=reference(notification),
                 pdf_file=BytesIO(pdf),
             )
-        elif notification.channel == Notification.Channel.SMS:
-            response = _call(
-                "send_sms_notification",
-                phone_number=notification.phone,
-                template_id=template_id(notification),
-                personalisation={"body": rendered.text},
-                reference=reference(notification),
+        elif notification.channel != Notification.Channel.EMAIL:
+            # No kind of message has a text-message version yet (an email's text is too long).
+            raise ProviderRefused(
+                f"A {notification.get_channel_display().lower()} cannot be sent through GOV.UK"
+                " Notify yet."
             )
         else:
             response = _call(

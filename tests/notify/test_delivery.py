@@ -249,3 +249,34 @@ def test_a_stale_claim_notify_never_accepted_is_sent(notify):
 def test_the_notify_provider_is_chosen_only_by_the_setting(settings):
     assert "notify" in delivery._PROVIDERS
     assert settings.DSR_MESSAGES == "django"
+
+
+def test_a_text_message_is_not_sent_through_notify_yet(notify):
+    message = _email(channel=Notification.Channel.SMS, email="", phone="07700 900123")
+
+    assert deliver_due() == {"failed": 1}
+
+    message.refresh_from_db()
+    assert message.error == (
+        "ProviderRefused: A text message cannot be sent through GOV.UK Notify yet."
+    )
+    assert notify.received == []
+
+
+def test_a_failed_message_staff_send_again_is_looked_up_first(notify, staff_user):
+    """Notify accepted it but the answer never came, five times over: the message failed. When
+    staff send it again, Notify is asked first, and it is not sent a second time."""
+    message = _email()
+    rendered = render(message)
+    delivery._PROVIDERS["notify"].send(message, rendered)  # accepted, answer lost
+    Notification.objects.filter(pk=message.pk).update(
+        status=Notification.Status.FAILED, attempts=MAX_ATTEMPTS, error="ProviderUnavailable: 503"
+    )
+    message.refresh_from_db()
+
+    delivery.notification_resend(notification=message, by=staff_user)
+    assert deliver_due() == {"sent": 1}
+
+    assert len(notify.accepted(f"notification-{message.pk}")) == 1
+    message.refresh_from_db()
+    assert message.provider_reference == notify.notifications[0]["id"]
