@@ -8,7 +8,7 @@ email system can close.
 
 Email goes through Django's email backend (SMTP, or a provider's backend, by configuration) and
 carries no health details beyond the outcome. Letters are rendered to PDF and wait for staff to
-print and post them. With DSR_MESSAGES = "notify", email, text messages and letters go through
+print and post them. With DSR_MESSAGES = "notify", email and letters go through
 GOV.UK Notify instead (dsr.outbox.notify, registered as a provider): every send carries the
 message's stable reference, and a message tried before is first looked up there by it, so a
 worker that died after Notify accepted a message never sends it twice.
