@@ -2,6 +2,8 @@
 personalisation the service sends for each kind, are exactly what the service would send
 itself; and the start-up check refuses Notify without a template for every kind."""
 
+import json
+
 import pytest
 from django.conf import settings
 from django.core.management import call_command
@@ -13,6 +15,7 @@ from dsr.outbox.delivery import render
 from dsr.outbox.notify import message_kinds, personalisation
 from tests.notify.conftest import TEMPLATES, template_text
 from tests.notify.server import fill
+from tests.test_settings import PRODUCTION, run_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +95,28 @@ def test_without_notify_nothing_is_asked(settings):
     assert settings.DSR_MESSAGES == "django"
     settings.NOTIFY_TEMPLATES = {}
     assert notify_configured() == []
+
+
+def test_the_notify_settings_are_read_from_the_environment():
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps([s.DSR_MESSAGES, s.NOTIFY_TEMPLATES, s.NOTIFY_BASE_URL]))"
+    )
+    templates = {"referral_received": "f33517ff-2a88-4f6e-b855-c550268ce08a"}
+    env = {"DSR_MESSAGES": "notify", "NOTIFY_TEMPLATES": json.dumps(templates)}
+
+    result = run_settings({**PRODUCTION, **env}, code)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "notify",
+        templates,
+        "https://api.notifications.service.gov.uk",
+    ]
+
+
+def test_an_unknown_way_of_sending_messages_is_refused_at_start_up():
+    result = run_settings({**PRODUCTION, "DSR_MESSAGES": "carrier-pigeon"})
+
+    assert result.returncode != 0
+    assert 'DSR_MESSAGES must be "django" or "notify".' in result.stderr
