@@ -1,9 +1,12 @@
-"""The outbox as staff see it: messages waiting, failed, and letters to print and post.
+"""The outbox as staff see it: messages waiting, failed, not delivered, and letters to print and
+post; and where GOV.UK Notify reports whether each message was delivered.
 
 Every message is about someone, so only staff who handle referrals see it, in their areas
 (NotificationQuerySet.visible_to); a message out of scope answers 404.
 """
 
+import hmac
+import json
 import logging
 
 from django.conf import settings
@@ -13,6 +16,8 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from dsr.models import AccessEvent, Notification
@@ -22,7 +27,9 @@ from dsr.outbox.delivery import (
     template_and_context,
 )
 from dsr.outbox.delivery import render as render_message
-from dsr.security.access import role_required
+from dsr.outbox.receipts import ReceiptError, receipt_apply, receipt_parse
+from dsr.security import ratelimit
+from dsr.security.access import public, role_required
 from dsr.security.audit import access_log_record
 from dsr.security.scoping import get_object_for_user
 
@@ -135,3 +142,56 @@ def letter(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="letter-{notification.pk}.pdf"'
     return response
+
+
+# A receipt is a few hundred bytes; anything much larger is not one.
+RECEIPT_MAX_BYTES = 16 * 1024
+# Receipts taken per hour from one address: Notify sends one per message, from a few addresses,
+# so this is far above the service's own volume and only stops a flood.
+RECEIPTS_PER_HOUR = 20_000
+
+
+def _bearer_token_ok(request: HttpRequest) -> bool:
+    expected = settings.NOTIFY_CALLBACK_TOKEN
+    if not expected:
+        return False
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+# CSRF-exempt: GOV.UK Notify calls this machine to machine, with no browser and no session, so
+# there is no CSRF cookie or token to send; the bearer token (checked above, in constant time)
+# is what authenticates it, and a browser cannot be made to send it.
+@csrf_exempt
+@public
+@never_cache
+@require_POST
+def notify_receipts(request: HttpRequest) -> HttpResponse:
+    """GOV.UK Notify's delivery receipt callback: 204 once the receipt is recorded, or when it is
+    about no message we hold or a status we do not record (so Notify does not send it again and
+    again); 401 without the token, 400 for a body that is not a receipt."""
+    if not ratelimit.hit(request, scope="notify-receipts", limit=RECEIPTS_PER_HOUR):
+        response = HttpResponse(status=429)
+        response["Retry-After"] = str(ratelimit.HOUR)
+        return response
+    if not _bearer_token_ok(request):
+        logger.warning("notify receipt refused: no or wrong bearer token")
+        return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > RECEIPT_MAX_BYTES:
+        return HttpResponse(status=413)
+    body = request.body
+    if len(body) > RECEIPT_MAX_BYTES:
+        return HttpResponse(status=413)
+    try:
+        receipt = receipt_parse(json.loads(body))
+    except (ValueError, ReceiptError) as error:
+        logger.info("notify receipt refused: not a receipt (%s)", type(error).__name__)
+        return HttpResponse(status=400)
+    receipt_apply(receipt)
+    return HttpResponse(status=204)
