@@ -11,6 +11,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -27,7 +28,13 @@ from dsr.outbox.delivery import (
     template_and_context,
 )
 from dsr.outbox.delivery import render as render_message
-from dsr.outbox.receipts import ReceiptError, receipt_apply, receipt_parse
+from dsr.outbox.receipts import (
+    NOT_DELIVERED,
+    WHAT_TO_DO,
+    ReceiptError,
+    receipt_apply,
+    receipt_parse,
+)
 from dsr.security import ratelimit
 from dsr.security.access import public, role_required
 from dsr.security.audit import access_log_record
@@ -39,12 +46,28 @@ MANAGE = "dsr.manage_referrals"
 LETTER_CSS = settings.BASE_DIR / "static" / "css" / "letter.css"
 EASY_READ_PICTURES = settings.BASE_DIR / "static" / "easy-read"
 SHOWN = 100
+# Each list: its title, which messages it holds and their order.
 VIEWS = {
-    "letters": ("Letters to print and post", [Notification.Status.LETTER_READY]),
-    "failed": ("Messages that could not be sent", [Notification.Status.FAILED]),
+    "letters": (
+        "Letters to print and post",
+        Q(status=Notification.Status.LETTER_READY),
+        ("created_at", "id"),
+    ),
+    "failed": (
+        "Messages that could not be sent",
+        Q(status=Notification.Status.FAILED),
+        ("created_at", "id"),
+    ),
+    # Sent, but GOV.UK Notify reported they did not reach the person: for staff to act on.
+    "not_delivered": (
+        "Messages not delivered",
+        Q(receipt__in=NOT_DELIVERED),
+        ("-receipt_at", "-id"),
+    ),
     "waiting": (
         "Messages waiting to be sent",
-        [Notification.Status.PENDING, Notification.Status.SENDING],
+        Q(status__in=[Notification.Status.PENDING, Notification.Status.SENDING]),
+        ("created_at", "id"),
     ),
 }
 
@@ -64,18 +87,21 @@ KIND_LABELS = {
 
 @role_required(MANAGE)
 def outbox(request: HttpRequest) -> HttpResponse:
-    """One of the three lists, with the number in each (four queries whatever the size)."""
+    """One of the lists, with the number in each (two queries whatever the size)."""
     show = request.GET.get("show", "letters")
     if show not in VIEWS:
         show = "letters"
-    title, statuses = VIEWS[show]
+    title, wanted, order = VIEWS[show]
     visible = Notification.objects.visible_to(request.user)
-    counts = {key: visible.filter(status__in=wanted).count() for key, (_, wanted) in VIEWS.items()}
-    rows = list(visible.filter(status__in=statuses).order_by("created_at", "id")[:SHOWN])
-    tabs = [(key, label, counts[key], key == show) for key, (label, _) in VIEWS.items()]
+    counts = visible.aggregate(
+        **{key: Count("pk", filter=held) for key, (_, held, _) in VIEWS.items()}
+    )
+    rows = list(visible.filter(wanted).order_by(*order)[:SHOWN])
+    tabs = [(key, label, counts[key], key == show) for key, (label, _, _) in VIEWS.items()]
     for row in rows:
         row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " ").capitalize())
-    context = {"title": title, "rows": rows, "tabs": tabs}
+        row.what_to_do = WHAT_TO_DO.get(row.receipt, "")
+    context = {"title": title, "rows": rows, "tabs": tabs, "show": show}
     return render(request, "dsr/outbox.html", context)
 
 
