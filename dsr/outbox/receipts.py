@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -41,23 +42,25 @@ NOT_DELIVERED = [
     Notification.Receipt.TECHNICAL_FAILURE,
     Notification.Receipt.RETURNED_LETTER,
 ]
+# Those worth sending again as they are: the address was right, the moment was not.
+SEND_AGAIN = [
+    Notification.Receipt.TEMPORARY_FAILURE,
+    Notification.Receipt.TECHNICAL_FAILURE,
+]
 # What staff do about each, shown beside it on the outbox.
 WHAT_TO_DO = {
     Notification.Receipt.PERMANENT_FAILURE: (
-        "Check the email address or phone number with the person or their referrer, correct it, "
-        "and send the message again, or post it as a letter."
+        "Check the email address or phone number with the person or their referrer, and correct "
+        "it on their record. Then contact them another way, such as by phone or by post."
     ),
     Notification.Receipt.TEMPORARY_FAILURE: (
-        "Their inbox was full or their phone was off. Send the message again in a day or two, "
-        "or post it as a letter."
+        "Their inbox was full or their phone was off. Send it again in a day or two."
     ),
-    Notification.Receipt.TECHNICAL_FAILURE: (
-        "The message was not sent because of a fault. Send it again; if it fails again, post it "
-        "as a letter."
-    ),
+    Notification.Receipt.TECHNICAL_FAILURE: "A fault stopped the message. Send it again.",
     Notification.Receipt.RETURNED_LETTER: (
-        "The letter came back. Check the postal address with the person or their referrer, "
-        "correct it, and post the letter again by hand."
+        "The letter came back. Check the postal address with the person or their referrer and "
+        "correct it on their record, then print the letter and post it by hand to the right "
+        "address."
     ),
 }
 OUR_REFERENCE = re.compile(r"notification-([1-9][0-9]{0,17})")
@@ -169,3 +172,23 @@ def receipt_apply(receipt: Receipt) -> str:
         return "unchanged"
     logger.info("notify receipt applied notification=%s status=%s", pk, receipt.status)
     return "applied"
+
+
+@transaction.atomic
+def notification_send_again_not_delivered(*, notification: Notification, by) -> bool:
+    """Put a message Notify could not deliver for the moment (SEND_AGAIN) back in the queue
+    (staff's "send again"). Its receipt is cleared, so it leaves the "not delivered" list, but
+    its time is kept: a late copy of the old receipt is older, so it is not applied again.
+    Returns False, changing nothing, for any other message."""
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.status != Notification.Status.SENT or notification.receipt not in SEND_AGAIN:
+        return False
+    notification.status = Notification.Status.PENDING
+    notification.attempts = 0
+    notification.scheduled_for = timezone.now()
+    notification.receipt = ""
+    notification.save(update_fields=["status", "attempts", "scheduled_for", "receipt"])
+    logger.info(
+        "notification queued again after no delivery notification=%s by=%s", notification.pk, by.pk
+    )
+    return True

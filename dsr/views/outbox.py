@@ -30,8 +30,10 @@ from dsr.outbox.delivery import (
 from dsr.outbox.delivery import render as render_message
 from dsr.outbox.receipts import (
     NOT_DELIVERED,
+    SEND_AGAIN,
     WHAT_TO_DO,
     ReceiptError,
+    notification_send_again_not_delivered,
     receipt_apply,
     receipt_parse,
 )
@@ -101,6 +103,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     for row in rows:
         row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " ").capitalize())
         row.what_to_do = WHAT_TO_DO.get(row.receipt, "")
+        row.can_send_again = row.receipt in SEND_AGAIN and row.status == Notification.Status.SENT
     context = {"title": title, "rows": rows, "tabs": tabs, "show": show}
     return render(request, "dsr/outbox.html", context)
 
@@ -112,7 +115,15 @@ def _notification(request: HttpRequest, pk: int) -> Notification:
 @role_required(MANAGE)
 @require_POST
 def resend(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = notification_resend(notification=_notification(request, pk), by=request.user)
+    """Send again: a message that failed, or one Notify could not deliver for the moment."""
+    notification = _notification(request, pk)
+    if notification.receipt in SEND_AGAIN:
+        if notification_send_again_not_delivered(notification=notification, by=request.user):
+            messages.success(
+                request, f"The message to {notification.recipient_name} will be sent again."
+            )
+        return redirect(reverse("dsr:outbox") + "?show=not_delivered")
+    notification = notification_resend(notification=notification, by=request.user)
     messages.success(request, f"The message to {notification.recipient_name} will be sent again.")
     return redirect(reverse("dsr:outbox") + "?show=failed")
 

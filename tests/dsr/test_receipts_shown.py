@@ -78,7 +78,7 @@ def test_the_not_delivered_list_holds_the_failures_with_what_to_do(staff_client,
     assert "Not delivered: the inbox or phone was not available" in by_name["full"]
     assert "Not delivered: a technical fault" in by_name["fault"]
     assert "Letter returned to sender" in by_name["returned"]
-    assert "post the letter again by hand" in by_name["returned"]
+    assert "print the letter and post it by hand" in by_name["returned"]
     assert "Download the letter" in by_name["returned"]
     assert "6 Dec 2026 10:30" in by_name["bounced"]
 
@@ -180,3 +180,26 @@ def test_the_privacy_notice_names_gov_uk_notify_and_what_it_is_given(client):
         assert given in page
     assert "the text of the message" in page
     assert "printed and posted by GOV.UK Notify's print provider" in page
+
+
+def test_a_message_not_delivered_for_the_moment_can_be_sent_again(staff_client, referral):
+    full = message(referral, "full", receipt="temporary-failure")
+    bounced = message(referral, "bounced", receipt="permanent-failure")
+
+    page = staff_client.get(reverse("dsr:outbox") + "?show=not_delivered").text
+    row = next(row for row in _rows(page) if "Recipient full" in row)
+    assert "Send again" in row
+    assert "Send again" not in next(row for row in _rows(page) if "Recipient bounced" in row)
+
+    response = staff_client.post(reverse("dsr:outbox-resend", args=[full.pk]))
+    staff_client.post(reverse("dsr:outbox-resend", args=[bounced.pk]))
+
+    assert response["Location"].endswith("?show=not_delivered")
+    full.refresh_from_db()
+    bounced.refresh_from_db()
+    assert (full.status, full.attempts, full.receipt) == ("pending", 0, "")
+    # Its last receipt's time is kept, so a late copy of that receipt is not applied again.
+    assert full.receipt_at == RECEIVED_AT
+    # A wrong address is not sent to again: staff correct it and contact the person another way.
+    assert (bounced.status, bounced.receipt) == ("sent", "permanent-failure")
+    assert "Messages not delivered (1)" in staff_client.get(reverse("dsr:outbox")).text
