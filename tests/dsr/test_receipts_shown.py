@@ -202,3 +202,14 @@ def test_a_message_not_delivered_for_the_moment_can_be_sent_again(staff_client, 
     # A wrong address is not sent to again: staff correct it and contact the person another way.
     assert (bounced.status, bounced.receipt) == ("sent", "permanent-failure")
     assert "Messages not delivered (1)" in staff_client.get(reverse("dsr:outbox")).text
+
+
+def test_the_home_page_counts_the_messages_not_delivered_and_links_the_list(staff_client, referral):
+    message(referral, "bounced", receipt="permanent-failure")
+    message(referral, "returned", receipt="returned-letter", channel="letter")
+    message(referral, "ok", receipt="delivered")
+
+    page = staff_client.get(reverse("dsr:home")).text
+
+    outbox = reverse("dsr:outbox")
+    assert f'href="{outbox}?show=not_delivered">2 messages that were not delivered' in page
