@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dsr.accounts.review import last_activity
 from dsr.models import Invitation, Notification, User
+from dsr.outbox.receipts import NOT_DELIVERED
 from dsr.panels import Panel
 from dsr.queries import headline_counts
 
@@ -22,7 +23,8 @@ DORMANT_WARNING_DAYS = 14
 
 def register_work_panel(request: HttpRequest, today: date) -> Panel | None:
     """Rating and consent reviews due and overdue (the dashboard's kept counts: no query while
-    they are kept), and the letters to post and messages that failed (one grouped query)."""
+    they are kept), and the letters to post, messages that failed and messages GOV.UK Notify
+    could not deliver (one grouped query)."""
     user = request.user
     if not user.has_perm("dsr.view_register"):
         return None
@@ -30,6 +32,7 @@ def register_work_panel(request: HttpRequest, today: date) -> Panel | None:
     outbox = Notification.objects.visible_to(user).aggregate(
         letters=Count("id", filter=Q(status=Notification.Status.LETTER_READY)),
         failed=Count("id", filter=Q(status=Notification.Status.FAILED)),
+        not_delivered=Count("id", filter=Q(receipt__in=NOT_DELIVERED)),
     )
     return Panel(
         "home/includes/register_work.html",
@@ -40,6 +43,7 @@ def register_work_panel(request: HttpRequest, today: date) -> Panel | None:
             "consent_due": counts["consent_reviews_due"] - counts["consent_reviews_overdue"],
             "letters": outbox["letters"],
             "failed": outbox["failed"],
+            "not_delivered": outbox["not_delivered"],
             "can_see_outbox": user.has_perm("dsr.manage_referrals"),
             "counted_at": counted_at,
         },

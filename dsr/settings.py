@@ -462,6 +462,9 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="dsr@nhs.example" if DEBUG else "")
 required_in_production("DEFAULT_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# GOV.UK Notify's delivery receipts (dsr.views.outbox.notify_receipts) are accepted only with
+# this bearer token, the one given to Notify with the callback URL; empty refuses every receipt.
+NOTIFY_CALLBACK_TOKEN = env.str("NOTIFY_CALLBACK_TOKEN", default="")
 # Where people send the printable referral form (shown on it). A postal address may use "\n".
 REFERRAL_POSTAL_ADDRESS = env.str("REFERRAL_POSTAL_ADDRESS", default="").replace("\\n", "\n")
 REFERRAL_EMAIL = env.str("REFERRAL_EMAIL", default="")

@@ -92,6 +92,8 @@ dsr_patterns = (
         path("outbox/<int:pk>/send-again/", outbox.resend, name="outbox-resend"),
         path("outbox/<int:pk>/posted/", outbox.mark_posted, name="outbox-posted"),
         path("outbox/<int:pk>/letter.pdf", outbox.letter, name="outbox-letter"),
+        # GOV.UK Notify's delivery receipts (public, but only with Notify's bearer token).
+        path("notify/receipts/", outbox.notify_receipts, name="notify-receipts"),
         # Whether the worker and the scheduler that send messages are running.
         path("service-status/", views.service_status, name="service-status"),
         # People.

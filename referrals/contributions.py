@@ -20,7 +20,7 @@ from escalation import triggers
 from escalation.models import LIVE, Escalation
 from referrals.demo import seed_referrals
 from referrals.models import Referral
-from referrals.notifications import SUBJECT, referral_context
+from referrals.notifications import PUBLIC_KINDS, SUBJECT, referral_context
 from referrals.queries import (
     DUE_SOON_DAYS,
     RECENT_DAYS,
@@ -72,6 +72,33 @@ def referral_events(person: Person, *, limit: int | None) -> Iterable[TimelineEv
             referral.ineligible_reason or referral.withdrawn_reason,
             by=referral.decided_by.full_name if referral.decided_by else "",
         )
+
+
+# The most messages the person page lists; the referral pages list them all.
+MESSAGES_SHOWN = 20
+
+
+def person_messages_panel(request: HttpRequest, person: Person, today: date) -> Panel | None:
+    """ "Messages sent": the acknowledgements and outcomes of the person's referrals, newest
+    first, with whether each was delivered, for staff who see the outbox (one query); nothing
+    when there are none."""
+    if not request.user.has_perm("dsr.manage_referrals"):
+        return None
+    messages = list(
+        Notification.objects.visible_to(request.user)
+        .filter(
+            subject_type=SUBJECT,
+            subject_id__in=Referral.objects.filter(person=person).values("pk"),
+            kind__in=PUBLIC_KINDS,
+        )
+        .order_by("-created_at", "-id")[: MESSAGES_SHOWN + 1]
+    )
+    if not messages:
+        return None
+    return Panel(
+        "referrals/includes/person_messages.html",
+        {"messages": messages[:MESSAGES_SHOWN], "more": len(messages) > MESSAGES_SHOWN},
+    )
 
 
 def home_panel(request: HttpRequest, today: date) -> Panel | None:
@@ -158,6 +185,7 @@ CONTRIBUTION = Contribution(
     message_contexts={SUBJECT: referral_context},
     retention_rules=(DECLINED_REFERRALS,),
     person_holds=(person_hold,),
+    person_panels=(person_messages_panel,),
     home_panels=(home_panel, staff_home_panel),
     dashboard_panels=(dashboard_panel,),
     navigation=(

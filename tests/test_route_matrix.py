@@ -26,12 +26,15 @@ ELSEWHERE = "redirect"  # any other redirect
 class Row:
     """One route: how to request it and what each persona must get.
 
-    `kwargs` is either the URL's arguments, or a function of the seeded objects returning them.
+    `kwargs` is either the URL's arguments, or a function of the seeded objects returning them;
+    `request` is what else the request carries (a body, headers), for a route called by a
+    machine rather than a browser.
     """
 
     expect: dict[str, int | str]
     kwargs: dict[str, str] | Callable[[dict], dict] = field(default_factory=dict)
     method: str = "get"
+    request: dict = field(default_factory=dict)
 
     def url(self, name: str, objects: dict) -> str:
         kwargs = self.kwargs(objects) if callable(self.kwargs) else self.kwargs
@@ -141,6 +144,15 @@ ESCALATION_ACTORS = _closed(
     }
 )
 
+# GOV.UK Notify's bearer token, set for the matrix's request to the delivery receipt callback.
+NOTIFY_TOKEN = "route-matrix-notify-token"  # noqa: S105
+# A receipt about no message we hold: answered 204 (so Notify does not send it again).
+NOTIFY_RECEIPT = {
+    "data": '{"id": "not-ours", "reference": "", "status": "delivered"}',
+    "content_type": "application/json",
+    "headers": {"Authorization": f"Bearer {NOTIFY_TOKEN}"},
+}
+
 MATRIX: dict[str, Row] = {
     # Public pages.
     "pages:start": Row(PUBLIC),
@@ -223,6 +235,9 @@ MATRIX: dict[str, Row] = {
         kwargs=lambda o: {"pk": o["notification"].pk},
     ),
     "dsr:outbox-letter": Row(REGISTER_ONLY, kwargs=lambda o: {"pk": o["notification"].pk}),
+    # GOV.UK Notify's delivery receipts: public and POST only, a machine's call with no session;
+    # the bearer token is its key (without it, 401: tests/dsr/test_notify_receipts.py).
+    "dsr:notify-receipts": Row(_everyone(204), method="post", request=NOTIFY_RECEIPT),
     # Referrals: the public side, for anyone. The check page needs answers first.
     "referrals:start": Row(PUBLIC),
     "referrals:who": Row(PUBLIC),
@@ -401,7 +416,8 @@ def _outcome(response) -> int | str:
 
 
 @pytest.mark.django_db
-def test_route_matrix(personas, matrix_objects):
+def test_route_matrix(personas, matrix_objects, settings):
+    settings.NOTIFY_CALLBACK_TOKEN = NOTIFY_TOKEN
     register_objects = matrix_objects
     failures = []
     leaks = []
@@ -410,7 +426,7 @@ def test_route_matrix(personas, matrix_objects):
         url = row.url(name, register_objects)
         for persona in ALL_PERSONAS:
             expected = row.expect[persona]
-            response = getattr(personas["clients"][persona], row.method)(url)
+            response = getattr(personas["clients"][persona], row.method)(url, **row.request)
             cells += 1
             got = _outcome(response)
             if got != expected:

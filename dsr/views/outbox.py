@@ -1,21 +1,41 @@
-"""The outbox as staff see it: messages waiting, failed, and letters to print and post.
+"""The outbox as staff see it: messages waiting, failed, not delivered, and letters to print and
+post; and where GOV.UK Notify reports whether each message was delivered.
 
 Every message is about someone, so only staff who handle referrals see it, in their areas
 (NotificationQuerySet.visible_to); a message out of scope answers 404.
 """
 
+import hmac
+import json
 import logging
 
+from django.conf import settings
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from dsr.models import AccessEvent, Notification
-from dsr.outbox.delivery import notification_mark_posted, notification_resend
+from dsr.outbox.delivery import (
+    notification_mark_posted,
+    notification_resend,
+)
 from dsr.outbox.letters import LETTER_CSS, letter_html, letter_pdf  # noqa: F401  (re-exported)
-from dsr.security.access import role_required
+from dsr.outbox.receipts import (
+    NOT_DELIVERED,
+    SEND_AGAIN,
+    WHAT_TO_DO,
+    ReceiptError,
+    notification_send_again_not_delivered,
+    receipt_apply,
+    receipt_parse,
+)
+from dsr.security import ratelimit
+from dsr.security.access import public, role_required
 from dsr.security.audit import access_log_record
 from dsr.security.scoping import get_object_for_user
 
@@ -23,12 +43,28 @@ logger = logging.getLogger(__name__)
 
 MANAGE = "dsr.manage_referrals"
 SHOWN = 100
+# Each list: its title, which messages it holds and their order.
 VIEWS = {
-    "letters": ("Letters to print and post", [Notification.Status.LETTER_READY]),
-    "failed": ("Messages that could not be sent", [Notification.Status.FAILED]),
+    "letters": (
+        "Letters to print and post",
+        Q(status=Notification.Status.LETTER_READY),
+        ("created_at", "id"),
+    ),
+    "failed": (
+        "Messages that could not be sent",
+        Q(status=Notification.Status.FAILED),
+        ("created_at", "id"),
+    ),
+    # Sent, but GOV.UK Notify reported they did not reach the person: for staff to act on.
+    "not_delivered": (
+        "Messages not delivered",
+        Q(receipt__in=NOT_DELIVERED),
+        ("-receipt_at", "-id"),
+    ),
     "waiting": (
         "Messages waiting to be sent",
-        [Notification.Status.PENDING, Notification.Status.SENDING],
+        Q(status__in=[Notification.Status.PENDING, Notification.Status.SENDING]),
+        ("created_at", "id"),
     ),
 }
 
@@ -48,18 +84,22 @@ KIND_LABELS = {
 
 @role_required(MANAGE)
 def outbox(request: HttpRequest) -> HttpResponse:
-    """One of the three lists, with the number in each (four queries whatever the size)."""
+    """One of the lists, with the number in each (two queries whatever the size)."""
     show = request.GET.get("show", "letters")
     if show not in VIEWS:
         show = "letters"
-    title, statuses = VIEWS[show]
+    title, wanted, order = VIEWS[show]
     visible = Notification.objects.visible_to(request.user)
-    counts = {key: visible.filter(status__in=wanted).count() for key, (_, wanted) in VIEWS.items()}
-    rows = list(visible.filter(status__in=statuses).order_by("created_at", "id")[:SHOWN])
-    tabs = [(key, label, counts[key], key == show) for key, (label, _) in VIEWS.items()]
+    counts = visible.aggregate(
+        **{key: Count("pk", filter=held) for key, (_, held, _) in VIEWS.items()}
+    )
+    rows = list(visible.filter(wanted).order_by(*order)[:SHOWN])
+    tabs = [(key, label, counts[key], key == show) for key, (label, _, _) in VIEWS.items()]
     for row in rows:
         row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " ").capitalize())
-    context = {"title": title, "rows": rows, "tabs": tabs}
+        row.what_to_do = WHAT_TO_DO.get(row.receipt, "")
+        row.can_send_again = row.receipt in SEND_AGAIN and row.status == Notification.Status.SENT
+    context = {"title": title, "rows": rows, "tabs": tabs, "show": show}
     return render(request, "dsr/outbox.html", context)
 
 
@@ -70,7 +110,15 @@ def _notification(request: HttpRequest, pk: int) -> Notification:
 @role_required(MANAGE)
 @require_POST
 def resend(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = notification_resend(notification=_notification(request, pk), by=request.user)
+    """Send again: a message that failed, or one Notify could not deliver for the moment."""
+    notification = _notification(request, pk)
+    if notification.receipt in SEND_AGAIN:
+        if notification_send_again_not_delivered(notification=notification, by=request.user):
+            messages.success(
+                request, f"The message to {notification.recipient_name} will be sent again."
+            )
+        return redirect(reverse("dsr:outbox") + "?show=not_delivered")
+    notification = notification_resend(notification=notification, by=request.user)
     messages.success(request, f"The message to {notification.recipient_name} will be sent again.")
     return redirect(reverse("dsr:outbox") + "?show=failed")
 
@@ -102,3 +150,56 @@ def letter(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="letter-{notification.pk}.pdf"'
     return response
+
+
+# A receipt is a few hundred bytes; anything much larger is not one.
+RECEIPT_MAX_BYTES = 16 * 1024
+# Receipts taken per hour from one address: Notify sends one per message, from a few addresses,
+# so this is far above the service's own volume and only stops a flood.
+RECEIPTS_PER_HOUR = 20_000
+
+
+def _bearer_token_ok(request: HttpRequest) -> bool:
+    expected = settings.NOTIFY_CALLBACK_TOKEN
+    if not expected:
+        return False
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given:
+        return False
+    return hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+# CSRF-exempt: GOV.UK Notify calls this machine to machine, with no browser and no session, so
+# there is no CSRF cookie or token to send; the bearer token (checked above, in constant time)
+# is what authenticates it, and a browser cannot be made to send it.
+@csrf_exempt
+@public
+@never_cache
+@require_POST
+def notify_receipts(request: HttpRequest) -> HttpResponse:
+    """GOV.UK Notify's delivery receipt callback: 204 once the receipt is recorded, or when it is
+    about no message we hold or a status we do not record (so Notify does not send it again and
+    again); 401 without the token, 400 for a body that is not a receipt."""
+    if not ratelimit.hit(request, scope="notify-receipts", limit=RECEIPTS_PER_HOUR):
+        response = HttpResponse(status=429)
+        response["Retry-After"] = str(ratelimit.HOUR)
+        return response
+    if not _bearer_token_ok(request):
+        logger.warning("notify receipt refused: no or wrong bearer token")
+        return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > RECEIPT_MAX_BYTES:
+        return HttpResponse(status=413)
+    body = request.body
+    if len(body) > RECEIPT_MAX_BYTES:
+        return HttpResponse(status=413)
+    try:
+        receipt = receipt_parse(json.loads(body))
+    except (ValueError, ReceiptError) as error:
+        logger.info("notify receipt refused: not a receipt (%s)", type(error).__name__)
+        return HttpResponse(status=400)
+    receipt_apply(receipt)
+    return HttpResponse(status=204)

@@ -136,6 +136,12 @@ def _takes_post(client, url) -> bool:
     return status != 405
 
 
+# Routes without CSRF protection, each for a reason: GOV.UK Notify's delivery receipts come from a
+# machine with no browser session, authenticated by its bearer token instead, so without the
+# token they are refused (401) and write nothing.
+CSRF_EXEMPT = {"dsr:notify-receipts": 401}
+
+
 def test_every_post_without_a_csrf_token_is_refused_and_writes_nothing(
     personas, matrix_objects, caplog
 ):
@@ -166,7 +172,10 @@ def test_every_post_without_a_csrf_token_is_refused_and_writes_nothing(
                 "CSRF cookie not set" in reason or "CSRF token missing" in reason
                 for reason in reasons
             )
-            if response.status_code != 403 or not refused_for_the_token:
+            if name in CSRF_EXEMPT:
+                if response.status_code != CSRF_EXEMPT[name]:
+                    problems.append(f"{name} as {poster}: {response.status_code} without its key")
+            elif response.status_code != 403 or not refused_for_the_token:
                 problems.append(f"{name} as {poster}: {response.status_code}, not a CSRF refusal")
             if written:
                 problems.append(f"{name} as {poster}: wrote {written}")
@@ -224,3 +233,25 @@ def test_a_refused_form_gets_the_services_own_page():
     assert response.status_code == 403
     assert "Your form could not be sent" in html
     assert "nhsuk-header" in html and "<style" not in html
+
+
+def _exempt_routes(patterns=None, namespace: str = "") -> set[str]:
+    """Every named route whose view turns CSRF checks off (@csrf_exempt)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: set[str] = set()
+    for entry in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found |= _exempt_routes(entry.url_patterns, inner)
+        elif (
+            isinstance(entry, URLPattern)
+            and entry.name
+            and getattr(entry.callback, "csrf_exempt", False)
+        ):
+            found.add(f"{namespace}{entry.name}")
+    return found
+
+
+def test_only_the_listed_routes_are_exempt_from_csrf():
+    assert _exempt_routes() == set(CSRF_EXEMPT)
