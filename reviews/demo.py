@@ -206,10 +206,11 @@ def seed_reviews() -> int:
         by=staff,
         location="Room 2, County Hall, and online",
     )
+    # One green person added by hand, not one the register already put on the agenda.
     green = Person.objects.filter(
         register_entries__status="open", register_entries__rating=RAG.GREEN
-    )
-    for person in green[:1]:
+    ).exclude(pk__in=upcoming.items.values("person"))
+    for person in green.order_by("id")[:1]:
         agenda_add(meeting=upcoming, person=person, by=staff)
     _cetrs(staff, panel)
     _requests()
