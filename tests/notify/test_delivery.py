@@ -280,3 +280,27 @@ def test_a_failed_message_staff_send_again_is_looked_up_first(notify, staff_user
     assert len(notify.accepted(f"notification-{message.pk}")) == 1
     message.refresh_from_db()
     assert message.provider_reference == notify.notifications[0]["id"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notify_s_receipt_reaches_the_service_and_a_wrong_token_is_refused(
+    notify, live_server, settings
+):
+    """End to end: a message sent through the small Notify, then its delivery receipt posted by
+    that server to the service's callback route, as Notify posts it."""
+    settings.NOTIFY_CALLBACK_TOKEN = "receipts-token-0123456789"
+    message = _email()
+    deliver_due()
+    message.refresh_from_db()
+    url = live_server.url + reverse("dsr:notify-receipts")
+
+    refused = notify.send_callback(url, "wrong", message.provider_reference, "delivered")
+    message.refresh_from_db()
+    assert (refused, message.receipt) == (401, "")
+
+    answered = notify.send_callback(
+        url, "receipts-token-0123456789", message.provider_reference, "permanent-failure"
+    )
+    message.refresh_from_db()
+    assert answered in (200, 204)
+    assert message.receipt == Notification.Receipt.PERMANENT_FAILURE and message.receipt_at
