@@ -9,11 +9,7 @@ which only the retention service does (the setting ends with its transaction). I
 untouched. Protected: every django-simple-history table (`<app>_historical...`), the access
 log (`dsr_accessevent`) and the status transition tables (`..._...transition`) of the project's
 apps, as they stand after the migrations this one depends on. A later migration that adds such a
-table adds its trigger too:
-
-    CREATE TRIGGER dsr_audit_append_only BEFORE UPDATE OR DELETE ON <table>
-        FOR EACH ROW EXECUTE FUNCTION dsr_audit_append_only();
-
+table adds its trigger too, with `dsr.migration_ops.append_only(table)`
 (tests/security/test_logging_and_audit.py fails while any such table has none.) TRUNCATE is
 left to database privileges: the test database is emptied with it between tests.
 
@@ -22,6 +18,8 @@ gains the request's correlation id (RELIABILITY E-7).
 """
 
 from django.db import migrations, models
+
+from dsr.migration_ops import DROP_TRIGGER, TRIGGER
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION dsr_audit_append_only() RETURNS trigger
@@ -44,8 +42,6 @@ PROTECTED = (
     r"^(dsr|referrals|reviews|escalation)_(historical[a-z0-9_]*|[a-z0-9_]*transition|accessevent)$"
 )
 
-TRIGGER = "CREATE TRIGGER dsr_audit_append_only BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION dsr_audit_append_only()"
-DROP_TRIGGER = "DROP TRIGGER IF EXISTS dsr_audit_append_only ON {table}"
 
 
 def _protected_tables(schema_editor) -> list[str]:

@@ -3,25 +3,7 @@
 import simple_history.models
 from django.db import migrations, models
 
-# The new history table is append-only like every other (dsr/migrations/0007_audit_append_only).
-HISTORY_TABLE = "dsr_historicalteamcontact"
-TRIGGER = (
-    "CREATE TRIGGER dsr_audit_append_only BEFORE UPDATE OR DELETE ON {table} "
-    "FOR EACH ROW EXECUTE FUNCTION dsr_audit_append_only()"
-)
-DROP_TRIGGER = "DROP TRIGGER IF EXISTS dsr_audit_append_only ON {table}"
-
-
-def protect(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(TRIGGER.format(table=schema_editor.quote_name(HISTORY_TABLE)))
-
-
-def unprotect(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(DROP_TRIGGER.format(table=schema_editor.quote_name(HISTORY_TABLE)))
+from dsr.migration_ops import append_only
 
 
 class Migration(migrations.Migration):
@@ -77,5 +59,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('singleton', True)), name='team_contact_one_row')],
             },
         ),
-        migrations.RunPython(protect, unprotect),
+        append_only("dsr_historicalteamcontact"),  # like every other history table
     ]
