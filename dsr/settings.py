@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
     "dsr",
     "referrals",
     "reviews",
@@ -532,6 +534,27 @@ if min(_RETENTION_PERIODS) < 1:
 # A report's figures are counted once and kept this long for everyone with the same areas and
 # filters (reports.queries.kept_for_a_while); 0 counts them on every request.
 DSR_REPORT_CACHE_SECONDS = env.int("DSR_REPORT_CACHE_SECONDS", default=300)
+
+# The read feed for BI tools (reports.api): Django REST framework, read-only, token only; its
+# views set their own authentication and permission, and nothing else of the service uses it.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "URL_FORMAT_OVERRIDE": "format",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dynamic Support Register: figures for planning",
+    "DESCRIPTION": (
+        "The register's published report figures for one organisation's areas, as its planning "
+        "commissioners see them: counts rounded, small counts hidden, never anything about a "
+        "person. A token from the service's administrators goes in the Authorization header."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 # The staff dashboard's headline counts, likewise (the lists of urgent work are always live).
 DSR_DASHBOARD_CACHE_SECONDS = env.int("DSR_DASHBOARD_CACHE_SECONDS", default=60)
 # The register list's total for each set of filters. Counted afresh after any change to the

@@ -26,5 +26,8 @@ def home_panel(request: HttpRequest, today: date) -> Panel | None:
 
 CONTRIBUTION = Contribution(
     home_panels=(home_panel,),
-    navigation=(NavItem("Reports", "reports:snapshot", ("dsr.view_reports",), True, order=100),),
+    navigation=(
+        NavItem("Reports", "reports:snapshot", ("dsr.view_reports",), True, order=100),
+        NavItem("BI tokens", "reports:api-tokens", ("dsr.manage_accounts",), True, order=175),
+    ),
 )

@@ -5,25 +5,23 @@ anyone."""
 
 import csv
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from dsr.caching import kept_for_a_while
 from dsr.queries import local_authorities_for
 from dsr.security.access import role_required
 from dsr.views.paging import query_of
 from reports.disclosure import FOOTNOTE, WITHHELD_TEXT
-from reports.flows import FLOW_TABLES, Period, flows
+from reports.flows import FLOW_TABLES, Period
 from reports.forms import PeriodFilterForm, SnapshotFilterForm, last_whole_month
+from reports.published import flows_for, snapshot_for
 from reports.queries import (
     TABLES,
     SnapshotFilters,
     Table,
     needs_table,
-    snapshot,
 )
 
 REPORTS = "dsr.view_reports"
@@ -44,25 +42,11 @@ def _filters(request: HttpRequest) -> tuple[SnapshotFilterForm, SnapshotFilters]
     return form, filters
 
 
-def _snapshot(user, filters: SnapshotFilters):
-    parts = (filters.on, filters.local_authority, filters.age_group)
-    return kept_for_a_while(
-        "snapshot", user, parts, lambda: snapshot(user, filters), settings.DSR_REPORT_CACHE_SECONDS
-    )
-
-
-def _flows(user, period: Period):
-    parts = (period.start, period.end, period.local_authority, period.age_group)
-    return kept_for_a_while(
-        "flows", user, parts, lambda: flows(user, period), settings.DSR_REPORT_CACHE_SECONDS
-    )
-
-
 @require_GET
 @role_required(REPORTS)
 def register_snapshot(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    tables, counted_at = _snapshot(request.user, filters)
+    tables, counted_at = snapshot_for(request.user, filters)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
@@ -80,7 +64,7 @@ def register_snapshot_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in TABLES:
         raise Http404
     _form, filters = _filters(request)
-    tables, _counted_at = _snapshot(request.user, filters)
+    tables, _counted_at = snapshot_for(request.user, filters)
     found: Table = next(t for t in tables if t.slug == table)
     return _csv(
         found,
@@ -121,7 +105,7 @@ def _period(request: HttpRequest) -> tuple[PeriodFilterForm, Period]:
 @role_required(REPORTS)
 def register_flows(request: HttpRequest) -> HttpResponse:
     form, period = _period(request)
-    result, counted_at = _flows(request.user, period)
+    result, counted_at = flows_for(request.user, period)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
@@ -139,7 +123,7 @@ def register_flows_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in FLOW_TABLES:
         raise Http404
     _form, period = _period(request)
-    result, _counted_at = _flows(request.user, period)
+    result, _counted_at = flows_for(request.user, period)
     found = next(t for t in result.tables if t.slug == table)
     heading = f"{found.title}: {period.start:%-d %B %Y} to {period.end:%-d %B %Y}"
     return _csv(found, heading, f"{table}-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv")

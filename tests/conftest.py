@@ -396,9 +396,19 @@ def matrix_objects(personas, register_objects):
         roles=["professional_referrer"],
         by=users["administrator"],
     )
+    from reports.api.tokens import token_issue
+
+    api_token, api_secret = token_issue(
+        name="Route matrix BI tool",
+        organisation=users["planning_commissioner"].organisation,
+        days=90,
+        by=users["administrator"],
+    )
     return {
         **register_objects,
         "invitation": invitation,
+        "api_token": api_token,
+        "api_secret": api_secret,
         "meeting": meeting,
         "attendee": meeting.attendees.create(name="Ann", agency=Agency.HEALTH),
         "item": item,

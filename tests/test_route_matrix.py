@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dsr.accounts import invitation_token
@@ -153,6 +154,11 @@ NOTIFY_RECEIPT = {
     "headers": {"Authorization": f"Bearer {NOTIFY_TOKEN}"},
 }
 
+# The read feed for BI tools: a machine's call with a token and no session. Only the persona
+# holding a token ("api_client", added by the matrix test) is answered; a signed-in browser
+# session is no key to it (401 for everyone else, never a redirect to sign in).
+API_FEED = {**_everyone(401), "api_client": 200}
+
 MATRIX: dict[str, Row] = {
     # Public pages.
     "pages:start": Row(PUBLIC),
@@ -238,6 +244,17 @@ MATRIX: dict[str, Row] = {
     # GOV.UK Notify's delivery receipts: public and POST only, a machine's call with no session;
     # the bearer token is its key (without it, 401: tests/dsr/test_notify_receipts.py).
     "dsr:notify-receipts": Row(_everyone(204), method="post", request=NOTIFY_RECEIPT),
+    # The read feed for BI tools (reports.api) and its tokens, issued by administrators.
+    "reports:api-register": Row(API_FEED),
+    "reports:api-flows": Row(API_FEED),
+    "reports:api-needs": Row(API_FEED),
+    "reports:api-areas": Row(API_FEED),
+    "reports:api-schema": Row(API_FEED),
+    "reports:api-tokens": Row(ADMINISTRATORS_ONLY),
+    "reports:api-token-create": Row(ADMINISTRATORS_ONLY),
+    "reports:api-token-withdraw": Row(
+        ADMINISTRATORS_ONLY, kwargs=lambda o: {"pk": o["api_token"].pk}
+    ),
     # Referrals: the public side, for anyone. The check page needs answers first.
     "referrals:start": Row(PUBLIC),
     "referrals:who": Row(PUBLIC),
@@ -422,18 +439,27 @@ def test_route_matrix(personas, matrix_objects, settings):
     failures = []
     leaks = []
     cells = 0
+    # A BI tool's client: a read feed token, no session. A token opens no page of the service:
+    # on every route whose row does not name it, it is answered as anonymous.
+    clients = {
+        **personas["clients"],
+        "api_client": Client(HTTP_AUTHORIZATION=f"Bearer {register_objects['api_secret']}"),
+    }
     for name, row in MATRIX.items():
         url = row.url(name, register_objects)
-        for persona in ALL_PERSONAS:
-            expected = row.expect[persona]
-            response = getattr(personas["clients"][persona], row.method)(url, **row.request)
+        for persona in [*ALL_PERSONAS, "api_client"]:
+            if persona == "api_client":
+                expected = row.expect.get(persona, row.expect["anonymous"])
+            else:
+                expected = row.expect[persona]
+            response = getattr(clients[persona], row.method)(url, **row.request)
             cells += 1
             got = _outcome(response)
             if got != expected:
                 failures.append(f"{name} as {persona}: expected {expected}, got {got}")
             if response.status_code >= 300 and SENTINEL.encode() in response.content:
                 leaks.append(f"{name} as {persona}")
-    shape = f"{cells} ({len(MATRIX)} routes x {len(ALL_PERSONAS)} personas)"
+    shape = f"{cells} ({len(MATRIX)} routes x {len(ALL_PERSONAS) + 1} personas)"
     record("A-2 route matrix cells", shape)
     record("A-2 sentinel leaks in refused responses", len(leaks))
     assert failures == []

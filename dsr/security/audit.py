@@ -187,7 +187,7 @@ def access_log_record(
         action=action,
         path=path[:300],
         detail=detail or {},
-        request_id=_request_id(),
+        request_id=current_request_id(),
     )
 
 
@@ -202,14 +202,14 @@ def access_log_people(
     """One access-log row per person shown on a list or in search results, in one insert; one
     row without a person when nobody was shown (the search itself is still logged)."""
     fields = {"action": action, "path": path[:300], "detail": detail or {}}
-    fields["request_id"] = _request_id()
+    fields["request_id"] = current_request_id()
     rows = [AccessEvent(user=user, person_id=pk, **fields) for pk in people_ids] or [
         AccessEvent(user=user, **fields)
     ]
     AccessEvent.objects.bulk_create(rows)
 
 
-def _request_id() -> str:
+def current_request_id() -> str:
     """The current request's correlation id (RELIABILITY E-7), so an access-log row and the log
     records of one request can be matched; blank outside a request."""
     return getattr(request_id_local, "request_id", "")

@@ -195,13 +195,14 @@ def test_each_authentication_event_writes_one_audit_record_with_all_its_fields(
 
 # --- E-2: every refusal is logged -----------------------------------------------------------
 
-REFUSALS = {403: 403, 404: 404, SIGN_IN: 302, VERIFY: 302}
+REFUSALS = {401: 401, 403: 403, 404: 404, SIGN_IN: 302, VERIFY: 302}
 
 
 def _is_refusal(answer, url: str) -> bool:
-    """A 403 or 404, or a redirect to a sign-in step that the access rule made (the set-up
-    page's own redirect to the code page, for someone who has an app, is not a refusal)."""
-    if answer in (403, 404):
+    """A 401 (the read feed without a token), a 403 or 404, or a redirect to a sign-in step that
+    the access rule made (the set-up page's own redirect to the code page, for someone who has an
+    app, is not a refusal)."""
+    if answer in (401, 403, 404):
         return True
     rule = access_rule_of(resolve(url).func)
     return (answer == SIGN_IN and rule != PUBLIC) or (answer == VERIFY and rule is None)
@@ -541,7 +542,7 @@ def test_user_controlled_values_never_forge_a_log_line(log_output, member, staff
 # --- E-6: audit tables are append-only --------------------------------------------------------
 
 PROTECTED = re.compile(
-    r"^(dsr|referrals|reviews|escalation)_(historical\w*|\w*transition|accessevent)$"
+    r"^(dsr|referrals|reviews|escalation|reports)_(historical\w*|\w*transition|accessevent|apicall)$"
 )
 
 

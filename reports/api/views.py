@@ -1,0 +1,237 @@
+"""The read feed's endpoints: read-only, token only (reports.api.auth), each call logged.
+
+The answers are the report pages' published tables (reports.published), serialised through
+reports.api.serializers, as JSON or, with `?format=csv` (or `Accept: text/csv`), as one long CSV
+a spreadsheet or BI tool can load: a line per cell.
+"""
+
+import csv
+import io
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework import exceptions
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from dsr.queries import local_authorities_for
+from dsr.security import ratelimit
+from dsr.security.audit import current_request_id
+from dsr.views.register import neutralise
+from reports.api import serializers as out
+from reports.api.auth import BearerToken, HoldsToken, token_of
+from reports.disclosure import FOOTNOTE
+from reports.flows import Period
+from reports.models import ApiCall
+from reports.published import flows_for, snapshot_for
+from reports.queries import SnapshotFilters, needs_table
+
+CSV_COLUMNS = ["table", "row", "column", "shown_as", "count"]
+# Calls taken per hour from one address with one token: a BI tool refreshing every report of
+# every area each hour stays far below this.
+CALLS_PER_HOUR = 2_000
+
+
+class CsvRenderer(BaseRenderer):
+    """A line per published cell (and per figure), in the columns of CSV_COLUMNS."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        if isinstance(data, dict) and "tables" in data:
+            writer.writerow(CSV_COLUMNS)
+            for line in _csv_lines(data):
+                writer.writerow([neutralise(str(value)) for value in line])
+        elif isinstance(data, list):
+            writer.writerow(["id", "name"])
+            for row in data:
+                writer.writerow([row["id"], neutralise(row["name"])])
+        else:  # an error: its message
+            writer.writerow(["error"])
+            writer.writerow([neutralise(str(data.get("detail", data)))])
+        return buffer.getvalue().encode(self.charset)
+
+
+def _number(cell: dict) -> int | str:
+    return "" if cell["count"] is None else cell["count"]
+
+
+def _csv_lines(data: dict) -> list[list[Any]]:
+    lines = []
+    for figure in data.get("figures", []):
+        lines.append([figure["group"], figure["label"], "", figure["shown_as"], ""])
+    for table in data["tables"]:
+        for row in table["rows"]:
+            for column, cell in zip(table["columns"], row["cells"], strict=True):
+                lines.append([table["slug"], row["label"], column, cell["shown_as"], _number(cell)])
+            total = row["total"]
+            lines.append([table["slug"], row["label"], "Total", total["shown_as"], _number(total)])
+    return lines
+
+
+class FeedView(APIView):
+    """A read feed endpoint: a usable token, within the rate limit; the call is logged."""
+
+    authentication_classes = [BearerToken]
+    permission_classes = [HoldsToken]
+    renderer_classes = [JSONRenderer, CsvRenderer]
+    http_method_names = ["get", "head", "options"]
+
+    def check_throttles(self, request: Request) -> None:
+        token = token_of(request._request)
+        scope = f"api:{token.prefix if token else '-'}"
+        if not ratelimit.hit(request._request, scope=scope, limit=CALLS_PER_HOUR):
+            raise exceptions.Throttled(wait=ratelimit.HOUR)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        token = token_of(request._request)
+        if token is not None:
+            ApiCall.objects.create(
+                token=token,
+                path=request._request.path[:300],
+                query=request._request.META.get("QUERY_STRING", "")[:500],
+                status=response.status_code,
+                request_id=current_request_id(),
+            )
+        if response.status_code in (401, 403):
+            response.dsr_refused = True  # one audit record (RefusalLogMiddleware)
+        return response
+
+    def filters(self, serializer_class: type, request: Request) -> Any:
+        scope = {la.pk for la in local_authorities_for(request.user)}
+        query = serializer_class(data=request.query_params, context={"scope": scope})
+        query.is_valid(raise_exception=True)
+        return query
+
+    def published(self, counted_at: Any, query: Any, tables: list) -> dict[str, Any]:
+        return {
+            "counted_at": counted_at,
+            "footnote": FOOTNOTE,
+            "local_authority": query.validated_data.get("local_authority"),
+            "age_group": query.validated_data.get("age_group", ""),
+            "tables": [out.table_data(table) for table in tables],
+        }
+
+
+def _answers(ok: Any) -> dict[int, Any]:
+    """What an endpoint answers: its figures, or why not."""
+    problem = OpenApiResponse(out.Problem, "No token, or one withdrawn, expired or not issued.")
+    return {
+        200: ok,
+        400: OpenApiResponse(
+            OpenApiTypes.OBJECT, "A filter is not valid: its name, with what is wrong with it."
+        ),
+        401: problem,
+        429: OpenApiResponse(out.Problem, "Too many calls in the hour: try again later."),
+    }
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "reports.api.auth.BearerToken"
+    name = "token"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer"}
+
+
+@extend_schema(
+    summary="The register on a day",
+    description="People on the register on the day, by rating, in tables by age group, local "
+    "authority and each recorded detail: the report page's tables as published.",
+    parameters=[out.SnapshotQuery],
+    responses=_answers(out.SnapshotOut),
+)
+class RegisterSnapshot(FeedView):
+    def get(self, request: Request) -> Response:
+        query = self.filters(out.SnapshotQuery, request)
+        data = query.validated_data
+        filters = SnapshotFilters(
+            on=data.get("on") or timezone.localdate(),
+            local_authority=data.get("local_authority"),
+            age_group=data.get("age_group", ""),
+        )
+        tables, counted_at = snapshot_for(request.user, filters)
+        body = {"on": filters.on, **self.published(counted_at, query, tables)}
+        return Response(out.SnapshotOut(body).data)
+
+
+@extend_schema(
+    summary="Joining, leaving and moving over a month",
+    description="Referrals, step-downs, reviews and admissions over a calendar month that has "
+    "ended, with the tables of rating moves, admissions and escalations, as published.",
+    parameters=[out.FlowsQuery],
+    responses=_answers(out.FlowsOut),
+)
+class RegisterFlows(FeedView):
+    def get(self, request: Request) -> Response:
+        query = self.filters(out.FlowsQuery, request)
+        start, end = query.period()
+        period = Period(
+            start=start,
+            end=end,
+            local_authority=query.validated_data.get("local_authority"),
+            age_group=query.validated_data.get("age_group", ""),
+        )
+        result, counted_at = flows_for(request.user, period)
+        groups = [
+            ("referrals", result.referrals),
+            ("step_down", [result.step_down]),
+            ("reviews", result.reviews),
+            ("admissions", result.admission_figures),
+        ]
+        figures = [
+            {"group": group, "label": f.label, "shown_as": f.text, "note": f.note}
+            for group, items in groups
+            for f in items
+        ]
+        body = {
+            "start": start,
+            "end": end,
+            "figures": figures,
+            **self.published(counted_at, query, result.tables),
+        }
+        return Response(out.FlowsOut(body).data)
+
+
+@extend_schema(
+    summary="Unmet needs and barriers today",
+    description="Needs and barriers of the people on the register today, by local authority.",
+    parameters=[out.AreaFilter],
+    responses=_answers(out.NeedsOut),
+)
+class Needs(FeedView):
+    def get(self, request: Request) -> Response:
+        query = self.filters(out.AreaFilter, request)
+        data = query.validated_data
+        table = needs_table(request.user, data.get("local_authority"), data.get("age_group", ""))
+        body = {"on": timezone.localdate(), **self.published(timezone.now(), query, [table])}
+        return Response(out.NeedsOut(body).data)
+
+
+@extend_schema(
+    summary="The token's local authorities",
+    description="The areas the token's figures cover, with the ids the other endpoints take.",
+    responses=_answers(out.LocalAuthorityOut(many=True)),
+)
+class LocalAuthorities(FeedView):
+    def get(self, request: Request) -> Response:
+        areas = local_authorities_for(request.user).values("id", "name")
+        return Response(out.LocalAuthorityOut(list(areas), many=True).data)
+
+
+class Schema(FeedView, SpectacularAPIView):
+    """The OpenAPI document of the feed (drf-spectacular), to the same token holders."""
+
+    renderer_classes = [OpenApiJsonRenderer]
