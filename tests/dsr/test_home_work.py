@@ -211,7 +211,10 @@ def test_executive_lead_sees_top_level_escalations_by_area_and_reason_and_the_ti
     assert "Red without a community C(E)TR or exception" in main
     assert "Northshire" in main
     # Two acknowledged, each two days after being raised.
-    assert "2 level 3 escalations were acknowledged, on average 2.0 days after being raised" in main
+    assert (
+        "2 level 3 escalations were acknowledged. Half of them were acknowledged within 2.0 "
+        "days of being raised (the median)." in main
+    )
     # Level 2 escalations are not the executive lead's.
     assert made["late_2"].get_absolute_url() not in main
 
@@ -372,3 +375,21 @@ def test_the_dashboard_consent_heading_says_it_lists_overdue_reviews_too(
     assert "1 of them overdue" in section
     assert "Late" in section
     assert "Consent reviews due in the next 30 days</h2>" not in main
+
+
+def test_the_time_to_acknowledge_is_the_median_so_one_long_wait_does_not_hide_the_rest(
+    personas, areas, organisations
+):
+    staff = personas["users"]["register_staff"]
+    person = PersonFactory(local_authority=areas["north"], responsible_icb=organisations["icb"])
+    on_register(person, rating="RED", by=staff, opened_on=datetime.date(2026, 1, 5))
+    now = timezone.now()
+    for days in (1, 2, 9):  # mean 4 days, median 2
+        AcknowledgedEscalationFactory(
+            person=person,
+            level=3,
+            raised_at=now - datetime.timedelta(days=days + 1),
+            acknowledged_at=now - datetime.timedelta(days=1),
+        )
+    main = _main(personas["clients"]["executive_lead"].get(HOME))
+    assert "Half of them were acknowledged within 2.0 days of being raised (the median)." in main
