@@ -731,6 +731,24 @@ def test_a_duplicate_links_back_to_its_first_referral(staff_client, referral, no
     assert _url("detail", referral) in response.text
 
 
+def test_the_first_referral_does_not_say_nothing_matches_while_listing_its_duplicates(
+    staff_client, referral, north
+):
+    ReferralFactory(
+        local_authority=north,
+        duplicate_of=referral,
+        given_name=referral.given_name,
+        family_name=referral.family_name,
+        date_of_birth=referral.date_of_birth,
+        nhs_number=referral.nhs_number,
+    )
+
+    text = staff_client.get(_url("detail", referral)).text
+
+    assert "No other referral matches, apart from those linked to this one as duplicates" in text
+    assert "No other referral matches.</p>" not in text
+
+
 def _busy(referral, staff_user, count: int) -> None:
     """`count` more contacts and transitions (alternating under review and more information)."""
     status = referral.status
