@@ -267,7 +267,10 @@ def _send_email(notification: Notification, rendered: Rendered) -> None:
         reply_to=reply_to(),
         headers={"X-DSR-Reference": reference(notification)},
     )
-    message.attach_alternative(rendered.html, "text/html")
+    document = render_to_string(
+        "emails/document.html", {"subject": rendered.subject, "body": rendered.html}
+    )
+    message.attach_alternative(document, "text/html")
     message.send(fail_silently=False)
 
 

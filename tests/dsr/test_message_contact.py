@@ -4,6 +4,7 @@ block on one page and signs off from the team."""
 
 import pytest
 from django.core import mail
+from django.utils.html import escape
 from weasyprint import CSS, HTML
 from weasyprint.formatting_structure.boxes import TextBox
 
@@ -136,6 +137,19 @@ def test_the_teams_phone_and_email_are_links_in_an_html_email(every_kind, saved)
 
         assert '<a href="tel:01632960001">01632 960 001</a>' in html, notification.kind
         assert f'<a href="mailto:{TEAM_EMAIL}">{TEAM_EMAIL}</a>' in html, notification.kind
+
+
+def test_every_html_email_is_a_whole_document_in_british_english(every_kind, saved):
+    # A screen reader in a mail client reads the message in the language the document names.
+    sent = _sent_by_kind()
+
+    assert set(sent) == every_kind
+    for kind, email in sent.items():
+        html, mime = email.alternatives[0]
+        assert mime == "text/html"
+        assert html.startswith('<!DOCTYPE html>\n<html lang="en-GB">'), kind
+        assert f"<title>{escape(email.subject)}</title>" in html, kind
+        assert html.rstrip().endswith("</html>"), kind
 
 
 def test_a_cetr_request_message_says_how_to_contact_the_team(saved):
