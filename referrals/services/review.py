@@ -46,9 +46,22 @@ def referral_transition(referral: Referral, *, to: str, by: User, reason: str = 
     return referral
 
 
+def _take_on(referral: Referral, by: User) -> bool:
+    """Whoever starts or records the review of a referral nobody was given becomes its
+    reviewer, so the queue and the page name who has it (on a locked row; the caller saves)."""
+    if referral.assigned_to_id is not None or not by.has_perm("dsr.manage_referrals"):
+        return False
+    referral.assigned_to = by
+    return True
+
+
 @transaction.atomic
 def referral_start_review(referral: Referral, *, by: User) -> Referral:
-    return referral_transition(referral, to=Referral.Status.UNDER_REVIEW, by=by)
+    referral = referral_transition(referral, to=Referral.Status.UNDER_REVIEW, by=by)
+    if _take_on(referral, by):
+        set_change_reason(referral, "Reviewer assigned", by=by)
+        referral.save(update_fields=["assigned_to"])
+    return referral
 
 
 @transaction.atomic
@@ -120,6 +133,7 @@ def referral_record_review(
     referral.social_care_participant = social_care_participant
     referral.social_care_absent_reason = social_care_absent_reason
     referral.review_notes = notes
+    _take_on(referral, by)
     set_change_reason(referral, "Review recorded", by=by)
     referral.save()
     if referral.status == Referral.Status.RECEIVED:

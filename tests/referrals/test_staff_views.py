@@ -813,6 +813,27 @@ def test_starting_the_review_moves_the_referral_and_records_who(staff_client, st
     assert referral.status == Referral.Status.UNDER_REVIEW
     last = referral.transitions.last()
     assert (last.from_status, last.to_status, last.by) == ("received", "under_review", staff_user)
+    # Nobody had it: whoever started the review is now its reviewer, on the page.
+    assert referral.assigned_to == staff_user
+    page = staff_client.get(_url("detail", referral)).text
+    assert staff_user.full_name in page
+
+
+def test_starting_the_review_keeps_the_reviewer_it_was_given(
+    staff_client, staff_user, referral, organisations
+):
+    from dsr.roles import Role
+    from tests.conftest import account
+
+    colleague = account(organisations["icb"], Role.REGISTER_STAFF)
+    referral.assigned_to = colleague
+    referral.save(update_fields=["assigned_to"])
+
+    staff_client.post(_url("start-review", referral))
+
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.UNDER_REVIEW
+    assert referral.assigned_to == colleague
 
 
 def test_starting_the_review_of_a_decided_referral_is_refused_and_changes_nothing(
@@ -872,7 +893,9 @@ def _review(**overrides) -> dict[str, str]:
     return data
 
 
-def test_recording_the_review_names_education_and_social_care(staff_client, north, frozen_now):
+def test_recording_the_review_names_education_and_social_care(
+    staff_client, staff_user, north, frozen_now
+):
     referral = ReferralFactory(local_authority=north, received_at=_days_ago(5))
 
     url = _url("review", referral)
@@ -884,6 +907,7 @@ def test_recording_the_review_names_education_and_social_care(staff_client, nort
     assert referral.education_participant == "Sam Lee, SENCo"
     assert referral.social_care_absent_reason == "The social worker was on leave."
     assert referral.status == Referral.Status.UNDER_REVIEW
+    assert referral.assigned_to == staff_user  # nobody had it: whoever recorded the review
 
 
 def test_a_review_must_say_who_took_part_from_each_agency(staff_client, north, frozen_now):
