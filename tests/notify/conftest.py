@@ -20,6 +20,17 @@ def template_text(kind: str) -> tuple[str, str]:
     return head.removeprefix("Subject: ").strip(), body.rstrip("\n")
 
 
+def load_templates(fake) -> dict[str, str]:
+    """Every Notify template text of the repository, added to the small Notify `fake` under a new
+    id each; returns the ids by kind, as NOTIFY_TEMPLATES holds them."""
+    ids = {}
+    for path in sorted(TEMPLATES.glob("*.md")):
+        subject, body = template_text(path.stem)
+        ids[path.stem] = str(uuid.uuid4())
+        fake.templates[ids[path.stem]] = Template(type="email", subject=subject, body=body)
+    return ids
+
+
 @pytest.fixture
 def notify_server():
     server = NotifyServer()
@@ -31,11 +42,7 @@ def notify_server():
 def notify(notify_server, settings):
     """The service sending through the small Notify; returns its state (FakeNotify)."""
     fake = notify_server.notify
-    ids = {}
-    for path in sorted(TEMPLATES.glob("*.md")):
-        subject, body = template_text(path.stem)
-        ids[path.stem] = str(uuid.uuid4())
-        fake.templates[ids[path.stem]] = Template(type="email", subject=subject, body=body)
+    ids = load_templates(fake)
     settings.DSR_MESSAGES = "notify"
     settings.NOTIFY_API_KEY = fake.api_key
     settings.NOTIFY_BASE_URL = notify_server.base_url

@@ -69,6 +69,7 @@ class Received:
     path: str
     body: dict[str, Any]
     claims: dict[str, Any]
+    query: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +82,9 @@ class FakeNotify:
     received: list[Received] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # Seconds to wait, once a send is accepted, before answering it: the window in which the
+    # sender can die after Notify has the message but before it hears so.
+    answer_delay: float = 0.0
     base_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -144,19 +148,24 @@ class FakeNotify:
                 return _error(400, "BadRequestError", "Invalid JSON supplied in POST data")
         claims, refusal = self._authorise(headers.get("Authorization", ""))
         with self.lock:
-            self.received.append(Received(method, path, body, claims))
+            self.received.append(Received(method, path, body, claims, query))
             failure = self.failures.pop(0) if self.failures else None
         if refusal:
             return refusal
         if failure:
             return _error(*ERRORS[failure])
         if method == "POST" and path in ("/v2/notifications/email", "/v2/notifications/sms"):
-            return self._send_templated(path.rsplit("/", 1)[1], body)
+            return self._answer_later(self._send_templated(path.rsplit("/", 1)[1], body))
         if method == "POST" and path == "/v2/notifications/letter":
-            return self._send_precompiled_letter(body)
+            return self._answer_later(self._send_precompiled_letter(body))
         if method == "GET" and path == "/v2/notifications":
             return self._list(query)
         return _error(404, "ResourceNotFound", "Not found")
+
+    def _answer_later(self, answer: tuple[int, dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+        if answer[0] == 201 and self.answer_delay:
+            time.sleep(self.answer_delay)
+        return answer
 
     def _authorise(self, header: str):
         scheme, _, token = header.partition(" ")
@@ -291,11 +300,14 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         status, body = self.notify.handle(method, url.path, parse_qs(url.query), self.headers, raw)
         payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            pass  # the sender went away before the answer (a killed worker): Notify keeps it
 
     def do_GET(self) -> None:  # noqa: N802  (the name http.server calls)
         self._answer("GET")

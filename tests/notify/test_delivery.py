@@ -226,7 +226,9 @@ def test_a_worker_killed_after_notify_accepted_is_reconciled_not_sent_twice(noti
     assert outcome == {"sent": len(messages)}
     references = [n["reference"] for n in notify.notifications]
     twice = len(references) - len(set(references))
-    figures.record("G-1 Notify duplicates after a crash", f"{twice} of {len(messages)}")
+    figures.record(
+        "G-1 Notify duplicates after a crash simulated in process", f"{twice} of {len(messages)}"
+    )
     assert twice == 0
     for message in messages:
         message.refresh_from_db()
