@@ -39,6 +39,16 @@ class Notification(models.Model):
         )
         TECHNICAL_FAILURE = "technical-failure", "Not delivered: a technical fault"
         RETURNED_LETTER = "returned-letter", "Letter returned to sender"
+        # A letter's own statuses (GOV.UK Notify's letter and precompiled letter statuses).
+        RECEIVED = "received", "Letter printed and posted"
+        CANCELLED = "cancelled", "Letter cancelled: not printed or posted"
+        VALIDATION_FAILED = (
+            "validation-failed",
+            "Letter not printed: it goes outside the area that can be printed",
+        )
+        VIRUS_SCAN_FAILED = "virus-scan-failed", "Letter not printed: it failed a virus check"
+        # Notify's "permanent-failure" for a letter: its printer could not print it.
+        NOT_PRINTED = "not-printed", "Letter not printed: the printer could not print it"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"

@@ -1,10 +1,15 @@
 """Delivery receipts from GOV.UK Notify: what the provider last reported about a message.
 
-Notify calls back (`dsr.views.outbox.notify_receipts`) each time a message it was handed reaches
-a final state. The body is JSON: `id` (Notify's id for the message, which delivery stores in
-`Notification.provider_reference`), `reference` (ours, "notification-<pk>"), `to`, `status`,
-`created_at`, `completed_at`, `sent_at` and `notification_type`. A returned letter comes as
-Notify's returned-letter callback: `notification_id`, `reference` and `created_at`, no status.
+Notify calls back (`dsr.views.outbox.notify_receipts`) each time an email or text message it was
+handed reaches a final state. The body is JSON: `id` (Notify's id for the message, which delivery
+stores in `Notification.provider_reference`), `reference` (ours, "notification-<pk>"), `to`,
+`status`, `created_at`, `completed_at`, `sent_at`, `notification_type`, `template_id` and
+`template_version`. A returned letter comes as Notify's returned-letter callback:
+`notification_id`, `reference`, `date_sent` (when the letter was posted, weeks before it came
+back), `sent_by`, `template_name`, `template_id`, `template_version` and the names of any uploaded
+file, and no status. Notify does not call back with a letter's status, so `letter_statuses_check`
+asks Notify for the status of each letter sent in the last week until it has a final one
+(printed and posted, cancelled, failed validation or the virus check, or not printed).
 
 A receipt is applied to the row in one conditional UPDATE, so it is idempotent and safe when two
 arrive at once: the same receipt again changes nothing, and a receipt older than the one the row
@@ -15,7 +20,7 @@ a final delivery state (or that we do not know) is logged and ignored.
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -27,11 +32,23 @@ from dsr.models import Notification
 
 logger = logging.getLogger(__name__)
 
-# Notify's status for a message in a final state, and the receipt it stands for.
+# Notify's status for an email or text message in a final state, and the receipt it stands for.
 RECEIPTS = {
     "delivered": Notification.Receipt.DELIVERED,
     "permanent-failure": Notification.Receipt.PERMANENT_FAILURE,
     "temporary-failure": Notification.Receipt.TEMPORARY_FAILURE,
+    "technical-failure": Notification.Receipt.TECHNICAL_FAILURE,
+    "returned-letter": Notification.Receipt.RETURNED_LETTER,
+}
+# The same for a letter (Notify's letter and precompiled letter statuses; "accepted" and
+# "pending-virus-check" are not final). A letter's "permanent-failure" means its printer could
+# not print it, not a wrong address.
+LETTER_RECEIPTS = {
+    "received": Notification.Receipt.RECEIVED,
+    "cancelled": Notification.Receipt.CANCELLED,
+    "validation-failed": Notification.Receipt.VALIDATION_FAILED,
+    "virus-scan-failed": Notification.Receipt.VIRUS_SCAN_FAILED,
+    "permanent-failure": Notification.Receipt.NOT_PRINTED,
     "technical-failure": Notification.Receipt.TECHNICAL_FAILURE,
     "returned-letter": Notification.Receipt.RETURNED_LETTER,
 }
@@ -41,7 +58,14 @@ NOT_DELIVERED = [
     Notification.Receipt.TEMPORARY_FAILURE,
     Notification.Receipt.TECHNICAL_FAILURE,
     Notification.Receipt.RETURNED_LETTER,
+    Notification.Receipt.CANCELLED,
+    Notification.Receipt.VALIDATION_FAILED,
+    Notification.Receipt.VIRUS_SCAN_FAILED,
+    Notification.Receipt.NOT_PRINTED,
 ]
+# A receipt after which Notify will report nothing more about the message (a letter that was
+# printed and posted may still come back: its returned-letter callback is applied even so).
+FINAL = [Notification.Receipt.DELIVERED, Notification.Receipt.RECEIVED, *NOT_DELIVERED]
 # Those worth sending again as they are: the address was right, the moment was not.
 SEND_AGAIN = [
     Notification.Receipt.TEMPORARY_FAILURE,
@@ -61,6 +85,21 @@ WHAT_TO_DO = {
         "The letter came back. Check the postal address with the person or their referrer and "
         "correct it on their record, then print the letter and post it by hand to the right "
         "address."
+    ),
+    Notification.Receipt.CANCELLED: (
+        "The letter was cancelled in GOV.UK Notify, so it was not posted. If it should still go, "
+        "print it and post it by hand."
+    ),
+    Notification.Receipt.VALIDATION_FAILED: (
+        "GOV.UK Notify could not print the letter as laid out. Print it and post it by hand, and "
+        "tell the service's support team so the layout is put right."
+    ),
+    Notification.Receipt.VIRUS_SCAN_FAILED: (
+        "GOV.UK Notify's virus check stopped the letter. Tell your IT security team, then print "
+        "the letter and post it by hand."
+    ),
+    Notification.Receipt.NOT_PRINTED: (
+        "GOV.UK Notify's printer could not print the letter. Print it and post it by hand."
     ),
 }
 OUR_REFERENCE = re.compile(r"notification-([1-9][0-9]{0,17})")
@@ -117,12 +156,14 @@ def receipt_parse(body: Any) -> Receipt:
             at=_when(body, "completed_at", "sent_at", "created_at"),
         )
     elif "notification_id" in body:
-        # Notify's returned-letter callback.
+        # Notify's returned-letter callback. Its only time, `date_sent`, is when the letter was
+        # posted, older than the status it had since; the letter came back now.
+        _when(body, "date_sent")  # refused if it is not a time
         receipt = Receipt(
             provider_id=_text(body, "notification_id"),
             reference=_text(body, "reference"),
             status="returned-letter",
-            at=_when(body, "created_at"),
+            at=timezone.now(),
         )
     else:
         raise ReceiptError("there is no status")
@@ -131,13 +172,13 @@ def receipt_parse(body: Any) -> Receipt:
     return receipt
 
 
-def _message_id(receipt: Receipt) -> int | None:
-    """Which message a receipt is about: by Notify's id, else by our own reference (a receipt
-    can come before the row has Notify's id stored)."""
+def _message(receipt: Receipt) -> tuple[int, str] | None:
+    """Which message a receipt is about, and its channel: by Notify's id, else by our own
+    reference (a receipt can come before the row has Notify's id stored)."""
     if receipt.provider_id:
         found = (
             Notification.objects.filter(provider_reference=receipt.provider_id)
-            .values_list("pk", flat=True)
+            .values_list("pk", "channel")
             .first()
         )
         if found is not None:
@@ -145,7 +186,7 @@ def _message_id(receipt: Receipt) -> int | None:
     ours = OUR_REFERENCE.fullmatch(receipt.reference)
     if ours:
         return (
-            Notification.objects.filter(pk=int(ours.group(1))).values_list("pk", flat=True).first()
+            Notification.objects.filter(pk=int(ours.group(1))).values_list("pk", "channel").first()
         )
     return None
 
@@ -154,17 +195,20 @@ def receipt_apply(receipt: Receipt) -> str:
     """Record `receipt` on its message. Returns what happened: "applied", "unchanged" (the same
     or an older receipt), "unknown status" or "no such message". Never raises for a receipt we
     cannot use, so Notify is not made to send it again and again."""
-    wanted = RECEIPTS.get(receipt.status)
+    known = receipt.status in RECEIPTS or receipt.status in LETTER_RECEIPTS
+    found = _message(receipt) if known else None
+    if known and found is None:
+        logger.warning("notify receipt for no message we hold status=%s", receipt.status)
+        return "no such message"
+    pk, channel = found or (0, "")
+    table = LETTER_RECEIPTS if channel == Notification.Channel.LETTER else RECEIPTS
+    wanted = table.get(receipt.status)
     if wanted is None:
         logger.info(
             "notify receipt ignored: status not final or not known status=%s",
             receipt.status[:40],
         )
         return "unknown status"
-    pk = _message_id(receipt)
-    if pk is None:
-        logger.warning("notify receipt for no message we hold status=%s", receipt.status)
-        return "no such message"
     at = receipt.at or timezone.now()
     newer = Q(receipt_at__isnull=True) | Q(receipt_at__lt=at)
     updated = Notification.objects.filter(newer, pk=pk).update(receipt=wanted, receipt_at=at)
@@ -192,3 +236,49 @@ def notification_send_again_not_delivered(*, notification: Notification, by) -> 
         "notification queued again after no delivery notification=%s by=%s", notification.pk, by.pk
     )
     return True
+
+
+# How long after sending a letter its status is asked for: Notify's API shows a week of messages.
+LETTER_STATUS_DAYS = 7
+
+
+def letter_statuses_check(limit: int = 200) -> dict[str, int]:
+    """Ask the provider (with DSR_MESSAGES = "notify") for the status of each letter it was sent
+    in the last LETTER_STATUS_DAYS that has no final receipt yet, and apply each status as a
+    receipt (Notify calls back only for emails and text messages). Returns a count of what
+    happened, by `receipt_apply`'s answers, and "not answered" for a letter the provider could
+    not be asked about now (it is asked again next time)."""
+    from dsr.outbox.delivery import TRANSIENT, ProviderRefused, provider
+
+    found = provider()
+    if found is None:
+        return {}
+    since = timezone.now() - timedelta(days=LETTER_STATUS_DAYS)
+    letters = (
+        Notification.objects.filter(
+            channel=Notification.Channel.LETTER,
+            status=Notification.Status.SENT,
+            sent_at__gte=since,
+        )
+        .exclude(provider_reference="")
+        .exclude(receipt__in=FINAL)
+        .order_by("sent_at", "id")[:limit]
+    )
+    outcome: dict[str, int] = {}
+    for letter in letters:
+        try:
+            status = found.status(letter)
+        except (*TRANSIENT, ProviderRefused):
+            logger.warning("letter status not answered notification=%s", letter.pk)
+            answer = "not answered"
+        else:
+            answer = receipt_apply(
+                Receipt(
+                    provider_id=letter.provider_reference,
+                    reference=f"notification-{letter.pk}",
+                    status=status,
+                    at=timezone.now(),
+                )
+            )
+        outcome[answer] = outcome.get(answer, 0) + 1
+    return outcome

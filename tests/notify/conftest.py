@@ -14,8 +14,12 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "notify" / "templates"
 
 def template_text(kind: str) -> tuple[str, str]:
     """The subject and message of a Notify template text (notify/README.md: "Subject: ..."
-    on the first line, then a line "---", then the message)."""
-    head, _, body = (TEMPLATES / f"{kind}.md").read_text().partition("\n---\n")
+    on the first line, then a line "---", then the message; a text message's template,
+    "<kind>_sms", is the message alone, with no subject)."""
+    text = (TEMPLATES / f"{kind}.md").read_text()
+    if kind.endswith("_sms"):
+        return "", text.rstrip("\n")
+    head, _, body = text.partition("\n---\n")
     assert head.startswith("Subject: "), kind
     return head.removeprefix("Subject: ").strip(), body.rstrip("\n")
 
@@ -27,7 +31,8 @@ def load_templates(fake) -> dict[str, str]:
     for path in sorted(TEMPLATES.glob("*.md")):
         subject, body = template_text(path.stem)
         ids[path.stem] = str(uuid.uuid4())
-        fake.templates[ids[path.stem]] = Template(type="email", subject=subject, body=body)
+        kind = "sms" if path.stem.endswith("_sms") else "email"
+        fake.templates[ids[path.stem]] = Template(type=kind, subject=subject, body=body)
     return ids
 
 

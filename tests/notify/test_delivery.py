@@ -253,18 +253,6 @@ def test_the_notify_provider_is_chosen_only_by_the_setting(settings):
     assert settings.DSR_MESSAGES == "django"
 
 
-def test_a_text_message_is_not_sent_through_notify_yet(notify):
-    message = _email(channel=Notification.Channel.SMS, email="", phone="07700 900123")
-
-    assert deliver_due() == {"failed": 1}
-
-    message.refresh_from_db()
-    assert message.error == (
-        "ProviderRefused: A text message cannot be sent through GOV.UK Notify yet."
-    )
-    assert notify.received == []
-
-
 def test_a_failed_message_staff_send_again_is_looked_up_first(notify, staff_user):
     """Notify accepted it but the answer never came, five times over: the message failed. When
     staff send it again, Notify is asked first, and it is not sent a second time."""
