@@ -5,6 +5,7 @@ A row is the work. Delivery claims pending rows and records the result; the uniq
 second copy of the same message impossible however often a decision or sweep runs.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -97,6 +98,17 @@ class Notification(models.Model):
     receipt = models.CharField(max_length=20, choices=Receipt.choices, blank=True, db_default="")
     receipt_at = models.DateTimeField(null=True, blank=True)
     cancelled_reason = models.TextField(blank=True)
+    # A message that failed or was not delivered, which staff have dealt with another way (who,
+    # when and what they did): it leaves the lists of messages to act on. Written once.
+    dealt_with_at = models.DateTimeField(null=True, blank=True)
+    dealt_with_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    dealt_with_note = models.TextField(blank=True, db_default="")
 
     objects = NotificationQuerySet.as_manager()
 
@@ -119,6 +131,10 @@ class Notification(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(channel="sms") | ~Q(phone=""), name="sms_has_a_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(dealt_with_at__isnull=True) | Q(dealt_with_by__isnull=False),
+                name="dealt_with_by_someone",
             ),
         ]
         indexes = [

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from dsr.exceptions import RegisterError
 from dsr.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -282,3 +283,32 @@ def letter_statuses_check(limit: int = 200) -> dict[str, int]:
             )
         outcome[answer] = outcome.get(answer, 0) + 1
     return outcome
+
+
+# The messages staff are asked to act on, until one of them marks it dealt with: those that
+# could not be sent, and those GOV.UK Notify could not deliver.
+TO_ACT_ON = (Q(status=Notification.Status.FAILED) | Q(receipt__in=NOT_DELIVERED)) & Q(
+    dealt_with_at__isnull=True
+)
+
+
+@transaction.atomic
+def notification_mark_dealt_with(*, notification: Notification, by, note: str = "") -> Notification:
+    """Staff dealt with a message that failed or was not delivered another way (phoned the
+    person, posted the letter by hand, corrected the address and sent a new one): record who,
+    when and what they did, once, and take it off the lists to act on. Refused (RegisterError)
+    for a message with nothing to act on, or one already dealt with."""
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    if notification.dealt_with_at is not None:
+        raise RegisterError(
+            f"{notification.dealt_with_by.full_name} already marked this message as dealt with "
+            f"on {timezone.localtime(notification.dealt_with_at):%-d %B %Y at %H:%M}."
+        )
+    if not Notification.objects.filter(TO_ACT_ON, pk=notification.pk).exists():
+        raise RegisterError("This message was sent and delivered: there is nothing to deal with.")
+    notification.dealt_with_at = timezone.now()
+    notification.dealt_with_by = by
+    notification.dealt_with_note = note.strip()
+    notification.save(update_fields=["dealt_with_at", "dealt_with_by", "dealt_with_note"])
+    logger.info("notification marked dealt with notification=%s by=%s", notification.pk, by.pk)
+    return notification
