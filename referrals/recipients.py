@@ -10,6 +10,7 @@ from django.utils import timezone
 from dsr.deadlines import age_on
 from dsr.exceptions import RegisterError
 from dsr.models import Consent, Notification
+from dsr.models.notifications import REASONS_LETTER_SUFFIX
 from dsr.nhsuk.validators import postal_address, postcode_in, uk_mobile
 from referrals.models import Referral, ReferralContact
 
@@ -58,7 +59,7 @@ class OutcomeMessage:
     @property
     def key(self) -> str:
         both = self.letter and self.recipient.channel == Notification.Channel.EMAIL
-        return f"{self.recipient.key}-letter" if both else self.recipient.key
+        return f"{self.recipient.key}{REASONS_LETTER_SUFFIX}" if both else self.recipient.key
 
 
 def outcome_messages(recipients: list[Recipient], outcome: str) -> list[OutcomeMessage]:

@@ -23,6 +23,24 @@ class NotificationQuerySet(ScopedQuerySet):
         return self.filter(in_area_or_unknown_for_icb(user))
 
 
+# What staff call each kind of message, where the kind's name does not say it plainly (any
+# other kind is its name in words: "cetr_request_received" is "Cetr request received").
+KIND_LABELS = {
+    "referral_received": "Referral acknowledgement",
+    "referral_outcome": "Referral outcome",
+    "cetr_request_received": "C(E)TR request acknowledgement",
+    "cetr_request_arranged": "C(E)TR request: review arranged",
+    "cetr_request_declined": "C(E)TR request: declined",
+    "referral_day14": "Reminder: decision due in 14 days",
+    "referral_day21": "Reminder: decision due in 7 days",
+    "referral_day27": "Reminder: decision due tomorrow",
+    "referral_breach": "Four-week deadline passed",
+}
+# The recipient key of the letter giving a not-eligible decision's reasons to someone told the
+# outcome by email ends with this (referrals.recipients.OutcomeMessage.key).
+REASONS_LETTER_SUFFIX = "-letter"
+
+
 class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -144,3 +162,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient_role or self.recipient_key} ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        """What the message is, in staff's words, wherever messages are listed."""
+        label = KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+        if self.kind == "referral_outcome" and self.recipient_key.endswith(REASONS_LETTER_SUFFIX):
+            label += ": the reasons"
+        return label

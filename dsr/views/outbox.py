@@ -72,19 +72,6 @@ VIEWS = {
 }
 
 
-KIND_LABELS = {
-    "referral_received": "Referral acknowledgement",
-    "referral_outcome": "Referral outcome",
-    "cetr_request_received": "C(E)TR request acknowledgement",
-    "cetr_request_arranged": "C(E)TR request: review arranged",
-    "cetr_request_declined": "C(E)TR request: declined",
-    "referral_day14": "Reminder: decision due in 14 days",
-    "referral_day21": "Reminder: decision due in 7 days",
-    "referral_day27": "Reminder: decision due tomorrow",
-    "referral_breach": "Four-week deadline passed",
-}
-
-
 @role_required(MANAGE)
 def outbox(request: HttpRequest) -> HttpResponse:
     """One of the lists, with the number in each (two queries whatever the size)."""
@@ -99,7 +86,6 @@ def outbox(request: HttpRequest) -> HttpResponse:
     rows = list(visible.filter(wanted).order_by(*order)[:SHOWN])
     tabs = [(key, label, counts[key], key == show) for key, (label, _, _) in VIEWS.items()]
     for row in rows:
-        row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " ").capitalize())
         row.what_to_do = WHAT_TO_DO.get(row.receipt, "")
         row.can_send_again = row.receipt in SEND_AGAIN and row.status == Notification.Status.SENT
     context = {"title": title, "rows": rows, "tabs": tabs, "show": show}

@@ -145,17 +145,7 @@ def test_retention_removes_the_note_and_a_text_message_s_number(referral):  # no
         channel="letter",
         dealt_with_note="Phoned Kim on 07700 900982.",
     )
-    text = Notification.objects.create(
-        subject_type="referrals.referral",
-        subject_id=referral.pk,
-        kind="referral_outcome",
-        recipient_key="kim-text",
-        recipient_name="Kim",
-        channel=Notification.Channel.SMS,
-        phone="07700 900982",
-        status=Notification.Status.SENT,
-        sent_at=timezone.now(),
-    )
+    text = message(referral, "kim-text", channel="sms", kind="referral_outcome")
 
     _outbox_anonymise(timezone.now() + timedelta(days=1))
 

@@ -13,21 +13,9 @@ from dsr.models import Notification
 from dsr.outbox.delivery import deliver_due
 from dsr.outbox.receipts import WHAT_TO_DO, letter_statuses_check
 from dsr.tasks import check_letter_statuses_task
+from tests.notify.test_delivery import _email, _letter
 
 pytestmark = pytest.mark.django_db
-
-
-def _letter(n: int = 1) -> Notification:
-    return Notification.objects.create(
-        subject_type="tests.subject",
-        subject_id=n,
-        kind="referral_received",
-        recipient_key="referrer",
-        recipient_name="Sam Jones",
-        channel=Notification.Channel.LETTER,
-        postal_address="1 High Street\nNorwich\nNR1 2DH",
-        context={"reference": f"DSR-{n:04d}", "person_first_name": "Alex"},
-    )
 
 
 def _sent_letter(notify, n: int = 1) -> Notification:
@@ -116,14 +104,8 @@ def test_an_email_s_permanent_failure_keeps_its_meaning(notify):
     from dsr.outbox.receipts import Receipt, receipt_apply
 
     letter = _sent_letter(notify, 1)
-    email = Notification.objects.create(
-        subject_type="tests.subject",
-        subject_id=2,
-        kind="referral_received",
-        recipient_key="referrer",
-        recipient_name="Sam Jones",
-        channel=Notification.Channel.EMAIL,
-        email="sam@example.org",
+    email = _email(
+        2,
         status=Notification.Status.SENT,
         sent_at=timezone.now(),
         provider_reference="email-id",

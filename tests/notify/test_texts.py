@@ -12,6 +12,7 @@ from dsr.outbox.delivery import deliver_due
 from referrals.forms.contact_steps import TEXTS_NEED_A_MOBILE
 from referrals.models import ReferralContact
 from referrals.services import referral_decide
+from tests.notify.test_delivery import _email
 from tests.referrals.factories import ReferralContactFactory, ReviewedReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,13 +104,11 @@ def test_a_text_to_a_number_that_is_not_a_uk_mobile_is_refused():
 
 def test_notify_refusing_a_number_fails_the_text_with_its_reason(notify):
     """The small Notify refuses a landline as Notify documents ("Not a UK mobile number")."""
-    text = Notification.objects.create(
-        subject_type="tests.subject",
-        subject_id=1,
+    text = _email(
         kind="referral_outcome",
         recipient_key="someone-text",
-        recipient_name="Kim Carer",
         channel=Notification.Channel.SMS,
+        email="",
         phone="01632 960001",
         context={"reference": "DSR-0001", "sent_by": ["email"]},
     )
