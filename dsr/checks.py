@@ -38,7 +38,7 @@ def notify_configured(**kwargs: Any) -> list[checks.CheckMessage]:
     of a kind without one could never be sent."""
     if settings.DSR_MESSAGES != "notify":
         return []
-    from dsr.outbox.notify import message_kinds
+    from dsr.outbox.notify import notify_template_names
 
     errors = []
     if not settings.NOTIFY_API_KEY:
@@ -49,7 +49,7 @@ def notify_configured(**kwargs: Any) -> list[checks.CheckMessage]:
                 id="dsr.E001",
             )
         )
-    missing = [kind for kind in message_kinds() if not settings.NOTIFY_TEMPLATES.get(kind)]
+    missing = [name for name in notify_template_names() if not settings.NOTIFY_TEMPLATES.get(name)]
     if missing:
         errors.append(
             checks.Error(

@@ -650,3 +650,14 @@ def cadence_values(data: dict[str, Any]) -> dict[str, Any]:
         ],
         "DSR_AGENDA_LOOKAHEAD_DAYS": data["agenda_lookahead_days"],
     }
+
+
+class DealtWithForm(forms.Form):
+    """What staff did about a message that failed or was not delivered (optional)."""
+
+    note = text_field(
+        "What did you do? (optional)",
+        required=False,
+        help_text="For example, phoned them with the outcome, or posted the letter by hand. "
+        "Do not write health details here.",
+    )

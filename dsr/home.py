@@ -31,8 +31,8 @@ def register_work_panel(request: HttpRequest, today: date) -> Panel | None:
     counts, counted_at = headline_counts(user, today)
     outbox = Notification.objects.visible_to(user).aggregate(
         letters=Count("id", filter=Q(status=Notification.Status.LETTER_READY)),
-        failed=Count("id", filter=Q(status=Notification.Status.FAILED)),
-        not_delivered=Count("id", filter=Q(receipt__in=NOT_DELIVERED)),
+        failed=Count("id", filter=Q(status=Notification.Status.FAILED, dealt_with_at__isnull=True)),
+        not_delivered=Count("id", filter=Q(receipt__in=NOT_DELIVERED, dealt_with_at__isnull=True)),
     )
     return Panel(
         "home/includes/register_work.html",

@@ -245,6 +245,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dsr.tasks.deliver_notifications_task",
         "schedule": timedelta(seconds=env.int("DSR_DELIVERY_SWEEP_SECONDS", default=30)),
     },
+    # Every hour, at 20 past: with GOV.UK Notify, record the status of letters sent this week
+    # (printed and posted, or why not: Notify does not call back about letters).
+    "letter-status-check": {
+        "task": "dsr.tasks.check_letter_statuses_task",
+        "schedule": crontab(minute=20),
+    },
     # Every 30 seconds: handle the password reset requests whose job could not be queued, and
     # delete those handled over a day ago, with the address typed.
     "password-reset-sweep": {

@@ -33,6 +33,15 @@ def deliver_notifications_task() -> dict[str, int]:
 
 
 @shared_task
+def check_letter_statuses_task() -> dict[str, int]:
+    """Ask GOV.UK Notify how each letter sent in the last week is getting on (it calls back only
+    for emails and text messages), and record the final ones."""
+    from dsr.outbox.receipts import letter_statuses_check
+
+    return letter_statuses_check()
+
+
+@shared_task
 def sweep_register_reviews_task() -> dict[str, int]:
     from dsr.sweeps import register_review_sweep
 

@@ -91,6 +91,7 @@ dsr_patterns = (
         path("outbox/", outbox.outbox, name="outbox"),
         path("outbox/<int:pk>/send-again/", outbox.resend, name="outbox-resend"),
         path("outbox/<int:pk>/posted/", outbox.mark_posted, name="outbox-posted"),
+        path("outbox/<int:pk>/dealt-with/", outbox.dealt_with, name="outbox-dealt-with"),
         path("outbox/<int:pk>/letter.pdf", outbox.letter, name="outbox-letter"),
         # GOV.UK Notify's delivery receipts (public, but only with Notify's bearer token).
         path("notify/receipts/", outbox.notify_receipts, name="notify-receipts"),

@@ -91,6 +91,7 @@ def person_messages_panel(request: HttpRequest, person: Person, today: date) -> 
             subject_id__in=Referral.objects.filter(person=person).values("pk"),
             kind__in=PUBLIC_KINDS,
         )
+        .select_related("dealt_with_by")
         .order_by("-created_at", "-id")[: MESSAGES_SHOWN + 1]
     )
     if not messages:

@@ -335,6 +335,9 @@ class ReferralContact(models.Model):
         max_length=20, choices=Format.choices, default=Format.STANDARD
     )
     prefers_letter = models.BooleanField(default=False)
+    # They asked for a text message to their mobile (`phone`) each time we write to them: a short
+    # note that an email or letter has been sent, never what it says.
+    wants_texts = models.BooleanField("asked for text messages", default=False, db_default=False)
     # Staff may add someone to, or take someone off, the rule's list, always with a reason.
     override = models.CharField(
         max_length=10, choices=[("include", "Tell"), ("exclude", "Do not tell")], blank=True
@@ -356,6 +359,9 @@ class ReferralContact(models.Model):
             models.CheckConstraint(
                 condition=~Q(email="") | ~Q(address="") | ~Q(phone=""),
                 name="contact_has_a_way_to_reach_them",
+            ),
+            models.CheckConstraint(
+                condition=Q(wants_texts=False) | ~Q(phone=""), name="texts_need_a_phone_number"
             ),
         ]
 

@@ -91,17 +91,58 @@ def notify_referral_received(referral: Referral) -> list[Notification]:
         "received_on": f"{timezone.localdate(referral.received_at):%-d %B %Y}",
         "decision_due": f"{referral.decision_due:%-d %B %Y}",
     }
-    return outbox_add(
-        _to(
-            referral,
-            recipient,
-            kind="referral_received",
-            letter=recipient.channel == Notification.Channel.LETTER,
-            context=context,
-        )
+    recipients = [
+        recipient
         for recipient in not_told_yet(outcome_recipients(referral), _acknowledged(referral))
         if recipient.reachable
+    ]
+    return outbox_add(
+        [
+            _to(
+                referral,
+                recipient,
+                kind="referral_received",
+                letter=recipient.channel == Notification.Channel.LETTER,
+                context=context,
+            )
+            for recipient in recipients
+        ]
+        + _texts(
+            referral,
+            "referral_received",
+            [(r, r.channel == Notification.Channel.LETTER) for r in recipients],
+        )
     )
+
+
+def _texts(referral: Referral, kind: str, sent: list[tuple[Recipient, bool]]) -> list[Notification]:
+    """A text message to each recipient in `sent` (each with whether that message is a letter)
+    who asked for them, saying only that we have written and how to reach the team: no outcome,
+    no rating, no health details (templates/texts/). Text messages go only through GOV.UK Notify
+    (DSR_MESSAGES = "notify"); without it, none is written."""
+    if settings.DSR_MESSAGES != "notify":
+        return []
+    ways: dict[str, tuple[Recipient, set[str]]] = {}
+    for recipient, letter in sent:
+        if recipient.texts_to:
+            ways.setdefault(recipient.key, (recipient, set()))[1].add(
+                "letter" if letter else "email"
+            )
+    return [
+        message(
+            subject_type=SUBJECT,
+            subject_id=referral.pk,
+            local_authority_id=referral.local_authority_id,
+            kind=kind,
+            recipient_key=f"{recipient.key}-text",
+            recipient_name=recipient.name,
+            recipient_role=recipient.role,
+            text=True,
+            phone=recipient.texts_to,
+            context={"reference": referral.reference, "sent_by": sorted(how)},
+        )
+        for recipient, how in ways.values()
+    ]
 
 
 def _acknowledged(referral: Referral) -> set[str]:
@@ -129,20 +170,24 @@ def notify_referral_outcome(referral: Referral, recipients: list[Recipient]) -> 
         "signposting": referral.signposting,
         "decided_on": timezone.localdate(referral.decided_at).isoformat(),
     }
+    planned = outcome_messages(recipients, referral.status)
     return outbox_add(
-        _to(
-            referral,
-            planned_message.recipient,
-            kind="referral_outcome",
-            letter=planned_message.letter,
-            key=planned_message.key,
-            context={
-                **context,
-                # An email says whether a letter with the reasons is on its way to them.
-                "reasons_by_letter": planned_message.reasons_follow,
-            },
-        )
-        for planned_message in outcome_messages(recipients, referral.status)
+        [
+            _to(
+                referral,
+                planned_message.recipient,
+                kind="referral_outcome",
+                letter=planned_message.letter,
+                key=planned_message.key,
+                context={
+                    **context,
+                    # An email says whether a letter with the reasons is on its way to them.
+                    "reasons_by_letter": planned_message.reasons_follow,
+                },
+            )
+            for planned_message in planned
+        ]
+        + _texts(referral, "referral_outcome", [(m.recipient, m.letter) for m in planned])
     )
 
 

@@ -224,7 +224,9 @@ def referral_page(referral: Referral, user: Any) -> ReferralPage:
         # The acknowledgement and the outcome: the deadline reminders to staff share the subject.
         Notification.objects.filter(
             subject_type=SUBJECT, subject_id=referral.pk, kind__in=PUBLIC_KINDS
-        ).order_by("created_at", "id")
+        )
+        .select_related("dealt_with_by")
+        .order_by("created_at", "id")
     )
     return ReferralPage(
         referral=referral,

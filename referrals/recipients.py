@@ -10,7 +10,8 @@ from django.utils import timezone
 from dsr.deadlines import age_on
 from dsr.exceptions import RegisterError
 from dsr.models import Consent, Notification
-from dsr.nhsuk.validators import postal_address, postcode_in
+from dsr.models.notifications import REASONS_LETTER_SUFFIX
+from dsr.nhsuk.validators import postal_address, postcode_in, uk_mobile
 from referrals.models import Referral, ReferralContact
 
 
@@ -24,6 +25,8 @@ class Recipient:
     accessible_format: str
     prefers_letter: bool
     is_person: bool = False
+    # The mobile number they asked to be sent text messages at, or "" when they did not ask.
+    texts_to: str = ""
 
     @property
     def can_post(self) -> bool:
@@ -56,7 +59,7 @@ class OutcomeMessage:
     @property
     def key(self) -> str:
         both = self.letter and self.recipient.channel == Notification.Channel.EMAIL
-        return f"{self.recipient.key}-letter" if both else self.recipient.key
+        return f"{self.recipient.key}{REASONS_LETTER_SUFFIX}" if both else self.recipient.key
 
 
 def outcome_messages(recipients: list[Recipient], outcome: str) -> list[OutcomeMessage]:
@@ -131,6 +134,7 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
                     else contact.preferred_format,
                     prefers_letter=contact.prefers_letter,
                     is_person=contact.role == ReferralContact.Role.PERSON,
+                    texts_to=uk_mobile(contact.phone) if contact.wants_texts else "",
                 )
             )
     if not any(c.role == ReferralContact.Role.PERSON for c in contacts) and referral.address:

@@ -241,6 +241,7 @@ MATRIX: dict[str, Row] = {
         kwargs=lambda o: {"pk": o["notification"].pk},
     ),
     "dsr:outbox-letter": Row(REGISTER_ONLY, kwargs=lambda o: {"pk": o["notification"].pk}),
+    "dsr:outbox-dealt-with": Row(REGISTER_ONLY, kwargs=lambda o: {"pk": o["notification"].pk}),
     # GOV.UK Notify's delivery receipts: public and POST only, a machine's call with no session;
     # the bearer token is its key (without it, 401: tests/dsr/test_notify_receipts.py).
     "dsr:notify-receipts": Row(_everyone(204), method="post", request=NOTIFY_RECEIPT),

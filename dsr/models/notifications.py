@@ -5,6 +5,7 @@ A row is the work. Delivery claims pending rows and records the result; the uniq
 second copy of the same message impossible however often a decision or sweep runs.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +21,24 @@ class NotificationQuerySet(ScopedQuerySet):
         if not user.has_perm("dsr.manage_referrals"):
             return self.none()
         return self.filter(in_area_or_unknown_for_icb(user))
+
+
+# What staff call each kind of message, where the kind's name does not say it plainly (any
+# other kind is its name in words: "cetr_request_received" is "Cetr request received").
+KIND_LABELS = {
+    "referral_received": "Referral acknowledgement",
+    "referral_outcome": "Referral outcome",
+    "cetr_request_received": "C(E)TR request acknowledgement",
+    "cetr_request_arranged": "C(E)TR request: review arranged",
+    "cetr_request_declined": "C(E)TR request: declined",
+    "referral_day14": "Reminder: decision due in 14 days",
+    "referral_day21": "Reminder: decision due in 7 days",
+    "referral_day27": "Reminder: decision due tomorrow",
+    "referral_breach": "Four-week deadline passed",
+}
+# The recipient key of the letter giving a not-eligible decision's reasons to someone told the
+# outcome by email ends with this (referrals.recipients.OutcomeMessage.key).
+REASONS_LETTER_SUFFIX = "-letter"
 
 
 class Notification(models.Model):
@@ -39,6 +58,16 @@ class Notification(models.Model):
         )
         TECHNICAL_FAILURE = "technical-failure", "Not delivered: a technical fault"
         RETURNED_LETTER = "returned-letter", "Letter returned to sender"
+        # A letter's own statuses (GOV.UK Notify's letter and precompiled letter statuses).
+        RECEIVED = "received", "Letter printed and posted"
+        CANCELLED = "cancelled", "Letter cancelled: not printed or posted"
+        VALIDATION_FAILED = (
+            "validation-failed",
+            "Letter not printed: it goes outside the area that can be printed",
+        )
+        VIRUS_SCAN_FAILED = "virus-scan-failed", "Letter not printed: it failed a virus check"
+        # Notify's "permanent-failure" for a letter: its printer could not print it.
+        NOT_PRINTED = "not-printed", "Letter not printed: the printer could not print it"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be sent"
@@ -87,6 +116,17 @@ class Notification(models.Model):
     receipt = models.CharField(max_length=20, choices=Receipt.choices, blank=True, db_default="")
     receipt_at = models.DateTimeField(null=True, blank=True)
     cancelled_reason = models.TextField(blank=True)
+    # A message that failed or was not delivered, which staff have dealt with another way (who,
+    # when and what they did): it leaves the lists of messages to act on. Written once.
+    dealt_with_at = models.DateTimeField(null=True, blank=True)
+    dealt_with_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    dealt_with_note = models.TextField(blank=True, db_default="")
 
     objects = NotificationQuerySet.as_manager()
 
@@ -110,6 +150,10 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=~Q(channel="sms") | ~Q(phone=""), name="sms_has_a_number"
             ),
+            models.CheckConstraint(
+                condition=Q(dealt_with_at__isnull=True) | Q(dealt_with_by__isnull=False),
+                name="dealt_with_by_someone",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "scheduled_for"], name="notification_due_idx"),
@@ -118,3 +162,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient_role or self.recipient_key} ({self.status})"
+
+    @property
+    def kind_label(self) -> str:
+        """What the message is, in staff's words, wherever messages are listed."""
+        label = KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+        if self.kind == "referral_outcome" and self.recipient_key.endswith(REASONS_LETTER_SUFFIX):
+            label += ": the reasons"
+        return label

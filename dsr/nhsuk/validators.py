@@ -147,6 +147,22 @@ def postcode_in(address: str) -> str:
     return ""
 
 
+# A UK mobile number as people write it: +44 7..., 0044 7... or 07..., with spaces, dashes or
+# brackets anywhere (GOV.UK Notify takes these and sends text messages only to them).
+_UK_MOBILE = re.compile(r"(?:\+44|0044|0)(7[0-9]{9})")
+
+
+def uk_mobile(value: str) -> str:
+    """The UK mobile number in `value` written "07700 900982", or "" when it is not one: a
+    text message can be sent only to a mobile."""
+    compact = re.sub(r"[\s()\-]", "", value or "")
+    found = _UK_MOBILE.fullmatch(compact.replace("+440", "+44"))
+    if not found:
+        return ""
+    digits = "0" + found.group(1)
+    return f"{digits[:5]} {digits[5:]}"
+
+
 def validate_postal_address(value: str) -> None:
     """Raise `ValidationError` (code `postal_address`) unless `value` ends with a full UK
     postcode, so a letter to it can be posted."""

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from dsr.exceptions import RegisterError
 from dsr.models import Notification
-from dsr.nhsuk.validators import postcode_in
+from dsr.nhsuk.validators import postcode_in, uk_mobile
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +43,33 @@ def message(
     email: str = "",
     postal_address: str = "",
     letter: bool = False,
+    phone: str = "",
+    text: bool = False,
     local_authority_id: int | None = None,
     accessible_format: str = Notification.Format.STANDARD,
     context: dict[str, Any] | None = None,
 ) -> Notification:
-    """One message, not yet written: by letter to `postal_address` when `letter`, otherwise by
-    email to `email` (the other address is left off the row). (`subject_type`, `subject_id`,
-    `kind`, `recipient_key`) is its unique key. A letter to an address without a postcode is
-    refused (RegisterError): it could not be posted."""
+    """One message, not yet written: by letter to `postal_address` when `letter`, by text message
+    to the mobile `phone` when `text`, otherwise by email to `email` (the other addresses are
+    left off the row). (`subject_type`, `subject_id`, `kind`, `recipient_key`) is its unique key.
+    A letter to an address without a postcode is refused (RegisterError): it could not be
+    posted; so is a text message to a number that is not a UK mobile."""
     if letter and not postcode_in(postal_address):
         raise RegisterError(
             f"The postal address for {recipient_name} has no postcode on its last line, so a "
             "letter cannot be posted: add the postcode."
         )
+    if text:
+        mobile = uk_mobile(phone)
+        if not mobile:
+            raise RegisterError(
+                f"The phone number for {recipient_name} is not a UK mobile number, so a text "
+                "message cannot be sent: correct it."
+            )
+        channel = Notification.Channel.SMS
+    else:
+        mobile = ""
+        channel = Notification.Channel.LETTER if letter else Notification.Channel.EMAIL
     return Notification(
         subject_type=subject_type,
         subject_id=subject_id,
@@ -64,9 +78,10 @@ def message(
         recipient_key=recipient_key,
         recipient_name=recipient_name,
         recipient_role=recipient_role,
-        channel=Notification.Channel.LETTER if letter else Notification.Channel.EMAIL,
-        email="" if letter else email,
-        postal_address=postal_address if letter else "",
+        channel=channel,
+        email=email if channel == Notification.Channel.EMAIL else "",
+        postal_address=postal_address if channel == Notification.Channel.LETTER else "",
+        phone=mobile,
         accessible_format=accessible_format,
         context=context or {},
     )

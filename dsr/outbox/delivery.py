@@ -142,8 +142,12 @@ def template_and_context(notification: Notification) -> tuple[str, dict[str, Any
 
 
 def render(notification: Notification) -> Rendered:
-    """The subject, plain text and HTML of a message (templates/emails/<kind>[_easy_read].*)."""
+    """The subject, plain text and HTML of a message (templates/emails/<kind>[_easy_read].*);
+    a text message is one short paragraph of plain text (templates/texts/<kind>.txt)."""
     family, context = template_and_context(notification)
+    if notification.channel == Notification.Channel.SMS:
+        text = render_to_string(f"texts/{notification.kind}.txt", context)
+        return Rendered(subject="", text=" ".join(text.split()), html="")
     return Rendered(
         subject=" ".join(render_to_string(f"{family}.subject.txt", context).split()),
         text=render_to_string(f"{family}.body.txt", context),
@@ -154,11 +158,14 @@ def render(notification: Notification) -> Rendered:
 class Provider(Protocol):
     """A message provider's API (dsr.outbox.notify): `send` returns the provider's id for the
     message it accepted; `find` returns the id of one it already holds under the message's
-    reference, or None. Both raise ProviderUnavailable or ProviderRefused."""
+    reference, or None; `status` returns the provider's status for a message it accepted. Each
+    raises ProviderUnavailable or ProviderRefused."""
 
     def send(self, notification: Notification, rendered: Rendered) -> str: ...
 
     def find(self, notification: Notification) -> str | None: ...
+
+    def status(self, notification: Notification) -> str: ...
 
 
 # The providers DSR_MESSAGES may name, registered in AppConfig.ready ("django" is the email
@@ -168,6 +175,11 @@ _PROVIDERS: dict[str, Provider] = {}
 
 def register_provider(name: str, provider: Provider) -> None:
     _PROVIDERS[name] = provider
+
+
+def provider() -> Provider | None:
+    """The provider DSR_MESSAGES names, or None for Django's email backend and printed letters."""
+    return _PROVIDERS.get(settings.DSR_MESSAGES)
 
 
 def reference(notification: Notification) -> str:
@@ -305,13 +317,15 @@ def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
     ):
         logger.info("notification not ours to send, skipped notification=%s", notification_id)
         return notification.status
-    provider = _PROVIDERS.get(settings.DSR_MESSAGES)
+    chosen = provider()
     try:
         rendered = render(notification)
-        if provider is not None:
-            _send_by_provider(provider, notification, rendered)
+        if chosen is not None:
+            _send_by_provider(chosen, notification, rendered)
         elif notification.channel == Notification.Channel.LETTER:
             notification.status = Notification.Status.LETTER_READY
+        elif notification.channel == Notification.Channel.SMS:
+            raise ProviderRefused("Text messages are sent only through GOV.UK Notify.")
         else:
             _send_email(notification, rendered)
             notification.status = Notification.Status.SENT

@@ -1,10 +1,11 @@
 """Sending through GOV.UK Notify (DSR_MESSAGES = "notify"), with its official Python client.
 
-Email uses the Notify template set for its kind (NOTIFY_TEMPLATES), whose
+Email and text messages use the Notify template set for their kind (NOTIFY_TEMPLATES), whose
 text is in notify/templates/: each takes the `subject` and `body` the service renders from its
-own templates (templates/emails/), so the words, the easy-read versions and the team's contact
-details stay in one place. Letters go as precompiled PDFs: the letter staff would print, laid out
-for Notify's printers (docs/adr/0007-notify-letters.md).
+own templates (templates/emails/, and templates/texts/ for a text message, which has only a
+`body`), so the words, the easy-read versions and the team's contact details stay in one place.
+Letters go as precompiled PDFs: the letter staff would print, laid out for Notify's printers
+(docs/adr/0007-notify-letters.md).
 
 Only Notify's temporary errors (429 too many requests, 500 its own fault, and no answer at all,
 which the client reports as 503) are tried again; any other refusal fails the message with
@@ -22,6 +23,7 @@ from dsr.models import Notification
 from dsr.outbox.delivery import ProviderRefused, ProviderUnavailable, Rendered, reference
 from dsr.outbox.letters import letter_pdf
 
+SMS_SUFFIX = "_sms"
 # 503 is also what the client reports when no answer came (a connection error or time-out).
 TEMPORARY = {429, 500, 502, 503, 504}
 
@@ -37,12 +39,21 @@ def personalisation(rendered: Rendered) -> dict[str, str]:
     return {"subject": rendered.subject, "body": rendered.text}
 
 
+def template_name(notification: Notification) -> str:
+    """The name NOTIFY_TEMPLATES knows the message's Notify template by: its kind, and for a
+    text message its kind and "_sms" (notify/templates/<name>.md)."""
+    if notification.channel == Notification.Channel.SMS:
+        return f"{notification.kind}{SMS_SUFFIX}"
+    return notification.kind
+
+
 def template_id(notification: Notification) -> str:
+    name = template_name(notification)
     try:
-        return settings.NOTIFY_TEMPLATES[notification.kind]
+        return settings.NOTIFY_TEMPLATES[name]
     except KeyError:
         raise ProviderRefused(
-            f"No GOV.UK Notify template is set for {notification.kind} (NOTIFY_TEMPLATES)."
+            f"No GOV.UK Notify template is set for {name} (NOTIFY_TEMPLATES)."
         ) from None
 
 
@@ -78,11 +89,13 @@ class Notify:
                 reference=reference(notification),
                 pdf_file=BytesIO(pdf),
             )
-        elif notification.channel != Notification.Channel.EMAIL:
-            # No kind of message has a text-message version yet (an email's text is too long).
-            raise ProviderRefused(
-                f"A {notification.get_channel_display().lower()} cannot be sent through GOV.UK"
-                " Notify yet."
+        elif notification.channel == Notification.Channel.SMS:
+            response = _call(
+                "send_sms_notification",
+                phone_number=notification.phone,
+                template_id=template_id(notification),
+                personalisation={"body": rendered.text},
+                reference=reference(notification),
             )
         else:
             response = _call(
@@ -94,6 +107,9 @@ class Notify:
                 email_reply_to_id=settings.NOTIFY_EMAIL_REPLY_TO_ID or None,
             )
         return str(response["id"])
+
+    def status(self, notification: Notification) -> str:
+        return str(_call("get_notification_by_id", notification.provider_reference)["status"])
 
     def find(self, notification: Notification) -> str | None:
         wanted = reference(notification)
@@ -110,3 +126,15 @@ def message_kinds() -> list[str]:
     found = (settings.BASE_DIR / "templates" / "emails").glob("*.subject.txt")
     names = {path.name.removesuffix(".subject.txt") for path in found}
     return sorted(name for name in names if not name.endswith("_easy_read"))
+
+
+def text_message_kinds() -> list[str]:
+    """The kinds of message that also have a short text-message version (templates/texts/)."""
+    found = (settings.BASE_DIR / "templates" / "texts").glob("*.txt")
+    return sorted(path.stem for path in found)
+
+
+def notify_template_names() -> list[str]:
+    """Every Notify template the service sends with, by the name NOTIFY_TEMPLATES gives it: an
+    email template per kind, and a text-message template per kind with a text version."""
+    return sorted(message_kinds() + [f"{kind}{SMS_SUFFIX}" for kind in text_message_kinds()])

@@ -182,13 +182,15 @@ def _access_log_remove(cutoff: datetime) -> dict[str, int]:
 
 REMOVED = "Removed under the retention schedule"
 REMOVED_EMAIL = "removed@retention.invalid"
+REMOVED_PHONE = "removed"
 
 
 def _outbox_anonymise(cutoff: datetime) -> dict[str, int]:
-    """Sent (or cancelled) messages older than the period lose the recipient's name, address
-    and the message's content; the row stays, so who was told, how and when is still shown,
-    and the sweeps' unique keys still stop the same reminder being written again. The address
-    columns get a marker, as the table requires an address for each channel."""
+    """Sent (or cancelled) messages older than the period lose the recipient's name, address or
+    phone number, the message's content and any note of how staff dealt with it; the row stays,
+    so who was told, how and when is still shown, and the sweeps' unique keys still stop the
+    same reminder being written again. The address columns get a marker, as the table requires
+    an address for each channel."""
     sent = Q(status=Notification.Status.SENT, sent_at__lt=cutoff) | Q(
         status=Notification.Status.CANCELLED, created_at__lt=cutoff
     )
@@ -205,7 +207,12 @@ def _outbox_anonymise(cutoff: datetime) -> dict[str, int]:
                 When(channel=Notification.Channel.LETTER, then=Value(REMOVED)),
                 default=Value(""),
             ),
+            phone=Case(
+                When(channel=Notification.Channel.SMS, then=Value(REMOVED_PHONE)),
+                default=Value(""),
+            ),
             context={},
+            dealt_with_note="",
         )
     )
     return {Notification._meta.db_table: count} if count else {}

@@ -17,9 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from dsr.forms import DealtWithForm
 from dsr.models import AccessEvent, Notification
+from dsr.nhsuk.form_page import form_page
 from dsr.outbox.delivery import (
     notification_mark_posted,
     notification_resend,
@@ -30,6 +32,7 @@ from dsr.outbox.receipts import (
     SEND_AGAIN,
     WHAT_TO_DO,
     ReceiptError,
+    notification_mark_dealt_with,
     notification_send_again_not_delivered,
     receipt_apply,
     receipt_parse,
@@ -52,13 +55,13 @@ VIEWS = {
     ),
     "failed": (
         "Messages that could not be sent",
-        Q(status=Notification.Status.FAILED),
+        Q(status=Notification.Status.FAILED, dealt_with_at__isnull=True),
         ("created_at", "id"),
     ),
     # Sent, but GOV.UK Notify reported they did not reach the person: for staff to act on.
     "not_delivered": (
         "Messages not delivered",
-        Q(receipt__in=NOT_DELIVERED),
+        Q(receipt__in=NOT_DELIVERED, dealt_with_at__isnull=True),
         ("-receipt_at", "-id"),
     ),
     "waiting": (
@@ -66,19 +69,6 @@ VIEWS = {
         Q(status__in=[Notification.Status.PENDING, Notification.Status.SENDING]),
         ("created_at", "id"),
     ),
-}
-
-
-KIND_LABELS = {
-    "referral_received": "Referral acknowledgement",
-    "referral_outcome": "Referral outcome",
-    "cetr_request_received": "C(E)TR request acknowledgement",
-    "cetr_request_arranged": "C(E)TR request: review arranged",
-    "cetr_request_declined": "C(E)TR request: declined",
-    "referral_day14": "Reminder: decision due in 14 days",
-    "referral_day21": "Reminder: decision due in 7 days",
-    "referral_day27": "Reminder: decision due tomorrow",
-    "referral_breach": "Four-week deadline passed",
 }
 
 
@@ -96,7 +86,6 @@ def outbox(request: HttpRequest) -> HttpResponse:
     rows = list(visible.filter(wanted).order_by(*order)[:SHOWN])
     tabs = [(key, label, counts[key], key == show) for key, (label, _, _) in VIEWS.items()]
     for row in rows:
-        row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " ").capitalize())
         row.what_to_do = WHAT_TO_DO.get(row.receipt, "")
         row.can_send_again = row.receipt in SEND_AGAIN and row.status == Notification.Status.SENT
     context = {"title": title, "rows": rows, "tabs": tabs, "show": show}
@@ -121,6 +110,29 @@ def resend(request: HttpRequest, pk: int) -> HttpResponse:
     notification = notification_resend(notification=notification, by=request.user)
     messages.success(request, f"The message to {notification.recipient_name} will be sent again.")
     return redirect(reverse("dsr:outbox") + "?show=failed")
+
+
+@role_required(MANAGE)
+@require_http_methods(["GET", "POST"])
+def dealt_with(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a message that failed or was not delivered as dealt with another way, with what
+    was done: it leaves the lists to act on (who and when are kept on the message)."""
+    notification = _notification(request, pk)
+    show = "failed" if notification.status == Notification.Status.FAILED else "not_delivered"
+    back = reverse("dsr:outbox") + f"?show={show}"
+    return form_page(
+        request,
+        form=DealtWithForm(request.POST if request.method == "POST" else None),
+        title=f"Mark the message to {notification.recipient_name} as dealt with",
+        intro="It will leave the list. Your name and the time are kept with the message.",
+        button="Mark as dealt with",
+        done=f"The message to {notification.recipient_name} is marked as dealt with.",
+        act=lambda d: notification_mark_dealt_with(
+            notification=notification, by=request.user, note=d["note"]
+        ),
+        back_url=back,
+        back_label="Back to the outbox",
+    )
 
 
 @role_required(MANAGE)

@@ -15,6 +15,7 @@ from dsr.nhsuk.forms import (
     TextField,
     choice_field,
 )
+from dsr.nhsuk.validators import uk_mobile
 from referrals.forms.steps import (
     ADDRESS_MAX,
     FAMILY,
@@ -171,6 +172,12 @@ def _format_field(label: str) -> forms.ChoiceField:
     )
 
 
+TEXTS_NEED_A_MOBILE = (
+    "Enter a UK mobile number, like 07700 900 982, to send text messages to, or untick the "
+    "box asking for them."
+)
+
+
 class OutcomeForm(StepForm):
     """Who is told the decision, and how.
 
@@ -198,6 +205,7 @@ class OutcomeForm(StepForm):
                 "carer_relationship",
                 "carer_email",
                 "carer_phone",
+                "carer_wants_texts",
                 "carer_address",
                 "carer_parental_responsibility",
                 "carer_format",
@@ -243,6 +251,12 @@ class OutcomeForm(StepForm):
     )
     carer_email = EmailField(label="Their email address")
     carer_phone = PhoneField(label="Their phone number (optional)")
+    carer_wants_texts = forms.BooleanField(
+        required=False,
+        label="Also send them a text message each time we write to them",
+        help_text="It says only that we have sent an email or letter, never what it says. "
+        "We need their mobile number for this.",
+    )
     carer_address = PostalAddressField(
         noun="Their postal address",
         max_length=ADDRESS_MAX,
@@ -324,6 +338,9 @@ class OutcomeForm(StepForm):
             self.add_error(
                 "carer_email", "Enter the parent or carer's email address or postal address."
             )
+        no_mobile = not uk_mobile(data.get("carer_phone") or "")
+        if data.get("carer_wants_texts") and no_mobile and "carer_phone" not in self.errors:
+            self.add_error("carer_phone", TEXTS_NEED_A_MOBILE)
         wants_letter = data.get("carer_prefers_letter") and not data.get("carer_address")
         if wants_letter and "carer_address" not in self.errors:
             self.add_error(

@@ -197,6 +197,7 @@ def build_submission(
                 "relationship": outcome["carer_relationship"],
                 "email": outcome["carer_email"],
                 "phone": outcome["carer_phone"],
+                "wants_texts": bool(outcome.get("carer_wants_texts")),
                 "address": outcome["carer_address"],
                 "has_parental_responsibility": _yes(outcome["carer_parental_responsibility"]),
                 # Asked only for someone the person wants told (see the question's hint).

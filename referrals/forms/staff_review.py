@@ -14,8 +14,15 @@ from django import forms
 from django.utils import timezone
 
 from dsr.models import RAG, RAG_MEANINGS, LocalAuthority, User
-from dsr.nhsuk.forms import NHSDateField, PostalAddressField, choose_from_list, text_field
-from referrals.forms.contact_steps import POSTCODE_LAST
+from dsr.nhsuk.forms import (
+    NHSDateField,
+    PhoneField,
+    PostalAddressField,
+    choose_from_list,
+    text_field,
+)
+from dsr.nhsuk.validators import uk_mobile
+from referrals.forms.contact_steps import POSTCODE_LAST, TEXTS_NEED_A_MOBILE
 from referrals.models import Referral, ReferralContact
 
 # --- The queue -------------------------------------------------------------------------------
@@ -282,6 +289,12 @@ class RecipientAddForm(forms.Form):
     prefers_letter = forms.BooleanField(
         label="They would rather have a letter than an email", required=False
     )
+    phone = PhoneField(label="Phone number (optional)")
+    wants_texts = forms.BooleanField(
+        label="They asked for a text message each time we write to them",
+        help_text="The text says only that we have sent an email or letter, never what it says.",
+        required=False,
+    )
     reason = text_field("Why they should be told", help_text="This is kept with the referral.")
 
     def clean(self) -> dict[str, Any]:
@@ -291,6 +304,9 @@ class RecipientAddForm(forms.Form):
                 self.add_error("email", "Enter an email address or a postal address.")
         elif data.get("prefers_letter") and not (data.get("address") or "").strip():
             self.add_error("address", "Enter a postal address to send a letter to.")
+        no_mobile = not uk_mobile(data.get("phone") or "")
+        if data.get("wants_texts") and no_mobile and "phone" not in self.errors:
+            self.add_error("phone", TEXTS_NEED_A_MOBILE)
         return data
 
 

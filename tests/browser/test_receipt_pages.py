@@ -23,7 +23,7 @@ def test_receipts_on_the_outbox_the_referral_page_and_the_person_page(
     Referral.objects.filter(pk=referral.pk).update(person=person)
     Notification.objects.all().delete()
     message(referral, "referrer", receipt="delivered")
-    message(referral, "parent", receipt="permanent-failure", kind="referral_outcome")
+    parent = message(referral, "parent", receipt="permanent-failure", kind="referral_outcome")
     message(referral, "carer", receipt="temporary-failure", kind="referral_outcome")
     message(
         referral, "person", receipt="returned-letter", channel="letter", kind="referral_outcome"
@@ -47,9 +47,20 @@ def test_receipts_on_the_outbox_the_referral_page_and_the_person_page(
     assert page.locator("tbody tr").count() == 3
     audit("outbox-not-delivered")
 
+    # Marking one as dealt with: the form page, then the list without it.
+    page.locator(f'a[href="{reverse("dsr:outbox-dealt-with", args=[parent.pk])}"]').click()
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Mark the message to Recipient parent as dealt with"
+    )
+    audit("outbox-dealt-with")
+    page.get_by_label("What did you do? (optional)").fill("Phoned them with the outcome.")
+    page.get_by_role("button", name="Mark as dealt with").click()
+    assert page.locator("tbody tr").count() == 2
+
     page.goto(live_server.url + reverse("referrals:detail", args=[referral.pk]))
     section = page.locator("table", has_text="Acknowledgement and outcome")
     assert section.get_by_text("Not delivered: the address or number is wrong").count() == 1
+    assert section.get_by_text("Phoned them with the outcome.", exact=False).count() == 1
     assert section.get_by_text("Letter returned to sender").count() == 1
     audit("referral-messages")
 

@@ -105,11 +105,18 @@ def test_the_same_receipt_twice_changes_nothing_and_an_older_one_never_overwrite
 
 
 def test_a_returned_letter_callback_is_recorded(client, email):
+    # The fields of Notify's returned-letter callback (its callbacks documentation).
     body = {
         "notification_id": NOTIFY_ID,
         "reference": f"notification-{email.pk}",
-        "created_at": "2026-12-08T12:00:00Z",
+        "date_sent": "2026-11-08T12:00:00.000000Z",
+        "sent_by": None,
         "template_name": "Outcome",
+        "template_id": "f33517ff-2a88-4f6e-b855-c550268ce08a",
+        "template_version": 1,
+        "spreadsheet_file_name": None,
+        "spreadsheet_row_number": None,
+        "upload_letter_file_name": None,
     }
 
     assert post(client, body).status_code == 204

@@ -24,6 +24,8 @@ def message(referral, key, *, receipt="", channel="email", kind="referral_receiv
     address = {"email": f"{key}@example.org"}
     if channel == "letter":
         address = {"postal_address": "1 High St\nNorwich\nNR1 2DH"}
+    elif channel == "sms":
+        address = {"phone": "07700 900982"}
     return Notification.objects.create(
         subject_type="referrals.referral",
         subject_id=referral.pk,

@@ -69,6 +69,7 @@ class Received:
     path: str
     body: dict[str, Any]
     claims: dict[str, Any]
+    query: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,6 +82,9 @@ class FakeNotify:
     received: list[Received] = field(default_factory=list)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # Seconds to wait, once a send is accepted, before answering it: the window in which the
+    # sender can die after Notify has the message but before it hears so.
+    answer_delay: float = 0.0
     base_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -101,11 +105,23 @@ class FakeNotify:
     def accepted(self, reference: str) -> list[dict[str, Any]]:
         return [n for n in self.notifications if n["reference"] == reference]
 
+    def set_status(self, notification_id: str, status: str) -> None:
+        """Move a notification it accepted on, as Notify does (for example a letter to
+        "received" once printed and posted, or "validation-failed")."""
+        with self.lock:
+            notification = next(n for n in self.notifications if n["id"] == notification_id)
+            notification["status"] = status
+            notification["completed_at"] = _now()
+
     def send_callback(self, url: str, bearer_token: str, notification_id: str, status: str) -> int:
-        """Post a delivery receipt for a notification it accepted to `url`, as Notify posts to a
-        service's callback (a JSON body, `Authorization: Bearer <token>`); returns the HTTP
-        status the service answered."""
+        """Post a delivery receipt for an email or text message it accepted to `url`, as Notify
+        posts to a service's callback (a JSON body, `Authorization: Bearer <token>`); returns
+        the HTTP status the service answered. Notify sends delivery receipts only for emails and
+        text messages (its callbacks documentation)."""
         notification = next(n for n in self.notifications if n["id"] == notification_id)
+        if notification["type"] not in ("email", "sms"):
+            raise ValueError("Notify sends delivery receipts only for emails and text messages")
+        self.set_status(notification_id, status)
         now = _now()
         body = {
             "id": notification["id"],
@@ -121,17 +137,27 @@ class FakeNotify:
             "template_id": notification["template"]["id"],
             "template_version": notification["template"]["version"],
         }
-        request = Request(  # noqa: S310  (a URL the test gives)
-            url,
-            data=json.dumps(body).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json", "Authorization": f"Bearer {bearer_token}"},
-        )
-        try:
-            with urlopen(request, timeout=10) as response:  # noqa: S310
-                return response.status
-        except OSError as exc:  # an HTTPError carries the status
-            return getattr(exc, "code", 0)
+        return _post(url, bearer_token, body)
+
+    def send_returned_letter_callback(
+        self, url: str, bearer_token: str, notification_id: str
+    ) -> int:
+        """Post Notify's returned-letter callback for a letter it accepted to `url`, with the
+        fields its callbacks documentation lists; returns the HTTP status the service answered."""
+        letter = next(n for n in self.notifications if n["id"] == notification_id)
+        body = {
+            "notification_id": letter["id"],
+            "reference": letter["reference"],
+            "date_sent": letter["created_at"],
+            "sent_by": None,
+            "template_name": "Provided as PDF",
+            "template_id": letter["template"]["id"],
+            "template_version": letter["template"]["version"],
+            "spreadsheet_file_name": None,
+            "spreadsheet_row_number": None,
+            "upload_letter_file_name": None,
+        }
+        return _post(url, bearer_token, body)
 
     # What the handler calls: (status, JSON body).
 
@@ -144,19 +170,26 @@ class FakeNotify:
                 return _error(400, "BadRequestError", "Invalid JSON supplied in POST data")
         claims, refusal = self._authorise(headers.get("Authorization", ""))
         with self.lock:
-            self.received.append(Received(method, path, body, claims))
+            self.received.append(Received(method, path, body, claims, query))
             failure = self.failures.pop(0) if self.failures else None
         if refusal:
             return refusal
         if failure:
             return _error(*ERRORS[failure])
         if method == "POST" and path in ("/v2/notifications/email", "/v2/notifications/sms"):
-            return self._send_templated(path.rsplit("/", 1)[1], body)
+            return self._answer_later(self._send_templated(path.rsplit("/", 1)[1], body))
         if method == "POST" and path == "/v2/notifications/letter":
-            return self._send_precompiled_letter(body)
+            return self._answer_later(self._send_precompiled_letter(body))
         if method == "GET" and path == "/v2/notifications":
             return self._list(query)
+        if method == "GET" and path.startswith("/v2/notifications/"):
+            return self._one(path.removeprefix("/v2/notifications/"))
         return _error(404, "ResourceNotFound", "Not found")
+
+    def _answer_later(self, answer: tuple[int, dict[str, Any]]) -> tuple[int, dict[str, Any]]:
+        if answer[0] == 201 and self.answer_delay:
+            time.sleep(self.answer_delay)
+        return answer
 
     def _authorise(self, header: str):
         scheme, _, token = header.partition(" ")
@@ -187,6 +220,8 @@ class FakeNotify:
             return _error(400, "ValidationError", f"{to_field} is a required property")
         if kind == "email" and "@" not in body[to_field]:
             return _error(400, "ValidationError", "email_address Not a valid email address")
+        if kind == "sms" and (refusal := _phone_refusal(str(body[to_field]))):
+            return _error(400, "ValidationError", f"phone_number {refusal}")
         template = self.templates.get(body.get("template_id", ""))
         if template is None or template.type != kind:
             return _error(400, "BadRequestError", "Template not found")
@@ -249,17 +284,31 @@ class FakeNotify:
             "id": notification_id,
             "reference": reference,
             "type": kind,
-            "status": "created",
+            # Notify's first status: a precompiled letter waits for its virus check.
+            "status": "pending-virus-check" if kind == "letter" else "created",
             "template": template,
             "body": content.get("body", ""),
             "subject": content.get("subject"),
             "created_at": _now(),
+            "sent_at": None,
+            "completed_at": None,
             "uri": f"{self.base_url}/v2/notifications/{notification_id}",
             **recipient,
         }
         with self.lock:
             self.notifications.append(notification)
         return notification
+
+    def _one(self, notification_id: str):
+        """GET /v2/notifications/{id}: the notification, or Notify's documented errors."""
+        try:
+            uuid.UUID(notification_id)
+        except ValueError:
+            return _error(400, "ValidationError", "notification_id is not a valid UUID")
+        found = [n for n in self.notifications if n["id"] == notification_id]
+        if not found:
+            return _error(404, "NoResultFound", "No result found")
+        return 200, {k: v for k, v in found[0].items() if k not in ("uri", "pdf")}
 
     def _list(self, query: dict[str, list[str]]):
         found = list(reversed(self.notifications))
@@ -272,6 +321,36 @@ class FakeNotify:
             "notifications": shown,
             "links": {"current": f"{self.base_url}/v2/notifications", "next": None},
         }
+
+
+def _phone_refusal(number: str) -> str:
+    """Notify's documented reason for refusing a UK number ("" when it takes it; international
+    numbers, which a service must be allowed to send to, are not taken here)."""
+    compact = re.sub(r"[\s()\-]", "", number)
+    if not re.fullmatch(r"\+?[0-9]+", compact):
+        return "Must not contain letters or symbols"
+    national = re.sub(r"^(\+44|0044|0)", "", compact)
+    if len(national) > 10:
+        return "Too many digits"
+    if len(national) < 10:
+        return "Not enough digits"
+    if not national.startswith("7"):
+        return "Not a UK mobile number"
+    return ""
+
+
+def _post(url: str, bearer_token: str, body: dict[str, Any]) -> int:
+    request = Request(  # noqa: S310  (a URL the test gives)
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {bearer_token}"},
+    )
+    try:
+        with urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status
+    except OSError as exc:  # an HTTPError carries the status
+        return getattr(exc, "code", 0)
 
 
 def _now() -> str:
@@ -291,11 +370,14 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         status, body = self.notify.handle(method, url.path, parse_qs(url.query), self.headers, raw)
         payload = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            pass  # the sender went away before the answer (a killed worker): Notify keeps it
 
     def do_GET(self) -> None:  # noqa: N802  (the name http.server calls)
         self._answer("GET")

@@ -226,7 +226,9 @@ def test_a_worker_killed_after_notify_accepted_is_reconciled_not_sent_twice(noti
     assert outcome == {"sent": len(messages)}
     references = [n["reference"] for n in notify.notifications]
     twice = len(references) - len(set(references))
-    figures.record("G-1 Notify duplicates after a crash", f"{twice} of {len(messages)}")
+    figures.record(
+        "G-1 Notify duplicates after a crash simulated in process", f"{twice} of {len(messages)}"
+    )
     assert twice == 0
     for message in messages:
         message.refresh_from_db()
@@ -249,18 +251,6 @@ def test_a_stale_claim_notify_never_accepted_is_sent(notify):
 def test_the_notify_provider_is_chosen_only_by_the_setting(settings):
     assert "notify" in delivery._PROVIDERS
     assert settings.DSR_MESSAGES == "django"
-
-
-def test_a_text_message_is_not_sent_through_notify_yet(notify):
-    message = _email(channel=Notification.Channel.SMS, email="", phone="07700 900123")
-
-    assert deliver_due() == {"failed": 1}
-
-    message.refresh_from_db()
-    assert message.error == (
-        "ProviderRefused: A text message cannot be sent through GOV.UK Notify yet."
-    )
-    assert notify.received == []
 
 
 def test_a_failed_message_staff_send_again_is_looked_up_first(notify, staff_user):

@@ -10,9 +10,14 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from dsr.checks import notify_configured
-from dsr.models import Notification
+from dsr.models import Notification, TeamContact
 from dsr.outbox.delivery import render
-from dsr.outbox.notify import message_kinds, personalisation
+from dsr.outbox.notify import (
+    message_kinds,
+    notify_template_names,
+    personalisation,
+    text_message_kinds,
+)
 from tests.notify.conftest import TEMPLATES, template_text
 from tests.notify.server import fill
 from tests.test_settings import PRODUCTION, run_settings
@@ -21,8 +26,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_there_is_a_notify_template_text_for_every_kind_and_no_other():
-    assert sorted(path.stem for path in TEMPLATES.glob("*.md")) == message_kinds()
+    assert sorted(path.stem for path in TEMPLATES.glob("*.md")) == notify_template_names()
     assert "referral_outcome" in message_kinds()
+    assert "referral_outcome_sms" in notify_template_names()
     assert "referral_outcome_easy_read" not in message_kinds()  # the same kind, another format
 
 
@@ -60,11 +66,50 @@ def test_each_notify_template_filled_is_what_the_service_sends(kind, accessible_
     assert rendered.subject and rendered.text.strip()
 
 
+@pytest.mark.parametrize("kind", text_message_kinds())
+@pytest.mark.parametrize("sent_by", [["email"], ["letter"], ["email", "letter"]])
+@pytest.mark.parametrize("team_contact_set", [True, False])
+def test_each_notify_text_message_template_filled_is_what_the_service_sends(
+    kind, sent_by, team_contact_set
+):
+    if team_contact_set:
+        TeamContact.objects.create(
+            phone="01632 960001",
+            email="dsr@nhs.example",
+            address="1 High Street\nNorwich",
+            postcode="NR1 2DH",
+            opening_hours="Monday to Friday, 9am to 5pm",
+            complaints="Write to us.",
+        )
+    message = Notification.objects.create(
+        subject_type="tests.subject",
+        subject_id=1,
+        kind=kind,
+        recipient_key="someone-text",
+        recipient_name="Sam Jones",
+        channel=Notification.Channel.SMS,
+        phone="07700 900982",
+        context={"reference": "DSR-0001", "sent_by": sent_by},
+    )
+    rendered = render(message)
+    _, body = template_text(f"{kind}_sms")
+
+    assert fill(body, {"body": rendered.text}) == rendered.text
+    assert "DSR-0001" in rendered.text
+    assert {"email": "an email", "letter": "a letter"}[sent_by[-1]] in rendered.text
+    assert ("01632 960001" in rendered.text) == team_contact_set
+    # One text message (160 characters), with nothing about the person or the decision.
+    assert len(rendered.text) <= 160, rendered.text
+    assert "Sam" not in rendered.text and "\n" not in rendered.text
+
+
 def test_the_easy_read_texts_are_among_those_checked():
     assert ("referral_outcome", Notification.Format.EASY_READ) in CASES
 
 
-ALL_SET = {kind: f"00000000-0000-0000-0000-{n:012d}" for n, kind in enumerate(message_kinds())}
+ALL_SET = {
+    name: f"00000000-0000-0000-0000-{n:012d}" for n, name in enumerate(notify_template_names())
+}
 
 
 def test_the_start_up_check_asks_for_a_template_for_every_kind(settings):
