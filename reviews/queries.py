@@ -438,7 +438,7 @@ def discussion_page(item: AgendaItem, today: date) -> DiscussionPage:
     queries, however long the person's history (the page test checks it)."""
     person = item.person
     # The register's own reads (entry, admission, contacts, next steps) with no timeline.
-    page = person_page(person, today, timeline_limit=0)
+    page = person_page(person, today, timeline_limit=0, timeline=False)
     ratings = list(
         Rating.objects.filter(entry__person=person)
         .select_related("set_by", "meeting")
