@@ -383,10 +383,10 @@ def identical_open_actions(person: Any, description: str) -> list[Action]:
 
 
 def last_attendees(meeting: Meeting) -> list[Attendee]:
-    """Who came to the last meeting of the same kind and area, to offer for this one: those not
-    recorded here yet (by name and organisation). Two queries."""
+    """Who came to the last meeting of the same area, to offer for this one: those not recorded
+    here yet (by name and organisation). Three queries."""
     previous = (
-        Meeting.objects.filter(same_area(meeting), kind=meeting.kind, held_at__lt=meeting.held_at)
+        Meeting.objects.filter(same_area(meeting), held_at__lt=meeting.held_at)
         .exclude(status=Meeting.Status.CANCELLED)
         .exclude(pk=meeting.pk)
         .filter(attendees__attendance=Attendee.Attendance.PRESENT)
