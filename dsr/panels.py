@@ -20,6 +20,8 @@ class Panel:
     context: dict[str, Any]
     # Where a home-page section goes: the most urgent work first (lower first).
     order: int = 100
+    # What a person panel is about, for a page that shows only one of them ("escalations").
+    topic: str = ""
 
 
 PersonPanel = Callable[[HttpRequest, Person, date], Panel | None]

@@ -110,10 +110,14 @@ class PersonPage:
     needs: list[PersonNeed] = field(default_factory=list)
 
 
-def person_page(person: Person, today: date, *, timeline_limit: int | None = None) -> PersonPage:
+def person_page(
+    person: Person, today: date, *, timeline_limit: int | None = None, timeline: bool = True
+) -> PersonPage:
     """Everything the person page shows, in a constant number of queries: the newest
     `timeline_limit` events of the timeline (all of them when None), so that the work grows with
-    what is shown, not with the length of the person's history.
+    what is shown, not with the length of the person's history. Without `timeline`, a page that
+    shows the person's state but not their history (a meeting's discussion page) reads no
+    events at all.
 
     `person.page_cache` is a fresh dict for this build of the page: other apps' sources (next
     steps, timeline, page panels) may keep rows there that more than one of them reads.
@@ -125,14 +129,18 @@ def person_page(person: Person, today: date, *, timeline_limit: int | None = Non
         )
     )
     # Only the timeline reads ratings; the next steps need only the latest exception.
-    ratings = list(
-        newest(
-            Rating.objects.filter(entry__person=person).select_related("set_by", "meeting"),
-            timeline_limit,
-            "-effective_from",
-            "-set_at",
-            "-id",
+    ratings = (
+        list(
+            newest(
+                Rating.objects.filter(entry__person=person).select_related("set_by", "meeting"),
+                timeline_limit,
+                "-effective_from",
+                "-set_at",
+                "-id",
+            )
         )
+        if timeline
+        else []
     )
     consents = list(Consent.objects.filter(person=person).select_related("recorded_by", "ended_by"))
     admissions = list(
@@ -177,7 +185,11 @@ def person_page(person: Person, today: date, *, timeline_limit: int | None = Non
         admission=admission,
         contacts=contacts,
         next_steps=next_steps_for(state),
-        timeline=timeline_for(person, own, limit=timeline_limit),
+        timeline=(
+            timeline_for(person, own, limit=timeline_limit)
+            if timeline
+            else Timeline([], more=False)
+        ),
         past_entries=[e for e in entries if not e.is_open],
         needs=needs,
     )

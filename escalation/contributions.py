@@ -261,6 +261,7 @@ def person_panel(request: HttpRequest, person: Person, today: date) -> Panel:
             "today": today,
             "can_raise": request.user.has_perm("dsr.change_register"),
         },
+        topic="escalations",
     )
 
 

@@ -11,8 +11,9 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from dsr import deadlines
-from dsr.models import RAG, Admission, Person, Rating, RegisterEntry
-from dsr.queries import open_entries_for, same_person
+from dsr.models import RAG, Admission, Person, PersonContact, Rating, RegisterEntry
+from dsr.next_steps import NextStep
+from dsr.queries import open_entries_for, person_page, same_person
 from dsr.security.scoping import get_object_for_user, local_authority_ids_for
 from reviews.models import (
     Action,
@@ -228,7 +229,7 @@ def meeting_page(meeting: Meeting, user: Any, today: date) -> MeetingPage:
     ):
         ratings[rating.entry.person_id] = rating
     rows = [ItemRow(item, ratings.get(item.person_id), list(item.actions.all())) for item in items]
-    rows.sort(key=lambda r: (_priority(r.item), r.item.person.family_name, r.item.pk))
+    rows.sort(key=agenda_order)
     overdue: list[Action] = []
     if meeting.kind == Meeting.Kind.OVERSIGHT_PANEL:
         # Overdue by the day of the meeting, in the meeting's area (rule 11).
@@ -255,6 +256,226 @@ _REASON_ORDER = {reason: index for index, reason in enumerate(AgendaReason.value
 
 def _priority(item: AgendaItem) -> int:
     return min((_REASON_ORDER.get(r, 99) for r in item.reasons), default=99)
+
+
+def agenda_order(row: ItemRow) -> tuple:
+    """The order a chair works through the agenda: everyone rated red now first, then by the
+    most urgent reason they are on it (AgendaReason's order), then by family name."""
+    entry = next(iter(getattr(row.item.person, "open_entries", [])), None)
+    red_first = 0 if entry is not None and entry.rating == RAG.RED else 1
+    return (red_first, _priority(row.item), row.item.person.family_name, row.item.pk)
+
+
+# --- From one meeting of an area to the next ---------------------------------------------------
+
+# The kinds of meeting whose people not discussed are carried to a meeting of each kind: an
+# urgent meeting is about the people added to it by hand, so nobody is carried to one.
+CARRIED_FROM: dict[str, tuple[str, ...]] = {
+    Meeting.Kind.DSR_REVIEW: (Meeting.Kind.DSR_REVIEW, Meeting.Kind.URGENT),
+    Meeting.Kind.OVERSIGHT_PANEL: (Meeting.Kind.OVERSIGHT_PANEL,),
+}
+
+
+def same_area(meeting: Meeting) -> Q:
+    """Meetings for the same area as `meeting` (a meeting for every area is its own area)."""
+    if meeting.local_authority_id is None:
+        return Q(local_authority__isnull=True)
+    return Q(local_authority_id=meeting.local_authority_id)
+
+
+def previous_held_meeting(meeting: Meeting) -> Meeting | None:
+    """The latest meeting of the same area held before this one, whose people not discussed
+    are carried to it."""
+    kinds = CARRIED_FROM.get(meeting.kind)
+    if not kinds:
+        return None
+    return (
+        Meeting.objects.filter(
+            same_area(meeting),
+            status=Meeting.Status.HELD,
+            kind__in=kinds,
+            held_at__lt=meeting.held_at,
+        )
+        .exclude(pk=meeting.pk)
+        .order_by("-held_at", "-id")
+        .first()
+    )
+
+
+def next_planned_meeting(meeting: Meeting) -> Meeting | None:
+    """The first planned meeting of the same area after this one that its people not
+    discussed are carried to, if one is planned yet."""
+    kinds = [kind for kind, sources in CARRIED_FROM.items() if meeting.kind in sources]
+    return (
+        Meeting.objects.filter(
+            same_area(meeting),
+            status=Meeting.Status.PLANNED,
+            kind__in=kinds,
+            held_at__gt=meeting.held_at,
+        )
+        .exclude(pk=meeting.pk)
+        .order_by("held_at", "id")
+        .first()
+    )
+
+
+def not_discussed(meeting: Meeting, area_ids: Iterable[int] | None = None) -> list[AgendaItem]:
+    """The people on the meeting's agenda not discussed at it, in `area_ids` when given."""
+    items = AgendaItem.objects.filter(meeting=meeting, discussed_at__isnull=True)
+    if area_ids is not None:
+        items = items.filter(person__local_authority_id__in=list(area_ids))
+    return list(
+        items.select_related("person").order_by("person__family_name", "person__given_name", "id")
+    )
+
+
+def carried_people(meeting: Meeting, area_ids: Iterable[int]) -> list[int]:
+    """The people to carry to `meeting`: those not discussed at the previous meeting of its
+    area who are still on the register. Two queries."""
+    previous = previous_held_meeting(meeting)
+    if previous is None:
+        return []
+    return list(
+        AgendaItem.objects.filter(
+            meeting=previous,
+            discussed_at__isnull=True,
+            person__local_authority_id__in=list(area_ids),
+            person__register_entries__status=RegisterEntry.Status.OPEN,
+        )
+        .order_by("person_id")
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+
+
+def same_day_meetings(
+    *, held_at: Any, local_authority: Any, exclude: int | None = None
+) -> list[Meeting]:
+    """Meetings not cancelled for the same area on the same day: planning a second one is
+    usually a mistake, so the page asks before it does."""
+    day = timezone.localdate(held_at)
+    start = timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time()))
+    area = getattr(local_authority, "pk", local_authority)
+    meetings = Meeting.objects.filter(
+        Q(local_authority__isnull=True) if area is None else Q(local_authority_id=area),
+        held_at__gte=start,
+        held_at__lt=start + timedelta(days=1),
+    ).exclude(status=Meeting.Status.CANCELLED)
+    if exclude is not None:
+        meetings = meetings.exclude(pk=exclude)
+    return list(meetings.order_by("held_at", "id"))
+
+
+def identical_open_actions(person: Any, description: str) -> list[Action]:
+    """The person's open actions that say the same (ignoring case, spaces and a full stop)."""
+
+    def said(text: str) -> str:
+        return " ".join(text.split()).rstrip(".").casefold()
+
+    wanted = said(description)
+    return [
+        action
+        for action in Action.objects.filter(person=person, status=Action.Status.OPEN)
+        .select_related("owner__organisation")
+        .order_by("due_on", "id")
+        if said(action.description) == wanted
+    ]
+
+
+def last_attendees(meeting: Meeting) -> list[Attendee]:
+    """Who came to the last meeting of the same area, to offer for this one: those not recorded
+    here yet (by name and organisation). Three queries."""
+    previous = (
+        Meeting.objects.filter(same_area(meeting), held_at__lt=meeting.held_at)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .exclude(pk=meeting.pk)
+        .filter(attendees__attendance=Attendee.Attendance.PRESENT)
+        .order_by("-held_at", "-id")
+        .first()
+    )
+    if previous is None:
+        return []
+    here = {(a.name.casefold(), a.organisation.casefold()) for a in meeting.attendees.all()}
+    return [
+        attendee
+        for attendee in previous.attendees.filter(attendance=Attendee.Attendance.PRESENT)
+        if (attendee.name.casefold(), attendee.organisation.casefold()) not in here
+    ]
+
+
+# The rating decisions the discussion page lists, newest first (the rest are on the timeline).
+RATINGS_SHOWN = 8
+CETR_STEPS = ("community_cetr", "post_admission_cetr", "inpatient_cetr", "cetr_planned")
+
+
+@dataclass
+class DiscussionPage:
+    """What a chair needs about one person on the agenda (issue "Meetings a chair can run",
+    point 1)."""
+
+    item: AgendaItem
+    entry: RegisterEntry | None
+    in_hospital: bool
+    ratings: list[Rating]  # the latest RATINGS_SHOWN decisions, newest first
+    last_discussion: AgendaItem | None  # at an earlier meeting
+    open_actions: list[Action]
+    overdue_actions: list[Action]
+    agreed: list[Action]  # at this meeting, open or closed
+    cetr_steps: list[NextStep]
+    contacts: list[PersonContact]
+    last_risk_factors: list[str]
+    last_risk_notes: str
+
+    @property
+    def last_decision(self) -> Rating | None:
+        return self.ratings[0] if self.ratings else None
+
+
+def discussion_page(item: AgendaItem, today: date) -> DiscussionPage:
+    """One person's part of the meeting with what the chair needs to run it: the rating, its
+    history and the last decision, the last discussion and its risks, every open action (the
+    overdue ones apart), the next C(E)TR and the people around them. A constant number of
+    queries, however long the person's history (the page test checks it)."""
+    person = item.person
+    # The register's own reads (entry, admission, contacts, next steps) with no timeline.
+    page = person_page(person, today, timeline_limit=0, timeline=False)
+    ratings = list(
+        Rating.objects.filter(entry__person=person)
+        .select_related("set_by", "meeting")
+        .order_by("-effective_from", "-set_at", "-id")[:RATINGS_SHOWN]
+    )
+    last = (
+        AgendaItem.objects.filter(person=person, discussed_at__isnull=False)
+        .exclude(meeting_id=item.meeting_id)
+        .select_related("meeting")
+        .order_by("-meeting__held_at", "-id")
+        .first()
+    )
+    open_actions = person_records(person).open_actions  # read by the next steps already
+    agreed = list(
+        Action.objects.filter(agenda_item=item)
+        .select_related("owner__organisation")
+        .order_by("due_on", "id")
+    )
+    if last is not None:
+        risks, notes = last.risk_factors, last.risk_notes
+    else:
+        latest = next((r for r in ratings if r.risk_factors or r.risk_notes), None)
+        risks, notes = (latest.risk_factors, latest.risk_notes) if latest else ([], "")
+    return DiscussionPage(
+        item=item,
+        entry=page.entry,
+        in_hospital=page.admission is not None,
+        ratings=ratings,
+        last_discussion=last,
+        open_actions=open_actions,
+        overdue_actions=[a for a in open_actions if a.is_overdue(today)],
+        agreed=agreed,
+        cetr_steps=[step for step in page.next_steps if step.kind in CETR_STEPS],
+        contacts=[c for c in page.contacts if c.role != PersonContact.Role.REFERRER],
+        last_risk_factors=list(risks),
+        last_risk_notes=notes,
+    )
 
 
 def my_actions(user: Any, today: date) -> list[Action]:

@@ -14,7 +14,13 @@ urlpatterns = [
     path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting-detail"),
     path("meetings/<int:pk>/details/", meetings.meeting_edit, name="meeting-edit"),
     path("meetings/<int:pk>/refresh-agenda/", meetings.agenda_refresh, name="meeting-refresh"),
+    path("meetings/<int:pk>/time-slots/", meetings.meeting_slots, name="meeting-slots"),
     path("meetings/<int:pk>/attendees/new/", meetings.attendee_add, name="attendee-add"),
+    path(
+        "meetings/<int:pk>/attendees/from-last-meeting/",
+        meetings.attendees_from_last,
+        name="attendees-from-last",
+    ),
     path(
         "meetings/<int:pk>/attendees/<int:attendee_pk>/",
         meetings.attendee_edit,

@@ -295,7 +295,9 @@ MATRIX: dict[str, Row] = {
     "reviews:meeting-refresh": Row(
         {**REGISTER_ONLY, "register_staff": 405, "dsr_lead": 405}, kwargs=_meeting
     ),
+    "reviews:meeting-slots": Row(REGISTER_ONLY, kwargs=_meeting),
     "reviews:attendee-add": Row(REGISTER_ONLY, kwargs=_meeting),
+    "reviews:attendees-from-last": Row(REGISTER_ONLY, kwargs=_meeting),
     "reviews:attendee-edit": Row(
         REGISTER_ONLY, kwargs=lambda o: {"pk": o["meeting"].pk, "attendee_pk": o["attendee"].pk}
     ),

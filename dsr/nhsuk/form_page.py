@@ -2,6 +2,7 @@
 form as an NHS.UK error (the service's transaction has then written nothing), or redirect with
 a confirmation."""
 
+import hashlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -36,13 +37,27 @@ def form_page(
     person: Any = None,
     log_detail: dict[str, Any] | None = None,
     guard: EditGuard | None = None,
+    warn: Callable[[dict], list[str]] | None = None,
 ) -> HttpResponse:
     """`act` gets the cleaned data; after it succeeds the user goes to `next_url` (a URL, or a
     function of what `act` returned), or back where they came from. A page about `person`
     writes an access-log row each time it is shown (ACCESS.md: every read is logged). A page
     that overwrites a record passes its `guard` (dsr.nhsuk.edits): a change someone else saved since
-    the page was drawn is shown instead of being overwritten."""
-    if request.method == "POST" and form.is_valid():
+    the page was drawn is shown instead of being overwritten.
+
+    `warn` gives, from the cleaned data, what the user should check before it is saved (a
+    likely mistake that is not an error): the page shows it and saves only when the same
+    warnings come back confirmed, so changing the answers warns afresh."""
+    warnings: list[str] = []
+    warned = ""
+    if request.method == "POST" and form.is_valid() and warn is not None:
+        warnings = warn(form.cleaned_data)
+        warned = _warnings_key(warnings) if warnings else ""
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (not warnings or request.POST.get("warned") == warned)
+    ):
         try:
             result = guard.save(request, form, act) if guard else act(form.cleaned_data)
         except RegisterError as exc:  # EditConflict too: the guard keeps what changed
@@ -72,4 +87,12 @@ def form_page(
         **(guard.context(request) if guard else {}),
         **(extra or {}),
     }
+    if warnings:
+        context["warnings"] = [*context.get("warnings", []), *warnings]
+        context["warned"] = warned
     return render(request, template, context)
+
+
+def _warnings_key(warnings: list[str]) -> str:
+    """Names the warnings the page showed, so a confirmation counts only for those."""
+    return hashlib.sha256("\n".join(warnings).encode()).hexdigest()[:16]

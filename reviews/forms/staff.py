@@ -164,20 +164,36 @@ class ActionForm(forms.Form):
     agency = _agency_field()
     due_on = NHSDateField(label="Due date", help_text="For example, 27 3 2026")
 
-    def __init__(self, *args: Any, owners: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, owners: Any, due_on: datetime.date | None = None, **kwargs: Any
+    ) -> None:
+        """`due_on`: the action's due date now, when changing one (kept even once past)."""
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
+        self.current_due_on = due_on
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if not data.get("owner") and not (data.get("owner_name") or "").strip():
+        typed = any(
+            (data.get(name) or "").strip()
+            for name in ("owner_name", "owner_organisation", "owner_email")
+        )
+        if data.get("owner") and typed:
+            self.add_error(
+                "owner_name",
+                "Choose an owner with an account, or enter the name of someone without one, "
+                "not both.",
+            )
+        elif not data.get("owner") and not (data.get("owner_name") or "").strip():
             self.add_error("owner_name", "Choose an owner with an account, or enter a name.")
         return data
 
     def clean_due_on(self) -> datetime.date:
+        """A new due date is today or later: one in the past would make the action overdue,
+        and escalate it, the moment it is agreed."""
         value = self.cleaned_data["due_on"]
-        if value and value < timezone.localdate() - datetime.timedelta(days=365):
-            raise forms.ValidationError("The due date must be within the last year or later.")
+        if value and value < timezone.localdate() and value != self.current_due_on:
+            raise forms.ValidationError("The due date must be today or in the future.")
         return value
 
 
@@ -197,6 +213,47 @@ class ActionCloseForm(forms.Form):
         if data.get("status") == "cancelled" and not (data.get("note") or "").strip():
             self.add_error("note", "Enter why the action was cancelled.")
         return data
+
+
+class TimeSlotsForm(forms.Form):
+    minutes = forms.IntegerField(
+        label="Minutes for each person",
+        required=False,
+        min_value=1,
+        max_value=240,
+        help_text="Leave empty to clear the time slots.",
+        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-3", "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter the minutes as a number, like 10.",
+            "min_value": "Give each person at least 1 minute.",
+            "max_value": "Give each person at most 240 minutes.",
+        },
+    )
+    start = _time_field("First slot starts at", required=False)
+
+    def clean_start(self) -> datetime.time | None:
+        return _clean_time(self.cleaned_data["start"], "time the first slot starts")
+
+
+class LastAttendeesForm(forms.Form):
+    attendees = forms.MultipleChoiceField(
+        label="Who came",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick who came.", **choose_from_list("the attendees")},
+    )
+
+    def __init__(self, *args: Any, offered: list[Attendee], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offered = {str(a.pk): a for a in offered}
+        self.fields["attendees"].choices = [
+            (str(a.pk), f"{a.name}, {a.organisation} ({a.get_agency_display()})")
+            if a.organisation
+            else (str(a.pk), f"{a.name} ({a.get_agency_display()})")
+            for a in offered
+        ]
+
+    def clean_attendees(self) -> list[Attendee]:
+        return [self.offered[pk] for pk in self.cleaned_data["attendees"]]
 
 
 class ReasonForm(forms.Form):

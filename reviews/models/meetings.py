@@ -129,6 +129,7 @@ class AgendaReason(models.TextChoices):
     VISIT_DUE = "visit_due", "In hospital out of area, oversight visit due"
     OVERDUE_ACTIONS = "overdue_actions", "Overdue actions"
     OVERDUE_RECOMMENDATIONS = "overdue_recommendations", "Overdue C(E)TR recommendations"
+    CARRIED = "carried", "Not discussed at the last meeting of this area"
     BY_HAND = "by_hand", "Added by hand"
 
 
@@ -150,6 +151,8 @@ class AgendaItem(TimeStampedModel):
     discussed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # The time the chair set aside for this person, if they planned time slots.
+    slot_at = models.DateTimeField("time slot", null=True, blank=True)
 
     history = audited()
 

@@ -39,8 +39,11 @@ from reviews.services.cetrs import (  # noqa: F401  (the app's writes, in one pl
 )
 from reviews.services.meetings import (  # noqa: F401  (the app's writes, in one place)
     agenda_add,
+    agenda_carry,
     agenda_remove,
+    agenda_time_slots,
     attendee_save,
+    attendees_from_last,
     discussion_record,
     meeting_agenda_refresh,
     meeting_cancel,

@@ -40,6 +40,13 @@ class Owner:
 def _check_owner(owner: Owner, person: Person) -> None:
     if owner.user is None and not owner.name.strip():
         raise RegisterError("Choose who owns the action, or give their name and organisation.")
+    if owner.user is not None and any(
+        value.strip() for value in (owner.name, owner.organisation, owner.email)
+    ):
+        # Never drop what was typed in silence: the user meant one of the two.
+        raise RegisterError(
+            "Choose an owner with an account, or enter the name of someone without one, not both."
+        )
     if (
         owner.user is not None
         and not Person.objects.visible_to(owner.user).filter(pk=person.pk).exists()

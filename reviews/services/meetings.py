@@ -2,7 +2,7 @@
 discussion of each person (DOMAIN.md section 6)."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -11,7 +11,7 @@ from django.utils import timezone
 from dsr import services as register
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
-from dsr.models import Person, User
+from dsr.models import Person, RegisterEntry, User
 from dsr.queries import open_entry
 from reviews.models import (
     AgendaItem,
@@ -19,7 +19,14 @@ from reviews.models import (
     Attendee,
     Meeting,
 )
-from reviews.queries import agenda_candidates, meeting_area_ids
+from reviews.queries import (
+    agenda_candidates,
+    agenda_order,
+    carried_people,
+    meeting_area_ids,
+    meeting_page,
+    next_planned_meeting,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +86,10 @@ def meeting_agenda_refresh(*, meeting: Meeting, by: User) -> int:
     if not meeting.is_planned:
         raise RegisterError("The agenda of a meeting that has been held or cancelled is final.")
     on = timezone.localdate(meeting.held_at)
-    candidates = agenda_candidates(kind=meeting.kind, on=on, area_ids=meeting_area_ids(meeting, by))
+    area_ids = meeting_area_ids(meeting, by)
+    candidates = agenda_candidates(kind=meeting.kind, on=on, area_ids=area_ids)
+    for person_id in carried_people(meeting, area_ids):
+        candidates.setdefault(person_id, []).append(AgendaReason.CARRIED)
     existing = {item.person_id: item for item in meeting.items.all()}
     added = 0
     for person_id, reasons in candidates.items():
@@ -156,8 +166,11 @@ def discussion_record(
     meeting = item.meeting
     if not meeting.is_planned:
         raise RegisterError("The minutes of a meeting that has been held or cancelled are final.")
-    if meeting.held_at > timezone.now():
-        raise RegisterError("The discussion can be recorded once the meeting has started.")
+    if timezone.localdate(meeting.held_at) > timezone.localdate():
+        raise RegisterError(
+            f"The discussion can be recorded from the day of the meeting "
+            f"({timezone.localtime(meeting.held_at):%-d %B %Y})."
+        )
     if not discussion.strip():
         raise RegisterError("Write a summary of the discussion.")
     if rating:
@@ -189,7 +202,9 @@ def discussion_record(
 
 @transaction.atomic
 def meeting_mark_held(*, meeting: Meeting, by: User) -> Meeting:
-    """Close the meeting's record: the minutes are then final."""
+    """Close the meeting's record: the minutes are then final. The people not discussed are
+    carried to the next planned meeting of the same area (when none is planned yet, the next
+    one planned takes them: meeting_agenda_refresh)."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if not meeting.is_planned:
         raise RegisterError("This meeting is already closed.")
@@ -199,7 +214,96 @@ def meeting_mark_held(*, meeting: Meeting, by: User) -> Meeting:
     meeting.held_recorded_at = timezone.now()
     set_change_reason(meeting, "Meeting held: minutes final", by=by)
     meeting.save()
+    target = next_planned_meeting(meeting)
+    if target is not None:
+        agenda_carry(source=meeting, target=target, by=by)
     return meeting
+
+
+@transaction.atomic
+def agenda_carry(*, source: Meeting, target: Meeting, by: User) -> int:
+    """Put the people not discussed at `source` (and still on the register) on the agenda of
+    `target`, the next meeting of the same area, saying why. Returns how many were added."""
+    target = Meeting.objects.select_for_update().get(pk=target.pk)
+    if not target.is_planned:
+        raise RegisterError("People can only be carried to a planned meeting.")
+    left = set(
+        AgendaItem.objects.filter(
+            meeting=source,
+            discussed_at__isnull=True,
+            person__register_entries__status=RegisterEntry.Status.OPEN,
+        ).values_list("person_id", flat=True)
+    )
+    existing = {item.person_id: item for item in target.items.filter(person_id__in=left)}
+    added = 0
+    for person_id in sorted(left):
+        item = existing.get(person_id)
+        if item is None:
+            item = AgendaItem(
+                meeting=target, person_id=person_id, reasons=[AgendaReason.CARRIED], added_by=by
+            )
+            set_change_reason(item, "Carried from the last meeting: not discussed", by=by)
+            item.save()
+            added += 1
+        elif AgendaReason.CARRIED not in item.reasons and item.discussed_at is None:
+            item.reasons = [*item.reasons, AgendaReason.CARRIED]
+            set_change_reason(item, "Not discussed at the last meeting", by=by)
+            item.save()
+    return added
+
+
+@transaction.atomic
+def agenda_time_slots(
+    *, meeting: Meeting, by: User, minutes: int | None, start: datetime | None = None
+) -> int:
+    """Give each person on the agenda a time slot of `minutes`, in the agenda's order, from
+    `start` (the meeting's start by default); no minutes clears the slots. People already
+    discussed keep theirs. Returns how many slots were set or cleared."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not meeting.is_planned:
+        raise RegisterError("The agenda of a meeting that has been held or cancelled is final.")
+    if minutes is not None and not 1 <= minutes <= 240:
+        raise RegisterError("Give each person between 1 and 240 minutes.")
+    rows = meeting_page(meeting, by, timezone.localdate()).rows
+    rows.sort(key=agenda_order)
+    at = start or meeting.held_at
+    changed = 0
+    for row in rows:
+        item = row.item
+        if item.discussed_at is not None:
+            continue
+        slot = None if minutes is None else at
+        if item.slot_at != slot:
+            item.slot_at = slot
+            set_change_reason(item, "Time slot set" if slot else "Time slot cleared", by=by)
+            item.save()
+            changed += 1
+        if minutes is not None:
+            at += timedelta(minutes=minutes)
+    return changed
+
+
+@transaction.atomic
+def attendees_from_last(*, meeting: Meeting, attendees: list[Attendee], by: User) -> list[Attendee]:
+    """Record as present at `meeting` the people ticked from the last meeting's attendees."""
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise RegisterError("This meeting was cancelled.")
+    if not attendees:
+        raise RegisterError("Tick who came.")
+    saved = []
+    for previous in attendees:
+        attendee = Attendee(
+            meeting=meeting,
+            name=previous.name,
+            organisation=previous.organisation,
+            agency=previous.agency,
+            attendance=Attendee.Attendance.PRESENT,
+        )
+        set_change_reason(attendee, "Attendee recorded from the last meeting", by=by)
+        attendee.save()
+        saved.append(attendee)
+    return saved
 
 
 @transaction.atomic

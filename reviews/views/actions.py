@@ -20,6 +20,7 @@ from dsr.security.access import role_required
 from dsr.security.audit import access_log_people
 from reviews import services
 from reviews.forms import staff as forms
+from reviews.models import Action, AgendaItem, Meeting
 from reviews.permissions import CHANGE, READ, can_close, get_action_for_user
 from reviews.queries import my_actions as my_actions_for
 from reviews.views.meetings import action_fields, action_owners
@@ -48,7 +49,25 @@ def my_actions(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/my_actions.html", context)
 
 
-def _back(action) -> tuple[str, str]:
+def _back(request: HttpRequest, action: Action) -> tuple[str, str]:
+    """Back to the person's page, or to their discussion at a meeting when the page was opened
+    from it (`?item=`: an agenda item of the same person in a meeting the user may see)."""
+    item_pk = request.GET.get("item", "")
+    if item_pk.isdigit():
+        item = (
+            AgendaItem.objects.filter(
+                pk=int(item_pk),
+                person_id=action.person_id,
+                meeting__in=Meeting.objects.visible_to(request.user),
+            )
+            .only("pk", "meeting_id")
+            .first()
+        )
+        if item is not None:
+            url = reverse(
+                "reviews:item-discuss", kwargs={"pk": item.meeting_id, "item_pk": item.pk}
+            )
+            return url, f"Back to {action.person.full_name}'s discussion"
     return action.person.get_absolute_url(), f"Back to {action.person.full_name}"
 
 
@@ -66,9 +85,12 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         "due_on": action.due_on,
     }
     form = forms.ActionForm(
-        request.POST or None, initial=initial, owners=action_owners(action.person)
+        request.POST or None,
+        initial=initial,
+        owners=action_owners(action.person),
+        due_on=action.due_on,
     )
-    back_url, back_label = _back(action)
+    back_url, back_label = _back(request, action)
     return form_page(
         request,
         form=form,
@@ -106,9 +128,13 @@ def action_close(request: HttpRequest, pk: int) -> HttpResponse:
         # The function check (role_required) answered 403 already; this is the object check,
         # so another owner's action answers 404, as a missing one does (ACCESS.md "Scope").
         raise Http404
-    back_url, back_label = _back(action)
+    back_url, back_label = _back(request, action)
     if not request.user.has_perm(READ):
         back_url, back_label = reverse("reviews:my-actions"), "Back to my actions"
+    if action.status != Action.Status.OPEN:
+        # Nothing to record: say how it was closed, and offer no form.
+        context = {"action": action, "back_url": back_url, "back_label": back_label}
+        return render(request, "reviews/action_closed.html", context)
     return form_page(
         request,
         form=forms.ActionCloseForm(request.POST or None),
@@ -130,7 +156,7 @@ def action_close(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(CHANGE)
 def action_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     action = get_action_for_user(request.user, pk)
-    back_url, back_label = _back(action)
+    back_url, back_label = _back(request, action)
     return form_page(
         request,
         form=ConfirmForm(request.POST or None),

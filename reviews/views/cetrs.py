@@ -34,7 +34,7 @@ from reviews.permissions import (
     packs_for,
 )
 from reviews.queries import get_cetr_for_user
-from reviews.views.meetings import action_fields, action_owners
+from reviews.views.meetings import action_fields, action_owners, identical_warnings
 
 
 def _log(request: HttpRequest, cetr: Cetr, page: str) -> None:
@@ -474,4 +474,5 @@ def visit_action_add(request: HttpRequest, pk: int, visit_pk: int) -> HttpRespon
         back_label=f"Back to {person.full_name}",
         person=person,
         log_detail={"visit": visit.pk},
+        warn=lambda d: identical_warnings(person, d["description"]),
     )

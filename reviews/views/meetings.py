@@ -19,9 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dsr.exceptions import RegisterError
 from dsr.forms import ConfirmForm
-from dsr.models import RAG, AccessEvent, Person, RegisterEntry, User
+from dsr.models import RAG, AccessEvent, Person, User
 from dsr.nhsuk.edits import EditGuard, model_form_writes
 from dsr.nhsuk.form_page import form_page
+from dsr.panels import person_panels
 from dsr.queries import get_person_for_user, local_authorities_for
 from dsr.security.access import role_required
 from dsr.security.audit import access_log_people
@@ -29,7 +30,17 @@ from reviews import services
 from reviews.forms import staff as forms
 from reviews.models import Agency, AgendaItem, Attendee, Meeting
 from reviews.permissions import CHANGE, READ
-from reviews.queries import get_meeting_for_user, meeting_page, meetings_for
+from reviews.queries import (
+    discussion_page,
+    get_meeting_for_user,
+    identical_open_actions,
+    last_attendees,
+    meeting_page,
+    meetings_for,
+    next_planned_meeting,
+    not_discussed,
+    same_day_meetings,
+)
 
 
 def register_team(user: User) -> Any:
@@ -133,7 +144,23 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
         back_label="Back to meetings",
         button="Plan the meeting",
         next_url=lambda meeting: meeting.get_absolute_url(),
+        warn=_same_day,
     )
+
+
+def _same_day(data: dict, meeting: Meeting | None = None) -> list[str]:
+    """A second meeting for the same area on the same day is usually planned by mistake."""
+    others = same_day_meetings(
+        held_at=data["held_at"],
+        local_authority=data["local_authority"],
+        exclude=meeting.pk if meeting else None,
+    )
+    area = data["local_authority"].name if data["local_authority"] else "every area"
+    return [
+        f"There is already a meeting for {area} that day: {other} "
+        f"({other.get_status_display().lower()})."
+        for other in others
+    ]
 
 
 @require_http_methods(["GET", "POST"])
@@ -166,6 +193,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 for name in ("held_at", "chair", "local_authority", "location", "notes")
             },
         ),
+        warn=lambda d: _same_day(d, meeting),
     )
 
 
@@ -182,15 +210,78 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         path=request.path,
         detail={"meeting": meeting.pk},
     )
+    can_change = request.user.has_perm(CHANGE)
     context = {
         "meeting": meeting,
         "page": page,
         "today": today,
-        "can_change": request.user.has_perm(CHANGE),
+        "can_change": can_change,
         "started": meeting.held_at <= timezone.now(),
+        "meeting_day": timezone.localdate(meeting.held_at) <= today,
+        "has_slots": any(row.item.slot_at for row in page.rows),
+        "not_discussed": sum(1 for row in page.rows if not row.item.discussed_at),
+        "offered": (len(last_attendees(meeting)) if can_change and meeting.is_planned else 0),
         "confirm": ConfirmForm(),
     }
     return render(request, "reviews/meeting_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def meeting_slots(request: HttpRequest, pk: int) -> HttpResponse:
+    """Time slots for the agenda, in its order, from the meeting's start."""
+    meeting = get_meeting_for_user(request.user, pk)
+    start = timezone.localtime(meeting.held_at)
+    form = forms.TimeSlotsForm(request.POST or None, initial={"start": f"{start:%H:%M}"})
+
+    def act(data: dict) -> int:
+        first = None
+        if data["start"]:
+            first = timezone.make_aware(timezone.datetime.combine(start.date(), data["start"]))
+        return services.agenda_time_slots(
+            meeting=meeting, by=request.user, minutes=data["minutes"], start=first
+        )
+
+    return form_page(
+        request,
+        form=form,
+        title="Plan time slots",
+        caption=str(meeting),
+        intro="Each person not yet discussed gets a slot, in the agenda's order: red first, then "
+        "by why they are on it. Time slots are optional.",
+        act=act,
+        done="Time slots saved.",
+        back_url=meeting.get_absolute_url(),
+        back_label="Back to the meeting",
+        button="Save the time slots",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(CHANGE)
+def attendees_from_last(request: HttpRequest, pk: int) -> HttpResponse:
+    """Tick who came, from the people who came to the last meeting of the same kind and area."""
+    meeting = get_meeting_for_user(request.user, pk)
+    offered = last_attendees(meeting)
+    form = forms.LastAttendeesForm(request.POST or None, offered=offered)
+    return form_page(
+        request,
+        form=form,
+        title="Who came",
+        caption=str(meeting),
+        intro="These people came to the last meeting for this area. Tick those who came to this "
+        "one; add anyone else one by one."
+        if offered
+        else "Nobody is offered: nobody was recorded as present at the last meeting for this "
+        "area, or everyone who was is recorded here already.",
+        act=lambda d: services.attendees_from_last(
+            meeting=meeting, attendees=d["attendees"], by=request.user
+        ),
+        done="Attendance recorded.",
+        back_url=meeting.get_absolute_url(),
+        back_label="Back to the meeting",
+        button="Record who came",
+    )
 
 
 @role_required(CHANGE)
@@ -241,18 +332,23 @@ def attendee_edit(request: HttpRequest, pk: int, attendee_pk: int) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 @role_required(CHANGE)
 def item_discuss(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    """One person's part of the meeting: the risks, the discussion, the rating decision and
-    the actions agreed."""
+    """One person's part of the meeting, with what the chair needs to run it (why they are on
+    the agenda, the last decision, the rating history, open and overdue actions, last time's
+    risks, open escalations, the next C(E)TR, key people): the risks, the discussion, the
+    rating decision and the actions agreed."""
     item = _item(request, pk, item_pk)
     person, meeting = item.person, item.meeting
-    entry = person.register_entries.filter(status=RegisterEntry.Status.OPEN).first()
-    in_hospital = person.admissions.filter(discharged_on__isnull=True).exists()
+    today = timezone.localdate()
+    page = discussion_page(item, today)
+    entry = page.entry
     ratings = (
-        [] if entry is None else [RAG.BLUE] if in_hospital else [RAG.RED, RAG.AMBER, RAG.GREEN]
+        [] if entry is None else [RAG.BLUE] if page.in_hospital else [RAG.RED, RAG.AMBER, RAG.GREEN]
     )
+    # Nothing recorded here yet: start from the risks recorded last time, to confirm or change.
+    prefilled = not item.discussed_at and not item.risk_factors and not item.risk_notes
     initial = {
-        "risk_factors": item.risk_factors,
-        "risk_notes": item.risk_notes,
+        "risk_factors": page.last_risk_factors if prefilled else item.risk_factors,
+        "risk_notes": page.last_risk_notes if prefilled else item.risk_notes,
         "discussion": item.discussion,
     }
     form = forms.DiscussionForm(
@@ -261,7 +357,9 @@ def item_discuss(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         ratings=ratings,
         current=entry.rating if entry else "",
     )
-    actions = list(item.actions.select_related("owner__organisation").order_by("due_on", "id"))
+    escalations = [
+        panel for panel in person_panels(request, person, today) if panel.topic == "escalations"
+    ]
     return form_page(
         request,
         form=form,
@@ -275,9 +373,15 @@ def item_discuss(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         extra={
             "item": item,
             "entry": entry,
-            "actions": actions,
+            "page": page,
+            "actions": page.agreed,
             "person": person,
-            "today": timezone.localdate(),
+            "today": today,
+            "prefilled": prefilled and bool(page.last_risk_factors or page.last_risk_notes),
+            "escalations": escalations[0] if escalations else None,
+            "can_change": True,
+            "user_id": request.user.pk,
+            "meeting_day": timezone.localdate(meeting.held_at) <= today,
         },
         template="reviews/item_discuss.html",
         person=person,
@@ -313,7 +417,17 @@ def item_action_add(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse
         button="Agree the action",
         person=item.person,
         log_detail={"meeting": item.meeting.pk},
+        warn=lambda d: identical_warnings(item.person, d["description"]),
     )
+
+
+def identical_warnings(person: Person, description: str) -> list[str]:
+    """An action identical to one still open is usually agreed twice by mistake."""
+    return [
+        f"{person.full_name} already has this action open, due {action.due_on:%-d %B %Y} "
+        f"(owner {action.owner_label})."
+        for action in identical_open_actions(person, description)
+    ]
 
 
 def action_fields(data: dict) -> dict[str, Any]:
@@ -354,15 +468,28 @@ def item_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 @role_required(CHANGE)
 def meeting_held(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk)
+    left = not_discussed(meeting)
+    nxt = next_planned_meeting(meeting) if left else None
+    people = f"{len(left)} {'person' if len(left) == 1 else 'people'}"
+    if left:
+        where = (
+            f"the next meeting for this area, {nxt}"
+            if nxt
+            else "the next meeting for this area when it is planned"
+        )
+        carried = f"{people} on the agenda not discussed will be carried to {where}."
+    else:
+        carried = "Everyone on the agenda has been discussed."
     return form_page(
         request,
         form=ConfirmForm(request.POST or None),
         title="Mark the meeting as held",
         caption=str(meeting),
         intro="The minutes become final: discussions can no longer be added. Actions stay open "
-        "until their owners finish them.",
+        f"until their owners finish them. {carried}",
         act=lambda d: services.meeting_mark_held(meeting=meeting, by=request.user),
-        done="Meeting marked as held. The minutes are final.",
+        done="Meeting marked as held. The minutes are final"
+        + (f" and list the {people} not discussed." if left else "."),
         back_url=meeting.get_absolute_url(),
         back_label="Back to the meeting",
         button="Mark as held",
@@ -393,14 +520,15 @@ def minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting_for_user(request.user, pk)
     page = meeting_page(meeting, request.user, timezone.localdate())
     discussed = [row for row in page.rows if row.item.discussed_at]
+    left = [row for row in page.rows if not row.item.discussed_at]
     access_log_people(
         user=request.user,
-        people_ids=[row.item.person_id for row in discussed],
+        people_ids=[row.item.person_id for row in discussed + left],
         action=AccessEvent.Action.VIEW_PERSON,
         path=request.path,
         detail={"meeting": meeting.pk, "page": "minutes"},
     )
-    context = {"meeting": meeting, "page": page, "discussed": discussed}
+    context = {"meeting": meeting, "page": page, "discussed": discussed, "not_discussed": left}
     return render(request, "reviews/minutes.html", context)
 
 

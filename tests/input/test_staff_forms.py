@@ -499,9 +499,8 @@ def test_action_create(team, meeting_item):
                 "agency": st.sampled_from(Agency.values),
             }
         ),
-        _dates(
-            today - datetime.timedelta(days=300), today + datetime.timedelta(days=3000), "due_on"
-        ),
+        # From today: a due date in the past is refused.
+        _dates(today, today + datetime.timedelta(days=3000), "due_on"),
     )
     names = ["description", "owner", "owner_name", "owner_organisation", "owner_email", "agency"]
 

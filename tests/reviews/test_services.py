@@ -191,13 +191,18 @@ def test_the_area_of_a_meeting_with_an_agenda_cannot_change(clerk, make_person, 
     meeting_update(meeting=meeting, by=clerk, location="Room 2")  # other details may change
 
 
-def test_a_discussion_cannot_be_recorded_before_the_meeting(clerk, make_person):
+def test_a_discussion_is_recorded_from_the_day_of_the_meeting_not_before(clerk, make_person):
     make_person("RED")
-    item = _meeting(clerk).items.get()
-    with pytest.raises(RegisterError, match="once the meeting has started"):
+    item = _meeting(clerk).items.get()  # Thursday 12 March; the clock reads Tuesday 10 March
+    with pytest.raises(RegisterError, match="from the day of the meeting"):
         discussion_record(
             item=item, by=clerk, risk_factors=[], risk_notes="", discussion="Too early."
         )
+    # The day of a meeting at 14:00, at 09:30: the chair may start before the clock does.
+    today = _meeting(clerk, day=TODAY, hour=14).items.get()
+    discussion_record(item=today, by=clerk, risk_factors=[], risk_notes="", discussion="Early.")
+    today.refresh_from_db()
+    assert today.discussion == "Early."
 
 
 # --- Actions -------------------------------------------------------------------------------

@@ -314,19 +314,21 @@ def test_a_visit_is_recorded_and_its_actions_agreed(clerk, make_person, admit):
     assert response["Location"] == reverse(
         "reviews:visit-action-add", kwargs={"pk": person.pk, "visit_pk": visit.pk}
     )
-    client.post(
-        response["Location"],
-        {
-            "description": "Ask the hospital for its restraint reduction plan.",
-            "owner": clerk.pk,
-            "agency": "health",
-            "due_on_day": "17",
-            "due_on_month": "3",
-            "due_on_year": "2026",
-        },
-    )
+    data = {
+        "description": "Ask the hospital for its restraint reduction plan.",
+        "owner": clerk.pk,
+        "agency": "health",
+        "due_on_day": "17",
+        "due_on_month": "3",
+        "due_on_year": "2026",
+    }
+    client.post(response["Location"], data)
     action = Action.objects.get(person=person)
     assert (action.source, action.visit) == ("oversight_visit", visit)
+    # The same action again: a warning first, nothing written.
+    again = client.post(response["Location"], data)
+    assert "already has this action open" in again.content.decode()
+    assert Action.objects.filter(person=person).count() == 1
 
 
 # --- The reviews section of the person page ----------------------------------------------------
