@@ -17,6 +17,12 @@ from tests.dsr.factories import (
     UserFactory,
 )
 from tests.figures import FIGURES
+from tests.identity_provider import (  # noqa: F401  (fixtures: a real OpenID Connect provider)
+    identity_provider,
+    nhs_identity,
+    provider_keys,
+    service_server,
+)
 
 PASSWORD = "correct-horse-battery"
 
