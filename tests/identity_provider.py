@@ -7,6 +7,7 @@ The fixtures here start it once per test session, beside a live server of the se
 the provider calls for our keys and for back-channel logout).
 """
 
+import datetime
 import json
 import re
 import shutil
@@ -19,8 +20,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from joserfc.jwk import RSAKey
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +57,30 @@ def new_pem(path: Path) -> Path:
     return path
 
 
+def new_certificate(key_pem: Path, path: Path) -> Path:
+    """A self-signed certificate for the key, as an ICB uploads one to its Entra ID app."""
+    key = serialization.load_pem_private_key(key_pem.read_bytes(), password=None)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dsr test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return path
+
+
+def public_jwk(pem: Path) -> dict:
+    key = RSAKey.import_key(pem.read_bytes())
+    return {**key.as_dict(private=False), "kid": key.thumbprint(), "use": "sig", "alg": "RS256"}
+
+
 def private_jwk(pem: Path) -> dict:
     key = RSAKey.import_key(pem.read_bytes())
     return {**key.as_dict(private=True), "kid": key.thumbprint(), "use": "sig", "alg": "RS256"}
@@ -75,7 +102,7 @@ class RunningProvider:
             self.process.kill()
 
 
-def _clients(origins: list[str], live_origin: str) -> list[dict]:
+def _clients(origins: list[str], live_origin: str, certificate_key: Path) -> list[dict]:
     def returns(name: str) -> list[str]:
         return [f"{origin}/accounts/sign-in/nhs/{name}/return/" for origin in origins]
 
@@ -102,6 +129,14 @@ def _clients(origins: list[str], live_origin: str) -> list[dict]:
             "backchannel_logout_session_required": True,
         },
         {
+            # Entra ID with a certificate: the provider holds the certificate's public key.
+            "client_id": "dsr-entra-certificate",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "RS256",
+            "jwks": {"keys": [public_jwk(certificate_key)]},
+            "redirect_uris": returns("entra"),
+        },
+        {
             "client_id": "other-service",
             "client_secret": OTHER_SECRET,
             "token_endpoint_auth_method": "client_secret_basic",
@@ -111,7 +146,14 @@ def _clients(origins: list[str], live_origin: str) -> list[dict]:
 
 
 @contextmanager
-def provider_running(workdir: Path, *, live_origin: str, signing_pem: Path, id_token_ttl=3600):
+def provider_running(
+    workdir: Path,
+    *,
+    live_origin: str,
+    signing_pem: Path,
+    certificate_key: Path,
+    id_token_ttl: int = 3600,
+):
     """Start tests/oidc/provider.mjs on a free loopback port; stop it afterwards."""
     node = shutil.which("node")
     if node is None:
@@ -123,7 +165,7 @@ def provider_running(workdir: Path, *, live_origin: str, signing_pem: Path, id_t
         "port": port,
         "issuer": issuer,
         "jwks": {"keys": [private_jwk(signing_pem)]},
-        "clients": _clients([TEST_CLIENT_ORIGIN, live_origin], live_origin),
+        "clients": _clients([TEST_CLIENT_ORIGIN, live_origin], live_origin, certificate_key),
         "accounts": {sub: {"email": email, "name": sub} for sub, email in ACCOUNTS.items()},
         "idTokenTtl": id_token_ttl,
     }
@@ -152,10 +194,13 @@ def provider_running(workdir: Path, *, live_origin: str, signing_pem: Path, id_t
 def provider_keys(tmp_path_factory):
     """The provider's signing key, and the service's private_key_jwt key."""
     folder = tmp_path_factory.mktemp("oidc-keys")
+    entra_key = new_pem(folder / "entra-key.pem")
     return {
         "provider": new_pem(folder / "provider.pem"),
         "service": new_pem(folder / "service.pem"),
         "attacker": new_pem(folder / "attacker.pem"),
+        "entra_key": entra_key,
+        "entra_certificate": new_certificate(entra_key, folder / "entra-certificate.pem"),
     }
 
 
@@ -179,6 +224,7 @@ def identity_provider(service_server, provider_keys, tmp_path_factory):
         tmp_path_factory.mktemp("oidc"),
         live_origin=service_server.url,
         signing_pem=provider_keys["provider"],
+        certificate_key=provider_keys["entra_key"],
     ) as running:
         yield running
 

@@ -41,6 +41,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from joserfc.jws import JWSRegistry
+from requests import RequestException
 
 from dsr.models import ProviderIdentity, ProviderSession, User
 
@@ -153,8 +154,10 @@ def _client_settings(config: ProviderConfig) -> dict[str, Any]:
             key = _load_key(config.private_key_file)
             headers = {"kid": key.kid, **_certificate_thumbprints(config.certificate_file)}
         else:
-            key = signing_keys()[0]
-            headers = {"kid": key.kid}
+            # settings refuse CIS2 without a key; a client made without one signs nothing.
+            keys = signing_keys()
+            key = keys[0] if keys else None
+            headers = {"kid": key.kid} if key else {}
         client_kwargs["token_endpoint_auth_method"] = "private_key_jwt"  # noqa: S105
         options["client_secret"] = key
         options["client_auth_methods"] = [PrivateKeyJWT(headers=headers, alg="RS256")]
@@ -307,8 +310,13 @@ def logout_token_claims(config: ProviderConfig, logout_token: str) -> dict[str, 
     """Check a back-channel logout token (OpenID Connect Back-Channel Logout 1.0, 2.6): signed by
     the provider, from its issuer, to us, recent, a logout event, naming a session or subject,
     without a nonce, and not seen before."""
+    if not logout_token:
+        raise LogoutTokenRefused("no logout token")
     client = client_for(config)
-    metadata = client.load_server_metadata()
+    try:
+        metadata = client.load_server_metadata()
+    except (RequestException, ValueError) as error:
+        raise LogoutTokenRefused(f"provider unreachable: {error}") from error
     registry = JWSRegistry(algorithms=metadata.get("id_token_signing_alg_values_supported"))
     try:
         try:
@@ -322,7 +330,7 @@ def logout_token_claims(config: ProviderConfig, logout_token: str) -> dict[str, 
                 KeySet.import_key_set(client.fetch_jwk_set(force=True)),
                 registry=registry,
             )
-    except (JoseError, ValueError) as error:
+    except (JoseError, ValueError, RequestException) as error:
         raise LogoutTokenRefused(f"signature: {error}") from error
     claims = token.claims
     audience = claims.get("aud")

@@ -6,6 +6,27 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+# The identity links' history table is append-only like every other
+# (dsr/migrations/0007_audit_append_only).
+HISTORY_TABLE = "dsr_historicalprovideridentity"
+TRIGGER = (
+    "CREATE TRIGGER dsr_audit_append_only BEFORE UPDATE OR DELETE ON {table} "
+    "FOR EACH ROW EXECUTE FUNCTION dsr_audit_append_only()"
+)
+DROP_TRIGGER = "DROP TRIGGER IF EXISTS dsr_audit_append_only ON {table}"
+
+
+def protect(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(TRIGGER.format(table=schema_editor.quote_name(HISTORY_TABLE)))
+
+
+def unprotect(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(DROP_TRIGGER.format(table=schema_editor.quote_name(HISTORY_TABLE)))
+
 
 class Migration(migrations.Migration):
 
@@ -67,4 +88,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('provider', 'subject'), name='one_link_per_identity'), models.UniqueConstraint(fields=('provider', 'user'), name='one_identity_per_provider')],
             },
         ),
+        migrations.RunPython(protect, unprotect),
     ]

@@ -55,9 +55,11 @@ def _provider(name: str) -> ProviderConfig:
     return config
 
 
-@require_POST
+@require_GET
 def provider_start(request: HttpRequest, provider: str) -> HttpResponse:
-    """Send the person to the provider, with a fresh state and nonce kept in the session."""
+    """Send the person to the provider, with a fresh state, nonce and PKCE verifier kept in the
+    session. A link, not a form: the page's Content-Security-Policy (form-action 'self') would
+    stop a form's redirect to the provider."""
     config = _provider(provider)
     request.session[NEXT_KEY] = _next_url(request)
     redirect_uri = request.build_absolute_uri(

@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import time
+from datetime import timedelta
 
 import pytest
 import requests
@@ -17,6 +18,7 @@ import time_machine
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from django_otp.oath import totp
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, InvalidClaimError
@@ -78,7 +80,7 @@ def entra_staff(organisations):
 
 def start(client: Client, provider: str, next_url: str = "") -> str:
     """Press "Sign in with ..." on the sign-in page; return the provider's authorisation URL."""
-    answer = client.post(
+    answer = client.get(
         reverse("accounts:provider-start", kwargs={"provider": provider}), {"next": next_url}
     )
     assert answer.status_code == 302
@@ -128,6 +130,29 @@ def test_entra_sign_in_with_mfa_in_amr_opens_the_service(nhs_identity, entra_sta
     assert client.get(HOME).status_code == 200
     [signed_in] = audit(Event.PROVIDER_SIGN_IN)
     assert (signed_in.provider, signed_in.multi_factor) == ("entra", True)
+
+
+def test_entra_sign_in_with_a_certificate_instead_of_a_secret(
+    nhs_identity, entra_staff, audit, settings, provider_keys
+):
+    """The service proves itself to Entra ID with a signed assertion (private_key_jwt) whose key
+    belongs to the certificate uploaded to the app registration; no secret is set."""
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings(
+        nhs_identity.issuer,
+        entra={
+            "client_id": "dsr-entra-certificate",
+            "client_secret": "",
+            "certificate_file": str(provider_keys["entra_certificate"]),
+            "private_key_file": str(provider_keys["entra_key"]),
+        },
+    )
+    client = Client()
+    answer, _ = provider_sign_in(client, "entra", ENTRA_SUB, amr="pwd,mfa")
+
+    assert answer["Location"] == HOME
+    assert client.get(HOME).status_code == 200
+    [signed_in] = audit(Event.PROVIDER_SIGN_IN)
+    assert (signed_in.user_id, signed_in.provider) == (entra_staff.pk, "entra")
 
 
 # --- A single-factor provider sign-in: the service's own second factor ------------------------
@@ -249,7 +274,10 @@ def test_a_token_from_another_issuer_is_refused(
     """A second provider, signing with the same keys, at another address: its tokens verify,
     but the service expects the issuer in its settings."""
     with provider_running(
-        tmp_path, live_origin=service_server.url, signing_pem=provider_keys["provider"]
+        tmp_path,
+        live_origin=service_server.url,
+        signing_pem=provider_keys["provider"],
+        certificate_key=provider_keys["entra_key"],
     ) as impostor:
         settings.DSR_IDENTITY_PROVIDERS = provider_settings(
             nhs_identity.issuer,
@@ -476,7 +504,7 @@ def test_unconfigured_providers_are_not_offered(settings, db):
     settings.DSR_IDENTITY_PROVIDERS = {}
     page = Client().get(reverse("accounts:sign-in")).content.decode()
     assert "Sign in with your NHS identity" not in page
-    answer = Client().post(reverse("accounts:provider-start", kwargs={"provider": "cis2"}))
+    answer = Client().get(reverse("accounts:provider-start", kwargs={"provider": "cis2"}))
     assert answer.status_code == 404
 
 
@@ -484,3 +512,15 @@ def test_the_sign_in_page_offers_each_configured_provider(nhs_identity):
     page = Client().get(reverse("accounts:sign-in")).content.decode()
     assert "Sign in with NHS Care Identity (smartcard or authenticator)" in page
     assert "Sign in with NHSmail (Microsoft)" in page
+
+
+def test_purging_expired_sessions_counts_sessions_and_takes_their_provider_rows(organisations):
+    from dsr.tasks import purge_expired_sessions_task
+    from tests.conftest import provider_signed_in_client
+
+    user = UserFactory(organisation=organisations["icb"], roles=[Role.REGISTER_STAFF])
+    provider_signed_in_client(user, multi_factor=True)
+    Session.objects.update(expire_date=timezone.now() - timedelta(minutes=1))
+
+    assert purge_expired_sessions_task() == 1
+    assert not ProviderSession.objects.exists()
