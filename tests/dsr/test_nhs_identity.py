@@ -524,3 +524,90 @@ def test_purging_expired_sessions_counts_sessions_and_takes_their_provider_rows(
 
     assert purge_expired_sessions_task() == 1
     assert not ProviderSession.objects.exists()
+
+
+# --- The rules on their own ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "settings_extra", "claims", "multi_factor"),
+    [
+        ("cis2", {}, {"authentication_assurance_level": "3"}, True),
+        ("cis2", {}, {"authentication_assurance_level": "2"}, True),
+        ("cis2", {"min_assurance": 3}, {"authentication_assurance_level": "2"}, False),
+        ("cis2", {}, {"authentication_assurance_level": "1"}, False),
+        ("cis2", {}, {"authentication_assurance_level": "high"}, False),
+        ("cis2", {}, {"amr": ["mfa"]}, False),  # CIS2 is judged by its assurance level only
+        ("entra", {}, {"amr": ["pwd", "mfa"]}, True),
+        ("entra", {}, {"amr": "mfa"}, False),  # not a list: not the claim as specified
+        ("entra", {}, {"amr": ["pwd"], "acrs": ["c1"]}, False),  # c1 not tied to MFA here
+        ("entra", {"mfa_acrs": ["c1"]}, {"amr": ["pwd"], "acrs": ["c1"]}, True),
+        ("entra", {"mfa_acrs": ["c1"]}, {"acrs": ["c2"]}, False),
+        ("entra", {}, {"authentication_assurance_level": "3"}, False),
+    ],
+)
+def test_what_counts_as_multi_factor(settings, kind, settings_extra, claims, multi_factor):
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings(
+        "https://idp.example", **{kind: settings_extra}
+    )
+    assert identity_providers.is_multi_factor(provider_named(kind), claims) is multi_factor
+
+
+def test_an_unverified_cis2_email_address_links_no_account(settings, cis2_staff):
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings("https://idp.example")
+    claims = {"sub": CIS2_SUB, "email": cis2_staff.email, "email_verified": False}
+
+    with pytest.raises(identity_providers.UnknownIdentity):
+        identity_providers.account_for(provider_named("cis2"), claims)
+    assert not ProviderIdentity.objects.exists()
+
+
+def test_an_account_linked_to_one_identity_is_not_taken_by_another(settings, cis2_staff):
+    """Once linked, the subject decides: another identity with the same email address (an
+    address given to someone else later) does not reach the account."""
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings("https://idp.example")
+    cis2 = provider_named("cis2")
+    user, _, linked_now = identity_providers.account_for(
+        cis2, {"sub": CIS2_SUB, "email": cis2_staff.email}
+    )
+    assert (user, linked_now) == (cis2_staff, True)
+    assert identity_providers.account_for(cis2, {"sub": CIS2_SUB, "email": "x@y.example"})[0] == (
+        cis2_staff
+    )
+
+    with pytest.raises(identity_providers.UnknownIdentity):
+        identity_providers.account_for(cis2, {"sub": "another-uid", "email": cis2_staff.email})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_token_is_honoured_once(nhs_identity, cis2_staff, audit, provider_keys):
+    """A logout token signed with the provider's key (as the provider signs them): it ends the
+    session it names; the same token again is refused as a replay."""
+    client = Client()
+    provider_sign_in(client, "cis2", CIS2_SUB, assurance="3")
+    row = ProviderSession.objects.get()
+    token = jwt.encode(
+        {
+            "alg": "RS256",
+            "typ": "logout+jwt",
+            "kid": RSAKey.import_key(provider_keys["provider"].read_bytes()).thumbprint(),
+        },
+        {
+            "iss": nhs_identity.issuer,
+            "aud": "dsr-cis2",
+            "iat": int(time.time()),
+            "jti": "logout-token-1",
+            "sid": row.sid,
+            "events": {identity_providers.BACK_CHANNEL_EVENT: {}},
+        },
+        RSAKey.import_key(provider_keys["provider"].read_bytes()),
+    )
+    url = reverse("accounts:back-channel-logout", kwargs={"provider": "cis2"})
+
+    assert Client().post(url, {"logout_token": token}).status_code == 200
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    again = Client().post(url, {"logout_token": token})
+
+    assert again.status_code == 400
+    [refused] = audit(Event.BACK_CHANNEL_LOGOUT_REFUSED)
+    assert refused.reason == "replayed"
