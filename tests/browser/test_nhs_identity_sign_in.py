@@ -101,3 +101,18 @@ def test_an_identity_without_an_account_is_told_who_to_ask(page, nhs_identity, s
     assert "Ask the DSR team to invite you" in page.content()
     assert serious_violations(page) == []
     assert page.csp_violations == []
+
+
+def test_a_refused_return_says_sign_in_did_not_work(page, nhs_identity, service_server):
+    """Coming back from the provider with a state this browser's session never sent (an old
+    tab, the back button, a forged link)."""
+    page.goto(
+        service_server.url
+        + reverse("accounts:provider-return", kwargs={"provider": "cis2"})
+        + "?code=made-up&state=not-ours"
+    )
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Sign in did not work"
+    assert page.get_by_role("link", name="Go back to sign in").is_visible()
+    assert serious_violations(page) == []
+    assert page.csp_violations == []

@@ -203,11 +203,17 @@ def test_an_identity_without_an_account_sees_who_to_ask_and_is_recorded(nhs_iden
     assert unknown.provider == "cis2" and unknown.user_id is None
 
 
-def test_a_switched_off_account_is_not_signed_in_through_its_link(nhs_identity, cis2_staff, audit):
-    provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
+def test_a_switched_off_account_is_signed_out_and_not_signed_in_through_its_link(
+    nhs_identity, cis2_staff, audit
+):
+    signed_in = Client()
+    provider_sign_in(signed_in, "cis2", CIS2_SUB, assurance="3")
+    assert signed_in.get(HOME).status_code == 200
     cis2_staff.is_active = False
     cis2_staff.save()
 
+    # Its live session ends, as a password session's does.
+    assert signed_in.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
     answer, _ = provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
 
     assert answer.status_code == 403
