@@ -55,6 +55,7 @@ def _provider(name: str) -> ProviderConfig:
     return config
 
 
+@public
 @require_GET
 def provider_start(request: HttpRequest, provider: str) -> HttpResponse:
     """Send the person to the provider, with a fresh state, nonce and PKCE verifier kept in the
@@ -93,6 +94,7 @@ def _refused(
     return render(request, "accounts/provider_refused.html", context, status=status)
 
 
+@public
 @require_GET
 def provider_return(request: HttpRequest, provider: str) -> HttpResponse:
     """The provider sends the person back here with a code: Authlib checks the state, exchanges
@@ -140,10 +142,6 @@ def provider_return(request: HttpRequest, provider: str) -> HttpResponse:
     if multi_factor:
         return redirect(next_url)
     return redirect(_with_next("accounts:verify", next_url))
-
-
-provider_start = public(provider_start)
-provider_return = public(provider_return)
 
 
 @public
