@@ -355,6 +355,47 @@ AXES_VERBOSE = False
 # Axes' own log lines name the client by address and path, never by the email address typed.
 AXES_CLIENT_STR_CALLABLE = "dsr.security.logs.axes_client_str"
 
+# --- Signing in through an NHS identity provider (README: "Signing in with an NHS identity") ---
+# Each provider is on when its client id is set; the password and authenticator stay for
+# everyone else. dsr.accounts.identity_providers reads DSR_IDENTITY_PROVIDERS.
+DSR_IDENTITY_PROVIDERS: dict[str, dict] = {}
+if env.str("DSR_CIS2_CLIENT_ID", default=""):
+    DSR_IDENTITY_PROVIDERS["cis2"] = {
+        "kind": "cis2",
+        "label": "NHS Care Identity (smartcard or authenticator)",
+        "issuer": env.str("DSR_CIS2_ISSUER"),
+        "client_id": env.str("DSR_CIS2_CLIENT_ID"),
+        "scope": env.str("DSR_CIS2_SCOPE", default="openid email profile"),
+        # authentication_assurance_level counted as multi-factor: 2 (AAL2 and AAL3) or 3.
+        "min_assurance": env.int("DSR_CIS2_MIN_ASSURANCE", default=2),
+    }
+if env.str("DSR_ENTRA_CLIENT_ID", default=""):
+    DSR_IDENTITY_PROVIDERS["entra"] = {
+        "kind": "entra",
+        "label": "NHSmail (Microsoft)",
+        # https://login.microsoftonline.com/<tenant id>/v2.0
+        "issuer": env.str("DSR_ENTRA_ISSUER"),
+        "client_id": env.str("DSR_ENTRA_CLIENT_ID"),
+        # A client secret, or a certificate and its private key (PEM files).
+        "client_secret": env.str("DSR_ENTRA_CLIENT_SECRET", default=""),
+        "certificate_file": env.str("DSR_ENTRA_CERTIFICATE_FILE", default=""),
+        "private_key_file": env.str("DSR_ENTRA_PRIVATE_KEY_FILE", default=""),
+        # Conditional access authentication contexts (acrs) that require multi-factor.
+        "mfa_acrs": env.list("DSR_ENTRA_MFA_ACRS", default=[]),
+    }
+    if not (
+        DSR_IDENTITY_PROVIDERS["entra"]["client_secret"]
+        or DSR_IDENTITY_PROVIDERS["entra"]["certificate_file"]
+    ):
+        raise ImproperlyConfigured(
+            "DSR_ENTRA_CLIENT_ID needs DSR_ENTRA_CLIENT_SECRET or DSR_ENTRA_CERTIFICATE_FILE."
+        )
+# The service's private keys (PEM files) for private_key_jwt; the first signs, all are published
+# at /accounts/oidc/jwks.json (publish a new key first, then put it first to roll over).
+DSR_OIDC_SIGNING_KEY_FILES = env.list("DSR_OIDC_SIGNING_KEY_FILES", default=[])
+if "cis2" in DSR_IDENTITY_PROVIDERS and not DSR_OIDC_SIGNING_KEY_FILES:
+    raise ImproperlyConfigured("DSR_CIS2_CLIENT_ID needs DSR_OIDC_SIGNING_KEY_FILES.")
+
 # --- Sessions and cookies -------------------------------------------------------------------
 # Idle timeout: the cookie age, renewed on every request. Absolute lifetime: enforced by
 # dsr.security.middleware.SessionLifetimeMiddleware from the time of sign-in.

@@ -34,3 +34,21 @@ WHITENOISE_USE_FINDERS = True
 DSR_REPORT_CACHE_SECONDS = 0
 DSR_DASHBOARD_CACHE_SECONDS = 0
 DSR_LIST_COUNT_CACHE_SECONDS = 0
+# Both NHS identity providers are set up, at a loopback port nothing answers on, so that the
+# sign-in page offers them and their routes answer in every test; the sign-in tests point them at
+# a real provider they start (tests/identity_provider.py).
+DSR_IDENTITY_PROVIDERS = {
+    "cis2": {
+        "kind": "cis2",
+        "label": "NHS Care Identity (smartcard or authenticator)",
+        "issuer": "http://127.0.0.1:9/cis2",
+        "client_id": "dsr-cis2",
+    },
+    "entra": {
+        "kind": "entra",
+        "label": "NHSmail (Microsoft)",
+        "issuer": "http://127.0.0.1:9/entra",
+        "client_id": "dsr-entra",
+        "client_secret": "test-only-entra-secret",
+    },
+}

@@ -5,7 +5,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import account_lifecycle, outbox, people, records, register, team
+from dsr.views import account_lifecycle, identity, outbox, people, records, register, team
 from dsr.views import accounts as account_views
 from dsr.views import pages as views
 
@@ -37,6 +37,20 @@ account_patterns = (
             name="setup-qr",
         ),
         path("sign-out/", account_views.sign_out, name="sign-out"),
+        # Signing in through an NHS identity provider (CIS2, Entra ID), the provider's
+        # back-channel logout, and the service's public keys for private_key_jwt.
+        path("sign-in/nhs/<slug:provider>/", identity.provider_start, name="provider-start"),
+        path(
+            "sign-in/nhs/<slug:provider>/return/",
+            identity.provider_return,
+            name="provider-return",
+        ),
+        path(
+            "oidc/<slug:provider>/back-channel-logout/",
+            identity.back_channel_logout,
+            name="back-channel-logout",
+        ),
+        path("oidc/jwks.json", identity.jwks, name="jwks"),
         path("password-reset/", account_views.password_reset, name="password-reset"),
         path("password-reset/sent/", account_views.password_reset_sent, name="password-reset-sent"),
         path(

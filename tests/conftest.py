@@ -17,6 +17,12 @@ from tests.dsr.factories import (
     UserFactory,
 )
 from tests.figures import FIGURES
+from tests.identity_provider import (  # noqa: F401  (fixtures: a real OpenID Connect provider)
+    identity_provider,
+    nhs_identity,
+    provider_keys,
+    service_server,
+)
 
 PASSWORD = "correct-horse-battery"
 
@@ -34,8 +40,10 @@ ROLE_PERSONAS: dict[str, tuple[Role, str]] = {
     "planning_commissioner": (Role.PLANNING_COMMISSIONER, "icb"),
     "administrator": (Role.ADMINISTRATOR, "icb"),
 }
-# Signed in with a password but no verified second factor; and an account switched off.
-SPECIAL_PERSONAS = ["anonymous", "password_only", "deactivated"]
+# Signed in with a password but no verified second factor; signed in through an NHS identity
+# provider that did not record a multi-factor authentication (so no second factor yet either);
+# and an account switched off.
+SPECIAL_PERSONAS = ["anonymous", "password_only", "provider_single_factor", "deactivated"]
 ALL_PERSONAS = SPECIAL_PERSONAS + list(ROLE_PERSONAS)
 
 
@@ -91,6 +99,12 @@ def make_persona(name: str, organisations) -> "UserFactory":
             organisation=organisations["icb"],
             roles=[Role.REGISTER_STAFF],
         )
+    elif name == "provider_single_factor":
+        user = UserFactory(
+            email="provider_single_factor@nhs.example",
+            organisation=organisations["icb"],
+            roles=[Role.REGISTER_STAFF],
+        )
     elif name == "deactivated":
         user = UserFactory(
             email="deactivated@nhs.example",
@@ -115,6 +129,30 @@ def signed_in_client(user, *, verified: bool = True) -> Client:
     return client
 
 
+def provider_signed_in_client(user, *, provider: str = "cis2", multi_factor: bool) -> Client:
+    """A client signed in as `user` through an NHS identity provider, as the provider's return
+    leaves a session (dsr.views.identity.provider_return): the identity linked, the session
+    noted under the provider's session, verified by the identity only when the provider recorded
+    a multi-factor authentication."""
+    from dsr.accounts.identity_providers import SESSION_KEY
+    from dsr.models import ProviderIdentity, ProviderSession
+
+    identity = ProviderIdentity.objects.create(
+        user=user, provider=provider, subject=f"subject-{user.pk}", name=provider
+    )
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[SESSION_KEY] = {"provider": provider, "sub": identity.subject, "sid": "sid-1"}
+    if multi_factor:
+        session[DEVICE_ID_SESSION_KEY] = identity.persistent_id
+    session.save()
+    ProviderSession.objects.create(
+        session_id=session.session_key, provider=provider, subject=identity.subject, sid="sid-1"
+    )
+    return client
+
+
 @pytest.fixture
 def personas(organisations):
     """Every persona's user (None for anonymous) and client."""
@@ -130,6 +168,8 @@ def personas(organisations):
             clients[name] = signed_in_client(users[name])
             users[name].is_active = False
             users[name].save()
+        elif name == "provider_single_factor":
+            clients[name] = provider_signed_in_client(users[name], multi_factor=False)
         else:
             clients[name] = signed_in_client(users[name], verified=verified)
     return {"users": users, "clients": clients}

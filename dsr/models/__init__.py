@@ -2,7 +2,12 @@
 consent, ratings, admissions)."""
 
 from dsr.models.access import AccessEvent
-from dsr.models.accounts import Invitation, PasswordResetRequest
+from dsr.models.accounts import (
+    Invitation,
+    PasswordResetRequest,
+    ProviderIdentity,
+    ProviderSession,
+)
 from dsr.models.choices import (
     RAG,
     RAG_MEANINGS,
@@ -46,6 +51,8 @@ __all__ = [
     "RiskFactor",
     "Sex",
     "Admission",
+    "ProviderIdentity",
+    "ProviderSession",
     "CetrException",
     "Consent",
     "Heartbeat",

@@ -13,10 +13,12 @@ not be queued (dsr.accounts).
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.models import Device
 
 from dsr.history import audited
 from dsr.models.core import Organisation, TimeStampedModel
@@ -134,3 +136,53 @@ class PasswordResetRequest(models.Model):
     def __str__(self) -> str:
         state = "handled" if self.processed_at else "waiting"
         return f"Password reset request {self.pk} ({state})"
+
+
+class ProviderIdentity(Device):
+    """An NHS identity (a CIS2 or Entra ID subject) linked to an account that already exists.
+
+    The link is made at the first sign-in through the provider whose verified email address is
+    an active account's (dsr.accounts.identity_providers); later sign-ins match the subject
+    alone. A provider never creates an account or grants a role.
+
+    It is also the django-otp device a provider sign-in is verified with when the provider
+    recorded a multi-factor authentication: the session names it as its verified device, as it
+    names the authenticator app after a code. It never checks a code itself.
+    """
+
+    provider = models.CharField(max_length=20)
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField(default=timezone.now)
+
+    history = audited()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "subject"], name="one_link_per_identity"),
+            models.UniqueConstraint(fields=["provider", "user"], name="one_identity_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} identity of account {self.user_id}"
+
+    def verify_token(self, token) -> bool:
+        return False
+
+
+class ProviderSession(models.Model):
+    """A session signed in through a provider, by the provider's session id (`sid`) and subject,
+    so that the provider's back-channel logout can end it. Goes with the session row."""
+
+    session = models.OneToOneField(Session, on_delete=models.CASCADE, primary_key=True)
+    provider = models.CharField(max_length=20)
+    subject = models.CharField(max_length=255)
+    sid = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["provider", "sid"]),
+            models.Index(fields=["provider", "subject"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session signed in through {self.provider}"

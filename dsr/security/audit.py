@@ -52,6 +52,15 @@ class Event(StrEnum):
     PASSWORD_RESET_COMPLETED = "password_reset_completed"  # noqa: S105
     ACCOUNT_DEACTIVATED = "account_deactivated"
     ACCESS_REFUSED = "access_refused"
+    # Through an NHS identity provider (dsr.accounts.identity_providers): signed in (with
+    # `provider` and whether it counted as `multi_factor`), refused (with the `reason`), an
+    # identity no account has, a first link to an account, and the provider's logout.
+    PROVIDER_SIGN_IN = "provider_sign_in"
+    PROVIDER_SIGN_IN_REFUSED = "provider_sign_in_refused"
+    PROVIDER_UNKNOWN_IDENTITY = "provider_unknown_identity"
+    PROVIDER_IDENTITY_LINKED = "provider_identity_linked"
+    BACK_CHANNEL_LOGOUT = "back_channel_logout"
+    BACK_CHANNEL_LOGOUT_REFUSED = "back_channel_logout_refused"
 
 
 FAILURES = {
@@ -59,6 +68,9 @@ FAILURES = {
     Event.SIGN_IN_LOCKED_OUT,
     Event.SECOND_FACTOR_FAILURE,
     Event.ACCESS_REFUSED,
+    Event.PROVIDER_SIGN_IN_REFUSED,
+    Event.PROVIDER_UNKNOWN_IDENTITY,
+    Event.BACK_CHANNEL_LOGOUT_REFUSED,
 }
 
 

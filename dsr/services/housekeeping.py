@@ -25,6 +25,9 @@ def heartbeat_record(*, name: str) -> Heartbeat:
 
 def sessions_purge_expired() -> int:
     """Delete sessions past their expiry; returns how many went."""
-    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    # Counted by sessions: a session signed in through an NHS identity provider takes its
+    # ProviderSession row with it.
+    _, by_model = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    deleted = by_model.get(Session._meta.label, 0)
     logger.info("purged expired sessions count=%s", deleted)
     return deleted

@@ -33,6 +33,7 @@ from dsr.accounts import (
     password_reset_request,
 )
 from dsr.accounts.forms import NewPasswordForm, ResetRequestForm, SecondFactorForm, SignInForm
+from dsr.accounts.identity_providers import providers, session_record
 from dsr.security import ratelimit
 from dsr.security.access import password_step, public
 from dsr.security.audit import Event, record_event
@@ -62,6 +63,10 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/sign_in.html"
     redirect_authenticated_user = False
 
+    def get_context_data(self, **kwargs):
+        # The NHS identity providers this ICB has set up, offered above the password.
+        return super().get_context_data(identity_providers=list(providers().values()), **kwargs)
+
     def get_success_url(self) -> str:
         # Every account has a second step; it decides between setting up and checking a code.
         return _with_next("accounts:verify", _next_url(self.request))
@@ -84,6 +89,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         if allowed and device.verify_token(form.cleaned_data["token"]):
             otp_login(request, device)
             request.session.cycle_key()
+            session_record(request)
             record_event(Event.SECOND_FACTOR_SUCCESS, request, user_id=request.user.pk)
             return redirect(next_url)
         record_event(Event.SECOND_FACTOR_FAILURE, request, user_id=request.user.pk)
@@ -142,6 +148,7 @@ def setup(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             request.session.pop(SETUP_KEY, None)
             request.session.cycle_key()
+            session_record(request)
             record_event(Event.SECOND_FACTOR_SET_UP, request, user_id=request.user.pk)
             messages.success(request, "Your authenticator app is set up.")
             return redirect(next_url)

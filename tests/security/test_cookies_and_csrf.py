@@ -138,8 +138,10 @@ def _takes_post(client, url) -> bool:
 
 # Routes without CSRF protection, each for a reason: GOV.UK Notify's delivery receipts come from a
 # machine with no browser session, authenticated by its bearer token instead, so without the
-# token they are refused (401) and write nothing.
-CSRF_EXEMPT = {"dsr:notify-receipts": 401}
+# token they are refused (401) and write nothing. An NHS identity provider's back-channel logout
+# comes from the provider's server, authenticated by the signed logout token it posts instead;
+# without one it is refused (400) and ends nothing.
+CSRF_EXEMPT = {"dsr:notify-receipts": 401, "accounts:back-channel-logout": 400}
 
 
 def test_every_post_without_a_csrf_token_is_refused_and_writes_nothing(

@@ -1,0 +1,619 @@
+"""Signing in through an NHS identity provider, against a real OpenID Connect provider on the
+loopback (tests/identity_provider.py): real codes, real signed ID tokens and keys, the service
+authenticated to it with private_key_jwt (CIS2) or a client secret (Entra ID).
+
+The service's side runs in Django's test client; its calls to the provider (discovery, keys,
+code exchange) are real HTTP, and so are the provider's calls to the live server (our JWKS for
+private_key_jwt, back-channel logout)."""
+
+import base64
+import json
+import logging
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+import time_machine
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import totp
+from joserfc import jwt
+from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, InvalidClaimError
+from joserfc.jwk import RSAKey
+
+from dsr.accounts import identity_providers
+from dsr.accounts.identity_providers import id_token_claims, provider_named
+from dsr.models import ProviderIdentity, ProviderSession
+from dsr.roles import Role
+from dsr.security.audit import Event
+from tests.dsr.factories import TOTPDeviceFactory, UserFactory
+from tests.identity_provider import (
+    ACCOUNTS,
+    OTHER_SECRET,
+    code_and_state,
+    end_provider_session,
+    path_and_query,
+    provider_running,
+    provider_settings,
+    sign_in_at_provider,
+)
+
+pytestmark = pytest.mark.django_db
+
+AUDIT = "dsr.audit"
+HOME = reverse("dsr:home")
+VERIFY = reverse("accounts:verify")
+CIS2_SUB = "cis2-uid-1001"
+ENTRA_SUB = "entra-oid-2002"
+
+
+@pytest.fixture
+def audit(caplog):
+    caplog.set_level(logging.INFO, logger=AUDIT)
+
+    def events(name: Event) -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.name == AUDIT and r.event == name]
+
+    return events
+
+
+@pytest.fixture
+def cis2_staff(organisations):
+    user = UserFactory(
+        email=ACCOUNTS[CIS2_SUB], organisation=organisations["icb"], roles=[Role.REGISTER_STAFF]
+    )
+    TOTPDeviceFactory(user=user)
+    return user
+
+
+@pytest.fixture
+def entra_staff(organisations):
+    user = UserFactory(
+        email=ACCOUNTS[ENTRA_SUB], organisation=organisations["icb"], roles=[Role.REGISTER_STAFF]
+    )
+    TOTPDeviceFactory(user=user)
+    return user
+
+
+def start(client: Client, provider: str, next_url: str = "") -> str:
+    """Press "Sign in with ..." on the sign-in page; return the provider's authorisation URL."""
+    answer = client.get(
+        reverse("accounts:provider-start", kwargs={"provider": provider}), {"next": next_url}
+    )
+    assert answer.status_code == 302
+    return answer["Location"]
+
+
+def provider_sign_in(client: Client, provider: str, sub: str, **how) -> tuple:
+    http = requests.Session()
+    back = sign_in_at_provider(http, start(client, provider), sub, **how)
+    return client.get(path_and_query(back)), http
+
+
+# --- The flow, for each kind of provider ------------------------------------------------------
+
+
+def test_cis2_multi_factor_sign_in_opens_the_service_without_asking_again(
+    nhs_identity, cis2_staff, audit
+):
+    client = Client()
+    authorise = start(client, "cis2")
+    assert authorise.startswith(f"{nhs_identity.issuer}/auth?")
+    assert "client_id=dsr-cis2" in authorise and "nonce=" in authorise
+
+    back = sign_in_at_provider(requests.Session(), authorise, CIS2_SUB, assurance="3")
+    answer = client.get(path_and_query(back))
+
+    assert answer.status_code == 302 and answer["Location"] == HOME
+    home = client.get(HOME)
+    assert home.status_code == 200
+    assert cis2_staff.full_name in home.content.decode()
+    link = ProviderIdentity.objects.get(provider="cis2")
+    assert (link.user, link.subject) == (cis2_staff, CIS2_SUB)
+    [signed_in] = audit(Event.PROVIDER_SIGN_IN)
+    assert (signed_in.user_id, signed_in.provider, signed_in.multi_factor) == (
+        cis2_staff.pk,
+        "cis2",
+        True,
+    )
+    assert len(audit(Event.PROVIDER_IDENTITY_LINKED)) == 1
+
+
+def test_entra_sign_in_with_mfa_in_amr_opens_the_service(nhs_identity, entra_staff, audit):
+    client = Client()
+    answer, _ = provider_sign_in(client, "entra", ENTRA_SUB, amr="pwd,mfa")
+
+    assert answer["Location"] == HOME
+    assert client.get(HOME).status_code == 200
+    [signed_in] = audit(Event.PROVIDER_SIGN_IN)
+    assert (signed_in.provider, signed_in.multi_factor) == ("entra", True)
+
+
+def test_entra_sign_in_with_a_certificate_instead_of_a_secret(
+    nhs_identity, entra_staff, audit, settings, provider_keys
+):
+    """The service proves itself to Entra ID with a signed assertion (private_key_jwt) whose key
+    belongs to the certificate uploaded to the app registration; no secret is set."""
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings(
+        nhs_identity.issuer,
+        entra={
+            "client_id": "dsr-entra-certificate",
+            "client_secret": "",
+            "certificate_file": str(provider_keys["entra_certificate"]),
+            "private_key_file": str(provider_keys["entra_key"]),
+        },
+    )
+    client = Client()
+    answer, _ = provider_sign_in(client, "entra", ENTRA_SUB, amr="pwd,mfa")
+
+    assert answer["Location"] == HOME
+    assert client.get(HOME).status_code == 200
+    [signed_in] = audit(Event.PROVIDER_SIGN_IN)
+    assert (signed_in.user_id, signed_in.provider) == (entra_staff.pk, "entra")
+
+
+# --- A single-factor provider sign-in: the service's own second factor ------------------------
+
+
+@pytest.mark.parametrize(
+    ("provider", "sub", "how"),
+    [
+        ("cis2", CIS2_SUB, {"assurance": "1"}),
+        ("cis2", CIS2_SUB, {}),
+        ("entra", ENTRA_SUB, {"amr": "pwd"}),
+        ("entra", ENTRA_SUB, {}),
+    ],
+    ids=["cis2-aal1", "cis2-no-claim", "entra-pwd-only", "entra-no-amr"],
+)
+def test_a_single_factor_provider_sign_in_is_asked_for_the_second_factor(
+    nhs_identity, cis2_staff, entra_staff, audit, provider, sub, how
+):
+    client = Client()
+    answer, _ = provider_sign_in(client, provider, sub, **how)
+
+    assert answer["Location"].startswith(VERIFY)
+    assert client.get(HOME)["Location"].startswith(VERIFY)
+    [signed_in] = audit(Event.PROVIDER_SIGN_IN)
+    assert signed_in.multi_factor is False
+
+    user = cis2_staff if provider == "cis2" else entra_staff
+    device = user.totpdevice_set.get()
+    code = f"{totp(device.bin_key, t0=device.t0, step=device.step):06d}"
+    assert client.post(VERIFY, {"token": code})["Location"] == HOME
+    assert client.get(HOME).status_code == 200
+
+
+# --- Refusals -----------------------------------------------------------------------------------
+
+
+def test_an_identity_without_an_account_sees_who_to_ask_and_is_recorded(nhs_identity, audit):
+    client = Client()
+    answer, _ = provider_sign_in(client, "cis2", "cis2-uid-9009", assurance="3")
+
+    assert answer.status_code == 403
+    page = answer.content.decode()
+    assert "You do not have an account for the register" in page
+    assert "Ask the DSR team to invite you" in page
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    assert not ProviderIdentity.objects.exists()
+    [unknown] = audit(Event.PROVIDER_UNKNOWN_IDENTITY)
+    assert unknown.provider == "cis2" and unknown.user_id is None
+
+
+def test_a_switched_off_account_is_signed_out_and_not_signed_in_through_its_link(
+    nhs_identity, cis2_staff, audit
+):
+    signed_in = Client()
+    provider_sign_in(signed_in, "cis2", CIS2_SUB, assurance="3")
+    assert signed_in.get(HOME).status_code == 200
+    cis2_staff.is_active = False
+    cis2_staff.save()
+
+    # Its live session ends, as a password session's does.
+    assert signed_in.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    answer, _ = provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
+
+    assert answer.status_code == 403
+    assert len(audit(Event.PROVIDER_UNKNOWN_IDENTITY)) == 1
+
+
+def test_a_replayed_state_is_refused(nhs_identity, cis2_staff, audit):
+    client = Client()
+    back = sign_in_at_provider(requests.Session(), start(client, "cis2"), CIS2_SUB, assurance="3")
+    assert client.get(path_and_query(back))["Location"] == HOME
+    client.post(reverse("accounts:sign-out"))
+
+    again = client.get(path_and_query(back))
+
+    assert again.status_code == 400
+    assert "Sign in did not work" in again.content.decode()
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    [refused] = audit(Event.PROVIDER_SIGN_IN_REFUSED)
+    assert refused.reason == "oauth:mismatching_state"
+
+
+def test_a_code_from_an_earlier_sign_in_is_refused(nhs_identity, cis2_staff, audit):
+    """The code of a first attempt, sent back with the state of a second: the provider refuses
+    to exchange it (PKCE ties each code to the attempt that asked for it)."""
+    client = Client()
+    first = code_and_state(sign_in_at_provider(requests.Session(), start(client, "cis2"), CIS2_SUB))
+    second = code_and_state(
+        sign_in_at_provider(requests.Session(), start(client, "cis2"), CIS2_SUB)
+    )
+    back = reverse("accounts:provider-return", kwargs={"provider": "cis2"})
+
+    answer = client.get(back, {"code": first["code"], "state": second["state"]})
+
+    assert answer.status_code == 400
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    [refused] = audit(Event.PROVIDER_SIGN_IN_REFUSED)
+    assert refused.reason == "oauth:invalid_grant"
+
+
+def test_an_id_token_with_a_nonce_this_sign_in_did_not_send_is_refused(
+    nhs_identity, cis2_staff, audit
+):
+    """A real ID token whose nonce is not the one kept for this attempt (a token replayed from
+    another sign-in would look so): refused, nobody signed in."""
+    client = Client()
+    authorise = start(client, "cis2")
+    back = sign_in_at_provider(requests.Session(), authorise, CIS2_SUB, assurance="3")
+    session = client.session
+    kept = f"_state_cis2_{code_and_state(back)['state']}"
+    session[kept]["data"]["nonce"] = "a-nonce-of-another-sign-in"
+    session.save()
+
+    answer = client.get(path_and_query(back))
+
+    assert answer.status_code == 400
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    [refused] = audit(Event.PROVIDER_SIGN_IN_REFUSED)
+    assert refused.reason == "invalid_claim:nonce"
+
+
+def test_a_token_from_another_issuer_is_refused(
+    nhs_identity, cis2_staff, audit, settings, service_server, provider_keys, tmp_path
+):
+    """A second provider, signing with the same keys, at another address: its tokens verify,
+    but the service expects the issuer in its settings."""
+    with provider_running(
+        tmp_path,
+        live_origin=service_server.url,
+        signing_pem=provider_keys["provider"],
+        certificate_key=provider_keys["entra_key"],
+    ) as impostor:
+        settings.DSR_IDENTITY_PROVIDERS = provider_settings(
+            nhs_identity.issuer,
+            cis2={"metadata_url": f"{impostor.issuer}/.well-known/openid-configuration"},
+        )
+        client = Client()
+        answer, _ = provider_sign_in(client, "cis2", CIS2_SUB, assurance="3")
+
+    assert answer.status_code == 400
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    [refused] = audit(Event.PROVIDER_SIGN_IN_REFUSED)
+    assert refused.reason == "invalid_claim:iss"
+
+
+# The checks below take a real ID token from the provider, obtained as a service would, and
+# give it to the same check the sign-in uses (dsr.accounts.identity_providers.id_token_claims).
+
+
+def _token_for(issuer: str, client_id: str, secret: str, redirect_uri: str, nonce: str) -> dict:
+    http = requests.Session()
+    authorise = (
+        requests.Request(
+            "GET",
+            f"{issuer}/auth",
+            params={
+                "client_id": client_id,
+                "response_type": "code",
+                "scope": "openid email",
+                "redirect_uri": redirect_uri,
+                "nonce": nonce,
+                "state": "s" * 20,
+            },
+        )
+        .prepare()
+        .url
+    )
+    back = code_and_state(sign_in_at_provider(http, authorise, CIS2_SUB, assurance="3"))
+    answer = http.post(
+        f"{issuer}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": back["code"],
+            "redirect_uri": redirect_uri,
+        },
+        auth=(client_id, secret),
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+@pytest.fixture
+def real_token(nhs_identity):
+    """A real ID token for the Entra ID registration (a client secret makes it easy to fetch)."""
+    return _token_for(
+        nhs_identity.issuer,
+        "dsr-entra",
+        provider_settings("")["entra"]["client_secret"],
+        "http://testserver/accounts/sign-in/nhs/entra/return/",
+        "nonce-1234567890",
+    )
+
+
+def test_the_real_token_itself_is_accepted(nhs_identity, real_token):
+    claims = id_token_claims(provider_named("entra"), real_token, "nonce-1234567890")
+    assert claims["sub"] == CIS2_SUB and claims["aud"] == "dsr-entra"
+
+
+def test_a_token_for_another_audience_is_refused(nhs_identity):
+    other = _token_for(
+        nhs_identity.issuer,
+        "other-service",
+        OTHER_SECRET,
+        "http://other.example/return",
+        "nonce-1234567890",
+    )
+    assert json.loads(_part(other["id_token"], 1))["aud"] == "other-service"
+
+    with pytest.raises(InvalidClaimError) as refused:
+        id_token_claims(provider_named("entra"), other, "nonce-1234567890")
+    assert refused.value.claim == "aud"
+
+
+def test_an_expired_token_is_refused(nhs_identity, real_token):
+    claims = json.loads(_part(real_token["id_token"], 1))
+    after_expiry = claims["exp"] + identity_providers.LEEWAY_SECONDS + 1
+
+    with time_machine.travel(after_expiry, tick=False), pytest.raises(ExpiredTokenError):
+        id_token_claims(provider_named("entra"), real_token, "nonce-1234567890")
+
+
+def test_a_token_signed_with_another_key_is_refused(nhs_identity, real_token, provider_keys):
+    """The provider's token, its claims and header unchanged (the provider's key id), signed
+    again with a key that is not the provider's."""
+    header = json.loads(_part(real_token["id_token"], 0))
+    claims = json.loads(_part(real_token["id_token"], 1))
+    attacker = RSAKey.import_key(provider_keys["attacker"].read_bytes())
+    forged = jwt.encode(header, claims, attacker)
+
+    with pytest.raises(BadSignatureError):
+        id_token_claims(
+            provider_named("entra"), {**real_token, "id_token": forged}, claims["nonce"]
+        )
+
+
+def test_a_token_with_a_changed_claim_is_refused(nhs_identity, real_token):
+    head, body, signature = real_token["id_token"].split(".")
+    claims = json.loads(_part(real_token["id_token"], 1))
+    claims["sub"] = "someone-else"
+    changed = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+
+    with pytest.raises(BadSignatureError):
+        id_token_claims(
+            provider_named("entra"),
+            {**real_token, "id_token": f"{head}.{changed}.{signature}"},
+            "nonce-1234567890",
+        )
+
+
+def test_a_token_with_another_nonce_is_refused(nhs_identity, real_token):
+    with pytest.raises(ClaimError) as refused:
+        id_token_claims(provider_named("entra"), real_token, "another-nonce-0987654321")
+    assert refused.value.claim == "nonce"
+
+
+def _part(token: str, index: int) -> bytes:
+    part = token.split(".")[index]
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+# --- Sessions: signing out, back-channel logout ---------------------------------------------
+
+
+def test_signing_out_ends_the_session_and_its_provider_record(nhs_identity, cis2_staff, audit):
+    client = Client()
+    provider_sign_in(client, "cis2", CIS2_SUB, assurance="3")
+    assert ProviderSession.objects.count() == 1
+
+    client.post(reverse("accounts:sign-out"))
+
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    assert not ProviderSession.objects.exists()
+    assert len(audit(Event.SIGN_OUT)) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the provider's call reaches the server's thread
+@pytest.mark.parametrize("second_factor_here", [False, True])
+def test_back_channel_logout_from_the_provider_ends_the_session(
+    nhs_identity, cis2_staff, audit, second_factor_here
+):
+    """Signing out at the provider: it posts a signed logout token to our back-channel route,
+    and the service's session ends (also after the service's own second factor, which changes
+    the session key)."""
+    client = Client()
+    answer, http = provider_sign_in(
+        client, "cis2", CIS2_SUB, assurance="1" if second_factor_here else "3"
+    )
+    if second_factor_here:
+        device = cis2_staff.totpdevice_set.get()
+        client.post(VERIFY, {"token": f"{totp(device.bin_key, t0=device.t0):06d}"})
+    other_session = Client()
+    other_session.force_login(cis2_staff)
+    assert client.get(HOME).status_code == 200
+    assert Session.objects.count() == 2
+
+    end_provider_session(http, nhs_identity.issuer)
+
+    assert _eventually(lambda: not ProviderSession.objects.exists())
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    # A session that did not come through the provider is not the provider's to end.
+    assert Session.objects.count() == 1
+    [logged_out] = audit(Event.BACK_CHANNEL_LOGOUT)
+    assert (logged_out.user_id, logged_out.provider) == (cis2_staff.pk, "cis2")
+
+
+def _eventually(check, seconds: float = 5.0) -> bool:
+    """The provider posts its logout token while it answers the browser; wait for it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def test_a_forged_logout_token_ends_nothing(nhs_identity, cis2_staff, audit, provider_keys):
+    client = Client()
+    provider_sign_in(client, "cis2", CIS2_SUB, assurance="3")
+    row = ProviderSession.objects.get()
+    now = int(time.time())
+    claims = {
+        "iss": nhs_identity.issuer,
+        "aud": "dsr-cis2",
+        "iat": now,
+        "jti": "forged-1",
+        "sid": row.sid,
+        "events": {identity_providers.BACK_CHANNEL_EVENT: {}},
+    }
+    forged = jwt.encode(
+        {"alg": "RS256", "typ": "logout+jwt"},
+        claims,
+        RSAKey.import_key(provider_keys["attacker"].read_bytes()),
+    )
+
+    answer = Client().post(
+        reverse("accounts:back-channel-logout", kwargs={"provider": "cis2"}),
+        {"logout_token": forged},
+    )
+
+    assert answer.status_code == 400
+    assert client.get(HOME).status_code == 200
+    [refused] = audit(Event.BACK_CHANNEL_LOGOUT_REFUSED)
+    assert refused.reason.startswith("signature")
+
+
+def test_the_jwks_route_publishes_the_public_key_only(nhs_identity, provider_keys):
+    keys = Client().get(reverse("accounts:jwks")).json()["keys"]
+
+    expected = RSAKey.import_key(provider_keys["service"].read_bytes())
+    assert [key["kid"] for key in keys] == [expected.thumbprint()]
+    assert {"n", "e"} <= set(keys[0]) and not {"d", "p", "q"} & set(keys[0])
+
+
+def test_unconfigured_providers_are_not_offered(settings, db):
+    settings.DSR_IDENTITY_PROVIDERS = {}
+    page = Client().get(reverse("accounts:sign-in")).content.decode()
+    assert "Sign in with your NHS identity" not in page
+    answer = Client().get(reverse("accounts:provider-start", kwargs={"provider": "cis2"}))
+    assert answer.status_code == 404
+
+
+def test_the_sign_in_page_offers_each_configured_provider(nhs_identity):
+    page = Client().get(reverse("accounts:sign-in")).content.decode()
+    assert "Sign in with NHS Care Identity (smartcard or authenticator)" in page
+    assert "Sign in with NHSmail (Microsoft)" in page
+
+
+def test_purging_expired_sessions_counts_sessions_and_takes_their_provider_rows(organisations):
+    from dsr.tasks import purge_expired_sessions_task
+    from tests.conftest import provider_signed_in_client
+
+    user = UserFactory(organisation=organisations["icb"], roles=[Role.REGISTER_STAFF])
+    provider_signed_in_client(user, multi_factor=True)
+    Session.objects.update(expire_date=timezone.now() - timedelta(minutes=1))
+
+    assert purge_expired_sessions_task() == 1
+    assert not ProviderSession.objects.exists()
+
+
+# --- The rules on their own ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "settings_extra", "claims", "multi_factor"),
+    [
+        ("cis2", {}, {"authentication_assurance_level": "3"}, True),
+        ("cis2", {}, {"authentication_assurance_level": "2"}, True),
+        ("cis2", {"min_assurance": 3}, {"authentication_assurance_level": "2"}, False),
+        ("cis2", {}, {"authentication_assurance_level": "1"}, False),
+        ("cis2", {}, {"authentication_assurance_level": "high"}, False),
+        ("cis2", {}, {"amr": ["mfa"]}, False),  # CIS2 is judged by its assurance level only
+        ("entra", {}, {"amr": ["pwd", "mfa"]}, True),
+        ("entra", {}, {"amr": "mfa"}, False),  # not a list: not the claim as specified
+        ("entra", {}, {"amr": ["pwd"], "acrs": ["c1"]}, False),  # c1 not tied to MFA here
+        ("entra", {"mfa_acrs": ["c1"]}, {"amr": ["pwd"], "acrs": ["c1"]}, True),
+        ("entra", {"mfa_acrs": ["c1"]}, {"acrs": ["c2"]}, False),
+        ("entra", {}, {"authentication_assurance_level": "3"}, False),
+    ],
+)
+def test_what_counts_as_multi_factor(settings, kind, settings_extra, claims, multi_factor):
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings(
+        "https://idp.example", **{kind: settings_extra}
+    )
+    assert identity_providers.is_multi_factor(provider_named(kind), claims) is multi_factor
+
+
+def test_an_unverified_cis2_email_address_links_no_account(settings, cis2_staff):
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings("https://idp.example")
+    claims = {"sub": CIS2_SUB, "email": cis2_staff.email, "email_verified": False}
+
+    with pytest.raises(identity_providers.UnknownIdentity):
+        identity_providers.account_for(provider_named("cis2"), claims)
+    assert not ProviderIdentity.objects.exists()
+
+
+def test_an_account_linked_to_one_identity_is_not_taken_by_another(settings, cis2_staff):
+    """Once linked, the subject decides: another identity with the same email address (an
+    address given to someone else later) does not reach the account."""
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings("https://idp.example")
+    cis2 = provider_named("cis2")
+    user, _, linked_now = identity_providers.account_for(
+        cis2, {"sub": CIS2_SUB, "email": cis2_staff.email}
+    )
+    assert (user, linked_now) == (cis2_staff, True)
+    assert identity_providers.account_for(cis2, {"sub": CIS2_SUB, "email": "x@y.example"})[0] == (
+        cis2_staff
+    )
+
+    with pytest.raises(identity_providers.UnknownIdentity):
+        identity_providers.account_for(cis2, {"sub": "another-uid", "email": cis2_staff.email})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_logout_token_is_honoured_once(nhs_identity, cis2_staff, audit, provider_keys):
+    """A logout token signed with the provider's key (as the provider signs them): it ends the
+    session it names; the same token again is refused as a replay."""
+    client = Client()
+    provider_sign_in(client, "cis2", CIS2_SUB, assurance="3")
+    row = ProviderSession.objects.get()
+    token = jwt.encode(
+        {
+            "alg": "RS256",
+            "typ": "logout+jwt",
+            "kid": RSAKey.import_key(provider_keys["provider"].read_bytes()).thumbprint(),
+        },
+        {
+            "iss": nhs_identity.issuer,
+            "aud": "dsr-cis2",
+            "iat": int(time.time()),
+            "jti": "logout-token-1",
+            "sid": row.sid,
+            "events": {identity_providers.BACK_CHANNEL_EVENT: {}},
+        },
+        RSAKey.import_key(provider_keys["provider"].read_bytes()),
+    )
+    url = reverse("accounts:back-channel-logout", kwargs={"provider": "cis2"})
+
+    assert Client().post(url, {"logout_token": token}).status_code == 200
+    assert client.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    again = Client().post(url, {"logout_token": token})
+
+    assert again.status_code == 400
+    [refused] = audit(Event.BACK_CHANNEL_LOGOUT_REFUSED)
+    assert refused.reason == "replayed"
