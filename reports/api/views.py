@@ -10,6 +10,7 @@ import io
 from typing import Any
 
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.types import OpenApiTypes
@@ -107,6 +108,8 @@ class FeedView(APIView):
             )
         if response.status_code in (401, 403):
             response.dsr_refused = True  # one audit record (RefusalLogMiddleware)
+        # Figures for one organisation's areas, or a refusal: kept by no cache on the way.
+        add_never_cache_headers(response)
         return response
 
     def filters(self, serializer_class: type, request: Request) -> Any:

@@ -207,11 +207,13 @@ def cases(objects, users) -> list[Case]:
             "referral reviewer",
             _url("referrals:assign", pk=referral.pk),
             referral,
-            {"reviewer": str(staff.pk)},
+            # Recording the review (the case before) made its first writer the reviewer, so the
+            # first writer here hands it on.
             {"reviewer": str(lead.pk)},
+            {"reviewer": str(staff.pk)},
             "assigned_to",
-            staff.full_name,
             lead.full_name,
+            staff.full_name,
         ),
         Case(
             "referral area",

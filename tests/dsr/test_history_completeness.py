@@ -46,6 +46,9 @@ UNTRACKED = {
     "referrals.ReferralAttachment": "written once with its referral, never changed",
     "escalation.EscalationTransition": "append-only: each move, with who and why",
     "escalation.EscalationNote": "append-only notes, with who and when",
+    "dsr.ProviderSession": "an identity provider's session id, for back-channel logout; it goes "
+    "with the service's session",
+    "reports.ApiCall": "append-only log of the read feed's calls: token, path, status, when",
 }
 
 

@@ -140,8 +140,15 @@ def _takes_post(client, url) -> bool:
 # machine with no browser session, authenticated by its bearer token instead, so without the
 # token they are refused (401) and write nothing. An NHS identity provider's back-channel logout
 # comes from the provider's server, authenticated by the signed logout token it posts instead;
-# without one it is refused (400) and ends nothing.
-CSRF_EXEMPT = {"dsr:notify-receipts": 401, "accounts:back-channel-logout": 400}
+# without one it is refused (400) and ends nothing. The read feed for BI tools (Django REST
+# framework, which exempts its views) reads no cookie and no session: a call is authenticated by
+# its bearer token alone, which a browser cannot be made to send, and it only reads; without the
+# token it is refused (401).
+CSRF_EXEMPT = {
+    "dsr:notify-receipts": 401,
+    "accounts:back-channel-logout": 400,
+    **{f"reports:api-{name}": 401 for name in ("register", "flows", "needs", "areas", "schema")},
+}
 
 
 def test_every_post_without_a_csrf_token_is_refused_and_writes_nothing(
