@@ -19,6 +19,7 @@ from dsr.models import (
     Consent,
     CoOccurring,
     Diagnosis,
+    Funder,
     LocalAuthority,
     Need,
     Person,
@@ -255,11 +256,41 @@ class AdmissionForm(forms.Form):
         required_message="Say whether a community C(E)TR happened before admission.",
     )
     notes = text_field("Notes", required=False)
+    planned_discharge_on = NHSDateField(label="Planned discharge date (optional)", required=False)
+    weekly_cost = forms.DecimalField(
+        label="Weekly cost in pounds (optional)",
+        required=False,
+        min_value=0,
+        max_digits=9,
+        decimal_places=2,
+        help_text="Where the ICB records it, for example 4250.00",
+        error_messages={
+            "invalid": "Enter the weekly cost as a number of pounds, like 4250.00.",
+            "min_value": "The weekly cost cannot be less than zero.",
+            "max_digits": "The weekly cost must be less than £10,000,000.",
+            "max_decimal_places": "Enter the weekly cost to the nearest penny.",
+        },
+    )
+    funder = forms.ChoiceField(
+        label="Who pays for the stay (optional)",
+        required=False,
+        choices=[("", "Not recorded"), *Funder.choices],
+        error_messages=choose_from_list("who pays for the stay"),
+    )
 
     def clean_admitted_on(self) -> date:
         value = self.cleaned_data["admitted_on"]
         not_in_future(value, "date of admission")
         return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        admitted, planned = data.get("admitted_on"), data.get("planned_discharge_on")
+        if admitted and planned and planned < admitted:
+            self.add_error(
+                "planned_discharge_on", "The planned discharge date must be after the admission."
+            )
+        return data
 
 
 class DischargeForm(forms.Form):
