@@ -15,8 +15,14 @@ from dsr.security.access import role_required
 from dsr.views.paging import query_of
 from reports.disclosure import FOOTNOTE, WITHHELD_TEXT
 from reports.flows import FLOW_TABLES, Period
-from reports.forms import PeriodFilterForm, SnapshotFilterForm, last_whole_month
-from reports.published import flows_for, snapshot_for
+from reports.forms import (
+    PeriodFilterForm,
+    PlanningFilterForm,
+    SnapshotFilterForm,
+    last_whole_month,
+)
+from reports.planning import Series
+from reports.published import flows_for, planning_for, snapshot_for
 from reports.queries import (
     TABLES,
     SnapshotFilters,
@@ -176,3 +182,64 @@ def needs_csv(request: HttpRequest) -> HttpResponse:
     table = needs_table(request.user, area, age_group)
     today = timezone.localdate()
     return _csv(table, f"{table.title} on {today:%-d %B %Y}", f"needs-{today:%Y-%m-%d}.csv")
+
+
+# --- Planning figures -------------------------------------------------------------------------
+
+PLANNING_TABLES = ["trends", "hospital-use", "committed-spend", "placements"]
+
+
+def _planning(request: HttpRequest):
+    today = timezone.localdate()
+    form = PlanningFilterForm(
+        request.GET or None, local_authorities=local_authorities_for(request.user), today=today
+    )
+    year, area = form.last_year, None
+    if form.is_bound and form.is_valid():
+        year = form.cleaned_data["year"] or form.last_year
+        area = form.cleaned_data["local_authority"]
+    figures, _counted_at = planning_for(request.user, year, today, area)
+    return form, figures
+
+
+@require_GET
+@role_required(REPORTS)
+def planning_figures(request: HttpRequest) -> HttpResponse:
+    form, figures = _planning(request)
+    context = {
+        "form": form if form.is_bound and form.errors else None,
+        "filter_form": form,
+        "planning": figures,
+        "series": [figures.trends, figures.hospital, figures.spend],
+        "query": query_of(request, ("year", "local_authority")),
+    }
+    return render(request, "reports/planning.html", context)
+
+
+@require_GET
+@role_required(REPORTS)
+def planning_csv(request: HttpRequest, table: str) -> HttpResponse:
+    if table not in PLANNING_TABLES:
+        raise Http404
+    _form, figures = _planning(request)
+    filename = f"{table}-{figures.year}.csv"
+    if table == "placements":
+        if figures.placements is None:
+            raise Http404
+        return _csv(figures.placements, f"{figures.placements.title}", filename)
+    found = {s.slug: s for s in (figures.trends, figures.hospital, figures.spend)}[table]
+    return _series_csv(found, f"{found.title}: {figures.year}", filename)
+
+
+def _series_csv(series: Series, heading: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow([heading])
+    writer.writerow([FOOTNOTE])
+    if series.note:
+        writer.writerow([series.note])
+    writer.writerow([series.row_heading, *series.columns])
+    for label, cells in series.rows:
+        writer.writerow([label, *cells])
+    return response

@@ -378,6 +378,11 @@ MATRIX: dict[str, Row] = {
         kwargs={"table": "transitions"},
     ),
     "reports:needs": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "reports:planning": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "reports:planning-csv": Row(
+        _closed(_roles(REGISTER_TEAM | {"planning_commissioner"})),
+        kwargs={"table": "committed-spend"},
+    ),
     "reports:needs-csv": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
     "dsr:person-needs": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     # The admin: administrators only, and only with a verified second factor.
