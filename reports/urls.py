@@ -24,6 +24,11 @@ urlpatterns = [
     path("reports/needs.csv", views.needs_csv, name="needs-csv"),
     path("reports/flows/<slug:table>.csv", views.register_flows_csv, name="flows-csv"),
     path("reports/planning/", views.planning_figures, name="planning"),
+    path(
+        "reports/assuring-transformation.csv",
+        views.assuring_transformation_csv,
+        name="assuring-transformation",
+    ),
     path("reports/planning/<slug:table>.csv", views.planning_csv, name="planning-csv"),
     # The read feed for BI tools.
     path("api/v1/register/", _feed(feed.RegisterSnapshot), name="api-register"),

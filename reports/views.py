@@ -1,7 +1,10 @@
 """Report pages and their CSV downloads: for roles with dsr.view_reports (planning
 commissioners, and the register team). Numbers only, every one rounded and checked so that no
 count of 1 to 4 can be worked out (reports.disclosure, ADR 0005), and no page or file names
-anyone."""
+anyone.
+
+The one exception is at the end: the Assuring Transformation extract (reports.assuring), a
+person-level file for the register team only (dsr.export_register), logged per person."""
 
 import csv
 
@@ -10,9 +13,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dsr.models import AccessEvent
 from dsr.queries import local_authorities_for
 from dsr.security.access import role_required
+from dsr.security.audit import access_log_people
 from dsr.views.paging import query_of
+from dsr.views.register import neutralise
+from reports.assuring import at_header, at_row, inpatients_for
 from reports.disclosure import FOOTNOTE, WITHHELD_TEXT
 from reports.flows import FLOW_TABLES, Period
 from reports.forms import (
@@ -242,4 +249,35 @@ def _series_csv(series: Series, heading: str, filename: str) -> HttpResponse:
     writer.writerow([series.row_heading, *series.columns])
     for label, cells in series.rows:
         writer.writerow([label, *cells])
+    return response
+
+
+# --- The Assuring Transformation extract (person-level: the register team only) -------------
+
+EXPORT_REGISTER = "dsr.export_register"
+
+
+@require_GET
+@role_required(EXPORT_REGISTER)
+def assuring_transformation_csv(request: HttpRequest) -> HttpResponse:
+    """Everyone in hospital in the user's areas, one row each, by AT data item. One access-log
+    row per person in the file, written in one insert before the file is sent."""
+    admissions = list(inpatients_for(request.user))
+    today = timezone.localdate()
+    access_log_people(
+        user=request.user,
+        action=AccessEvent.Action.EXPORT_AT,
+        path=request.get_full_path(),
+        people_ids=[admission.person_id for admission in admissions],
+        detail={"rows": len(admissions)},
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"assuring-transformation-{today:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(at_header())
+    for admission in admissions:
+        writer.writerow([neutralise(cell) for cell in at_row(admission)])
     return response

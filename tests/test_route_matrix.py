@@ -378,6 +378,7 @@ MATRIX: dict[str, Row] = {
         kwargs={"table": "transitions"},
     ),
     "reports:needs": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "reports:assuring-transformation": Row(REGISTER_ONLY),
     "reports:planning": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
     "reports:planning-csv": Row(
         _closed(_roles(REGISTER_TEAM | {"planning_commissioner"})),
