@@ -29,12 +29,12 @@ from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from dsr.caching import kept_for_a_while
-from dsr.models import RAG, Admission, LocalAuthority, Placement, PlacementType, RegisterEntry
+from dsr.models import RAG, Admission, LocalAuthority, Placement, PlacementType
 from dsr.security.scoping import local_authority_ids_for
-from reports.disclosure import HIDDEN, TOTAL, Family, TableSpec
+from reports.disclosure import HIDDEN, Family, TableSpec
 from reports.disclosure.magnitude import (
     MagnitudeCell,
     ShownAmount,
@@ -45,6 +45,7 @@ from reports.flows import (
     MEDIAN_FROM,
     Period,
     admission_table,
+    known_before,
     referral_figures,
     step_down_figure,
     whole_days,
@@ -129,30 +130,6 @@ def _discharges(period: Period) -> Callable:
             .values_list("person__local_authority_id", "k_age")
         )
         return _family(sets, [_one("discharges")], [(AREA, areas)]), records
-
-    return build
-
-
-def _known_before(period: Period) -> Callable:
-    """Admissions in the period by whether the person was on the register before the day of
-    admission (an entry opened before it), the measure Assuring Transformation reports."""
-
-    def build(areas: list[int], sets: list[frozenset[int]]) -> tuple[Family, Counter]:
-        before = RegisterEntry.objects.filter(
-            person=OuterRef("person"), opened_on__lt=OuterRef("admitted_on")
-        )
-        records = Counter(
-            (area, age, known)
-            for area, age, known in Admission.objects.filter(
-                admitted_on__gte=period.start,
-                admitted_on__lte=period.end,
-                person__local_authority__isnull=False,
-            )
-            .annotate(k_age=age_at(period.end, "person__"), k_known=Exists(before))
-            .values_list("person__local_authority_id", "k_age", "k_known")
-        )
-        table = TableSpec("known-before", (True, False), (ONE,), lambda r: [(r[2], ONE)])
-        return _family(sets, [table], [(2, [True, False]), (AREA, areas)]), records
 
     return build
 
@@ -380,19 +357,9 @@ def hospital_use(user: Any, year: int, today: date, local_authority: int | None 
     for start, end in months_of(year, today):
         period = Period(start=start, end=end, local_authority=local_authority)
         admissions, _ = admission_table(user, period)
-        known, _ = _published("known-before", period, _known_before(period))
-        before = known.figures.get((page, "known-before", True, ONE))
-        all_known = known.figures.get((page, "known-before", TOTAL, ONE))
-        if before is None or all_known is None:
-            before_text, share = "<8", "Not shown: fewer than 8 admissions"
-        else:
-            before_text = str(before)
-            share = share_text(
-                before,
-                all_known,
-                "admitted from the register",
-                "admissions",
-            )
+        before, all_admitted = known_before(user, period)
+        before_text = str(before)
+        share = share_text(before, all_admitted, "admitted from the register", "admissions")
         rows.append(
             (
                 _month_label(start),
