@@ -204,6 +204,7 @@ MATRIX: dict[str, Row] = {
     "dsr:person-consent": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-consent-withdraw": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-admission": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-placement": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-discharge": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
     "dsr:person-rca": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
     "dsr:person-contact-add": Row(REGISTER_ONLY, kwargs=_person("north_red")),
