@@ -3,7 +3,7 @@ rules (reports.disclosure) are not enough. A total of one person's weekly cost w
 ones beside it says what that person's package costs, however many people are in it.
 
 The rules are the ones statistical offices use for business statistics, with a register's
-additions (ADR 0005):
+additions (ADR 0008, after ADR 0005):
 
 1. **Minimum contributors.** A total is shown only when at least `MIN_CONTRIBUTORS` people
    contribute to it (a person's several packages are one contribution).
