@@ -19,10 +19,12 @@ from dsr.models import (
     Consent,
     CoOccurring,
     Diagnosis,
+    Funder,
     LocalAuthority,
     Need,
     Person,
     PersonContact,
+    PlacementType,
     RegisterEntry,
     RiskFactor,
 )
@@ -222,6 +224,33 @@ class WithdrawConsentForm(forms.Form):
     note = text_field("How consent was withdrawn", help_text="Who told us, and how.")
 
 
+def weekly_cost_field() -> forms.DecimalField:
+    return forms.DecimalField(
+        label="Weekly cost in pounds (optional)",
+        required=False,
+        min_value=0,
+        max_digits=9,
+        decimal_places=2,
+        help_text="Where the ICB records it, for example 4250.00",
+        error_messages={
+            "invalid": "Enter the weekly cost as a number of pounds, like 4250.00.",
+            "min_value": "The weekly cost cannot be less than zero.",
+            "max_digits": "The weekly cost must be less than £10,000,000.",
+            "max_whole_digits": "The weekly cost must be less than £10,000,000.",
+            "max_decimal_places": "Enter the weekly cost to the nearest penny.",
+        },
+    )
+
+
+def funder_field(what: str) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=f"Who pays for the {what} (optional)",
+        required=False,
+        choices=[("", "Not recorded"), *Funder.choices],
+        error_messages=choose_from_list(f"who pays for the {what}"),
+    )
+
+
 class AdmissionForm(forms.Form):
     hospital_name = forms.CharField(
         label="Hospital", max_length=150, error_messages={"required": "Enter the hospital."}
@@ -255,11 +284,55 @@ class AdmissionForm(forms.Form):
         required_message="Say whether a community C(E)TR happened before admission.",
     )
     notes = text_field("Notes", required=False)
+    planned_discharge_on = NHSDateField(label="Planned discharge date (optional)", required=False)
+    weekly_cost = weekly_cost_field()
+    funder = funder_field("stay")
 
     def clean_admitted_on(self) -> date:
         value = self.cleaned_data["admitted_on"]
         not_in_future(value, "date of admission")
         return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        admitted, planned = data.get("admitted_on"), data.get("planned_discharge_on")
+        if admitted and planned and planned < admitted:
+            self.add_error(
+                "planned_discharge_on", "The planned discharge date must be after the admission."
+            )
+        return data
+
+
+class PlacementForm(forms.Form):
+    """A placement or care package over a span of dates, with its cost where recorded."""
+
+    placement_type = forms.ChoiceField(
+        label="Type of placement",
+        choices=PlacementType.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the type of placement."},
+    )
+    out_of_area = yes_no_field(
+        "Is the placement out of area?",
+        required_message="Say whether the placement is out of area.",
+    )
+    provider_name = forms.CharField(label="Provider (optional)", max_length=150, required=False)
+    started_on = NHSDateField(label="Start date")
+    ended_on = NHSDateField(label="End date (optional)", required=False)
+    weekly_cost = weekly_cost_field()
+    funder = funder_field("placement")
+
+    def clean_started_on(self) -> date:
+        value = self.cleaned_data["started_on"]
+        not_in_future(value, "start date")
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        started, ended = data.get("started_on"), data.get("ended_on")
+        if started and ended and ended < started:
+            self.add_error("ended_on", "The end date must be on or after the start date.")
+        return data
 
 
 class DischargeForm(forms.Form):

@@ -124,6 +124,7 @@ dsr_patterns = (
             name="person-consent-withdraw",
         ),
         path("people/<int:pk>/admission/", people.admission_record, name="person-admission"),
+        path("people/<int:pk>/placement/", people.placement_record, name="person-placement"),
         path("people/<int:pk>/discharge/", people.admission_discharge, name="person-discharge"),
         path("people/<int:pk>/root-cause-analysis/", people.admission_rca, name="person-rca"),
         path("people/<int:pk>/contacts/new/", people.contact_add, name="person-contact-add"),

@@ -90,3 +90,27 @@ class PeriodFilterForm(forms.Form):
             self.add_error("end", "The month must have ended: choose an earlier one.")
         data["start"], data["end"] = start, end
         return data
+
+
+FIRST_YEAR = 2020
+
+
+class PlanningFilterForm(forms.Form):
+    """A calendar year (its whole months that have ended) and, optionally, one area."""
+
+    year = forms.TypedChoiceField(
+        label="Year",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages=choose_from_list("a year"),
+    )
+    local_authority = local_authority_filter()
+
+    def __init__(self, *args: Any, local_authorities: Any, today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        set_local_authority_choices(self.fields["local_authority"], local_authorities)
+        # A year has figures once its January has ended.
+        last = today.year if today > date(today.year, 1, 31) else today.year - 1
+        self.fields["year"].choices = [(y, str(y)) for y in range(last, FIRST_YEAR - 1, -1)]
+        self.last_year = last

@@ -23,6 +23,13 @@ urlpatterns = [
     path("reports/needs/", views.needs, name="needs"),
     path("reports/needs.csv", views.needs_csv, name="needs-csv"),
     path("reports/flows/<slug:table>.csv", views.register_flows_csv, name="flows-csv"),
+    path("reports/planning/", views.planning_figures, name="planning"),
+    path(
+        "reports/assuring-transformation.csv",
+        views.assuring_transformation_csv,
+        name="assuring-transformation",
+    ),
+    path("reports/planning/<slug:table>.csv", views.planning_csv, name="planning-csv"),
     # The read feed for BI tools.
     path("api/v1/register/", _feed(feed.RegisterSnapshot), name="api-register"),
     path("api/v1/flows/", _feed(feed.RegisterFlows), name="api-flows"),

@@ -1,7 +1,10 @@
 """Report pages and their CSV downloads: for roles with dsr.view_reports (planning
 commissioners, and the register team). Numbers only, every one rounded and checked so that no
 count of 1 to 4 can be worked out (reports.disclosure, ADR 0005), and no page or file names
-anyone."""
+anyone.
+
+The one exception is at the end: the Assuring Transformation extract (reports.assuring), a
+person-level file for the register team only (dsr.export_register), logged per person."""
 
 import csv
 
@@ -10,13 +13,23 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dsr.models import AccessEvent
 from dsr.queries import local_authorities_for
 from dsr.security.access import role_required
+from dsr.security.audit import access_log_people
 from dsr.views.paging import query_of
+from dsr.views.register import neutralise
+from reports.assuring import at_header, at_row, inpatients_for
 from reports.disclosure import FOOTNOTE, WITHHELD_TEXT
 from reports.flows import FLOW_TABLES, Period
-from reports.forms import PeriodFilterForm, SnapshotFilterForm, last_whole_month
-from reports.published import flows_for, snapshot_for
+from reports.forms import (
+    PeriodFilterForm,
+    PlanningFilterForm,
+    SnapshotFilterForm,
+    last_whole_month,
+)
+from reports.planning import Series
+from reports.published import flows_for, planning_for, snapshot_for
 from reports.queries import (
     TABLES,
     SnapshotFilters,
@@ -176,3 +189,95 @@ def needs_csv(request: HttpRequest) -> HttpResponse:
     table = needs_table(request.user, area, age_group)
     today = timezone.localdate()
     return _csv(table, f"{table.title} on {today:%-d %B %Y}", f"needs-{today:%Y-%m-%d}.csv")
+
+
+# --- Planning figures -------------------------------------------------------------------------
+
+PLANNING_TABLES = ["trends", "hospital-use", "committed-spend", "placements"]
+
+
+def _planning(request: HttpRequest):
+    today = timezone.localdate()
+    form = PlanningFilterForm(
+        request.GET or None, local_authorities=local_authorities_for(request.user), today=today
+    )
+    year, area = form.last_year, None
+    if form.is_bound and form.is_valid():
+        year = form.cleaned_data["year"] or form.last_year
+        area = form.cleaned_data["local_authority"]
+    figures, _counted_at = planning_for(request.user, year, today, area)
+    return form, figures
+
+
+@require_GET
+@role_required(REPORTS)
+def planning_figures(request: HttpRequest) -> HttpResponse:
+    form, figures = _planning(request)
+    context = {
+        "form": form if form.is_bound and form.errors else None,
+        "filter_form": form,
+        "planning": figures,
+        "series": [figures.trends, figures.hospital, figures.spend],
+        "query": query_of(request, ("year", "local_authority")),
+    }
+    return render(request, "reports/planning.html", context)
+
+
+@require_GET
+@role_required(REPORTS)
+def planning_csv(request: HttpRequest, table: str) -> HttpResponse:
+    if table not in PLANNING_TABLES:
+        raise Http404
+    _form, figures = _planning(request)
+    filename = f"{table}-{figures.year}.csv"
+    if table == "placements":
+        if figures.placements is None:
+            raise Http404
+        return _csv(figures.placements, f"{figures.placements.title}", filename)
+    found = {s.slug: s for s in (figures.trends, figures.hospital, figures.spend)}[table]
+    return _series_csv(found, f"{found.title}: {figures.year}", filename)
+
+
+def _series_csv(series: Series, heading: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow([heading])
+    writer.writerow([FOOTNOTE])
+    if series.note:
+        writer.writerow([series.note])
+    writer.writerow([series.row_heading, *series.columns])
+    for label, cells in series.rows:
+        writer.writerow([label, *cells])
+    return response
+
+
+# --- The Assuring Transformation extract (person-level: the register team only) -------------
+
+EXPORT_REGISTER = "dsr.export_register"
+
+
+@require_GET
+@role_required(EXPORT_REGISTER)
+def assuring_transformation_csv(request: HttpRequest) -> HttpResponse:
+    """Everyone in hospital in the user's areas, one row each, by AT data item. One access-log
+    row per person in the file, written in one insert before the file is sent."""
+    admissions = list(inpatients_for(request.user))
+    today = timezone.localdate()
+    access_log_people(
+        user=request.user,
+        action=AccessEvent.Action.EXPORT_AT,
+        path=request.get_full_path(),
+        people_ids=[admission.person_id for admission in admissions],
+        detail={"rows": len(admissions)},
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"assuring-transformation-{today:%Y-%m-%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(at_header())
+    for admission in admissions:
+        writer.writerow([neutralise(cell) for cell in at_row(admission)])
+    return response

@@ -219,6 +219,7 @@ MATRIX: dict[str, Row] = {
     "dsr:person-consent": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-consent-withdraw": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-admission": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-placement": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-discharge": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
     "dsr:person-rca": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
     "dsr:person-contact-add": Row(REGISTER_ONLY, kwargs=_person("north_red")),
@@ -396,6 +397,12 @@ MATRIX: dict[str, Row] = {
         kwargs={"table": "transitions"},
     ),
     "reports:needs": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "reports:assuring-transformation": Row(REGISTER_ONLY),
+    "reports:planning": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
+    "reports:planning-csv": Row(
+        _closed(_roles(REGISTER_TEAM | {"planning_commissioner"})),
+        kwargs={"table": "committed-spend"},
+    ),
     "reports:needs-csv": Row(_closed(_roles(REGISTER_TEAM | {"planning_commissioner"}))),
     "dsr:person-needs": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     # The admin: administrators only, and only with a verified second factor.

@@ -16,6 +16,7 @@ from dsr.models.choices import (
     Diagnosis,
     DiagnosisStatus,
     Ethnicity,
+    Funder,
     Need,
     PlacementType,
     RiskFactor,
@@ -33,7 +34,7 @@ from dsr.models.core import (
 from dsr.models.notifications import Notification
 from dsr.models.people import Consent, Person, PersonContact, PersonNeed, PersonQuerySet
 from dsr.models.records import RetentionRun
-from dsr.models.register import Admission, CetrException, Rating, RegisterEntry
+from dsr.models.register import Admission, CetrException, Placement, Rating, RegisterEntry
 from dsr.models.reminders import Reminder
 from dsr.models.team import RegisterSettings, TeamContact
 
@@ -47,6 +48,8 @@ __all__ = [
     "Need",
     "DiagnosisStatus",
     "Ethnicity",
+    "Funder",
+    "Placement",
     "PlacementType",
     "RiskFactor",
     "Sex",

@@ -22,6 +22,7 @@ class AccessEvent(models.Model):
         DOWNLOAD_ATTACHMENT = "download_attachment", "Downloaded a referral attachment"
         VIEW_LETTER = "view_letter", "Downloaded a letter to print"
         EXPORT_PERSON = "export_person", "Downloaded everything held about a person"
+        EXPORT_AT = "export_at", "In a downloaded Assuring Transformation extract"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(

@@ -82,6 +82,16 @@ class PlacementType(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class Funder(models.TextChoices):
+    """Who pays for a placement, care package or hospital stay."""
+
+    ICB = "icb", "Integrated care board"
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    JOINT = "joint", "Jointly funded (ICB and local authority)"
+    NHS_ENGLAND = "nhs_england", "NHS England specialised commissioning"
+    OTHER = "other", "Other"
+
+
 class RiskFactor(models.TextChoices):
     """The risk factors of DOMAIN.md section 2 (national criteria and local tools)."""
 

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dsr.history import audited
-from dsr.models.choices import FAR_FUTURE, RAG
+from dsr.models.choices import FAR_FUTURE, RAG, Funder, PlacementType
 from dsr.models.core import TimeStampedModel
 
 
@@ -197,6 +197,13 @@ class Admission(TimeStampedModel):
     discharged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # Optional, where the ICB records them: for planning (reports.planning) and the Assuring
+    # Transformation extract (reports.assuring).
+    planned_discharge_on = models.DateField("planned discharge date", null=True, blank=True)
+    weekly_cost = models.DecimalField(
+        "weekly cost (£)", max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    funder = models.CharField(max_length=20, choices=Funder.choices, blank=True)
 
     history = audited()
 
@@ -217,6 +224,10 @@ class Admission(TimeStampedModel):
                 condition=Q(rca_completed_on__isnull=True)
                 | Q(rca_completed_on__gte=models.F("admitted_on")),
                 name="root_cause_analysis_after_admission",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_cost__isnull=True) | Q(weekly_cost__gte=0),
+                name="admission_weekly_cost_not_negative",
             ),
         ]
 
@@ -260,3 +271,41 @@ class CetrException(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_meeting_kind_display()} on {self.held_on:%d %B %Y}"
+
+
+class Placement(TimeStampedModel):
+    """Where a person lives or is placed outside hospital, over a span of dates, with the
+    weekly cost of the placement or care package and who pays it where the ICB records them
+    (optional). Costs feed the planning figures as magnitude tables (reports.planning)."""
+
+    person = models.ForeignKey("dsr.Person", on_delete=models.PROTECT, related_name="placements")
+    placement_type = models.CharField(max_length=30, choices=PlacementType.choices)
+    out_of_area = models.BooleanField("placed out of area", default=False)
+    provider_name = models.CharField(max_length=150, blank=True)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    weekly_cost = models.DecimalField(
+        "weekly cost (£)", max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    funder = models.CharField(max_length=20, choices=Funder.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    history = audited()
+
+    class Meta:
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="placement_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_cost__isnull=True) | Q(weekly_cost__gte=0),
+                name="placement_weekly_cost_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_placement_type_display()} from {self.started_on:%d %B %Y}"

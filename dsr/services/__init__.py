@@ -13,6 +13,8 @@ from dsr.services.admissions import (  # noqa: F401  (the register's writes, in 
     admission_rca_record,
     admission_record,
     cetr_exception_record,
+    placement_end,
+    placement_record,
 )
 from dsr.services.housekeeping import (  # noqa: F401  (the register's writes, in one place)
     heartbeat_record,

@@ -2,6 +2,7 @@
 
 import logging
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from dsr.models import (
     Admission,
     CetrException,
     Person,
+    Placement,
     Rating,
     User,
 )
@@ -41,8 +43,13 @@ def admission_record(
     by: User,
     mha_status: str = "",
     notes: str = "",
+    planned_discharge_on: date | None = None,
+    weekly_cost: Decimal | None = None,
+    funder: str = "",
 ) -> Admission:
-    """Record an admission to hospital. The person's rating becomes Blue at once."""
+    """Record an admission to hospital. The person's rating becomes Blue at once. The planned
+    discharge date, weekly cost and funder are optional (planning figures, the Assuring
+    Transformation extract)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     entry = open_entry(person)
     if entry is None:
@@ -66,7 +73,11 @@ def admission_record(
         mha_status=mha_status,
         community_cetr_before_admission=community_cetr_before_admission,
         recorded_by=by,
+        planned_discharge_on=planned_discharge_on,
+        weekly_cost=weekly_cost,
+        funder=funder,
     )
+    _check_cost(weekly_cost)
     set_change_reason(admission, "Admission recorded", by=by)
     admission.save()
     rationale = f"Admitted to {hospital_name} on {admitted_on:%d %B %Y}."
@@ -170,3 +181,59 @@ def cetr_exception_record(
     set_change_reason(exception, "C(E)TR exception recorded", by=by)
     exception.save()
     return exception
+
+
+# --- Placements and care packages (planning figures) -----------------------------------------
+
+
+def _check_cost(weekly_cost: Decimal | None) -> None:
+    if weekly_cost is not None and weekly_cost < 0:
+        raise RegisterError("The weekly cost cannot be less than zero.")
+
+
+@transaction.atomic
+def placement_record(
+    *,
+    person: Person,
+    placement_type: str,
+    started_on: date,
+    by: User,
+    out_of_area: bool = False,
+    provider_name: str = "",
+    ended_on: date | None = None,
+    weekly_cost: Decimal | None = None,
+    funder: str = "",
+) -> Placement:
+    """Record a placement or care package over a span of dates, with its weekly cost and funder
+    where the ICB records them."""
+    if started_on > timezone.localdate():
+        raise RegisterError("The start date must be today or in the past.")
+    if ended_on is not None and ended_on < started_on:
+        raise RegisterError("The end date must be on or after the start date.")
+    _check_cost(weekly_cost)
+    placement = Placement(
+        person=person,
+        placement_type=placement_type,
+        out_of_area=out_of_area,
+        provider_name=provider_name,
+        started_on=started_on,
+        ended_on=ended_on,
+        weekly_cost=weekly_cost,
+        funder=funder,
+        recorded_by=by,
+    )
+    set_change_reason(placement, "Placement recorded", by=by)
+    placement.save()
+    return placement
+
+
+@transaction.atomic
+def placement_end(*, placement: Placement, ended_on: date, by: User) -> Placement:
+    """End a placement on a day (its history row keeps the open span)."""
+    placement = Placement.objects.select_for_update().get(pk=placement.pk)
+    if ended_on < placement.started_on:
+        raise RegisterError("The end date must be on or after the start date.")
+    placement.ended_on = ended_on
+    set_change_reason(placement, "Placement ended", by=by)
+    placement.save(update_fields=["ended_on", "updated_at"])
+    return placement

@@ -284,6 +284,24 @@ def admission_record(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @role_required(CAN_CHANGE)
+def placement_record(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_person_for_user(request.user, pk)
+    form = dsr_forms.PlacementForm(request.POST or None)
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title="Record a placement or care package",
+        button="Record the placement",
+        done="Placement recorded.",
+        intro="Where the person lives or is placed outside hospital, and its weekly cost and "
+        "funder where the ICB records them. The costs appear in the planning figures only "
+        "as totals that no one person's package can be worked out from.",
+        act=lambda d: services.placement_record(person=person, by=request.user, **d),
+    )
+
+
+@role_required(CAN_CHANGE)
 def admission_discharge(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_person_for_user(request.user, pk)
     admission = get_object_or_404(person.admissions, discharged_on__isnull=True)

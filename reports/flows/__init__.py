@@ -17,7 +17,7 @@ the page together. Import from here.
 from dataclasses import dataclass
 from typing import Any
 
-from reports.flows.admissions import admission_table
+from reports.flows.admissions import admission_table, known_before
 from reports.flows.common import (
     AGE,
     AREA,
@@ -52,6 +52,7 @@ __all__ = [
     "age_at",
     "escalation_table",
     "flows",
+    "known_before",
     "referral_figures",
     "review_counts",
     "review_figures",

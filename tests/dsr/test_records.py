@@ -5,6 +5,7 @@ import datetime
 import io
 import json
 import zipfile
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -23,6 +24,7 @@ from dsr.models import (
     Person,
     PersonContact,
     PersonNeed,
+    Placement,
     Reminder,
     RetentionRun,
 )
@@ -83,6 +85,19 @@ def seed_everywhere(person, *, by, meeting, tag: str) -> set[tuple[str, int]]:
         recorded_by=by,
         discharged_on=entry.opened_on,
         discharged_by=by,
+        planned_discharge_on=entry.opened_on,
+        weekly_cost=Decimal("4200.00"),
+        funder="joint",
+    )
+    placement = Placement.objects.create(
+        person=person,
+        placement_type="supported_living",
+        out_of_area=True,
+        provider_name=f"{tag} Homes",
+        started_on=entry.opened_on,
+        weekly_cost=Decimal("1850.50"),
+        funder="local_authority",
+        recorded_by=by,
     )
     referral = ReferralFactory(
         person=person,
@@ -126,6 +141,7 @@ def seed_everywhere(person, *, by, meeting, tag: str) -> set[tuple[str, int]]:
         entry,
         entry.ratings.get(),
         admission,
+        placement,
         PersonContact.objects.create(person=person, role="key_worker", name=f"{tag} Keyworker"),
         CetrException.objects.create(
             person=person,
@@ -277,6 +293,13 @@ def test_export_holds_every_row_about_the_person_and_nothing_about_anyone_else(
     assert sentinel_rows & exported == set()
     assert not any(SENTINEL.encode() in data for data in contents.values())
     assert document["tables"]["dsr_person"][0]["family_name"] == "Exportee"
+    # The costs, funders and placements are the person's too (issue 23, point 4).
+    (placement,) = document["tables"]["dsr_placement"]
+    assert (placement["weekly_cost"], placement["funder"]) == ("1850.50", "local_authority")
+    assert placement["provider_name"] == "Alphaexport Homes"
+    assert document["tables"]["dsr_historicalplacement"]
+    (admission,) = document["tables"]["dsr_admission"]
+    assert (admission["weekly_cost"], admission["funder"]) == ("4200.00", "joint")
     attachment = [data for name, data in contents.items() if "/files/" in name]
     assert attachment == [b"%PDF-1.4 Alphaexport"]
     logged = AccessEvent.objects.get(action=AccessEvent.Action.EXPORT_PERSON)

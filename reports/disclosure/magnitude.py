@@ -1,0 +1,177 @@
+"""Disclosure control for magnitude tables: sums of amounts (costs, bed days), where a count's
+rules (reports.disclosure) are not enough. A total of one person's weekly cost with a few small
+ones beside it says what that person's package costs, however many people are in it.
+
+The rules are the ones statistical offices use for business statistics, with a register's
+additions (ADR 0008, after ADR 0005):
+
+1. **Minimum contributors.** A total is shown only when at least `MIN_CONTRIBUTORS` people
+   contribute to it (a person's several packages are one contribution).
+2. **Dominance (the p% rule).** A total is shown only when what is left after taking away its
+   two largest contributions is at least `P_PERCENT` per cent of the largest. The second-largest
+   contributor, who knows their own amount, can then not work out the largest to within
+   `P_PERCENT` per cent, and nobody else can either. One person dominating a total fails it.
+3. **Set beside each other.** Every two totals that share a contributor are also taken apart:
+   the difference between them (as it is, and per day, for totals over months of different
+   lengths) is a total of the people whose amounts differ, and it must pass rules 1 and 2 as
+   well. A month in which one package started, beside the month before, would otherwise give
+   that package's cost. And a total over several areas with all but some of its areas shown
+   gives the hidden areas' total: that must pass too. Where a check fails, a total is hidden
+   ("[c]") and the checks run again, until every shown total and every difference passes.
+4. **Rounded.** A shown total is rounded (to `ROUND_TO`) from its own exact value.
+
+Totals are published together for every page and every month there is, once, so a month is
+shown the same way whatever year or area a reader asks for.
+
+Not covered: the checks take totals two at a time (and each area-set total with its shown
+areas); a reader who combines three or more totals in some other way is not checked for here.
+The attack test (tests/reports/test_magnitude_attack.py) plays such a reader with linear
+programming over every published total.
+"""
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from reports.disclosure.rules import HIDDEN
+
+MIN_CONTRIBUTORS = 10
+P_PERCENT = 10
+ROUND_TO = 100
+
+Contributions = dict[Hashable, Fraction]
+
+
+@dataclass(frozen=True)
+class MagnitudeCell:
+    """A total to publish: each person's contribution to it, and the number of days it covers
+    (for the per-day difference between totals over periods of different lengths)."""
+
+    contributions: Contributions
+    days: int = 1
+
+    @property
+    def total(self) -> Fraction:
+        return sum(self.contributions.values(), Fraction(0))
+
+
+@dataclass(frozen=True)
+class ShownAmount:
+    """A published total: what is shown, with the exact total behind it (never shown)."""
+
+    value: Fraction
+    text: str
+    contributors: int
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def hidden(self) -> bool:
+        return self.text == HIDDEN
+
+    @property
+    def shown(self) -> int | None:
+        return None if self.hidden else int(round_amount(self.value))
+
+
+def round_amount(value: Fraction, to: int = ROUND_TO) -> int:
+    """The nearest multiple of `to` (halves up)."""
+    return int((value / to + Fraction(1, 2)) // 1) * to
+
+
+def sensitive(
+    amounts: Iterable[Fraction | Decimal | int],
+    *,
+    minimum: int = MIN_CONTRIBUTORS,
+    p_percent: int = P_PERCENT,
+) -> bool:
+    """Whether a total of these contributions may not be shown: fewer than `minimum`
+    contributors, or the rest after the two largest less than `p_percent`% of the largest."""
+    positive = sorted((Fraction(a) for a in amounts if a), key=abs, reverse=True)
+    positive = [abs(a) for a in positive]
+    if len(positive) < minimum:
+        return True
+    largest = positive[0]
+    rest = sum(positive[2:], Fraction(0))
+    return rest * 100 < largest * p_percent
+
+
+def _difference(a: MagnitudeCell, b: MagnitudeCell, per_day: bool) -> list[Fraction]:
+    people = set(a.contributions) | set(b.contributions)
+    scale_a = Fraction(1, a.days) if per_day else Fraction(1)
+    scale_b = Fraction(1, b.days) if per_day else Fraction(1)
+    out = []
+    for person in people:
+        d = (
+            a.contributions.get(person, Fraction(0)) * scale_a
+            - b.contributions.get(person, Fraction(0)) * scale_b
+        )
+        if d:
+            out.append(d)
+    return out
+
+
+def _sum_of(cells: dict[Hashable, MagnitudeCell], keys: list[Hashable]) -> list[Fraction]:
+    together: dict[Hashable, Fraction] = {}
+    for key in keys:
+        for person, amount in cells[key].contributions.items():
+            together[person] = together.get(person, Fraction(0)) + amount
+    return [amount for amount in together.values() if amount]
+
+
+def _one_more_to_hide(
+    cells: dict[Hashable, MagnitudeCell],
+    parts: dict[Hashable, list[Hashable]],
+    hidden: set[Hashable],
+    fails: Callable[[Iterable[Fraction]], bool],
+) -> Hashable | None:
+    """A shown total that gives something away beside what else is shown, or None."""
+    shown = [key for key in cells if key not in hidden]
+    # A total shown with some of its parts hidden gives their sum.
+    for key in shown:
+        gone = [p for p in parts.get(key, []) if p in hidden and p in cells]
+        together = _sum_of(cells, gone)
+        if together and fails(together):
+            return key
+    for index, first in enumerate(shown):
+        a = cells[first]
+        for second in shown[index + 1 :]:
+            b = cells[second]
+            if a.contributions.keys().isdisjoint(b.contributions.keys()):
+                continue  # the difference is the two totals' people together: both pass
+            for per_day in (False, True):
+                difference = _difference(a, b, per_day)
+                if difference and fails(difference):
+                    return second
+    return None
+
+
+def publish_amounts(
+    cells: dict[Hashable, MagnitudeCell],
+    *,
+    parts: dict[Hashable, list[Hashable]] | None = None,
+    text: Callable[[Fraction], str] = lambda v: f"£{round_amount(v):,}",
+    minimum: int = MIN_CONTRIBUTORS,
+    p_percent: int = P_PERCENT,
+) -> dict[Hashable, ShownAmount]:
+    """What may be shown of each total in `cells` (in a stable order: the first of a pair that
+    must lose one keeps it). `parts` names, for a total that is the sum of other totals (an
+    area set's month), those totals: with it shown, what its hidden parts add up to is known,
+    and must pass too."""
+
+    def fails(amounts: Iterable[Fraction]) -> bool:
+        return sensitive(amounts, minimum=minimum, p_percent=p_percent)
+
+    hidden = {key for key, cell in cells.items() if fails(cell.contributions.values())}
+    while (more := _one_more_to_hide(cells, parts or {}, hidden, fails)) is not None:
+        hidden.add(more)
+    return {
+        key: ShownAmount(
+            cell.total,
+            HIDDEN if key in hidden else text(cell.total),
+            sum(1 for v in cell.contributions.values() if v),
+        )
+        for key, cell in cells.items()
+    }
