@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsr', '0019_admission_costs_and_placements'),
+        ('dsr', '0022_admission_costs_and_placements'),
     ]
 
     operations = [

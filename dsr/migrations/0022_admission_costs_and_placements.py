@@ -10,7 +10,7 @@ from dsr.migration_ops import append_only
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("dsr", "0018_register_settings_history_append_only"),
+        ("dsr", "0021_provider_identities"),
     ]
 
     operations = [
