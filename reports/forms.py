@@ -95,6 +95,13 @@ class PeriodFilterForm(forms.Form):
 FIRST_YEAR = 2020
 
 
+def planning_years(today: date) -> list[int]:
+    """The years with planning figures, latest first: a year has them once its January has
+    ended."""
+    last = today.year if today > date(today.year, 1, 31) else today.year - 1
+    return list(range(last, FIRST_YEAR - 1, -1))
+
+
 class PlanningFilterForm(forms.Form):
     """A calendar year (its whole months that have ended) and, optionally, one area."""
 
@@ -110,7 +117,6 @@ class PlanningFilterForm(forms.Form):
     def __init__(self, *args: Any, local_authorities: Any, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_local_authority_choices(self.fields["local_authority"], local_authorities)
-        # A year has figures once its January has ended.
-        last = today.year if today > date(today.year, 1, 31) else today.year - 1
-        self.fields["year"].choices = [(y, str(y)) for y in range(last, FIRST_YEAR - 1, -1)]
-        self.last_year = last
+        years = planning_years(today)
+        self.fields["year"].choices = [(y, str(y)) for y in years]
+        self.last_year = years[0]

@@ -34,6 +34,7 @@ urlpatterns = [
     path("api/v1/register/", _feed(feed.RegisterSnapshot), name="api-register"),
     path("api/v1/flows/", _feed(feed.RegisterFlows), name="api-flows"),
     path("api/v1/needs/", _feed(feed.Needs), name="api-needs"),
+    path("api/v1/planning/", _feed(feed.Planning), name="api-planning"),
     path("api/v1/local-authorities/", _feed(feed.LocalAuthorities), name="api-areas"),
     path("api/v1/openapi.json", _feed(feed.Schema), name="api-schema"),
     # Its tokens, for administrators.

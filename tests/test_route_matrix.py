@@ -265,6 +265,7 @@ MATRIX: dict[str, Row] = {
     "reports:api-register": Row(API_FEED),
     "reports:api-flows": Row(API_FEED),
     "reports:api-needs": Row(API_FEED),
+    "reports:api-planning": Row(API_FEED),
     "reports:api-areas": Row(API_FEED),
     "reports:api-schema": Row(API_FEED),
     "reports:api-tokens": Row(ADMINISTRATORS_ONLY),

@@ -12,28 +12,31 @@ from rest_framework import serializers
 
 from dsr.deadlines import AgeGroup
 from reports.disclosure import Shown
-from reports.forms import last_whole_month, month_of
+from reports.forms import last_whole_month, month_of, planning_years
 from reports.queries import Table
 
 # The earliest day the feed counts: well before any register, and far from the calendar's edge.
 EARLIEST = date(2000, 1, 1)
 
 
-class AreaFilter(serializers.Serializer):
+class AreaOnly(serializers.Serializer):
     local_authority = serializers.IntegerField(
         required=False,
         min_value=1,
         help_text="One of the token's local authorities (see /api/v1/local-authorities/); "
         "all of them when left out.",
     )
-    age_group = serializers.ChoiceField(
-        choices=AgeGroup.choices, required=False, help_text="All age groups when left out."
-    )
 
     def validate_local_authority(self, value: int) -> int:
         if value not in self.context["scope"]:
             raise serializers.ValidationError("This is not one of the token's local authorities.")
         return value
+
+
+class AreaFilter(AreaOnly):
+    age_group = serializers.ChoiceField(
+        choices=AgeGroup.choices, required=False, help_text="All age groups when left out."
+    )
 
 
 class SnapshotQuery(AreaFilter):
@@ -47,6 +50,19 @@ class SnapshotQuery(AreaFilter):
             raise serializers.ValidationError("The day must be today or in the past.")
         if value < EARLIEST:
             raise serializers.ValidationError("The day must be in 2000 or later.")
+        return value
+
+
+class PlanningQuery(AreaOnly):
+    year = serializers.IntegerField(
+        required=False,
+        help_text="A calendar year whose January has ended; the latest such year when left out.",
+    )
+
+    def validate_year(self, value: int) -> int:
+        years = planning_years(timezone.localdate())
+        if value not in years:
+            raise serializers.ValidationError(f"Choose a year from {years[-1]} to {years[0]}.")
         return value
 
 
@@ -131,6 +147,26 @@ class NeedsOut(Published):
     on = serializers.DateField()
 
 
+class SeriesRow(serializers.Serializer):
+    label = serializers.CharField()
+    cells = Cell(many=True)
+
+
+class SeriesOut(serializers.Serializer):
+    slug = serializers.CharField()
+    title = serializers.CharField()
+    row_heading = serializers.CharField()
+    columns = serializers.ListField(child=serializers.CharField())
+    rows = SeriesRow(many=True)
+    note = serializers.CharField(allow_blank=True)
+
+
+class PlanningOut(Published):
+    year = serializers.IntegerField()
+    months = serializers.IntegerField(help_text="The whole months of the year that have ended.")
+    series = SeriesOut(many=True)
+
+
 class Problem(serializers.Serializer):
     detail = serializers.CharField()
 
@@ -142,6 +178,27 @@ class LocalAuthorityOut(serializers.Serializer):
 
 def cell(shown: Shown) -> dict[str, Any]:
     return {"shown_as": shown.text, "count": shown.shown}
+
+
+def text_cell(text: str) -> dict[str, Any]:
+    """A published figure given as text ("15", "£170,500", "<8", "[c]"): the number where the
+    text is one."""
+    digits = text.replace("£", "").replace(",", "")
+    return {"shown_as": text, "count": int(digits) if digits.isdigit() else None}
+
+
+def series_data(series: Any) -> dict[str, Any]:
+    return {
+        "slug": series.slug,
+        "title": series.title,
+        "row_heading": series.row_heading,
+        "columns": series.columns,
+        "rows": [
+            {"label": label, "cells": [text_cell(text) for text in cells]}
+            for label, cells in series.rows
+        ],
+        "note": series.note,
+    }
 
 
 def table_data(table: Table) -> dict[str, Any]:

@@ -30,8 +30,9 @@ from reports.api import serializers as out
 from reports.api.auth import BearerToken, HoldsToken, token_of
 from reports.disclosure import FOOTNOTE
 from reports.flows import Period
+from reports.forms import planning_years
 from reports.models import ApiCall
-from reports.published import flows_for, snapshot_for
+from reports.published import flows_for, planning_for, snapshot_for
 from reports.queries import SnapshotFilters, needs_table
 
 CSV_COLUMNS = ["table", "row", "column", "shown_as", "count"]
@@ -69,15 +70,19 @@ def _number(cell: dict) -> int | str:
 
 
 def _csv_lines(data: dict) -> list[list[Any]]:
-    lines = []
-    for figure in data.get("figures", []):
-        lines.append([figure["group"], figure["label"], "", figure["shown_as"], ""])
-    for table in data["tables"]:
-        for row in table["rows"]:
-            for column, cell in zip(table["columns"], row["cells"], strict=True):
-                lines.append([table["slug"], row["label"], column, cell["shown_as"], _number(cell)])
-            total = row["total"]
-            lines.append([table["slug"], row["label"], "Total", total["shown_as"], _number(total)])
+    lines = [
+        [figure["group"], figure["label"], "", figure["shown_as"], ""]
+        for figure in data.get("figures", [])
+    ]
+    for part in [*data.get("series", []), *data["tables"]]:
+        for row in part["rows"]:
+            cells = list(zip(part["columns"], row["cells"], strict=True))
+            if "total" in row:
+                cells.append(("Total", row["total"]))
+            lines += [
+                [part["slug"], row["label"], column, cell["shown_as"], _number(cell)]
+                for column, cell in cells
+            ]
     return lines
 
 
@@ -206,6 +211,33 @@ class RegisterFlows(FeedView):
             **self.published(counted_at, query, result.tables),
         }
         return Response(out.FlowsOut(body).data)
+
+
+@extend_schema(
+    summary="Planning figures for a year",
+    description="Month-by-month trends, hospital use (admissions, length of stay, bed days), "
+    "committed spend by month and area, and placements, as the planning page publishes them: "
+    "costs and bed days only under the minimum of contributors and the dominance rule.",
+    parameters=[out.PlanningQuery],
+    responses=_answers(out.PlanningOut),
+)
+class Planning(FeedView):
+    def get(self, request: Request) -> Response:
+        query = self.filters(out.PlanningQuery, request)
+        today = timezone.localdate()
+        year = query.validated_data.get("year") or planning_years(today)[0]
+        area = query.validated_data.get("local_authority")
+        figures, counted_at = planning_for(request.user, year, today, area)
+        tables = [figures.placements] if figures.placements is not None else []
+        body = {
+            "year": figures.year,
+            "months": figures.months,
+            "series": [
+                out.series_data(s) for s in (figures.trends, figures.hospital, figures.spend)
+            ],
+            **self.published(counted_at, query, tables),
+        }
+        return Response(out.PlanningOut(body).data)
 
 
 @extend_schema(

@@ -27,6 +27,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 REGISTER = reverse("reports:api-register")
 FLOWS = reverse("reports:api-flows")
 NEEDS = reverse("reports:api-needs")
+PLANNING = reverse("reports:api-planning")
 AREAS = reverse("reports:api-areas")
 SCHEMA = reverse("reports:api-schema")
 NHS_NUMBER = "9990001112"
@@ -114,7 +115,7 @@ FEED_KEYS = {
     "counted_at", "footnote", "local_authority", "age_group", "tables", "on", "start", "end",
     "figures", "group", "label", "shown_as", "note", "slug", "title", "withheld",
     "row_heading", "columns", "rows", "cells", "total", "count", "column_totals",
-    "total_label", "id", "name",
+    "total_label", "id", "name", "year", "months", "series",
 }  # fmt: skip
 
 
@@ -128,6 +129,7 @@ def test_no_answer_holds_a_person_level_field(register, make_person, issued):
         (REGISTER, {"on": "2026-02-01"}),
         (FLOWS, {"month": "2026-02"}),
         (NEEDS, {}),
+        (PLANNING, {"year": "2026"}),
         (AREAS, {}),
     ]:
         for form in ["json", "csv"]:
@@ -141,6 +143,44 @@ def test_no_answer_holds_a_person_level_field(register, make_person, issued):
                 assert _keys(json.loads(text)) <= FEED_KEYS, url
             answers += 1
     record("API-1 feed answers holding a person-level field", f"0 of {answers}")
+
+
+def test_the_feed_sends_the_planning_figures_as_the_page_publishes_them(make_person, clerk, issued):
+    from decimal import Decimal
+
+    from dsr.models import PlacementType
+    from dsr.services import placement_record
+    from reports.planning import committed_spend
+
+    for k in range(1, 11):  # £700 to £7,000 a week: £38,500 in all, from December 2025
+        placement_record(
+            person=make_person("AMBER", family_name=f"{SENTINEL}{k}"),
+            placement_type=PlacementType.SUPPORTED_LIVING,
+            started_on=datetime.date(2025, 12, 1),
+            weekly_cost=Decimal(700 * k),
+            funder="icb",
+            by=clerk,
+        )
+    _token, secret = issued
+    client = bi_tool(secret)
+    body = client.get(PLANNING, {"year": "2026"}).json()
+    assert (body["year"], body["months"]) == (2026, 2)
+    series = {s["slug"]: s for s in body["series"]}
+    spend = series["committed-spend"]
+    published = committed_spend(clerk, 2026, datetime.date(2026, 3, 10))
+    assert spend["columns"] == published.columns
+    assert [[c["shown_as"] for c in row["cells"]] for row in spend["rows"]] == [
+        cells for _label, cells in published.rows
+    ]
+    january = spend["rows"][0]
+    assert january["label"] == "January 2026"
+    assert january["cells"][0] == {"shown_as": "£170,500", "count": 170500}
+    text = client.get(PLANNING, {"year": "2026", "format": "csv"}).content.decode()
+    assert 'committed-spend,January 2026,Northshire,"£170,500",170500' in text
+    assert SENTINEL not in text
+    refused = client.get(PLANNING, {"year": "2019"})
+    assert refused.status_code == 400
+    assert refused.json() == {"year": ["Choose a year from 2020 to 2026."]}
 
 
 def test_the_csv_is_a_line_per_published_cell(register, issued):

@@ -147,7 +147,10 @@ def _takes_post(client, url) -> bool:
 CSRF_EXEMPT = {
     "dsr:notify-receipts": 401,
     "accounts:back-channel-logout": 400,
-    **{f"reports:api-{name}": 401 for name in ("register", "flows", "needs", "areas", "schema")},
+    **{
+        f"reports:api-{name}": 401
+        for name in ("register", "flows", "needs", "planning", "areas", "schema")
+    },
 }
 
 
