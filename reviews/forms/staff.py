@@ -371,3 +371,49 @@ class VisitForm(forms.Form):
         value = self.cleaned_data["visited_on"]
         not_in_future(value, "date of the visit")
         return value
+
+
+# --- Links for partners who own an action without an account -----------------------------------
+
+
+class ActionLinkForm(forms.Form):
+    summary = text_field(
+        "What the partner needs to know",
+        help_text="A short summary of the action for the partner, read outside the NHS: no name, "
+        "date of birth, NHS number, postcode or health detail. For example, \u201cConfirm the "
+        "school transport starts on Monday.\u201d",
+    )
+    email = forms.EmailField(
+        label="Their email address",
+        help_text="The link is sent here. It works for this action only.",
+        error_messages={
+            "required": "Enter their email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+
+
+class PartnerActionForm(forms.Form):
+    """What a partner tells the team through their link."""
+
+    outcome = forms.ChoiceField(
+        label="What would you like to tell us?",
+        choices=[("done", "It is done"), ("blocked", "Something is in the way")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether it is done or something is in the way.",
+            **choose_from_list("an answer"),
+        },
+    )
+    note = text_field(
+        "Tell us more",
+        required=False,
+        help_text="If something is in the way, say what, and what would help. Do not include the "
+        "person's name or health details.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("outcome") == "blocked" and not (data.get("note") or "").strip():
+            self.add_error("note", "Say what is in the way.")
+        return data

@@ -1,7 +1,7 @@
 """Multi-agency review meetings, agreed actions, C(E)TRs, C(E)TR requests and oversight visits,
 one module per topic (as reviews/views/ is split)."""
 
-from reviews.models.actions import Action, ActionQuerySet
+from reviews.models.actions import Action, ActionLink, ActionLinkUse, ActionQuerySet
 from reviews.models.cetrs import Cetr, CetrQuerySet, PanelMember
 from reviews.models.meetings import (
     REGISTER_TEAM_PERMISSION,
@@ -18,6 +18,8 @@ from reviews.models.visits import OversightVisit
 __all__ = [
     "REGISTER_TEAM_PERMISSION",
     "Action",
+    "ActionLink",
+    "ActionLinkUse",
     "ActionQuerySet",
     "Agency",
     "AgendaItem",
