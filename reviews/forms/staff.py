@@ -317,11 +317,31 @@ class CetrConsentForm(forms.Form):
         "The evidence", help_text="What it is and where it is kept, for example a signed form."
     )
     recorded_on = NHSDateField(label="Date given")
+    decision_maker = forms.CharField(
+        label="Best-interests decision maker",
+        max_length=150,
+        required=False,
+        help_text="For a best-interests decision only.",
+    )
+    capacity_assessed_on = NHSDateField(
+        label="Date capacity was assessed",
+        required=False,
+        help_text="For a best-interests decision only.",
+    )
 
     def clean_recorded_on(self) -> datetime.date:
         value = self.cleaned_data["recorded_on"]
         not_in_future(value, "date given")
         return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("basis") == Consent.Basis.BEST_INTERESTS:
+            if not (data.get("decision_maker") or "").strip():
+                self.add_error("decision_maker", "Enter who made the best-interests decision.")
+            if not data.get("capacity_assessed_on") and "capacity_assessed_on" not in self.errors:
+                self.add_error("capacity_assessed_on", "Enter the date capacity was assessed.")
+        return data
 
 
 class FindingsForm(forms.Form):
@@ -345,6 +365,11 @@ class FindingsForm(forms.Form):
 
 class CetrCompleteForm(forms.Form):
     held_on = NHSDateField(label="Date the review was held")
+    held_early_reason = text_field(
+        "Why it was held before the date planned",
+        required=False,
+        help_text="Only if it was held before the date it was planned for.",
+    )
     report_sent_on = NHSDateField(label="Date the report was sent, if sent", required=False)
 
     def clean_held_on(self) -> datetime.date:

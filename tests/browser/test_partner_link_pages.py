@@ -8,6 +8,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from dsr.outbox.delivery import deliver_due
@@ -120,3 +121,107 @@ def test_a_partner_link_from_sending_to_done_is_accessible(page, live_server, ar
     assert problems == {}
     assert page.csp_violations == []
     assert [b for b in page.broken if "/your-action/" not in b] == []
+
+
+def test_the_cetr_consent_and_held_forms_and_the_pack_are_accessible(
+    page, live_server, areas, screenshot
+):
+    from reviews.models import Cetr, PanelMember
+    from reviews.services import (
+        cetr_consent_record,
+        cetr_findings_record,
+        cetr_plan,
+        panel_member_save,
+    )
+
+    icb = OrganisationFactory(name="Browser ICB", local_authorities=[areas["north"]])
+    staff = UserFactory(email="chair@nhs.example", organisation=icb, roles=[Role.REGISTER_STAFF])
+    device = TOTPDeviceFactory(user=staff)
+    panellist = UserFactory(email="panel@nhs.example", organisation=icb, roles=[Role.PANEL_MEMBER])
+    panel_device = TOTPDeviceFactory(user=panellist)
+    person = PersonFactory(
+        given_name="Rowan",
+        family_name="Hale",
+        local_authority=areas["north"],
+        responsible_icb=icb,
+        date_of_birth=timezone.localdate().replace(year=timezone.localdate().year - 30),
+        communication_needs="Uses Makaton; give time to answer.",
+    )
+    on_register(person, rating="RED", by=staff, opened_on=datetime.date(2026, 1, 5))
+    cetr = cetr_plan(
+        person=person,
+        kind=Cetr.Kind.COMMUNITY,
+        by=staff,
+        scheduled_on=timezone.localdate() + datetime.timedelta(days=3),
+    )
+    for role in ("chair", "clinical_expert", "expert_by_experience"):
+        panel_member_save(
+            member=PanelMember(
+                cetr=cetr,
+                role=role,
+                name=role.replace("_", " ").title(),
+                user=panellist if role == "expert_by_experience" else None,
+                conflicts_declared=True,
+                professional_registration="NMC 1",
+            ),
+            by=staff,
+        )
+    cetr_findings_record(
+        cetr=cetr,
+        by=staff,
+        finding_safe="Yes.",
+        finding_good_care="Yes.",
+        finding_future="Yes.",
+        finding_community="Yes.",
+    )
+    problems = {}
+
+    def check(name: str) -> None:
+        screenshot(f"cetr-{name}")
+        found = serious_violations(page)
+        if found:
+            problems[name] = found
+
+    sign_in(page, live_server.url + reverse("reviews:cetr-consent", args=[cetr.pk]), staff, device)
+    check("consent")
+    page.get_by_label("Consent from a Gillick-competent child").check()
+    page.get_by_label("The evidence").fill("Signed form in the care record.")
+    page.locator('[name="recorded_on_day"]').fill(str(timezone.localdate().day))
+    page.locator('[name="recorded_on_month"]').fill(str(timezone.localdate().month))
+    page.locator('[name="recorded_on_year"]').fill(str(timezone.localdate().year))
+    page.get_by_role("button", name="Save").click()
+    assert (
+        "Gillick competence applies to children under 16" in page.get_by_role("alert").inner_text()
+    )
+    check("consent-refused")
+
+    page.goto(live_server.url + reverse("reviews:cetr-complete", args=[cetr.pk]))
+    check("complete")
+    page.locator('[name="held_on_day"]').fill(str(timezone.localdate().day))
+    page.locator('[name="held_on_month"]').fill(str(timezone.localdate().month))
+    page.locator('[name="held_on_year"]').fill(str(timezone.localdate().year))
+    page.get_by_role("button", name="Record as held").click()
+    assert "say why it was held earlier" in page.get_by_role("alert").inner_text()
+    check("complete-refused")
+
+    cetr_consent_record(
+        cetr=cetr,
+        basis="own_consent",
+        evidence="Signed.",
+        recorded_on=timezone.localdate(),
+        by=staff,
+    )
+    page.context.clear_cookies()
+    sign_in(
+        page,
+        live_server.url + reverse("reviews:cetr-pack", args=[cetr.pk]),
+        panellist,
+        panel_device,
+    )
+    assert "Rating history" in page.inner_text("main")
+    check("pack")
+
+    record("axe: C(E)TR form and pack pages checked (serious or critical violations)", "5 (0)")
+    assert problems == {}
+    assert page.csp_violations == []
+    assert page.broken == []

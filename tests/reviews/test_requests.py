@@ -410,13 +410,13 @@ def test_arranging_shows_the_services_refusal_on_the_form(staff_client, areas, m
     assert not Cetr.objects.exists()
 
 
-def test_with_no_match_the_page_says_to_add_the_person_first(staff_client, areas, make_person):
+def test_with_no_match_the_page_says_to_make_a_referral_first(staff_client, areas, make_person):
     make_person(area="north")  # on the register, but not this person
     waiting = CetrRequestFactory(local_authority=areas["north"], nhs_number=NHS_NUMBER)
 
     page = staff_client.get(_detail(waiting))
-    assert "Add the person to the register first" in _html(page)
-    assert reverse("dsr:person-create") in _html(page)
+    assert "make a referral for them" in _html(page)
+    assert f'href="{reverse("referrals:create")}"' in _html(page)
 
     response = staff_client.post(_detail(waiting), {"decision": "arrange", "kind": "community"})
     assert response.status_code == 200
