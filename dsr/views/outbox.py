@@ -79,7 +79,31 @@ KIND_LABELS = {
     "referral_day21": "Reminder: decision due in 7 days",
     "referral_day27": "Reminder: decision due tomorrow",
     "referral_breach": "Four-week deadline passed",
+    "referral_received_easy_read": "Referral acknowledgement (easy read)",
+    "referral_outcome_easy_read": "Referral outcome (easy read)",
+    "account_invitation": "Account invitation",
+    "password_reset": "Password reset",
+    "dormant_accounts_disabled": "Dormant accounts switched off",
+    "action_due": "Reminder: action due today",
+    "action_due_soon": "Reminder: action due soon",
+    "action_link": "Action owner's link",
+    "action_blocked": "Action owner says something is in the way",
+    "consent_review_due": "Reminder: consent review due",
+    "rating_review_due": "Reminder: rating review due",
+    "inadequate_hospital_admission": "Admission to a hospital rated inadequate",
+    "escalation_raised": "Escalation raised",
+    "escalation_level_up": "Escalation moved up a level",
+    "escalation_digest": "Escalations digest",
 }
+
+
+def kind_label(kind: str) -> str:
+    """What the outbox calls a kind of message: its label, or for a kind without one its name
+    in words, with C(E)TR written as the service writes it."""
+    if kind in KIND_LABELS:
+        return KIND_LABELS[kind]
+    words = kind.replace("_", " ").capitalize()
+    return words.replace("Cetr ", "C(E)TR ").replace(" cetr ", " C(E)TR ")
 
 
 @role_required(MANAGE)
@@ -96,7 +120,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
     rows = list(visible.filter(wanted).order_by(*order)[:SHOWN])
     tabs = [(key, label, counts[key], key == show) for key, (label, _, _) in VIEWS.items()]
     for row in rows:
-        row.kind_label = KIND_LABELS.get(row.kind, row.kind.replace("_", " ").capitalize())
+        row.kind_label = kind_label(row.kind)
         row.what_to_do = WHAT_TO_DO.get(row.receipt, "")
         row.can_send_again = row.receipt in SEND_AGAIN and row.status == Notification.Status.SENT
     context = {"title": title, "rows": rows, "tabs": tabs, "show": show}

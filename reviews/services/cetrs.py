@@ -269,11 +269,11 @@ def panel_gaps(panel: list[PanelMember]) -> list[str]:
     """What the panel lacks for a C(E)TR to be completed (rule 9)."""
     roles = {member.role for member in panel}
     gaps = [
-        f"a {label.lower()}"
-        for role, label in [
-            (PanelMember.Role.CHAIR, "Chair"),
-            (PanelMember.Role.CLINICAL_EXPERT, "Independent clinical expert"),
-            (PanelMember.Role.EXPERT_BY_EXPERIENCE, "Independent expert by experience"),
+        needed
+        for role, needed in [
+            (PanelMember.Role.CHAIR, "a chair"),
+            (PanelMember.Role.CLINICAL_EXPERT, "an independent clinical expert"),
+            (PanelMember.Role.EXPERT_BY_EXPERIENCE, "an independent expert by experience"),
         ]
         if role not in roles
     ]

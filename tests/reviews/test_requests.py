@@ -351,7 +351,7 @@ def test_the_detail_page_offers_people_on_the_register_who_match(
 
     assert page.status_code == 200
     html = _html(page)
-    assert "This goes to the person who asked, in a letter. Write it for them." in html
+    assert "the letter already greets them and signs off, so do not add either" in html
     assert f'value="{by_number.pk}"' in html
     assert f'value="{by_name.pk}"' in html
     assert f'value="{someone_else.pk}"' not in html  # same name, another date of birth
