@@ -31,6 +31,7 @@ from reviews.models import (
     Action,
     ActionLink,
     ActionLinkUse,
+    ActionTransition,
     AgendaItem,
     Cetr,
     CetrRequest,
@@ -156,15 +157,26 @@ def review_events(person: Person, *, limit: int | None) -> Iterable[TimelineEven
             f"{action.description} Owner: {action.owner_label}.",
             by=_name(action.created_by),
         )
-    closed = actions.filter(closed_on__isnull=False).select_related("closed_by", "closed_by_link")
-    for action in newest(closed, limit, "-closed_on", "-updated_at", "-id"):
+    # Every move of an action's status is a row (reviews.services.transitions): done,
+    # cancelled, reopened, each with who made it (a partner through their link, for one).
+    moves = ActionTransition.objects.filter(action__person=person).select_related(
+        "action", "by", "by_link"
+    )
+    for move in newest(moves, limit, "-at", "-id"):
+        reopened = move.to_status == Action.Status.OPEN
         yield TimelineEvent(
-            action.closed_on,
-            action.updated_at,
+            timezone.localdate(move.at),
+            move.at,
             "action",
-            f"Action {action.get_status_display().lower()}",
-            f"{action.description} {action.completion_note}".strip(),
-            by=action.closed_by_label,
+            "Action reopened"
+            if reopened
+            else f"Action {Action.Status(move.to_status).label.lower()}",
+            f"{move.action.description} {move.reason}".strip(),
+            by=_name(move.by)
+            if move.by_id
+            else f"{move.by_link.sent_to_label}, through their link"
+            if move.by_link_id
+            else "",
         )
     # What partners said through their links is in the way (their "done" is the close above).
     blocked = ActionLinkUse.objects.filter(

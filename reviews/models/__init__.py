@@ -13,6 +13,12 @@ from reviews.models.meetings import (
     MeetingQuerySet,
 )
 from reviews.models.requests import CetrRequest, CetrRequestQuerySet
+from reviews.models.transitions import (
+    ActionTransition,
+    CetrRequestTransition,
+    CetrTransition,
+    MeetingTransition,
+)
 from reviews.models.visits import OversightVisit
 
 __all__ = [
@@ -21,6 +27,7 @@ __all__ = [
     "ActionLink",
     "ActionLinkUse",
     "ActionQuerySet",
+    "ActionTransition",
     "Agency",
     "AgendaItem",
     "AgendaReason",
@@ -29,8 +36,11 @@ __all__ = [
     "CetrQuerySet",
     "CetrRequest",
     "CetrRequestQuerySet",
+    "CetrRequestTransition",
+    "CetrTransition",
     "Meeting",
     "MeetingQuerySet",
+    "MeetingTransition",
     "OversightVisit",
     "PanelMember",
 ]

@@ -50,6 +50,13 @@ class Action(TimeStampedModel):
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
 
+    # DOMAIN rule 11: done or cancelled (with why), and either may be reopened.
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        Status.OPEN: {Status.DONE, Status.CANCELLED},
+        Status.DONE: {Status.OPEN},
+        Status.CANCELLED: {Status.OPEN},
+    }
+
     class Source(models.TextChoices):
         MEETING = "meeting", "Multi-agency meeting"
         CETR = "cetr", "C(E)TR recommendation"
@@ -95,14 +102,9 @@ class Action(TimeStampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     # A partner without an account who closed it through the link sent to them (ACCESS.md
-    # "Action owner by link"): the record names them, never the staff member who sent the link.
-    closed_by_link = models.ForeignKey(
-        "reviews.ActionLink",
-        on_delete=models.PROTECT,
-        related_name="+",
-        null=True,
-        blank=True,
-    )
+    # "Action owner by link"), as "name, organisation": the record names them, never the member
+    # of staff who sent the link. (Which link: the move's row, ActionTransition.by_link.)
+    closed_by_partner = models.CharField(max_length=310, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -123,14 +125,14 @@ class Action(TimeStampedModel):
                     status="open",
                     closed_on__isnull=True,
                     closed_by__isnull=True,
-                    closed_by_link__isnull=True,
+                    closed_by_partner="",
                 )
                 | (
                     ~Q(status="open")
                     & Q(closed_on__isnull=False)
                     & (
-                        Q(closed_by__isnull=False, closed_by_link__isnull=True)
-                        | Q(closed_by__isnull=True, closed_by_link__isnull=False)
+                        Q(closed_by__isnull=False, closed_by_partner="")
+                        | (Q(closed_by__isnull=True) & ~Q(closed_by_partner=""))
                     )
                 ),
                 name="closed_action_says_when_and_who",
@@ -175,8 +177,8 @@ class Action(TimeStampedModel):
         """Who closed it: a user, or the partner who owns it, through their link."""
         if self.closed_by_id:
             return self.closed_by.full_name
-        if self.closed_by_link_id:
-            return f"{self.closed_by_link.sent_to_label}, through their link"
+        if self.closed_by_partner:
+            return f"{self.closed_by_partner}, through their link"
         return ""
 
 

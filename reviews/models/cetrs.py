@@ -39,6 +39,13 @@ class Cetr(TimeStampedModel):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
 
+    # DOMAIN 6 and rule 9: planned, then completed or cancelled; both final.
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        Status.PLANNED: {Status.COMPLETED, Status.CANCELLED},
+        Status.COMPLETED: set(),
+        Status.CANCELLED: set(),
+    }
+
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cetrs")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # CETR (with the education element) or CTR, decided from age and EHCP (rule 15).

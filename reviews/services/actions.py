@@ -21,6 +21,7 @@ from reviews.models import (
     OversightVisit,
 )
 from reviews.notifications import notify_action_owners
+from reviews.services.transitions import status_move
 
 logger = logging.getLogger(__name__)
 
@@ -166,11 +167,11 @@ def action_close(
         raise RegisterError("Choose done or cancelled.")
     if status == Action.Status.CANCELLED and not note.strip():
         raise RegisterError("Give the reason for cancelling the action.")
-    action.status = status
+    status_move(action, to=status, by=by, reason=note, link=link)
     action.completion_note = note
     action.closed_on = on or timezone.localdate()
     action.closed_by = by
-    action.closed_by_link = link
+    action.closed_by_partner = link.sent_to_label if link is not None else ""
     reason = f"Action {action.get_status_display().lower()}"
     if link is not None:
         reason = f"{reason} by {link.sent_to_label} through their link"[:100]
@@ -184,10 +185,10 @@ def action_reopen(*, action: Action, by: User) -> Action:
     action = Action.objects.select_for_update().get(pk=action.pk)
     if action.status == Action.Status.OPEN:
         raise RegisterError("This action is already open.")
-    action.status = Action.Status.OPEN
+    status_move(action, to=Action.Status.OPEN, by=by)
     action.closed_on = None
     action.closed_by = None
-    action.closed_by_link = None
+    action.closed_by_partner = ""
     set_change_reason(action, "Action reopened", by=by)
     action.save()
     return action

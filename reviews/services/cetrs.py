@@ -20,6 +20,7 @@ from reviews.models import (
     PanelMember,
 )
 from reviews.queries import hospital_due
+from reviews.services.transitions import status_move
 
 logger = logging.getLogger(__name__)
 
@@ -326,7 +327,7 @@ def cetr_complete(
     ]
     if missing:
         raise RegisterError("Record the findings first: " + " ".join(missing))
-    cetr.status = Cetr.Status.COMPLETED
+    status_move(cetr, to=Cetr.Status.COMPLETED, by=by)
     cetr.held_on = held_on
     cetr.held_early_reason = held_early_reason.strip() if early else ""
     cetr.report_sent_on = report_sent_on
@@ -365,7 +366,7 @@ def cetr_cancel(*, cetr: Cetr, reason: str, by: User) -> Cetr:
         raise RegisterError("Only a planned C(E)TR can be cancelled.")
     if not reason.strip():
         raise RegisterError("Give the reason for cancelling.")
-    cetr.status = Cetr.Status.CANCELLED
+    status_move(cetr, to=Cetr.Status.CANCELLED, by=by, reason=reason)
     cetr.cancelled_reason = reason
     set_change_reason(cetr, "C(E)TR cancelled", by=by)
     cetr.save()

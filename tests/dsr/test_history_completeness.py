@@ -46,6 +46,11 @@ UNTRACKED = {
     "referrals.ReferralAttachment": "written once with its referral, never changed",
     "escalation.EscalationTransition": "append-only: each move, with who and why",
     "escalation.EscalationNote": "append-only notes, with who and when",
+    "reviews.ActionLinkUse": "append-only: each use of a partner's link, itself the audit",
+    "reviews.MeetingTransition": "append-only: each status move, with who and why",
+    "reviews.ActionTransition": "append-only: each status move, with who and why",
+    "reviews.CetrTransition": "append-only: each status move, with who and why",
+    "reviews.CetrRequestTransition": "append-only: each status move, with who and why",
 }
 
 

@@ -113,7 +113,9 @@ def test_the_partner_marks_their_action_done_and_the_record_names_them(client, l
 
     action = Action.objects.get(pk=link.action_id)
     assert response.status_code == 302
-    assert (action.status, action.closed_by_id, action.closed_by_link) == ("done", None, link)
+    assert (action.status, action.closed_by_id) == ("done", None)
+    assert action.closed_by_partner == "Jo Patel, Short breaks"
+    assert action.transitions.get().by_link == link
     assert action.completion_note == "Transport booked."
     latest = action.history.first()
     assert (
@@ -417,7 +419,30 @@ def test_the_database_refuses_a_closed_action_naming_nobody_or_two_closers(link,
     from django.db import IntegrityError, transaction
 
     base = Action.objects.filter(pk=link.action_id)
-    for closers in ({}, {"closed_by": clerk, "closed_by_link": link}):
+    for closers in ({}, {"closed_by": clerk, "closed_by_partner": "Jo Patel, Short breaks"}):
         with pytest.raises(IntegrityError), transaction.atomic():
             base.update(status="done", closed_on=TODAY, **closers)
     assert Action.objects.get(pk=link.action_id).status == "open"
+
+
+def test_every_move_of_an_action_is_on_the_timeline_with_who_made_it(client, link, person, clerk):
+    action = Action.objects.get(pk=link.action_id)
+    services.action_close(action=action, status="done", note="Booked.", by=clerk)
+    services.action_reopen(action=action, by=clerk)
+    client.post(_url(link), {"outcome": "done", "note": "Booked again."})
+
+    moves = [
+        (e.title, e.by)
+        for e in review_events(person, limit=None)
+        if e.title.startswith("Action") and "agreed" not in e.title
+    ]
+
+    assert sorted(moves) == sorted(
+        [
+            ("Action done", clerk.full_name),
+            ("Action reopened", clerk.full_name),
+            ("Action done", "Jo Patel, Short breaks, through their link"),
+        ]
+    )
+    last = action.transitions.order_by("-id").first()
+    assert (last.from_status, last.to_status, last.by, last.by_link) == ("open", "done", None, link)
