@@ -165,11 +165,11 @@ def action_link_send(*, action: Action, summary: str, email: str, by: User) -> A
 
 @transaction.atomic
 def action_link_withdraw(
-    *, link: ActionLink, by: User, reason: str = "Withdrawn by the team."
+    *, action: Action, by: User, reason: str = "Withdrawn by the team."
 ) -> int:
     """Stop the action's working link at once. Returns how many were withdrawn (0 when none
     was working)."""
-    action = Action.objects.select_for_update().get(pk=link.action_id)
+    action = Action.objects.select_for_update().get(pk=action.pk)
     withdrawn = action_links_withdraw(action, by=by, reason=reason)
     logger.info("action link withdrawn action=%s by=%s count=%s", action.pk, by.pk, withdrawn)
     return withdrawn

@@ -60,9 +60,7 @@ def action_link_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     back_url = reverse("reviews:action-update", kwargs={"pk": action.pk})
 
     def act(data: dict) -> int:
-        withdrawn = services.action_link_withdraw(
-            link=ActionLink(action_id=action.pk), by=request.user
-        )
+        withdrawn = services.action_link_withdraw(action=action, by=request.user)
         if not withdrawn:
             raise RegisterError("No link is working for this action.")
         return withdrawn

@@ -14,7 +14,7 @@ from django.utils import timezone
 from dsr.outbox.delivery import deliver_due
 from dsr.roles import Role
 from dsr.services import team_contact_save
-from reviews.models import Action, ActionLink, Meeting
+from reviews.models import Action, Meeting
 from reviews.services import Owner, action_create, agenda_add, meeting_create
 from reviews.services.links import action_link_withdraw
 from tests.browser.helpers import serious_violations, sign_in
@@ -112,7 +112,7 @@ def test_a_partner_link_from_sending_to_done_is_accessible(page, live_server, ar
     assert Action.objects.get(pk=action.pk).status == "done"
 
     # Withdrawn, the link says so (410).
-    action_link_withdraw(link=ActionLink.objects.get(), by=staff)
+    action_link_withdraw(action=action, by=staff)
     page.reload()
     assert "This link has been withdrawn" in page.inner_text("main")
     check("partner-withdrawn")

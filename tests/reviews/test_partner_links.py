@@ -191,7 +191,7 @@ def test_the_link_works_until_the_moment_it_expires(client, link, frozen_now):
 
 def test_a_withdrawn_link_is_refused(client, link, clerk):
     token = action_link_token(link)
-    action_link_withdraw(link=link, by=clerk)
+    action_link_withdraw(action=link.action, by=clerk)
 
     page = client.get(_url(link, token=token))
 
@@ -202,7 +202,7 @@ def test_a_withdrawn_link_is_refused(client, link, clerk):
 def test_a_link_used_then_withdrawn_is_refused_when_used_again(client, link, clerk):
     token = action_link_token(link)
     client.post(_url(link, token=token), {"outcome": "blocked", "note": "Waiting for a driver."})
-    action_link_withdraw(link=link, by=clerk)
+    action_link_withdraw(action=link.action, by=clerk)
 
     again = client.post(_url(link, token=token), {"outcome": "done", "note": ""})
 
@@ -293,7 +293,7 @@ def test_the_email_carries_the_link_the_expiry_and_the_team_contact_and_nothing_
 
 
 def test_a_link_withdrawn_before_its_email_goes_is_never_sent(link, clerk):
-    action_link_withdraw(link=link, by=clerk)
+    action_link_withdraw(action=link.action, by=clerk)
 
     deliver_due()
 
@@ -446,3 +446,16 @@ def test_every_move_of_an_action_is_on_the_timeline_with_who_made_it(client, lin
     )
     last = action.transitions.order_by("-id").first()
     assert (last.from_status, last.to_status, last.by, last.by_link) == ("open", "done", None, link)
+
+
+def test_the_team_withdraws_the_link_from_the_actions_page(client, link, clerk):
+    staff = signed_in_client(clerk)
+    url = reverse("reviews:action-link-withdraw", kwargs={"pk": link.action_id})
+
+    withdrawn = staff.post(url, {"confirm": "yes"})
+    again = staff.post(url, {"confirm": "yes"})
+
+    assert withdrawn.status_code == 302
+    assert ActionLink.objects.get(pk=link.pk).status == "withdrawn"
+    assert "No link is working for this action." in again.text
+    assert client.get(_url(link)).status_code == 410
