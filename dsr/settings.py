@@ -304,9 +304,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # is switched off (one never used counts from its invitation's acceptance or its creation).
 DSR_INVITATION_DAYS = env.int("DSR_INVITATION_DAYS", default=7)
 DSR_ACCOUNT_DORMANT_DAYS = env.int("DSR_ACCOUNT_DORMANT_DAYS", default=90)
-if DSR_INVITATION_DAYS < 1 or DSR_ACCOUNT_DORMANT_DAYS < 1:
+# A link emailed to a partner who owns an action without an account works for this many days.
+DSR_ACTION_LINK_DAYS = env.int("DSR_ACTION_LINK_DAYS", default=28)
+if DSR_INVITATION_DAYS < 1 or DSR_ACCOUNT_DORMANT_DAYS < 1 or DSR_ACTION_LINK_DAYS < 1:
     raise ImproperlyConfigured(
-        "DSR_INVITATION_DAYS and DSR_ACCOUNT_DORMANT_DAYS must be 1 or more."
+        "DSR_INVITATION_DAYS, DSR_ACCOUNT_DORMANT_DAYS and DSR_ACTION_LINK_DAYS must be 1 or more."
     )
 # Password reset requests an hour: from one client address (past it, the "too many" page), and
 # for one account (past it the page answers the same, so it tells nobody whether the account

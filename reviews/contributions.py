@@ -29,6 +29,9 @@ from dsr.timeline import TimelineEvent, newest
 from reviews.demo import seed_reviews
 from reviews.models import (
     Action,
+    ActionLink,
+    ActionLinkUse,
+    ActionTransition,
     AgendaItem,
     Cetr,
     CetrRequest,
@@ -130,7 +133,7 @@ REQUESTERS = {
 def review_events(person: Person, *, limit: int | None) -> Iterable[TimelineEvent]:
     """This person's discussions, actions, C(E)TRs, oversight visits and C(E)TR requests: only
     their own part of each meeting. The newest `limit + 1` of each kind (dsr.timeline), and
-    every C(E)TR (they are few, and the page has read them already). Five queries."""
+    every C(E)TR (they are few, and the page has read them already). Six queries."""
     discussions = AgendaItem.objects.filter(person=person, discussed_at__isnull=False)
     discussions = discussions.select_related("meeting", "discussed_by")
     # The order of the events' (on, at): the meeting's day in London, then the discussion's time.
@@ -154,15 +157,39 @@ def review_events(person: Person, *, limit: int | None) -> Iterable[TimelineEven
             f"{action.description} Owner: {action.owner_label}.",
             by=_name(action.created_by),
         )
-    closed = actions.filter(closed_on__isnull=False).select_related("closed_by")
-    for action in newest(closed, limit, "-closed_on", "-updated_at", "-id"):
+    # Every move of an action's status is a row (reviews.services.transitions): done,
+    # cancelled, reopened, each with who made it (a partner through their link, for one).
+    moves = ActionTransition.objects.filter(action__person=person).select_related(
+        "action", "by", "by_link"
+    )
+    for move in newest(moves, limit, "-at", "-id"):
+        reopened = move.to_status == Action.Status.OPEN
         yield TimelineEvent(
-            action.closed_on,
-            action.updated_at,
+            timezone.localdate(move.at),
+            move.at,
             "action",
-            f"Action {action.get_status_display().lower()}",
-            f"{action.description} {action.completion_note}".strip(),
-            by=_name(action.closed_by),
+            "Action reopened"
+            if reopened
+            else f"Action {Action.Status(move.to_status).label.lower()}",
+            f"{move.action.description} {move.reason}".strip(),
+            by=_name(move.by)
+            if move.by_id
+            else f"{move.by_link.sent_to_label}, through their link"
+            if move.by_link_id
+            else "",
+        )
+    # What partners said through their links is in the way (their "done" is the close above).
+    blocked = ActionLinkUse.objects.filter(
+        link__action__person=person, kind=ActionLinkUse.Kind.BLOCKED
+    ).select_related("link")
+    for use in newest(blocked, limit, "-at", "-id"):
+        yield TimelineEvent(
+            timezone.localdate(use.at),
+            use.at,
+            "action",
+            f"Something is in the way of action {use.link.action_id}",
+            use.note,
+            by=f"{use.link.sent_to_label}, through their link",
         )
     for cetr in person_records(person).cetrs:
         label = f"{cetr.get_kind_display()} {cetr.name}"
@@ -223,6 +250,28 @@ def action_context(action_id: int) -> dict[str, Any]:
         "has_account": action.owner_id is not None,
         "action_id": action.pk,
         "url": settings.SITE_URL + reverse("reviews:my-actions"),
+        "action_url": settings.SITE_URL + action.get_absolute_url(),
+    }
+
+
+def action_link_context(link_id: int) -> dict[str, Any]:
+    """What a partner's link email says, made when it is sent: the link, its expiry, the due
+    date and the action's number; never the person or the action's detail. Raises
+    RegisterError (the outbox then marks the message failed) once the link no longer works,
+    so a withdrawn link's email is never sent."""
+    from dsr.exceptions import RegisterError
+    from reviews.services.links import action_link_token, expiry_of
+
+    link = ActionLink.objects.select_related("action").get(pk=link_id)
+    if link.state(timezone.now()) != ActionLink.Status.ACTIVE:
+        raise RegisterError("The link no longer works.")
+    token = action_link_token(link)
+    url = reverse("reviews:action-link", kwargs={"pk": link.action_id, "token": token})
+    return {
+        "due": f"{link.action.due_on:%-d %B %Y}",
+        "action_id": link.action_id,
+        "url": settings.SITE_URL + url,
+        "expires": expiry_of(link),
     }
 
 
@@ -354,7 +403,7 @@ CONTRIBUTION = Contribution(
     person_panels=(person_reviews_panel,),
     dashboard_panels=(dashboard_actions_panel,),
     home_panels=(home_actions_panel, home_panels_panel),
-    message_contexts={"reviews.action": action_context},
+    message_contexts={"reviews.action": action_context, "reviews.actionlink": action_link_context},
     navigation=(
         NavItem("Meetings", "reviews:meeting-list", ("dsr.view_register",), True, order=50),
         NavItem("C(E)TRs", "reviews:cetr-list", ("dsr.view_register",), True, order=60),

@@ -151,9 +151,12 @@ def _cetrs(staff: User, panel: User) -> None:
                     ),
                     by=staff,
                 )
+            # The basis fits the person's age, as the register's consent rules ask.
             cetr_consent_record(
                 cetr=cetr,
-                basis=Consent.Basis.OWN_CONSENT,
+                basis=Consent.Basis.OWN_CONSENT
+                if person.age(timezone.localdate()) >= 16
+                else Consent.Basis.PARENTAL_RESPONSIBILITY,
                 evidence="Signed consent form, scanned to the care record.",
                 recorded_on=timezone.localdate(),
                 by=staff,

@@ -7,10 +7,11 @@ from django.db.backends.utils import CursorWrapper
 
 from dsr.models import Notification
 from dsr.outbox import Sql, message, outbox_add, outbox_add_selected
-from reviews.models import CetrRequest
+from reviews.models import ActionLink, ActionLinkUse, CetrRequest
 
 REQUEST_SUBJECT = "reviews.cetrrequest"
 ACTION_SUBJECT = "reviews.action"
+ACTION_LINK_SUBJECT = "reviews.actionlink"
 
 
 def notify_cetr_requester(
@@ -64,3 +65,46 @@ def notify_action_owners(cursor: CursorWrapper, kind: str, source: str, params: 
             "COALESCE(NULLIF(u.email, ''), NULLIF(s.owner_email, ''), %s)", settings.DSR_TEAM_EMAIL
         ),
     )
+
+
+def notify_action_link(link: ActionLink) -> Notification:
+    """The email with a partner's link to their action. It names neither the person nor the
+    action's detail: the link and its expiry are made when it is sent (reviews.contributions.
+    action_link_context), which refuses a link withdrawn meanwhile, so it is never sent."""
+    [notification] = outbox_add(
+        [
+            message(
+                subject_type=ACTION_LINK_SUBJECT,
+                subject_id=link.pk,
+                local_authority_id=link.action.person.local_authority_id,
+                kind="action_link",
+                recipient_key="owner",
+                recipient_name=link.sent_to_name,
+                recipient_role="Action owner (by link)",
+                email=link.email,
+            )
+        ]
+    )
+    return notification
+
+
+def notify_action_blocked(use: ActionLinkUse) -> Notification:
+    """An email to the DSR team's mailbox: a partner says something is in the way of their
+    action. It gives the action's number only; the team reads what they said after signing in."""
+    link = use.link
+    [notification] = outbox_add(
+        [
+            message(
+                subject_type=ACTION_SUBJECT,
+                subject_id=link.action_id,
+                local_authority_id=link.action.person.local_authority_id,
+                kind="action_blocked",
+                recipient_key=f"team-blocked-{use.pk}",
+                recipient_name="DSR team",
+                recipient_role="DSR team",
+                email=settings.DSR_TEAM_EMAIL,
+                context={"partner": link.sent_to_label},
+            )
+        ]
+    )
+    return notification

@@ -17,6 +17,8 @@ from dsr.queries import open_entries_for, person_page, same_person
 from dsr.security.scoping import get_object_for_user, local_authority_ids_for
 from reviews.models import (
     Action,
+    ActionLink,
+    ActionLinkUse,
     AgendaItem,
     AgendaReason,
     Attendee,
@@ -570,3 +572,22 @@ def request_candidates(user: Any, cetr_request: CetrRequest) -> QuerySet[Person]
         .filter(match, pk__in=open_entries_for(user).values("person_id"))
         .order_by("family_name", "given_name", "pk")
     )
+
+
+def partner_links(action: Action) -> dict[str, Any]:
+    """The links sent to the action's owner without an account, newest first, and what was
+    done through them (reviews.views.links): two queries."""
+    links = list(action.links.select_related("sent_by", "withdrawn_by"))
+    uses = list(
+        ActionLinkUse.objects.filter(link__action=action)
+        .exclude(kind=ActionLinkUse.Kind.OPENED)
+        .select_related("link")
+        .order_by("-at", "-id")
+    )
+    now = timezone.now()
+    return {
+        "links": [(link, link.state(now)) for link in links],
+        "link_uses": uses,
+        "can_send_link": action.owner_id is None and action.status == Action.Status.OPEN,
+        "has_working_link": any(link.state(now) == ActionLink.Status.ACTIVE for link in links),
+    }

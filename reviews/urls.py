@@ -3,7 +3,7 @@ one is listed in the route matrix (tests/test_route_matrix.py)."""
 
 from django.urls import path
 
-from reviews.views import actions, cetrs, meetings, requests
+from reviews.views import actions, cetrs, links, meetings, requests
 
 app_name = "reviews"
 
@@ -46,6 +46,12 @@ urlpatterns = [
     path("actions/<int:pk>/", actions.action_update, name="action-update"),
     path("actions/<int:pk>/close/", actions.action_close, name="action-close"),
     path("actions/<int:pk>/reopen/", actions.action_reopen, name="action-reopen"),
+    # A partner who owns an action without an account: a link sent by the register team.
+    path("actions/<int:pk>/link/", links.action_link_send, name="action-link-send"),
+    path(
+        "actions/<int:pk>/link/withdraw/", links.action_link_withdraw, name="action-link-withdraw"
+    ),
+    path("your-action/<int:pk>/<str:token>/", links.action_link, name="action-link"),
     # C(E)TRs: the register team, and panel members for their own packs.
     path("cetrs/", cetrs.cetr_list, name="cetr-list"),
     path("people/<int:pk>/cetrs/new/", cetrs.cetr_create, name="cetr-create"),

@@ -444,11 +444,30 @@ def matrix_objects(personas, register_objects):
         days=90,
         by=users["administrator"],
     )
+    partner_action = services.action_create(
+        person=person,
+        agenda_item=item,
+        description="Confirm school transport.",
+        owner=services.Owner(name="Jo Patel", organisation="Short breaks"),
+        agency=Agency.EDUCATION,
+        due_on=timezone.localdate(),
+        by=clerk,
+    )
+    from reviews.services.links import action_link_send
+
+    partner_link = action_link_send(
+        action=partner_action,
+        summary="Confirm the school transport.",
+        email="jo@example.org",
+        by=clerk,
+    )
     return {
         **register_objects,
         "invitation": invitation,
         "api_token": api_token,
         "api_secret": api_secret,
+        "partner_action": partner_action,
+        "partner_link": partner_link,
         "meeting": meeting,
         "attendee": meeting.attendees.create(name="Ann", agency=Agency.HEALTH),
         "item": item,

@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dsr.accounts import invitation_token
+from reviews.services.links import action_link_token
 from tests.conftest import ALL_PERSONAS, ROLE_PERSONAS, SENTINEL
 from tests.figures import record
 
@@ -341,6 +342,19 @@ MATRIX: dict[str, Row] = {
         kwargs=_action,
     ),
     "reviews:action-reopen": Row(REGISTER_ONLY, kwargs=_action),
+    # A partner who owns an action without an account: the register team sends and withdraws
+    # the link; the link's page is public (the token is the key, for that action only).
+    "reviews:action-link-send": Row(REGISTER_ONLY, kwargs=lambda o: {"pk": o["partner_action"].pk}),
+    "reviews:action-link-withdraw": Row(
+        REGISTER_ONLY, kwargs=lambda o: {"pk": o["partner_action"].pk}
+    ),
+    "reviews:action-link": Row(
+        PUBLIC,
+        kwargs=lambda o: {
+            "pk": o["partner_action"].pk,
+            "token": action_link_token(o["partner_link"]),
+        },
+    ),
     # C(E)TRs: the register team; a panel member reads the pack of the C(E)TR they sit on (it
     # has consent evidence) and records findings on it.
     "reviews:cetr-list": Row(REGISTER_ONLY),

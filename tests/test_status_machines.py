@@ -302,9 +302,13 @@ def test_every_other_machine_makes_only_its_documented_moves(personas, register_
             made = makers[machine](start)
             obj = type(made)._base_manager.get(pk=made.pk)
             assert obj.status == start
-            _try(move, obj, allowed=(start, to) in allowed)
+            rows = lambda o=obj: o.transitions.count()  # noqa: E731
+            _try(move, obj, allowed=(start, to) in allowed, extra_rows=rows)
             if (start, to) in allowed:
                 assert type(obj)._base_manager.get(pk=obj.pk).status == to
+                # Each move is a row: from, to, who.
+                moved = obj.transitions.order_by("-id").first()
+                assert (moved.from_status, moved.to_status, moved.by) == (start, to, clerk)
 
     # A register entry is open until closed with a reason; a closed one stays closed.
     entry = person.register_entries.get(status="open")
@@ -315,3 +319,44 @@ def test_every_other_machine_makes_only_its_documented_moves(personas, register_
             allowed=allowed,
         )
     _record_moves()
+
+
+ROWS = {
+    "meeting": ("reviews", "MeetingTransition", "meeting"),
+    "action": ("reviews", "ActionTransition", "action"),
+    "cetr": ("reviews", "CetrTransition", "cetr"),
+    "cetr request": ("reviews", "CetrRequestTransition", "request"),
+}
+
+
+def test_the_database_refuses_a_row_for_any_move_the_machine_does_not_make(
+    personas, register_objects
+):
+    """Every (from, to) pair of every machine, as a row written straight to its table: only
+    the documented moves are accepted, so no code path can record an illegal one."""
+    from django.apps import apps
+    from django.db import IntegrityError
+
+    clerk = _clerk(personas)
+    person = register_objects["north_red"]
+    objects = {
+        "meeting": _meeting(clerk, "planned"),
+        "action": _action(clerk, person, "open"),
+        "cetr": _cetr(clerk, person, "planned"),
+        "cetr request": _request(clerk, person, "received"),
+    }
+    tried = 0
+    for machine, (statuses, allowed) in MACHINES.items():
+        app, model, field = ROWS[machine]
+        rows = apps.get_model(app, model)
+        for start, to in itertools.product(statuses, statuses):
+            tried += 1
+            row = {field: objects[machine], "from_status": start, "to_status": to, "by": clerk}
+            if (start, to) in allowed:
+                with transaction.atomic():
+                    rows.objects.create(**row)
+                    transaction.set_rollback(True)
+            else:
+                with pytest.raises(IntegrityError), transaction.atomic():
+                    rows.objects.create(**row)
+    assert tried == sum(len(statuses) ** 2 for statuses, _ in MACHINES.values())

@@ -23,8 +23,8 @@ class NotificationQuerySet(ScopedQuerySet):
         return self.filter(in_area_or_unknown_for_icb(user))
 
 
-# What staff call each kind of message, where the kind's name does not say it plainly (any
-# other kind is its name in words: "cetr_request_received" is "Cetr request received").
+# What staff call each kind of message (a kind without a label is its name in words, with
+# C(E)TR written as the service writes it).
 KIND_LABELS = {
     "referral_received": "Referral acknowledgement",
     "referral_outcome": "Referral outcome",
@@ -35,6 +35,21 @@ KIND_LABELS = {
     "referral_day21": "Reminder: decision due in 7 days",
     "referral_day27": "Reminder: decision due tomorrow",
     "referral_breach": "Four-week deadline passed",
+    "referral_received_easy_read": "Referral acknowledgement (easy read)",
+    "referral_outcome_easy_read": "Referral outcome (easy read)",
+    "account_invitation": "Account invitation",
+    "password_reset": "Password reset",
+    "dormant_accounts_disabled": "Dormant accounts switched off",
+    "action_due": "Reminder: action due today",
+    "action_due_soon": "Reminder: action due soon",
+    "action_link": "Action owner's link",
+    "action_blocked": "Action owner says something is in the way",
+    "consent_review_due": "Reminder: consent review due",
+    "rating_review_due": "Reminder: rating review due",
+    "inadequate_hospital_admission": "Admission to a hospital rated inadequate",
+    "escalation_raised": "Escalation raised",
+    "escalation_level_up": "Escalation moved up a level",
+    "escalation_digest": "Escalations digest",
 }
 # The recipient key of the letter giving a not-eligible decision's reasons to someone told the
 # outcome by email ends with this (referrals.recipients.OutcomeMessage.key).
@@ -166,7 +181,9 @@ class Notification(models.Model):
     @property
     def kind_label(self) -> str:
         """What the message is, in staff's words, wherever messages are listed."""
-        label = KIND_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
+        label = KIND_LABELS.get(self.kind) or self.kind.replace("_", " ").capitalize().replace(
+            "Cetr ", "C(E)TR "
+        ).replace(" cetr ", " C(E)TR ")
         if self.kind == "referral_outcome" and self.recipient_key.endswith(REASONS_LETTER_SUFFIX):
             label += ": the reasons"
         return label

@@ -21,6 +21,7 @@ from dsr.services.housekeeping import (  # noqa: F401  (the register's writes, i
     sessions_purge_expired,
 )
 from dsr.services.people import (  # noqa: F401  (the register's writes, in one place)
+    consent_basis_check,
     consent_record,
     consent_withdraw,
     contact_remove,

@@ -161,7 +161,11 @@ def keyworker_referral_record(*, person: Person, referred_on: date, by: User) ->
 # --- Consent (rules 1 and 16) ----------------------------------------------------------------
 
 
-def _check_consent_basis(person: Person, basis: str, given_on: date, **detail: Any) -> None:
+def consent_basis_check(person: Person, basis: str, given_on: date, **detail: Any) -> None:
+    """The register's consent rules (DOMAIN rules 1 and 16): whether `basis` fits the person's
+    age on `given_on`, and a best-interests decision names its decision maker and the date
+    capacity was assessed (`detail`). Raises RegisterError. A C(E)TR's consent evidence is
+    checked by these same rules (reviews.services.cetr_consent_record)."""
     if given_on > timezone.localdate():
         raise RegisterError("The date consent was given must be today or in the past.")
     if given_on < person.date_of_birth:
@@ -223,7 +227,7 @@ def consent_record(
     """Record a consent basis. Any active consent ends as renewed, and an open register entry
     moves onto the new one. The review date comes from the deadlines module (default: a year)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _check_consent_basis(
+    consent_basis_check(
         person,
         basis,
         given_on,

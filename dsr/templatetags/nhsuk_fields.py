@@ -3,8 +3,23 @@
 from typing import Any
 
 from django import template
+from django.db.models.fields import BLANK_CHOICE_DASH
 
 register = template.Library()
+
+_BLANK_DASH = BLANK_CHOICE_DASH[0]
+
+
+@register.filter
+def offered_choices(field: Any) -> list[Any]:
+    """The radios or checkboxes of a choice field, less Django's blank "---------" choice (a
+    model field's choices carry it when it has no default): as a radio button it reads as an
+    answer. A blank choice with words of its own ("No rating decision") stays."""
+    return [
+        choice
+        for choice in field.subwidgets
+        if (str(choice.data["value"]), str(choice.data["label"])) != _BLANK_DASH
+    ]
 
 
 @register.filter

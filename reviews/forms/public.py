@@ -320,7 +320,9 @@ class TriageForm(forms.Form):
         "Why are you declining?",
         required_message="Enter why you are declining the request.",
         required=False,
-        help_text="This goes to the person who asked, in a letter. Write it for them.",
+        help_text="Written into the letter to the person who asked, after \u201cWhy:\u201d. "
+        "Give the reason in plain words, for them; the letter already greets them and signs "
+        "off, so do not add either.",
     )
 
     def __init__(self, *args: Any, candidates: QuerySet[Person], **kwargs: Any) -> None:

@@ -374,11 +374,31 @@ class CetrConsentForm(forms.Form):
         "The evidence", help_text="What it is and where it is kept, for example a signed form."
     )
     recorded_on = NHSDateField(label="Date given")
+    decision_maker = forms.CharField(
+        label="Best-interests decision maker",
+        max_length=150,
+        required=False,
+        help_text="For a best-interests decision only.",
+    )
+    capacity_assessed_on = NHSDateField(
+        label="Date capacity was assessed",
+        required=False,
+        help_text="For a best-interests decision only.",
+    )
 
     def clean_recorded_on(self) -> datetime.date:
         value = self.cleaned_data["recorded_on"]
         not_in_future(value, "date given")
         return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("basis") == Consent.Basis.BEST_INTERESTS:
+            if not (data.get("decision_maker") or "").strip():
+                self.add_error("decision_maker", "Enter who made the best-interests decision.")
+            if not data.get("capacity_assessed_on") and "capacity_assessed_on" not in self.errors:
+                self.add_error("capacity_assessed_on", "Enter the date capacity was assessed.")
+        return data
 
 
 class FindingsForm(forms.Form):
@@ -402,6 +422,11 @@ class FindingsForm(forms.Form):
 
 class CetrCompleteForm(forms.Form):
     held_on = NHSDateField(label="Date the review was held")
+    held_early_reason = text_field(
+        "Why it was held before the date planned",
+        required=False,
+        help_text="Only if it was held before the date it was planned for.",
+    )
     report_sent_on = NHSDateField(label="Date the report was sent, if sent", required=False)
 
     def clean_held_on(self) -> datetime.date:
@@ -428,3 +453,49 @@ class VisitForm(forms.Form):
         value = self.cleaned_data["visited_on"]
         not_in_future(value, "date of the visit")
         return value
+
+
+# --- Links for partners who own an action without an account -----------------------------------
+
+
+class ActionLinkForm(forms.Form):
+    summary = text_field(
+        "What the partner needs to know",
+        help_text="A short summary of the action for the partner, read outside the NHS: no name, "
+        "date of birth, NHS number, postcode or health detail. For example, \u201cConfirm the "
+        "school transport starts on Monday.\u201d",
+    )
+    email = forms.EmailField(
+        label="Their email address",
+        help_text="The link is sent here. It works for this action only.",
+        error_messages={
+            "required": "Enter their email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+
+
+class PartnerActionForm(forms.Form):
+    """What a partner tells the team through their link."""
+
+    outcome = forms.ChoiceField(
+        label="What would you like to tell us?",
+        choices=[("done", "It is done"), ("blocked", "Something is in the way")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose whether it is done or something is in the way.",
+            **choose_from_list("an answer"),
+        },
+    )
+    note = text_field(
+        "Tell us more",
+        required=False,
+        help_text="If something is in the way, say what, and what would help. Do not include the "
+        "person's name or health details.",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("outcome") == "blocked" and not (data.get("note") or "").strip():
+            self.add_error("note", "Say what is in the way.")
+        return data

@@ -50,6 +50,13 @@ class Action(TimeStampedModel):
         DONE = "done", "Done"
         CANCELLED = "cancelled", "Cancelled"
 
+    # DOMAIN rule 11: done or cancelled (with why), and either may be reopened.
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        Status.OPEN: {Status.DONE, Status.CANCELLED},
+        Status.DONE: {Status.OPEN},
+        Status.CANCELLED: {Status.OPEN},
+    }
+
     class Source(models.TextChoices):
         MEETING = "meeting", "Multi-agency meeting"
         CETR = "cetr", "C(E)TR recommendation"
@@ -94,6 +101,10 @@ class Action(TimeStampedModel):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # A partner without an account who closed it through the link sent to them (ACCESS.md
+    # "Action owner by link"), as "name, organisation": the record names them, never the member
+    # of staff who sent the link. (Which link: the move's row, ActionTransition.by_link.)
+    closed_by_partner = models.CharField(max_length=310, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -110,8 +121,20 @@ class Action(TimeStampedModel):
                 condition=Q(owner__isnull=False) | ~Q(owner_name=""), name="action_has_owner"
             ),
             models.CheckConstraint(
-                condition=Q(status="open", closed_on__isnull=True, closed_by__isnull=True)
-                | (~Q(status="open") & Q(closed_on__isnull=False, closed_by__isnull=False)),
+                condition=Q(
+                    status="open",
+                    closed_on__isnull=True,
+                    closed_by__isnull=True,
+                    closed_by_partner="",
+                )
+                | (
+                    ~Q(status="open")
+                    & Q(closed_on__isnull=False)
+                    & (
+                        Q(closed_by__isnull=False, closed_by_partner="")
+                        | (Q(closed_by__isnull=True) & ~Q(closed_by_partner=""))
+                    )
+                ),
                 name="closed_action_says_when_and_who",
             ),
             models.CheckConstraint(
@@ -148,3 +171,103 @@ class Action(TimeStampedModel):
 
     def is_overdue(self, today: date | None = None) -> bool:
         return self.status == self.Status.OPEN and self.due_on < (today or timezone.localdate())
+
+    @property
+    def closed_by_label(self) -> str:
+        """Who closed it: a user, or the partner who owns it, through their link."""
+        if self.closed_by_id:
+            return self.closed_by.full_name
+        if self.closed_by_partner:
+            return f"{self.closed_by_partner}, through their link"
+        return ""
+
+
+class ActionLink(TimeStampedModel):
+    """A link emailed to an action's owner who has no account (ACCESS.md "Action owner by
+    link"): it opens one page for that action only, showing the short external summary the
+    chair wrote for them (checked for the person's identifiers), the due date and the team's
+    contact details. It works until `expires_at` or until withdrawn; each use is an
+    ActionLinkUse row. Only a hash of its token is kept; the token is made again from the
+    secret key when the email is sent."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Working"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="links")
+    summary = models.TextField("external summary")
+    sent_to_name = models.CharField(max_length=150)
+    sent_to_organisation = models.CharField(max_length=150, blank=True)
+    email = models.EmailField("email address")
+    # A random key the token is made from (with the secret key); the token itself is not kept.
+    key = models.UUIDField(unique=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    withdrawn_reason = models.CharField(max_length=200, blank=True)
+
+    history = audited(excluded_fields=["token_hash", "key"])
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(summary=""), name="action_link_has_summary"),
+            models.CheckConstraint(
+                condition=Q(status="active", withdrawn_at__isnull=True)
+                | Q(status="withdrawn", withdrawn_at__isnull=False),
+                name="withdrawn_action_link_says_when",
+            ),
+            # Sending a new link withdraws the old one: one working link per action.
+            models.UniqueConstraint(
+                fields=["action"], condition=Q(status="active"), name="one_working_link_each"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Link {self.pk} for action {self.action_id}"
+
+    @property
+    def sent_to_label(self) -> str:
+        org = self.sent_to_organisation
+        return f"{self.sent_to_name}, {org}" if org else self.sent_to_name
+
+    def state(self, now) -> str:
+        """ "active", "withdrawn" or "expired"."""
+        if self.status == self.Status.WITHDRAWN:
+            return self.Status.WITHDRAWN
+        return "expired" if now >= self.expires_at else self.Status.ACTIVE
+
+    def state_now(self) -> str:
+        return self.state(timezone.now())
+
+
+class ActionLinkUse(models.Model):
+    """Each use of a partner's link, append-only: the page opened, the action marked done,
+    something in the way reported, or a refusal (withdrawn or expired). Ids only: the request's
+    correlation id, never its address."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Opened the page"
+        DONE = "done", "Marked the action done"
+        BLOCKED = "blocked", "Said what is in the way"
+        REFUSED = "refused", "Used after it stopped working"
+
+    link = models.ForeignKey(ActionLink, on_delete=models.PROTECT, related_name="uses")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    request_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["link", "at"], name="action_link_use_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} (link {self.link_id})"

@@ -39,6 +39,13 @@ class Cetr(TimeStampedModel):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
 
+    # DOMAIN 6 and rule 9: planned, then completed or cancelled; both final.
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        Status.PLANNED: {Status.COMPLETED, Status.CANCELLED},
+        Status.COMPLETED: set(),
+        Status.CANCELLED: set(),
+    }
+
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cetrs")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # CETR (with the education element) or CTR, decided from age and EHCP (rule 15).
@@ -56,6 +63,10 @@ class Cetr(TimeStampedModel):
     consent_basis = models.CharField(max_length=30, choices=Consent.Basis.choices, blank=True)
     consent_evidence = models.TextField(blank=True)
     consent_recorded_on = models.DateField(null=True, blank=True)
+    # A best-interests decision names its decision maker and when capacity was assessed, as on
+    # the register (dsr.services.consent_basis_check).
+    consent_decision_maker = models.CharField(max_length=150, blank=True)
+    consent_capacity_assessed_on = models.DateField(null=True, blank=True)
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
@@ -67,6 +78,8 @@ class Cetr(TimeStampedModel):
         "Can their care and treatment be provided in the community?", blank=True
     )
     held_on = models.DateField(null=True, blank=True)
+    # Why the review was held before the date it was planned for, when it was.
+    held_early_reason = models.TextField(blank=True)
     report_sent_on = models.DateField(null=True, blank=True)
     next_due_on = models.DateField("next C(E)TR due", null=True, blank=True)
     completed_by = models.ForeignKey(
@@ -113,6 +126,18 @@ class Cetr(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(status="cancelled") | ~Q(cancelled_reason=""),
                 name="cancelled_cetr_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(consent_basis="best_interests")
+                | (~Q(consent_decision_maker="") & Q(consent_capacity_assessed_on__isnull=False)),
+                name="cetr_best_interests_names_decision_maker",
+            ),
+            models.CheckConstraint(
+                condition=Q(held_on__isnull=True)
+                | Q(scheduled_on__isnull=True)
+                | Q(held_on__gte=models.F("scheduled_on"))
+                | ~Q(held_early_reason=""),
+                name="cetr_held_early_says_why",
             ),
             models.CheckConstraint(
                 condition=Q(report_sent_on__isnull=True)

@@ -50,6 +50,13 @@ class Meeting(TimeStampedModel):
         HELD = "held", "Held"
         CANCELLED = "cancelled", "Cancelled"
 
+    # DOMAIN 7: planned, then held (minutes final) or cancelled with a reason; both final.
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        Status.PLANNED: {Status.HELD, Status.CANCELLED},
+        Status.HELD: set(),
+        Status.CANCELLED: set(),
+    }
+
     kind = models.CharField(max_length=20, choices=Kind.choices)
     held_at = models.DateTimeField("date and time")
     location = models.CharField(max_length=200, blank=True, help_text="A room, or online.")

@@ -47,6 +47,13 @@ class CetrRequest(TimeStampedModel):
         ARRANGED = "arranged", "C(E)TR arranged"
         DECLINED = "declined", "Declined"
 
+    # DOMAIN 2: a request is triaged once: arranged or declined.
+    ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+        Status.RECEIVED: {Status.ARRANGED, Status.DECLINED},
+        Status.ARRANGED: set(),
+        Status.DECLINED: set(),
+    }
+
     class Channel(models.TextChoices):
         ONLINE = "online", "Online"
         STAFF = "staff", "Entered by staff"

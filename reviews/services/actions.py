@@ -14,12 +14,14 @@ from dsr.history import set_change_reason
 from dsr.models import Person, User
 from reviews.models import (
     Action,
+    ActionLink,
     AgendaItem,
     Cetr,
     Meeting,
     OversightVisit,
 )
 from reviews.notifications import notify_action_owners
+from reviews.services.transitions import status_move
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +113,23 @@ def action_create(
     return action
 
 
+def action_links_withdraw(action: Action, *, by: User, reason: str) -> int:
+    """Stop the action's working link to a partner (reviews.services.links), if any; returns
+    how many were withdrawn. Callers hold a transaction and the action's row lock."""
+    withdrawn = 0
+    for link in ActionLink.objects.select_for_update().filter(
+        action=action, status=ActionLink.Status.ACTIVE
+    ):
+        link.status = ActionLink.Status.WITHDRAWN
+        link.withdrawn_at = timezone.now()
+        link.withdrawn_by = by
+        link.withdrawn_reason = reason
+        set_change_reason(link, f"Link withdrawn: {reason}"[:100], by=by)
+        link.save()
+        withdrawn += 1
+    return withdrawn
+
+
 @transaction.atomic
 def action_change(
     *, action: Action, by: User, description: str, owner: Owner, agency: str, due_on: date
@@ -119,6 +138,10 @@ def action_change(
     if action.status != Action.Status.OPEN:
         raise RegisterError("This action is closed: reopen it to change it.")
     _check_owner(owner, action.person)
+    new_owner = (owner.user.pk, "", "") if owner.user else (None, owner.name, owner.organisation)
+    if new_owner != (action.owner_id, action.owner_name, action.owner_organisation):
+        # The old owner's link must not close an action that is no longer theirs.
+        action_links_withdraw(action, by=by, reason="The action's owner changed.")
     action.description = description
     action.owner = owner.user
     action.owner_name = "" if owner.user else owner.name
@@ -133,9 +156,17 @@ def action_change(
 
 @transaction.atomic
 def action_close(
-    *, action: Action, status: str, note: str, by: User, on: date | None = None
+    *,
+    action: Action,
+    status: str,
+    note: str,
+    by: User | None,
+    on: date | None = None,
+    link: ActionLink | None = None,
 ) -> Action:
-    """Mark an action done (with an optional completion note) or cancelled (with the reason)."""
+    """Mark an action done (with an optional completion note) or cancelled (with the reason),
+    by a user, or by the partner who owns it through their `link` (reviews.services.links),
+    whom the record and its history then name."""
     action = Action.objects.select_for_update().get(pk=action.pk)
     if action.status != Action.Status.OPEN:
         raise RegisterError("This action is already closed.")
@@ -143,11 +174,15 @@ def action_close(
         raise RegisterError("Choose done or cancelled.")
     if status == Action.Status.CANCELLED and not note.strip():
         raise RegisterError("Give the reason for cancelling the action.")
-    action.status = status
+    status_move(action, to=status, by=by, reason=note, link=link)
     action.completion_note = note
     action.closed_on = on or timezone.localdate()
     action.closed_by = by
-    set_change_reason(action, f"Action {action.get_status_display().lower()}", by=by)
+    action.closed_by_partner = link.sent_to_label if link is not None else ""
+    reason = f"Action {action.get_status_display().lower()}"
+    if link is not None:
+        reason = f"{reason} by {link.sent_to_label} through their link"[:100]
+    set_change_reason(action, reason, by=by)
     action.save()
     return action
 
@@ -157,9 +192,10 @@ def action_reopen(*, action: Action, by: User) -> Action:
     action = Action.objects.select_for_update().get(pk=action.pk)
     if action.status == Action.Status.OPEN:
         raise RegisterError("This action is already open.")
-    action.status = Action.Status.OPEN
+    status_move(action, to=Action.Status.OPEN, by=by)
     action.closed_on = None
     action.closed_by = None
+    action.closed_by_partner = ""
     set_change_reason(action, "Action reopened", by=by)
     action.save()
     return action

@@ -10,15 +10,17 @@ from django.utils import timezone
 from dsr import deadlines
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
-from dsr.models import Admission, Person, User
+from dsr.models import Admission, Consent, Person, User
 from dsr.next_steps import cetr_name
 from dsr.queries import open_admission, open_entry
+from dsr.services import consent_basis_check
 from reviews.models import (
     Cetr,
     OversightVisit,
     PanelMember,
 )
 from reviews.queries import hospital_due
+from reviews.services.transitions import status_move
 
 logger = logging.getLogger(__name__)
 
@@ -158,19 +160,39 @@ def cetr_arrange(
 
 @transaction.atomic
 def cetr_consent_record(
-    *, cetr: Cetr, basis: str, evidence: str, recorded_on: date, by: User
+    *,
+    cetr: Cetr,
+    basis: str,
+    evidence: str,
+    recorded_on: date,
+    by: User,
+    decision_maker: str = "",
+    capacity_assessed_on: date | None = None,
 ) -> Cetr:
     """Attach the evidence of consent (or of a best-interests decision) for this C(E)TR; from
-    then on its panel members can read the pack (rule 10)."""
-    cetr = Cetr.objects.select_for_update().get(pk=cetr.pk)
+    then on its panel members can read the pack (rule 10). The basis must fit the person's age
+    on the day it was given, by the register's own consent rules
+    (dsr.services.consent_basis_check): Gillick and parental responsibility only for children,
+    a best-interests decision only from 16, with its decision maker and date."""
+    cetr = Cetr.objects.select_for_update().select_related("person").get(pk=cetr.pk)
     if cetr.status == Cetr.Status.CANCELLED:
         raise RegisterError("This C(E)TR was cancelled.")
     if not evidence.strip():
         raise RegisterError("Describe the consent evidence and where it is kept.")
+    consent_basis_check(
+        cetr.person,
+        basis,
+        recorded_on,
+        decision_maker=decision_maker.strip(),
+        capacity_assessed_on=capacity_assessed_on,
+    )
+    best_interests = basis == Consent.Basis.BEST_INTERESTS
     cetr.consent_basis = basis
     cetr.consent_evidence = evidence
     cetr.consent_recorded_on = recorded_on
     cetr.consent_recorded_by = by
+    cetr.consent_decision_maker = decision_maker.strip() if best_interests else ""
+    cetr.consent_capacity_assessed_on = capacity_assessed_on if best_interests else None
     set_change_reason(cetr, "C(E)TR consent evidence recorded", by=by)
     cetr.save()
     return cetr
@@ -189,6 +211,8 @@ def cetr_consent_withdraw(*, cetr: Cetr, note: str, by: User) -> Cetr:
     cetr.consent_evidence = ""
     cetr.consent_recorded_on = None
     cetr.consent_recorded_by = None
+    cetr.consent_decision_maker = ""
+    cetr.consent_capacity_assessed_on = None
     set_change_reason(cetr, f"C(E)TR consent withdrawn: {note}"[:100], by=by)
     cetr.save()
     return cetr
@@ -246,11 +270,11 @@ def panel_gaps(panel: list[PanelMember]) -> list[str]:
     """What the panel lacks for a C(E)TR to be completed (rule 9)."""
     roles = {member.role for member in panel}
     gaps = [
-        f"a {label.lower()}"
-        for role, label in [
-            (PanelMember.Role.CHAIR, "Chair"),
-            (PanelMember.Role.CLINICAL_EXPERT, "Independent clinical expert"),
-            (PanelMember.Role.EXPERT_BY_EXPERIENCE, "Independent expert by experience"),
+        needed
+        for role, needed in [
+            (PanelMember.Role.CHAIR, "a chair"),
+            (PanelMember.Role.CLINICAL_EXPERT, "an independent clinical expert"),
+            (PanelMember.Role.EXPERT_BY_EXPERIENCE, "an independent expert by experience"),
         ]
         if role not in roles
     ]
@@ -269,9 +293,15 @@ def panel_gaps(panel: list[PanelMember]) -> list[str]:
 
 @transaction.atomic
 def cetr_complete(
-    *, cetr: Cetr, held_on: date, by: User, report_sent_on: date | None = None
+    *,
+    cetr: Cetr,
+    held_on: date,
+    by: User,
+    report_sent_on: date | None = None,
+    held_early_reason: str = "",
 ) -> Cetr:
-    """Mark a C(E)TR held. Refused without the required panel (rule 9) or the four findings.
+    """Mark a C(E)TR held. Refused without the required panel (rule 9) or the four findings,
+    and, when held before the date it was planned for, without saying why.
     For someone still in hospital the next inpatient C(E)TR falls due on the cadence of rule 8."""
     cetr = Cetr.objects.select_for_update(of=("self",)).select_related("person").get(pk=cetr.pk)
     if not cetr.is_planned:
@@ -281,6 +311,12 @@ def cetr_complete(
         raise RegisterError("The C(E)TR cannot be completed before it is held.")
     if report_sent_on and not held_on <= report_sent_on <= today:
         raise RegisterError("The report is sent on or after the review, and not in the future.")
+    early = cetr.scheduled_on is not None and held_on < cetr.scheduled_on
+    if early and not held_early_reason.strip():
+        raise RegisterError(
+            f"The review was planned for {cetr.scheduled_on:%-d %B %Y}: say why it was held "
+            "earlier, or correct the date it was held."
+        )
     gaps = panel_gaps(list(cetr.panel.all()))
     if gaps:
         raise RegisterError("The C(E)TR cannot be completed without " + "; ".join(gaps) + ".")
@@ -291,8 +327,9 @@ def cetr_complete(
     ]
     if missing:
         raise RegisterError("Record the findings first: " + " ".join(missing))
-    cetr.status = Cetr.Status.COMPLETED
+    status_move(cetr, to=Cetr.Status.COMPLETED, by=by)
     cetr.held_on = held_on
+    cetr.held_early_reason = held_early_reason.strip() if early else ""
     cetr.report_sent_on = report_sent_on
     cetr.completed_by = by
     # In hospital, inpatient C(E)TRs repeat (rule 8); a community C(E)TR has no cycle.
@@ -329,7 +366,7 @@ def cetr_cancel(*, cetr: Cetr, reason: str, by: User) -> Cetr:
         raise RegisterError("Only a planned C(E)TR can be cancelled.")
     if not reason.strip():
         raise RegisterError("Give the reason for cancelling.")
-    cetr.status = Cetr.Status.CANCELLED
+    status_move(cetr, to=Cetr.Status.CANCELLED, by=by, reason=reason)
     cetr.cancelled_reason = reason
     set_change_reason(cetr, "C(E)TR cancelled", by=by)
     cetr.save()

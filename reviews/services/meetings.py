@@ -27,6 +27,7 @@ from reviews.queries import (
     meeting_page,
     next_planned_meeting,
 )
+from reviews.services.transitions import status_move
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ def meeting_mark_held(*, meeting: Meeting, by: User) -> Meeting:
         raise RegisterError("This meeting is already closed.")
     if meeting.held_at > timezone.now():
         raise RegisterError("A meeting can be marked as held once it has started.")
-    meeting.status = Meeting.Status.HELD
+    status_move(meeting, to=Meeting.Status.HELD, by=by)
     meeting.held_recorded_at = timezone.now()
     set_change_reason(meeting, "Meeting held: minutes final", by=by)
     meeting.save()
@@ -315,7 +316,7 @@ def meeting_cancel(*, meeting: Meeting, reason: str, by: User) -> Meeting:
         raise RegisterError("People have been discussed at this meeting: mark it as held instead.")
     if not reason.strip():
         raise RegisterError("Give the reason for cancelling.")
-    meeting.status = Meeting.Status.CANCELLED
+    status_move(meeting, to=Meeting.Status.CANCELLED, by=by, reason=reason)
     meeting.cancelled_reason = reason
     set_change_reason(meeting, "Meeting cancelled", by=by)
     meeting.save()

@@ -18,6 +18,7 @@ from reviews.models import (
 )
 from reviews.notifications import notify_cetr_requester
 from reviews.services.cetrs import cetr_plan
+from reviews.services.transitions import status_move
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def cetr_request_arrange(*, request: CetrRequest, person: Person, kind: str, by:
     if request.status != CetrRequest.Status.RECEIVED:
         raise RegisterError("This request has already been triaged.")
     cetr = cetr_plan(person=person, kind=kind, by=by)
-    request.status = CetrRequest.Status.ARRANGED
+    status_move(request, to=CetrRequest.Status.ARRANGED, by=by)
     request.person = person
     request.cetr = cetr
     request.triaged_at = timezone.now()
@@ -94,7 +95,7 @@ def cetr_request_decline(
         raise RegisterError("This request has already been triaged.")
     if not reason.strip():
         raise RegisterError("Give the reason, written for the person who asked.")
-    request.status = CetrRequest.Status.DECLINED
+    status_move(request, to=CetrRequest.Status.DECLINED, by=by, reason=reason)
     request.decline_reason = reason
     request.person = person
     request.triaged_at = timezone.now()

@@ -23,6 +23,7 @@ from reviews.forms import staff as forms
 from reviews.models import Action, AgendaItem, Meeting
 from reviews.permissions import CHANGE, READ, can_close, get_action_for_user
 from reviews.queries import my_actions as my_actions_for
+from reviews.queries import partner_links
 from reviews.views.meetings import action_fields, action_owners
 
 CAN_OWN = (READ, "dsr.view_escalation_queue")
@@ -103,6 +104,8 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         person=action.person,
         log_detail={"action": action.pk},
         guard=EditGuard(action, writes=_action_writes),
+        template="reviews/action_form.html",
+        extra={"action": action, **partner_links(action)},
     )
 
 

@@ -6,8 +6,10 @@ register team records oversight visits.
 Every read of a person's C(E)TR or pack writes an access-log row.
 """
 
+from datetime import timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -15,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dsr.forms import ConfirmForm
-from dsr.models import AccessEvent, PersonContact, RegisterEntry, User
+from dsr.models import AccessEvent, AccessibleFormat, PersonContact, RegisterEntry, RiskFactor, User
 from dsr.next_steps import cetr_name
 from dsr.nhsuk.edits import EditGuard, model_form_writes
 from dsr.nhsuk.form_page import form_page
@@ -24,7 +26,7 @@ from dsr.security.access import role_required
 from dsr.security.audit import access_log_people, access_log_record
 from reviews import services
 from reviews.forms import staff as forms
-from reviews.models import Cetr, OversightVisit, PanelMember
+from reviews.models import AgendaItem, Cetr, OversightVisit, PanelMember
 from reviews.permissions import (
     CHANGE,
     READ,
@@ -193,6 +195,8 @@ def cetr_consent(request: HttpRequest, pk: int) -> HttpResponse:
             basis=d["basis"],
             evidence=d["evidence"],
             recorded_on=d["recorded_on"],
+            decision_maker=d["decision_maker"],
+            capacity_assessed_on=d["capacity_assessed_on"],
             by=request.user,
         ),
         done="Consent evidence recorded. Panel members with an account can now read the pack.",
@@ -338,9 +342,18 @@ def cetr_complete(request: HttpRequest, pk: int) -> HttpResponse:
         caption=_caption(cetr),
         intro="A C(E)TR is complete only with a chair, an independent clinical expert and an "
         "independent expert by experience, each with their conflicts of interest declared, and "
-        "the four findings recorded.",
+        "the four findings recorded."
+        + (
+            f" It was planned for {cetr.scheduled_on:%-d %B %Y}: if it was held earlier, say why."
+            if cetr.scheduled_on
+            else ""
+        ),
         act=lambda d: services.cetr_complete(
-            cetr=cetr, held_on=d["held_on"], report_sent_on=d["report_sent_on"], by=request.user
+            cetr=cetr,
+            held_on=d["held_on"],
+            report_sent_on=d["report_sent_on"],
+            held_early_reason=d["held_early_reason"],
+            by=request.user,
         ),
         done="C(E)TR recorded as held.",
         button="Record as held",
@@ -403,6 +416,10 @@ def my_panels(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/my_panels.html", context)
 
 
+PACK_RATINGS = 10  # the latest rating decisions the pack lists
+PACK_ADMISSION_YEARS = 3  # admissions ended within this many years, and any still open
+
+
 @require_GET
 @role_required(SIT_ON_PANELS)
 def cetr_pack(request: HttpRequest, pk: int) -> HttpResponse:
@@ -413,12 +430,37 @@ def cetr_pack(request: HttpRequest, pk: int) -> HttpResponse:
     person = cetr.person
     _log(request, cetr, "pack")
     entry = person.register_entries.filter(status=RegisterEntry.Status.OPEN).first()
+    ratings = list(entry.ratings.order_by("-effective_from", "-id")[:PACK_RATINGS]) if entry else []
+    latest = ratings[0] if ratings else None
     context = {
         "cetr": cetr,
         "person": person,
         "age": person.age(today),
         "entry": entry,
-        "rating": entry.ratings.order_by("-effective_from", "-id").first() if entry else None,
+        "rating": latest,
+        # What a panel needs (DOMAIN section 6): how to communicate with the person, the rating
+        # history, the risks last recorded, the current plan and recent admissions.
+        "ratings": ratings,
+        "risks": [
+            RiskFactor(r).label
+            for r in (latest.risk_factors if latest else [])
+            if r in RiskFactor.values
+        ],
+        "formats": [
+            AccessibleFormat(f).label
+            for f in person.accessible_formats or []
+            if f in AccessibleFormat.values
+        ],
+        "admissions": list(
+            person.admissions.filter(
+                Q(discharged_on__isnull=True)
+                | Q(discharged_on__gte=today - timedelta(days=365 * PACK_ADMISSION_YEARS))
+            ).order_by("-admitted_on", "-id")
+        ),
+        "plan": AgendaItem.objects.filter(person=person, discussed_at__isnull=False)
+        .select_related("meeting")
+        .order_by("-discussed_at", "-id")
+        .first(),
         "contacts": list(person.contacts.exclude(role=PersonContact.Role.PARENT_CARER)),
         "panel": list(cetr.panel.all()),
         "recommendations": list(

@@ -49,6 +49,11 @@ UNTRACKED = {
     "dsr.ProviderSession": "an identity provider's session id, for back-channel logout; it goes "
     "with the service's session",
     "reports.ApiCall": "append-only log of the read feed's calls: token, path, status, when",
+    "reviews.ActionLinkUse": "append-only: each use of a partner's link, itself the audit",
+    "reviews.MeetingTransition": "append-only: each status move, with who and why",
+    "reviews.ActionTransition": "append-only: each status move, with who and why",
+    "reviews.CetrTransition": "append-only: each status move, with who and why",
+    "reviews.CetrRequestTransition": "append-only: each status move, with who and why",
 }
 
 

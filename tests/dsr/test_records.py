@@ -68,8 +68,22 @@ def _meeting(by):
 def seed_everywhere(person, *, by, meeting, tag: str) -> set[tuple[str, int]]:
     """A row about `person` (already on the register) in every table of the record graph, with
     `tag` in its text wherever it has text. Returns (table, pk) of every row, history included."""
+    import uuid
+
     from escalation.models import Escalation, EscalationNote, EscalationTransition
-    from reviews.models import Action, AgendaItem, Cetr, CetrRequest, OversightVisit, PanelMember
+    from reviews.models import (
+        Action,
+        ActionLink,
+        ActionLinkUse,
+        ActionTransition,
+        AgendaItem,
+        Cetr,
+        CetrRequest,
+        CetrRequestTransition,
+        CetrTransition,
+        OversightVisit,
+        PanelMember,
+    )
     from tests.referrals.factories import ReferralAttachmentFactory, ReferralFactory
 
     today = timezone.localdate()
@@ -127,6 +141,31 @@ def seed_everywhere(person, *, by, meeting, tag: str) -> set[tuple[str, int]]:
         due_on=today,
         created_by=by,
     )
+    link = ActionLink.objects.create(
+        action=action,
+        summary=f"{tag} summary",
+        sent_to_name=f"{tag} Owner",
+        email="owner@example.org",
+        key=uuid.uuid4(),
+        token_hash=uuid.uuid4().hex * 2,
+        expires_at=timezone.now(),
+        sent_by=by,
+    )
+    request = CetrRequest.objects.create(
+        reference=f"CR-{person.pk}",
+        channel="online",
+        relationship="family",
+        requester_name=f"{tag} Requester",
+        requester_email="family@example.org",
+        contact_by="email",
+        given_name=person.given_name,
+        family_name=person.family_name,
+        date_of_birth=person.date_of_birth,
+        in_hospital="no",
+        reason=f"{tag} harder at home",
+        person_knows=True,
+        person=person,
+    )
     escalation = Escalation.objects.create(
         reason=Escalation.Reason.OVERDUE_ACTION,
         trigger_type="reviews.action",
@@ -172,20 +211,17 @@ def seed_everywhere(person, *, by, meeting, tag: str) -> set[tuple[str, int]]:
             recorded_by=by,
         ),
         action,
-        CetrRequest.objects.create(
-            reference=f"CR-{person.pk}",
-            channel="online",
-            relationship="family",
-            requester_name=f"{tag} Requester",
-            requester_email="family@example.org",
-            contact_by="email",
-            given_name=person.given_name,
-            family_name=person.family_name,
-            date_of_birth=person.date_of_birth,
-            in_hospital="no",
-            reason=f"{tag} harder at home",
-            person_knows=True,
-            person=person,
+        link,
+        ActionLinkUse.objects.create(link=link, kind="blocked", note=f"{tag} in the way"),
+        ActionTransition.objects.create(
+            action=action, from_status="open", to_status="cancelled", by=by, reason=f"{tag} off"
+        ),
+        CetrTransition.objects.create(
+            cetr=cetr, from_status="planned", to_status="cancelled", by=by, reason=f"{tag} off"
+        ),
+        request,
+        CetrRequestTransition.objects.create(
+            request=request, from_status="received", to_status="declined", by=by, reason=tag
         ),
         escalation,
         EscalationTransition.objects.create(

@@ -351,7 +351,7 @@ def test_the_detail_page_offers_people_on_the_register_who_match(
 
     assert page.status_code == 200
     html = _html(page)
-    assert "This goes to the person who asked, in a letter. Write it for them." in html
+    assert "the letter already greets them and signs off, so do not add either" in html
     assert f'value="{by_number.pk}"' in html
     assert f'value="{by_name.pk}"' in html
     assert f'value="{someone_else.pk}"' not in html  # same name, another date of birth
@@ -410,13 +410,13 @@ def test_arranging_shows_the_services_refusal_on_the_form(staff_client, areas, m
     assert not Cetr.objects.exists()
 
 
-def test_with_no_match_the_page_says_to_add_the_person_first(staff_client, areas, make_person):
+def test_with_no_match_the_page_says_to_make_a_referral_first(staff_client, areas, make_person):
     make_person(area="north")  # on the register, but not this person
     waiting = CetrRequestFactory(local_authority=areas["north"], nhs_number=NHS_NUMBER)
 
     page = staff_client.get(_detail(waiting))
-    assert "Add the person to the register first" in _html(page)
-    assert reverse("dsr:person-create") in _html(page)
+    assert "make a referral for them" in _html(page)
+    assert f'href="{reverse("referrals:create")}"' in _html(page)
 
     response = staff_client.post(_detail(waiting), {"decision": "arrange", "kind": "community"})
     assert response.status_code == 200

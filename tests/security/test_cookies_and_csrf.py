@@ -28,6 +28,9 @@ WRITTEN_BY_READS = ALWAYS_WRITTEN | {
     # The access log records who read which person's record or downloaded which export: reading
     # is the event it exists to record (DSPT; ASVS v5.0.0-16.3.2).
     "dsr_accessevent",
+    # Each use of a partner's link to their action, opening its page included, is an audited
+    # row (ACCESS.md "Action owner by link"): the same kind of record.
+    "reviews_actionlinkuse",
 }
 
 
