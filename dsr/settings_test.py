@@ -4,6 +4,8 @@ The test command (`make test`) points DATABASE_URL and REDIS_URL at real Postgre
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -34,3 +36,5 @@ WHITENOISE_USE_FINDERS = True
 DSR_REPORT_CACHE_SECONDS = 0
 DSR_DASHBOARD_CACHE_SECONDS = 0
 DSR_LIST_COUNT_CACHE_SECONDS = 0
+# Uploaded register spreadsheets go to a folder of this run's own.
+DSR_IMPORT_DIR = Path(tempfile.gettempdir()) / f"dsr-test-imports-{os.getpid()}"

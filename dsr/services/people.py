@@ -161,7 +161,10 @@ def keyworker_referral_record(*, person: Person, referred_on: date, by: User) ->
 # --- Consent (rules 1 and 16) ----------------------------------------------------------------
 
 
-def _check_consent_basis(person: Person, basis: str, given_on: date, **detail: Any) -> None:
+def check_consent_basis(person: Person, basis: str, given_on: date, **detail: Any) -> None:
+    """Raise RegisterError unless `basis` is valid for the person's age on `given_on`, with the
+    detail it needs (rule 1; DOMAIN section 9). The consent form and the spreadsheet import's
+    dry run both use it; `person` needs only its date of birth."""
     if given_on > timezone.localdate():
         raise RegisterError("The date consent was given must be today or in the past.")
     if given_on < person.date_of_birth:
@@ -223,7 +226,7 @@ def consent_record(
     """Record a consent basis. Any active consent ends as renewed, and an open register entry
     moves onto the new one. The review date comes from the deadlines module (default: a year)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _check_consent_basis(
+    check_consent_basis(
         person,
         basis,
         given_on,
