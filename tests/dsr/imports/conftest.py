@@ -101,7 +101,7 @@ def xlsx(rows, *, headers=HEADERS, title_rows=(), sheets=None) -> bytes:
     for values in rows:
         first.append(values or [])
     for name, content in (sheets or {}).items():
-        sheet = book.create_sheet(name)
+        sheet = book.create_sheet(name, 0)  # before the register
         for values in content:
             sheet.append(values)
     out = io.BytesIO()
