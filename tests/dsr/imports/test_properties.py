@@ -35,39 +35,23 @@ YES_NO = _mostly(["N"], ["Y", "", "Perhaps"])
 POSTCODES = _mostly(["NR1 1AA", "nr11aa", ""], ["NR1", "QQ1 1AA"])
 AREAS = _mostly(["Norfolk", "Suffolk"], ["Kent", ""])
 
-ROWS = st.builds(
-    lambda nhs, given, family, dob, rated, added, rating, consent, consent_on, inpatient, postcode, area, reason: (
-        row(
-            **{
-                "NHS Number": nhs or None,
-                "Forename": given or None,
-                "Surname": family or None,
-                "DOB": dob or None,
-                "RAG last reviewed": rated or None,
-                "Date added to DSR": added or None,
-                "RAG": rating or None,
-                "Consent": consent or None,
-                "Consent date": consent_on or None,
-                "Current inpatient": inpatient or None,
-                "Postcode": postcode or None,
-                "Local Authority": area or None,
-                "RAG rationale": reason or None,
-            }
-        )
-    ),
-    NHS,
-    NAMES,
-    NAMES,
-    DATES,
-    PAST,
-    PAST,
-    RATINGS,
-    CONSENT,
-    PAST,
-    YES_NO,
-    POSTCODES,
-    AREAS,
-    st.sampled_from(["Crisis at home", ""]),
+COLUMNS = {
+    "NHS Number": NHS,
+    "Forename": NAMES,
+    "Surname": NAMES,
+    "DOB": DATES,
+    "RAG last reviewed": PAST,
+    "Date added to DSR": PAST,
+    "RAG": RATINGS,
+    "Consent": CONSENT,
+    "Consent date": PAST,
+    "Current inpatient": YES_NO,
+    "Postcode": POSTCODES,
+    "Local Authority": AREAS,
+    "RAG rationale": _mostly(["Crisis at home"], [""]),
+}
+ROWS = st.fixed_dictionaries(COLUMNS).map(
+    lambda cells: row(**{header: value or None for header, value in cells.items()})
 )
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from dsr.imports.check import sheet_date
 from dsr.imports.run import run
 from dsr.models import Consent, Person, Rating, RegisterEntry
-from dsr.services import consent_record, person_create, rating_change, register_open
+from dsr.services import person_create, rating_change
 from tests.dsr.imports.conftest import row, xlsx
 from tests.dsr.imports.flow import upload_and_check
 
