@@ -184,8 +184,7 @@ def import_check(request: HttpRequest, pk: int) -> HttpResponse:
             detail={"import": register_import.pk},
         )
     shown = list(
-        register_import.rows.exclude(outcome__in=[Outcome.SAME, Outcome.LIKELY_MATCH])
-        .exclude(problems=[], notes=[])
+        register_import.rows.filter(outcome__in=[Outcome.REFUSED, Outcome.PERSON_ONLY])
         .order_by("row_number")
         .only("row_number", "outcome", "problems", "notes")[:ROWS_SHOWN]
     )
