@@ -65,13 +65,14 @@ def _day(value: str | None) -> datetime.date | None:
 
 
 def _stamp(written: dict, obj: Any) -> None:
-    obj.refresh_from_db(fields=["updated_at"])
+    """When `obj` was last saved, as its last save set it (auto_now), for undo's check."""
     written["stamps"][f"{type(obj).__name__}:{obj.pk}"] = obj.updated_at.isoformat()
 
 
 def _apply(row: ImportRow, plan: dict[str, Any], by: User, reason: str) -> dict[str, Any]:
     """Write one row's plan through the services; returns what was written, for undo."""
     written: dict[str, Any] = {"created": defaultdict(list), "updated": {}, "stamps": {}}
+    saved: list[Any] = []
     if row.outcome == Outcome.UPDATE:
         person = Person.objects.get(pk=row.person_id)
         if plan.get("person"):
@@ -83,6 +84,7 @@ def _apply(row: ImportRow, plan: dict[str, Any], by: User, reason: str) -> dict[
     else:
         person = person_create(by=by, **_person_fields(plan["person"]))
         written["created"]["Person"].append(person.pk)
+        saved.append(person)
     consent = plan.get("consent")
     if consent:
         row_consent = consent_record(
@@ -95,6 +97,7 @@ def _apply(row: ImportRow, plan: dict[str, Any], by: User, reason: str) -> dict[
             by=by,
         )
         written["created"]["Consent"].append(row_consent.pk)
+        saved.append(row_consent)
     entry = plan.get("entry")
     if entry:
         opened = register_open(
@@ -106,16 +109,16 @@ def _apply(row: ImportRow, plan: dict[str, Any], by: User, reason: str) -> dict[
             by=by,
         )
         written["created"]["RegisterEntry"].append(opened.pk)
+        saved.append(opened)
         written["created"]["Rating"].extend(opened.ratings.values_list("pk", flat=True))
     contacts = [PersonContact(role=c["role"], name=c["name"]) for c in plan.get("contacts", [])]
     if contacts:
         added = contacts_add(person=person, contacts=contacts, reason=reason, by=by)
         written["created"]["PersonContact"].extend(c.pk for c in added)
-    for model in ("Person", "Consent", "RegisterEntry"):
-        for pk in written["created"].get(model, []):
-            _stamp(written, _MODELS[model].objects.get(pk=pk))
     if row.outcome == Outcome.UPDATE:
-        _stamp(written, person)
+        saved.append(person)
+    for obj in saved:
+        _stamp(written, obj)
     row.person_id = person.pk
     written["created"] = dict(written["created"])
     return written

@@ -124,3 +124,13 @@ def test_every_row_written_has_history_naming_the_import_and_checksum(lead_clien
         )
     rating = Rating.objects.get()
     assert rating.set_by == register_import.uploaded_by
+
+
+def test_undo_is_refused_once_someone_has_opened_a_person_it_added(lead_client, lead):
+    register_import = _import(lead_client, xlsx([row()]))
+    person = Person.objects.get()
+    lead_client.get(reverse("dsr:person-detail", args=[person.pk]))  # an access-log row
+    before = snapshot()
+    with pytest.raises(RegisterError, match="other records now refer to people it added"):
+        undo(register_import, by=lead)
+    assert snapshot() == before
