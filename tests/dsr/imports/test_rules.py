@@ -10,7 +10,7 @@ from django.urls import reverse
 from dsr.imports.check import sheet_date
 from dsr.imports.run import run
 from dsr.models import Consent, Person, Rating, RegisterEntry
-from dsr.services import person_create, rating_change
+from dsr.services import consent_record, person_create, rating_change, register_open
 from tests.dsr.imports.conftest import row, xlsx
 from tests.dsr.imports.flow import upload_and_check
 
@@ -281,3 +281,16 @@ def test_a_messy_sheet_title_rows_blank_lines_and_another_sheet_first(lead_clien
     assert register_import.sheet_name == "Register" and register_import.header_row == 4
     assert sorted(r.row_number for r in register_import.rows.all()) == [6, 9]
     assert register_import.counts["create"] == 2
+
+
+def test_a_person_brought_in_only_shows_their_next_steps_until_on_the_register(lead_client, lead):
+    register_import, _ = _check(lead_client, row(Consent="No"))
+    _import(lead_client, register_import)
+    person = Person.objects.get()
+    page = lead_client.get(reverse("dsr:person-detail", args=[person.pk])).content.decode()
+    assert "Still to do after the spreadsheet import" in page
+    assert "Record the person&#x27;s consent: the sheet gives no consent basis." in page
+    consent_record(person=person, basis="own_consent", given_on=datetime.date(2025, 5, 1), by=lead)
+    register_open(person=person, rating="RED", rationale="Reviewed.", by=lead)
+    page = lead_client.get(reverse("dsr:person-detail", args=[person.pk])).content.decode()
+    assert "Still to do after the spreadsheet import" not in page
