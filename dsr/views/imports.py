@@ -35,8 +35,16 @@ Outcome = ImportRow.Outcome
 ROWS_SHOWN = 200
 
 
+def _imports_for(request: HttpRequest):
+    """The imports of the user's own organisation (another ICB's answer 404)."""
+    return RegisterImport.objects.filter(
+        uploaded_by__organisation_id=request.user.organisation_id,
+        uploaded_by__organisation__isnull=False,
+    ).select_related("uploaded_by")
+
+
 def _import(request: HttpRequest, pk: int) -> RegisterImport:
-    return get_object_or_404(RegisterImport.objects.select_related("uploaded_by"), pk=pk)
+    return get_object_or_404(_imports_for(request), pk=pk)
 
 
 def _not_started(request: HttpRequest, register_import: RegisterImport) -> HttpResponse | None:
@@ -49,7 +57,7 @@ def _not_started(request: HttpRequest, register_import: RegisterImport) -> HttpR
 @require_GET
 @role_required(IMPORT)
 def import_list(request: HttpRequest) -> HttpResponse:
-    imports_made = RegisterImport.objects.select_related("uploaded_by").order_by("-created_at")[:50]
+    imports_made = _imports_for(request).order_by("-created_at")[:50]
     return render(request, "dsr/imports/list.html", {"imports": imports_made})
 
 

@@ -134,3 +134,17 @@ def test_undo_is_refused_once_someone_has_opened_a_person_it_added(lead_client, 
     with pytest.raises(RegisterError, match="other records now refer to people it added"):
         undo(register_import, by=lead)
     assert snapshot() == before
+
+
+def test_another_icbs_lead_cannot_see_or_undo_an_import(lead_client, lead):
+    from dsr.roles import Role
+    from tests.conftest import account, signed_in_client
+    from tests.dsr.factories import OrganisationFactory
+
+    register_import = _import(lead_client, xlsx([row()]))
+    other = signed_in_client(account(OrganisationFactory(name="Other ICB"), Role.DSR_LEAD))
+    for name in ("dsr:import-detail", "dsr:import-check", "dsr:import-report", "dsr:import-undo"):
+        assert other.get(reverse(name, args=[register_import.pk])).status_code == 404
+    assert other.post(reverse("dsr:import-undo", args=[register_import.pk])).status_code == 404
+    assert "register.xlsx" not in other.get(reverse("dsr:import-list")).content.decode()
+    assert Person.objects.count() == 1
