@@ -8,6 +8,7 @@ No Redis is needed: the kill is of the process doing the work, as tests/reliabil
 Celery workers.
 """
 
+import datetime
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from dsr.imports.run import run
 from dsr.models import Consent, ImportRow, Person, Rating, RegisterEntry, RegisterImport
@@ -114,3 +116,23 @@ def test_a_worker_killed_mid_import_then_resumed_loses_and_doubles_nothing(
         register_import=register_import, outcome__in=["create", "person_only"], person=None
     ).exists()
     print(f"\nimport kills at rows {kills} of {total}: 0 lost, 0 doubled")
+
+
+@pytest.mark.django_db
+def test_a_stalled_import_offers_to_carry_on_and_queues_the_job_again(
+    lead_client, monkeypatch, settings
+):
+    queued = []
+    monkeypatch.setattr("dsr.tasks.run_import_task.delay", queued.append)
+    register_import = upload_and_check(lead_client, EXAMPLE.read_bytes())
+    lead_client.post(reverse("dsr:import-start", args=[register_import.pk]))
+    url = reverse("dsr:import-detail", args=[register_import.pk])
+    assert "The import has stopped" not in lead_client.get(url).content.decode()
+    lead_client.post(url)
+    assert queued == []  # not stalled: nothing queued again
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.DSR_IMPORT_STALL_SECONDS + 1)
+    RegisterImport.objects.filter(pk=register_import.pk).update(updated_at=long_ago)
+    page = lead_client.get(url).content.decode()
+    assert "The import has stopped" in page and "Carry on with the import" in page
+    lead_client.post(url)
+    assert queued == [register_import.pk]
