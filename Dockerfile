@@ -53,11 +53,13 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 # A system user with no login shell and no home. /var/lib/dsr is the only path it may write:
-# beat keeps its schedule there (a named volume in docker-compose.yml takes this ownership).
+# beat keeps its schedule there, and imports/ holds register spreadsheets being imported (named
+# volumes in docker-compose.yml take this ownership).
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin app \
-    && install -d -o app -g app -m 0750 /var/lib/dsr
+    && install -d -o app -g app -m 0750 /var/lib/dsr \
+    && install -d -o app -g app -m 0700 /var/lib/dsr/imports
 
 COPY --from=python-build /opt/venv /opt/venv
 

@@ -17,6 +17,7 @@ class DsrConfig(AppConfig):
             cadence_values,
         )
         from dsr.home import accounts_panel, register_work_panel
+        from dsr.imports.panels import import_steps_panel
         from dsr.models import Consent, Person, PersonContact, RegisterEntry
         from dsr.notifications import (
             INVITATION_SUBJECT,
@@ -43,6 +44,8 @@ class DsrConfig(AppConfig):
                 # change.
                 follows={"register": (RegisterEntry, Person, PersonContact, Consent)},
                 home_panels=(register_work_panel, accounts_panel),
+                # What a spreadsheet import could not bring across for a person it added.
+                person_panels=(import_steps_panel,),
             )
         )
         # GOV.UK Notify, used when DSR_MESSAGES = "notify" (dsr.outbox.delivery).

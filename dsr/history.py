@@ -42,6 +42,9 @@ def audited(**options: Any) -> HistoricalRecords:
 
 
 _SYSTEM_ACTOR: ContextVar[str] = ContextVar("dsr_history_system_actor", default="")
+_JOB_REASON: ContextVar[str] = ContextVar("dsr_history_job_reason", default="")
+# simple-history's change reason column (CharField max_length=100).
+_REASON_LIMIT = 100
 
 
 @contextmanager
@@ -52,6 +55,18 @@ def acting_as_system(reason: str) -> Iterator[None]:
         yield
     finally:
         _SYSTEM_ACTOR.reset(token)
+
+
+@contextmanager
+def written_for(reason: str) -> Iterator[None]:
+    """Every history row written inside this block names `reason` first, before the service's
+    own reason: "Imported from spreadsheet (import 7, SHA-256 ...): Consent recorded". A job
+    that writes through the services (the spreadsheet import) so names itself on every row."""
+    token = _JOB_REASON.set(reason)
+    try:
+        yield
+    finally:
+        _JOB_REASON.reset(token)
 
 
 def set_change_reason(obj: models.Model, reason: str, *, by: Any) -> None:
@@ -66,3 +81,8 @@ def _stamp_actor(sender: Any, history_instance: Any, history_user: Any = None, *
         history_instance.history_actor_email = getattr(history_user, "email", "") or ""
     elif history_user is None and not history_instance.history_change_reason:
         history_instance.history_change_reason = _SYSTEM_ACTOR.get() or None
+    job = _JOB_REASON.get()
+    if job:
+        own = history_instance.history_change_reason
+        reason = f"{job}: {own}" if own else job
+        history_instance.history_change_reason = reason[:_REASON_LIMIT]

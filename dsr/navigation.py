@@ -47,6 +47,7 @@ NAV_ITEMS: list[NavItem] = [
         order=190,
     ),
     NavItem("Settings", "dsr:settings", ("dsr.manage_settings",), order=195),
+    NavItem("Import", "dsr:import-list", ("dsr.import_register",), True, order=197),
 ]
 
 

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, str] = {
     "view_reports": "Download aggregate reports",
     "manage_accounts": "Invite, deactivate and review accounts and organisations",
     "view_access_log": "Read the access log",
+    "import_register": "Import a register from a spreadsheet",
 }
 
 _STAFF = [
@@ -52,7 +53,13 @@ _SENIOR = ["view_escalation_queue", "act_on_escalations"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.REGISTER_STAFF: _STAFF,
-    Role.DSR_LEAD: [*_STAFF, "manage_settings", "reassign_work", "act_on_escalations"],
+    Role.DSR_LEAD: [
+        *_STAFF,
+        "manage_settings",
+        "reassign_work",
+        "act_on_escalations",
+        "import_register",
+    ],
     Role.SENIOR_MANAGER_HEALTH: _SENIOR,
     Role.SENIOR_MANAGER_LA: _SENIOR,
     Role.EXECUTIVE_LEAD: ["view_escalation_summary", "act_on_escalations"],
@@ -84,8 +91,8 @@ ROLE_SUMMARIES: dict[str, str] = {
         "in your area, raise escalations and download filtered exports."
     ),
     Role.DSR_LEAD: (
-        "As register staff, and you can also change the register settings, reassign work and "
-        "handle level 1 escalations."
+        "As register staff, and you can also change the register settings, reassign work, "
+        "handle level 1 escalations and import a register from a spreadsheet."
     ),
     Role.SENIOR_MANAGER_HEALTH: (
         "You can see people rated red or amber, and anyone with an open escalation, in your area, "

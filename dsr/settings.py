@@ -274,6 +274,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dsr.tasks.apply_retention_schedule_task",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Every hour, at 20 past: delete uploaded register spreadsheets kept longer than
+    # DSR_IMPORT_KEEP_HOURS.
+    "discard-import-files": {
+        "task": "dsr.tasks.discard_import_files_task",
+        "schedule": crontab(minute=20),
+    },
 }
 
 # --- Accounts, second factor and lockout ----------------------------------------------------
@@ -627,6 +633,22 @@ STATICFILES_DIRS = [
 # Uploaded files (referral attachments) live outside any path a URL serves; only views that
 # check access stream them. Production mounts a private volume here.
 MEDIA_ROOT = env.path("PRIVATE_FILES_ROOT", default=BASE_DIR / "var" / "private")
+
+# Importing a register from a spreadsheet (the DSR lead; dsr.imports). The uploaded file is kept
+# here, outside any path a URL serves, under a random name, only while the import needs it: it
+# is deleted when the import finishes, and any file older than DSR_IMPORT_KEEP_HOURS by the
+# hourly sweep. Limits for a hostile file: its size, data rows and columns.
+DSR_IMPORT_DIR = env.path("DSR_IMPORT_DIR", default=BASE_DIR / "var" / "imports")
+DSR_IMPORT_KEEP_HOURS = env.int("DSR_IMPORT_KEEP_HOURS", default=24)
+DSR_IMPORT_MAX_BYTES = env.int("DSR_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+DSR_IMPORT_MAX_ROWS = env.int("DSR_IMPORT_MAX_ROWS", default=20_000)
+DSR_IMPORT_MAX_COLUMNS = env.int("DSR_IMPORT_MAX_COLUMNS", default=100)
+# Rows written per transaction (each batch all or nothing), and how long a running import may
+# go without finishing a batch before its page offers to carry on.
+DSR_IMPORT_BATCH_ROWS = env.int("DSR_IMPORT_BATCH_ROWS", default=50)
+DSR_IMPORT_STALL_SECONDS = env.int("DSR_IMPORT_STALL_SECONDS", default=120)
+if min(DSR_IMPORT_KEEP_HOURS, DSR_IMPORT_MAX_ROWS, DSR_IMPORT_BATCH_ROWS) < 1:
+    raise ImproperlyConfigured("The DSR_IMPORT_* limits must be 1 or more.")
 
 # nhsuk-frontend's stylesheet refers to its icons at /assets/images/...; WhiteNoise serves the
 # package's dist folder at the site root so those references resolve without a Sass build.

@@ -4,6 +4,8 @@ The test command (`make test`) points DATABASE_URL and REDIS_URL at real Postgre
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "x" * 40)
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
@@ -52,3 +54,6 @@ DSR_IDENTITY_PROVIDERS = {
         "client_secret": "test-only-entra-secret",
     },
 }
+
+# Uploaded register spreadsheets go to a folder of this run's own.
+DSR_IMPORT_DIR = Path(tempfile.gettempdir()) / f"dsr-test-imports-{os.getpid()}"

@@ -83,3 +83,20 @@ def sweep_password_resets_task() -> dict[str, int]:
     from dsr.accounts import password_reset_sweep
 
     return password_reset_sweep()
+
+
+@shared_task
+def run_import_task(import_id: int) -> int:
+    """Apply a checked register import, batch by batch. Safe to run twice or after a killed
+    worker: each batch is one transaction, and a run starts from the first row not applied."""
+    from dsr.imports.run import run
+
+    return run(import_id)
+
+
+@shared_task
+def discard_import_files_task() -> int:
+    """Delete uploaded register spreadsheets kept longer than DSR_IMPORT_KEEP_HOURS."""
+    from dsr.imports.files import discard_expired
+
+    return discard_expired()

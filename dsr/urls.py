@@ -5,7 +5,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from dsr.views import account_lifecycle, identity, outbox, people, records, register, team
+from dsr.views import (
+    account_lifecycle,
+    identity,
+    imports,
+    outbox,
+    people,
+    records,
+    register,
+    team,
+)
 from dsr.views import accounts as account_views
 from dsr.views import pages as views
 
@@ -156,6 +165,17 @@ dsr_patterns = (
         # The DSR lead's settings, and what people are told: the DSR team's contact details.
         path("settings/", team.settings_page, name="settings"),
         path("settings/contact/", team.team_contact, name="team-contact"),
+        # Importing a register from a spreadsheet (the DSR lead).
+        path("imports/", imports.import_list, name="import-list"),
+        path("imports/new/", imports.import_upload, name="import-upload"),
+        path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
+        path("imports/<int:pk>/columns/", imports.import_columns, name="import-columns"),
+        path("imports/<int:pk>/values/", imports.import_values, name="import-values"),
+        path("imports/<int:pk>/check/", imports.import_check, name="import-check"),
+        path("imports/<int:pk>/checked.xlsx", imports.import_report, name="import-report"),
+        path("imports/<int:pk>/start/", imports.import_start, name="import-start"),
+        path("imports/<int:pk>/progress/", imports.import_progress, name="import-progress"),
+        path("imports/<int:pk>/undo/", imports.import_undo, name="import-undo"),
     ],
     "dsr",
 )

@@ -461,8 +461,21 @@ def matrix_objects(personas, register_objects):
         email="jo@example.org",
         by=clerk,
     )
+    from dsr.models import RegisterImport
+
+    register_import = RegisterImport.objects.create(
+        uploaded_by=users["dsr_lead"],
+        file_name=f"{SENTINEL}.csv",
+        checksum="0" * 64,
+        file_kind="csv",
+        sheet_name="CSV",
+        headers=["NHS Number", "Forename"],
+        sheets=[{"name": "CSV", "score": 2, "header_index": 0, "data_rows": 0}],
+        status=RegisterImport.Status.CHECKED,
+    )
     return {
         **register_objects,
+        "register_import": register_import,
         "invitation": invitation,
         "api_token": api_token,
         "api_secret": api_secret,

@@ -83,6 +83,13 @@ REGISTER_ONLY = _closed(_roles(REGISTER_TEAM))
 ADMINISTRATORS_ONLY = _closed(_roles(ADMINISTRATORS))
 
 
+LEAD_ONLY = _closed(_roles({"dsr_lead"}))
+
+
+def _register_import(objects: dict) -> dict:
+    return {"pk": objects["register_import"].pk}
+
+
 def _person(key: str) -> Callable[[dict], dict]:
     return lambda objects: {"pk": objects[key].pk}
 
@@ -237,6 +244,17 @@ MATRIX: dict[str, Row] = {
     # kept by the DSR lead.
     "dsr:settings": Row(_closed(_roles({"dsr_lead"}))),
     "dsr:team-contact": Row(_closed(_roles({"dsr_lead"}))),
+    # Importing a register from a spreadsheet: the DSR lead only (ACCESS.md).
+    "dsr:import-list": Row(LEAD_ONLY),
+    "dsr:import-upload": Row(LEAD_ONLY),
+    "dsr:import-detail": Row(LEAD_ONLY, kwargs=_register_import),
+    "dsr:import-columns": Row(LEAD_ONLY, kwargs=_register_import),
+    "dsr:import-values": Row(LEAD_ONLY, kwargs=_register_import),
+    "dsr:import-check": Row(LEAD_ONLY, kwargs=_register_import),
+    "dsr:import-report": Row(LEAD_ONLY, kwargs=_register_import),
+    "dsr:import-start": Row({**LEAD_ONLY, "dsr_lead": 405}, kwargs=_register_import),
+    "dsr:import-progress": Row(LEAD_ONLY, kwargs=_register_import),
+    "dsr:import-undo": Row(LEAD_ONLY, kwargs=_register_import),
     # The outbox.
     # Accounts: administrators only (ACCESS.md), the DSR lead included in the refusals.
     "dsr:invitation-list": Row(ADMINISTRATORS_ONLY),

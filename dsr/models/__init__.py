@@ -31,6 +31,7 @@ from dsr.models.core import (
     User,
     UserManager,
 )
+from dsr.models.imports import ImportMapping, ImportRow, RegisterImport
 from dsr.models.notifications import Notification
 from dsr.models.people import Consent, Person, PersonContact, PersonNeed, PersonQuerySet
 from dsr.models.records import RetentionRun
@@ -59,6 +60,9 @@ __all__ = [
     "CetrException",
     "Consent",
     "Heartbeat",
+    "ImportMapping",
+    "ImportRow",
+    "RegisterImport",
     "Invitation",
     "Notification",
     "LocalAuthority",

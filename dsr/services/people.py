@@ -165,7 +165,8 @@ def consent_basis_check(person: Person, basis: str, given_on: date, **detail: An
     """The register's consent rules (DOMAIN rules 1 and 16): whether `basis` fits the person's
     age on `given_on`, and a best-interests decision names its decision maker and the date
     capacity was assessed (`detail`). Raises RegisterError. A C(E)TR's consent evidence is
-    checked by these same rules (reviews.services.cetr_consent_record)."""
+    checked by these same rules (reviews.services.cetr_consent_record), and so is each row of a
+    spreadsheet import's dry run; `person` needs only its date of birth."""
     if given_on > timezone.localdate():
         raise RegisterError("The date consent was given must be today or in the past.")
     if given_on < person.date_of_birth:

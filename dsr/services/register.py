@@ -92,6 +92,7 @@ def register_open(
     rationale: str,
     by: User,
     opened_on: date | None = None,
+    rated_on: date | None = None,
     risk_factors: list[str] | None = None,
     risk_notes: str = "",
 ) -> RegisterEntry:
@@ -109,13 +110,16 @@ def register_open(
         raise RegisterError("Record a consent basis before adding this person to the register.")
     _check_blue_only_in_hospital(person, rating)
     opened_on = opened_on or timezone.localdate()
+    rated_on = rated_on or opened_on
+    if rated_on < opened_on:
+        raise RegisterError("The rating cannot start before the person was added.")
     entry = RegisterEntry(
         person=person,
         opened_on=opened_on,
         opened_by=by,
         consent=consent,
         rating=rating,
-        rating_since=opened_on,
+        rating_since=rated_on,
     )
     set_change_reason(entry, "Added to the register", by=by)
     entry.save()
@@ -123,7 +127,7 @@ def register_open(
         entry,
         rating=rating,
         rationale=rationale,
-        effective_from=opened_on,
+        effective_from=rated_on,
         by=by,
         risk_factors=risk_factors,
         risk_notes=risk_notes,

@@ -42,6 +42,10 @@ UNTRACKED = {
     "dsr.Heartbeat": "scheduler bookkeeping, no personal data",
     "dsr.RetentionRun": "append-only log of retention runs, counts only",
     "dsr.PasswordResetRequest": "job bookkeeping, deleted a day after it is handled",
+    "dsr.ImportRow": (
+        "an import's working copy of a sheet row and its dry-run findings; every record it "
+        "writes to the register is audited, naming the import and the file's checksum"
+    ),
     "referrals.ReferralTransition": "append-only: each status move, with who and why",
     "referrals.ReferralAttachment": "written once with its referral, never changed",
     "escalation.EscalationTransition": "append-only: each move, with who and why",

@@ -20,11 +20,13 @@ from dsr.models import (
     AccessEvent,
     Admission,
     CetrException,
+    ImportRow,
     Notification,
     Person,
     PersonContact,
     PersonNeed,
     Placement,
+    RegisterImport,
     Reminder,
     RetentionRun,
 )
@@ -246,6 +248,17 @@ def seed_everywhere(person, *, by, meeting, tag: str) -> set[tuple[str, int]]:
             kind="action_due",
             stage=f"due-{today}",
             due_on=today,
+        ),
+        # The spreadsheet row a register import brought them in from.
+        ImportRow.objects.create(
+            register_import=RegisterImport.objects.create(
+                uploaded_by=by, file_name="register.xlsx", checksum="0" * 64, file_kind="xlsx"
+            ),
+            row_number=2,
+            raw=[person.nhs_number, f"{tag} row"],
+            outcome="create",
+            person=person,
+            applied=True,
         ),
     ]
     return _with_history(rows)

@@ -1,0 +1,180 @@
+"""Bringing an ICB's existing register across from its spreadsheet (issue 24), for the DSR lead.
+
+The steps, each a page: upload (files.py: the file is hostile until read), match the columns
+and the ICB's own words (mapping.py), the dry run (check.py, with a downloadable report:
+report.py), then the import itself in the background, in batches, with undo (run.py).
+"""
+
+from typing import Any
+
+from django.db import transaction
+
+from dsr.exceptions import RegisterError
+from dsr.history import set_change_reason
+from dsr.imports import files, mapping
+from dsr.imports.check import cell_text, dry_run
+from dsr.models import ImportMapping, ImportRow, RegisterImport, User
+
+Status = RegisterImport.Status
+
+
+def _sheet_summary(sheet: files.Sheet) -> dict[str, Any]:
+    index, score = mapping.find_header(sheet.rows)
+    return {
+        "name": sheet.name,
+        "score": score,
+        "header_index": index,
+        "data_rows": max(0, len(sheet.rows) - index - 1),
+        "stopped_early": sheet.stopped_early,
+    }
+
+
+def _fill_rows(register_import: RegisterImport, sheet: files.Sheet, header_index: int) -> None:
+    """Keep the data rows below the header; skip copies of the header row further down."""
+    number, header_cells = sheet.rows[header_index]
+    headers = [cell_text(c).strip() for c in header_cells]
+    # Blank or repeated headers get a name of their own, so each column can be chosen.
+    seen: dict[str, int] = {}
+    for i, header in enumerate(headers):
+        header = header or f"Column {i + 1}"
+        seen[header] = seen.get(header, 0) + 1
+        headers[i] = header if seen[header] == 1 else f"{header} ({seen[header]})"
+    register_import.headers = headers
+    register_import.header_row = number
+    register_import.sheet_name = sheet.name[:100]
+    register_import.rows.all().delete()
+    tidy_header = [mapping.tidy(cell_text(c)) for c in header_cells]
+    rows = []
+    for row_number, cells in sheet.rows[header_index + 1 :]:
+        if [mapping.tidy(cell_text(c)) for c in cells] == tidy_header[: len(cells)]:
+            continue
+        rows.append(ImportRow(register_import=register_import, row_number=row_number, raw=cells))
+    ImportRow.objects.bulk_create(rows, batch_size=1000)
+    register_import.rows_total = len(rows)
+
+
+@transaction.atomic
+def import_upload(
+    *, name: str, data: bytes, by: User, saved_mapping: ImportMapping | None = None
+) -> RegisterImport:
+    """Read and keep an uploaded file (ValidationError if refused) and find its data: the sheet
+    whose header row looks most like a register's."""
+    upload = files.read_upload(name, data)
+    summaries = [_sheet_summary(sheet) for sheet in upload.sheets]
+    best = max(
+        range(len(summaries)), key=lambda i: (summaries[i]["score"], summaries[i]["data_rows"])
+    )
+    register_import = RegisterImport(
+        uploaded_by=by,
+        file_name=files.display_name(name),
+        checksum=upload.checksum,
+        file_kind=upload.kind,
+        sheets=summaries,
+    )
+    register_import.stored_name = files.store(upload.data, upload.kind)
+    set_change_reason(register_import, "File uploaded", by=by)
+    register_import.save()
+    _fill_rows(register_import, upload.sheets[best], summaries[best]["header_index"])
+    suggested = mapping.suggest_columns(register_import.headers)
+    if saved_mapping is not None:
+        register_import.mapping = saved_mapping
+        kept = {f: h for f, h in saved_mapping.columns.items() if h in register_import.headers}
+        suggested = {**suggested, **kept}
+        register_import.values = saved_mapping.values
+        register_import.constants = saved_mapping.constants
+    register_import.columns = suggested
+    register_import.save()
+    return register_import
+
+
+@transaction.atomic
+def import_choose_sheet(*, register_import: RegisterImport, sheet_name: str, by: User) -> None:
+    data = files.load(register_import.stored_name)
+    upload = files.read_upload(f"file.{register_import.file_kind}", data)
+    for sheet in upload.sheets:
+        if sheet.name == sheet_name:
+            index, _ = mapping.find_header(sheet.rows)
+            _fill_rows(register_import, sheet, index)
+            register_import.columns = mapping.suggest_columns(register_import.headers)
+            register_import.status = Status.UPLOADED
+            set_change_reason(register_import, "Sheet chosen", by=by)
+            register_import.save()
+            return
+    raise RegisterError("Choose a sheet from the list.")
+
+
+def column_values(register_import: RegisterImport, field: str, limit: int = 60) -> list[str]:
+    """The distinct words in the column mapped to `field`, in the order first seen."""
+    header = register_import.columns.get(field)
+    if header not in register_import.headers:
+        return []
+    index = register_import.headers.index(header)
+    seen: dict[str, str] = {}
+    for raw in register_import.rows.values_list("raw", flat=True).iterator():
+        if index < len(raw) and raw[index] is not None and not isinstance(raw[index], dict):
+            text = cell_text(raw[index]).strip()
+            if text and mapping.word(text) not in seen:
+                seen[mapping.word(text)] = text
+                if len(seen) >= limit:
+                    break
+    return list(seen.values())
+
+
+@transaction.atomic
+def import_set_columns(
+    *, register_import: RegisterImport, columns: dict[str, str], by: User
+) -> RegisterImport:
+    register_import.columns = {f: h for f, h in columns.items() if h}
+    register_import.status = Status.UPLOADED
+    set_change_reason(register_import, "Columns matched", by=by)
+    register_import.save()
+    return register_import
+
+
+@transaction.atomic
+def import_set_values(
+    *,
+    register_import: RegisterImport,
+    values: dict[str, dict[str, str]],
+    constants: dict[str, str],
+    save_as: str,
+    by: User,
+) -> RegisterImport:
+    register_import.values = values
+    register_import.constants = constants
+    if save_as:
+        saved, _ = ImportMapping.objects.get_or_create(name=save_as, defaults={"saved_by": by})
+        saved.columns = register_import.columns
+        saved.values = values
+        saved.constants = constants
+        saved.saved_by = by
+        set_change_reason(saved, "Mapping saved", by=by)
+        saved.save()
+        register_import.mapping = saved
+    set_change_reason(register_import, "Values matched", by=by)
+    register_import.save()
+    return register_import
+
+
+@transaction.atomic
+def import_check(*, register_import: RegisterImport, la_ids, by: User) -> RegisterImport:
+    """The dry run: every row checked; nothing on the register is written."""
+    locked = RegisterImport.objects.select_for_update().get(pk=register_import.pk)
+    if locked.status not in (Status.UPLOADED, Status.CHECKED):
+        raise RegisterError("This import has already started.")
+    locked.counts = dry_run(locked, la_ids)
+    locked.status = Status.CHECKED
+    set_change_reason(locked, "Checked", by=by)
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def import_decide(
+    *, register_import: RegisterImport, decisions: dict[int, str], la_ids, by: User
+) -> RegisterImport:
+    """The lead's decisions on likely matches ("same" or "different"), then the dry run again."""
+    for row in register_import.rows.filter(pk__in=decisions):
+        row.decision = decisions[row.pk]
+        row.save(update_fields=["decision"])
+    return import_check(register_import=register_import, la_ids=la_ids, by=by)
