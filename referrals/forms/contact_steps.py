@@ -172,6 +172,14 @@ def _format_field(label: str) -> forms.ChoiceField:
     )
 
 
+YOUR_TEXTS_NEED_A_MOBILE = (
+    "You asked for text messages but did not give a UK mobile number. Add it on the About you "
+    "page, or untick this box."
+)
+TEXTS_SAY_ONLY = (
+    "It says only that we have sent an email or letter, never what it says. We need the mobile "
+    "number you gave on the About you page for this."
+)
 TEXTS_NEED_A_MOBILE = (
     "Enter a UK mobile number, like 07700 900 982, to send text messages to, or untick the "
     "box asking for them."
@@ -187,7 +195,7 @@ class OutcomeForm(StepForm):
     """
 
     sections = [
-        ("The person", ["person_email", "person_prefers_letter"]),
+        ("The person", ["person_email", "person_prefers_letter", "person_wants_texts"]),
         (
             "You",
             [
@@ -195,6 +203,7 @@ class OutcomeForm(StepForm):
                 "outcome_to_referrer",
                 "referrer_format",
                 "referrer_prefers_letter",
+                "referrer_wants_texts",
             ],
         ),
         ("Parent or carer", ["has_carer"]),
@@ -233,6 +242,18 @@ class OutcomeForm(StepForm):
     referrer_format = _format_field("How should we write to you? (optional)")
     referrer_prefers_letter = forms.BooleanField(
         required=False, label="Send me a letter instead of an email"
+    )
+    # Someone referring themselves, or a family member referring: a text as well, to the phone
+    # number they gave on the About you page.
+    person_wants_texts = forms.BooleanField(
+        required=False,
+        label="Also send me a text message each time we write to me",
+        help_text=TEXTS_SAY_ONLY,
+    )
+    referrer_wants_texts = forms.BooleanField(
+        required=False,
+        label="Also send me a text message each time we write to me",
+        help_text=TEXTS_SAY_ONLY,
     )
     has_carer = choice_field(YES_NO, inline=True, required_message="")
     carer_name = TextField(
@@ -285,6 +306,7 @@ class OutcomeForm(StepForm):
             self.drop("person_email", *self.sections[1][1])
             self.fields["person_prefers_letter"].label = "Send me a letter instead of an email"
         else:
+            self.drop("person_wants_texts")
             self.fields[
                 "person_prefers_letter"
             ].label = "Send the person a letter instead of an email"
@@ -315,6 +337,11 @@ class OutcomeForm(StepForm):
         data = super().clean()
         if data.get("has_carer") == "yes":
             self._check_carer(data)
+        for field in ("person_wants_texts", "referrer_wants_texts"):
+            if data.get(field) and not uk_mobile(
+                self.answers.get("about-you", {}).get("referrer_phone") or ""
+            ):
+                self.add_error(field, YOUR_TEXTS_NEED_A_MOBILE)
         if self.kind == FAMILY and data.get("referrer_prefers_letter"):
             about_you = self.answers.get("about-you", {})
             if not about_you.get("referrer_address"):

@@ -172,6 +172,7 @@ def build_submission(
             "address": home,
             "preferred_format": _person_format(fields["accessible_formats"]),
             "prefers_letter": outcome["person_prefers_letter"],
+            "wants_texts": kind == SELF and bool(outcome.get("person_wants_texts")),
         }
     ]
     if kind == FAMILY:
@@ -187,6 +188,7 @@ def build_submission(
                 "named_by_person": _yes(outcome["outcome_to_referrer"]),
                 "preferred_format": outcome["referrer_format"] or ReferralContact.Format.STANDARD,
                 "prefers_letter": outcome["referrer_prefers_letter"],
+                "wants_texts": bool(outcome.get("referrer_wants_texts")),
             }
         )
     if _yes(outcome["has_carer"]):

@@ -163,3 +163,41 @@ def test_the_public_form_asks_for_a_mobile_number_when_texts_are_asked_for():
     assert landline.errors["carer_phone"] == [TEXTS_NEED_A_MOBILE]
     assert mobile.is_valid(), mobile.errors
     assert mobile.cleaned_data["carer_wants_texts"] is True
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "role"),
+    [
+        ("self", "person_wants_texts", ReferralContact.Role.PERSON),
+        ("family", "referrer_wants_texts", ReferralContact.Role.PARENT_CARER),
+    ],
+)
+def test_someone_referring_online_can_ask_for_texts_and_gets_one_with_the_acknowledgement(
+    notify, client, areas, kind, field, role
+):
+    from tests.referrals.helpers import answers_for, submit, token_from, walk
+
+    answers = answers_for(kind, areas["north"].pk)
+    answers["about-you"]["referrer_phone"] = "07700 900 982"
+    answers["outcome"][field] = "on"
+    walk(client, kind, answers)
+    assert submit(client, token_from(client)).status_code == 302
+
+    asked = ReferralContact.objects.get(wants_texts=True)
+    assert (asked.role, asked.phone) == (role, "07700 900 982")
+    [text] = Notification.objects.filter(channel="sms")
+    assert (text.kind, text.phone) == ("referral_received", "07700 900982")
+
+
+@pytest.mark.parametrize("kind", ["self", "family"])
+def test_asking_for_texts_without_a_mobile_number_is_refused_on_the_page(client, areas, kind):
+    from tests.referrals.helpers import answers_for, step_url, walk
+
+    answers = answers_for(kind, areas["north"].pk)
+    answers["about-you"]["referrer_phone"] = "01632 960 001"  # a landline
+    walk(client, kind, answers, until="outcome")
+    field = "person_wants_texts" if kind == "self" else "referrer_wants_texts"
+    page = client.post(step_url(kind, "outcome"), {**answers["outcome"], field: "on"})
+
+    assert page.status_code == 200
+    assert "did not give a UK mobile number" in page.content.decode()
