@@ -235,7 +235,8 @@ def cetrs(ld: Loader) -> list[str]:
         f"""
         INSERT INTO reviews_cetr (id, created_at, updated_at, kind, education_element, due_on,
             scheduled_on, invitations_sent_on, pack_sent_at, status, consent_basis,
-            consent_evidence, consent_recorded_on, finding_safe, finding_good_care,
+            consent_evidence, consent_recorded_on, consent_decision_maker,
+            consent_capacity_assessed_on, finding_safe, finding_good_care,
             finding_future, finding_community, held_on, report_sent_on, next_due_on,
             cancelled_reason, admission_id, completed_by_id, consent_recorded_by_id,
             created_by_id, person_id)
@@ -244,11 +245,12 @@ def cetrs(ld: Loader) -> list[str]:
             CASE WHEN c.scheduled_on - 5 <= {today}
                  THEN {local_time("c.scheduled_on - 5", "16:00")} END,
             c.status,
-            CASE WHEN x.consent THEN CASE WHEN extract(year from age(c.scheduled_on, c.dob)) < 16
-                 THEN 'parental_responsibility' WHEN c.q3 < 0.8 THEN 'own_consent'
-                 ELSE 'best_interests' END ELSE '' END,
+            x.basis,
             CASE WHEN x.consent THEN 'Consent form signed; a copy is on the record.' ELSE '' END,
             CASE WHEN x.consent THEN least({today}, c.scheduled_on - 7) END,
+            -- A best-interests decision names its decision maker and when capacity was assessed.
+            CASE WHEN x.basis = 'best_interests' THEN 'Responsible clinician' ELSE '' END,
+            CASE WHEN x.basis = 'best_interests' THEN least({today}, c.scheduled_on - 7) END,
             {", ".join(f"CASE WHEN c.status = 'completed' THEN {f} ELSE '' END" for f in FINDINGS)},
             c.held_on,
             CASE WHEN c.held_on + 10 <= {today} THEN c.held_on + 10 END,
@@ -266,7 +268,11 @@ def cetrs(ld: Loader) -> list[str]:
         CROSS JOIN LATERAL (SELECT
             least(%(now)s, {local_time("coalesce(c.due_on, c.scheduled_on) - 21", "09:00")})
                 AS created,
-            c.status = 'completed' OR c.q2 < 0.5 AS consent) x
+            c.status = 'completed' OR c.q2 < 0.5 AS consent) x0
+        CROSS JOIN LATERAL (SELECT x0.created, x0.consent,
+            CASE WHEN x0.consent THEN CASE WHEN extract(year from age(c.scheduled_on, c.dob)) < 16
+                 THEN 'parental_responsibility' WHEN c.q3 < 0.8 THEN 'own_consent'
+                 ELSE 'best_interests' END ELSE '' END AS basis) x
         """,
         "ANALYZE reviews_cetr",
         f"""

@@ -203,7 +203,7 @@ class Admission(TimeStampedModel):
     weekly_cost = models.DecimalField(
         "weekly cost (£)", max_digits=9, decimal_places=2, null=True, blank=True
     )
-    funder = models.CharField(max_length=20, choices=Funder.choices, blank=True)
+    funder = models.CharField(max_length=20, choices=Funder.choices, blank=True, db_default="")
 
     history = audited()
 

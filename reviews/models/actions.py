@@ -104,7 +104,7 @@ class Action(TimeStampedModel):
     # A partner without an account who closed it through the link sent to them (ACCESS.md
     # "Action owner by link"), as "name, organisation": the record names them, never the member
     # of staff who sent the link. (Which link: the move's row, ActionTransition.by_link.)
-    closed_by_partner = models.CharField(max_length=310, blank=True)
+    closed_by_partner = models.CharField(max_length=310, blank=True, db_default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -65,7 +65,7 @@ class Cetr(TimeStampedModel):
     consent_recorded_on = models.DateField(null=True, blank=True)
     # A best-interests decision names its decision maker and when capacity was assessed, as on
     # the register (dsr.services.consent_basis_check).
-    consent_decision_maker = models.CharField(max_length=150, blank=True)
+    consent_decision_maker = models.CharField(max_length=150, blank=True, db_default="")
     consent_capacity_assessed_on = models.DateField(null=True, blank=True)
     consent_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -79,7 +79,7 @@ class Cetr(TimeStampedModel):
     )
     held_on = models.DateField(null=True, blank=True)
     # Why the review was held before the date it was planned for, when it was.
-    held_early_reason = models.TextField(blank=True)
+    held_early_reason = models.TextField(blank=True, db_default="")
     report_sent_on = models.DateField(null=True, blank=True)
     next_due_on = models.DateField("next C(E)TR due", null=True, blank=True)
     completed_by = models.ForeignKey(

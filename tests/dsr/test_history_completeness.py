@@ -287,13 +287,19 @@ def _reviews_journey(person, staff, panellist, manager):
         invitations_sent_on=timezone.localdate(),
         pack_sent_at=None,
     )
+    # The person is a child: consent through someone with parental responsibility (the
+    # register's consent rules, which a C(E)TR's consent follows).
     reviews.cetr_consent_record(
-        cetr=cetr, basis="own_consent", evidence="Form.", recorded_on=timezone.localdate(), by=staff
+        cetr=cetr,
+        basis="parental_responsibility",
+        evidence="Form.",
+        recorded_on=timezone.localdate(),
+        by=staff,
     )
     reviews.cetr_consent_withdraw(cetr=cetr, note="Asked to stop.", by=staff)
     reviews.cetr_consent_record(
         cetr=cetr,
-        basis="own_consent",
+        basis="parental_responsibility",
         evidence="Again.",
         recorded_on=timezone.localdate(),
         by=staff,

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
         ("referral_outcome", "contact-3-letter", "Referral outcome: the reasons"),
         # A C(E)TR request's letter is the request's outcome, not a letter of reasons.
         ("cetr_request_declined", "requester-letter", "C(E)TR request: declined"),
-        ("consent_review_due", "team", "Consent review due"),
+        ("consent_review_due", "team", "Reminder: consent review due"),
     ],
 )
 def test_each_kind_has_one_label(kind, key, label):
