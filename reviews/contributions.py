@@ -266,7 +266,7 @@ def action_link_context(link_id: int) -> dict[str, Any]:
     if link.state(timezone.now()) != ActionLink.Status.ACTIVE:
         raise RegisterError("The link no longer works.")
     token = action_link_token(link)
-    url = reverse("reviews:action-link", kwargs={"pk": link.action_id, "token": token})
+    url = reverse("reviews:action-link", kwargs={"token": token})
     return {
         "due": f"{link.action.due_on:%-d %B %Y}",
         "action_id": link.action_id,

@@ -51,7 +51,7 @@ urlpatterns = [
     path(
         "actions/<int:pk>/link/withdraw/", links.action_link_withdraw, name="action-link-withdraw"
     ),
-    path("your-action/<int:pk>/<str:token>/", links.action_link, name="action-link"),
+    path("your-action/<str:token>/", links.action_link, name="action-link"),
     # C(E)TRs: the register team, and panel members for their own packs.
     path("cetrs/", cetrs.cetr_list, name="cetr-list"),
     path("people/<int:pk>/cetrs/new/", cetrs.cetr_create, name="cetr-create"),

@@ -368,10 +368,7 @@ MATRIX: dict[str, Row] = {
     ),
     "reviews:action-link": Row(
         PUBLIC,
-        kwargs=lambda o: {
-            "pk": o["partner_action"].pk,
-            "token": action_link_token(o["partner_link"]),
-        },
+        kwargs=lambda o: {"token": action_link_token(o["partner_link"])},
     ),
     # C(E)TRs: the register team; a panel member reads the pack of the C(E)TR they sit on (it
     # has consent evidence) and records findings on it.

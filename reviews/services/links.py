@@ -60,16 +60,13 @@ def action_link_token(link: ActionLink) -> str:
     raise RegisterError("The link cannot be made again: send the owner a new one.")
 
 
-def get_action_link(pk: int, token: str) -> ActionLink | None:
-    """The link of action `pk` whose email carries `token`, whatever its state; None for a
-    token that is not the right shape, belongs to no link, or belongs to another action's."""
+def get_action_link(token: str) -> ActionLink | None:
+    """The link whose email carries `token`, whatever its state (the token names one link, so
+    one action, and the public URL carries no guessable id); None for a token that is not the
+    right shape or belongs to no link."""
     if not _TOKEN.fullmatch(token):
         return None
-    return (
-        ActionLink.objects.select_related("action")
-        .filter(action_id=pk, token_hash=_hash(token))
-        .first()
-    )
+    return ActionLink.objects.select_related("action").filter(token_hash=_hash(token)).first()
 
 
 def _dates(day: date) -> set[str]:

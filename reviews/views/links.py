@@ -93,9 +93,9 @@ def _closed(request: HttpRequest, state: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @public
-def action_link(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+def action_link(request: HttpRequest, token: str) -> HttpResponse:
     """The partner's page for their action. Each use is an ActionLinkUse row."""
-    link = services.get_action_link(pk, token)
+    link = services.get_action_link(token)
     if link is None:
         return _closed(request, "unknown")
     form = forms.PartnerActionForm(request.POST or None)

@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from dsr.exceptions import RegisterError
 from dsr.models import Notification
@@ -84,11 +84,8 @@ def link(action, clerk):
     return action_link_send(action=action, summary=SUMMARY, email="jo@example.org", by=clerk)
 
 
-def _url(link: ActionLink, *, pk: int | None = None, token: str | None = None) -> str:
-    return reverse(
-        "reviews:action-link",
-        kwargs={"pk": pk or link.action_id, "token": token or action_link_token(link)},
-    )
+def _url(link: ActionLink, *, token: str | None = None) -> str:
+    return reverse("reviews:action-link", kwargs={"token": token or action_link_token(link)})
 
 
 def _uses(link) -> list[str]:
@@ -159,16 +156,25 @@ def test_saying_something_is_in_the_way_needs_what(client, link):
 
 
 def test_a_link_opens_only_its_own_action(client, link, person, clerk):
+    # The URL carries the token alone: it names one link, so one action. Another action's owner
+    # has their own link; using one closes that action and no other.
     other = _action(person, clerk, name="Sam Lee", organisation="Youth service")
+    other_link = action_link_send(
+        action=other, summary="Book the youth club place.", email="sam@example.org", by=clerk
+    )
 
-    page = client.get(_url(link, pk=other.pk))
-    posted = client.post(_url(link, pk=other.pk), {"outcome": "done", "note": ""})
+    page = client.get(_url(other_link))
+    posted = client.post(_url(other_link), {"outcome": "done", "note": ""})
 
-    assert page.status_code == posted.status_code == 404
-    assert "This link is not valid" in page.text
-    assert Action.objects.get(pk=other.pk).status == "open"
+    assert page.status_code == 200 and posted.status_code == 302
+    assert "Book the youth club place." in page.text
+    assert SUMMARY not in page.text
+    assert Action.objects.get(pk=other.pk).status == "done"
     assert Action.objects.get(pk=link.action_id).status == "open"
     assert _uses(link) == []
+    # And the URL takes no action id to point a link at another action.
+    with pytest.raises(NoReverseMatch):
+        reverse("reviews:action-link", kwargs={"pk": other.pk, "token": action_link_token(link)})
 
 
 def test_an_expired_link_is_refused_and_the_refusal_is_a_row(client, link, frozen_now):
