@@ -949,10 +949,16 @@ def test_assigning_offers_referral_staff_of_the_same_organisation_and_can_unassi
     client.post(url, {**edit_version(client, url), "reviewer": ""})
     referral.refresh_from_db()
 
-    # Everyone active in the ICB holding referral work (the password-only persona is register
-    # staff too); not the deactivated account, and no other role.
+    # Everyone active in the ICB holding referral work (the password-only persona, and the one
+    # signed in through a provider without multi-factor, are register staff too); not the
+    # deactivated account, and no other role.
     users = personas["users"]
-    assert set(choices) == {users["register_staff"], lead, users["password_only"]}
+    assert set(choices) == {
+        users["register_staff"],
+        lead,
+        users["password_only"],
+        users["provider_single_factor"],
+    }
     assert assigned == lead
     assert referral.assigned_to is None
 
