@@ -17,8 +17,8 @@ from dsr.models import AccessEvent
 from dsr.queries import local_authorities_for
 from dsr.security.access import role_required
 from dsr.security.audit import access_log_people
+from dsr.security.spreadsheets import neutralise
 from dsr.views.paging import query_of
-from dsr.views.register import neutralise
 from reports.assuring import at_header, at_row, inpatients_for
 from reports.disclosure import FOOTNOTE, WITHHELD_TEXT
 from reports.flows import FLOW_TABLES, Period

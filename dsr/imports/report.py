@@ -12,18 +12,14 @@ from typing import Any
 
 from dsr.imports.check import cell_text
 from dsr.models import ImportRow, RegisterImport
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from dsr.security.spreadsheets import neutralise
 
 
 def safe(value: Any) -> Any:
     """A value as a report cell: numbers as they are, text never starting like a formula."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    text = cell_text(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
+    return neutralise(cell_text(value))
 
 
 def report_rows(register_import: RegisterImport):

@@ -35,7 +35,7 @@ from dsr.models import Invitation, User
 from dsr.nhsuk.form_page import form_page
 from dsr.roles import Role
 from dsr.security.access import password_step, public, role_required
-from dsr.views.register import neutralise
+from dsr.security.spreadsheets import neutralise
 
 logger = logging.getLogger(__name__)
 

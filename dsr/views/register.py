@@ -33,6 +33,7 @@ from dsr.queries import (
 )
 from dsr.security.access import role_required
 from dsr.security.audit import access_log_people, access_log_record
+from dsr.security.spreadsheets import neutralise
 from dsr.views.paging import cursor_from, query_of
 
 logger = logging.getLogger(__name__)
@@ -40,10 +41,6 @@ logger = logging.getLogger(__name__)
 VIEW_REGISTER = "dsr.view_register"
 CHANGE_REGISTER = "dsr.change_register"
 EXPORT_REGISTER = "dsr.export_register"
-
-# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 # --- Shared helpers --------------------------------------------------------------------------
 
@@ -228,12 +225,6 @@ EXPORT_HEADER = [
     "Objects to national data collection",
     "Added to register",
 ]
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet will show as text: a leading =, +, -, @, tab or carriage return
-    gets a single quote in front, so the cell is never run as a formula."""
-    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def _iso(value: date | None) -> str:

@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 from dsr.queries import local_authorities_for
 from dsr.security import ratelimit
 from dsr.security.audit import current_request_id
-from dsr.views.register import neutralise
+from dsr.security.spreadsheets import neutralise
 from reports.api import serializers as out
 from reports.api.auth import BearerToken, HoldsToken, token_of
 from reports.disclosure import FOOTNOTE
