@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr.models import Notification
-from dsr.outbox import Sql, message, outbox_add, outbox_add_selected
+from dsr.outbox import Sql, delivery, message, outbox_add, outbox_add_selected
 from referrals.models import Referral
 from referrals.recipients import Recipient, not_told_yet, outcome_messages, outcome_recipients
 
@@ -118,9 +118,9 @@ def notify_referral_received(referral: Referral) -> list[Notification]:
 def _texts(referral: Referral, kind: str, sent: list[tuple[Recipient, bool]]) -> list[Notification]:
     """A text message to each recipient in `sent` (each with whether that message is a letter)
     who asked for them, saying only that we have written and how to reach the team: no outcome,
-    no rating, no health details (templates/texts/). Text messages go only through GOV.UK Notify
-    (DSR_MESSAGES = "notify"); without it, none is written."""
-    if settings.DSR_MESSAGES != "notify":
+    no rating, no health details (templates/texts/). Text messages go only through a message
+    provider (GOV.UK Notify: DSR_MESSAGES = "notify"); without one, none is written."""
+    if delivery.provider() is None:
         return []
     ways: dict[str, tuple[Recipient, set[str]]] = {}
     for recipient, letter in sent:

@@ -246,9 +246,9 @@ def _series_csv(series: Series, heading: str, filename: str) -> HttpResponse:
     writer.writerow([FOOTNOTE])
     if series.note:
         writer.writerow([series.note])
-    writer.writerow([series.row_heading, *series.columns])
+    writer.writerow([neutralise(cell) for cell in (series.row_heading, *series.columns)])
     for label, cells in series.rows:
-        writer.writerow([label, *cells])
+        writer.writerow([neutralise(label), *cells])
     return response
 
 

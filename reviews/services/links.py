@@ -18,11 +18,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from log_request_id import local as request_id_local
 
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.models import Person, User
+from dsr.security.audit import current_request_id
 from reviews.models import Action, ActionLink, ActionLinkUse
 from reviews.notifications import notify_action_blocked, notify_action_link
 from reviews.services.actions import action_close, action_links_withdraw
@@ -174,7 +174,7 @@ def action_link_withdraw(
 
 def _use(link: ActionLink, kind: str, note: str = "") -> ActionLinkUse:
     return ActionLinkUse.objects.create(
-        link=link, kind=kind, note=note, request_id=getattr(request_id_local, "request_id", "")
+        link=link, kind=kind, note=note, request_id=current_request_id()
     )
 
 
