@@ -26,7 +26,7 @@ from dsr.outbox.delivery import (
     notification_mark_posted,
     notification_resend,
 )
-from dsr.outbox.letters import LETTER_CSS, letter_html, letter_pdf  # noqa: F401  (re-exported)
+from dsr.outbox.letters import letter_pdf
 from dsr.outbox.receipts import (
     NOT_DELIVERED,
     SEND_AGAIN,
