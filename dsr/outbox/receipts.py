@@ -219,26 +219,6 @@ def receipt_apply(receipt: Receipt) -> str:
     return "applied"
 
 
-@transaction.atomic
-def notification_send_again_not_delivered(*, notification: Notification, by) -> bool:
-    """Put a message Notify could not deliver for the moment (SEND_AGAIN) back in the queue
-    (staff's "send again"). Its receipt is cleared, so it leaves the "not delivered" list, but
-    its time is kept: a late copy of the old receipt is older, so it is not applied again.
-    Returns False, changing nothing, for any other message."""
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    if notification.status != Notification.Status.SENT or notification.receipt not in SEND_AGAIN:
-        return False
-    notification.status = Notification.Status.PENDING
-    notification.attempts = 0
-    notification.scheduled_for = timezone.now()
-    notification.receipt = ""
-    notification.save(update_fields=["status", "attempts", "scheduled_for", "receipt"])
-    logger.info(
-        "notification queued again after no delivery notification=%s by=%s", notification.pk, by.pk
-    )
-    return True
-
-
 # How long after sending a letter its status is asked for: Notify's API shows a week of messages.
 LETTER_STATUS_DAYS = 7
 

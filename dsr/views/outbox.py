@@ -33,7 +33,6 @@ from dsr.outbox.receipts import (
     WHAT_TO_DO,
     ReceiptError,
     notification_mark_dealt_with,
-    notification_send_again_not_delivered,
     receipt_apply,
     receipt_parse,
 )
@@ -101,15 +100,12 @@ def _notification(request: HttpRequest, pk: int) -> Notification:
 def resend(request: HttpRequest, pk: int) -> HttpResponse:
     """Send again: a message that failed, or one Notify could not deliver for the moment."""
     notification = _notification(request, pk)
-    if notification.receipt in SEND_AGAIN:
-        if notification_send_again_not_delivered(notification=notification, by=request.user):
-            messages.success(
-                request, f"The message to {notification.recipient_name} will be sent again."
-            )
-        return redirect(reverse("dsr:outbox") + "?show=not_delivered")
-    notification = notification_resend(notification=notification, by=request.user)
-    messages.success(request, f"The message to {notification.recipient_name} will be sent again.")
-    return redirect(reverse("dsr:outbox") + "?show=failed")
+    show = "not_delivered" if notification.receipt in SEND_AGAIN else "failed"
+    if notification_resend(notification=notification, by=request.user):
+        messages.success(
+            request, f"The message to {notification.recipient_name} will be sent again."
+        )
+    return redirect(reverse("dsr:outbox") + f"?show={show}")
 
 
 @role_required(MANAGE)
