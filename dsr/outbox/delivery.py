@@ -34,7 +34,6 @@ from django.utils.functional import SimpleLazyObject
 from dsr import queries
 from dsr.models import Notification
 from dsr.outbox import BATCH
-from dsr.outbox.receipts import SEND_AGAIN
 
 logger = logging.getLogger(__name__)
 
@@ -368,34 +367,6 @@ def deliver_due(limit: int = BATCH) -> dict[str, int]:
             release(ids[0])
         outcome[status] = outcome.get(status, 0) + 1
     return outcome
-
-
-@transaction.atomic
-def notification_resend(*, notification: Notification, by) -> bool:
-    """Put a message back in the queue (staff's "send again"): one that failed, or one Notify
-    could not deliver for the moment (a SEND_AGAIN receipt). The second's receipt is cleared, so
-    it leaves the "not delivered" list, but its time is kept: a late copy of the old receipt is
-    older, so it is not applied again. Returns False, changing nothing, for any other message."""
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    not_delivered = notification.receipt in SEND_AGAIN
-    can = Notification.Status.SENT if not_delivered else Notification.Status.FAILED
-    if notification.status != can:
-        return False
-    notification.status = Notification.Status.PENDING
-    notification.attempts = 0
-    notification.scheduled_for = timezone.now()
-    changed = ["status", "attempts", "scheduled_for"]
-    if not_delivered:
-        notification.receipt = ""
-        changed.append("receipt")
-    notification.save(update_fields=changed)
-    logger.info(
-        "notification queued again notification=%s by=%s not_delivered=%s",
-        notification.pk,
-        by.pk,
-        not_delivered,
-    )
-    return True
 
 
 @transaction.atomic

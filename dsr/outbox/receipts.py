@@ -219,6 +219,34 @@ def receipt_apply(receipt: Receipt) -> str:
     return "applied"
 
 
+@transaction.atomic
+def notification_resend(*, notification: Notification, by) -> bool:
+    """Put a message back in the queue (staff's "send again"): one that failed, or one Notify
+    could not deliver for the moment (a SEND_AGAIN receipt). The second's receipt is cleared, so
+    it leaves the "not delivered" list, but its time is kept: a late copy of the old receipt is
+    older, so it is not applied again. Returns False, changing nothing, for any other message."""
+    notification = Notification.objects.select_for_update().get(pk=notification.pk)
+    not_delivered = notification.receipt in SEND_AGAIN
+    can = Notification.Status.SENT if not_delivered else Notification.Status.FAILED
+    if notification.status != can:
+        return False
+    notification.status = Notification.Status.PENDING
+    notification.attempts = 0
+    notification.scheduled_for = timezone.now()
+    changed = ["status", "attempts", "scheduled_for"]
+    if not_delivered:
+        notification.receipt = ""
+        changed.append("receipt")
+    notification.save(update_fields=changed)
+    logger.info(
+        "notification queued again notification=%s by=%s not_delivered=%s",
+        notification.pk,
+        by.pk,
+        not_delivered,
+    )
+    return True
+
+
 # How long after sending a letter its status is asked for: Notify's API shows a week of messages.
 LETTER_STATUS_DAYS = 7
 

@@ -22,10 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dsr.forms import DealtWithForm
 from dsr.models import AccessEvent, Notification
 from dsr.nhsuk.form_page import form_page
-from dsr.outbox.delivery import (
-    notification_mark_posted,
-    notification_resend,
-)
+from dsr.outbox.delivery import notification_mark_posted
 from dsr.outbox.letters import letter_pdf
 from dsr.outbox.receipts import (
     NOT_DELIVERED,
@@ -33,6 +30,7 @@ from dsr.outbox.receipts import (
     WHAT_TO_DO,
     ReceiptError,
     notification_mark_dealt_with,
+    notification_resend,
     receipt_apply,
     receipt_parse,
 )
