@@ -243,16 +243,16 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(IMPORT)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The import's progress, and once done what it did. POST carries on a stalled import."""
+    """The import's progress, and once done what it did. POST carries on a stalled check or
+    import."""
     register_import = _import(request, pk)
     progress = _progress(register_import)
     if request.method == "POST":
-        if progress["stalled"] and register_import.status == Status.CHECKING:
-            resume(register_import, by=request.user)
-            messages.success(request, "The check is starting again.")
-            return redirect("dsr:import-check", pk=pk)
         if progress["stalled"]:
             resume(register_import, by=request.user)
+            if register_import.status == Status.CHECKING:
+                messages.success(request, "The check is starting again.")
+                return redirect("dsr:import-check", pk=pk)
             messages.success(request, "The import is carrying on from where it stopped.")
         return redirect("dsr:import-detail", pk=pk)
     outcomes = [(label, register_import.counts.get(value, 0)) for value, label in Outcome.choices]
