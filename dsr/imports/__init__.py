@@ -185,8 +185,7 @@ def import_check(*, register_import: RegisterImport, by: User) -> RegisterImport
         if locked.status not in (Status.UPLOADED, Status.CHECKED):
             raise RegisterError("This import has already started.")
         locked.status = Status.CHECKING
-        locked.rows_total = locked.rows.count()
-        locked.rows_done = 0
+        locked.rows_done = 0  # of rows_total, counted when the sheet was read
         set_change_reason(locked, "Check started", by=by)
         locked.save()
         transaction.on_commit(lambda: check_import_task.delay(locked.pk, by.pk))
