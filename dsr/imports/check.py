@@ -18,6 +18,7 @@ import contextlib
 import datetime
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -615,13 +616,30 @@ def check_rows(context: Context, rows: list[ImportRow]) -> list[Plan]:
     return [check_row(context, row, existing, row.decision) for row in rows]
 
 
-def dry_run(register_import: RegisterImport, la_ids) -> dict[str, int]:
-    """Check every row, store each row's plan and return the count of each outcome."""
+def store_rows(rows: list[ImportRow], fields: list[str]) -> None:
+    """Write `fields` of rows already stored, with one upsert on the row's own key: bulk_update's
+    CASE expressions cost more in Python than the whole check of the rows."""
+    ImportRow.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["register_import", "row_number"],
+        update_fields=fields,
+    )
+
+
+CHECK_BATCH_ROWS = 500
+
+
+def dry_run(
+    register_import: RegisterImport, la_ids, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Check every row, store each row's plan and return the count of each outcome.
+    `progress` is told how many rows are checked after each batch of them."""
     context = Context.build(register_import, la_ids)
-    rows = list(register_import.rows.all())
+    rows = list(register_import.rows.order_by("row_number"))
     counts: dict[str, int] = dict.fromkeys(Outcome.values, 0)
-    for start in range(0, len(rows), 500):
-        batch = rows[start : start + 500]
+    for start in range(0, len(rows), CHECK_BATCH_ROWS):
+        batch = rows[start : start + CHECK_BATCH_ROWS]
         for row, plan in zip(batch, check_rows(context, batch), strict=True):
             row.outcome = plan.outcome
             row.problems = plan.problems
@@ -630,12 +648,7 @@ def dry_run(register_import: RegisterImport, la_ids) -> dict[str, int]:
             row.person_id = plan.person_id
             row.candidate_id = plan.candidate_id
             counts[plan.outcome] += 1
-        # An upsert on the row's own key: bulk_update's CASE expressions cost more in Python
-        # than the whole check of the rows.
-        ImportRow.objects.bulk_create(
-            batch,
-            update_conflicts=True,
-            unique_fields=["register_import", "row_number"],
-            update_fields=["outcome", "problems", "notes", "plan", "person", "candidate"],
-        )
+        store_rows(batch, ["outcome", "problems", "notes", "plan", "person", "candidate"])
+        if progress is not None:
+            progress(start + len(batch))
     return counts
