@@ -8,6 +8,7 @@ person-level file for the register team only (dsr.export_register), logged per p
 
 import csv
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -68,8 +69,30 @@ def register_snapshot(request: HttpRequest) -> HttpResponse:
         "tables": tables,
         "counted_at": counted_at,
         "query": query_of(request, FILTERS),
+        "withheld": any(table.withheld for table in tables),
+        "days_near": _days_near(request, filters.on),
     }
     return render(request, "reports/snapshot.html", context)
+
+
+def _days_near(request: HttpRequest, on: date) -> list[tuple[date, str]]:
+    """The day before and, when it has come, the day after `on`, each with the page's link
+    (the same filters): where to look when a day's figures cannot be shown."""
+    days = [on - timedelta(days=1), on + timedelta(days=1)]
+    return [
+        (
+            day,
+            query_of(
+                request,
+                ("local_authority", "age_group"),
+                on_day=str(day.day),
+                on_month=str(day.month),
+                on_year=str(day.year),
+            ),
+        )
+        for day in days
+        if day <= timezone.localdate()
+    ]
 
 
 @require_GET

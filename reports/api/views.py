@@ -28,7 +28,7 @@ from dsr.security.audit import current_request_id
 from dsr.security.spreadsheets import neutralise
 from reports.api import serializers as out
 from reports.api.auth import BearerToken, HoldsToken, token_of
-from reports.disclosure import FOOTNOTE
+from reports.disclosure import FOOTNOTE, WITHHELD, WITHHELD_TEXT
 from reports.flows import Period
 from reports.forms import planning_years
 from reports.models import ApiCall
@@ -75,6 +75,10 @@ def _csv_lines(data: dict) -> list[list[Any]]:
         for figure in data.get("figures", [])
     ]
     for part in [*data.get("series", []), *data["tables"]]:
+        if part.get("withheld"):
+            # A table of which nothing may be shown says so, on a line of its own.
+            lines.append([part["slug"], WITHHELD_TEXT, "", WITHHELD, ""])
+            continue
         for row in part["rows"]:
             cells = list(zip(part["columns"], row["cells"], strict=True))
             if "total" in row:

@@ -17,6 +17,7 @@ from dsr.models import User
 from dsr.roles import Role
 from reports.api import views as feed
 from reports.api.tokens import token_issue
+from reports.disclosure import WITHHELD_TEXT
 from reports.models import ApiCall, ApiToken
 from reports.queries import SnapshotFilters, snapshot
 from tests.conftest import SENTINEL, account, signed_in_client
@@ -367,3 +368,15 @@ def test_the_tokens_of_a_user_who_issued_them_outlive_the_account(issued, admini
     User.objects.filter(pk=administrator.pk).update(is_active=False)
     assert bi_tool(secret).get(AREAS).status_code == 200
     assert token.usable()
+
+
+def test_the_csv_says_a_table_is_not_shown_rather_than_sending_nothing(
+    register, issued, a_day_withheld
+):
+    _token, secret = issued
+    lines = list(
+        csv.reader(io.StringIO(bi_tool(secret).get(REGISTER, {"format": "csv"}).content.decode()))
+    )
+    body = bi_tool(secret).get(REGISTER).json()
+    assert body["tables"] and all(table["withheld"] for table in body["tables"])
+    assert lines[1:] == [[table["slug"], WITHHELD_TEXT, "", "[x]", ""] for table in body["tables"]]

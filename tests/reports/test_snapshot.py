@@ -287,3 +287,26 @@ def test_the_case_that_identified_someone_in_hospital_now_gives_nothing_away(
         "reader can bound it / counts 1-4 pinned of those tried",
         f"{low} to {high} / {len(verdict.pinned)} of {verdict.counts}",
     )
+
+
+def test_a_day_that_cannot_be_shown_says_so_once_and_links_the_days_either_side(
+    register, organisations, a_day_withheld
+):
+    commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
+    page = signed_in_client(commissioner).get(
+        URL, {"on_day": 15, "on_month": 2, "on_year": 2026, "local_authority": ""}
+    )
+    html = page.content.decode()
+    assert "The figures for 15 February 2026 are not shown" in html
+    assert html.count("nhsuk-warning-callout__label") == 1  # one notice, not one per table
+    assert "nhsuk-table" not in html
+    for day in (14, 16):
+        assert f"?on_day={day}&amp;on_month=2&amp;on_year=2026" in html
+        assert f">{day} February 2026</a>" in html
+
+
+def test_the_day_after_is_not_offered_before_it_has_come(register, organisations, a_day_withheld):
+    commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
+    html = signed_in_client(commissioner).get(URL).content.decode()  # today: 10 March 2026
+    assert ">9 March 2026</a>" in html
+    assert "11 March 2026" not in html
