@@ -22,6 +22,7 @@ from tests.identity_provider import (  # noqa: F401  (fixtures: a real OpenID Co
     nhs_identity,
     provider_keys,
     service_server,
+    spoiled_id_token,
 )
 
 PASSWORD = "correct-horse-battery"

@@ -188,14 +188,6 @@ def claims_options(config: ProviderConfig) -> dict[str, Any]:
     }
 
 
-def id_token_claims(config: ProviderConfig, token: dict[str, Any], nonce: str) -> dict[str, Any]:
-    """Check an ID token as the sign-in does, and return its claims (raises JoseError)."""
-    claims = client_for(config).parse_id_token(
-        token, nonce=nonce, claims_options=claims_options(config), leeway=LEEWAY_SECONDS
-    )
-    return dict(claims)
-
-
 # --- Multi-factor ---------------------------------------------------------------------------
 
 
