@@ -72,9 +72,10 @@ class ProviderConfig:
     private_key_file: str = ""
     metadata_url: str = ""
     scope: str = "openid email profile"
-    # CIS2: the lowest authentication_assurance_level counted as multi-factor.
+    # CIS2: the lowest `authentication_assurance_level` counted as multi-factor (CIS2_AAL_CLAIM).
     min_assurance: int = 2
-    # Entra ID: authentication contexts (`acrs`) the ICB's conditional access ties to MFA.
+    # Entra ID: authentication contexts (`acrs`, ids "c1" to "c99") the ICB's conditional access
+    # ties to multi-factor (ENTRA_ACRS_CLAIM).
     mfa_acrs: tuple[str, ...] = ()
 
     @property
@@ -190,6 +191,25 @@ def claims_options(config: ProviderConfig) -> dict[str, Any]:
 
 # --- Multi-factor ---------------------------------------------------------------------------
 
+# CIS2 puts the authenticator's assurance level in the ID token (openid scope) as a number in a
+# string, "2" (AAL2, "high confidence") or "3" (AAL3, "very high confidence": smartcard), beside
+# `acr` ("AAL3_ANY", "AAL2_OR_AAL3_ANY") and `amr` ("N3_SMARTCARD", ...). Every CIS2
+# authenticator is multi-factor, at AAL2 or AAL3:
+# https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/acr-values
+# https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/scopes-and-claims
+# (NHS England's own CIS2 stand-in shows the claims' form: NHSDigital/eps-prescription-tracker-ui,
+# its token mock: "authentication_assurance_level": "3", "acr": "AAL3_ANY".)
+CIS2_AAL_CLAIM = "authentication_assurance_level"
+# Entra ID: `amr`, a list of methods (RFC 8176), "mfa" when a second factor was used; Microsoft
+# emits it in v1.0 tokens only, not in v2.0 ID tokens:
+# https://learn.microsoft.com/en-us/answers/questions/953276/is-there-an-option-to-add-an-optional-oidc-claim-a
+# `acrs`, a list of the conditional access authentication context ids ("c1" to "c99") the
+# sign-in satisfied, added under the app's "Token configuration" (README):
+# https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference
+ENTRA_AMR_CLAIM = "amr"
+ENTRA_MFA_METHOD = "mfa"
+ENTRA_ACRS_CLAIM = "acrs"
+
 
 def is_multi_factor(config: ProviderConfig, claims: dict[str, Any]) -> bool:
     """Whether the provider recorded a multi-factor authentication. A missing, unreadable or
@@ -197,18 +217,19 @@ def is_multi_factor(config: ProviderConfig, claims: dict[str, Any]) -> bool:
 
     CIS2: `authentication_assurance_level` at least `min_assurance` (AAL2 and AAL3
     authenticators are multi-factor). Entra ID: "mfa" among the `amr` methods, or an
-    authentication context the ICB ties to multi-factor among `acrs`.
+    authentication context the ICB ties to multi-factor among `acrs`. The claims' names and
+    values, and where they are documented, are beside CIS2_AAL_CLAIM above.
     """
     if config.kind == CIS2:
         try:
-            level = int(str(claims.get("authentication_assurance_level", "")).strip())
+            level = int(str(claims.get(CIS2_AAL_CLAIM, "")).strip())
         except ValueError:
             return False
         return level >= config.min_assurance
-    methods = claims.get("amr")
-    if isinstance(methods, list) and "mfa" in methods:
+    methods = claims.get(ENTRA_AMR_CLAIM)
+    if isinstance(methods, list) and ENTRA_MFA_METHOD in methods:
         return True
-    contexts = claims.get("acrs")
+    contexts = claims.get(ENTRA_ACRS_CLAIM)
     if isinstance(contexts, str):
         contexts = [contexts]
     if isinstance(contexts, list) and config.mfa_acrs:
