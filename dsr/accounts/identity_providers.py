@@ -37,6 +37,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
@@ -271,6 +272,8 @@ def account_for(
         .first()
     )
     if link is not None:
+        if link.removed_at is not None:
+            raise UnknownIdentity("link removed by an administrator")
         if not link.user.is_active:
             raise UnknownIdentity("account switched off")
         return link.user, link, False
@@ -279,12 +282,36 @@ def account_for(
     if user is None:
         raise UnknownIdentity("no account with this identity's email address")
     with transaction.atomic():
-        if ProviderIdentity.objects.filter(provider=config.name, user=user).exists():
+        linked = ProviderIdentity.objects.filter(
+            provider=config.name, user=user, removed_at__isnull=True
+        )
+        if linked.exists():
             raise UnknownIdentity("the account is linked to another identity")
         link = ProviderIdentity.objects.create(
             user=user, provider=config.name, subject=subject, name=config.label[:64]
         )
     return user, link, True
+
+
+def identity_used(link: ProviderIdentity) -> None:
+    """Note a sign-in through the link (its "last used" on the account's admin page), without a
+    history row each time."""
+    ProviderIdentity.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
+
+
+def identity_remove(link: ProviderIdentity) -> int:
+    """An administrator removes an account's link to a provider identity: the identity is
+    unknown from now on (not linked again by its email address), it no longer verifies a
+    session, and the sessions signed in through it end. Returns how many sessions ended."""
+    with transaction.atomic():
+        link.removed_at = timezone.now()
+        link.confirmed = False
+        link.save(update_fields=["removed_at", "confirmed"])
+        rows = ProviderSession.objects.filter(provider=link.provider, subject=link.subject)
+        session_keys = list(rows.values_list("session_id", flat=True))
+        for key in session_keys:
+            SessionStore(session_key=key).delete()
+    return len(session_keys)
 
 
 # --- Sessions and back-channel logout -----------------------------------------------------------

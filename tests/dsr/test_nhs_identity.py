@@ -550,3 +550,116 @@ def test_a_logout_token_is_honoured_once(nhs_identity, cis2_staff, audit, provid
     assert again.status_code == 400
     [refused] = audit(Event.BACK_CHANNEL_LOGOUT_REFUSED)
     assert refused.reason == "replayed"
+
+
+# --- Administrators: an account's linked identities, and removing one --------------------------
+
+
+def _change_page(user) -> str:
+    return reverse("admin:dsr_user_change", args=[user.pk])
+
+
+def _remove_page(link: ProviderIdentity) -> str:
+    return reverse("admin:dsr_user_identity_remove", args=[link.user_id, link.pk])
+
+
+def test_an_administrator_sees_the_identities_linked_to_an_account(
+    nhs_identity, cis2_staff, personas, django_assert_max_num_queries
+):
+    provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
+    link = ProviderIdentity.objects.get(user=cis2_staff)
+    admin = personas["clients"]["administrator"]
+
+    with django_assert_max_num_queries(16):
+        page = admin.get(_change_page(cis2_staff))
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Linked NHS identities" in text
+    assert "NHS Care Identity (smartcard or authenticator)" in text
+    # The subject shortened, never whole.
+    assert "cis2…1001" in text and CIS2_SUB not in text
+    assert timezone.localtime(link.linked_at).strftime("%-d %B %Y") in text
+    assert link.last_used_at is not None
+    assert _remove_page(link) in text
+
+
+def test_an_account_without_a_linked_identity_says_so(personas):
+    page = personas["clients"]["administrator"].get(
+        _change_page(personas["users"]["register_staff"])
+    )
+    assert "None. This account has not signed in with an NHS identity." in page.content.decode()
+
+
+def test_removing_a_link_signs_its_sessions_out_and_the_identity_is_then_unknown(
+    nhs_identity, cis2_staff, personas, audit, django_assert_max_num_queries
+):
+    signed_in, _ = provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
+    staff = Client()
+    provider_sign_in(staff, "cis2", CIS2_SUB, assurance="3")
+    assert staff.get(HOME).status_code == 200
+    link = ProviderIdentity.objects.get(user=cis2_staff)
+    admin = personas["clients"]["administrator"]
+
+    with django_assert_max_num_queries(12):
+        confirm = admin.get(_remove_page(link))
+    assert confirm.status_code == 200
+    assert "Yes, remove the NHS Care Identity (smartcard or authenticator) link" in (
+        confirm.content.decode()
+    )
+    link.refresh_from_db()
+    assert link.removed_at is None  # the page alone changes nothing
+
+    answer = admin.post(_remove_page(link))
+
+    assert answer.status_code == 302 and answer["Location"] == _change_page(cis2_staff)
+    assert "The NHS Care Identity (smartcard or authenticator) link was removed" in (
+        admin.get(answer["Location"]).content.decode()
+    )
+    [removed] = audit(Event.PROVIDER_IDENTITY_REMOVED)
+    assert (removed.user_id, removed.account_id, removed.provider, removed.sessions_ended) == (
+        personas["users"]["administrator"].pk,
+        cis2_staff.pk,
+        "cis2",
+        2,
+    )
+    # The sessions signed in through the identity end.
+    assert staff.get(HOME)["Location"].startswith(reverse("accounts:sign-in"))
+    # The same identity, with the account's email address still, is not linked again.
+    again, _ = provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
+    assert again.status_code == 403
+    assert "You do not have an account for the register" in again.content.decode()
+    [unknown] = audit(Event.PROVIDER_UNKNOWN_IDENTITY)
+    assert unknown.reason == "link removed by an administrator"
+    assert ProviderIdentity.objects.filter(user=cis2_staff).count() == 1
+    assert not audit(Event.PROVIDER_SIGN_IN)[2:]
+    # The account's page no longer lists it, and its removal page is gone.
+    assert "cis2…1001" not in admin.get(_change_page(cis2_staff)).content.decode()
+    assert admin.get(_remove_page(link)).status_code == 404
+
+
+def test_after_a_removal_another_identity_with_the_accounts_address_may_link(settings, cis2_staff):
+    settings.DSR_IDENTITY_PROVIDERS = provider_settings("https://idp.example")
+    cis2 = provider_named("cis2")
+    _, link, _ = identity_providers.account_for(cis2, {"sub": CIS2_SUB, "email": cis2_staff.email})
+    identity_providers.identity_remove(link)
+
+    user, other, linked_now = identity_providers.account_for(
+        cis2, {"sub": "cis2-uid-new", "email": cis2_staff.email}
+    )
+
+    assert (user, other.subject, linked_now) == (cis2_staff, "cis2-uid-new", True)
+
+
+def test_removing_a_link_needs_the_forms_csrf_token(nhs_identity, cis2_staff, personas, audit):
+    from tests.security.support import client_like
+
+    provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
+    link = ProviderIdentity.objects.get(user=cis2_staff)
+    admin = client_like(personas["clients"]["administrator"], enforce_csrf_checks=True)
+
+    assert admin.post(_remove_page(link)).status_code == 403
+
+    link.refresh_from_db()
+    assert link.removed_at is None
+    assert not audit(Event.PROVIDER_IDENTITY_REMOVED)
