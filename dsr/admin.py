@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -27,7 +28,7 @@ def _subject_shortened(subject: str) -> str:
 
 
 def _when(moment) -> str:
-    return timezone.localtime(moment).strftime("%-d %B %Y at %H:%M") if moment else "Never"
+    return date_format(timezone.localtime(moment), "j F Y \\a\\t H:i") if moment else "Never"
 
 
 @admin.register(User)
