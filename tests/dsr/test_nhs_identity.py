@@ -555,6 +555,15 @@ def test_a_logout_token_is_honoured_once(nhs_identity, cis2_staff, audit, provid
 # --- Administrators: an account's linked identities, and removing one --------------------------
 
 
+@pytest.fixture
+def administrator(organisations):
+    """An administrator's account and a verified session (not every persona: only this one)."""
+    from tests.conftest import make_persona, signed_in_client
+
+    user = make_persona("administrator", organisations)
+    return user, signed_in_client(user)
+
+
 def _change_page(user) -> str:
     return reverse("admin:dsr_user_change", args=[user.pk])
 
@@ -564,11 +573,11 @@ def _remove_page(link: ProviderIdentity) -> str:
 
 
 def test_an_administrator_sees_the_identities_linked_to_an_account(
-    nhs_identity, cis2_staff, personas, django_assert_max_num_queries
+    nhs_identity, cis2_staff, administrator, django_assert_max_num_queries
 ):
     provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
     link = ProviderIdentity.objects.get(user=cis2_staff)
-    admin = personas["clients"]["administrator"]
+    _, admin = administrator
 
     with django_assert_max_num_queries(16):
         page = admin.get(_change_page(cis2_staff))
@@ -584,22 +593,20 @@ def test_an_administrator_sees_the_identities_linked_to_an_account(
     assert _remove_page(link) in text
 
 
-def test_an_account_without_a_linked_identity_says_so(personas):
-    page = personas["clients"]["administrator"].get(
-        _change_page(personas["users"]["register_staff"])
-    )
+def test_an_account_without_a_linked_identity_says_so(administrator, entra_staff):
+    page = administrator[1].get(_change_page(entra_staff))
     assert "None. This account has not signed in with an NHS identity." in page.content.decode()
 
 
 def test_removing_a_link_signs_its_sessions_out_and_the_identity_is_then_unknown(
-    nhs_identity, cis2_staff, personas, audit, django_assert_max_num_queries
+    nhs_identity, cis2_staff, administrator, audit, django_assert_max_num_queries
 ):
     signed_in, _ = provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
     staff = Client()
     provider_sign_in(staff, "cis2", CIS2_SUB, assurance="3")
     assert staff.get(HOME).status_code == 200
     link = ProviderIdentity.objects.get(user=cis2_staff)
-    admin = personas["clients"]["administrator"]
+    admin_user, admin = administrator
 
     with django_assert_max_num_queries(12):
         confirm = admin.get(_remove_page(link))
@@ -618,7 +625,7 @@ def test_removing_a_link_signs_its_sessions_out_and_the_identity_is_then_unknown
     )
     [removed] = audit(Event.PROVIDER_IDENTITY_REMOVED)
     assert (removed.user_id, removed.account_id, removed.provider, removed.sessions_ended) == (
-        personas["users"]["administrator"].pk,
+        admin_user.pk,
         cis2_staff.pk,
         "cis2",
         2,
@@ -651,12 +658,12 @@ def test_after_a_removal_another_identity_with_the_accounts_address_may_link(set
     assert (user, other.subject, linked_now) == (cis2_staff, "cis2-uid-new", True)
 
 
-def test_removing_a_link_needs_the_forms_csrf_token(nhs_identity, cis2_staff, personas, audit):
+def test_removing_a_link_needs_the_forms_csrf_token(nhs_identity, cis2_staff, administrator, audit):
     from tests.security.support import client_like
 
     provider_sign_in(Client(), "cis2", CIS2_SUB, assurance="3")
     link = ProviderIdentity.objects.get(user=cis2_staff)
-    admin = client_like(personas["clients"]["administrator"], enforce_csrf_checks=True)
+    admin = client_like(administrator[1], enforce_csrf_checks=True)
 
     assert admin.post(_remove_page(link)).status_code == 403
 
