@@ -482,6 +482,8 @@ def test_purging_expired_sessions_counts_sessions_and_takes_their_provider_rows(
         ("entra", {}, {"amr": ["pwd"], "acrs": ["c1"]}, False),  # c1 not tied to MFA here
         ("entra", {"mfa_acrs": ["c1"]}, {"amr": ["pwd"], "acrs": ["c1"]}, True),
         ("entra", {"mfa_acrs": ["c1"]}, {"acrs": ["c2"]}, False),
+        # A v2.0 ID token carries no amr: the authentication context alone tells.
+        ("entra", {"mfa_acrs": ["c1"]}, {"acrs": ["c1"]}, True),
         ("entra", {}, {"authentication_assurance_level": "3"}, False),
     ],
 )
