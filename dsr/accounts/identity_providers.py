@@ -198,8 +198,9 @@ def claims_options(config: ProviderConfig) -> dict[str, Any]:
 # authenticator is multi-factor, at AAL2 or AAL3:
 # https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/acr-values
 # https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/scopes-and-claims
-# (NHS England's own CIS2 stand-in shows the claims' form: NHSDigital/eps-prescription-tracker-ui,
-# its token mock: "authentication_assurance_level": "3", "acr": "AAL3_ANY".)
+# (NHS England's own stand-in for CIS2 shows the claims' form: github.com/NHSDigital/
+# eps-prescription-tracker-ui, packages/cognito/src/tokenMock.ts: "authentication_assurance_level":
+# "3", "acr": "AAL3_ANY", "amr": ["N3_SMARTCARD"].)
 CIS2_AAL_CLAIM = "authentication_assurance_level"
 # Entra ID: `amr`, a list of methods (RFC 8176), "mfa" when a second factor was used; Microsoft
 # emits it in v1.0 tokens only, not in v2.0 ID tokens:
