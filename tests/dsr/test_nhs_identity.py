@@ -581,7 +581,7 @@ def test_an_administrator_sees_the_identities_linked_to_an_account(
     link = ProviderIdentity.objects.get(user=cis2_staff)
     _, admin = administrator
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(14):
         page = admin.get(_change_page(cis2_staff))
 
     assert page.status_code == 200
@@ -610,7 +610,7 @@ def test_removing_a_link_signs_its_sessions_out_and_the_identity_is_then_unknown
     link = ProviderIdentity.objects.get(user=cis2_staff)
     admin_user, admin = administrator
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(10):
         confirm = admin.get(_remove_page(link))
     assert confirm.status_code == 200
     assert "Yes, remove the NHS Care Identity (smartcard or authenticator) link" in (
