@@ -1,10 +1,34 @@
 """Accounts and organisations in the admin, for administrators (ACCESS.md)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from dsr.models import AccessEvent, LocalAuthority, Organisation, User
+from dsr.accounts.identity_providers import identity_remove, provider_named
+from dsr.models import AccessEvent, LocalAuthority, Organisation, ProviderIdentity, User
+from dsr.security.audit import Event, record_event
+
+
+def _provider_label(link: ProviderIdentity) -> str:
+    config = provider_named(link.provider)
+    return config.label if config else link.provider
+
+
+def _subject_shortened(subject: str) -> str:
+    """Enough of the provider's subject to tell two identities apart, not the whole id."""
+    return subject if len(subject) <= 12 else f"{subject[:4]}…{subject[-4:]}"
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "j F Y \\a\\t H:i") if moment else "Never"
 
 
 @admin.register(User)
@@ -17,6 +41,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         (None, {"fields": ["email", "password"]}),
         ("Person", {"fields": ["full_name", "job_title", "phone", "organisation"]}),
         ("Access", {"fields": ["is_active", "groups", "is_staff", "is_superuser"]}),
+        ("NHS identities", {"fields": ["nhs_identities"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
@@ -29,7 +54,7 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         ),
     ]
     filter_horizontal = ["groups"]
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "nhs_identities"]
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         """Administrators manage accounts but cannot raise anyone to superuser or staff, and
@@ -40,6 +65,89 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
             if obj is not None and obj.pk == request.user.pk:
                 fields += ["groups", "is_active"]
         return fields
+
+    @admin.display(description="Linked NHS identities")
+    def nhs_identities(self, user: User) -> str:
+        """The account's links to provider identities (CIS2, Entra ID): each with when it was
+        linked and last used, and a way to remove it."""
+        active = ProviderIdentity.objects.filter(user_id=user.pk, removed_at__isnull=True)
+        links = list(active.order_by("linked_at")) if user.pk else []
+        if not links:
+            return "None. This account has not signed in with an NHS identity."
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><a href="{}">Remove'
+            '<span class="visually-hidden"> the {} link</span></a></td></tr>',
+            (
+                (
+                    _provider_label(link),
+                    _subject_shortened(link.subject),
+                    _when(link.linked_at),
+                    _when(link.last_used_at),
+                    reverse("admin:dsr_user_identity_remove", args=[user.pk, link.pk]),
+                    _provider_label(link),
+                )
+                for link in links
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>Provider</th><th>Identity</th><th>Linked on</th>"
+            "<th>Last used</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    def get_urls(self):
+        remove = self.admin_site.admin_view(self.identity_remove_view)
+        return [
+            path(
+                "<int:user_pk>/nhs-identities/<int:link_pk>/remove/",
+                remove,
+                name="dsr_user_identity_remove",
+            ),
+            *super().get_urls(),
+        ]
+
+    def identity_remove_view(
+        self, request: HttpRequest, user_pk: int, link_pk: int
+    ) -> HttpResponse:
+        """Confirm, then remove, an account's link to a provider identity (POST only removes).
+        The identity is unknown at its next sign-in; its sessions end."""
+        if request.method not in ("GET", "POST"):
+            return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+        user = get_object_or_404(User, pk=user_pk)
+        if not self.has_change_permission(request, user):
+            raise PermissionDenied
+        link = get_object_or_404(ProviderIdentity, pk=link_pk, user=user, removed_at__isnull=True)
+        change_url = reverse("admin:dsr_user_change", args=[user.pk])
+        if request.method == "POST":
+            ended = identity_remove(link)
+            record_event(
+                Event.PROVIDER_IDENTITY_REMOVED,
+                request,
+                user_id=request.user.pk,
+                account_id=user.pk,
+                provider=link.provider,
+                sessions_ended=ended,
+            )
+            messages.success(
+                request,
+                f"The {_provider_label(link)} link was removed from {user.full_name}'s account. "
+                "Signing in with that identity will not work now.",
+            )
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Remove this NHS identity link?",
+            "opts": self.model._meta,
+            "account": user,
+            "link": link,
+            "provider_label": _provider_label(link),
+            "subject": _subject_shortened(link.subject),
+            "linked_on": _when(link.linked_at),
+            "last_used": _when(link.last_used_at),
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/dsr/user/identity_remove.html", context)
 
 
 @admin.register(Organisation)

@@ -22,6 +22,7 @@ from tests.identity_provider import (  # noqa: F401  (fixtures: a real OpenID Co
     nhs_identity,
     provider_keys,
     service_server,
+    spoiled_id_token,
 )
 
 PASSWORD = "correct-horse-battery"
@@ -355,7 +356,7 @@ def matrix_objects(personas, register_objects):
 
     from django.utils import timezone
 
-    from dsr.models import User
+    from dsr.models import ProviderIdentity, User
     from reviews import services
     from reviews.models import Agency, Cetr, PanelMember
 
@@ -490,4 +491,8 @@ def matrix_objects(personas, register_objects):
         "cetr_request": request,
         "visit": visit,
         "escalation": escalation,
+        # The provider-signed-in persona's link to its NHS identity (the admin's removal page).
+        "provider_identity": ProviderIdentity.objects.get(
+            user=personas["users"]["provider_single_factor"]
+        ),
     }

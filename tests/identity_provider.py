@@ -1,7 +1,8 @@
 """A real OpenID Connect provider on the loopback for the sign-in tests: npm's oidc-provider,
 run by tests/oidc/provider.mjs, with its own signing keys. It registers the service twice, as
 NHS CIS2 does (private_key_jwt, our keys read from our JWKS route) and as Entra ID does (a
-client secret), plus another service ("other-service") whose tokens must not open ours.
+client secret). Its token endpoint can be told to hand back a spoiled ID token once
+(`spoiled_id_token`), for the refusal tests.
 
 The fixtures here start it once per test session, beside a live server of the service (which
 the provider calls for our keys and for back-channel logout).
@@ -29,7 +30,6 @@ from joserfc.jwk import RSAKey
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "oidc" / "provider.mjs"
 ENTRA_SECRET = "entra-client-secret-for-tests-only"
-OTHER_SECRET = "other-service-secret-for-tests-only"
 # The provider's accounts: subject -> email address.
 ACCOUNTS = {
     "cis2-uid-1001": "cis2.staff@nhs.example",
@@ -94,6 +94,14 @@ class RunningProvider:
     signing_pem: Path
     clients: list = field(default_factory=list)
 
+    def spoil_next_id_token(self, fault: str) -> None:
+        """Make the token endpoint's next answer carry a spoiled ID token (tests/oidc/provider.mjs
+        lists the faults: "audience", "expired", "foreign-key", "altered"); "" clears it."""
+        answer = requests.post(
+            f"{self.issuer}/test-only/next-id-token", data={"fault": fault}, timeout=5
+        )
+        assert answer.status_code == 204, answer.text
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -135,12 +143,6 @@ def _clients(origins: list[str], live_origin: str, certificate_key: Path) -> lis
             "token_endpoint_auth_signing_alg": "RS256",
             "jwks": {"keys": [public_jwk(certificate_key)]},
             "redirect_uris": returns("entra"),
-        },
-        {
-            "client_id": "other-service",
-            "client_secret": OTHER_SECRET,
-            "token_endpoint_auth_method": "client_secret_basic",
-            "redirect_uris": ["http://other.example/return"],
         },
     ]
 
@@ -227,6 +229,14 @@ def identity_provider(service_server, provider_keys, tmp_path_factory):
         certificate_key=provider_keys["entra_key"],
     ) as running:
         yield running
+
+
+@pytest.fixture
+def spoiled_id_token(nhs_identity):
+    """Set the provider's next ID token to be spoiled (`spoiled_id_token("expired")`); a fault
+    the test did not use is cleared afterwards, so the session's provider stays honest."""
+    yield nhs_identity.spoil_next_id_token
+    nhs_identity.spoil_next_id_token("")
 
 
 def provider_settings(issuer: str, **overrides) -> dict:

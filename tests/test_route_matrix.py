@@ -442,6 +442,14 @@ MATRIX: dict[str, Row] = {
     "admin:dsr_localauthority_changelist": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:dsr_accessevent_changelist": Row(_closed(_roles(ADMINISTRATORS))),
     "admin:login": Row(_closed(_roles(ADMINISTRATORS, no=403, yes=ELSEWHERE))),
+    # Removing an account's link to an NHS identity: its confirmation page (the POST removes).
+    "admin:dsr_user_identity_remove": Row(
+        _closed(_roles(ADMINISTRATORS)),
+        kwargs=lambda o: {
+            "user_pk": o["provider_identity"].user_id,
+            "link_pk": o["provider_identity"].pk,
+        },
+    ),
 }
 
 # Families of routes served by one mechanism, checked through the sample rows above. The admin's

@@ -37,6 +37,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
@@ -72,9 +73,10 @@ class ProviderConfig:
     private_key_file: str = ""
     metadata_url: str = ""
     scope: str = "openid email profile"
-    # CIS2: the lowest authentication_assurance_level counted as multi-factor.
+    # CIS2: the lowest `authentication_assurance_level` counted as multi-factor (CIS2_AAL_CLAIM).
     min_assurance: int = 2
-    # Entra ID: authentication contexts (`acrs`) the ICB's conditional access ties to MFA.
+    # Entra ID: authentication contexts (`acrs`, ids "c1" to "c99") the ICB's conditional access
+    # ties to multi-factor (ENTRA_ACRS_CLAIM).
     mfa_acrs: tuple[str, ...] = ()
 
     @property
@@ -188,15 +190,27 @@ def claims_options(config: ProviderConfig) -> dict[str, Any]:
     }
 
 
-def id_token_claims(config: ProviderConfig, token: dict[str, Any], nonce: str) -> dict[str, Any]:
-    """Check an ID token as the sign-in does, and return its claims (raises JoseError)."""
-    claims = client_for(config).parse_id_token(
-        token, nonce=nonce, claims_options=claims_options(config), leeway=LEEWAY_SECONDS
-    )
-    return dict(claims)
-
-
 # --- Multi-factor ---------------------------------------------------------------------------
+
+# CIS2 puts the authenticator's assurance level in the ID token (openid scope) as a number in a
+# string, "2" (AAL2, "high confidence") or "3" (AAL3, "very high confidence": smartcard), beside
+# `acr` ("AAL3_ANY", "AAL2_OR_AAL3_ANY") and `amr` ("N3_SMARTCARD", ...). Every CIS2
+# authenticator is multi-factor, at AAL2 or AAL3:
+# https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/acr-values
+# https://digital.nhs.uk/services/care-identity-service/applications-and-services/cis2-authentication/guidance-for-developers/detailed-guidance/scopes-and-claims
+# (NHS England's own stand-in for CIS2 shows the claims' form: github.com/NHSDigital/
+# eps-prescription-tracker-ui, packages/cognito/src/tokenMock.ts: "authentication_assurance_level":
+# "3", "acr": "AAL3_ANY", "amr": ["N3_SMARTCARD"].)
+CIS2_AAL_CLAIM = "authentication_assurance_level"
+# Entra ID: `amr`, a list of methods (RFC 8176), "mfa" when a second factor was used; Microsoft
+# emits it in v1.0 tokens only, not in v2.0 ID tokens:
+# https://learn.microsoft.com/en-us/answers/questions/953276/is-there-an-option-to-add-an-optional-oidc-claim-a
+# `acrs`, a list of the conditional access authentication context ids ("c1" to "c99") the
+# sign-in satisfied, added under the app's "Token configuration" (README):
+# https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference
+ENTRA_AMR_CLAIM = "amr"
+ENTRA_MFA_METHOD = "mfa"
+ENTRA_ACRS_CLAIM = "acrs"
 
 
 def is_multi_factor(config: ProviderConfig, claims: dict[str, Any]) -> bool:
@@ -205,18 +219,19 @@ def is_multi_factor(config: ProviderConfig, claims: dict[str, Any]) -> bool:
 
     CIS2: `authentication_assurance_level` at least `min_assurance` (AAL2 and AAL3
     authenticators are multi-factor). Entra ID: "mfa" among the `amr` methods, or an
-    authentication context the ICB ties to multi-factor among `acrs`.
+    authentication context the ICB ties to multi-factor among `acrs`. The claims' names and
+    values, and where they are documented, are beside CIS2_AAL_CLAIM above.
     """
     if config.kind == CIS2:
         try:
-            level = int(str(claims.get("authentication_assurance_level", "")).strip())
+            level = int(str(claims.get(CIS2_AAL_CLAIM, "")).strip())
         except ValueError:
             return False
         return level >= config.min_assurance
-    methods = claims.get("amr")
-    if isinstance(methods, list) and "mfa" in methods:
+    methods = claims.get(ENTRA_AMR_CLAIM)
+    if isinstance(methods, list) and ENTRA_MFA_METHOD in methods:
         return True
-    contexts = claims.get("acrs")
+    contexts = claims.get(ENTRA_ACRS_CLAIM)
     if isinstance(contexts, str):
         contexts = [contexts]
     if isinstance(contexts, list) and config.mfa_acrs:
@@ -258,6 +273,8 @@ def account_for(
         .first()
     )
     if link is not None:
+        if link.removed_at is not None:
+            raise UnknownIdentity("link removed by an administrator")
         if not link.user.is_active:
             raise UnknownIdentity("account switched off")
         return link.user, link, False
@@ -266,12 +283,36 @@ def account_for(
     if user is None:
         raise UnknownIdentity("no account with this identity's email address")
     with transaction.atomic():
-        if ProviderIdentity.objects.filter(provider=config.name, user=user).exists():
+        linked = ProviderIdentity.objects.filter(
+            provider=config.name, user=user, removed_at__isnull=True
+        )
+        if linked.exists():
             raise UnknownIdentity("the account is linked to another identity")
         link = ProviderIdentity.objects.create(
             user=user, provider=config.name, subject=subject, name=config.label[:64]
         )
     return user, link, True
+
+
+def identity_used(link: ProviderIdentity) -> None:
+    """Note a sign-in through the link (its "last used" on the account's admin page), without a
+    history row each time."""
+    ProviderIdentity.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
+
+
+def identity_remove(link: ProviderIdentity) -> int:
+    """An administrator removes an account's link to a provider identity: the identity is
+    unknown from now on (not linked again by its email address), it no longer verifies a
+    session, and the sessions signed in through it end. Returns how many sessions ended."""
+    with transaction.atomic():
+        link.removed_at = timezone.now()
+        link.confirmed = False
+        link.save(update_fields=["removed_at", "confirmed"])
+        rows = ProviderSession.objects.filter(provider=link.provider, subject=link.subject)
+        session_keys = list(rows.values_list("session_id", flat=True))
+        for key in session_keys:
+            SessionStore(session_key=key).delete()
+    return len(session_keys)
 
 
 # --- Sessions and back-channel logout -----------------------------------------------------------

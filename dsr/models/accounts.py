@@ -153,13 +153,23 @@ class ProviderIdentity(Device):
     provider = models.CharField(max_length=20)
     subject = models.CharField(max_length=255)
     linked_at = models.DateTimeField(default=timezone.now)
+    # The last sign-in through the link (dsr.accounts.identity_providers.identity_used).
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    # When an administrator removed the link (dsr.accounts.identity_providers.identity_remove):
+    # the row stays, so that this identity is not linked again by its email address but is
+    # treated as unknown; the account may be linked to another identity of the provider.
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     history = audited()
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["provider", "subject"], name="one_link_per_identity"),
-            models.UniqueConstraint(fields=["provider", "user"], name="one_identity_per_provider"),
+            models.UniqueConstraint(
+                fields=["provider", "user"],
+                condition=Q(removed_at__isnull=True),
+                name="one_identity_per_provider",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -59,6 +59,7 @@ class Event(StrEnum):
     PROVIDER_SIGN_IN_REFUSED = "provider_sign_in_refused"
     PROVIDER_UNKNOWN_IDENTITY = "provider_unknown_identity"
     PROVIDER_IDENTITY_LINKED = "provider_identity_linked"
+    PROVIDER_IDENTITY_REMOVED = "provider_identity_removed"
     BACK_CHANNEL_LOGOUT = "back_channel_logout"
     BACK_CHANNEL_LOGOUT_REFUSED = "back_channel_logout_refused"
 

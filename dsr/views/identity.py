@@ -30,6 +30,7 @@ from dsr.accounts.identity_providers import (
     account_for,
     claims_options,
     client_for,
+    identity_used,
     is_multi_factor,
     logout_token_claims,
     provider_named,
@@ -125,6 +126,7 @@ def provider_return(request: HttpRequest, provider: str) -> HttpResponse:
         return render(request, "accounts/provider_unknown.html", {"provider": config}, status=403)
     if linked_now:
         record_event(Event.PROVIDER_IDENTITY_LINKED, request, user_id=user.pk, provider=config.name)
+    identity_used(identity)
 
     next_url = request.session.pop(NEXT_KEY, None) or reverse("dsr:home")
     login(request, user, backend=BACKEND)

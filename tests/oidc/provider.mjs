@@ -12,7 +12,19 @@
 // Its sign-in page (/interaction/<uid>) asks for the account's `sub` and how the person
 // authenticated: an "assurance" (CIS2's authentication_assurance_level claim, left out when
 // blank) and "amr" (Entra ID's authentication methods, comma separated, left out when blank).
+//
+// For the refusal tests, POST /test-only/next-id-token with `fault` set makes the token endpoint's
+// next answer carry a spoiled ID token (the route is the tests' own: this provider stands in for
+// CIS2 and Entra ID, which have none). A fault applies once, then the tokens are honest again;
+// posting no fault clears one that was not used. The faults:
+//   audience     `aud` another service's, `azp` still the caller's (so that only the audience
+//                check can refuse it), signed again with the provider's own key
+//   expired      `iat` an hour and a half ago, `exp` half an hour ago, signed with the provider's key
+//   foreign-key  claims and header (the provider's key id) unchanged, signed with a key that is not
+//                in the provider's JWKS
+//   altered      `sub` changed after signing: the provider's signature no longer matches
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import { URLSearchParams } from 'node:url';
@@ -22,6 +34,41 @@ import Provider from 'oidc-provider';
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 // How each account last authenticated: {sub: {assurance, amr}}.
 const lastSignIn = new Map();
+
+// The spoiled ID token the token endpoint's next answer carries, if any (see above).
+let nextFault = '';
+const FAULTS = new Set(['audience', 'expired', 'foreign-key', 'altered']);
+const providerKey = crypto.createPrivateKey({ key: config.jwks.keys[0], format: 'jwk' });
+const foreignKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+
+const b64url = (data) => Buffer.from(data).toString('base64url');
+const readPart = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+
+// RS256 (the provider's signing algorithm here) over the token's header and claims.
+function signed(header, claims, key) {
+  const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  return `${input}.${b64url(crypto.sign('sha256', Buffer.from(input), key))}`;
+}
+
+function spoil(idToken, fault) {
+  const [headPart, claimsPart, signature] = idToken.split('.');
+  const header = readPart(headPart);
+  const claims = readPart(claimsPart);
+  if (header.alg !== 'RS256') throw new Error(`cannot sign again with ${header.alg}`);
+  const now = Math.floor(Date.now() / 1000);
+  switch (fault) {
+    case 'audience':
+      return signed(header, { ...claims, aud: 'other-service', azp: claims.aud }, providerKey);
+    case 'expired':
+      return signed(header, { ...claims, iat: now - 5400, exp: now - 1800 }, providerKey);
+    case 'foreign-key':
+      return signed(header, claims, foreignKey);
+    case 'altered':
+      return `${headPart}.${b64url(JSON.stringify({ ...claims, sub: 'someone-else' }))}.${signature}`;
+    default:
+      throw new Error(`unknown fault ${fault}`);
+  }
+}
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -68,6 +115,15 @@ const provider = new Provider(config.issuer, {
     };
   },
 });
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path === '/token' && nextFault && ctx.status === 200 && ctx.body?.id_token) {
+    ctx.body = { ...ctx.body, id_token: spoil(ctx.body.id_token, nextFault) };
+    process.stderr.write(`test fault: ${nextFault}\n`);
+    nextFault = '';
+  }
+});
+
 // Why a request was refused, for the log file the tests keep beside the provider.
 for (const event of ['grant.error', 'server_error', 'backchannel.error', 'authorization.error', 'end_session.error']) {
   provider.on(event, (ctx, error) => {
@@ -119,8 +175,24 @@ async function interaction(req, res, uid) {
   });
 }
 
+async function setFault(req, res) {
+  const fault = (await readBody(req)).get('fault') || '';
+  if (fault && !FAULTS.has(fault)) {
+    res.writeHead(400, { 'content-type': 'text/plain' });
+    res.end(`unknown fault ${fault}`);
+    return;
+  }
+  nextFault = fault;
+  res.writeHead(204);
+  res.end();
+}
+
 const callback = provider.callback();
 const server = http.createServer(async (req, res) => {
+  if (req.method === 'POST' && req.url === '/test-only/next-id-token') {
+    await setFault(req, res);
+    return;
+  }
   const match = req.url.match(/^\/interaction\/([^/?]+)/);
   if (!match) {
     callback(req, res);

@@ -202,6 +202,22 @@ def test_each_authentication_event_writes_one_audit_record_with_all_its_fields(
         (Event.BACK_CHANNEL_LOGOUT_REFUSED, None, "accounts:back-channel-logout"),
     )
 
+    # An administrator removes the member's link to an NHS identity.
+    from dsr.models import ProviderIdentity
+    from tests.conftest import make_persona, signed_in_client
+
+    administrator = make_persona("administrator", organisations)
+    administering = signed_in_client(administrator)
+    link = ProviderIdentity.objects.create(
+        user=member, provider="cis2", subject="cis2-uid-member", name="cis2"
+    )
+    trail.step(
+        lambda: administering.post(
+            reverse("admin:dsr_user_identity_remove", args=[member.pk, link.pk])
+        ),
+        (Event.PROVIDER_IDENTITY_REMOVED, administrator.pk, "admin:dsr_user_identity_remove"),
+    )
+
     with_a_real_provider = {
         Event.PROVIDER_SIGN_IN.value,
         Event.PROVIDER_IDENTITY_LINKED.value,
