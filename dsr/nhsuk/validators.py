@@ -75,8 +75,7 @@ def validate_nhs_number(value: str) -> None:
     check_digit = nhs_number_check_digit(digits[:9])
     if check_digit == 10:
         raise ValidationError(
-            "This is not a valid NHS number: no NHS number starts with these 9 digits. "
-            "Check the number and try again.",
+            "This is not a valid NHS number. Check the number and try again.",
             code="nhs_number_check_digit_impossible",
         )
     if check_digit != int(digits[9]):

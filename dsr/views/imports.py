@@ -211,6 +211,8 @@ def import_check(request: HttpRequest, pk: int) -> HttpResponse:
         "writes": sum(
             register_import.counts.get(o, 0) for o in ("create", "person_only", "update")
         ),
+        "refused": register_import.counts.get(Outcome.REFUSED, 0),
+        "waiting": register_import.counts.get(Outcome.LIKELY_MATCH, 0),
     }
     return render(request, "dsr/imports/check.html", context)
 

@@ -17,11 +17,10 @@ from dsr.nhsuk.validators import (
 
 ONLY_NUMBERS = "An NHS number must contain only numbers."
 TEN_DIGITS = "An NHS number must be 10 digits."
-CHECK_DIGIT_IMPOSSIBLE = (
-    "This is not a valid NHS number: no NHS number starts with these 9 digits. "
-    "Check the number and try again."
-)
+# The same plain words whether the check digit is wrong or no check digit could be right: the
+# difference matters to the code (its own error code), not to the person typing.
 CHECK_DIGIT_WRONG = "This is not a valid NHS number. Check the number and try again."
+CHECK_DIGIT_IMPOSSIBLE = CHECK_DIGIT_WRONG
 REAL_POSTCODE = "Enter a real postcode, like NR1 2DH."
 PRACTICE_CODE = "Enter the GP practice code, like A81001."
 

@@ -86,6 +86,16 @@ def test_a_mistyped_nhs_number_is_refused_not_matched(lead_client):
     ]
 
 
+def test_when_every_row_is_refused_the_page_says_so_not_that_all_are_held(lead_client):
+    register_import, _ = _check(
+        lead_client, row(**{"NHS Number": "9434765918"}), row(Postcode="NR1")
+    )
+    page = lead_client.get(reverse("dsr:import-check", args=[register_import.pk]))
+    html = page.content.decode()
+    assert "There is nothing to import yet: 2 rows were refused." in html
+    assert "already holds every row" not in html
+
+
 def test_a_wrong_postcode_and_a_future_birth_date_are_refused_per_cell(lead_client):
     _, rows = _check(lead_client, row(Postcode="NR1", DOB="01/01/2090"))
     assert {p["column"]: p["message"] for p in rows[2].problems} == {
