@@ -151,7 +151,7 @@ class AddressForm(EasyReadForm):
     )
     postcode = PersonForm.question(
         "postcode",
-        label="Your postcode",
+        label="Your postcode (optional)",
         required=False,
         widget_attrs={"autocomplete": "postal-code", "class": "nhsuk-input--width-10"},
     )

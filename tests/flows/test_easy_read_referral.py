@@ -121,6 +121,10 @@ def test_a_postal_address_without_an_email_is_enough_and_asks_for_a_letter(clien
 
 
 def test_an_email_without_a_postal_address_is_enough(client):
+    walk(client, until="address")
+    page = client.get(step_url("address"), follow=True).content.decode()
+    # Both questions say they may be left empty.
+    assert "Your address (optional)" in page and "Your postcode (optional)" in page
     walk(client, {**ANSWERS, "address": {"address": "", "postcode": ""}})
     send(client)
 
