@@ -239,7 +239,7 @@ class _Row:
         text = self.text(name, limit=100)
         if not text:
             if required and not self.has_problem(name):
-                self.problem(name, f"Enter the {BY_NAME[name].label.lower()}.")
+                self.problem(name, f"Enter the {BY_NAME[name].in_sentence}.")
             return ""
         try:
             refuse_non_name_characters(text)
@@ -282,7 +282,7 @@ class _Row:
             return ""
         code = self.context.values.get(name, {}).get(word(text), "")
         if not code:
-            self.problem(name, f"“{text[:40]}” is not matched to a {BY_NAME[name].label.lower()}.")
+            self.problem(name, f"“{text[:40]}” is not matched to a {BY_NAME[name].in_sentence}.")
         return code
 
 
@@ -351,7 +351,7 @@ def _required_choices(r: _Row, fields: dict[str, Any]) -> None:
         if code:
             fields[name] = int(code) if name == "local_authority" else code
         elif not r.has_problem(name):
-            r.problem(name, f"Enter the {BY_NAME[name].label.lower()}.")
+            r.problem(name, f"Enter the {BY_NAME[name].in_sentence}.")
     la = fields.get("local_authority")
     if la is not None and la not in r.context.la_ids:
         r.problem("local_authority", "This local authority is not one of your area's.")
@@ -716,6 +716,12 @@ def check_row(context: Context, row: ImportRow, existing: Existing, decision: st
     contacts = _contacts(r)
     cetr = _cetr(r)
     if entry and not consent:
+        if "admission" in entry:
+            # An admission is recorded for someone on the register: it waits for the consent.
+            r.notes.append(
+                f"Record the admission to {entry['admission']['hospital_name']} once the "
+                "person is on the register: the sheet says they are in hospital."
+            )
         entry = None  # rule 1: no register entry without a consent basis
     if not r.problems:
         fields["responsible_icb"] = context.icb_for.get(fields["local_authority"])

@@ -69,13 +69,13 @@ class ColumnsForm(forms.Form):
                 self.add_error(
                     name,
                     f"The column “{display_name(header)}” is already chosen for "
-                    f"{mapping.BY_NAME[used[header]].label.lower()}.",
+                    f"{mapping.BY_NAME[used[header]].in_sentence}.",
                 )
             used[header] = name
         for name in ("given_name", "family_name", "date_of_birth", "diagnosis"):
             if not data.get(name):
                 self.add_error(
-                    name, f"Choose the column with the {mapping.BY_NAME[name].label.lower()}."
+                    name, f"Choose the column with the {mapping.BY_NAME[name].in_sentence}."
                 )
         return data
 
@@ -132,7 +132,7 @@ class ValuesForm(forms.Form):
             elif field.constant:
                 key = f"constant__{field.name}"
                 self.fields[key] = forms.ChoiceField(
-                    label=f"The sheet has no column for {field.label.lower()}. What is it for "
+                    label=f"The sheet has no column for {field.in_sentence}. What is it for "
                     "everyone in this file?",
                     choices=[("", "Choose"), *choices],
                     required=False,

@@ -37,6 +37,12 @@ class Field:
     # Needed only by rows rated blue (their admission), not by every row.
     for_blue: bool = False
 
+    @property
+    def in_sentence(self) -> str:
+        """The label within a sentence: "the ward security level", "the NHS number"."""
+        label = self.label
+        return label if label[:2].isupper() else label[0].lower() + label[1:]
+
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
