@@ -6,6 +6,8 @@ matched on a second import, named in their history, and removed by undo."""
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dsr.imports.run import run, undo
@@ -360,3 +362,20 @@ def test_a_later_cetr_on_the_sheet_comes_to_someone_recorded(lead_client, lead):
     ]
     undo(second, by=lead)
     assert list(Cetr.objects.values_list("held_on", flat=True)) == [datetime.date(2025, 3, 1)]
+
+
+def test_the_values_page_reads_as_many_queries_for_many_hospitals_as_for_one(
+    lead_client, django_assert_max_num_queries
+):
+    counts = []
+    for hospitals in (1, 15):
+        sheet = [row(**{"Hospital": f"Hospital {number}"}) for number in range(hospitals)]
+        register_import = upload_and_check(lead_client, xlsx(sheet))
+        url = reverse("dsr:import-values", args=[register_import.pk])
+        with CaptureQueriesContext(connection) as queries:
+            page = lead_client.get(url).content.decode()
+        assert page.count("ODS code of “Hospital") == hospitals
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    with django_assert_max_num_queries(22):  # one read of the rows per column of choices
+        lead_client.get(url)
