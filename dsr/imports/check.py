@@ -400,6 +400,8 @@ def _consent(r: _Row, born: datetime.date | None) -> dict[str, Any] | None:
 
 def _admission_field(r: _Row, name: str, form_name: str, value: Any) -> Any:
     """`value` cleaned by the admission form's own field: its checks and its messages."""
+    if r.has_problem(name):
+        return None  # one reason per cell (a formula, a cell too long)
     try:
         return AdmissionForm.base_fields[form_name].clean(value)
     except ValidationError as error:

@@ -10,10 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dsr.exceptions import RegisterError
 from dsr.imports.run import run, undo
 from dsr.models import Admission, Person, Rating, RegisterEntry
 from dsr.queries import open_admission
-from dsr.services import consent_record, person_create, register_open
+from dsr.services import consent_record, person_create, register_open, register_open_in_hospital
 from reviews.models import Cetr
 from tests.dsr.imports.conftest import HEADERS, row, xlsx
 from tests.dsr.imports.flow import upload_and_check
@@ -379,3 +380,30 @@ def test_the_values_page_reads_as_many_queries_for_many_hospitals_as_for_one(
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(22):  # one read of the rows per column of choices
         lead_client.get(url)
+
+
+def test_someone_admitted_is_not_put_on_the_register_without_a_consent_basis(lead, icb_areas):
+    person = person_create(
+        by=lead,
+        given_name="Ada",
+        family_name="Lovelace",
+        date_of_birth=datetime.date(1990, 12, 10),
+        local_authority=icb_areas["norfolk"],
+        responsible_icb=icb_areas["icb"],
+        diagnosis="learning_disability",
+        diagnosis_status="confirmed",
+        placement_type="family_home",
+    )
+    with pytest.raises(RegisterError, match="Record a consent basis"):
+        register_open_in_hospital(
+            person=person,
+            opened_on=datetime.date(2025, 5, 1),
+            hospital_name="Hellesdon Hospital",
+            hospital_ods_code="RMY01",
+            cqc_rating="good",
+            admitted_on=datetime.date(2025, 6, 10),
+            ward_security="general",
+            community_cetr_before_admission=True,
+            by=lead,
+        )
+    assert not Admission.objects.exists() and not RegisterEntry.objects.exists()
