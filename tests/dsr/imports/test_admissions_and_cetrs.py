@@ -68,6 +68,22 @@ def _check(client, *rows, headers=HEADERS + MORE, **kwargs):
     return register_import, {r.row_number: r for r in register_import.rows.all()}
 
 
+def _ada(lead, icb_areas, nhs_number="9434765919"):
+    """The sheet's default row's person, recorded by hand."""
+    return person_create(
+        by=lead,
+        nhs_number=nhs_number,
+        given_name="Ada",
+        family_name="Lovelace",
+        date_of_birth=datetime.date(1990, 12, 10),
+        local_authority=icb_areas["norfolk"],
+        responsible_icb=icb_areas["icb"],
+        diagnosis="learning_disability",
+        diagnosis_status="confirmed",
+        placement_type="family_home",
+    )
+
+
 def _import(client, register_import):
     client.post(reverse("dsr:import-start", args=[register_import.pk]))
     run(register_import.pk)
@@ -237,18 +253,7 @@ def test_a_rating_other_than_blue_with_an_admission_date_brings_no_admission(lea
 
 
 def test_someone_on_the_register_already_is_not_admitted_by_a_sheet(lead_client, lead, icb_areas):
-    person = person_create(
-        by=lead,
-        nhs_number="9434765919",
-        given_name="Ada",
-        family_name="Lovelace",
-        date_of_birth=datetime.date(1990, 12, 10),
-        local_authority=icb_areas["norfolk"],
-        responsible_icb=icb_areas["icb"],
-        diagnosis="learning_disability",
-        diagnosis_status="confirmed",
-        placement_type="family_home",
-    )
+    person = _ada(lead, icb_areas)
     consent_record(person=person, basis="own_consent", given_on=datetime.date(2025, 5, 1), by=lead)
     register_open(person=person, rating="AMBER", rationale="Known to us.", by=lead)
     _, rows = _check(lead_client, full_row(**BLUE))
@@ -383,17 +388,7 @@ def test_the_values_page_reads_as_many_queries_for_many_hospitals_as_for_one(
 
 
 def test_someone_admitted_is_not_put_on_the_register_without_a_consent_basis(lead, icb_areas):
-    person = person_create(
-        by=lead,
-        given_name="Ada",
-        family_name="Lovelace",
-        date_of_birth=datetime.date(1990, 12, 10),
-        local_authority=icb_areas["norfolk"],
-        responsible_icb=icb_areas["icb"],
-        diagnosis="learning_disability",
-        diagnosis_status="confirmed",
-        placement_type="family_home",
-    )
+    person = _ada(lead, icb_areas, nhs_number="")
     with pytest.raises(RegisterError, match="Record a consent basis"):
         register_open_in_hospital(
             person=person,
