@@ -547,6 +547,13 @@ def _cetr(r: _Row) -> dict[str, Any] | None:
     held_on = r.past_date("last_cetr")
     next_due = r.date("next_cetr")
     if import_part("cetr") is None:
+        # No app records C(E)TRs: the dates are next steps, not lost in silence.
+        for name, when in (("last_cetr", held_on), ("next_cetr", next_due)):
+            if when:
+                r.notes.append(
+                    f"{BY_NAME[name].label} {when:%d/%m/%Y} is not brought across: record the "
+                    "C(E)TR on the person's page."
+                )
         return None
     if held_on and next_due and next_due < held_on:
         r.problem("next_cetr", "The next C(E)TR cannot be due before the last one was held.")
