@@ -500,11 +500,15 @@ REFERRAL_SUBMISSIONS_PER_HOUR = env.int("REFERRAL_SUBMISSIONS_PER_HOUR", default
 REFERRAL_POSTS_PER_HOUR = env.int("REFERRAL_POSTS_PER_HOUR", default=300)
 CETR_REQUEST_SUBMISSIONS_PER_HOUR = env.int("CETR_REQUEST_SUBMISSIONS_PER_HOUR", default=10)
 CETR_REQUEST_POSTS_PER_HOUR = env.int("CETR_REQUEST_POSTS_PER_HOUR", default=300)
+# A partner's action page (reviews.views.links.action_link), opened or sent, per hour from one
+# address or one session: partners in one council may share an address.
+ACTION_LINK_PAGES_PER_HOUR = env.int("ACTION_LINK_PAGES_PER_HOUR", default=300)
 _RATE_LIMITS = [
     REFERRAL_SUBMISSIONS_PER_HOUR,
     REFERRAL_POSTS_PER_HOUR,
     CETR_REQUEST_SUBMISSIONS_PER_HOUR,
     CETR_REQUEST_POSTS_PER_HOUR,
+    ACTION_LINK_PAGES_PER_HOUR,
 ]
 if min(_RATE_LIMITS) < 1:
     raise ImproperlyConfigured("Each *_PER_HOUR rate limit must be 1 or more.")

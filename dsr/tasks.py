@@ -95,6 +95,15 @@ def run_import_task(import_id: int) -> int:
 
 
 @shared_task
+def check_import_task(import_id: int, by_id: int) -> dict[str, int] | None:
+    """The dry run of a register import, for the lead who asked for it. Safe to run twice or
+    after a killed worker: it checks every row again and writes only the rows' findings."""
+    from dsr.imports import check_run
+
+    return check_run(import_id, by_id)
+
+
+@shared_task
 def discard_import_files_task() -> int:
     """Delete uploaded register spreadsheets kept longer than DSR_IMPORT_KEEP_HOURS."""
     from dsr.imports.files import discard_expired

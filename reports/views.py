@@ -7,6 +7,7 @@ The one exception is at the end: the Assuring Transformation extract (reports.as
 person-level file for the register team only (dsr.export_register), logged per person."""
 
 import csv
+from collections.abc import Iterable
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -142,20 +143,32 @@ def register_flows_csv(request: HttpRequest, table: str) -> HttpResponse:
     return _csv(found, heading, f"{table}-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv")
 
 
-def _csv(table: Table, heading: str, filename: str) -> HttpResponse:
+def csv_download(
+    filename: str, rows: Iterable[Iterable[object]], *, excel_bom: bool = False
+) -> HttpResponse:
+    """Every CSV file of the reports: each cell formula-safe (dsr.security.spreadsheets), the
+    file offered as a download and never kept in a cache. `excel_bom` starts the file with a
+    byte order mark, so that a spreadsheet reads it as UTF-8."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    if excel_bom:
+        response.write("\ufeff")
     writer = csv.writer(response)
-    writer.writerow([heading])
-    writer.writerow([FOOTNOTE])
-    if table.withheld:
-        writer.writerow([WITHHELD_TEXT])
-        return response
-    writer.writerow([table.row_heading, *table.columns, "Total"])
-    for label, cells, total in table.lines:
-        writer.writerow([label, *map(str, cells), str(total)])
-    writer.writerow([table.total_label, *map(str, table.column_totals), str(table.total)])
+    for row in rows:
+        writer.writerow([neutralise(str(cell)) for cell in row])
     return response
+
+
+def _csv(table: Table, heading: str, filename: str) -> HttpResponse:
+    rows: list[list[object]] = [[heading], [FOOTNOTE]]
+    if table.withheld:
+        rows.append([WITHHELD_TEXT])
+    else:
+        rows.append([table.row_heading, *table.columns, "Total"])
+        rows += [[label, *cells, total] for label, cells, total in table.lines]
+        rows.append([table.total_label, *table.column_totals, table.total])
+    return csv_download(filename, rows)
 
 
 def _area(request: HttpRequest) -> tuple[SnapshotFilterForm, int | None, str]:
@@ -239,17 +252,12 @@ def planning_csv(request: HttpRequest, table: str) -> HttpResponse:
 
 
 def _series_csv(series: Series, heading: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow([heading])
-    writer.writerow([FOOTNOTE])
+    rows: list[list[object]] = [[heading], [FOOTNOTE]]
     if series.note:
-        writer.writerow([series.note])
-    writer.writerow([neutralise(cell) for cell in (series.row_heading, *series.columns)])
-    for label, cells in series.rows:
-        writer.writerow([neutralise(label), *cells])
-    return response
+        rows.append([series.note])
+    rows.append([series.row_heading, *series.columns])
+    rows += [[label, *cells] for label, cells in series.rows]
+    return csv_download(filename, rows)
 
 
 # --- The Assuring Transformation extract (person-level: the register team only) -------------
@@ -271,13 +279,8 @@ def assuring_transformation_csv(request: HttpRequest) -> HttpResponse:
         people_ids=[admission.person_id for admission in admissions],
         detail={"rows": len(admissions)},
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"assuring-transformation-{today:%Y-%m-%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(at_header())
-    for admission in admissions:
-        writer.writerow([neutralise(cell) for cell in at_row(admission)])
-    return response
+    return csv_download(
+        f"assuring-transformation-{today:%Y-%m-%d}.csv",
+        [at_header(), *(at_row(admission) for admission in admissions)],
+        excel_bom=True,
+    )

@@ -175,7 +175,7 @@ def review_events(person: Person, *, limit: int | None) -> Iterable[TimelineEven
             f"{move.action.description} {move.reason}".strip(),
             by=_name(move.by)
             if move.by_id
-            else f"{move.by_link.sent_to_label}, through their link"
+            else move.by_link.used_by_label
             if move.by_link_id
             else "",
         )
@@ -190,7 +190,7 @@ def review_events(person: Person, *, limit: int | None) -> Iterable[TimelineEven
             "action",
             f"Something is in the way of action {use.link.action_id}",
             use.note,
-            by=f"{use.link.sent_to_label}, through their link",
+            by=use.link.used_by_label,
         )
     for cetr in person_records(person).cetrs:
         label = f"{cetr.get_kind_display()} {cetr.name}"

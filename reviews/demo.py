@@ -48,8 +48,9 @@ _STALLED: dict[int, int] = {}
 
 
 def _meeting_day(moment, staff: User, lead: User, manager: User) -> None:
-    """A review meeting on `moment.day`: the agenda drawn from the register, up to eight people
-    discussed with an action each (due in two to six weeks), the minutes made final."""
+    """A review meeting on `moment.day`: the agenda drawn from the register, everyone on it
+    discussed (so nobody is carried to the next one and the demo's agendas keep a meeting's
+    size), the first eight with an action each (due in two to six weeks), the minutes final."""
     rng = moment.rng
     moment.at(10)
     meeting = meeting_create(
@@ -68,7 +69,7 @@ def _meeting_day(moment, staff: User, lead: User, manager: User) -> None:
             name=name, organisation=organisation, agency=agency, attendance="present"
         )
     moment.at(10, 45)
-    for number, item in enumerate(meeting.items.select_related("person")[:8]):
+    for number, item in enumerate(meeting.items.select_related("person")):
         entry = RegisterEntry.objects.filter(person=item.person, status="open").first()
         if entry is None:
             continue
@@ -77,8 +78,12 @@ def _meeting_day(moment, staff: User, lead: User, manager: User) -> None:
             by=staff,
             risk_factors=["crisis"] if entry.rating == RAG.RED else [],
             risk_notes="Reviewed with the family's account of the last month.",
-            discussion="Support at home discussed; the team agreed the next steps below.",
+            discussion="Support at home discussed; the team agreed the next steps below."
+            if number < 8
+            else "Support at home discussed; no change to the plan.",
         )
+        if number >= 8:
+            continue
         description, agency = rng.choice(ACTIONS)
         action = action_create(
             person=item.person,

@@ -331,23 +331,26 @@ def not_discussed(meeting: Meeting, area_ids: Iterable[int] | None = None) -> li
     )
 
 
+def not_discussed_on_register(meeting: Meeting, area_ids: Iterable[int] | None = None) -> list[int]:
+    """The people not discussed at `meeting` who are still on the register (in `area_ids` when
+    given), by id: the people carried to the next meeting of its area. One query."""
+    items = AgendaItem.objects.filter(
+        meeting=meeting,
+        discussed_at__isnull=True,
+        person__register_entries__status=RegisterEntry.Status.OPEN,
+    )
+    if area_ids is not None:
+        items = items.filter(person__local_authority_id__in=list(area_ids))
+    return list(items.order_by("person_id").values_list("person_id", flat=True).distinct())
+
+
 def carried_people(meeting: Meeting, area_ids: Iterable[int]) -> list[int]:
     """The people to carry to `meeting`: those not discussed at the previous meeting of its
     area who are still on the register. Two queries."""
     previous = previous_held_meeting(meeting)
     if previous is None:
         return []
-    return list(
-        AgendaItem.objects.filter(
-            meeting=previous,
-            discussed_at__isnull=True,
-            person__local_authority_id__in=list(area_ids),
-            person__register_entries__status=RegisterEntry.Status.OPEN,
-        )
-        .order_by("person_id")
-        .values_list("person_id", flat=True)
-        .distinct()
-    )
+    return not_discussed_on_register(previous, area_ids)
 
 
 def same_day_meetings(

@@ -1,9 +1,7 @@
 """Invitations: made, sent again, withdrawn and accepted, with a token only the email holds
 (see the package docstring)."""
 
-import hashlib
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
+from dsr import tokens
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.models import Invitation, Notification, Organisation, User
@@ -31,7 +29,6 @@ logger = logging.getLogger(__name__)
 INVITABLE_ROLES: list[Role] = [role for role in Role if role != Role.ADMINISTRATOR]
 
 
-_TOKEN = re.compile(r"[0-9a-f]{64}")
 _TOKEN_SALT = "dsr.accounts.invitation"  # noqa: S105  (an HMAC salt, not a password)
 
 
@@ -40,14 +37,13 @@ class InvitationError(RegisterError):
     person using the page."""
 
 
-def _token_with(invitation: Invitation, secret: str) -> str:
+def _token_value(invitation: Invitation) -> str:
     stamp = invitation.sent_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%f")
-    value = f"{invitation.email}|{invitation.sends}|{stamp}"
-    return salted_hmac(_TOKEN_SALT, value, secret=secret, algorithm="sha256").hexdigest()
+    return f"{invitation.email}|{invitation.sends}|{stamp}"
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _token_hash(invitation: Invitation) -> str:
+    return tokens.digest(tokens.keyed(_TOKEN_SALT, _token_value(invitation)))
 
 
 def invitation_token(invitation: Invitation) -> str:
@@ -56,19 +52,17 @@ def invitation_token(invitation: Invitation) -> str:
     Made again at send time from the secret key; a key rotated since the invitation was sent is
     still found among SECRET_KEY_FALLBACKS. Raises InvitationError when no key gives the stored
     hash (the invitation must then be sent again)."""
-    for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
-        token = _token_with(invitation, secret)
-        if _hash(token) == invitation.token_hash:
-            return token
+    token = tokens.made_again(_TOKEN_SALT, _token_value(invitation), invitation.token_hash)
+    if token is not None:
+        return token
     raise InvitationError("The invitation link cannot be made again. Send the invitation again.")
 
 
 def get_invitation_by_token(token: str) -> Invitation | None:
     """The invitation whose latest email carries `token`, whatever its state; None for any
     other string (no query for one that is not even the right shape)."""
-    if not _TOKEN.fullmatch(token):
-        return None
-    return Invitation.objects.select_related("organisation").filter(token_hash=_hash(token)).first()
+    rows = Invitation.objects.select_related("organisation")
+    return tokens.find(rows, token, field="token_hash", shape=tokens.KEYED)
 
 
 def _expiry(now: datetime) -> datetime:
@@ -118,7 +112,7 @@ def invitation_create(
         expires_at=_expiry(now),
         invited_by=by,
     )
-    invitation.token_hash = _hash(_token_with(invitation, settings.SECRET_KEY))
+    invitation.token_hash = _token_hash(invitation)
     set_change_reason(invitation, "Invitation sent", by=by)
     try:
         with transaction.atomic():
@@ -148,7 +142,7 @@ def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
         current.sends += 1
         current.sent_at = now
         current.expires_at = _expiry(now)
-        current.token_hash = _hash(_token_with(current, settings.SECRET_KEY))
+        current.token_hash = _token_hash(current)
         set_change_reason(current, "Invitation sent again", by=by)
         current.save(update_fields=["sends", "sent_at", "expires_at", "token_hash", "updated_at"])
         notify_invitation(current)

@@ -8,12 +8,14 @@ report.py), then the import itself in the background, in batches, with undo (run
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.imports import files, mapping
-from dsr.imports.check import cell_text, dry_run
+from dsr.imports.check import cell_text, dry_run, store_rows
 from dsr.models import ImportMapping, ImportRow, RegisterImport, User
+from dsr.security.scoping import local_authority_ids_for
 
 Status = RegisterImport.Status
 
@@ -103,34 +105,51 @@ def import_choose_sheet(*, register_import: RegisterImport, sheet_name: str, by:
     raise RegisterError("Choose a sheet from the list.")
 
 
+def columns_values(
+    register_import: RegisterImport, fields: list[str], limit: int = 60
+) -> dict[str, list[str]]:
+    """The distinct words in the columns mapped to each of `fields`, in the order first seen,
+    from one pass over the rows."""
+    headers = register_import.headers
+    indexes = {
+        field: headers.index(register_import.columns[field])
+        for field in fields
+        if register_import.columns.get(field) in headers
+    }
+    seen: dict[str, dict[str, str]] = {field: {} for field in fields}
+    if not indexes:
+        return {field: [] for field in fields}
+    for raw in register_import.rows.values_list("raw", flat=True).iterator():
+        for field, index in indexes.items():
+            words = seen[field]
+            if len(words) >= limit or index >= len(raw):
+                continue
+            value = raw[index]
+            if value is not None and not isinstance(value, dict):
+                text = cell_text(value).strip()
+                if text and mapping.word(text) not in words:
+                    words[mapping.word(text)] = text
+        if all(len(seen[field]) >= limit for field in indexes):
+            break
+    return {field: list(words.values()) for field, words in seen.items()}
+
+
 def column_values(register_import: RegisterImport, field: str, limit: int = 60) -> list[str]:
     """The distinct words in the column mapped to `field`, in the order first seen."""
-    header = register_import.columns.get(field)
-    if header not in register_import.headers:
-        return []
-    index = register_import.headers.index(header)
-    seen: dict[str, str] = {}
-    for raw in register_import.rows.values_list("raw", flat=True).iterator():
-        if index < len(raw) and raw[index] is not None and not isinstance(raw[index], dict):
-            text = cell_text(raw[index]).strip()
-            if text and mapping.word(text) not in seen:
-                seen[mapping.word(text)] = text
-                if len(seen) >= limit:
-                    break
-    return list(seen.values())
+    return columns_values(register_import, [field], limit)[field]
 
 
 def value_words(register_import: RegisterImport) -> dict[str, list[str]]:
     """The words the values page asks the lead about, by field: those of each column of choices
     and, when the sheet names hospitals but has no column for their ODS codes, each hospital."""
     columns = register_import.columns
-    words = {
-        f.name: column_values(register_import, f.name)
-        for f in mapping.FIELDS
-        if f.kind in ("choice", "yes_no") and f.name in columns
-    }
-    if "hospital_name" in columns and "hospital_ods_code" not in columns:
-        words["hospital_ods_code"] = column_values(register_import, "hospital_name")
+    fields = [
+        f.name for f in mapping.FIELDS if f.kind in ("choice", "yes_no") and f.name in columns
+    ]
+    hospitals = "hospital_name" in columns and "hospital_ods_code" not in columns
+    words = columns_values(register_import, [*fields, "hospital_name"] if hospitals else fields)
+    if hospitals:
+        words["hospital_ods_code"] = words.pop("hospital_name")
     return words
 
 
@@ -170,25 +189,58 @@ def import_set_values(
     return register_import
 
 
-@transaction.atomic
-def import_check(*, register_import: RegisterImport, la_ids, by: User) -> RegisterImport:
-    """The dry run: every row checked; nothing on the register is written."""
-    locked = RegisterImport.objects.select_for_update().get(pk=register_import.pk)
-    if locked.status not in (Status.UPLOADED, Status.CHECKED):
-        raise RegisterError("This import has already started.")
-    locked.counts = dry_run(locked, la_ids)
-    locked.status = Status.CHECKED
-    set_change_reason(locked, "Checked", by=by)
-    locked.save()
+def import_check(*, register_import: RegisterImport, by: User) -> RegisterImport:
+    """Queue the dry run, which runs in the background (check_run) with its progress on the
+    page: every row checked; nothing on the register is written."""
+    from dsr.tasks import check_import_task
+
+    with transaction.atomic():
+        locked = RegisterImport.objects.select_for_update().get(pk=register_import.pk)
+        if locked.status not in (Status.UPLOADED, Status.CHECKED):
+            raise RegisterError("This import has already started.")
+        locked.status = Status.CHECKING
+        locked.rows_done = 0  # of rows_total, counted when the sheet was read
+        set_change_reason(locked, "Check started", by=by)
+        locked.save()
+        transaction.on_commit(lambda: check_import_task.delay(locked.pk, by.pk))
     return locked
+
+
+def check_run(import_id: int, by_id: int) -> dict[str, int] | None:
+    """The dry run of a queued check, for the areas of the lead who asked for it. Rows are
+    checked and stored 500 at a time, each time moving the progress bar. Safe to run twice or
+    after a killed worker: it checks every row again, and writes only the rows' findings.
+    Returns the count of each outcome (None if the import is no longer being checked)."""
+    register_import = RegisterImport.objects.get(pk=import_id)
+    if register_import.status != Status.CHECKING:
+        return None
+    by = User.objects.get(pk=by_id)
+
+    def progress(done: int) -> None:
+        RegisterImport.objects.filter(pk=import_id, status=Status.CHECKING).update(
+            rows_done=done, updated_at=timezone.now()
+        )
+
+    counts = dry_run(register_import, local_authority_ids_for(by), progress)
+    with transaction.atomic():
+        locked = RegisterImport.objects.select_for_update().get(pk=import_id)
+        if locked.status != Status.CHECKING:
+            return None
+        locked.counts = counts
+        locked.status = Status.CHECKED
+        locked.rows_done = 0
+        set_change_reason(locked, "Checked", by=by)
+        locked.save()
+    return counts
 
 
 @transaction.atomic
 def import_decide(
-    *, register_import: RegisterImport, decisions: dict[int, str], la_ids, by: User
+    *, register_import: RegisterImport, decisions: dict[int, str], by: User
 ) -> RegisterImport:
     """The lead's decisions on likely matches ("same" or "different"), then the dry run again."""
-    for row in register_import.rows.filter(pk__in=decisions):
+    rows = list(register_import.rows.filter(pk__in=decisions))
+    for row in rows:
         row.decision = decisions[row.pk]
-        row.save(update_fields=["decision"])
-    return import_check(register_import=register_import, la_ids=la_ids, by=by)
+    store_rows(rows, ["decision"])
+    return import_check(register_import=register_import, by=by)

@@ -16,8 +16,10 @@ file twice changes nothing.
 
 import contextlib
 import datetime
+import functools
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -615,12 +617,22 @@ class Existing:
         self.contacts: dict[int, set[tuple[str, str]]] = defaultdict(set)
         for contact in PersonContact.objects.filter(person_id__in=ids):
             self.contacts[contact.person_id].add((contact.role, word(contact.name)))
-        self.in_hospital = set(
-            Admission.objects.filter(person_id__in=ids, discharged_on__isnull=True).values_list(
-                "person_id", flat=True
-            )
-        )
-        self.held = {part.key: part.held(ids) for part in import_parts()}
+        self.ids = ids
+        self._held: dict[str, dict[int, set[str]]] = {}
+
+    # Read only for a batch whose rows need them (a blue row, a C(E)TR): a query each.
+
+    @functools.cached_property
+    def in_hospital(self) -> set[int]:
+        """The people with an open admission."""
+        admitted = Admission.objects.filter(person_id__in=self.ids, discharged_on__isnull=True)
+        return set(admitted.values_list("person_id", flat=True))
+
+    def holds(self, key: str, person_id: int, match: str) -> bool:
+        """Whether the register holds an app's record (dsr.imports.parts) matching a plan's."""
+        if key not in self._held:
+            self._held[key] = import_part(key).held(self.ids)
+        return match in self._held[key].get(person_id, set())
 
     def likely(self, fields: dict[str, Any]) -> Person | None:
         """Someone with the same name and date of birth, where either side has no NHS number."""
@@ -661,10 +673,10 @@ def _changes(existing: Existing, person: Person, wanted: dict[str, Any]) -> dict
     ]
     if contacts:
         changes["contacts"] = contacts
-    for key, held in existing.held.items():
-        wanted_part = wanted.get(key)
-        if wanted_part and wanted_part["match"] not in held.get(person.pk, set()):
-            changes[key] = wanted_part
+    for part in import_parts():
+        wanted_part = wanted.get(part.key)
+        if wanted_part and not existing.holds(part.key, person.pk, wanted_part["match"]):
+            changes[part.key] = wanted_part
     return changes
 
 
@@ -758,13 +770,30 @@ def check_rows(context: Context, rows: list[ImportRow]) -> list[Plan]:
     return [check_row(context, row, existing, row.decision) for row in rows]
 
 
-def dry_run(register_import: RegisterImport, la_ids) -> dict[str, int]:
-    """Check every row, store each row's plan and return the count of each outcome."""
+def store_rows(rows: list[ImportRow], fields: list[str]) -> None:
+    """Write `fields` of rows already stored, with one upsert on the row's own key: bulk_update's
+    CASE expressions cost more in Python than the whole check of the rows."""
+    ImportRow.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["register_import", "row_number"],
+        update_fields=fields,
+    )
+
+
+CHECK_BATCH_ROWS = 500
+
+
+def dry_run(
+    register_import: RegisterImport, la_ids, progress: Callable[[int], None] | None = None
+) -> dict[str, int]:
+    """Check every row, store each row's plan and return the count of each outcome.
+    `progress` is told how many rows are checked after each batch of them."""
     context = Context.build(register_import, la_ids)
-    rows = list(register_import.rows.all())
+    rows = list(register_import.rows.order_by("row_number"))
     counts: dict[str, int] = dict.fromkeys(Outcome.values, 0)
-    for start in range(0, len(rows), 500):
-        batch = rows[start : start + 500]
+    for start in range(0, len(rows), CHECK_BATCH_ROWS):
+        batch = rows[start : start + CHECK_BATCH_ROWS]
         for row, plan in zip(batch, check_rows(context, batch), strict=True):
             row.outcome = plan.outcome
             row.problems = plan.problems
@@ -773,12 +802,7 @@ def dry_run(register_import: RegisterImport, la_ids) -> dict[str, int]:
             row.person_id = plan.person_id
             row.candidate_id = plan.candidate_id
             counts[plan.outcome] += 1
-        # An upsert on the row's own key: bulk_update's CASE expressions cost more in Python
-        # than the whole check of the rows.
-        ImportRow.objects.bulk_create(
-            batch,
-            update_conflicts=True,
-            unique_fields=["register_import", "row_number"],
-            update_fields=["outcome", "problems", "notes", "plan", "person", "candidate"],
-        )
+        store_rows(batch, ["outcome", "problems", "notes", "plan", "person", "candidate"])
+        if progress is not None:
+            progress(start + len(batch))
     return counts

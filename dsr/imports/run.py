@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason, written_for
-from dsr.imports.check import Context, check_rows
+from dsr.imports.check import Context, check_rows, store_rows
 from dsr.imports.parts import import_parts
 from dsr.models import (
     Admission,
@@ -188,14 +188,23 @@ def start(register_import: RegisterImport, *, by: User) -> RegisterImport:
     return locked
 
 
-def apply_batch(import_id: int, size: int | None = None) -> bool:
-    """Apply the next batch of rows, all or nothing. True while rows remain."""
+def _prepare(import_id: int) -> Context:
+    """What every batch of one run re-checks its rows with, built once for the run: the
+    import's columns and words, and the areas of the lead who uploaded it."""
+    register_import = RegisterImport.objects.select_related("uploaded_by").get(pk=import_id)
+    return Context.build(register_import, local_authority_ids_for(register_import.uploaded_by))
+
+
+def apply_batch(import_id: int, size: int | None = None, context: Context | None = None) -> bool:
+    """Apply the next batch of rows, all or nothing. True while rows remain. `context`, from
+    `_prepare`, is shared by the batches of one run (built here when not given)."""
     size = size or settings.DSR_IMPORT_BATCH_ROWS
     with transaction.atomic():
         register_import = RegisterImport.objects.select_for_update().get(pk=import_id)
         if register_import.status not in (Status.QUEUED, Status.RUNNING):
             return False
-        by = register_import.uploaded_by
+        context = context or _prepare(import_id)
+        by = context.register_import.uploaded_by
         if register_import.status == Status.QUEUED:
             register_import.status = Status.RUNNING
             register_import.started_at = timezone.now()
@@ -210,7 +219,6 @@ def apply_batch(import_id: int, size: int | None = None) -> bool:
             discard(register_import.stored_name)
             RegisterImport.objects.filter(pk=import_id).update(file_deleted_at=timezone.now())
             return False
-        context = Context.build(register_import, local_authority_ids_for(by))
         to_write = [row for row in rows if row.outcome in WRITES]
         plans = check_rows(context, to_write)
         with written_for(register_import.reason):
@@ -226,8 +234,9 @@ def apply_batch(import_id: int, size: int | None = None) -> bool:
                 row.written = _apply(row, row.plan, by, register_import.reason)
         for row in rows:
             row.applied = True
-        ImportRow.objects.bulk_update(rows, ["applied", "written", "person", "outcome", "notes"])
-        register_import.rows_done = register_import.rows.filter(applied=True).count()
+        store_rows(rows, ["applied", "written", "person", "outcome", "notes"])
+        # rows_done moves in the same transaction as the rows' `applied`, so it stays their count.
+        register_import.rows_done += len(rows)
         register_import.save(update_fields=["status", "started_at", "rows_done", "updated_at"])
     return True
 
@@ -235,55 +244,78 @@ def apply_batch(import_id: int, size: int | None = None) -> bool:
 def run(import_id: int) -> int:
     """Apply every remaining batch; returns how many batches ran. Safe to run again."""
     batches = 0
-    while apply_batch(import_id):
+    context = _prepare(import_id)
+    while apply_batch(import_id, context=context):
         batches += 1
     logger.info("import applied import=%s batches=%s", import_id, batches)
     return batches
 
 
 def is_stalled(register_import: RegisterImport) -> bool:
-    """Running, but no batch finished for DSR_IMPORT_STALL_SECONDS: its worker has gone."""
-    if register_import.status not in (Status.QUEUED, Status.RUNNING):
+    """Checking or importing, but no batch finished for DSR_IMPORT_STALL_SECONDS: its worker
+    has gone."""
+    if register_import.status not in (Status.CHECKING, Status.QUEUED, Status.RUNNING):
         return False
     idle = timezone.now() - register_import.updated_at
     return idle.total_seconds() > settings.DSR_IMPORT_STALL_SECONDS
 
 
-def resume(register_import: RegisterImport) -> None:
-    from dsr.tasks import run_import_task
+def resume(register_import: RegisterImport, *, by: User) -> None:
+    """Queue a stalled job again: the check (for `by`'s areas), or the import."""
+    from dsr.tasks import check_import_task, run_import_task
 
-    run_import_task.delay(register_import.pk)
+    if register_import.status == Status.CHECKING:
+        check_import_task.delay(register_import.pk, by.pk)
+    else:
+        run_import_task.delay(register_import.pk)
 
 
 # --- Undo -------------------------------------------------------------------------------------
 
 
-def _changed_since(rows: list[ImportRow]) -> list[int]:
-    """Rows whose records something else has changed since the import wrote them."""
+def _changed_since(rows: list[ImportRow], finished_at: datetime.datetime | None) -> list[int]:
+    """Rows whose records something else has changed since the import wrote them: a record
+    saved again (its stamp moved) or gone; a contact or rating added to what it created; a
+    contact it added changed after it finished. A query per kind of record, whatever the rows."""
+    keys: dict[str, set[int]] = defaultdict(set)
+    created: dict[str, set[int]] = defaultdict(set)
+    for row in rows:
+        for key in row.written.get("stamps", {}):
+            model, pk = key.split(":")
+            keys[model].add(int(pk))
+        for model, ids in row.written.get("created", {}).items():
+            created[model].update(ids)
+    now = {
+        f"{model}:{pk}": stamp.isoformat()
+        for model, ids in keys.items()
+        for pk, stamp in _model(model).objects.filter(pk__in=ids).values_list("pk", "updated_at")
+    }
+    contacts_of: dict[int, set[int]] = defaultdict(set)
+    for pk, person_id in PersonContact.objects.filter(person_id__in=created["Person"]).values_list(
+        "pk", "person_id"
+    ):
+        contacts_of[person_id].add(pk)
+    ratings_of: dict[int, set[int]] = defaultdict(set)
+    for pk, entry_id in Rating.objects.filter(entry_id__in=created["RegisterEntry"]).values_list(
+        "pk", "entry_id"
+    ):
+        ratings_of[entry_id].add(pk)
+    touched = set(
+        PersonContact.objects.filter(pk__in=created["PersonContact"])
+        .exclude(updated_at__lte=finished_at or timezone.now())
+        .values_list("pk", flat=True)
+    )
     changed = []
     for row in rows:
-        created = row.written.get("created", {})
-        for key, stamp in row.written.get("stamps", {}).items():
-            model, pk = key.split(":")
-            obj = _model(model).objects.filter(pk=int(pk)).only("updated_at").first()
-            if obj is None or obj.updated_at.isoformat() != stamp:
-                changed.append(row.row_number)
-                break
-        else:
-            people = created.get("Person", [])
-            others = (
-                PersonContact.objects.filter(person_id__in=people)
-                .exclude(pk__in=created.get("PersonContact", []))
-                .exists()
-                or Rating.objects.filter(entry_id__in=created.get("RegisterEntry", []))
-                .exclude(pk__in=created.get("Rating", []))
-                .exists()
-                or PersonContact.objects.filter(pk__in=created.get("PersonContact", []))
-                .exclude(updated_at__lte=row.register_import.finished_at or timezone.now())
-                .exists()
-            )
-            if others:
-                changed.append(row.row_number)
+        mine = {model: set(ids) for model, ids in row.written.get("created", {}).items()}
+        contacts = mine.get("PersonContact", set())
+        if (
+            any(now.get(key) != stamp for key, stamp in row.written.get("stamps", {}).items())
+            or any(contacts_of[p] - contacts for p in mine.get("Person", ()))
+            or any(ratings_of[e] - mine.get("Rating", set()) for e in mine.get("RegisterEntry", ()))
+            or contacts & touched
+        ):
+            changed.append(row.row_number)
     return changed
 
 
@@ -295,7 +327,7 @@ def undo(register_import: RegisterImport, *, by: User) -> RegisterImport:
         if locked.status != Status.DONE:
             raise RegisterError("Only a finished import can be undone.")
         rows = list(locked.rows.filter(applied=True).exclude(written={}).order_by("-row_number"))
-        changed = _changed_since(rows)
+        changed = _changed_since(rows, locked.finished_at)
         if changed:
             listed = ", ".join(str(n) for n in changed[:10])
             raise RegisterError(

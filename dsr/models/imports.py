@@ -42,6 +42,7 @@ class RegisterImport(TimeStampedModel):
 
     class Status(models.TextChoices):
         UPLOADED = "uploaded", "Columns not yet matched"
+        CHECKING = "checking", "Checking"
         CHECKED = "checked", "Checked, not yet imported"
         QUEUED = "queued", "Waiting to start"
         RUNNING = "running", "Importing"

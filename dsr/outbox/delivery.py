@@ -370,20 +370,6 @@ def deliver_due(limit: int = BATCH) -> dict[str, int]:
 
 
 @transaction.atomic
-def notification_resend(*, notification: Notification, by) -> Notification:
-    """Put a failed message back in the queue (staff's "send again")."""
-    notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    if notification.status != Notification.Status.FAILED:
-        return notification
-    notification.status = Notification.Status.PENDING
-    notification.attempts = 0
-    notification.scheduled_for = timezone.now()
-    notification.save()
-    logger.info("notification queued again notification=%s by=%s", notification.pk, by.pk)
-    return notification
-
-
-@transaction.atomic
 def notification_mark_posted(*, notification: Notification, by) -> Notification:
     """Staff printed and posted a letter."""
     notification = Notification.objects.select_for_update().get(pk=notification.pk)

@@ -220,21 +220,29 @@ def receipt_apply(receipt: Receipt) -> str:
 
 
 @transaction.atomic
-def notification_send_again_not_delivered(*, notification: Notification, by) -> bool:
-    """Put a message Notify could not deliver for the moment (SEND_AGAIN) back in the queue
-    (staff's "send again"). Its receipt is cleared, so it leaves the "not delivered" list, but
-    its time is kept: a late copy of the old receipt is older, so it is not applied again.
-    Returns False, changing nothing, for any other message."""
+def notification_resend(*, notification: Notification, by) -> bool:
+    """Put a message back in the queue (staff's "send again"): one that failed, or one Notify
+    could not deliver for the moment (a SEND_AGAIN receipt). The second's receipt is cleared, so
+    it leaves the "not delivered" list, but its time is kept: a late copy of the old receipt is
+    older, so it is not applied again. Returns False, changing nothing, for any other message."""
     notification = Notification.objects.select_for_update().get(pk=notification.pk)
-    if notification.status != Notification.Status.SENT or notification.receipt not in SEND_AGAIN:
+    not_delivered = notification.receipt in SEND_AGAIN
+    can = Notification.Status.SENT if not_delivered else Notification.Status.FAILED
+    if notification.status != can:
         return False
     notification.status = Notification.Status.PENDING
     notification.attempts = 0
     notification.scheduled_for = timezone.now()
-    notification.receipt = ""
-    notification.save(update_fields=["status", "attempts", "scheduled_for", "receipt"])
+    changed = ["status", "attempts", "scheduled_for"]
+    if not_delivered:
+        notification.receipt = ""
+        changed.append("receipt")
+    notification.save(update_fields=changed)
     logger.info(
-        "notification queued again after no delivery notification=%s by=%s", notification.pk, by.pk
+        "notification queued again notification=%s by=%s not_delivered=%s",
+        notification.pk,
+        by.pk,
+        not_delivered,
     )
     return True
 

@@ -24,7 +24,6 @@ from dsr.models import ImportRow, RegisterImport
 from dsr.queries import local_authorities_for
 from dsr.security.access import role_required
 from dsr.security.audit import access_log_people
-from dsr.security.scoping import local_authority_ids_for
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +48,9 @@ def _import(request: HttpRequest, pk: int) -> RegisterImport:
 def _not_started(request: HttpRequest, register_import: RegisterImport) -> HttpResponse | None:
     if register_import.status in (Status.UPLOADED, Status.CHECKED):
         return None
+    if register_import.status == Status.CHECKING:
+        messages.info(request, "The file is being checked: wait for the check to finish.")
+        return redirect("dsr:import-check", pk=register_import.pk)
     messages.info(request, "This import has already started: it can no longer be changed.")
     return redirect("dsr:import-detail", pk=register_import.pk)
 
@@ -142,11 +144,7 @@ def import_values(request: HttpRequest, pk: int) -> HttpResponse:
             save_as=form.cleaned_data["save_as"],
             by=request.user,
         )
-        imports.import_check(
-            register_import=register_import,
-            la_ids=local_authority_ids_for(request.user),
-            by=request.user,
-        )
+        imports.import_check(register_import=register_import, by=request.user)
         return redirect("dsr:import-check", pk=pk)
     groups = [{**group, "fields": [form[name] for name in group["names"]]} for group in form.groups]
     context = {"register_import": register_import, "form": form, "groups": groups}
@@ -161,6 +159,10 @@ def import_check(request: HttpRequest, pk: int) -> HttpResponse:
     register_import = _import(request, pk)
     if register_import.status == Status.UPLOADED:
         return redirect("dsr:import-values", pk=pk)
+    if register_import.status == Status.CHECKING:
+        # The check runs in the background; the page shows its progress until it finishes.
+        context = {"register_import": register_import, "checking": True}
+        return render(request, "dsr/imports/check.html", {**context, **_progress(register_import)})
     if refused := _not_started(request, register_import):
         return refused
     likely = list(
@@ -171,12 +173,9 @@ def import_check(request: HttpRequest, pk: int) -> HttpResponse:
     decisions = DecisionForm(request.POST or None, rows=likely)
     if request.method == "POST" and decisions.is_valid():
         imports.import_decide(
-            register_import=register_import,
-            decisions=decisions.decisions(),
-            la_ids=local_authority_ids_for(request.user),
-            by=request.user,
+            register_import=register_import, decisions=decisions.decisions(), by=request.user
         )
-        messages.success(request, "Decisions saved and the file checked again.")
+        messages.success(request, "Decisions saved. The file is being checked again.")
         return redirect("dsr:import-check", pk=pk)
     if likely:
         access_log_people(
@@ -236,23 +235,32 @@ def import_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @role_required(IMPORT)
 def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The import's progress, and once done what it did. POST carries on a stalled import."""
+    """The import's progress, and once done what it did. POST carries on a stalled check or
+    import."""
     register_import = _import(request, pk)
-    stalled = is_stalled(register_import)
+    progress = _progress(register_import)
     if request.method == "POST":
-        if stalled:
-            resume(register_import)
+        if progress["stalled"]:
+            resume(register_import, by=request.user)
+            if register_import.status == Status.CHECKING:
+                messages.success(request, "The check is starting again.")
+                return redirect("dsr:import-check", pk=pk)
             messages.success(request, "The import is carrying on from where it stopped.")
         return redirect("dsr:import-detail", pk=pk)
     outcomes = [(label, register_import.counts.get(value, 0)) for value, label in Outcome.choices]
-    context = {
-        "register_import": register_import,
-        "outcomes": outcomes,
-        "stalled": stalled,
-        "in_progress": register_import.status in (Status.QUEUED, Status.RUNNING),
-        "progress_url": reverse("dsr:import-progress", kwargs={"pk": pk}),
-    }
+    context = {"register_import": register_import, "outcomes": outcomes, **progress}
     return render(request, "dsr/imports/detail.html", context)
+
+
+def _progress(register_import: RegisterImport) -> dict:
+    """What the progress bar's include (dsr/imports/progress.html) shows for the import's job."""
+    checking = register_import.status == Status.CHECKING
+    return {
+        "label": "Rows checked" if checking else "Rows imported",
+        "stalled": is_stalled(register_import),
+        "in_progress": register_import.status in (Status.CHECKING, Status.QUEUED, Status.RUNNING),
+        "progress_url": reverse("dsr:import-progress", kwargs={"pk": register_import.pk}),
+    }
 
 
 @require_GET

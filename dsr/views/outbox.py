@@ -22,18 +22,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dsr.forms import DealtWithForm
 from dsr.models import AccessEvent, Notification
 from dsr.nhsuk.form_page import form_page
-from dsr.outbox.delivery import (
-    notification_mark_posted,
-    notification_resend,
-)
-from dsr.outbox.letters import LETTER_CSS, letter_html, letter_pdf  # noqa: F401  (re-exported)
+from dsr.outbox.delivery import notification_mark_posted
+from dsr.outbox.letters import letter_pdf
 from dsr.outbox.receipts import (
     NOT_DELIVERED,
     SEND_AGAIN,
     WHAT_TO_DO,
     ReceiptError,
     notification_mark_dealt_with,
-    notification_send_again_not_delivered,
+    notification_resend,
     receipt_apply,
     receipt_parse,
 )
@@ -101,15 +98,12 @@ def _notification(request: HttpRequest, pk: int) -> Notification:
 def resend(request: HttpRequest, pk: int) -> HttpResponse:
     """Send again: a message that failed, or one Notify could not deliver for the moment."""
     notification = _notification(request, pk)
-    if notification.receipt in SEND_AGAIN:
-        if notification_send_again_not_delivered(notification=notification, by=request.user):
-            messages.success(
-                request, f"The message to {notification.recipient_name} will be sent again."
-            )
-        return redirect(reverse("dsr:outbox") + "?show=not_delivered")
-    notification = notification_resend(notification=notification, by=request.user)
-    messages.success(request, f"The message to {notification.recipient_name} will be sent again.")
-    return redirect(reverse("dsr:outbox") + "?show=failed")
+    show = "not_delivered" if notification.receipt in SEND_AGAIN else "failed"
+    if notification_resend(notification=notification, by=request.user):
+        messages.success(
+            request, f"The message to {notification.recipient_name} will be sent again."
+        )
+    return redirect(reverse("dsr:outbox") + f"?show={show}")
 
 
 @role_required(MANAGE)

@@ -186,6 +186,21 @@ TEXTS_NEED_A_MOBILE = (
 )
 
 
+def texts_need_a_mobile(
+    form: forms.Form,
+    wants: str,
+    number: str | None,
+    *,
+    error_on: str,
+    message: str = TEXTS_NEED_A_MOBILE,
+) -> None:
+    """Texts go only to a UK mobile: when the box `wants` is ticked but `number` is not a UK
+    mobile number, `message` on the field `error_on` (unless that field has an error already)."""
+    data = form.cleaned_data
+    if data.get(wants) and not uk_mobile(number or "") and error_on not in form.errors:
+        form.add_error(error_on, message)
+
+
 class OutcomeForm(StepForm):
     """Who is told the decision, and how.
 
@@ -337,11 +352,11 @@ class OutcomeForm(StepForm):
         data = super().clean()
         if data.get("has_carer") == "yes":
             self._check_carer(data)
+        your_number = self.answers.get("about-you", {}).get("referrer_phone")
         for field in ("person_wants_texts", "referrer_wants_texts"):
-            if data.get(field) and not uk_mobile(
-                self.answers.get("about-you", {}).get("referrer_phone") or ""
-            ):
-                self.add_error(field, YOUR_TEXTS_NEED_A_MOBILE)
+            texts_need_a_mobile(
+                self, field, your_number, error_on=field, message=YOUR_TEXTS_NEED_A_MOBILE
+            )
         if self.kind == FAMILY and data.get("referrer_prefers_letter"):
             about_you = self.answers.get("about-you", {})
             if not about_you.get("referrer_address"):
@@ -365,9 +380,9 @@ class OutcomeForm(StepForm):
             self.add_error(
                 "carer_email", "Enter the parent or carer's email address or postal address."
             )
-        no_mobile = not uk_mobile(data.get("carer_phone") or "")
-        if data.get("carer_wants_texts") and no_mobile and "carer_phone" not in self.errors:
-            self.add_error("carer_phone", TEXTS_NEED_A_MOBILE)
+        texts_need_a_mobile(
+            self, "carer_wants_texts", data.get("carer_phone"), error_on="carer_phone"
+        )
         wants_letter = data.get("carer_prefers_letter") and not data.get("carer_address")
         if wants_letter and "carer_address" not in self.errors:
             self.add_error(

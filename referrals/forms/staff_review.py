@@ -21,8 +21,7 @@ from dsr.nhsuk.forms import (
     choose_from_list,
     text_field,
 )
-from dsr.nhsuk.validators import uk_mobile
-from referrals.forms.contact_steps import POSTCODE_LAST, TEXTS_NEED_A_MOBILE
+from referrals.forms.contact_steps import POSTCODE_LAST, texts_need_a_mobile
 from referrals.models import Referral, ReferralContact
 
 # --- The queue -------------------------------------------------------------------------------
@@ -304,9 +303,7 @@ class RecipientAddForm(forms.Form):
                 self.add_error("email", "Enter an email address or a postal address.")
         elif data.get("prefers_letter") and not (data.get("address") or "").strip():
             self.add_error("address", "Enter a postal address to send a letter to.")
-        no_mobile = not uk_mobile(data.get("phone") or "")
-        if data.get("wants_texts") and no_mobile and "phone" not in self.errors:
-            self.add_error("phone", TEXTS_NEED_A_MOBILE)
+        texts_need_a_mobile(self, "wants_texts", data.get("phone"), error_on="phone")
         return data
 
 

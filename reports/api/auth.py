@@ -7,14 +7,13 @@ service accepts it. A withdrawn or expired token is refused at once, with a reas
 can show.
 """
 
-import hashlib
-import secrets
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 
+from dsr import tokens
 from reports.models import ApiToken
 
 REPORTS = "dsr.view_reports"
@@ -23,16 +22,10 @@ TOKEN_START = "dsr_"  # noqa: S105  (how every token starts, not a token)
 PREFIX_LENGTH = 8
 
 
-def token_digest(token: str) -> str:
-    """The stored form of a token: its SHA-256. A token is 256 random bits, so a fast digest
-    is enough; the token itself is never stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> tuple[str, str]:
-    """A new token and its prefix."""
-    token = TOKEN_START + secrets.token_urlsafe(32)
-    return token, token[len(TOKEN_START) : len(TOKEN_START) + PREFIX_LENGTH]
+def new_token() -> tuple[str, str, str]:
+    """A new token (dsr.tokens: only its digest is stored), its prefix and its digest."""
+    token, digest = tokens.new_token(TOKEN_START)
+    return token, token[len(TOKEN_START) : len(TOKEN_START) + PREFIX_LENGTH], digest
 
 
 class TokenHolder:
@@ -68,7 +61,7 @@ class BearerToken(authentication.BaseAuthentication):
         given = given.strip()
         if not given:
             raise exceptions.AuthenticationFailed("The token is missing.")
-        token = ApiToken.objects.filter(digest=token_digest(given)).select_related(None).first()
+        token = tokens.find(ApiToken.objects.select_related(None), given, field="digest")
         if token is None:
             raise exceptions.AuthenticationFailed("The token is not one this service issued.")
         request._request.dsr_api_token = token

@@ -41,6 +41,15 @@ class ActionQuerySet(ScopedQuerySet):
         return self.filter(status=Action.Status.OPEN, due_on__lt=today)
 
 
+THROUGH_THEIR_LINK = "through their link"
+
+
+def through_their_link(partner: str) -> str:
+    """Who did something on an action without an account: the partner ("name, organisation"),
+    through the link sent to them (ACCESS.md "Action owner by link")."""
+    return f"{partner}, {THROUGH_THEIR_LINK}"
+
+
 class Action(TimeStampedModel):
     """A cross-system action with an owner and a due date (DOMAIN rule 11). Overdue is never
     stored: an open action is overdue from the day after its due date."""
@@ -178,7 +187,7 @@ class Action(TimeStampedModel):
         if self.closed_by_id:
             return self.closed_by.full_name
         if self.closed_by_partner:
-            return f"{self.closed_by_partner}, through their link"
+            return through_their_link(self.closed_by_partner)
         return ""
 
 
@@ -237,6 +246,11 @@ class ActionLink(TimeStampedModel):
     def sent_to_label(self) -> str:
         org = self.sent_to_organisation
         return f"{self.sent_to_name}, {org}" if org else self.sent_to_name
+
+    @property
+    def used_by_label(self) -> str:
+        """Who did something through the link: the partner it was sent to, through their link."""
+        return through_their_link(self.sent_to_label)
 
     def state(self, now) -> str:
         """ "active", "withdrawn" or "expired"."""

@@ -20,6 +20,7 @@ from reviews.models import (
     Meeting,
     OversightVisit,
 )
+from reviews.models.actions import THROUGH_THEIR_LINK
 from reviews.notifications import notify_action_owners
 from reviews.services.transitions import status_move
 
@@ -181,7 +182,7 @@ def action_close(
     action.closed_by_partner = link.sent_to_label if link is not None else ""
     reason = f"Action {action.get_status_display().lower()}"
     if link is not None:
-        reason = f"{reason} by {link.sent_to_label} through their link"[:100]
+        reason = f"{reason} by {link.sent_to_label} {THROUGH_THEIR_LINK}"[:100]
     set_change_reason(action, reason, by=by)
     action.save()
     return action

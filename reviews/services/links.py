@@ -8,7 +8,6 @@ a random key and the secret key; only its SHA-256 is stored, and the email's lin
 when the email is sent (as invitations do, dsr.accounts.invitations).
 """
 
-import hashlib
 import logging
 import re
 import uuid
@@ -17,8 +16,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
+from dsr import tokens
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
 from dsr.models import Person, User
@@ -29,7 +28,6 @@ from reviews.services.actions import action_close, action_links_withdraw
 
 logger = logging.getLogger(__name__)
 
-_TOKEN = re.compile(r"[0-9a-f]{64}")
 _TOKEN_SALT = "reviews.action_link"  # noqa: S105  (an HMAC salt, not a password)
 DEFAULT_ACTION_LINK_DAYS = 28
 
@@ -42,21 +40,12 @@ _HEALTH_WORDS = re.compile(
 )
 
 
-def _token_with(link: ActionLink, secret: str) -> str:
-    return salted_hmac(_TOKEN_SALT, str(link.key), secret=secret, algorithm="sha256").hexdigest()
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def action_link_token(link: ActionLink) -> str:
     """The token of the link's email, made again from the secret key (or a fallback key, after
     a rotation). Raises RegisterError when no key gives the stored hash."""
-    for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
-        token = _token_with(link, secret)
-        if _hash(token) == link.token_hash:
-            return token
+    token = tokens.made_again(_TOKEN_SALT, str(link.key), link.token_hash)
+    if token is not None:
+        return token
     raise RegisterError("The link cannot be made again: send the owner a new one.")
 
 
@@ -64,9 +53,8 @@ def get_action_link(token: str) -> ActionLink | None:
     """The link whose email carries `token`, whatever its state (the token names one link, so
     one action, and the public URL carries no guessable id); None for a token that is not the
     right shape or belongs to no link."""
-    if not _TOKEN.fullmatch(token):
-        return None
-    return ActionLink.objects.select_related("action").filter(token_hash=_hash(token)).first()
+    rows = ActionLink.objects.select_related("action")
+    return tokens.find(rows, token, field="token_hash", shape=tokens.KEYED)
 
 
 def _dates(day: date) -> set[str]:
@@ -152,7 +140,7 @@ def action_link_send(*, action: Action, summary: str, email: str, by: User) -> A
         expires_at=now + timedelta(days=days),
         sent_by=by,
     )
-    link.token_hash = _hash(_token_with(link, settings.SECRET_KEY))
+    link.token_hash = tokens.digest(tokens.keyed(_TOKEN_SALT, str(link.key)))
     set_change_reason(link, "Link sent to the action's owner", by=by)
     link.save()
     notify_action_link(link)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from dsr import services as register
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason
-from dsr.models import Person, RegisterEntry, User
+from dsr.models import Person, User
 from dsr.queries import open_entry
 from reviews.models import (
     AgendaItem,
@@ -21,11 +21,11 @@ from reviews.models import (
 )
 from reviews.queries import (
     agenda_candidates,
-    agenda_order,
     carried_people,
     meeting_area_ids,
     meeting_page,
     next_planned_meeting,
+    not_discussed_on_register,
 )
 from reviews.services.transitions import status_move
 
@@ -228,16 +228,10 @@ def agenda_carry(*, source: Meeting, target: Meeting, by: User) -> int:
     target = Meeting.objects.select_for_update().get(pk=target.pk)
     if not target.is_planned:
         raise RegisterError("People can only be carried to a planned meeting.")
-    left = set(
-        AgendaItem.objects.filter(
-            meeting=source,
-            discussed_at__isnull=True,
-            person__register_entries__status=RegisterEntry.Status.OPEN,
-        ).values_list("person_id", flat=True)
-    )
+    left = not_discussed_on_register(source)
     existing = {item.person_id: item for item in target.items.filter(person_id__in=left)}
     added = 0
-    for person_id in sorted(left):
+    for person_id in left:
         item = existing.get(person_id)
         if item is None:
             item = AgendaItem(
@@ -265,8 +259,7 @@ def agenda_time_slots(
         raise RegisterError("The agenda of a meeting that has been held or cancelled is final.")
     if minutes is not None and not 1 <= minutes <= 240:
         raise RegisterError("Give each person between 1 and 240 minutes.")
-    rows = meeting_page(meeting, by, timezone.localdate()).rows
-    rows.sort(key=agenda_order)
+    rows = meeting_page(meeting, by, timezone.localdate()).rows  # in the agenda's order
     at = start or meeting.held_at
     changed = 0
     for row in rows:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from dsr.exceptions import RegisterError
 from dsr.forms import ConfirmForm
 from dsr.nhsuk.form_page import form_page
+from dsr.security import ratelimit
 from dsr.security.access import public, role_required
 from reviews.forms import staff as forms
 from reviews.models import Action, ActionLink
@@ -81,6 +82,7 @@ def action_link_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+PAGES_PER_HOUR = "ACTION_LINK_PAGES_PER_HOUR"
 _CLOSED = {"expired": 410, ActionLink.Status.WITHDRAWN: 410, "unknown": 404}
 
 
@@ -94,37 +96,37 @@ def _closed(request: HttpRequest, state: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @public
 def action_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The partner's page for their action. Each use is an ActionLinkUse row."""
+    """The partner's page for their action. Each use is an ActionLinkUse row. Past the hourly
+    limit for the address or session (ACTION_LINK_PAGES_PER_HOUR) it answers "too many" (429),
+    looking nothing up and writing nothing."""
+    if not ratelimit.within_limit(request, scope="action-link", setting=PAGES_PER_HOUR):
+        return ratelimit.too_many(request, "reviews/action_link_too_many.html")
     link = services.get_action_link(token)
     if link is None:
         return _closed(request, "unknown")
     form = forms.PartnerActionForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.action_link_report(
-                    link=link, done=data["outcome"] == "done", note=data["note"]
-                )
-            except RegisterError as exc:
-                link.refresh_from_db()
-                state = link.state_now()
-                if state != ActionLink.Status.ACTIVE:
-                    return _closed(request, state)
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    "Thank you: the action is recorded as done."
-                    if data["outcome"] == "done"
-                    else "Thank you: the DSR team has been told what is in the way.",
-                )
-                return redirect(request.path)
-        else:
-            state = services.action_link_open(link=link)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.action_link_report(
+                link=link, done=data["outcome"] == "done", note=data["note"]
+            )
+        except RegisterError as exc:
+            link.refresh_from_db()
+            state = link.state_now()
             if state != ActionLink.Status.ACTIVE:
                 return _closed(request, state)
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                "Thank you: the action is recorded as done."
+                if data["outcome"] == "done"
+                else "Thank you: the DSR team has been told what is in the way.",
+            )
+            return redirect(request.path)
     else:
+        # Opened, or sent with a mistake (shown with its errors): the use is recorded.
         state = services.action_link_open(link=link)
         if state != ActionLink.Status.ACTIVE:
             return _closed(request, state)

@@ -1,6 +1,8 @@
-// The import page's progress bar: while an import runs, ask for its progress every two seconds
-// and move the bar; reload the page once it has finished, to show what it did. Without
-// JavaScript the page shows the progress as it was when loaded.
+// The progress bar of an import's background job (templates/dsr/imports/progress.html): while the
+// check or the import runs, ask for its progress every two seconds and move the bar; reload the
+// page once the job has finished, to show what it found or did. Without JavaScript the page shows
+// the progress as it was when loaded.
+const WORKING = ["checking", "queued", "running"];
 const box = document.getElementById("import-progress");
 const url = box && box.dataset.progressUrl;
 if (url) {
@@ -17,7 +19,7 @@ if (url) {
         text.querySelector("[data-status]").textContent = progress.status_label;
         text.querySelector("[data-done]").textContent = progress.done;
         text.querySelector("[data-percent]").textContent = progress.percent;
-        if (progress.status === "done" || progress.status === "undone") {
+        if (!WORKING.includes(progress.status)) {
           window.location.reload();
           return;
         }

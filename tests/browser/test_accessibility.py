@@ -85,3 +85,45 @@ def test_the_dsr_teams_details_at_the_foot_of_public_pages_are_accessible(
         if found:
             problems[name] = found
     assert problems == {}
+
+
+def test_a_table_too_wide_for_the_screen_can_be_scrolled_from_the_keyboard(
+    page, live_server, areas
+):
+    from dsr.roles import Role
+    from tests.browser.helpers import sign_in
+    from tests.dsr.factories import (
+        OrganisationFactory,
+        PersonFactory,
+        TOTPDeviceFactory,
+        UserFactory,
+        on_register,
+    )
+
+    icb = OrganisationFactory(name="Browser ICB", local_authorities=[areas["north"]])
+    staff = UserFactory(email="narrow@nhs.example", organisation=icb, roles=[Role.REGISTER_STAFF])
+    device = TOTPDeviceFactory(user=staff)
+    on_register(PersonFactory(local_authority=areas["north"], responsible_icb=icb), by=staff)
+    page.set_viewport_size({"width": 320, "height": 800})
+    sign_in(page, live_server.url + reverse("dsr:register-list"), staff, device)
+
+    container = page.locator(".nhsuk-table-container").first
+    assert container.evaluate("c => c.scrollWidth - c.clientWidth > 100")
+    assert container.get_attribute("tabindex") == "0"
+    assert container.get_attribute("role") == "region"
+    assert container.get_attribute("aria-label")
+    container.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.nhsuk-table-container').scrollLeft > 0")
+    assert serious_violations(page) == []
+
+    # Wider, the same table fits: it leaves the tab order (no stop that does nothing).
+    page.evaluate(
+        "document.querySelectorAll('.nhsuk-width-container')"
+        ".forEach(e => { e.style.maxWidth = 'none'; })"
+    )
+    page.set_viewport_size({"width": 3000, "height": 800})
+    assert container.evaluate("c => c.scrollWidth - c.clientWidth < 8")
+    page.wait_for_function(
+        "() => !document.querySelector('.nhsuk-table-container').hasAttribute('tabindex')"
+    )

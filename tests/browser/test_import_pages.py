@@ -2,8 +2,9 @@
 the home page, through upload, the columns, the values and the dry run, to the import with its
 progress bar seen moving; then the same file again makes no change. axe checks every page.
 
-The background job runs in a thread of this process, batch by batch as a worker would, slowed a
-little so the page is seen while rows are still coming in.
+The background jobs run in threads of this process as a worker would: the check after a pause,
+so its page is seen with the progress bar before the findings; the import batch by batch, slowed
+a little so the page is seen while rows are still coming in.
 """
 
 import threading
@@ -13,6 +14,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from dsr.imports import check_run
 from dsr.imports.run import apply_batch
 from dsr.models import Admission, LocalAuthority, Person, Rating, RegisterEntry, RegisterImport
 from dsr.roles import Role
@@ -44,6 +46,17 @@ def _slow_worker(import_id: int) -> None:
         try:
             while apply_batch(import_id, size=10):
                 time.sleep(0.4)
+        finally:
+            connection.close()
+
+    threading.Thread(target=work, daemon=True).start()
+
+
+def _slow_check(import_id: int, by_id: int) -> None:
+    def work() -> None:
+        try:
+            time.sleep(4)
+            check_run(import_id, by_id)
         finally:
             connection.close()
 
@@ -101,6 +114,12 @@ def _walk(page, live_server, problems, screenshot, round_name: str) -> None:
     _check(page, problems, f"{round_name}-values", screenshot)
     page.get_by_role("button", name="Check every row").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Check before importing"
+    # The check runs in the background: its progress bar first, then the page shows its findings.
+    page.locator("progress#import-progress-bar").wait_for()
+    assert "Checking: 0 of 120 rows" in page.locator("#import-progress-text").inner_text()
+    _check(page, problems, f"{round_name}-checking", screenshot)
+    page.locator("#import-counts").wait_for(timeout=60_000)
+    assert page.get_by_role("heading", level=1).inner_text() == "Check before importing"
     _check(page, problems, f"{round_name}-check", screenshot)
 
 
@@ -109,6 +128,7 @@ def test_the_lead_imports_the_example_and_a_second_import_changes_nothing(
 ):
     user, device = lead
     monkeypatch.setattr("dsr.tasks.run_import_task.delay", _slow_worker)
+    monkeypatch.setattr("dsr.tasks.check_import_task.delay", _slow_check)
     problems: dict[str, list[str]] = {}
     sign_in(page, live_server.url + reverse("dsr:home"), user, device)
 

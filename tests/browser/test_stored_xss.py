@@ -19,8 +19,8 @@ from dsr.models import Notification
 from dsr.nhsuk.forms import PhoneField, TextField
 from dsr.nhsuk.validators import refuse_non_name_characters
 from dsr.outbox.delivery import render
+from dsr.outbox.letters import letter_html
 from dsr.roles import Role
-from dsr.views.outbox import letter_html
 from referrals.forms.public import STEPS
 from referrals.models import Referral
 from referrals.services import referral_decide, referral_record_review

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr.accounts import InvitationError, invitation_accept, invitation_create, invitation_revoke
+from dsr.accounts.invitations import invitation_token
 from dsr.models import Invitation, Notification, User
 from dsr.outbox.delivery import deliver_due, render
 from dsr.roles import Role
@@ -87,6 +88,26 @@ def test_the_email_carries_a_link_whose_token_is_stored_only_as_its_hash(
     assert token not in repr(stored)
     assert [h.history_change_reason for h in invitation.history.all()] == ["Invitation sent"]
     record("A-5 invitation token: hex characters / stored in clear", f"{len(token)} / 0")
+
+
+def test_an_invitation_sent_before_the_secret_key_changed_still_opens_and_is_emailed(
+    admin_client, organisations, client, settings
+):
+    """The key that made the token is kept among SECRET_KEY_FALLBACKS: its email, sent after
+    the change, carries the same link, and the link opens the invitation; once that key is
+    dropped, the link can no longer be made again."""
+    _invite(admin_client, organisations)
+    invitation = Invitation.objects.get()
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-newer-secret-key-" + "k" * 40
+
+    path, token = _send_and_read_link()
+
+    assert hashlib.sha256(token.encode()).hexdigest() == invitation.token_hash
+    assert client.get(path).status_code == 200
+    settings.SECRET_KEY_FALLBACKS = []
+    with pytest.raises(InvitationError):
+        invitation_token(invitation)
 
 
 def test_accepting_makes_the_account_then_sends_the_invitee_to_set_up_their_authenticator(

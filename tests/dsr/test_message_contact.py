@@ -11,8 +11,8 @@ from weasyprint.formatting_structure.boxes import TextBox
 from dsr.models import Notification
 from dsr.outbox import message, outbox_add
 from dsr.outbox.delivery import deliver_due, render
+from dsr.outbox.letters import LETTER_CSS, letter_html
 from dsr.services import team_contact_save
-from dsr.views.outbox import LETTER_CSS, letter_html
 from reviews.notifications import notify_cetr_requester
 from tests.conftest import make_persona
 from tests.referrals.test_services import reviewed, submit

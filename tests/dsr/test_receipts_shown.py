@@ -211,6 +211,20 @@ def test_a_message_not_delivered_for_the_moment_can_be_sent_again(staff_client, 
     assert "Messages not delivered (1)" in staff_client.get(reverse("dsr:outbox")).text
 
 
+def test_send_again_says_so_only_for_a_message_it_puts_back_in_the_queue(staff_client, referral):
+    bounced = message(referral, "bounced", receipt="permanent-failure")
+    failed = message(referral, "failed")
+    Notification.objects.filter(pk=failed.pk).update(status="failed", attempts=5)
+
+    refused = staff_client.post(reverse("dsr:outbox-resend", args=[bounced.pk]), follow=True)
+    queued = staff_client.post(reverse("dsr:outbox-resend", args=[failed.pk]), follow=True)
+
+    assert "will be sent again" not in refused.text
+    assert "The message to Recipient failed will be sent again." in queued.text
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("pending", 0)
+
+
 def test_the_home_page_counts_the_messages_not_delivered_and_links_the_list(staff_client, referral):
     message(referral, "bounced", receipt="permanent-failure")
     message(referral, "returned", receipt="returned-letter", channel="letter")

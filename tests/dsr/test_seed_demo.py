@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import F
+from django.db.models import Count, F
 from django.test import override_settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -13,7 +13,7 @@ from dsr.models import RAG, Admission, Consent, Person, Rating, RegisterEntry, U
 from dsr.roles import Role
 from escalation.models import Escalation, EscalationTransition
 from referrals.models import Referral
-from reviews.models import Action, Meeting
+from reviews.models import Action, AgendaItem, Meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,11 @@ def _assert_a_year_in_use(today):
     # Meetings through the year; their actions mostly done, a few overdue now.
     assert len(_months(timezone.localtime(m.held_at) for m in Meeting.objects.all())) >= 10
     assert Action.objects.filter(status=Action.Status.DONE).count() >= 50
+    # Everyone on a demo meeting's agenda is discussed, so agendas keep a meeting's size
+    # instead of growing with everyone carried from every earlier meeting.
+    sizes = Meeting.objects.annotate(people=Count("items")).values_list("people", flat=True)
+    assert 0 < max(sizes) <= 60, sorted(sizes)
+    assert not AgendaItem.objects.filter(discussed_at__isnull=True, meeting__status="held")
     assert 1 <= Action.objects.filter(status=Action.Status.OPEN, due_on__lt=today).count() <= 8
 
     # Referrals received over the last five weeks, some decided, some still being worked on.

@@ -6,9 +6,9 @@ from django.urls import reverse
 
 from dsr.models import Notification, TeamContact
 from dsr.outbox.delivery import render
+from dsr.outbox.letters import letter_html
 from dsr.queries import team_contact
 from dsr.services import team_contact_save
-from dsr.views.outbox import letter_html
 from tests.conftest import make_persona, signed_in_client
 
 pytestmark = pytest.mark.django_db

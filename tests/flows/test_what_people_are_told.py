@@ -16,8 +16,8 @@ from django.urls import reverse
 from dsr.models import Notification
 from dsr.nhsuk.validators import postcode_in
 from dsr.outbox.delivery import deliver_due
+from dsr.outbox.letters import letter_html
 from dsr.services import team_contact_save
-from dsr.views.outbox import letter_html
 from referrals.models import Referral
 from reviews.models import CetrRequest
 from tests.dsr.factories import UserFactory

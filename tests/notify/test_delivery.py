@@ -14,6 +14,7 @@ from django.utils import timezone
 from dsr.models import Notification
 from dsr.outbox import delivery
 from dsr.outbox.delivery import MAX_ATTEMPTS, claim_batch, deliver_due, release, render
+from dsr.outbox.receipts import notification_resend
 from tests import figures
 
 pytestmark = pytest.mark.django_db
@@ -264,7 +265,7 @@ def test_a_failed_message_staff_send_again_is_looked_up_first(notify, staff_user
     )
     message.refresh_from_db()
 
-    delivery.notification_resend(notification=message, by=staff_user)
+    notification_resend(notification=message, by=staff_user)
     assert deliver_due() == {"sent": 1}
 
     assert len(notify.accepted(f"notification-{message.pk}")) == 1

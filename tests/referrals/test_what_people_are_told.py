@@ -11,7 +11,7 @@ from dsr.models import Notification
 from dsr.nhsuk.validators import postal_address, postcode_in
 from dsr.outbox import message, outbox_add
 from dsr.outbox.delivery import deliver_due, render
-from dsr.views.outbox import letter_html
+from dsr.outbox.letters import letter_html
 from referrals.models import Referral
 from referrals.recipients import outcome_recipients
 from tests.referrals.factories import ReferralContactFactory, ReviewedReferralFactory

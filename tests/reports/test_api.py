@@ -12,10 +12,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dsr import tokens
 from dsr.models import User
 from dsr.roles import Role
 from reports.api import views as feed
-from reports.api.auth import token_digest
 from reports.api.tokens import token_issue
 from reports.models import ApiCall, ApiToken
 from reports.queries import SnapshotFilters, snapshot
@@ -327,7 +327,7 @@ def test_an_administrator_issues_a_token_shown_once(organisations, administrator
     token = ApiToken.objects.get()
     secret = page.context["secret"]
     assert secret in html
-    assert token.digest == token_digest(secret)
+    assert token.digest == tokens.digest(secret)
     assert secret not in json.dumps(list(ApiToken.objects.values()), default=str)
     assert (token.expires_at - token.issued_at).days == 182
     listing = client.get(reverse("reports:api-tokens")).content.decode()

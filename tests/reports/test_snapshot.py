@@ -130,6 +130,20 @@ def test_a_table_downloads_as_csv_with_the_same_figures(register, organisations)
     assert "Alpha" not in body
 
 
+def test_an_area_name_that_looks_like_a_formula_is_downloaded_as_text(
+    register, organisations, areas
+):
+    areas["north"].name = "=HYPERLINK(1)"
+    areas["north"].save()
+    commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
+    response = signed_in_client(commissioner).get(
+        reverse("reports:snapshot-csv", kwargs={"table": "local-authority"})
+    )
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert ["'=HYPERLINK(1)", "<8", "<8", "<8", "<8", "<8"] in rows
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+
+
 def test_a_register_of_a_few_people_shows_no_number_at_all(make_person, organisations):
     # One Red and one Amber in each of two areas: every count is from 0 to 4, so the page and
     # the file show "<8" and nothing else, however the tables are set beside each other.

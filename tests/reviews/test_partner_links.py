@@ -7,6 +7,8 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
+from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from dsr.exceptions import RegisterError
@@ -23,6 +25,7 @@ from reviews.services.links import (
     summary_identifiers,
 )
 from tests.conftest import SENTINEL, make_persona, signed_in_client
+from tests.figures import record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -30,6 +33,8 @@ TODAY = datetime.date(2026, 3, 10)
 SUMMARY = "Confirm the school transport starts on Monday, and tell us the pick-up time."
 HEALTH = f"{SENTINEL}Health: review the autism medication after the admission."
 DOB = datetime.date(2011, 4, 3)
+# The partner's page, opened or sent: the same number with 1 or 100 earlier uses of the link.
+QUERIES = 16
 
 
 @pytest.fixture
@@ -235,6 +240,40 @@ def test_a_tampered_token_is_refused(client, link, tamper):
     assert page.status_code == posted.status_code == 404
     assert Action.objects.get(pk=link.action_id).status == "open"
     assert _uses(link) == []
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_past_the_hourly_limit_the_page_says_too_many_and_records_nothing(link, settings, limit):
+    cache.clear()  # the counters of the other tests
+    settings.ACTION_LINK_PAGES_PER_HOUR = limit
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    opened = [client.get(_url(link)).status_code for _ in range(limit)]
+
+    refused = client.get(_url(link))
+    posted = client.post(_url(link), {"outcome": "done", "note": "Transport booked."})
+    elsewhere = Client(REMOTE_ADDR="203.0.113.8").get(_url(link))
+
+    assert opened == [200] * limit
+    assert refused.status_code == posted.status_code == 429
+    assert refused["Retry-After"] == "3600"
+    assert "Sorry, there have been too many requests" in refused.text
+    assert SUMMARY not in refused.text
+    assert Action.objects.get(pk=link.action_id).status == "open"
+    assert elsewhere.status_code == 200
+    assert _uses(link) == ["opened"] * (limit + 1)
+
+
+def test_the_page_opened_and_sent_takes_the_same_queries_whatever_the_history(
+    client, link, django_assert_max_num_queries
+):
+    for _ in range(5):
+        client.post(_url(link), {"outcome": "blocked", "note": "Waiting for a driver."})
+    with django_assert_max_num_queries(QUERIES) as opened:
+        assert client.get(_url(link)).status_code == 200
+    with django_assert_max_num_queries(QUERIES) as sent:
+        response = client.post(_url(link), {"outcome": "done", "note": "Transport booked."})
+    assert response.status_code == 302
+    record("Reviews: partner's action page queries opened / sent", f"{len(opened)} / {len(sent)}")
 
 
 def test_a_closed_action_offers_no_form(client, link, clerk):

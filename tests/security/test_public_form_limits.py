@@ -1,5 +1,6 @@
-"""The public forms' hourly limits are settings read from the environment (issue 16, item 8c):
-a trust whose staff share one internet address can be given a higher limit without a release."""
+"""The public pages' hourly limits (the forms, a partner's action page) are settings read from
+the environment (issue 16, item 8c): a trust whose staff share one internet address can be given
+a higher limit without a release."""
 
 import json
 
@@ -19,6 +20,7 @@ LIMITS = [
     "REFERRAL_POSTS_PER_HOUR",
     "CETR_REQUEST_SUBMISSIONS_PER_HOUR",
     "CETR_REQUEST_POSTS_PER_HOUR",
+    "ACTION_LINK_PAGES_PER_HOUR",
 ]
 READ_LIMITS = f"""
 import json, django
@@ -36,10 +38,11 @@ def _fresh_rate_limits():
 
 
 def test_the_limits_default_to_ten_sent_and_three_hundred_pages_an_hour():
+    # The action page's limit counts pages too.
     result = run_settings(PRODUCTION, READ_LIMITS)
 
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == dict(zip(LIMITS, [10, 300, 10, 300], strict=True))
+    assert json.loads(result.stdout) == dict(zip(LIMITS, [10, 300, 10, 300, 300], strict=True))
 
 
 def test_the_limits_are_read_from_the_environment():

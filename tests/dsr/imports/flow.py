@@ -1,6 +1,8 @@
 """Walking the import's pages as the DSR lead does, accepting the suggestions and choosing
 what the service leaves to the lead."""
 
+from unittest import mock
+
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -33,8 +35,15 @@ def upload(client, data: bytes, name: str = "register.xlsx"):
     return response
 
 
-def match(client, register_import: RegisterImport, *, choices=None, constants=None):
-    """Post the columns page and the values page with the suggestions, plus `choices`."""
+def match(client, register_import: RegisterImport, **kwargs) -> RegisterImport:
+    """Match the columns and the words, then run the check the values page queued."""
+    queued = match_only(client, register_import, **kwargs)
+    return run_check(register_import, queued)
+
+
+def match_only(client, register_import: RegisterImport, *, choices=None, constants=None):
+    """Post the columns page and the values page with the suggestions, plus `choices`; returns
+    the check job's `delay`, patched: what the page queued, not run."""
     choices = CHOICES if choices is None else choices
     constants = CONSTANTS if constants is None else constants
     columns = ColumnsForm(register_import=register_import)
@@ -55,8 +64,21 @@ def match(client, register_import: RegisterImport, *, choices=None, constants=No
         elif name.startswith("constant__"):
             data[name] = constants.get(name.removeprefix("constant__"), "")
     data["save_as"] = ""
-    response = client.post(reverse("dsr:import-values", args=[register_import.pk]), data)
+    with mock.patch("dsr.tasks.check_import_task.delay") as queued:
+        response = client.post(reverse("dsr:import-values", args=[register_import.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
+    return queued
+
+
+def run_check(register_import: RegisterImport, queued=None) -> RegisterImport:
+    """Run the check the page queued, as the worker would, and return the checked import.
+    `queued` (the patched task's delay, in tests whose commits run their callbacks) must have
+    been asked for this import's check."""
+    register_import.refresh_from_db()
+    assert register_import.status == RegisterImport.Status.CHECKING
+    if queued is not None and queued.called:
+        queued.assert_called_once_with(register_import.pk, register_import.uploaded_by_id)
+    imports.check_run(register_import.pk, register_import.uploaded_by_id)
     register_import.refresh_from_db()
     return register_import
 

@@ -3,6 +3,7 @@ safely (point 5): no invented rating or consent basis, Blue only with an admissi
 NHS number is the same person, a likely match waits for the lead."""
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -12,7 +13,7 @@ from dsr.imports.run import run
 from dsr.models import Admission, Consent, Person, Rating, RegisterEntry
 from dsr.services import consent_record, person_create, rating_change, register_open
 from tests.dsr.imports.conftest import row, xlsx
-from tests.dsr.imports.flow import upload_and_check
+from tests.dsr.imports.flow import run_check, upload_and_check
 
 pytestmark = pytest.mark.django_db
 
@@ -257,9 +258,11 @@ def test_a_row_without_an_nhs_number_like_someone_recorded_is_held_for_the_lead(
 def test_the_leads_decision_on_a_likely_match_is_followed(lead_client, lead, icb_areas):
     person = _recorded(lead, icb_areas, nhs_number="9434765919")
     register_import, rows = _check(lead_client, row(**{"NHS Number": None}))
-    lead_client.post(
-        reverse("dsr:import-check", args=[register_import.pk]), {f"row_{rows[2].pk}": "same"}
-    )
+    with mock.patch("dsr.tasks.check_import_task.delay") as queued:
+        lead_client.post(
+            reverse("dsr:import-check", args=[register_import.pk]), {f"row_{rows[2].pk}": "same"}
+        )
+    run_check(register_import, queued)
     rows[2].refresh_from_db()
     assert rows[2].outcome == "update" and rows[2].person_id == person.pk
     _import(lead_client, register_import)
