@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsr', '0025_columns_default_for_bulk_loads'),
+        ('dsr', '0026_registerimport_checking'),
     ]
 
     operations = [
