@@ -4,10 +4,11 @@ Each app describes everything it adds in its own `contributions.py`, as one `Con
 its AppConfig.ready() hands it to `contribute()`: events on a person's timeline, required next
 steps, sections of the person page, the dashboard and each user's home page, the values its
 messages need, retention rules and holds, header links, who else may see a person, demo data,
-the tables its kept counts follow and its part of the settings page. The register reads them
-through its own modules (`dsr.timeline`, `dsr.next_steps`, `dsr.panels`, `dsr.outbox.delivery`,
-`dsr.records`, `dsr.navigation`, `dsr.models.Person`, `dsr.demo`, `dsr.caching`,
-`dsr.register_settings`) and never imports an app.
+the tables its kept counts follow, its part of the settings page and what it brings across from
+a register spreadsheet. The register reads them through its own modules (`dsr.timeline`,
+`dsr.next_steps`, `dsr.panels`, `dsr.outbox.delivery`, `dsr.records`, `dsr.navigation`,
+`dsr.models.Person`, `dsr.demo`, `dsr.caching`, `dsr.register_settings`, `dsr.imports.parts`)
+and never imports an app.
 """
 
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 
 from dsr import caching, demo, navigation, next_steps, panels, records, register_settings, timeline
+from dsr.imports.parts import ImportPart, register_import_part
 from dsr.models import people as register_models
 from dsr.navigation import NavItem
 from dsr.next_steps import Source as NextStepSource
@@ -50,6 +52,8 @@ class Contribution:
     follows: Mapping[str, tuple[type[models.Model], ...]] = field(default_factory=dict)
     # Parts of the DSR lead's settings page (dsr.register_settings).
     settings_sections: tuple[SettingsSection, ...] = ()
+    # What the app brings across from a register spreadsheet (dsr.imports.parts).
+    import_parts: tuple[ImportPart, ...] = ()
 
 
 def _one(value: Any) -> tuple[Any, ...]:
@@ -69,6 +73,7 @@ def contribute(contribution: Contribution) -> None:
         (register_models.register_visibility_rule, _one(contribution.visibility)),
         (demo.register_demo_seeder, _one(contribution.demo)),
         (register_settings.register_section, contribution.settings_sections),
+        (register_import_part, contribution.import_parts),
     ]
     for register, items in registrations:
         for item in items:

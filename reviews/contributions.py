@@ -20,6 +20,7 @@ from django.utils import timezone
 from dsr import deadlines
 from dsr.caching import kept_for_a_while
 from dsr.contributions import Contribution
+from dsr.imports.parts import ImportPart
 from dsr.models import RAG, AccessEvent, Person
 from dsr.navigation import NavItem
 from dsr.next_steps import NextStep, PersonState
@@ -397,6 +398,35 @@ def dashboard_actions_panel(request: HttpRequest, today: date) -> Panel | None:
     )
 
 
+# --- Bringing the last and next C(E)TR across from a register spreadsheet -------------------
+
+
+def _cetrs_held(person_ids: list[int]) -> dict[int, set[str]]:
+    """The days each person's completed C(E)TRs were held: a sheet's last C(E)TR on one of them
+    is already on the register."""
+    held: dict[int, set[str]] = {}
+    rows = Cetr.objects.filter(person_id__in=person_ids, status=Cetr.Status.COMPLETED)
+    for person_id, held_on in rows.values_list("person_id", "held_on"):
+        held.setdefault(person_id, set()).add(held_on.isoformat())
+    return held
+
+
+def _cetr_import(*, person: Person, values: dict[str, Any], source: str, by: Any) -> Cetr:
+    from reviews.services.cetrs import cetr_record_held
+
+    next_due = values.get("next_due_on")
+    return cetr_record_held(
+        person=person,
+        held_on=date.fromisoformat(values["held_on"]),
+        next_due_on=date.fromisoformat(next_due) if next_due else None,
+        source=source,
+        by=by,
+    )
+
+
+CETR_IMPORT = ImportPart(key="cetr", model=Cetr, held=_cetrs_held, write=_cetr_import)
+
+
 CONTRIBUTION = Contribution(
     timeline=review_events,
     next_steps=review_steps,
@@ -419,4 +449,5 @@ CONTRIBUTION = Contribution(
         NavItem("My panels", "reviews:my-panels", ("dsr.sit_on_panels",), order=120),
     ),
     demo=seed_reviews,
+    import_parts=(CETR_IMPORT,),
 )

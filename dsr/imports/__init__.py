@@ -139,6 +139,20 @@ def column_values(register_import: RegisterImport, field: str, limit: int = 60) 
     return columns_values(register_import, [field], limit)[field]
 
 
+def value_words(register_import: RegisterImport) -> dict[str, list[str]]:
+    """The words the values page asks the lead about, by field: those of each column of choices
+    and, when the sheet names hospitals but has no column for their ODS codes, each hospital."""
+    columns = register_import.columns
+    fields = [
+        f.name for f in mapping.FIELDS if f.kind in ("choice", "yes_no") and f.name in columns
+    ]
+    hospitals = "hospital_name" in columns and "hospital_ods_code" not in columns
+    words = columns_values(register_import, [*fields, "hospital_name"] if hospitals else fields)
+    if hospitals:
+        words["hospital_ods_code"] = words.pop("hospital_name")
+    return words
+
+
 @transaction.atomic
 def import_set_columns(
     *, register_import: RegisterImport, columns: dict[str, str], by: User

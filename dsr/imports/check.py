@@ -16,6 +16,7 @@ file twice changes nothing.
 
 import contextlib
 import datetime
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,8 +28,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dsr.exceptions import RegisterError
+from dsr.forms import AdmissionForm
 from dsr.imports.mapping import BY_NAME, NO_CONSENT, word
-from dsr.models import Consent, ImportRow, Person, PersonContact, RegisterEntry, RegisterImport
+from dsr.imports.parts import import_part, import_parts
+from dsr.models import (
+    Admission,
+    Consent,
+    ImportRow,
+    Person,
+    PersonContact,
+    RegisterEntry,
+    RegisterImport,
+)
 from dsr.models.choices import RAG
 from dsr.nhsuk.forms import check_date_of_birth
 from dsr.nhsuk.validators import (
@@ -230,7 +241,7 @@ class _Row:
         text = self.text(name, limit=100)
         if not text:
             if required and not self.has_problem(name):
-                self.problem(name, f"Enter the {BY_NAME[name].label.lower()}.")
+                self.problem(name, f"Enter the {BY_NAME[name].in_sentence}.")
             return ""
         try:
             refuse_non_name_characters(text)
@@ -273,7 +284,7 @@ class _Row:
             return ""
         code = self.context.values.get(name, {}).get(word(text), "")
         if not code:
-            self.problem(name, f"“{text[:40]}” is not matched to a {BY_NAME[name].label.lower()}.")
+            self.problem(name, f"“{text[:40]}” is not matched to a {BY_NAME[name].in_sentence}.")
         return code
 
 
@@ -342,7 +353,7 @@ def _required_choices(r: _Row, fields: dict[str, Any]) -> None:
         if code:
             fields[name] = int(code) if name == "local_authority" else code
         elif not r.has_problem(name):
-            r.problem(name, f"Enter the {BY_NAME[name].label.lower()}.")
+            r.problem(name, f"Enter the {BY_NAME[name].in_sentence}.")
     la = fields.get("local_authority")
     if la is not None and la not in r.context.la_ids:
         r.problem("local_authority", "This local authority is not one of your area's.")
@@ -389,9 +400,94 @@ def _consent(r: _Row, born: datetime.date | None) -> dict[str, Any] | None:
     }
 
 
+def _admission_field(r: _Row, name: str, form_name: str, value: Any) -> Any:
+    """`value` cleaned by the admission form's own field: its checks and its messages."""
+    if r.has_problem(name):
+        return None  # one reason per cell (a formula, a cell too long)
+    try:
+        return AdmissionForm.base_fields[form_name].clean(value)
+    except ValidationError as error:
+        r.problem(name, error.messages[0])
+        return None
+
+
+def _admission(r: _Row) -> dict[str, Any] | None:
+    """The admission a blue row brings (rule 5), checked as the admission form checks it; None,
+    with the reason per cell, when the sheet lacks any of what the form requires."""
+    admitted_on = r.past_date("admitted_on")
+    if admitted_on is None:
+        if not r.has_problem("admitted_on"):
+            r.problem(
+                "rating",
+                "Blue is only for someone in hospital: the sheet has no date of admission for "
+                "this person.",
+            )
+        return None
+    hospital = _admission_field(
+        r, "hospital_name", "hospital_name", r.text("hospital_name", limit=150)
+    )
+    if r.has("hospital_ods_code"):
+        ods = _admission_field(
+            r, "hospital_ods_code", "hospital_ods_code", r.text("hospital_ods_code", limit=10)
+        )
+    elif hospital:
+        # No column for it: the code the lead gave for this hospital when matching the words.
+        ods = r.context.values.get("hospital_ods_code", {}).get(word(hospital), "")
+        if not ods:
+            r.problem(
+                "hospital_ods_code",
+                f"Give the ODS code of “{hospital[:40]}” when matching your words.",
+            )
+    else:
+        ods = None
+    mha_status = r.text("mha_status", limit=60)
+    chosen = {}
+    for name, form_name in (
+        ("cqc_rating", "cqc_rating"),
+        ("ward_security", "ward_security"),
+        ("cetr_before_admission", "community_cetr_before_admission"),
+    ):
+        code = r.choice(name)
+        if not r.has_problem(name):
+            chosen[name] = _admission_field(r, name, form_name, code)
+    if r.problems or not (hospital and ods):
+        return None
+    return {
+        "hospital_name": hospital,
+        "hospital_ods_code": ods.upper(),
+        "cqc_rating": chosen["cqc_rating"],
+        "admitted_on": admitted_on.isoformat(),
+        "ward_security": chosen["ward_security"],
+        "mha_status": mha_status,
+        "community_cetr_before_admission": chosen["cetr_before_admission"],
+    }
+
+
+def _in_hospital(r: _Row, rating: str) -> tuple[bool, dict[str, Any] | None]:
+    """Rule 5, Blue exactly while admitted: (whether the rating may come across, the admission
+    a blue rating brings, recorded as the admission form records it)."""
+    in_hospital = r.choice("in_hospital") == "yes" if r.has("in_hospital") else None
+    if rating != RAG.BLUE:
+        if in_hospital:
+            r.problem("rating", "The sheet says the person is in hospital, so the rating is blue.")
+            return False, None
+        if cell_text(r.raw("admitted_on")).strip():
+            r.notes.append(
+                "The sheet gives a date of admission but the rating is not blue: the admission "
+                "is not brought across. Record it, and the discharge, on the person's page."
+            )
+        return True, None
+    if in_hospital is False:
+        r.problem(
+            "rating", "The sheet says the person is not in hospital, so the rating is not blue."
+        )
+        return False, None
+    admission = _admission(r)
+    return admission is not None, admission
+
+
 def _entry(r: _Row, born: datetime.date | None) -> dict[str, Any] | None:
     rating = r.choice("rating")
-    in_hospital = r.choice("in_hospital") == "yes" if r.has("in_hospital") else None
     rationale = r.text("rationale", limit=5000, one_line=False)
     rated_on = r.past_date("rating_date")
     opened_on = r.past_date("opened_on")
@@ -399,17 +495,11 @@ def _entry(r: _Row, born: datetime.date | None) -> dict[str, Any] | None:
         if not r.has_problem("rating"):
             r.notes.append("Rate the person: the sheet has no rating.")
         return None
-    if rating == RAG.BLUE or in_hospital:
-        # Rule 5: Blue exactly while admitted, and the sheet never holds all an admission needs
-        # (hospital ODS code, CQC rating, ward security, community C(E)TR before it).
-        if rating != RAG.BLUE:
-            r.problem("rating", "The sheet says the person is in hospital, so the rating is blue.")
-        r.notes.append(
-            "Record the admission, then add the person to the register: blue is only for "
-            "someone whose admission is recorded."
-        )
+    usable, admission = _in_hospital(r, rating)
+    if not usable:
         return None
-    if not rationale:
+    if not rationale and admission is None:
+        # A blue rating's reason is its admission's, as when recorded on the person's page.
         r.notes.append("Rate the person: the sheet gives no reason for the rating.")
         return None
     rated_on = rated_on or opened_on
@@ -423,12 +513,17 @@ def _entry(r: _Row, born: datetime.date | None) -> dict[str, Any] | None:
     if rated_on < opened_on:
         r.problem("rating_date", "The rating cannot start before the person was added.")
         return None
-    return {
+    entry = {
         "rating": rating,
         "rationale": rationale,
         "rated_on": rated_on.isoformat(),
         "opened_on": opened_on.isoformat(),
     }
+    if admission:
+        # Blue from the later of the day they joined and the day they were admitted.
+        entry["rated_on"] = max(opened_on.isoformat(), admission["admitted_on"])
+        entry["admission"] = admission
+    return entry
 
 
 _CONTACT_ROLES = {
@@ -448,14 +543,35 @@ def _contacts(r: _Row) -> list[dict[str, str]]:
     return contacts
 
 
-def _left_out(r: _Row) -> None:
-    for name in ("last_cetr", "next_cetr"):
-        when = r.date(name)
-        if when:
+def _cetr(r: _Row) -> dict[str, Any] | None:
+    """The last C(E)TR and when the next is due, as the register records a C(E)TR held before
+    it (the part the reviews app adds: dsr.imports.parts)."""
+    held_on = r.past_date("last_cetr")
+    next_due = r.date("next_cetr")
+    if import_part("cetr") is None:
+        # No app records C(E)TRs: the dates are next steps, not lost in silence.
+        for name, when in (("last_cetr", held_on), ("next_cetr", next_due)):
+            if when:
+                r.notes.append(
+                    f"{BY_NAME[name].label} {when:%d/%m/%Y} is not brought across: record the "
+                    "C(E)TR on the person's page."
+                )
+        return None
+    if held_on and next_due and next_due < held_on:
+        r.problem("next_cetr", "The next C(E)TR cannot be due before the last one was held.")
+        return None
+    if held_on is None:
+        if next_due:
             r.notes.append(
-                f"{BY_NAME[name].label} {when:%d/%m/%Y} is not brought across: record the "
-                "C(E)TR on the person's page."
+                f"{BY_NAME['next_cetr'].label} {next_due:%d/%m/%Y} is not brought across "
+                "without the date of the last C(E)TR: plan the C(E)TR on the person's page."
             )
+        return None
+    return {
+        "match": held_on.isoformat(),
+        "held_on": held_on.isoformat(),
+        "next_due_on": next_due.isoformat() if next_due else None,
+    }
 
 
 @dataclass
@@ -501,6 +617,22 @@ class Existing:
         self.contacts: dict[int, set[tuple[str, str]]] = defaultdict(set)
         for contact in PersonContact.objects.filter(person_id__in=ids):
             self.contacts[contact.person_id].add((contact.role, word(contact.name)))
+        self.ids = ids
+        self._held: dict[str, dict[int, set[str]]] = {}
+
+    # Read only for a batch whose rows need them (a blue row, a C(E)TR): a query each.
+
+    @functools.cached_property
+    def in_hospital(self) -> set[int]:
+        """The people with an open admission."""
+        admitted = Admission.objects.filter(person_id__in=self.ids, discharged_on__isnull=True)
+        return set(admitted.values_list("person_id", flat=True))
+
+    def holds(self, key: str, person_id: int, match: str) -> bool:
+        """Whether the register holds an app's record (dsr.imports.parts) matching a plan's."""
+        if key not in self._held:
+            self._held[key] = import_part(key).held(self.ids)
+        return match in self._held[key].get(person_id, set())
 
     def likely(self, fields: dict[str, Any]) -> Person | None:
         """Someone with the same name and date of birth, where either side has no NHS number."""
@@ -541,6 +673,10 @@ def _changes(existing: Existing, person: Person, wanted: dict[str, Any]) -> dict
     ]
     if contacts:
         changes["contacts"] = contacts
+    for part in import_parts():
+        wanted_part = wanted.get(part.key)
+        if wanted_part and not existing.holds(part.key, person.pk, wanted_part["match"]):
+            changes[part.key] = wanted_part
     return changes
 
 
@@ -556,6 +692,12 @@ def _differences_kept(r: _Row, existing: Existing, person: Person, wanted: dict)
     consent = existing.consent.get(person.pk)
     if wanted["consent"] and consent and consent.basis != wanted["consent"]["basis"]:
         r.notes.append("The register's consent basis differs from the sheet's and is kept.")
+    admission = (wanted["entry"] or {}).get("admission")
+    if admission and entry and person.pk not in existing.in_hospital:
+        r.notes.append(
+            f"The sheet says the person was admitted to {admission['hospital_name']}; the "
+            "register has no admission for them. Record it on the person's page."
+        )
 
 
 def _matched(context: Context, r: _Row, existing: Existing, wanted: dict, decision: str) -> Plan:
@@ -593,8 +735,14 @@ def check_row(context: Context, row: ImportRow, existing: Existing, decision: st
     consent = _consent(r, born)
     entry = _entry(r, born)
     contacts = _contacts(r)
-    _left_out(r)
+    cetr = _cetr(r)
     if entry and not consent:
+        if "admission" in entry:
+            # An admission is recorded for someone on the register: it waits for the consent.
+            r.notes.append(
+                f"Record the admission to {entry['admission']['hospital_name']} once the "
+                "person is on the register: the sheet says they are in hospital."
+            )
         entry = None  # rule 1: no register entry without a consent basis
     if not r.problems:
         fields["responsible_icb"] = context.icb_for.get(fields["local_authority"])
@@ -607,7 +755,13 @@ def check_row(context: Context, row: ImportRow, existing: Existing, decision: st
             r.problem("nhs_number", f"This NHS number is also on row {first}.")
     if r.problems:
         return Plan(Outcome.REFUSED, r.problems, r.notes, {})
-    wanted = {"person": fields, "consent": consent, "entry": entry, "contacts": contacts}
+    wanted = {
+        "person": fields,
+        "consent": consent,
+        "entry": entry,
+        "contacts": contacts,
+        "cetr": cetr,
+    }
     return _matched(context, r, existing, wanted, decision)
 
 

@@ -1,9 +1,11 @@
 """The import's forms: the file, the sheet, the columns, the values, the likely matches."""
 
+import copy
 from typing import Any
 
 from django import forms
 
+from dsr.forms import AdmissionForm
 from dsr.imports import mapping
 from dsr.imports.files import display_name
 from dsr.models import ImportMapping, RegisterImport
@@ -67,13 +69,13 @@ class ColumnsForm(forms.Form):
                 self.add_error(
                     name,
                     f"The column “{display_name(header)}” is already chosen for "
-                    f"{mapping.BY_NAME[used[header]].label.lower()}.",
+                    f"{mapping.BY_NAME[used[header]].in_sentence}.",
                 )
             used[header] = name
         for name in ("given_name", "family_name", "date_of_birth", "diagnosis"):
             if not data.get(name):
                 self.add_error(
-                    name, f"Choose the column with the {mapping.BY_NAME[name].label.lower()}."
+                    name, f"Choose the column with the {mapping.BY_NAME[name].in_sentence}."
                 )
         return data
 
@@ -104,6 +106,8 @@ class ValuesForm(forms.Form):
         self.words = words
         self.groups: list[dict[str, Any]] = []
         for field in mapping.FIELDS:
+            if field.name == "hospital_ods_code" and field.name in words:
+                self._hospital_codes(register_import, words[field.name])
             if field.kind not in ("choice", "yes_no"):
                 continue
             choices = mapping.choices_for(field, local_authorities)
@@ -128,16 +132,36 @@ class ValuesForm(forms.Form):
             elif field.constant:
                 key = f"constant__{field.name}"
                 self.fields[key] = forms.ChoiceField(
-                    label=f"The sheet has no column for {field.label.lower()}. What is it for "
+                    label=f"The sheet has no column for {field.in_sentence}. What is it for "
                     "everyone in this file?",
                     choices=[("", "Choose"), *choices],
                     required=False,
                     initial=register_import.constants.get(field.name, ""),
-                    help_text="Leave it unchosen and every row will be refused for want of it.",
+                    help_text=(
+                        "Leave it unchosen and every row rated blue will be refused for want of it."
+                        if field.for_blue
+                        else "Leave it unchosen and every row will be refused for want of it."
+                    ),
                     error_messages=choose_from_list("a value"),
                 )
                 self.groups.append({"label": field.label, "names": [key], "constant": True})
         self.order_fields([n for g in self.groups for n in g["names"]] + ["save_as"])
+
+    def _hospital_codes(self, register_import: RegisterImport, hospitals: list[str]) -> None:
+        """The sheet names hospitals but has no column for their ODS codes: the lead gives each
+        hospital's, checked as the admission form checks it. Rows rated blue need them."""
+        known = register_import.values.get("hospital_ods_code", {})
+        names = []
+        for index, hospital in enumerate(hospitals):
+            key = value_key("hospital_ods_code", index)
+            field = copy.deepcopy(AdmissionForm.base_fields["hospital_ods_code"])
+            field.label = f"ODS code of “{display_name(hospital)}”"
+            field.required = False
+            field.initial = known.get(mapping.word(hospital), "")
+            self.fields[key] = field
+            names.append(key)
+        if names:
+            self.groups.append({"label": "Hospital ODS codes", "names": names, "constant": False})
 
     def clean_save_as(self) -> str:
         value = self.cleaned_data.get("save_as", "").strip()
@@ -150,6 +174,8 @@ class ValuesForm(forms.Form):
         for field, sheet_words in self.words.items():
             for index, sheet_word in enumerate(sheet_words):
                 code = self.cleaned_data.get(value_key(field, index))
+                if code and field == "hospital_ods_code":
+                    code = code.upper()
                 if code:
                     result.setdefault(field, {})[mapping.word(sheet_word)] = code
         return result

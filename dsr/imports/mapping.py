@@ -11,7 +11,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dsr.models import RAG, Consent, Diagnosis, DiagnosisStatus, Ethnicity, PlacementType, Sex
+from dsr.models import (
+    RAG,
+    Admission,
+    Consent,
+    Diagnosis,
+    DiagnosisStatus,
+    Ethnicity,
+    PlacementType,
+    Sex,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,14 @@ class Field:
     # A field the sheet may lack, which the lead may then set for the whole file (never
     # defaulted by the service).
     constant: bool = False
+    # Needed only by rows rated blue (their admission), not by every row.
+    for_blue: bool = False
+
+    @property
+    def in_sentence(self) -> str:
+        """The label within a sentence: "the ward security level", "the NHS number"."""
+        label = self.label
+        return label if label[:2].isupper() else label[0].lower() + label[1:]
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -144,14 +161,57 @@ FIELDS: tuple[Field, ...] = (
         ("currentinpatient", "inpatient", "inhospital", "admitted"),
         kind="yes_no",
     ),
-    Field("hospital_name", "Hospital", ("hospital", "hospitalname")),
+    # The admission a Blue rating needs (rule 5), as the admission form records it. A sheet
+    # without a column for the ODS code, CQC rating, ward security or the community C(E)TR before
+    # admission leaves them to the lead: the ODS code of each hospital named, the others for the
+    # whole file.
+    Field("hospital_name", "Hospital", ("hospital", "hospitalname", "currenthospital")),
+    Field(
+        "hospital_ods_code",
+        "Hospital ODS code",
+        ("hospitalodscode", "odscode", "hospitalcode", "sitecode", "hospitalsitecode"),
+    ),
     Field(
         "admitted_on",
         "Date of admission",
-        ("admissiondate", "dateofadmission", "admitted on"),
+        ("admissiondate", "dateofadmission", "admittedon", "dateadmitted"),
         kind="date",
     ),
-    Field("last_cetr", "Last C(E)TR", ("lastcetr", "lastctr", "lastcetrdate"), kind="date"),
+    Field(
+        "mha_status",
+        "Mental Health Act status",
+        ("mhastatus", "mentalhealthactstatus", "mhasection", "legalstatus", "mhalegalstatus"),
+    ),
+    Field(
+        "cqc_rating",
+        "Hospital's CQC rating",
+        ("cqcrating", "cqc", "hospitalcqcrating"),
+        kind="choice",
+        constant=True,
+        for_blue=True,
+    ),
+    Field(
+        "ward_security",
+        "Ward security level",
+        ("wardsecurity", "wardsecuritylevel", "securitylevel"),
+        kind="choice",
+        constant=True,
+        for_blue=True,
+    ),
+    Field(
+        "cetr_before_admission",
+        "Community C(E)TR before admission",
+        ("communitycetrbeforeadmission", "cetrbeforeadmission", "precetr", "preadmissioncetr"),
+        kind="yes_no",
+        constant=True,
+        for_blue=True,
+    ),
+    Field(
+        "last_cetr",
+        "Last C(E)TR",
+        ("lastcetr", "lastctr", "lastcetrdate", "dateoflastcetr", "lastcetrheld"),
+        kind="date",
+    ),
     Field(
         "next_cetr",
         "Next C(E)TR due",
@@ -293,6 +353,18 @@ _SYNONYMS: dict[str, dict[str, str]] = {
         "gillick": Consent.Basis.GILLICK,
         "gillick competent": Consent.Basis.GILLICK,
     },
+    "cqc_rating": {
+        "ri": Admission.CqcRating.REQUIRES_IMPROVEMENT,
+        "not rated": Admission.CqcRating.NOT_RATED,
+        "unrated": Admission.CqcRating.NOT_RATED,
+    },
+    "ward_security": {
+        "low": Admission.WardSecurity.LOW,
+        "medium": Admission.WardSecurity.MEDIUM,
+        "high": Admission.WardSecurity.HIGH,
+        "open": Admission.WardSecurity.GENERAL,
+        "acute": Admission.WardSecurity.GENERAL,
+    },
     "yes_no": {
         "y": "yes",
         "yes": "yes",
@@ -322,6 +394,8 @@ def choices_for(field: Field, local_authorities: list[tuple[int, str]]) -> list[
         "diagnosis_status": DiagnosisStatus.choices,
         "placement_type": PlacementType.choices,
         "consent_basis": [*Consent.Basis.choices, (NO_CONSENT, "No consent recorded yet")],
+        "cqc_rating": Admission.CqcRating.choices,
+        "ward_security": Admission.WardSecurity.choices,
         "local_authority": [(str(pk), name) for pk, name in local_authorities],
     }[field.name]
 

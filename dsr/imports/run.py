@@ -25,7 +25,9 @@ from django.utils import timezone
 from dsr.exceptions import RegisterError
 from dsr.history import set_change_reason, written_for
 from dsr.imports.check import Context, check_rows, store_rows
+from dsr.imports.parts import import_parts
 from dsr.models import (
+    Admission,
     Consent,
     ImportRow,
     Person,
@@ -36,6 +38,7 @@ from dsr.models import (
     User,
 )
 from dsr.security.scoping import local_authority_ids_for
+from dsr.services.admissions import register_open_in_hospital
 from dsr.services.people import consent_record, contacts_add, person_create, person_update
 from dsr.services.register import register_open
 
@@ -44,7 +47,20 @@ logger = logging.getLogger(__name__)
 Outcome = ImportRow.Outcome
 Status = RegisterImport.Status
 WRITES = (Outcome.CREATE, Outcome.PERSON_ONLY, Outcome.UPDATE)
-_MODELS = {"Person": Person, "Consent": Consent, "RegisterEntry": RegisterEntry}
+_MODELS = {
+    "Person": Person,
+    "Consent": Consent,
+    "RegisterEntry": RegisterEntry,
+    "Admission": Admission,
+}
+
+
+def _model(name: str) -> Any:
+    """The model of a stamp or created list: the register's, or an app's part's."""
+    parts = {part.model.__name__: part.model for part in import_parts()}
+    return _MODELS.get(name) or parts[name]
+
+
 _DATES = ("date_of_birth",)
 
 
@@ -67,6 +83,35 @@ def _day(value: str | None) -> datetime.date | None:
 def _stamp(written: dict, obj: Any) -> None:
     """When `obj` was last saved, as its last save set it (auto_now), for undo's check."""
     written["stamps"][f"{type(obj).__name__}:{obj.pk}"] = obj.updated_at.isoformat()
+
+
+def _open(person: Person, entry: dict[str, Any], by: User, written: dict) -> list[Any]:
+    """Put the person on the register; a blue rating with its admission, recorded as the
+    admission form records it (rule 5). Returns the records saved, for undo's stamps."""
+    saved: list[Any] = []
+    if entry.get("admission"):
+        admission = entry["admission"]
+        opened, admitted = register_open_in_hospital(
+            person=person,
+            opened_on=_day(entry["opened_on"]),
+            notes=entry["rationale"],
+            by=by,
+            **{**admission, "admitted_on": _day(admission["admitted_on"])},
+        )
+        written["created"]["Admission"].append(admitted.pk)
+        saved.append(admitted)
+    else:
+        opened = register_open(
+            person=person,
+            rating=entry["rating"],
+            rationale=entry["rationale"],
+            opened_on=_day(entry["opened_on"]),
+            rated_on=_day(entry["rated_on"]),
+            by=by,
+        )
+    written["created"]["RegisterEntry"].append(opened.pk)
+    written["created"]["Rating"].extend(opened.ratings.values_list("pk", flat=True))
+    return [*saved, opened]
 
 
 def _apply(row: ImportRow, plan: dict[str, Any], by: User, reason: str) -> dict[str, Any]:
@@ -98,23 +143,17 @@ def _apply(row: ImportRow, plan: dict[str, Any], by: User, reason: str) -> dict[
         )
         written["created"]["Consent"].append(row_consent.pk)
         saved.append(row_consent)
-    entry = plan.get("entry")
-    if entry:
-        opened = register_open(
-            person=person,
-            rating=entry["rating"],
-            rationale=entry["rationale"],
-            opened_on=_day(entry["opened_on"]),
-            rated_on=_day(entry["rated_on"]),
-            by=by,
-        )
-        written["created"]["RegisterEntry"].append(opened.pk)
-        saved.append(opened)
-        written["created"]["Rating"].extend(opened.ratings.values_list("pk", flat=True))
+    if plan.get("entry"):
+        saved.extend(_open(person, plan["entry"], by, written))
     contacts = [PersonContact(role=c["role"], name=c["name"]) for c in plan.get("contacts", [])]
     if contacts:
         added = contacts_add(person=person, contacts=contacts, reason=reason, by=by)
         written["created"]["PersonContact"].extend(c.pk for c in added)
+    for part in import_parts():
+        if plan.get(part.key):
+            record = part.write(person=person, values=plan[part.key], source=reason, by=by)
+            written["created"][part.model.__name__].append(record.pk)
+            saved.append(record)
     if row.outcome == Outcome.UPDATE:
         saved.append(person)
     for obj in saved:
@@ -249,7 +288,7 @@ def _changed_since(rows: list[ImportRow], finished_at: datetime.datetime | None)
     now = {
         f"{model}:{pk}": stamp.isoformat()
         for model, ids in keys.items()
-        for pk, stamp in _MODELS[model].objects.filter(pk__in=ids).values_list("pk", "updated_at")
+        for pk, stamp in _model(model).objects.filter(pk__in=ids).values_list("pk", "updated_at")
     }
     contacts_of: dict[int, set[int]] = defaultdict(set)
     for pk, person_id in PersonContact.objects.filter(person_id__in=created["Person"]).values_list(
@@ -322,9 +361,12 @@ def _delete(model: Any, ids: list[int], by: User) -> None:
 
 def _undo_row(row: ImportRow, by: User) -> None:
     created = row.written.get("created", {})
+    for part in import_parts():
+        _delete(part.model, created.get(part.model.__name__, []), by)
     _delete(PersonContact, created.get("PersonContact", []), by)
     Rating.objects.filter(pk__in=created.get("Rating", [])).delete()
     _delete(RegisterEntry, created.get("RegisterEntry", []), by)
+    _delete(Admission, created.get("Admission", []), by)
     _delete(Consent, created.get("Consent", []), by)
     _delete(Person, created.get("Person", []), by)
     updated = row.written.get("updated") or {}

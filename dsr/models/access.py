@@ -25,8 +25,17 @@ class AccessEvent(models.Model):
         EXPORT_AT = "export_at", "In a downloaded Assuring Transformation extract"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The log outlives what it names: an import undone removes the people it added, while the
+    # reads of their records stay logged (by id, never by name). So no database constraint
+    # holds the person, and removing one leaves the rows; the retention service removes them
+    # with the person's record when the period ends (dsr.records).
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, related_name="access_events", null=True, blank=True
+        Person,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="access_events",
+        null=True,
+        blank=True,
     )
     action = models.CharField(max_length=30, choices=Action.choices)
     at = models.DateTimeField(default=timezone.now)

@@ -19,10 +19,11 @@ from dsr.models import (
     Person,
     Placement,
     Rating,
+    RegisterEntry,
     User,
 )
 from dsr.queries import open_admission, open_entry
-from dsr.services.register import write_rating
+from dsr.services.register import register_open, write_rating
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +64,10 @@ def admission_record(
             "The admission date cannot be before the person joined the register "
             f"({entry.opened_on:%d %B %Y})."
         )
-    admission = Admission(
+    admission = _admission_save(
         person=person,
         hospital_name=hospital_name,
-        hospital_ods_code=hospital_ods_code.upper(),
+        hospital_ods_code=hospital_ods_code,
         cqc_rating=cqc_rating,
         admitted_on=admitted_on,
         ward_security=ward_security,
@@ -77,10 +78,7 @@ def admission_record(
         weekly_cost=weekly_cost,
         funder=funder,
     )
-    _check_cost(weekly_cost)
-    set_change_reason(admission, "Admission recorded", by=by)
-    admission.save()
-    rationale = f"Admitted to {hospital_name} on {admitted_on:%d %B %Y}."
+    rationale = _admitted(admission)
     write_rating(
         entry,
         rating=RAG.BLUE,
@@ -89,6 +87,70 @@ def admission_record(
         by=by,
     )
     return admission
+
+
+def _admission_save(*, hospital_ods_code: str, weekly_cost: Decimal | None, **fields) -> Admission:
+    _check_cost(weekly_cost)
+    admission = Admission(
+        hospital_ods_code=hospital_ods_code.upper(), weekly_cost=weekly_cost, **fields
+    )
+    set_change_reason(admission, "Admission recorded", by=fields["recorded_by"])
+    admission.save()
+    return admission
+
+
+def _admitted(admission: Admission) -> str:
+    return f"Admitted to {admission.hospital_name} on {admission.admitted_on:%d %B %Y}."
+
+
+@transaction.atomic
+def register_open_in_hospital(
+    *,
+    person: Person,
+    opened_on: date,
+    hospital_name: str,
+    hospital_ods_code: str,
+    cqc_rating: str,
+    admitted_on: date,
+    ward_security: str,
+    community_cetr_before_admission: bool,
+    by: User,
+    mha_status: str = "",
+    notes: str = "",
+) -> tuple[RegisterEntry, Admission]:
+    """Put someone already in hospital on the register (a register brought across from a
+    spreadsheet): the admission is recorded as `admission_record` records it, and the entry
+    opens rated Blue (rule 5) from the later of the day they joined and the day they were
+    admitted. The rating before the admission is not known, so none is written: never invented.
+    Refused, writing nothing, as `register_open` and `admission_record` refuse."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if open_entry(person) is not None:
+        raise RegisterError("This person is already on the register.")
+    if open_admission(person) is not None:
+        raise RegisterError("This person already has an open admission.")
+    if admitted_on > timezone.localdate():
+        raise RegisterError("The admission date must be today or in the past.")
+    admission = _admission_save(
+        person=person,
+        hospital_name=hospital_name,
+        hospital_ods_code=hospital_ods_code,
+        cqc_rating=cqc_rating,
+        admitted_on=admitted_on,
+        ward_security=ward_security,
+        mha_status=mha_status,
+        community_cetr_before_admission=community_cetr_before_admission,
+        recorded_by=by,
+        weekly_cost=None,
+    )
+    entry = register_open(
+        person=person,
+        rating=RAG.BLUE,
+        rationale=f"{_admitted(admission)} {notes}".strip(),
+        opened_on=opened_on,
+        rated_on=max(opened_on, admitted_on),
+        by=by,
+    )
+    return entry, admission
 
 
 @transaction.atomic

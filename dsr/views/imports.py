@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dsr import imports
 from dsr.exceptions import RegisterError
-from dsr.imports import mapping
 from dsr.imports.forms import ColumnsForm, DecisionForm, SheetForm, UploadForm, ValuesForm
 from dsr.imports.report import report_xlsx
 from dsr.imports.run import is_stalled, resume, start, undo
@@ -130,14 +129,7 @@ def import_values(request: HttpRequest, pk: int) -> HttpResponse:
     if refused := _not_started(request, register_import):
         return refused
     local_authorities = [(la.pk, la.name) for la in local_authorities_for(request.user)]
-    words = imports.columns_values(
-        register_import,
-        [
-            f.name
-            for f in mapping.FIELDS
-            if f.kind in ("choice", "yes_no") and f.name in register_import.columns
-        ],
-    )
+    words = imports.value_words(register_import)
     form = ValuesForm(
         request.POST or None,
         register_import=register_import,

@@ -346,6 +346,55 @@ def cetr_complete(
     return cetr
 
 
+# A C(E)TR held before the register: what each finding says, as none was recorded here.
+NOT_RECORDED = "Not recorded on the register: {source} gives only the date it was held."
+
+
+@transaction.atomic
+def cetr_record_held(
+    *, person: Person, held_on: date, next_due_on: date | None, source: str, by: User
+) -> Cetr:
+    """Record a C(E)TR held before the register knew of it (the ICB's earlier register, brought
+    across from its spreadsheet): the date it was held and when the next is due, which are what
+    the register shows as the last C(E)TR and the next one due. Its panel, findings and report
+    were never recorded here, so it does not move through planning and completion; each
+    finding says it was not recorded, naming `source`, rather than inventing one.
+
+    Held in hospital when held on or after the open admission's date (post-admission when no
+    community C(E)TR came before it and none is recorded since, inpatient otherwise), in the
+    community before that."""
+    Person.objects.select_for_update().get(pk=person.pk)
+    if held_on > timezone.localdate():
+        raise RegisterError("The C(E)TR cannot be recorded as held in the future.")
+    if next_due_on is not None and next_due_on < held_on:
+        raise RegisterError("The next C(E)TR cannot be due before the last one was held.")
+    admission = open_admission(person)
+    kind = Cetr.Kind.COMMUNITY
+    if admission is not None and held_on >= admission.admitted_on:
+        owed = (
+            not admission.community_cetr_before_admission and _last_hospital_cetr(admission) is None
+        )
+        kind = Cetr.Kind.POST_ADMISSION if owed else Cetr.Kind.INPATIENT
+    else:
+        admission = None
+    note = NOT_RECORDED.format(source=source)
+    cetr = Cetr(
+        person=person,
+        kind=kind,
+        education_element=cetr_name(person, held_on) == "CETR",
+        admission=admission,
+        status=Cetr.Status.COMPLETED,
+        held_on=held_on,
+        next_due_on=next_due_on,
+        completed_by=by,
+        created_by=by,
+        **dict.fromkeys(FINDINGS, note),
+    )
+    set_change_reason(cetr, "C(E)TR held before the register recorded", by=by)
+    cetr.save()
+    return cetr
+
+
 @transaction.atomic
 def cetr_report_sent(*, cetr: Cetr, sent_on: date, by: User) -> Cetr:
     cetr = Cetr.objects.select_for_update().get(pk=cetr.pk)

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from dsr.imports import check_run
 from dsr.imports.run import apply_batch
-from dsr.models import LocalAuthority, Person, Rating, RegisterEntry, RegisterImport
+from dsr.models import Admission, LocalAuthority, Person, Rating, RegisterEntry, RegisterImport
 from dsr.roles import Role
 from tests.browser.helpers import serious_violations, sign_in
 from tests.dsr.factories import OrganisationFactory, TOTPDeviceFactory, UserFactory
@@ -30,6 +30,14 @@ CHOICES = {
     "Residential school": "52-week residential school",
     "Own tenancy": "Supported living",
     "Mixed": "Mixed: any other mixed background",
+}
+# The example names the hospitals of its blue rows, but not their ODS codes, CQC ratings, ward
+# security or whether a community C(E)TR came first: the lead gives them.
+HOSPITAL_CODES = {"Hellesdon Hospital": "RMY01", "Priory Cheadle Royal": "NVC08"}
+FOR_THE_FILE = {
+    "hospital's CQC rating": "Good",
+    "ward security level": "General",
+    "community C(E)TR before admission": "Yes",
 }
 
 
@@ -95,6 +103,12 @@ def _walk(page, live_server, problems, screenshot, round_name: str) -> None:
         page.get_by_label(f"“{word}” means").select_option(label=label)
     status = page.get_by_label("The sheet has no column for diagnosis status.", exact=False)
     status.select_option(label="Confirmed")
+    for hospital, code in HOSPITAL_CODES.items():
+        page.get_by_label(f"ODS code of “{hospital}”").fill(code)
+    for what, label in FOR_THE_FILE.items():
+        page.get_by_label(f"The sheet has no column for {what}.", exact=False).select_option(
+            label=label
+        )
     if round_name == "first":
         page.get_by_label("Save this matching for next time as (optional)").fill("Example ICB")
     _check(page, problems, f"{round_name}-values", screenshot)
@@ -151,6 +165,8 @@ def test_the_lead_imports_the_example_and_a_second_import_changes_nothing(
         Rating.objects.count(),
     )
     assert people == 116 and entries > 0
+    # The blue rows on the register come with their admissions (dsr imports test_example).
+    assert RegisterEntry.objects.filter(rating="BLUE").count() == Admission.objects.count() == 4
 
     _walk(page, live_server, problems, screenshot, "second")
     assert counts.locator('[data-outcome="same"]').inner_text() == "116"

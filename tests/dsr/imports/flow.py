@@ -18,8 +18,16 @@ CHOICES = {
         "own tenancy": "supported_living",
     },
     "ethnicity": {"mixed": "G"},
+    # The example names hospitals but gives no ODS codes: the lead gives each one's.
+    "hospital_ods_code": {"hellesdon hospital": "RMY01", "priory cheadle royal": "NVC08"},
 }
-CONSTANTS = {"diagnosis_status": "confirmed"}
+CONSTANTS = {
+    "diagnosis_status": "confirmed",
+    # The example has no columns for these: the lead's choice for every blue row in the file.
+    "cqc_rating": "good",
+    "ward_security": "general",
+    "cetr_before_admission": "yes",
+}
 
 
 def upload(client, data: bytes, name: str = "register.xlsx"):
@@ -44,14 +52,7 @@ def match_only(client, register_import: RegisterImport, *, choices=None, constan
     assert response.status_code == 302, response.content.decode()[:3000]
     register_import.refresh_from_db()
     las = [(la.pk, la.name) for la in LocalAuthority.objects.order_by("name")]
-    words = imports.columns_values(
-        register_import,
-        [
-            f.name
-            for f in mapping.FIELDS
-            if f.kind in ("choice", "yes_no") and f.name in register_import.columns
-        ],
-    )
+    words = imports.value_words(register_import)
     form = ValuesForm(register_import=register_import, words=words, local_authorities=las)
     data = {}
     for name, field in form.fields.items():

@@ -4,7 +4,9 @@ import pytest
 from django.urls import reverse
 
 from dsr.imports.run import run
-from dsr.models import Consent, ImportRow, Person, Rating, RegisterEntry
+from dsr.models import Admission, Consent, ImportRow, Person, Rating, RegisterEntry
+from dsr.queries import open_admission
+from reviews.models import Cetr
 from tests.dsr.imports.conftest import EXAMPLE
 from tests.dsr.imports.flow import upload_and_check
 
@@ -26,6 +28,17 @@ def test_the_example_checks_imports_and_a_second_import_changes_nothing(lead_cli
     assert first.status == "done" and first.rows_done == 120
     assert Person.objects.count() == counts["create"] + counts["person_only"]
     assert RegisterEntry.objects.count() == counts["create"]
+    # The example's blue rows come with their admissions and are blue, but for the 3 brought
+    # as people only (their consent basis is not valid for their age as the sheet has it: an
+    # admission is recorded for someone on the register), whose next step says so. The 34 rows
+    # with a last C(E)TR bring it, but for row 33, refused (rated before the person was added).
+    blue = RegisterEntry.objects.filter(rating="BLUE")
+    assert blue.count() == Admission.objects.count() == 4
+    assert all(open_admission(entry.person) is not None for entry in blue)
+    waiting = first.rows.filter(outcome="person_only", notes__icontains="Record the admission")
+    assert waiting.count() == 3
+    assert Cetr.objects.filter(status="completed").count() == 34 - 1
+    admissions, cetrs = Admission.objects.count(), Cetr.objects.count()
     people = Person.objects.count()
     entries = RegisterEntry.objects.count()
     ratings = Rating.objects.count()
@@ -36,6 +49,7 @@ def test_the_example_checks_imports_and_a_second_import_changes_nothing(lead_cli
     assert second.counts["refused"] == 4
     assert (Person.objects.count(), RegisterEntry.objects.count()) == (people, entries)
     assert (Rating.objects.count(), Consent.objects.count()) == (ratings, consents)
+    assert (Admission.objects.count(), Cetr.objects.count()) == (admissions, cetrs)
     assert (
         ImportRow.objects.filter(
             register_import=second, outcome__in=["create", "update", "person_only"]

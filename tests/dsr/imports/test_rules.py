@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from dsr.imports.check import sheet_date
 from dsr.imports.run import run
-from dsr.models import Consent, Person, Rating, RegisterEntry
+from dsr.models import Admission, Consent, Person, Rating, RegisterEntry
 from dsr.services import consent_record, person_create, rating_change, register_open
 from tests.dsr.imports.conftest import row, xlsx
 from tests.dsr.imports.flow import run_check, upload_and_check
@@ -120,17 +120,32 @@ def test_an_unmatched_rating_word_refuses_the_row(lead_client):
     assert rows[2].problems[0]["message"] == "“Purple” is not matched to a rating."
 
 
-def test_blue_without_an_admission_brings_the_person_only(lead_client):
+def test_blue_without_an_admission_date_is_refused_for_the_rating(lead_client):
     register_import, rows = _check(
         lead_client,
         row(RAG="Blue", **{"Current inpatient": "Y", "Hospital": "Hellesdon Hospital"}),
     )
-    assert rows[2].outcome == "person_only"
-    assert any("Record the admission" in note for note in rows[2].notes)
+    assert rows[2].outcome == "refused"
+    assert rows[2].problems == [
+        {
+            "column": "RAG",
+            "field": "rating",
+            "message": "Blue is only for someone in hospital: the sheet has no date of "
+            "admission for this person.",
+        }
+    ]
     _import(lead_client, register_import)
-    person = Person.objects.get()
-    assert not RegisterEntry.objects.filter(person=person).exists()
-    assert Consent.objects.filter(person=person).exists()  # what is valid still comes across
+    assert not Person.objects.exists() and not Admission.objects.exists()
+
+
+def test_blue_beside_not_in_hospital_is_refused_as_a_rating(lead_client):
+    _, rows = _check(
+        lead_client, row(RAG="Blue", **{"Current inpatient": "N", "Admission date": "02/06/2025"})
+    )
+    assert rows[2].outcome == "refused"
+    assert rows[2].problems[0]["message"] == (
+        "The sheet says the person is not in hospital, so the rating is not blue."
+    )
 
 
 def test_in_hospital_but_not_blue_is_refused_as_a_rating(lead_client):

@@ -8,14 +8,25 @@ from django.urls import reverse
 
 from dsr.exceptions import RegisterError
 from dsr.imports.run import run, undo
-from dsr.models import Consent, Person, PersonContact, Rating, RegisterEntry
+from dsr.models import (
+    AccessEvent,
+    Admission,
+    Consent,
+    Person,
+    PersonContact,
+    Rating,
+    RegisterEntry,
+)
+from dsr.roles import Role
 from dsr.services import person_create, person_update
+from reviews.models import Cetr
+from tests.conftest import account, signed_in_client
 from tests.dsr.imports.conftest import EXAMPLE, row, xlsx
 from tests.dsr.imports.flow import upload_and_check
 
 pytestmark = pytest.mark.django_db
 
-TABLES = (Person, Consent, RegisterEntry, Rating, PersonContact)
+TABLES = (Person, Consent, RegisterEntry, Rating, PersonContact, Admission, Cetr)
 
 
 def snapshot() -> dict:
@@ -107,6 +118,51 @@ def test_undo_is_refused_once_someone_has_changed_a_record_it_wrote(lead_client,
     assert "This import cannot be undone" in response.content.decode()
 
 
+def _read_by_the_lead_and_register_staff(lead_client, icb_areas, people):
+    """Each person's page, the register and a search, as the DSR lead and as register staff:
+    reads, which write only to the access log."""
+    staff = account(
+        icb_areas["icb"], Role.REGISTER_STAFF, email="staff@nhs.example", full_name="Sam Staff"
+    )
+    for client in (lead_client, signed_in_client(staff)):
+        for person in people:
+            page = client.get(reverse("dsr:person-detail", args=[person.pk]))
+            assert page.status_code == 200
+            assert person.family_name in page.content.decode()
+        assert client.get(reverse("dsr:register-list")).status_code == 200
+        found = client.post(reverse("dsr:register-search"), {"name": "Lovelace"})
+        assert "Lovelace" in found.content.decode()
+
+
+def test_reading_the_people_imported_does_not_stop_the_undo(lead_client, lead, icb_areas):
+    before = snapshot()
+    register_import = _import(
+        lead_client,
+        xlsx([row(), row(**{"NHS Number": "9990786666", "RAG": None})]),
+    )
+    people = list(Person.objects.all())
+    _read_by_the_lead_and_register_staff(lead_client, icb_areas, people)
+    reads = list(AccessEvent.objects.filter(person_id__in=[p.pk for p in people]).values())
+    assert len(reads) >= 4
+
+    undo(register_import, by=lead)
+
+    assert snapshot() == before
+    # The reads stay logged, naming the person by id, though the person is gone.
+    assert list(AccessEvent.objects.filter(pk__in=[r["id"] for r in reads]).values()) == reads
+
+
+def test_a_change_after_the_reads_still_stops_the_undo(lead_client, lead, icb_areas):
+    register_import = _import(lead_client, xlsx([row()]))
+    person = Person.objects.get()
+    _read_by_the_lead_and_register_staff(lead_client, icb_areas, [person])
+    person_update(person=person, by=lead, postcode="NR2 4SD")
+    before = snapshot()
+    with pytest.raises(RegisterError, match="rows 2 have changed since it ran"):
+        undo(register_import, by=lead)
+    assert snapshot() == before
+
+
 def test_every_row_written_has_history_naming_the_import_and_checksum(lead_client):
     register_import = _import(lead_client, xlsx([row()]))
     reason = f"Imported from spreadsheet (import {register_import.pk}, SHA-256 "
@@ -126,10 +182,12 @@ def test_every_row_written_has_history_naming_the_import_and_checksum(lead_clien
     assert rating.set_by == register_import.uploaded_by
 
 
-def test_undo_is_refused_once_someone_has_opened_a_person_it_added(lead_client, lead):
+def test_undo_is_refused_once_another_record_refers_to_a_person_it_added(lead_client, lead):
+    from reviews.services.cetrs import cetr_plan
+
     register_import = _import(lead_client, xlsx([row()]))
     person = Person.objects.get()
-    lead_client.get(reverse("dsr:person-detail", args=[person.pk]))  # an access-log row
+    cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=lead)  # work begun on the record
     before = snapshot()
     with pytest.raises(RegisterError, match="other records now refer to people it added"):
         undo(register_import, by=lead)
