@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dsr', '0026_registerimport_checking'),
+        ('dsr', '0027_provider_identity_used_and_removed'),
     ]
 
     operations = [
