@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from random import Random
 from typing import Any
 
@@ -267,6 +268,32 @@ RISK_NOTES = [
 ]
 HOSPITALS = [("Hellesdon Hospital", "RMY01"), ("Woodlands Unit", "RMY07"), ("The Priory", "NHQ23")]
 
+# Placements and care packages, and what they cost a week (£, low and high) by type: a package
+# of support at home for someone living with their family, the rest a placement.
+PLACEMENT_COSTS = {
+    "family_home": (250, 1200),
+    "supported_living": (1500, 4200),
+    "residential_care": (2500, 6500),
+    "residential_school_38": (3500, 6500),
+    "residential_school_52": (5500, 9500),
+    "foster_care": (500, 1400),
+}
+PROVIDERS = [
+    "Broadland Support Services",
+    "Waveney Supported Living",
+    "Breckland Care Homes",
+    "East Coast Residential School",
+    "Fenland Foster Care",
+    "Yare Valley Homes",
+]
+FUNDERS = (("local_authority", 40), ("joint", 30), ("icb", 25), ("other", 5))
+# How often the ICB has the weekly cost of a package on the register, by local authority: one
+# shares its costs as a rule, the other now and then, so some of the planning figures' cost
+# totals have too few people in them to be shown.
+COSTS_KNOWN = {"E10000020": 0.65, "E10000029": 0.15}
+# The chance a review finds the person moved to another placement.
+MOVES_AT_REVIEW = 0.02
+
 
 def _nhs_number(rng) -> str:
     from dsr.nhsuk.validators import nhs_number_check_digit
@@ -376,6 +403,10 @@ class _Plan:
     admission: Any = None
     discharge_on: date | None = None
     closed: bool = False
+    # Placements and costs draw on their own generator, so the register's course is the same
+    # with or without them.
+    costs: Random | None = None
+    placement: Any = None
 
 
 def _pick(rng: Random, weights: tuple[tuple[str, int], ...]) -> str:
@@ -463,6 +494,9 @@ def _join(rng: Random, plan: _Plan, day: date, start: date, staff: User) -> None
         by=staff,
     )
     _schedule(rng, plan, day, start)
+    _place(
+        plan, plan.fields["placement_type"], day - timedelta(days=plan.costs.randint(0, 400)), staff
+    )
     person = plan.person
     if rng.random() < 0.5:
         PersonContact.objects.create(
@@ -479,6 +513,48 @@ def _join(rng: Random, plan: _Plan, day: date, start: date, staff: User) -> None
             relationship=rng.choice(["Mother", "Father", "Foster carer", "Grandmother"]),
             has_parental_responsibility=True,
         )
+
+
+def _weekly_cost(plan: _Plan, low: int, high: int) -> tuple[Decimal | None, str]:
+    """A weekly cost (to the £10) and its funder, where the person's area records costs."""
+    costs = plan.costs
+    if costs.random() >= COSTS_KNOWN.get(plan.fields["local_authority"].gss_code, 0):
+        return None, ""
+    return Decimal(costs.randint(low // 10, high // 10) * 10), _pick(costs, FUNDERS)
+
+
+def _place(plan: _Plan, kind: str, started_on: date, staff: User) -> None:
+    """Record where the person lives from `started_on` as a placement (nearly always for a
+    placement, now and then a care package at home), with its cost where known."""
+    from dsr import services
+
+    costs = plan.costs
+    if costs.random() >= (0.3 if kind == "family_home" else 0.9):
+        return
+    weekly_cost, funder = _weekly_cost(plan, *PLACEMENT_COSTS[kind])
+    plan.placement = services.placement_record(
+        person=plan.person,
+        placement_type=kind,
+        out_of_area=plan.fields["out_of_area"] if kind != "family_home" else False,
+        provider_name="" if kind == "family_home" else costs.choice(PROVIDERS),
+        started_on=started_on,
+        weekly_cost=weekly_cost,
+        funder=funder,
+        by=staff,
+    )
+
+
+def _move(plan: _Plan, day: date, staff: User) -> None:
+    """The person moved on `day`: the placement they had ends the day before, another starts."""
+    from dsr import services
+
+    if plan.placement is None or plan.placement.started_on >= day:
+        return
+    services.placement_end(placement=plan.placement, ended_on=day - timedelta(days=1), by=staff)
+    plan.placement = None
+    kind = plan.costs.choice([k for k in PLACEMENT_COSTS if k != "family_home"])
+    plan.fields["out_of_area"] = plan.costs.random() < 0.15
+    _place(plan, kind, day, staff)
 
 
 def _admit(rng: Random, plan: _Plan, day: date, staff: User) -> None:
@@ -499,10 +575,21 @@ def _admit(rng: Random, plan: _Plan, day: date, staff: User) -> None:
         ward_security=rng.choice(list(Admission.WardSecurity)[:3]),
         community_cetr_before_admission=rng.random() < 0.75,
         by=staff,
+        **_admission_cost(plan),
     )
     plan.rating = RAG.BLUE
     plan.red_until = None
     plan.discharge_on = day + timedelta(days=rng.randint(14, 200))
+
+
+def _admission_cost(plan: _Plan) -> dict:
+    """A hospital stay's weekly cost, paid by the ICB or NHS England's specialised
+    commissioning, where the person's area records costs."""
+    weekly_cost, _ = _weekly_cost(plan, 4500, 9500)
+    if weekly_cost is None:
+        return {}
+    funder = "nhs_england" if plan.costs.random() < 0.4 else "icb"
+    return {"weekly_cost": weekly_cost, "funder": funder}
 
 
 def _review(rng: Random, plan: _Plan, day: date, start: date, staff: User) -> None:
@@ -534,6 +621,8 @@ def _review(rng: Random, plan: _Plan, day: date, start: date, staff: User) -> No
     )
     plan.rating = rating
     _schedule(rng, plan, day, start)
+    if day >= start and plan.costs.random() < MOVES_AT_REVIEW:
+        _move(plan, day, staff)
 
 
 def _day_of(rng: Random, plan: _Plan, day: date, start: date, staff: User) -> None:
@@ -648,6 +737,7 @@ def seed_register(count: int = 320, seed: int = 42) -> int:
                 opens_on=_weekday(today - timedelta(days=ago)),
                 first_rating=_pick(rng, FIRST_RATING),
                 consent_late_by=rng.randint(35, 90) if rng.random() < SLOW_CONSENT else 0,
+                costs=random.Random(seed * 1000 + len(plans)),  # noqa: S311  (as above)
             )
         )
     _walk(rng, plans, start, today, staff)

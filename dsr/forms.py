@@ -127,6 +127,9 @@ class PersonForm(forms.ModelForm):
         self.fields["nhs_number"].max_length = 14  # digits plus separators, normalised below
         self.fields["nhs_number"].widget.attrs["maxlength"] = 14
         self.fields["nhs_number"].validators = []
+        if self.instance.pk and self.instance.placements.filter(ended_on__isnull=True).exists():
+            # Where the person lives comes from their open placement (changed there).
+            del self.fields["placement_type"], self.fields["out_of_area"]
 
     def clean_nhs_number(self) -> str | None:
         return optional_nhs_number(self.cleaned_data.get("nhs_number")) or None
@@ -327,12 +330,38 @@ class PlacementForm(forms.Form):
         not_in_future(value, "start date")
         return value
 
+    def clean_ended_on(self) -> date | None:
+        value = self.cleaned_data["ended_on"]
+        if value is not None:
+            not_in_future(value, "end date")
+        return value
+
     def clean(self) -> dict:
         data = super().clean()
         started, ended = data.get("started_on"), data.get("ended_on")
         if started and ended and ended < started:
             self.add_error("ended_on", "The end date must be on or after the start date.")
         return data
+
+
+class PlacementEndForm(forms.Form):
+    """The day a placement ended: between its start and today, as a discharge date is."""
+
+    ended_on = NHSDateField(label="End date")
+
+    def __init__(self, *args, placement, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.placement = placement
+
+    def clean_ended_on(self) -> date:
+        value = self.cleaned_data["ended_on"]
+        not_in_future(value, "end date")
+        if value < self.placement.started_on:
+            raise forms.ValidationError(
+                "The end date must be on or after the start date "
+                f"({self.placement.started_on:%-d %B %Y})."
+            )
+        return value
 
 
 class DischargeForm(forms.Form):

@@ -25,6 +25,7 @@ from dsr.models import (
     Person,
     PersonContact,
     PersonNeed,
+    Placement,
     Rating,
     RegisterEntry,
     RegisterSettings,
@@ -108,6 +109,15 @@ class PersonPage:
     timeline: Timeline
     past_entries: list[RegisterEntry] = field(default_factory=list)
     needs: list[PersonNeed] = field(default_factory=list)
+    placements: list[Placement] = field(default_factory=list)
+
+    @property
+    def current_placements(self) -> list[Placement]:
+        return [p for p in self.placements if p.ended_on is None]
+
+    @property
+    def past_placements(self) -> list[Placement]:
+        return [p for p in self.placements if p.ended_on is not None]
 
 
 def person_page(
@@ -157,6 +167,7 @@ def person_page(
     )
     contacts = list(PersonContact.objects.filter(person=person))
     needs = list(PersonNeed.objects.filter(person=person, met_on__isnull=True))
+    placements = list(Placement.objects.filter(person=person))
 
     entry = next((e for e in entries if e.is_open), None)
     consent = next((c for c in consents if c.is_active), None)
@@ -192,6 +203,7 @@ def person_page(
         ),
         past_entries=[e for e in entries if not e.is_open],
         needs=needs,
+        placements=placements,
     )
 
 

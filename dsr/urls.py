@@ -134,6 +134,11 @@ dsr_patterns = (
         ),
         path("people/<int:pk>/admission/", people.admission_record, name="person-admission"),
         path("people/<int:pk>/placement/", people.placement_record, name="person-placement"),
+        path(
+            "people/<int:pk>/placements/<int:placement_pk>/end/",
+            people.placement_end,
+            name="person-placement-end",
+        ),
         path("people/<int:pk>/discharge/", people.admission_discharge, name="person-discharge"),
         path("people/<int:pk>/root-cause-analysis/", people.admission_rca, name="person-rca"),
         path("people/<int:pk>/contacts/new/", people.contact_add, name="person-contact-add"),

@@ -61,6 +61,7 @@ from reports.flows.common import (
     share_text,
 )
 from reports.queries import RATINGS, SnapshotFilters, Table, area_sets, snapshot, table_from
+from reports.queries.pages import publications_kept
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,29 @@ def _all_months(first: date, today: date) -> list[tuple[date, date]]:
 Span = tuple[Hashable, int, date, date | None, Fraction]
 
 
+def _by_month(
+    rows: list[Span], months: list[tuple[date, date]], today: date
+) -> list[dict[int, dict[Hashable, Fraction]]]:
+    """For each month, each area's people and their amounts in it. Each span is added to the
+    months it overlaps only (found from the month's number), not tried against every month
+    since the first span began."""
+    first_month = months[0][0]
+
+    def month_index(day: date) -> int:
+        return (day.year - first_month.year) * 12 + day.month - first_month.month
+
+    by_month: list[dict[int, dict[Hashable, Fraction]]] = [{} for _ in months]
+    for person, area, start, end, per_day in rows:
+        stop = min(end or today, months[-1][1])
+        for index in range(max(0, month_index(start)), month_index(stop) + 1):
+            first, last = months[index]
+            overlap = _overlap(start, end, first, last, today)
+            if overlap:
+                people = by_month[index].setdefault(area, {})
+                people[person] = people.get(person, Fraction(0)) + per_day * overlap
+    return by_month
+
+
 def magnitude_cells(
     rows: list[Span], sets: list[frozenset[int]], today: date
 ) -> tuple[dict[Hashable, MagnitudeCell], dict[Hashable, list[Hashable]]]:
@@ -221,14 +245,12 @@ def magnitude_cells(
     parts: dict[Hashable, list[Hashable]] = {}
     if not rows:
         return cells, parts
-    for first, last in _all_months(min(r[2] for r in rows), today):
+    months = _all_months(min(r[2] for r in rows), today)
+    if not months:
+        return cells, parts
+    by_month = _by_month(rows, months, today)
+    for (first, last), by_area in zip(months, by_month, strict=True):
         days = (last - first).days + 1
-        by_area: dict[int, dict[Hashable, Fraction]] = {}
-        for person, area, start, end, per_day in rows:
-            overlap = _overlap(start, end, first, last, today)
-            if overlap:
-                people = by_area.setdefault(area, {})
-                people[person] = people.get(person, Fraction(0)) + per_day * overlap
         for area_set in sets:
             contributions: dict[Hashable, Fraction] = {}
             for area in area_set:
@@ -354,7 +376,9 @@ def hospital_use(user: Any, year: int, today: date, local_authority: int | None 
         "Bed days",
     ]
     rows, keys = [], []
-    for start, end in months_of(year, today):
+    months = months_of(year, today)
+    stays = _stays_by_month(page[0], months)
+    for start, end in months:
         period = Period(start=start, end=end, local_authority=local_authority)
         admissions, _ = admission_table(user, period)
         before, all_admitted = known_before(user, period)
@@ -368,7 +392,7 @@ def hospital_use(user: Any, year: int, today: date, local_authority: int | None 
                     before_text,
                     share,
                     discharges_figure(user, period),
-                    _length_of_stay(page[0], start, end),
+                    _length_of_stay(stays[start]),
                     _amount(bed_days, page[0], start),
                 ],
             )
@@ -386,16 +410,25 @@ def hospital_use(user: Any, year: int, today: date, local_authority: int | None 
     )
 
 
-def _length_of_stay(areas: frozenset[int], start: date, end: date) -> str:
-    """The median length of stay, in whole days, of stays ending in the month in `areas`."""
-    stays = [
-        (discharged - admitted).days
-        for admitted, discharged in Admission.objects.filter(
-            discharged_on__gte=start,
-            discharged_on__lte=end,
-            person__local_authority__in=areas,
-        ).values_list("admitted_on", "discharged_on")
-    ]
+def _stays_by_month(
+    areas: frozenset[int], months: list[tuple[date, date]]
+) -> dict[date, list[int]]:
+    """The lengths of stay, in days, of stays ending in each month in `areas`: one query for
+    the year, sliced by month."""
+    stays: dict[date, list[int]] = {start: [] for start, _ in months}
+    if not months:
+        return stays
+    for admitted, discharged in Admission.objects.filter(
+        discharged_on__gte=months[0][0],
+        discharged_on__lte=months[-1][1],
+        person__local_authority__in=areas,
+    ).values_list("admitted_on", "discharged_on"):
+        stays[discharged.replace(day=1)].append((discharged - admitted).days)
+    return stays
+
+
+def _length_of_stay(stays: list[int]) -> str:
+    """The median length of stay, in whole days, of a month's stays."""
     if len(stays) < MEDIAN_FROM:
         return f"Not shown: fewer than {MEDIAN_FROM} discharges"
     return whole_days(statistics.median(stays))
@@ -436,11 +469,13 @@ class Planning:
 
 
 def planning(user: Any, year: int, today: date, local_authority: int | None = None) -> Planning:
-    return Planning(
-        year=year,
-        months=len(months_of(year, today)),
-        trends=trends(user, year, today, local_authority),
-        hospital=hospital_use(user, year, today, local_authority),
-        spend=committed_spend(user, year, today, local_authority),
-        placements=placements_table(user, year, today, local_authority),
-    )
+    # The trends and hospital use read each month's admissions and discharges: published once.
+    with publications_kept():
+        return Planning(
+            year=year,
+            months=len(months_of(year, today)),
+            trends=trends(user, year, today, local_authority),
+            hospital=hospital_use(user, year, today, local_authority),
+            spend=committed_spend(user, year, today, local_authority),
+            placements=placements_table(user, year, today, local_authority),
+        )

@@ -2,6 +2,7 @@
 
 import datetime
 import math
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -184,7 +185,7 @@ SENTINEL = "Zyxwvutsentinel"
 def register_objects(organisations, areas):
     """People in each area and state, put on the register through the real services."""
     from dsr.models import Admission, PersonContact
-    from dsr.services import admission_record
+    from dsr.services import admission_record, placement_record
     from tests.dsr.factories import PersonFactory, on_register
 
     clerk = UserFactory(organisation=organisations["icb"])
@@ -240,6 +241,14 @@ def register_objects(organisations, areas):
         "south_green": person(areas["south"], "GREEN", "Green"),
         "north_contact": PersonContact.objects.create(
             person=north_red, role="key_worker", name="Kim Keyworker"
+        ),
+        "north_placement": placement_record(
+            person=north_red,
+            placement_type="supported_living",
+            started_on=datetime.date(2026, 1, 5),
+            weekly_cost=Decimal("1800.00"),
+            funder="joint",
+            by=clerk,
         ),
     }
 

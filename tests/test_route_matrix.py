@@ -98,6 +98,10 @@ def _contact(objects: dict) -> dict:
     return {"pk": objects["north_red"].pk, "contact_pk": objects["north_contact"].pk}
 
 
+def _placement(objects: dict) -> dict:
+    return {"pk": objects["north_red"].pk, "placement_pk": objects["north_placement"].pk}
+
+
 def _referral(objects: dict) -> dict:
     return {"pk": objects["referral"].pk}
 
@@ -228,6 +232,7 @@ MATRIX: dict[str, Row] = {
     "dsr:person-consent-withdraw": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-admission": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-placement": Row(REGISTER_ONLY, kwargs=_person("north_red")),
+    "dsr:person-placement-end": Row(REGISTER_ONLY, kwargs=_placement),
     "dsr:person-discharge": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
     "dsr:person-rca": Row(REGISTER_ONLY, kwargs=_person("north_blue")),
     "dsr:person-contact-add": Row(REGISTER_ONLY, kwargs=_person("north_red")),

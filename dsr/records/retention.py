@@ -22,6 +22,7 @@ from dsr.models import (
     Admission,
     Notification,
     Person,
+    Placement,
     RegisterEntry,
     RetentionRun,
 )
@@ -157,14 +158,24 @@ def _delete_files(files: list[StoredFile]) -> None:
 
 def people_past_retention(cutoff: datetime) -> QuerySet[Person]:
     """People who have been on the register, whose every entry closed before `cutoff`, and who
-    have had nothing since: no open admission, no change to their details, and nothing another
-    app holds them for (`register_person_hold`)."""
+    have had nothing since: no open admission, no placement open or ended since, no change to
+    their details, and nothing another app holds them for (`register_person_hold`)."""
     entries = RegisterEntry.objects.filter(person=OuterRef("pk"))
     recent_or_open = entries.filter(
         Q(status=RegisterEntry.Status.OPEN) | Q(closed_on__gte=timezone.localdate(cutoff))
     )
     in_hospital = Admission.objects.filter(person=OuterRef("pk"), discharged_on__isnull=True)
-    keep = Q(Exists(recent_or_open)) | Q(Exists(in_hospital)) | Q(updated_at__gte=cutoff)
+    # A placement or care package still paid for, or ended within the period, is the ICB's
+    # business with the person still: their record is kept as for a stay in hospital.
+    placed = Placement.objects.filter(person=OuterRef("pk")).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=timezone.localdate(cutoff))
+    )
+    keep = (
+        Q(Exists(recent_or_open))
+        | Q(Exists(in_hospital))
+        | Q(Exists(placed))
+        | Q(updated_at__gte=cutoff)
+    )
     for hold in _PERSON_HOLDS:
         keep |= hold(cutoff)
     return Person.objects.filter(Exists(entries)).exclude(keep)

@@ -253,6 +253,39 @@ def _check_cost(weekly_cost: Decimal | None) -> None:
         raise RegisterError("The weekly cost cannot be less than zero.")
 
 
+# What the person page and the register's snapshot call "where they live" (the person's
+# placement_type and out_of_area) is, while a placement is open, a copy of the newest open
+# placement, written here and nowhere else (person_update leaves the two alone then). With no
+# open placement the person's own details hold it (someone at home with no package recorded).
+# The planning figures read the placements themselves, for their dates and costs.
+PLACEMENT_COPIED = ("placement_type", "out_of_area")
+
+
+def current_placement(person: Person) -> Placement | None:
+    """The person's newest open placement, if any."""
+    return Placement.objects.filter(person=person, ended_on__isnull=True).first()
+
+
+def _copy_current_placement(person: Person, by: User) -> None:
+    """Keep the person's placement details the same as their newest open placement."""
+    placement = current_placement(person)
+    if placement is None:
+        return
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    changed = [n for n in PLACEMENT_COPIED if getattr(person, n) != getattr(placement, n)]
+    if not changed:
+        return
+    for name in changed:
+        setattr(person, name, getattr(placement, name))
+    set_change_reason(person, "Where they live: from the current placement", by=by)
+    person.save(update_fields=[*changed, "updated_at"])
+
+
+def _check_end(started_on: date, ended_on: date) -> None:
+    if ended_on > timezone.localdate() or ended_on < started_on:
+        raise RegisterError("The end date must be between the start date and today.")
+
+
 @transaction.atomic
 def placement_record(
     *,
@@ -267,11 +300,12 @@ def placement_record(
     funder: str = "",
 ) -> Placement:
     """Record a placement or care package over a span of dates, with its weekly cost and funder
-    where the ICB records them."""
+    where the ICB records them. An open one becomes where the person lives."""
+    Person.objects.select_for_update().get(pk=person.pk)
     if started_on > timezone.localdate():
         raise RegisterError("The start date must be today or in the past.")
-    if ended_on is not None and ended_on < started_on:
-        raise RegisterError("The end date must be on or after the start date.")
+    if ended_on is not None:
+        _check_end(started_on, ended_on)
     _check_cost(weekly_cost)
     placement = Placement(
         person=person,
@@ -286,16 +320,21 @@ def placement_record(
     )
     set_change_reason(placement, "Placement recorded", by=by)
     placement.save()
+    _copy_current_placement(person, by)
     return placement
 
 
 @transaction.atomic
 def placement_end(*, placement: Placement, ended_on: date, by: User) -> Placement:
-    """End a placement on a day (its history row keeps the open span)."""
-    placement = Placement.objects.select_for_update().get(pk=placement.pk)
-    if ended_on < placement.started_on:
-        raise RegisterError("The end date must be on or after the start date.")
+    """End a placement on a day, between its start and today, as a discharge is (its history
+    row keeps the open span). Another open placement, if any, becomes where the person lives."""
+    person = Person.objects.select_for_update().get(pk=placement.person_id)
+    placement = Placement.objects.get(pk=placement.pk)
+    if placement.ended_on is not None:
+        raise RegisterError("This placement has already ended.")
+    _check_end(placement.started_on, ended_on)
     placement.ended_on = ended_on
     set_change_reason(placement, "Placement ended", by=by)
     placement.save(update_fields=["ended_on", "updated_at"])
+    _copy_current_placement(person, by)
     return placement

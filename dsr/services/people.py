@@ -51,6 +51,13 @@ def person_update(*, person: Person, by: User, **fields: Any) -> Person:
     try:
         with transaction.atomic():
             current = Person.objects.select_for_update().get(pk=person.pk)
+            if current.placements.filter(ended_on__isnull=True).exists():
+                # Where the person lives comes from their open placement then
+                # (dsr.services.admissions.PLACEMENT_COPIED): a detail form or an import
+                # does not change it.
+                fields = {
+                    n: v for n, v in fields.items() if n not in ("placement_type", "out_of_area")
+                }
             for name, value in fields.items():
                 setattr(current, name, value)
             set_change_reason(current, "Details changed", by=by)

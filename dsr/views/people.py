@@ -75,6 +75,10 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "formats": ", ".join(AccessibleFormat(f).label.lower() for f in person.accessible_formats),
         "panels": person_panels(request, person, today),
         "whole_history": whole_history,
+        "page_placement_groups": [
+            (page.current_placements, "Current"),
+            (page.past_placements, "Past"),
+        ],
     }
     return render(request, "dsr/person_detail.html", context)
 
@@ -298,6 +302,29 @@ def placement_record(request: HttpRequest, pk: int) -> HttpResponse:
         "funder where the ICB records them. The costs appear in the planning figures only "
         "as totals that no one person's package can be worked out from.",
         act=lambda d: services.placement_record(person=person, by=request.user, **d),
+    )
+
+
+@role_required(CAN_CHANGE)
+def placement_end(request: HttpRequest, pk: int, placement_pk: int) -> HttpResponse:
+    """End one of the person's open placements (404 for anyone else's, or one already ended)."""
+    person = get_person_for_user(request.user, pk)
+    placement = get_object_or_404(person.placements, pk=placement_pk, ended_on__isnull=True)
+    form = dsr_forms.PlacementEndForm(
+        request.POST or None, placement=placement, initial={"ended_on": timezone.localdate()}
+    )
+    return _person_action(
+        request,
+        person,
+        form=form,
+        title=f"End this placement: {placement}",
+        button="End the placement",
+        done="Placement ended.",
+        intro="The last day of the placement or care package, between its start and today. "
+        "Its weekly cost counts in the planning figures up to this day.",
+        act=lambda d: services.placement_end(
+            placement=placement, ended_on=d["ended_on"], by=request.user
+        ),
     )
 
 

@@ -126,25 +126,39 @@ def _one_more_to_hide(
     parts: dict[Hashable, list[Hashable]],
     hidden: set[Hashable],
     fails: Callable[[Iterable[Fraction]], bool],
+    known: dict[Hashable, bool],
 ) -> Hashable | None:
-    """A shown total that gives something away beside what else is shown, or None."""
+    """A shown total that gives something away beside what else is shown, or None. `known`
+    keeps each check's answer (a pair of totals, or a total with a set of its parts hidden):
+    it depends only on the totals, so each is worked out once however often the shown totals
+    are looked over again."""
     shown = [key for key in cells if key not in hidden]
     # A total shown with some of its parts hidden gives their sum.
     for key in shown:
-        gone = [p for p in parts.get(key, []) if p in hidden and p in cells]
-        together = _sum_of(cells, gone)
-        if together and fails(together):
+        gone = frozenset(p for p in parts.get(key, []) if p in hidden and p in cells)
+        if not gone:
+            continue
+        check = ("parts", key, gone)
+        if check not in known:
+            together = _sum_of(cells, list(gone))
+            known[check] = bool(together) and fails(together)
+        if known[check]:
             return key
     for index, first in enumerate(shown):
         a = cells[first]
         for second in shown[index + 1 :]:
-            b = cells[second]
-            if a.contributions.keys().isdisjoint(b.contributions.keys()):
-                continue  # the difference is the two totals' people together: both pass
-            for per_day in (False, True):
-                difference = _difference(a, b, per_day)
-                if difference and fails(difference):
-                    return second
+            check = ("pair", first, second)
+            if check not in known:
+                b = cells[second]
+                known[check] = not a.contributions.keys().isdisjoint(
+                    b.contributions.keys()
+                ) and any(
+                    (difference := _difference(a, b, per_day)) and fails(difference)
+                    for per_day in (False, True)
+                )
+                # Disjoint: the difference is the two totals' people together, and both pass.
+            if known[check]:
+                return second
     return None
 
 
@@ -165,7 +179,8 @@ def publish_amounts(
         return sensitive(amounts, minimum=minimum, p_percent=p_percent)
 
     hidden = {key for key, cell in cells.items() if fails(cell.contributions.values())}
-    while (more := _one_more_to_hide(cells, parts or {}, hidden, fails)) is not None:
+    known: dict[Hashable, bool] = {}
+    while (more := _one_more_to_hide(cells, parts or {}, hidden, fails, known)) is not None:
         hidden.add(more)
     return {
         key: ShownAmount(

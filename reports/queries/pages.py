@@ -2,7 +2,9 @@
 organisation's areas together, each age group and all of them), published at once."""
 
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
 from django.conf import settings
@@ -81,10 +83,29 @@ def age_group_on(on: date) -> Case:
 Build = Callable[[list[int], list[frozenset[int]]], tuple[Family, Counter, Counter | None]]
 
 
+# Publications already worked out in this piece of work (`publications_kept`): a page that
+# reads one family several times (the planning figures read each month's admissions for two
+# tables) publishes it once, whether or not the cache keeps it.
+_KEPT: ContextVar[dict | None] = ContextVar("reports_publications_kept", default=None)
+
+
+@contextmanager
+def publications_kept() -> Iterator[None]:
+    """Within the block, each family is published once however often it is read."""
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
 def published(kind: str, parts: tuple, build: Build) -> tuple[Publication, list[tuple[int, str]]]:
     """Every page of a family published at once, from `build(areas, sets of areas)`'s family
     and records (and the previous day's, if any), with the areas' names; kept for a while, the
     same for every reader whatever their scope, so that no two readers see one page two ways."""
+    kept_here = _KEPT.get()
+    if kept_here is not None and (kind, parts) in kept_here:
+        return kept_here[(kind, parts)]
 
     def compute() -> tuple[Publication, list[tuple[int, str]]]:
         areas = list(LocalAuthority.objects.order_by("name").values_list("pk", "name"))
@@ -95,4 +116,6 @@ def published(kind: str, parts: tuple, build: Build) -> tuple[Publication, list[
     kept, _counted_at = kept_for_a_while(
         kind, None, parts, compute, settings.DSR_REPORT_CACHE_SECONDS
     )
+    if kept_here is not None:
+        kept_here[(kind, parts)] = kept
     return kept

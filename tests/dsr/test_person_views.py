@@ -2,6 +2,7 @@
 
 import re
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from dsr.models import RAG, AccessEvent, Person, PersonContact, Rating, RegisterEntry
 from dsr.queries import person_page
-from dsr.services import rating_change
+from dsr.services import placement_record, rating_change
 from dsr.views.people import TIMELINE_SHOWN
 from tests.conftest import SENTINEL, make_persona, signed_in_client
 from tests.dsr.factories import PersonFactory, on_register
@@ -314,7 +315,8 @@ def test_the_person_page_runs_the_same_queries_however_long_the_record(
     _people(5, areas["north"], organisations["icb"], clerk)
     short = _queries(client, url)
 
-    # A long record: 30 more ratings, 15 more contacts, and 195 more people on the register.
+    # A long record: 30 more ratings, 15 more contacts, 10 more placements, and 195 more
+    # people on the register.
     entry = RegisterEntry.objects.get(person=person, status="open")
     for i in range(30):
         rating_change(
@@ -322,6 +324,16 @@ def test_the_person_page_runs_the_same_queries_however_long_the_record(
         )
     for i in range(15):
         PersonContact.objects.create(person=person, role="social_worker", name=f"Worker {i}")
+    for i in range(10):
+        placement_record(
+            person=person,
+            placement_type="residential_care",
+            started_on=date(2025, 1 + i, 1),
+            ended_on=date(2025, 1 + i, 20),
+            weekly_cost=Decimal("2000"),
+            funder="icb",
+            by=clerk,
+        )
     _people(195, areas["north"], organisations["icb"], clerk)
     long = _queries(client, url)
 
@@ -342,8 +354,9 @@ def test_the_person_page_runs_the_same_queries_however_long_the_record(
     # with no referral; 35 with the "Messages sent" section (the referrals' acknowledgements and
     # outcomes with their delivery receipts, one query); 37 with what partners said through
     # their links to their actions is in the way (one query of the newest few) and what a
-    # spreadsheet import could not bring across for the person (one query).
-    with django_assert_max_num_queries(37):
+    # spreadsheet import could not bring across for the person (one query); 38 with the
+    # person's placements and care packages (one query, current and past).
+    with django_assert_max_num_queries(38):
         client.get(url)
     assert not any("historical" in q["sql"] for q in connection.queries[-long:])
 

@@ -111,6 +111,7 @@ def seed_everywhere(person, *, by, meeting, tag: str) -> set[tuple[str, int]]:
         out_of_area=True,
         provider_name=f"{tag} Homes",
         started_on=entry.opened_on,
+        ended_on=entry.opened_on,
         weekly_cost=Decimal("1850.50"),
         funder="local_authority",
         recorded_by=by,
@@ -599,3 +600,47 @@ def test_a_declined_referral_with_a_live_escalation_waits_for_it(clerk, areas):
     with _travel("2026-03-10"):
         retention_run()
     assert Referral.objects.filter(pk=kept.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_placement_still_paid_for_or_ended_lately_keeps_the_record_as_a_hospital_stay_does(
+    make_person, clerk
+):
+    """Issue 23, point 4: placements and their costs are kept and removed with the rest of the
+    record, and a placement the ICB still pays for (or ended within the period) keeps it."""
+    from dsr.services import placement_end, placement_record
+
+    people = {}
+    with _travel("2018-03-01"):
+        for name in ("Openplacement", "Endedlately", "Endedlongago"):
+            person = make_person(opened_on=datetime.date(2018, 1, 5), family_name=name)
+            placement_record(
+                person=person,
+                placement_type="residential_care",
+                started_on=datetime.date(2018, 1, 5),
+                weekly_cost=Decimal("3100.00"),
+                funder="icb",
+                by=clerk,
+            )
+            people[name] = person
+        placement_end(
+            placement=people["Endedlongago"].placements.get(),
+            ended_on=datetime.date(2018, 2, 1),
+            by=clerk,
+        )
+    with _travel("2019-02-01"):
+        for person in people.values():
+            register_close(entry=person.register_entries.get(), reason="risk_reduced", by=clerk)
+    with _travel("2025-01-10"):
+        # Ended within the period; the person's own row untouched since 2019.
+        placement = Placement.objects.get(person=people["Endedlately"])
+        Placement.objects.filter(pk=placement.pk).update(ended_on=datetime.date(2025, 1, 10))
+    with _travel("2026-03-10"):
+        retention_run()
+    assert Person.objects.filter(pk=people["Openplacement"].pk).exists()
+    assert Placement.objects.filter(person=people["Openplacement"]).exists()
+    assert Person.objects.filter(pk=people["Endedlately"].pk).exists()
+    gone = people["Endedlongago"]
+    assert not Person.objects.filter(pk=gone.pk).exists()
+    assert not Placement.objects.filter(person_id=gone.pk).exists()
+    assert not Placement.history.filter(person_id=gone.pk).exists()

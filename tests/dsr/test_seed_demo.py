@@ -59,6 +59,30 @@ def test_seed_demo_creates_accounts_for_every_role_and_a_believable_register(cap
     )
     assert Admission.objects.filter(discharged_on__isnull=False).exists()
     _assert_a_year_in_use(today)
+    _assert_costs_to_plan_from(today)
+
+
+def _assert_costs_to_plan_from(today):
+    """Placements and costs across the year, in and out of area, in both areas, paid for by
+    several funders: enough for the planning figures to show some cost totals and hold back
+    others."""
+    from dsr.models import Placement
+    from reports.planning import committed_spend
+
+    placements = Placement.objects.all()
+    costed = placements.filter(weekly_cost__isnull=False)
+    assert placements.count() >= 100
+    assert {True, False} <= set(placements.values_list("out_of_area", flat=True))
+    assert placements.values("placement_type").distinct().count() >= 5
+    assert costed.values("person__local_authority").distinct().count() == 2
+    assert costed.values("funder").distinct().count() >= 4
+    assert placements.filter(ended_on__gte=today - timedelta(days=365)).count() >= 3
+    assert Admission.objects.filter(weekly_cost__isnull=False).exists()
+    commissioner = User.objects.get(email="commissioner@dsr.example")
+    spend = committed_spend(commissioner, today.year, today)
+    cells = [cell for _month, row in spend.rows for cell in row]
+    assert any(cell.startswith("£") for cell in cells)
+    assert "[c]" in cells
 
 
 def _months(values) -> set[str]:

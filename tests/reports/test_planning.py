@@ -21,6 +21,8 @@ from tests.conftest import account, signed_in_client
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2026, 3, 10)  # frozen_now: January and February 2026 have ended
+# The planning page for a year, measured (see the test at two sizes).
+PLANNING_YEAR_QUERIES = 238
 
 
 def _rows(series) -> dict[str, dict[str, str]]:
@@ -222,3 +224,62 @@ def test_the_planning_page_runs_the_same_queries_at_two_sizes(
     _packages(make_person, clerk, TEN_PACKAGES * 3)
     with django_assert_max_num_queries(small):
         assert client.get(url).status_code == 200
+
+
+def _a_year(make_person, admit, clerk, people: int) -> None:
+    """`people` people in Northshire and Southshire through 2025: packages that start and end
+    across the year, and stays in hospital of a few weeks."""
+    from dsr.services import placement_end
+
+    for n in range(people):
+        person = make_person("AMBER", area="north" if n % 3 else "south")
+        started = datetime.date(2024, 11, 1) + datetime.timedelta(days=17 * n % 400)
+        placement = placement_record(
+            person=person,
+            placement_type=PlacementType.RESIDENTIAL_CARE,
+            out_of_area=n % 4 == 0,
+            started_on=started,
+            weekly_cost=Decimal(1500 + 37 * n),
+            funder="joint",
+            by=clerk,
+        )
+        if n % 2:
+            placement_end(
+                placement=placement,
+                ended_on=min(started + datetime.timedelta(days=90 + n), TODAY),
+                by=clerk,
+            )
+        if n % 5 == 0:
+            admission = admit(person, datetime.date(2026, 1, 6))
+            admission_discharge(
+                admission=admission, discharged_on=datetime.date(2026, 1, 20 + n % 7), by=clerk
+            )
+
+
+def test_a_years_planning_page_runs_the_same_queries_however_much_is_recorded(
+    make_person, admit, organisations, clerk, frozen_now, django_assert_max_num_queries
+):
+    """Twelve months of 2025 (the figures computed afresh on each request: the test settings
+    keep nothing), with 12 people and then 60: the same queries, at most the measured number."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
+    client = signed_in_client(commissioner)
+    url = reverse("reports:planning")
+    _a_year(make_person, admit, clerk, 12)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, {"year": 2025}).status_code == 200
+    small = len(queries)
+    _a_year(make_person, admit, clerk, 48)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url, {"year": 2025})
+    assert page.status_code == 200
+    assert "December 2025" in page.content.decode()
+    assert len(queries) == small
+    # Measured: 9 for the signed-in page and the form, and for each month of the year its
+    # counts (snapshot, referrals, admissions, discharges, step-downs, admissions from the
+    # register) and once for the year the bed days, committed spend, lengths of stay and
+    # placements.
+    with django_assert_max_num_queries(PLANNING_YEAR_QUERIES):
+        client.get(url, {"year": 2025})
