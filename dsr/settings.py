@@ -214,6 +214,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_QUEUE_DIR / "celerybeat-schedule")
 # Beat stamps its own heartbeat when it sends (the service status page and /health/background/).
 CELERY_BEAT_SCHEDULER = "dsr.celery:StampingScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Every night at 02:30: count the register's figures for yesterday and each month's end of
+    # the planning year, so that the reports answer at once (reports.tasks).
+    "count-report-figures": {
+        "task": "reports.tasks.count_report_figures_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Every minute: a worker records that it is alive, for the service status page.
     "record-heartbeat": {
         "task": "dsr.tasks.record_heartbeat_task",
@@ -593,6 +599,9 @@ if min(_RETENTION_PERIODS) < 1:
 # A report's figures are counted once and kept this long for everyone with the same areas and
 # filters (reports.queries.kept_for_a_while); 0 counts them on every request.
 DSR_REPORT_CACHE_SECONDS = env.int("DSR_REPORT_CACHE_SECONDS", default=300)
+# A day that has ended is counted ahead each night (reports.tasks) and kept this long: the
+# planning figures read every month's end, and counting them when a commissioner asks is slow.
+DSR_REPORT_PAST_DAY_SECONDS = env.int("DSR_REPORT_PAST_DAY_SECONDS", default=26 * 3600)
 
 # The read feed for BI tools (reports.api): Django REST framework, read-only, token only; its
 # views set their own authentication and permission, and nothing else of the service uses it.

@@ -9,6 +9,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db.models import Case, CharField, Value, When
+from django.utils import timezone
 
 from dsr.caching import kept_for_a_while
 from dsr.deadlines import AgeGroup
@@ -99,6 +100,18 @@ def publications_kept() -> Iterator[None]:
         _KEPT.reset(token)
 
 
+def keep_seconds(parts: tuple) -> int:
+    """How long a family's publication is kept: a day that has ended (the first of `parts`,
+    where it is a day) changes only when someone corrects the past, so it is kept for
+    DSR_REPORT_PAST_DAY_SECONDS (counted ahead each night: reports.tasks); today's for
+    DSR_REPORT_CACHE_SECONDS. Keeping nothing (0) keeps nothing either way."""
+    seconds = settings.DSR_REPORT_CACHE_SECONDS
+    day = parts[0] if parts else None
+    if seconds and isinstance(day, date) and day < timezone.localdate():
+        return max(seconds, settings.DSR_REPORT_PAST_DAY_SECONDS)
+    return seconds
+
+
 def published(kind: str, parts: tuple, build: Build) -> tuple[Publication, list[tuple[int, str]]]:
     """Every page of a family published at once, from `build(areas, sets of areas)`'s family
     and records (and the previous day's, if any), with the areas' names; kept for a while, the
@@ -113,9 +126,7 @@ def published(kind: str, parts: tuple, build: Build) -> tuple[Publication, list[
         family, today, previous = build(ids, area_sets(ids))
         return publish(family, today, previous), areas
 
-    kept, _counted_at = kept_for_a_while(
-        kind, None, parts, compute, settings.DSR_REPORT_CACHE_SECONDS
-    )
+    kept, _counted_at = kept_for_a_while(kind, None, parts, compute, keep_seconds(parts))
     if kept_here is not None:
         kept_here[(kind, parts)] = kept
     return kept
