@@ -36,6 +36,19 @@ OUTCOME_NEXT_STEPS = {
 }
 
 
+def reviewed_with(referral: Referral) -> str:
+    """Who the review was held with, as recorded on it ("social care and education", "social
+    care", "education" or ""): the outcome says only who took part."""
+    return " and ".join(
+        service
+        for service, who in (
+            ("social care", referral.social_care_participant),
+            ("education", referral.education_participant),
+        )
+        if who.strip()
+    )
+
+
 def referral_context(referral_id: int) -> dict[str, Any]:
     """Reference, dates and status for a staff reminder: no personal details."""
     referral = Referral.objects.select_related("assigned_to").get(pk=referral_id)
@@ -168,6 +181,7 @@ def notify_referral_outcome(referral: Referral, recipients: list[Recipient]) -> 
         "next_steps_written": referral.next_steps != OUTCOME_NEXT_STEPS.get(referral.status),
         "reason": referral.ineligible_reason or referral.withdrawn_reason,
         "signposting": referral.signposting,
+        "reviewed_with": reviewed_with(referral),
         "decided_on": timezone.localdate(referral.decided_at).isoformat(),
     }
     planned = outcome_messages(recipients, referral.status)

@@ -343,3 +343,73 @@ def test_the_outbox_names_each_message_in_words(staff_client, north):
 
     assert "Referral acknowledgement" in page
     assert "Referral received" not in page
+
+
+# --- Who the review was held with ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("education", "social_care", "standard", "easy_read"),
+    [
+        (
+            "Sam Lee, SENCo",
+            "Jo Bell, social worker",
+            "We have looked at the referral with social care and education.",
+            "We talked about the referral with people from social care and education.",
+        ),
+        (
+            "",
+            "Jo Bell, social worker",
+            "We have looked at the referral with social care.",
+            "We talked about the referral with people from social care.",
+        ),
+        (
+            "Sam Lee, SENCo",
+            "",
+            "We have looked at the referral with education.",
+            "We talked about the referral with people from education.",
+        ),
+        ("", "", "We have looked at the referral.", ""),
+    ],
+)
+def test_the_outcome_names_only_the_services_that_took_part_in_the_review(
+    staff_client, north, education, social_care, standard, easy_read
+):
+    referral = ReviewedReferralFactory(
+        local_authority=north,
+        contact=False,
+        referrer_email="",
+        education_participant=education,
+        education_absent_reason="" if education else "Not in education (adult)",
+        social_care_participant=social_care,
+        social_care_absent_reason="" if social_care else "Not known to social care",
+    )
+    ReferralContactFactory(referral=referral, email="ada@example.org", address=ADDRESS)
+    ReferralContactFactory(
+        referral=referral,
+        role="parent_carer",
+        named_by_person=True,
+        email="chris@example.org",
+        preferred_format="easy_read",
+    )
+
+    staff_client.post(_url("decide", referral), _not_eligible())
+
+    messages = Notification.objects.filter(kind="referral_outcome")
+    standard_messages = [m for m in messages if m.accessible_format == "standard"]
+    [easy_read_email] = [m for m in messages if m.accessible_format == "easy_read"]
+    assert len(standard_messages) == 2  # an email and the letter with the reasons
+    for sent in standard_messages:
+        text = render(sent).text
+        assert standard in text and standard in render(sent).html
+        if not (education and social_care):
+            assert "social care and education" not in text
+            assert "education and social care" not in text
+    text = render(easy_read_email).text
+    if easy_read:
+        assert easy_read in text and easy_read in render(easy_read_email).html
+    else:
+        assert "We talked about the referral" not in text
+        assert "People talking round a table" not in render(easy_read_email).html
+    if not (education and social_care):
+        assert "social care and education" not in text
