@@ -86,8 +86,12 @@ def _to(
             **context,
             "recipient_name": recipient.name,
             "to_the_person": recipient.is_person,
+            # The person, when someone else referred them.
+            "referred_by_other": recipient.is_person and not recipient.referred,
+            # Whoever made the referral: a parent or carer, or a professional.
+            "made_the_referral": not recipient.is_person and recipient.referred,
             # Someone the referral names to be told (a parent, carer or representative).
-            "named_contact": not recipient.is_person and recipient.key != "referrer",
+            "named_contact": not recipient.is_person and not recipient.referred,
         },
     )
 
@@ -103,6 +107,11 @@ def notify_referral_received(referral: Referral) -> list[Notification]:
         "person_first_name": referral.given_name,
         "received_on": f"{timezone.localdate(referral.received_at):%-d %B %Y}",
         "decision_due": f"{referral.decision_due:%-d %B %Y}",
+        # Who referred, as they described themselves (job title or relationship), for the person
+        # someone else referred.
+        "referred_by": ", ".join(
+            part for part in (referral.referrer_role, referral.referrer_organisation) if part
+        ),
     }
     recipients = [
         recipient

@@ -14,7 +14,11 @@ from dsr.outbox.delivery import deliver_due, render
 from dsr.outbox.letters import letter_html
 from referrals.models import Referral
 from referrals.recipients import outcome_recipients
-from tests.referrals.factories import ReferralContactFactory, ReviewedReferralFactory
+from tests.referrals.factories import (
+    ReferralContactFactory,
+    ReferralFactory,
+    ReviewedReferralFactory,
+)
 from tests.referrals.test_staff_views import _errors, _not_eligible, _state, _url
 
 pytestmark = pytest.mark.django_db
@@ -277,7 +281,8 @@ def test_an_easy_read_letter_has_its_pictures_and_the_email_has_none(north):
     assert '<body class="easy-read">' in html
     assert 'class="easy-read-picture" src="file://' in html and 'alt="A clock"' in html
     assert "<img" not in render(email).html
-    assert "We got your referral." in render(email).text
+    # Their mother referred them: the email to them says so.
+    assert "Someone sent us a referral about you." in render(email).text
     assert reverse("pages:deciding-easy-read") in render(email).text
 
 
@@ -413,3 +418,123 @@ def test_the_outcome_names_only_the_services_that_took_part_in_the_review(
         assert "People talking round a table" not in render(easy_read_email).html
     if not (education and social_care):
         assert "social care and education" not in text
+
+
+# --- Who the acknowledgement says made the referral ----------------------------------------------
+
+FAMILY, PROFESSIONAL, SELF = (Referral.ReferrerKind.FAMILY, "professional", "self")
+
+
+def _acknowledgements(referrer_kind):
+    """The acknowledgement of a referral made by `referrer_kind`, each recipient's in the standard
+    and the easy-read words: {recipient name: (standard text, easy-read text)}."""
+    from referrals.notifications import notify_referral_received
+
+    referral = ReferralFactory(
+        given_name="Jamie",
+        referrer_kind=referrer_kind,
+        contact=False,
+        outcome_to_referrer=True,
+        **{
+            FAMILY: {
+                "referrer_name": "Pat Parent",
+                "referrer_role": "Mother",
+                "referrer_email": "pat@example.org",
+                "referrer_address": ADDRESS,
+            },
+            PROFESSIONAL: {
+                "referrer_name": "Nina Nurse",
+                "referrer_role": "Community nurse",
+                "referrer_organisation": "Norfolk Community Health",
+                "referrer_email": "nina@nhs.example",
+            },
+            SELF: {"referrer_name": "Jamie Person", "referrer_role": "", "referrer_email": ""},
+        }[referrer_kind],
+    )
+    ReferralContactFactory(
+        referral=referral, name="Jamie Person", email="jamie@example.org", address=ADDRESS
+    )
+    if referrer_kind == FAMILY:  # the referring parent, as the family form lists them
+        ReferralContactFactory(
+            referral=referral,
+            role="parent_carer",
+            name="Pat Parent",
+            email="pat@example.org",
+            address=ADDRESS,
+            named_by_person=True,
+        )
+    # A second parent at the same home, who did not make the referral.
+    ReferralContactFactory(
+        referral=referral,
+        role="parent_carer",
+        name="Sam Parent",
+        email="",
+        address=ADDRESS,
+        named_by_person=True,
+    )
+    notify_referral_received(referral)
+    told = {}
+    for sent in Notification.objects.filter(kind="referral_received"):
+        texts = []
+        for accessible_format in ("standard", "easy_read"):
+            sent.accessible_format = accessible_format
+            rendered = render(sent)
+            texts.append(" ".join(rendered.text.split()))
+        told[sent.recipient_name] = tuple(texts)
+    return told
+
+
+YOUR_REFERRAL = ("We have received your referral to the", "We got your referral.")
+YOUR_REFERRAL_FOR = (
+    "We have received your referral for Jamie to the",
+    "We got your referral for Jamie.",
+)
+NAMED = (
+    "We have received the referral for Jamie to the dynamic support register (DSR). We are "
+    "writing to you because the referral names you as someone to tell about it.",
+    "We got the referral for Jamie. The referral says we should tell you about it.",
+)
+
+
+@pytest.mark.parametrize(
+    ("referrer_kind", "recipient", "expected", "not_said"),
+    [
+        (SELF, "Jamie Person", YOUR_REFERRAL, ["Someone sent us", "named"]),
+        (SELF, "Sam Parent", NAMED, ["your referral"]),
+        (
+            FAMILY,
+            "Jamie Person",
+            (
+                "We have received a referral about you to the dynamic support register (DSR). "
+                "It was sent by someone who gave their role as: Mother.",
+                "Someone sent us a referral about you. Who sent it: Mother",
+            ),
+            ["your referral", "Jamie"],
+        ),
+        (FAMILY, "Pat Parent", YOUR_REFERRAL_FOR, ["should tell you", "names you"]),
+        (FAMILY, "Sam Parent", NAMED, ["your referral"]),
+        (
+            PROFESSIONAL,
+            "Jamie Person",
+            (
+                "We have received a referral about you to the dynamic support register (DSR). "
+                "It was sent by someone who gave their role as: Community nurse, Norfolk "
+                "Community Health.",
+                "Someone sent us a referral about you. "
+                "Who sent it: Community nurse, Norfolk Community Health",
+            ),
+            ["your referral", "Jamie"],
+        ),
+        (PROFESSIONAL, "Nina Nurse", YOUR_REFERRAL_FOR, ["should tell you", "names you"]),
+        (PROFESSIONAL, "Sam Parent", NAMED, ["your referral"]),
+    ],
+)
+def test_the_acknowledgement_says_truly_who_made_the_referral(
+    referrer_kind, recipient, expected, not_said
+):
+    told = _acknowledgements(referrer_kind)
+
+    for text, words in zip(told[recipient], expected, strict=True):
+        assert words in text, text
+        for wrong in not_said:
+            assert wrong not in text.split("Dear ")[-1].split("Hello ")[-1].split(",", 1)[1]
