@@ -538,3 +538,73 @@ def test_the_acknowledgement_says_truly_who_made_the_referral(
         assert words in text, text
         for wrong in not_said:
             assert wrong not in text.split("Dear ")[-1].split("Hello ")[-1].split(",", 1)[1]
+
+
+# --- Letters read as letters ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accessible_format", ["easy_read", "standard"])
+@pytest.mark.parametrize("kind", ["referral_received", "referral_outcome"])
+def test_a_letter_says_the_web_address_in_words_without_the_scheme(kind, accessible_format):
+    letter = Notification.objects.create(
+        subject_type="tests.subject",
+        subject_id=1,
+        kind=kind,
+        recipient_key="person",
+        recipient_name="Priya Shah",
+        channel=Notification.Channel.LETTER,
+        postal_address=ADDRESS,
+        accessible_format=accessible_format,
+        context={"reference": "DSR-2026-613063", "person_first_name": "Priya", "outcome": "added"},
+    )
+    page = reverse(
+        "pages:deciding-easy-read" if accessible_format == "easy_read" else "pages:deciding"
+    )
+
+    html = letter_html(letter)
+    email_html = render(Notification(**{**_fields(letter), "channel": "email"})).html
+
+    assert "http://" not in html and "https://" not in html  # no raw web address on paper
+    assert f"dsr.test{page}" in html and "our website" in html.lower()
+    # An email links the words instead of showing the address.
+    assert f'href="https://dsr.test{page}"' in email_html
+    assert f">https://dsr.test{page}<" not in email_html
+
+
+def _fields(notification):
+    return {
+        f.name: getattr(notification, f.name)
+        for f in Notification._meta.concrete_fields
+        if f.name != "id"
+    }
+
+
+def test_the_outcome_letter_has_a_plain_heading_and_the_reference_in_its_reference_block():
+    letter = Notification.objects.create(
+        subject_type="tests.subject",
+        subject_id=1,
+        kind="referral_outcome",
+        recipient_key="person",
+        recipient_name="Priya Shah",
+        channel=Notification.Channel.LETTER,
+        postal_address=ADDRESS,
+        context={
+            "reference": "DSR-2026-613063",
+            "person_first_name": "Priya",
+            "outcome": "not_eligible",
+            "outcome_label": "Not eligible",
+            "to_the_person": True,
+            "reason": "Her support at home keeps her safe.",
+            "signposting": "The learning disability team.",
+        },
+    )
+
+    html = letter_html(letter)
+    sender = html.split('<div class="sender">', 1)[1].split("</div>", 1)[0]
+    heading = html.split("<h1>", 1)[1].split("</h1>", 1)[0]
+
+    assert "Our reference: DSR-2026-613063" in sender
+    assert heading == "Your referral to the dynamic support register"
+    assert "DSR-2026-613063: not eligible" not in html
+    email = render(Notification(**{**_fields(letter), "channel": "email"}))
+    assert "Our reference: DSR-2026-613063" in email.html and email.text
