@@ -24,6 +24,8 @@ from tests.referrals.test_staff_views import _errors, _not_eligible, _state, _ur
 pytestmark = pytest.mark.django_db
 
 ADDRESS = "2 Low Road\nNorwich\nNR2 4AB"
+# The decision page, whatever the referral: one figure for the page (measured).
+QUERIES_DECISION_PAGE = 12
 
 
 @pytest.fixture
@@ -608,3 +610,68 @@ def test_the_outcome_letter_has_a_plain_heading_and_the_reference_in_its_referen
     assert "DSR-2026-613063: not eligible" not in html
     email = render(Notification(**{**_fields(letter), "channel": "email"}))
     assert "Our reference: DSR-2026-613063" in email.html and email.text
+
+
+# --- The decision page -------------------------------------------------------------------------
+
+
+def _conditional(page: str, decision: str) -> str:
+    """The block a decision's radio reveals, with its opening tag: up to the next decision's
+    radio (or, for the last, the question after the decisions)."""
+    number = ["added", "not_eligible", "withdrawn"].index(decision)
+    start = page.index(f'id="conditional-id_decision_{number}"')
+    start = page.rindex("<div", 0, start)
+    end = min(
+        (
+            i
+            for i in (page.find(f'id="id_decision_{number + 1}"'), page.find('name="next_steps"'))
+            if i > start
+        ),
+    )
+    return page[start:end]
+
+
+def test_the_decision_page_shows_each_decisions_questions_under_its_radio_written_to_the_person(
+    staff_client, north, django_assert_max_num_queries
+):
+    referral = ReviewedReferralFactory(local_authority=north, given_name="Priya")
+    ReferralContactFactory(referral=referral, role="parent_carer", named_by_person=True)
+    url = _url("decide", referral)
+    staff_client.get(url)
+
+    with django_assert_max_num_queries(QUERIES_DECISION_PAGE):
+        page = staff_client.get(url).text
+    for _ in range(3):  # the same number of queries however many are told
+        ReferralContactFactory(referral=referral, role="other", named_by_person=True)
+    with django_assert_max_num_queries(QUERIES_DECISION_PAGE):
+        staff_client.get(url)
+
+    not_eligible = _conditional(page, "not_eligible")
+    assert "nhsuk-radios__conditional--hidden" in not_eligible  # until it is chosen
+    assert 'name="ineligible_reason"' in not_eligible and 'name="signposting"' in not_eligible
+    assert 'name="rating"' not in not_eligible and 'name="withdrawn_reason"' not in not_eligible
+    assert 'name="rating"' in _conditional(page, "added")
+    assert 'name="withdrawn_reason"' in _conditional(page, "withdrawn")
+    assert 'data-aria-controls="conditional-id_decision_1"' in page
+    for name in ("ineligible_reason", "signposting", "rating", "withdrawn_reason", "next_steps"):
+        assert page.count(f'name="{name}"') == (3 if name == "rating" else 1), name
+    # The reasons go word for word into a letter to the person: the hint says so, by name.
+    assert "This goes word for word into the letter to Priya." in page
+    assert "Write to Priya, using \u2018you\u2019" in page
+    assert "Use plain English." in page
+
+    # Chosen and sent back with an error, the decision's questions show.
+    response = staff_client.post(url, {"decision": "not_eligible", "signposting": "The hub."})
+    assert _errors(response) == ["Enter why the person is not eligible."]
+    assert "nhsuk-radios__conditional--hidden" not in _conditional(response.text, "not_eligible")
+    assert "nhsuk-radios__conditional--hidden" in _conditional(response.text, "added")
+
+
+def test_the_decision_hint_says_when_the_person_is_not_sent_the_letter(staff_client, north):
+    referral = ReviewedReferralFactory(local_authority=north, given_name="Priya", contact=False)
+    ReferralContactFactory(referral=referral, role="parent_carer", named_by_person=True)
+
+    page = staff_client.get(_url("decide", referral)).text
+
+    assert "Priya is not sent the letter: write to their family about Priya by name." in page
+    assert "using \u2018you\u2019" not in page
