@@ -36,6 +36,19 @@ OUTCOME_NEXT_STEPS = {
 }
 
 
+def reviewed_with(referral: Referral) -> str:
+    """Who the review was held with, as recorded on it ("social care and education", "social
+    care", "education" or ""): the outcome says only who took part."""
+    return " and ".join(
+        service
+        for service, who in (
+            ("social care", referral.social_care_participant),
+            ("education", referral.education_participant),
+        )
+        if who.strip()
+    )
+
+
 def referral_context(referral_id: int) -> dict[str, Any]:
     """Reference, dates and status for a staff reminder: no personal details."""
     referral = Referral.objects.select_related("assigned_to").get(pk=referral_id)
@@ -73,8 +86,12 @@ def _to(
             **context,
             "recipient_name": recipient.name,
             "to_the_person": recipient.is_person,
+            # The person, when someone else referred them.
+            "referred_by_other": recipient.is_person and not recipient.referred,
+            # Whoever made the referral: a parent or carer, or a professional.
+            "made_the_referral": not recipient.is_person and recipient.referred,
             # Someone the referral names to be told (a parent, carer or representative).
-            "named_contact": not recipient.is_person and recipient.key != "referrer",
+            "named_contact": not recipient.is_person and not recipient.referred,
         },
     )
 
@@ -90,6 +107,11 @@ def notify_referral_received(referral: Referral) -> list[Notification]:
         "person_first_name": referral.given_name,
         "received_on": f"{timezone.localdate(referral.received_at):%-d %B %Y}",
         "decision_due": f"{referral.decision_due:%-d %B %Y}",
+        # Who referred, as they described themselves (job title or relationship), for the person
+        # someone else referred.
+        "referred_by": ", ".join(
+            part for part in (referral.referrer_role, referral.referrer_organisation) if part
+        ),
     }
     recipients = [
         recipient
@@ -168,6 +190,7 @@ def notify_referral_outcome(referral: Referral, recipients: list[Recipient]) -> 
         "next_steps_written": referral.next_steps != OUTCOME_NEXT_STEPS.get(referral.status),
         "reason": referral.ineligible_reason or referral.withdrawn_reason,
         "signposting": referral.signposting,
+        "reviewed_with": reviewed_with(referral),
         "decided_on": timezone.localdate(referral.decided_at).isoformat(),
     }
     planned = outcome_messages(recipients, referral.status)

@@ -2,7 +2,7 @@
 in the format they asked for. The same people are sent the acknowledgement when the referral
 arrives. A decision is refused while anyone the rule names cannot be reached."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.utils import timezone
@@ -27,6 +27,8 @@ class Recipient:
     is_person: bool = False
     # The mobile number they asked to be sent text messages at, or "" when they did not ask.
     texts_to: str = ""
+    # They made the referral (`made_the_referral`).
+    referred: bool = False
 
     @property
     def can_post(self) -> bool:
@@ -92,6 +94,26 @@ def _rule_includes(
     if age < 18 and contact.has_parental_responsibility:
         return True
     return contact.named_by_person
+
+
+def made_the_referral(recipient: Recipient, referral: Referral) -> bool:
+    """Whether `recipient` is who made the referral: the referrer, the person who referred
+    themselves, or the contact the referrer is listed as (the same email, or the same name at the
+    same address: a parent's partner at the same home did not make it)."""
+    if recipient.key == "referrer":
+        return True
+    if recipient.is_person:
+        return referral.referrer_kind == Referral.ReferrerKind.SELF
+    if referral.referrer_kind != Referral.ReferrerKind.FAMILY:
+        return False
+    email = referral.referrer_email.strip().lower()
+    if email and recipient.email.strip().lower() == email:
+        return True
+    return (
+        bool(referral.referrer_address.strip())
+        and recipient.name.strip().lower() == referral.referrer_name.strip().lower()
+        and recipient.address.strip().lower() == referral.referrer_address.strip().lower()
+    )
 
 
 def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Recipient]:
@@ -192,7 +214,7 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
             or (referrer.address and referrer.address.strip().lower() in reach)
         ):
             recipients.append(referrer)
-    return recipients
+    return [replace(r, referred=made_the_referral(r, referral)) for r in recipients]
 
 
 def not_told_yet(recipients: list[Recipient], told: set[str]) -> list[Recipient]:

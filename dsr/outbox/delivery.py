@@ -137,6 +137,9 @@ def template_and_context(notification: Notification) -> tuple[str, dict[str, Any
         "channel": notification.channel,
         # For links to the service's public pages ({{ site_url }}{% url ... %}).
         "site_url": settings.SITE_URL,
+        # The same address as said on paper, without the scheme ("dsr.nhs.uk"): a letter gives
+        # it after saying in words what is there.
+        "site_address": settings.SITE_URL.split("://", 1)[-1].rstrip("/"),
     }
     return f"emails/{kind}", context
 

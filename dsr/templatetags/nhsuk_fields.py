@@ -32,3 +32,22 @@ def opened_with(field: Any) -> Any:
         return form.data[field.html_initial_name]
     initial = field.initial
     return "" if initial is None else initial
+
+
+@register.filter
+def revealed_by(field: Any, value: Any) -> list[Any]:
+    """The bound fields a radio reveals when chosen (NHS.UK conditional radios): a choice field
+    lists them as `conditional = {choice value: [field names]}`. Without JavaScript they all
+    show, under their radio."""
+    names = getattr(field.field, "conditional", {}).get(str(value), [])
+    return [field.form[name] for name in names if name in field.form.fields]
+
+
+@register.filter
+def revealed_elsewhere(field: Any) -> bool:
+    """Whether a radio of another field of the form reveals `field` (and so shows it there)."""
+    return any(
+        field.name in names
+        for other in field.form.fields.values()
+        for names in getattr(other, "conditional", {}).values()
+    )

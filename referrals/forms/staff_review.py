@@ -152,6 +152,12 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose a decision."},
     )
+    # Each decision's own questions, shown under its radio (nhsuk/fields/choices.html).
+    decision.conditional = {
+        Referral.Status.ADDED: ["rating", "rationale", "decision_maker", "capacity_assessed_on"],
+        Referral.Status.NOT_ELIGIBLE: ["ineligible_reason", "signposting", "reasons_told_how"],
+        Referral.Status.WITHDRAWN: ["withdrawn_reason"],
+    }
     rating = forms.ChoiceField(
         label="If added: initial rating",
         choices=[
@@ -185,9 +191,33 @@ class DecisionForm(forms.Form):
         help_text="Leave blank to use the standard wording for the decision. " + SENT_TO_FAMILY,
     )
 
-    def __init__(self, *args: Any, best_interests: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        best_interests: bool = False,
+        first_name: str = "",
+        to_the_person: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.best_interests = best_interests
+        # The reasons and where else to get help go word for word into the letters: say to whom
+        # they are written.
+        name = first_name or "the person"
+        written = (
+            f"Write to {name}, using ‘you’ (for example, ‘You are not at risk"
+            " of going into hospital’)."
+            if to_the_person
+            else f"{name} is not sent the letter: write to their family about {name} by name."
+        )
+        self.fields["ineligible_reason"].help_text = (
+            f"This goes word for word into the letter to {name}. {written} Emails say a letter"
+            " with the reasons is on its way. Use plain English."
+        )
+        self.fields["signposting"].help_text = (
+            f"This goes word for word into the letters and emails to {name}. {written} Use plain"
+            " English and give no health details beyond the outcome."
+        )
         if best_interests:
             # The referral says the person cannot consent and a best-interests decision was
             # made: the register's consent record needs who made it and when capacity was

@@ -191,9 +191,12 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
     one outbox message each, in the same transaction, or nothing at all."""
     referral = get_referral_for_user(request.user, pk)
     prefetch_related_objects([referral], "contacts")
+    who_gets_what = _who_gets_what(referral)
     form = DecisionForm(
         posted(request),
         best_interests=referral.consent_basis == Referral.ConsentBasis.BEST_INTERESTS,
+        first_name=referral.given_name,
+        to_the_person=any(r.is_person for r in who_gets_what["recipients"]),
     )
     return _referral_action(
         request,
@@ -204,7 +207,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
         done="Decision recorded. The outcome messages are waiting to be sent.",
         intro="Adding someone to the register or deciding they are not eligible needs the "
         "review with education and social care first.",
-        extra=_who_gets_what(referral),
+        extra=who_gets_what,
         act=lambda d: services.referral_decide(
             referral, by=request.user, **form.service_arguments()
         ),

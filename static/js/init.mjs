@@ -5,6 +5,21 @@ import { initAll } from "../nhsuk/nhsuk-frontend.min.js";
 document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
 initAll();
 
+// nhsuk-frontend marks a radio that reveals questions (conditional radios) aria-expanded, which
+// the radio role does not support (axe: aria-allowed-attr; GOV.UK Frontend dropped it for that
+// reason). The revealed questions follow the radio in reading order, so the mark is taken off
+// each time nhsuk-frontend sets it: at start, when the page is shown (also from the back/forward
+// cache) and after each change (a click, or the arrow keys, which click the radio).
+function radiosWithoutExpanded() {
+  for (const radio of document.querySelectorAll('input[type="radio"][aria-expanded]')) {
+    radio.removeAttribute("aria-expanded");
+  }
+}
+
+radiosWithoutExpanded();
+window.addEventListener("pageshow", radiosWithoutExpanded);
+document.addEventListener("click", radiosWithoutExpanded);
+
 // A table wider than the screen scrolls sideways inside its container. Such a container is made
 // a named stop in the tab order, so that people who use a keyboard can scroll it with the arrow
 // keys (WCAG 2.1.1); a table that fits is left out of the tab order.

@@ -161,8 +161,13 @@ def test_register_staff_review_and_decide_a_referral(
 
     page.get_by_role("link", name="Record the decision").click()
     journey.check("decision")
+    # Each decision's questions show only once it is chosen (NHS.UK conditional radios).
+    reason = page.get_by_label("If not eligible: why the person is not eligible")
+    rationale = page.get_by_label("If added: reason for the rating")
+    assert reason.is_hidden() and rationale.is_hidden()
     # Added without a rating: the error summary says what is missing, and nothing is decided.
     page.get_by_label("Added to the register").check()
+    assert rationale.is_visible() and reason.is_hidden()
     page.get_by_role("button", name="Record the decision and tell everyone").click()
     assert "Choose the initial rating." in page.get_by_role("alert").inner_text()
     journey.check("decision-errors")

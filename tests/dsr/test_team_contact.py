@@ -314,6 +314,9 @@ def test_the_outcome_email_gives_the_details_as_they_are_at_send_time(
         assert "How to contact the DSR team" in text
         assert "01632 960 123" in text
         assert "dsr.team@nhs.example" in text
+        # The outcome is a decision: it says how to complain or ask us to look at it again.
+        assert "How to complain or ask us to look at a decision again" in text
+        assert "Write to us and ask us to look at the decision again." in text
     assert "01632 960 001" not in email.text
 
 

@@ -102,3 +102,55 @@ def test_the_printed_letter_is_laid_out_as_before():
 
     [name] = [box for box in first if box[4] == letter.recipient_name]
     assert name[0] > 25 and name[1] > 50  # below the sender's details, as printed before
+
+
+SIGN_OFF = ("Yours sincerely,", "The dynamic support register team")
+
+
+@pytest.mark.parametrize("accessible_format", ["easy_read", "standard"])
+def test_the_sign_off_is_never_on_a_page_of_its_own(accessible_format):
+    """However long the letter, the sign-off shares its page with the end of the letter."""
+    from django.conf import settings
+
+    from dsr.models import TeamContact
+
+    sign_off = (*SIGN_OFF, settings.ICB_NAME)
+
+    TeamContact.objects.create(
+        phone="01632 960 001",
+        email="dsr.team@dsr.example",
+        address="Dynamic support register team\nNHS Norfolk\n1 Example Street\nNorwich",
+        postcode="NR1 2DH",
+        opening_hours="Monday to Friday, 9am to 5pm (not bank holidays)",
+        complaints="If you are unhappy with a decision, or with how we made it, tell the DSR team"
+        " and ask us to look at it again. We will reply within 10 working days.",
+    )
+    alone = []
+    for extra in range(24):
+        letter = Notification.objects.create(
+            subject_type="tests.subject",
+            subject_id=extra,
+            kind="referral_outcome",
+            recipient_key="person",
+            recipient_name="Priya Shah",
+            channel=Notification.Channel.LETTER,
+            postal_address="4 Station Road\nGreat Yarmouth\nNR30 1AA",
+            accessible_format=accessible_format,
+            context={
+                "reference": "DSR-2026-624235",
+                "person_first_name": "Priya",
+                "to_the_person": True,
+                "outcome": "not_eligible",
+                "reviewed_with": "social care",
+                "reason": "Right now her support at home is keeping her safe and well.",
+                "signposting": "\n".join(
+                    ["Norfolk Community Learning Disability Team, phone 01603 000222."] * extra
+                ),
+            },
+        )
+        pages = _text(letter, [LETTER_CSS])
+        [last] = [page for page in pages if any("Yours sincerely" in box[4] for box in page)]
+        if not [box for box in last if not any(box[4].startswith(s) for s in sign_off)]:
+            alone.append(extra)
+    # The sign-off and the ICB's name are all on its page, so the letter's end is too.
+    assert alone == []

@@ -14,12 +14,18 @@ from dsr.outbox.delivery import deliver_due, render
 from dsr.outbox.letters import letter_html
 from referrals.models import Referral
 from referrals.recipients import outcome_recipients
-from tests.referrals.factories import ReferralContactFactory, ReviewedReferralFactory
+from tests.referrals.factories import (
+    ReferralContactFactory,
+    ReferralFactory,
+    ReviewedReferralFactory,
+)
 from tests.referrals.test_staff_views import _errors, _not_eligible, _state, _url
 
 pytestmark = pytest.mark.django_db
 
 ADDRESS = "2 Low Road\nNorwich\nNR2 4AB"
+# The decision page, whatever the referral: one figure for the page (measured).
+QUERIES_DECISION_PAGE = 12
 
 
 @pytest.fixture
@@ -277,7 +283,8 @@ def test_an_easy_read_letter_has_its_pictures_and_the_email_has_none(north):
     assert '<body class="easy-read">' in html
     assert 'class="easy-read-picture" src="file://' in html and 'alt="A clock"' in html
     assert "<img" not in render(email).html
-    assert "We got your referral." in render(email).text
+    # Their mother referred them: the email to them says so.
+    assert "Someone sent us a referral about you." in render(email).text
     assert reverse("pages:deciding-easy-read") in render(email).text
 
 
@@ -343,3 +350,328 @@ def test_the_outbox_names_each_message_in_words(staff_client, north):
 
     assert "Referral acknowledgement" in page
     assert "Referral received" not in page
+
+
+# --- Who the review was held with ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("education", "social_care", "standard", "easy_read"),
+    [
+        (
+            "Sam Lee, SENCo",
+            "Jo Bell, social worker",
+            "We have looked at the referral with social care and education.",
+            "We talked about the referral with people from social care and education.",
+        ),
+        (
+            "",
+            "Jo Bell, social worker",
+            "We have looked at the referral with social care.",
+            "We talked about the referral with people from social care.",
+        ),
+        (
+            "Sam Lee, SENCo",
+            "",
+            "We have looked at the referral with education.",
+            "We talked about the referral with people from education.",
+        ),
+        ("", "", "We have looked at the referral.", ""),
+    ],
+)
+def test_the_outcome_names_only_the_services_that_took_part_in_the_review(
+    staff_client, north, education, social_care, standard, easy_read
+):
+    referral = ReviewedReferralFactory(
+        local_authority=north,
+        contact=False,
+        referrer_email="",
+        education_participant=education,
+        education_absent_reason="" if education else "Not in education (adult)",
+        social_care_participant=social_care,
+        social_care_absent_reason="" if social_care else "Not known to social care",
+    )
+    ReferralContactFactory(referral=referral, email="ada@example.org", address=ADDRESS)
+    ReferralContactFactory(
+        referral=referral,
+        role="parent_carer",
+        named_by_person=True,
+        email="chris@example.org",
+        preferred_format="easy_read",
+    )
+
+    staff_client.post(_url("decide", referral), _not_eligible())
+
+    messages = Notification.objects.filter(kind="referral_outcome")
+    standard_messages = [m for m in messages if m.accessible_format == "standard"]
+    [easy_read_email] = [m for m in messages if m.accessible_format == "easy_read"]
+    assert len(standard_messages) == 2  # an email and the letter with the reasons
+    for sent in standard_messages:
+        text = render(sent).text
+        assert standard in text and standard in render(sent).html
+        if not (education and social_care):
+            assert "social care and education" not in text
+            assert "education and social care" not in text
+    text = render(easy_read_email).text
+    if easy_read:
+        assert easy_read in text and easy_read in render(easy_read_email).html
+    else:
+        assert "We talked about the referral" not in text
+        assert "People talking round a table" not in render(easy_read_email).html
+    if not (education and social_care):
+        assert "social care and education" not in text
+
+
+# --- Who the acknowledgement says made the referral ----------------------------------------------
+
+FAMILY, PROFESSIONAL, SELF = (Referral.ReferrerKind.FAMILY, "professional", "self")
+
+
+def _acknowledgements(referrer_kind):
+    """The acknowledgement of a referral made by `referrer_kind`, each recipient's in the standard
+    and the easy-read words: {recipient name: (standard text, easy-read text)}."""
+    from referrals.notifications import notify_referral_received
+
+    referral = ReferralFactory(
+        given_name="Jamie",
+        referrer_kind=referrer_kind,
+        contact=False,
+        outcome_to_referrer=True,
+        **{
+            FAMILY: {
+                "referrer_name": "Pat Parent",
+                "referrer_role": "Mother",
+                "referrer_email": "pat@example.org",
+                "referrer_address": ADDRESS,
+            },
+            PROFESSIONAL: {
+                "referrer_name": "Nina Nurse",
+                "referrer_role": "Community nurse",
+                "referrer_organisation": "Norfolk Community Health",
+                "referrer_email": "nina@nhs.example",
+            },
+            SELF: {"referrer_name": "Jamie Person", "referrer_role": "", "referrer_email": ""},
+        }[referrer_kind],
+    )
+    ReferralContactFactory(
+        referral=referral, name="Jamie Person", email="jamie@example.org", address=ADDRESS
+    )
+    if referrer_kind == FAMILY:  # the referring parent, as the family form lists them
+        ReferralContactFactory(
+            referral=referral,
+            role="parent_carer",
+            name="Pat Parent",
+            email="pat@example.org",
+            address=ADDRESS,
+            named_by_person=True,
+        )
+    # A second parent at the same home, who did not make the referral.
+    ReferralContactFactory(
+        referral=referral,
+        role="parent_carer",
+        name="Sam Parent",
+        email="",
+        address=ADDRESS,
+        named_by_person=True,
+    )
+    notify_referral_received(referral)
+    told = {}
+    for sent in Notification.objects.filter(kind="referral_received"):
+        texts = []
+        for accessible_format in ("standard", "easy_read"):
+            sent.accessible_format = accessible_format
+            rendered = render(sent)
+            texts.append(" ".join(rendered.text.split()))
+        told[sent.recipient_name] = tuple(texts)
+    return told
+
+
+YOUR_REFERRAL = ("We have received your referral to the", "We got your referral.")
+YOUR_REFERRAL_FOR = (
+    "We have received your referral for Jamie to the",
+    "We got your referral for Jamie.",
+)
+NAMED = (
+    "We have received the referral for Jamie to the dynamic support register (DSR). We are "
+    "writing to you because the referral names you as someone to tell about it.",
+    "We got the referral for Jamie. The referral says we should tell you about it.",
+)
+
+
+@pytest.mark.parametrize(
+    ("referrer_kind", "recipient", "expected", "not_said"),
+    [
+        (SELF, "Jamie Person", YOUR_REFERRAL, ["Someone sent us", "named"]),
+        (SELF, "Sam Parent", NAMED, ["your referral"]),
+        (
+            FAMILY,
+            "Jamie Person",
+            (
+                "We have received a referral about you to the dynamic support register (DSR). "
+                "It was sent by someone who gave their role as: Mother.",
+                "Someone sent us a referral about you. Who sent it: Mother",
+            ),
+            ["your referral", "Jamie"],
+        ),
+        (FAMILY, "Pat Parent", YOUR_REFERRAL_FOR, ["should tell you", "names you"]),
+        (FAMILY, "Sam Parent", NAMED, ["your referral"]),
+        (
+            PROFESSIONAL,
+            "Jamie Person",
+            (
+                "We have received a referral about you to the dynamic support register (DSR). "
+                "It was sent by someone who gave their role as: Community nurse, Norfolk "
+                "Community Health.",
+                "Someone sent us a referral about you. "
+                "Who sent it: Community nurse, Norfolk Community Health",
+            ),
+            ["your referral", "Jamie"],
+        ),
+        (PROFESSIONAL, "Nina Nurse", YOUR_REFERRAL_FOR, ["should tell you", "names you"]),
+        (PROFESSIONAL, "Sam Parent", NAMED, ["your referral"]),
+    ],
+)
+def test_the_acknowledgement_says_truly_who_made_the_referral(
+    referrer_kind, recipient, expected, not_said
+):
+    told = _acknowledgements(referrer_kind)
+
+    for text, words in zip(told[recipient], expected, strict=True):
+        assert words in text, text
+        for wrong in not_said:
+            assert wrong not in text.split("Dear ")[-1].split("Hello ")[-1].split(",", 1)[1]
+
+
+# --- Letters read as letters ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accessible_format", ["easy_read", "standard"])
+@pytest.mark.parametrize("kind", ["referral_received", "referral_outcome"])
+def test_a_letter_says_the_web_address_in_words_without_the_scheme(kind, accessible_format):
+    letter = Notification.objects.create(
+        subject_type="tests.subject",
+        subject_id=1,
+        kind=kind,
+        recipient_key="person",
+        recipient_name="Priya Shah",
+        channel=Notification.Channel.LETTER,
+        postal_address=ADDRESS,
+        accessible_format=accessible_format,
+        context={"reference": "DSR-2026-613063", "person_first_name": "Priya", "outcome": "added"},
+    )
+    page = reverse(
+        "pages:deciding-easy-read" if accessible_format == "easy_read" else "pages:deciding"
+    )
+
+    html = letter_html(letter)
+    email_html = render(Notification(**{**_fields(letter), "channel": "email"})).html
+
+    assert "http://" not in html and "https://" not in html  # no raw web address on paper
+    assert f"dsr.test{page}" in html and "our website" in html.lower()
+    # An email links the words instead of showing the address.
+    assert f'href="https://dsr.test{page}"' in email_html
+    assert f">https://dsr.test{page}<" not in email_html
+
+
+def _fields(notification):
+    return {
+        f.name: getattr(notification, f.name)
+        for f in Notification._meta.concrete_fields
+        if f.name != "id"
+    }
+
+
+def test_the_outcome_letter_has_a_plain_heading_and_the_reference_in_its_reference_block():
+    letter = Notification.objects.create(
+        subject_type="tests.subject",
+        subject_id=1,
+        kind="referral_outcome",
+        recipient_key="person",
+        recipient_name="Priya Shah",
+        channel=Notification.Channel.LETTER,
+        postal_address=ADDRESS,
+        context={
+            "reference": "DSR-2026-613063",
+            "person_first_name": "Priya",
+            "outcome": "not_eligible",
+            "outcome_label": "Not eligible",
+            "to_the_person": True,
+            "reason": "Her support at home keeps her safe.",
+            "signposting": "The learning disability team.",
+        },
+    )
+
+    html = letter_html(letter)
+    sender = html.split('<div class="sender">', 1)[1].split("</div>", 1)[0]
+    heading = html.split("<h1>", 1)[1].split("</h1>", 1)[0]
+
+    assert "Our reference: DSR-2026-613063" in sender
+    assert heading == "Your referral to the dynamic support register"
+    assert "DSR-2026-613063: not eligible" not in html
+    email = render(Notification(**{**_fields(letter), "channel": "email"}))
+    assert "Our reference: DSR-2026-613063" in email.html and email.text
+
+
+# --- The decision page -------------------------------------------------------------------------
+
+
+def _conditional(page: str, decision: str) -> str:
+    """The block a decision's radio reveals, with its opening tag: up to the next decision's
+    radio (or, for the last, the question after the decisions)."""
+    number = ["added", "not_eligible", "withdrawn"].index(decision)
+    start = page.index(f'id="conditional-id_decision_{number}"')
+    start = page.rindex("<div", 0, start)
+    end = min(
+        (
+            i
+            for i in (page.find(f'id="id_decision_{number + 1}"'), page.find('name="next_steps"'))
+            if i > start
+        ),
+    )
+    return page[start:end]
+
+
+def test_the_decision_page_shows_each_decisions_questions_under_its_radio_written_to_the_person(
+    staff_client, north, django_assert_max_num_queries
+):
+    referral = ReviewedReferralFactory(local_authority=north, given_name="Priya")
+    ReferralContactFactory(referral=referral, role="parent_carer", named_by_person=True)
+    url = _url("decide", referral)
+    staff_client.get(url)
+
+    with django_assert_max_num_queries(QUERIES_DECISION_PAGE):
+        page = staff_client.get(url).text
+    for _ in range(3):  # the same number of queries however many are told
+        ReferralContactFactory(referral=referral, role="other", named_by_person=True)
+    with django_assert_max_num_queries(QUERIES_DECISION_PAGE):
+        staff_client.get(url)
+
+    not_eligible = _conditional(page, "not_eligible")
+    assert "nhsuk-radios__conditional--hidden" in not_eligible  # until it is chosen
+    assert 'name="ineligible_reason"' in not_eligible and 'name="signposting"' in not_eligible
+    assert 'name="rating"' not in not_eligible and 'name="withdrawn_reason"' not in not_eligible
+    assert 'name="rating"' in _conditional(page, "added")
+    assert 'name="withdrawn_reason"' in _conditional(page, "withdrawn")
+    assert 'data-aria-controls="conditional-id_decision_1"' in page
+    for name in ("ineligible_reason", "signposting", "rating", "withdrawn_reason", "next_steps"):
+        assert page.count(f'name="{name}"') == (3 if name == "rating" else 1), name
+    # The reasons go word for word into a letter to the person: the hint says so, by name.
+    assert "This goes word for word into the letter to Priya." in page
+    assert "Write to Priya, using \u2018you\u2019" in page
+    assert "Use plain English." in page
+
+    # Chosen and sent back with an error, the decision's questions show.
+    response = staff_client.post(url, {"decision": "not_eligible", "signposting": "The hub."})
+    assert _errors(response) == ["Enter why the person is not eligible."]
+    assert "nhsuk-radios__conditional--hidden" not in _conditional(response.text, "not_eligible")
+    assert "nhsuk-radios__conditional--hidden" in _conditional(response.text, "added")
+
+
+def test_the_decision_hint_says_when_the_person_is_not_sent_the_letter(staff_client, north):
+    referral = ReviewedReferralFactory(local_authority=north, given_name="Priya", contact=False)
+    ReferralContactFactory(referral=referral, role="parent_carer", named_by_person=True)
+
+    page = staff_client.get(_url("decide", referral)).text
+
+    assert "Priya is not sent the letter: write to their family about Priya by name." in page
+    assert "using \u2018you\u2019" not in page

@@ -332,6 +332,8 @@ def test_the_email_carries_the_link_the_expiry_and_the_team_contact_and_nothing_
         assert "7 April 2026" in body  # the link's expiry, 28 days on
         assert "17 March 2026" in body  # the due date
         assert "How to contact the DSR team" in body and "01632 960 001" in body
+        # A partner owns an action; no decision of ours is about them to complain of.
+        assert "How to complain" not in body and "Write to us." not in body
         for secret in _identifying(person, action) + [SUMMARY]:
             assert secret.lower() not in body.lower(), secret
     assert SENTINEL not in email.subject
