@@ -230,7 +230,8 @@ def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePag
     split in two: the people with an escalation waiting for the user's acknowledgement (they
     come first in the order), then everyone else. With what each row shows: open escalations
     and their reasons, deadlines and fixes, days at the rating, last review, next C(E)TR, open
-    and overdue actions, and the owners; and the counts at the top. Ten queries at any size."""
+    and overdue actions, and the owners; and the counts at the top. The same number of queries
+    at any size (the queue test counts them)."""
     today = timezone.localdate()
     people = _queue(user, filters, today)
     # The total counts the whole queue, so it is kept until the register or an escalation
