@@ -77,14 +77,15 @@ def _entry_events(entries: list[RegisterEntry]) -> Iterable[TimelineEvent]:
 
 
 def _rating_events(ratings: list[Rating]) -> Iterable[TimelineEvent]:
+    """Each rating decision. The rating itself is the event's tag, shown after the title, so
+    the title does not name it again ("Rated" and the tag "Red": "Rated Red")."""
     for rating in ratings:
-        label = rating.get_rating_display()
         if not rating.previous_rating:
-            title = f"Rated {label.lower()}"
+            title = "Rated"
         elif rating.is_confirmation:
-            title = f"{label} rating reviewed and confirmed"
+            title = "Rating reviewed and confirmed as"
         else:
-            title = f"Rating changed to {label.lower()}"
+            title = "Rating changed to"
         detail = rating.rationale
         if rating.meeting_id:
             detail = f"Decided at the {rating.meeting}. {detail}"

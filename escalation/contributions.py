@@ -23,6 +23,7 @@ from dsr.timeline import TimelineEvent, newest
 from escalation import rules, settings_page
 from escalation.demo import seed_escalations
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
+from escalation.queries import acknowledgement_counts, awaiting_acknowledgement
 
 DASHBOARD_LIST = 10
 
@@ -169,24 +170,22 @@ def manager_home_panel(request: HttpRequest, today: date) -> Panel | None:
     user = request.user
     if not user.has_perm("dsr.view_escalation_queue") or user.has_perm("dsr.view_register"):
         return None
-    # The escalations that place someone in this manager's queue (escalation.queries._queue).
-    mine = (
-        Escalation.objects.visible_to(user).live().filter(level__gte=max(rules.level_for(user), 1))
-    )
+    # The same count and list as the queue's (escalation.queries.awaiting_acknowledgement).
     counts, _ = kept_for_a_while(
         "home-escalations",
         user,
         (user.pk, today),
-        lambda: mine.aggregate(
-            waiting=Count("id", filter=Q(status=Escalation.Status.OPEN)),
-            late=Count("id", filter=Q(status=Escalation.Status.OPEN, ack_due_on__lt=today)),
-        ),
+        lambda: acknowledgement_counts(user, today),
         settings.DSR_DASHBOARD_CACHE_SECONDS,
         following=("escalation",),
     )
     return Panel(
         "escalation/includes/home_manager.html",
-        {**counts, "rows": _waiting_first(mine, request), "today": today},
+        {
+            **counts,
+            "rows": _waiting_first(awaiting_acknowledgement(user), request),
+            "today": today,
+        },
         order=10,
     )
 

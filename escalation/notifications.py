@@ -22,6 +22,7 @@ from django.utils import timezone
 from dsr.deadlines import is_working_day
 from dsr.models import Notification
 from dsr.outbox import message, outbox_add
+from dsr.outbox.delivery import DAILY_SUMMARY
 from escalation import rules
 from escalation.models import Escalation
 from escalation.queries import owners_for
@@ -139,7 +140,12 @@ def notify_escalation_digests(today: date) -> int:
                     recipient_name=users[pk].full_name,
                     recipient_role="Escalation owner",
                     email=users[pk].email,
-                    context={**totals[pk], "url": _queue_url(users[pk])},
+                    # Sent on its day only, and only as the owner's latest (dsr.outbox.delivery).
+                    context={
+                        **totals[pk],
+                        "url": _queue_url(users[pk]),
+                        DAILY_SUMMARY: today.isoformat(),
+                    },
                 )
                 for pk in sent
             ),

@@ -97,10 +97,50 @@ class QueueCounts:
 
 @dataclass
 class QueuePage:
+    """One keyset page of the queue: the people on it with an escalation waiting for the
+    user's acknowledgement (they come first), and the rest."""
+
     rows: list[QueueRow]
     total: int
     next_after: str | None
     counts: QueueCounts
+
+    @property
+    def waiting_rows(self) -> list[QueueRow]:
+        return [row for row in self.rows if row.person.waiting_rank != NOT_WAITING]
+
+    @property
+    def other_rows(self) -> list[QueueRow]:
+        return [row for row in self.rows if row.person.waiting_rank == NOT_WAITING]
+
+
+def awaiting_acknowledgement(user: Any) -> Any:
+    """The escalations waiting for this user's acknowledgement, the one definition the home
+    page and the queue both count and list: open, in the user's area (or about someone whose
+    area is not known yet, for the ICB), and for a senior manager at their level or above
+    (ACCESS.md: they acknowledge escalations at their level, and keep those that climb past
+    them; level 1 is the DSR lead's, the register team's housekeeping). The register team's
+    queue holds every open escalation."""
+    escalations = Escalation.objects.visible_to(user).filter(status=Escalation.Status.OPEN)
+    if user.has_perm("dsr.view_register"):
+        return escalations
+    return escalations.filter(level__gte=max(rules.level_for(user), 1))
+
+
+def acknowledgement_counts(
+    user: Any, today: date, filters: QueueFilters | None = None
+) -> dict[str, int]:
+    """How many escalations wait for the user's acknowledgement and how many of them are past
+    the deadline, in the chosen area or organisation. One query."""
+    escalations = awaiting_acknowledgement(user)
+    if filters and filters.local_authority:
+        escalations = escalations.filter(local_authority_id=filters.local_authority)
+    if filters and filters.organisation:
+        escalations = escalations.filter(local_authority__organisations=filters.organisation)
+    return escalations.aggregate(
+        waiting=Count("id", distinct=True),
+        late=Count("id", filter=Q(ack_due_on__lt=today), distinct=True),
+    )
 
 
 def _queue(user: Any, filters: QueueFilters, today: date) -> Any:
@@ -108,7 +148,8 @@ def _queue(user: Any, filters: QueueFilters, today: date) -> Any:
     the keys the queue is ordered by: past the acknowledgement deadline first, then waiting for
     acknowledgement, then by rating, then by the age of their oldest open escalation."""
     live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
-    waiting = live.filter(status=Escalation.Status.OPEN)
+    # Waiting for this user's acknowledgement: what the counts and the home page count.
+    waiting = awaiting_acknowledgement(user).filter(person=OuterRef("pk"))
     # Worked out when read (a late sweep never hides a breach): the day after the deadline.
     past_deadline = waiting.filter(ack_due_on__lt=today)
     # The register team's queue holds every live escalation; a senior manager's, the Red and
@@ -186,9 +227,11 @@ def parse_cursor(raw: str) -> list[Any] | None:
 
 def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePage:
     """One page of the queue by keyset (`after` is the position of the last person shown),
-    with what each row shows: open escalations and their reasons, deadlines and fixes, days at
-    the rating, last review, next C(E)TR, open and overdue actions, and the owners; and the
-    counts at the top. Nine queries at any size."""
+    split in two: the people with an escalation waiting for the user's acknowledgement (they
+    come first in the order), then everyone else. With what each row shows: open escalations
+    and their reasons, deadlines and fixes, days at the rating, last review, next C(E)TR, open
+    and overdue actions, and the owners; and the counts at the top. The same number of queries
+    at any size (the queue test counts them)."""
     today = timezone.localdate()
     people = _queue(user, filters, today)
     # The total counts the whole queue, so it is kept until the register or an escalation
@@ -207,9 +250,8 @@ def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePag
         people = people.filter(keyset_after(QUEUE_KEYS, position))
     found = list(people.select_related("local_authority").order_by(*QUEUE_KEYS)[: PAGE_SIZE + 1])
     next_after = cursor_of(found[PAGE_SIZE - 1]) if len(found) > PAGE_SIZE else None
-    found = found[:PAGE_SIZE]
     return QueuePage(
-        rows=_rows(found, today, user),
+        rows=_rows(found[:PAGE_SIZE], today, user),
         total=total,
         next_after=next_after,
         counts=queue_counts(user, filters, today),
@@ -217,27 +259,23 @@ def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePag
 
 
 def queue_counts(user: Any, filters: QueueFilters, today: date) -> QueueCounts:
-    """The live escalations of everyone in the user's queue, in the chosen area or
-    organisation (the level and deadline filters narrow the rows, not the counts). One query."""
-    in_queue = _queue(
-        user,
-        QueueFilters(local_authority=filters.local_authority, organisation=filters.organisation),
-        today,
-    ).values("pk")
+    """The escalations waiting for the user's acknowledgement and those past the deadline
+    (acknowledgement_counts, as the home page counts them), and the live escalations of
+    everyone in the user's queue by level, in the chosen area or organisation (the level and
+    deadline filters narrow the rows, not the counts). Two queries."""
+    area = QueueFilters(local_authority=filters.local_authority, organisation=filters.organisation)
+    in_queue = _queue(user, area, today).values("pk")
     waiting = Q(status=Escalation.Status.OPEN)
     top = rules.top_level()
     by_level = {}
     for level in range(1, top + 1):
         by_level[f"live{level}"] = Count("id", filter=Q(level=level))
         by_level[f"waiting{level}"] = Count("id", filter=waiting & Q(level=level))
-    found = Escalation.objects.filter(status__in=LIVE, person__in=in_queue).aggregate(
-        waiting=Count("id", filter=waiting),
-        past_deadline=Count("id", filter=waiting & Q(ack_due_on__lt=today)),
-        **by_level,
-    )
+    found = Escalation.objects.filter(status__in=LIVE, person__in=in_queue).aggregate(**by_level)
+    mine = acknowledgement_counts(user, today, area)
     return QueueCounts(
-        waiting=found["waiting"],
-        past_deadline=found["past_deadline"],
+        waiting=mine["waiting"],
+        past_deadline=mine["late"],
         levels=[
             {
                 "level": level,

@@ -3,7 +3,7 @@ queries whatever the number of people, meetings or actions (the page tests check
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,7 +11,16 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from dsr import deadlines
-from dsr.models import RAG, Admission, Person, PersonContact, Rating, RegisterEntry
+from dsr.models import (
+    RAG,
+    Admission,
+    Need,
+    Person,
+    PersonContact,
+    PersonNeed,
+    Rating,
+    RegisterEntry,
+)
 from dsr.next_steps import NextStep
 from dsr.queries import open_entries_for, person_page, same_person
 from dsr.security.scoping import get_object_for_user, local_authority_ids_for
@@ -430,6 +439,14 @@ class DiscussionPage:
     contacts: list[PersonContact]
     last_risk_factors: list[str]
     last_risk_notes: str
+    # What was recorded at this meeting when the discussion was saved: its rating decision
+    # (the rating row links the meeting) and the unmet needs noted, to fill the form again.
+    recorded_rating: Rating | None = None
+    recorded_needs: list[str] = field(default_factory=list)
+
+    @property
+    def recorded_need_labels(self) -> list[str]:
+        return [Need(need).label for need in self.recorded_needs]
 
     @property
     def last_decision(self) -> Rating | None:
@@ -467,6 +484,9 @@ def discussion_page(item: AgendaItem, today: date) -> DiscussionPage:
     else:
         latest = next((r for r in ratings if r.risk_factors or r.risk_notes), None)
         risks, notes = (latest.risk_factors, latest.risk_notes) if latest else ([], "")
+    recorded_rating, recorded_needs = None, []
+    if item.discussed_at is not None:
+        recorded_rating, recorded_needs = recorded_at_meeting(item)
     return DiscussionPage(
         item=item,
         entry=page.entry,
@@ -480,7 +500,34 @@ def discussion_page(item: AgendaItem, today: date) -> DiscussionPage:
         contacts=[c for c in page.contacts if c.role != PersonContact.Role.REFERRER],
         last_risk_factors=list(risks),
         last_risk_notes=notes,
+        recorded_rating=recorded_rating,
+        recorded_needs=recorded_needs,
     )
+
+
+def recorded_at_meeting(item: AgendaItem) -> tuple[Rating | None, list[str]]:
+    """The rating decision made at the item's meeting for its person (the latest, if it was
+    corrected), and the unmet needs noted at a meeting for them from the meeting's day to the
+    day the discussion was last saved. Two queries."""
+    rating = (
+        Rating.objects.filter(entry__person=item.person_id, meeting=item.meeting_id)
+        .order_by("-set_at", "-id")
+        .first()
+    )
+    needs: list[str] = []
+    if item.discussed_at is not None:
+        needs = list(
+            PersonNeed.objects.filter(
+                person=item.person_id,
+                source=PersonNeed.Source.MEETING,
+                noted_on__gte=timezone.localdate(item.meeting.held_at),
+                noted_on__lte=timezone.localdate(item.discussed_at),
+            )
+            .order_by("need")
+            .values_list("need", flat=True)
+            .distinct()
+        )
+    return rating, needs
 
 
 def my_actions(user: Any, today: date) -> list[Action]:

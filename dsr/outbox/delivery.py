@@ -25,8 +25,10 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
-from django.db.models import BooleanField, F
+from django.db.models import BooleanField, DateField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -307,6 +309,44 @@ def _send_by_provider(provider: Provider, notification: Notification, rendered: 
     notification.sent_at = timezone.now()
 
 
+# A daily summary carries the day it sums up in its context under this key (an ISO date). It is
+# worth sending only on that day, and only as the person's latest: one that waited (the worker
+# was down, the demo loader walked a year) is cancelled, not sent late with stale counts.
+DAILY_SUMMARY = "daily_summary_for"
+STALE_SUMMARY_REASON = (
+    "Not sent: a daily summary is sent only on its day, and only the latest one a day."
+)
+
+
+def stale_daily_summaries() -> QuerySet:
+    """Daily summaries waiting to be sent that must not be: one for a day before today, one
+    for a person who has a newer summary of the same kind queued or sent, and one for a person
+    already sent a summary of that kind today (never more than one a day)."""
+    today = timezone.localdate()
+    summaries = Notification.objects.filter(context__has_key=DAILY_SUMMARY).annotate(
+        summary_day=Cast(KT(f"context__{DAILY_SUMMARY}"), DateField())
+    )
+    same_person = summaries.filter(kind=OuterRef("kind"), email=OuterRef("email")).exclude(
+        pk=OuterRef("pk")
+    )
+    newer = same_person.exclude(status=Notification.Status.CANCELLED).filter(
+        Q(summary_day__gt=OuterRef("summary_day"))
+        | Q(summary_day=OuterRef("summary_day"), pk__gt=OuterRef("pk"))
+    )
+    start_of_today = timezone.make_aware(datetime.combine(today, datetime.min.time()))
+    sent_today = same_person.filter(status=Notification.Status.SENT, sent_at__gte=start_of_today)
+    return summaries.filter(
+        status__in=[Notification.Status.PENDING, Notification.Status.SENDING]
+    ).filter(Q(summary_day__lt=today) | Exists(newer) | Exists(sent_today))
+
+
+def stale_daily_summaries_cancel() -> int:
+    """Cancel the daily summaries waiting to be sent that are out of date (one query)."""
+    return stale_daily_summaries().update(
+        status=Notification.Status.CANCELLED, cancelled_reason=STALE_SUMMARY_REASON
+    )
+
+
 def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
     """Send one claimed message and record the result; returns its new status.
 
@@ -319,6 +359,14 @@ def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
         notification, claimed_at
     ):
         logger.info("notification not ours to send, skipped notification=%s", notification_id)
+        return notification.status
+    if DAILY_SUMMARY in notification.context and (
+        stale_daily_summaries().filter(pk=notification.pk).exists()
+    ):
+        notification.status = Notification.Status.CANCELLED
+        notification.cancelled_reason = STALE_SUMMARY_REASON
+        notification.save()
+        logger.info("stale daily summary cancelled notification=%s", notification.pk)
         return notification.status
     chosen = provider()
     try:

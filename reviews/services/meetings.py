@@ -178,6 +178,7 @@ def discussion_record(
         entry = open_entry(item.person)
         if entry is None:
             raise RegisterError("This person is no longer on the register.")
+    if rating and not _already_decided(entry, meeting, rating, rationale):
         register.rating_change(
             entry=entry,
             rating=rating,
@@ -199,6 +200,16 @@ def discussion_record(
     set_change_reason(item, "Discussion recorded", by=by)
     item.save()
     return item
+
+
+def _already_decided(entry: Any, meeting: Meeting, rating: str, rationale: str) -> bool:
+    """The same decision is the latest recorded at this meeting: the discussion saved again
+    with its form filled from it records no second rating."""
+    latest = entry.ratings.filter(meeting=meeting).order_by("-set_at", "-id").first()
+    return latest is not None and (latest.rating, latest.rationale.strip()) == (
+        rating,
+        rationale.strip(),
+    )
 
 
 @transaction.atomic

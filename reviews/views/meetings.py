@@ -78,7 +78,7 @@ def action_owners(person: Person) -> Any:
 def _item(request: HttpRequest, pk: int, item_pk: int) -> AgendaItem:
     meeting = get_meeting_for_user(request.user, pk)
     item = get_object_or_404(
-        AgendaItem.objects.select_related("person"), pk=item_pk, meeting=meeting
+        AgendaItem.objects.select_related("person", "discussed_by"), pk=item_pk, meeting=meeting
     )
     # The agenda may hold people of other areas (a meeting for every area): check this one.
     get_person_for_user(request.user, item.person_id)
@@ -350,7 +350,12 @@ def item_discuss(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
         "risk_factors": page.last_risk_factors if prefilled else item.risk_factors,
         "risk_notes": page.last_risk_notes if prefilled else item.risk_notes,
         "discussion": item.discussion,
+        # Saved before: what was recorded at this meeting, so saving again keeps it.
+        "needs": page.recorded_needs,
     }
+    recorded = page.recorded_rating
+    if recorded is not None and entry is not None and recorded.rating in ratings:
+        initial.update(rating=recorded.rating, rationale=recorded.rationale)
     form = forms.DiscussionForm(
         request.POST or None,
         initial=initial,

@@ -218,7 +218,7 @@ def test_register_staff_change_a_rating_and_see_it_on_the_timeline(
     assert journey.heading() == "Rowan Hale"
     assert "Rating saved." in page.content()
     timeline = page.locator(".dsr-timeline").inner_text()
-    assert "Rating changed to amber" in timeline and why in timeline
+    assert "rating changed to amber" in timeline.lower() and why in timeline
     journey.check("person-rated")
 
     rating = Rating.objects.filter(entry__person=person).latest("id")

@@ -1,8 +1,10 @@
+import re
+
 import pytest
 from django.urls import reverse
 
-from dsr.roles import ROLE_SUMMARIES
-from tests.conftest import ROLE_PERSONAS
+from dsr.roles import ROLE_SUMMARIES, Role
+from tests.conftest import ROLE_PERSONAS, account, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +21,25 @@ def test_each_role_home_says_what_the_role_may_do_and_where(personas, persona):
     assert user.organisation.name in response.text
     for area in user.organisation.local_authorities.all():
         assert area.name in response.text
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_has_a_description_under_what_you_can_do(organisations, role):
+    user = account(organisations["icb"], role)
+
+    page = signed_in_client(user).get(reverse("dsr:home")).text
+
+    section = page[page.index("<h2>What you can do</h2>") :]
+    card = re.search(
+        r'<h3 class="nhsuk-card__heading">(.*?)</h3>\s*'
+        r'<p class="nhsuk-card__description">(.*?)</p>',
+        section,
+        re.S,
+    )
+    assert card is not None
+    assert card.group(1) == role.label
+    assert len(card.group(2).strip()) > 40
+    assert card.group(2).strip() == ROLE_SUMMARIES[role]
 
 
 def test_only_administrators_are_offered_account_management(personas):

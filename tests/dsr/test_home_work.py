@@ -228,6 +228,12 @@ def test_panel_member_sees_their_cetrs_by_date_with_a_name_only_once_the_pack_op
 
     pack = reverse("reviews:cetr-pack", args=[made["open_cetr"].pk])
     assert f'href="{pack}"' in main
+    # The link names the review for screen readers: "the community CTR on 13 March 2026".
+    day = f"{made['open_cetr'].scheduled_on:%-d %B %Y}"
+    assert (
+        f'Read the pack<span class="nhsuk-u-visually-hidden"> for the community CTR on {day}'
+        in main
+    )
     assert "Packopen" in main
     assert "Work0" not in main and "Work1" not in main
     assert main.count("Not open yet") == 2

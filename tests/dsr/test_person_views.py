@@ -40,7 +40,10 @@ def test_the_person_page_shows_the_rating_in_words_next_steps_and_timeline(
     assert "The person&#x27;s own consent" in text
     assert "Kim Keyworker" in text
     assert "Arrange a community CTR" in text
-    assert "Added to the register" in text and "Rated red" in text
+    assert "Added to the register" in text
+    # The rating is named once, by its tag: "Rated Red", not "Rated red Red".
+    assert re.search(r'Rated\s*<strong class="nhsuk-tag nhsuk-tag--red">Red</strong>', text)
+    assert not re.search(r"(Rated|to) (red|amber|green|blue)\s*<strong class=\"nhsuk-tag", text)
 
 
 def test_reading_a_person_page_writes_an_access_log_row(personas, register_objects):

@@ -9,7 +9,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dsr.deadlines import AgeGroup
 from dsr.demo import ACCOUNTS, demo_code
-from dsr.models import RAG, Admission, Consent, Person, Rating, RegisterEntry, User
+from dsr.models import (
+    RAG,
+    Admission,
+    Consent,
+    Notification,
+    Person,
+    Rating,
+    RegisterEntry,
+    User,
+)
 from dsr.roles import Role
 from escalation.models import Escalation, EscalationTransition
 from referrals.models import Referral
@@ -137,6 +146,14 @@ def _assert_a_year_in_use(today):
     acknowledged = Escalation.objects.filter(acknowledged_at__isnull=False)
     in_time = [e for e in acknowledged if timezone.localdate(e.acknowledged_at) <= e.ack_due_on]
     assert len(in_time) > 0.6 * acknowledged.count()  # most in time
+    # The year walked queued each working day's digests: none is left to send but today's,
+    # at most one an owner (a worker started after the load sends no year of summaries).
+    waiting = Notification.objects.filter(
+        kind="escalation_digest", status=Notification.Status.PENDING
+    )
+    assert Notification.objects.filter(kind="escalation_digest").count() > 20
+    assert not waiting.exclude(subject_id=int(f"{today:%Y%m%d}")).exists()
+    assert waiting.values("email").distinct().count() == waiting.count()
 
     # Meetings through the year; their actions mostly done, a few overdue now.
     assert len(_months(timezone.localtime(m.held_at) for m in Meeting.objects.all())) >= 10

@@ -227,3 +227,43 @@ def test_two_ladder_sweeps_at_once_send_one_digest_per_owner(make_person, owners
         [owners["executive"].email, owners["deputy"].email]
     )
     assert sum(c["new"] for _, _, c in digests()) == 40  # each owner told of all 20
+
+
+def test_digests_queued_for_several_days_and_sent_late_send_only_todays(
+    make_person, owners, frozen_now
+):
+    """The worker was down from Thursday to Tuesday: each working day's sweep queued a digest
+    for the level 2 owners. When it starts again each owner gets one email, Tuesday's, with
+    today's counts; the older ones are cancelled, not sent with out-of-date counts."""
+    person = make_person("RED", family_name="Hidden")
+    days = [datetime.date(2026, 3, 5), datetime.date(2026, 3, 6), datetime.date(2026, 3, 9)]
+    for day in [*days, TUESDAY]:
+        frozen_now.move_to(
+            datetime.datetime(day.year, day.month, day.day, 9, 30, tzinfo=datetime.UTC)
+        )
+        _escalations(person, 1, level=2, ack_due_on=day + datetime.timedelta(days=5))
+        escalation_ladder_sweep(today=day)
+    assert (
+        Notification.objects.filter(kind="escalation_digest", email=owners["la"].email).count() == 4
+    )
+
+    deliver_due()
+
+    sent = sorted(m.to[0] for m in mail.outbox)
+    assert sent == sorted([owners["la"].email, owners["health"].email])
+    assert all("New to you since your last summary: 1." in m.body for m in mail.outbox)
+    late = Notification.objects.filter(kind="escalation_digest", subject_id__lt=20260310)
+    assert set(late.values_list("status", flat=True)) == {Notification.Status.CANCELLED}
+
+    # Another summary for today queued after one was sent is not sent: one a day at most.
+    again = Notification.objects.get(
+        kind="escalation_digest", subject_id=20260310, email=owners["la"].email
+    )
+    again.pk, again.recipient_key = None, f"{again.recipient_key}-again"
+    again.status, again.sent_at = Notification.Status.PENDING, None
+    again.save()
+    mail.outbox.clear()
+    deliver_due()
+    assert mail.outbox == []
+    again.refresh_from_db()
+    assert again.status == Notification.Status.CANCELLED

@@ -297,3 +297,36 @@ def test_reading_an_escalation_is_logged(make_person, la_manager):
     assert AccessEvent.objects.filter(
         user=la_manager, person=person, detail__escalation=escalation.pk
     ).exists()
+
+
+def test_the_home_page_and_the_queue_count_the_same_escalations_waiting_for_a_manager(
+    make_person, la_manager
+):
+    """A senior manager acknowledges escalations at their level and above in their area
+    (ACCESS.md); level 1 is the DSR lead's. The home page and the queue say the same number,
+    and the people waiting for the manager come first under their own heading."""
+    today = timezone.localdate()
+    mine = make_person("RED", family_name="WaitingForManager")
+    late = make_person("RED", family_name="LateForManager")
+    lead_only = make_person("AMBER", family_name="LeadsHousekeeping")
+    quiet = make_person("AMBER", family_name="NothingWaiting")
+    EscalationFactory(person=mine, level=2, ack_due_on=today + datetime.timedelta(days=2))
+    EscalationFactory(person=late, level=3, ack_due_on=today - datetime.timedelta(days=1))
+    # Level 1, waiting for the DSR lead: in the manager's queue (Amber) but not theirs to do.
+    EscalationFactory(person=lead_only, level=1, ack_due_on=today + datetime.timedelta(days=1))
+    EscalationFactory(person=quiet, level=1, ack_due_on=today + datetime.timedelta(days=1))
+    client = signed_in_client(la_manager)
+
+    home = client.get(reverse("dsr:home")).content.decode()
+    queue = client.get(QUEUE)
+    page = queue.content.decode()
+
+    assert "2 escalations in your queue waiting for acknowledgement" in home
+    assert "1 escalation past the deadline to acknowledge" in home
+    assert 'id="count-waiting">2</p>' in page
+    assert 'id="count-past-deadline">1</p>' in page
+    assert "Waiting for your acknowledgement: 2 escalations" in page
+    waiting, rest = page.split("Everyone else in your queue")
+    assert waiting.index("LateForManager") < waiting.index("WaitingForManager")
+    assert "LeadsHousekeeping" not in waiting and "NothingWaiting" not in waiting
+    assert "LeadsHousekeeping" in rest and "NothingWaiting" in rest

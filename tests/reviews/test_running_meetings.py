@@ -462,3 +462,41 @@ def test_the_mark_as_held_page_says_how_many_were_not_discussed_and_the_minutes_
     text = minutes.content.decode()
     not_discussed = text.split("<h2>Not discussed</h2>")[1]
     assert "Beech" in not_discussed and "Cedar" in not_discussed and "Ash" not in not_discussed
+
+
+def test_the_discussion_page_reopened_shows_and_keeps_what_was_recorded(clerk, make_person, areas):
+    """Saved with a rating decision and unmet needs, the page opened again has them selected
+    and says what was recorded; saving again records no second rating."""
+    from dsr.models import PersonNeed, Rating
+
+    person = make_person("AMBER", family_name="Reopened")
+    meeting = _meeting(clerk, area=areas["north"])
+    item = meeting.items.filter(person=person).first() or agenda_add(
+        meeting=meeting, person=person, by=clerk
+    )
+    client = signed_in_client(clerk)
+    url = reverse("reviews:item-discuss", kwargs={"pk": meeting.pk, "item_pk": item.pk})
+    data = {
+        **edit_version(client, url),
+        "discussion": "Placement at risk.",
+        "rating": RAG.RED,
+        "rationale": "The placement has given notice.",
+        "needs": ["housing", "respite"],
+    }
+    assert client.post(url, data).status_code == 302
+    assert Rating.objects.filter(meeting=meeting).count() == 1
+
+    page = client.get(url).content.decode()
+
+    assert _ticked(page, "rating") == [RAG.RED]
+    assert "The placement has given notice.</textarea>" in page
+    assert _ticked(page, "needs") == ["housing", "respite"]
+    recorded = page[page.index('id="recorded"') :]
+    assert "Changed from amber to red: The placement has given notice." in recorded
+    assert "Housing; Short breaks or respite" in recorded
+
+    # Saved again as it stands: the same decision, not a second rating or need.
+    again = {**data, **edit_version(client, url), "discussion": "Placement at risk. Updated."}
+    assert client.post(url, again).status_code == 302
+    assert Rating.objects.filter(meeting=meeting).count() == 1
+    assert PersonNeed.objects.filter(person=person).count() == 2

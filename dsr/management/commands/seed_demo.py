@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dsr.demo import DEMO_PASSWORD, DEMO_SEEDERS, DEMO_TOTP_KEY, seed_demo, seed_register
 from dsr.history import acting_as_system
+from dsr.outbox.delivery import stale_daily_summaries_cancel
 
 
 class Command(BaseCommand):
@@ -25,6 +26,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if people:
             self.stdout.write(f"Created {people} synthetic people on the register.")
+        # The year walked queued a daily summary for each of its days: only today's may go.
+        stale = stale_daily_summaries_cancel()
+        if stale:
+            self.stdout.write(f"Cancelled {stale} daily summaries for days already past.")
 
         secret = base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD})"))
