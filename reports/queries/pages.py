@@ -101,13 +101,14 @@ def publications_kept() -> Iterator[None]:
 
 
 def keep_seconds(parts: tuple) -> int:
-    """How long a family's publication is kept: a day that has ended (the first of `parts`,
-    where it is a day) changes only when someone corrects the past, so it is kept for
-    DSR_REPORT_PAST_DAY_SECONDS (counted ahead each night: reports.tasks); today's for
-    DSR_REPORT_CACHE_SECONDS. Keeping nothing (0) keeps nothing either way."""
+    """How long a family's publication is kept: one of days that have all ended (every day in
+    `parts`: a snapshot's day, a flow's first and last) changes only when someone corrects the
+    past, so it is kept for DSR_REPORT_PAST_DAY_SECONDS (counted ahead each night:
+    reports.tasks); one that reaches today for DSR_REPORT_CACHE_SECONDS. Keeping nothing (0)
+    keeps nothing either way."""
     seconds = settings.DSR_REPORT_CACHE_SECONDS
-    day = parts[0] if parts else None
-    if seconds and isinstance(day, date) and day < timezone.localdate():
+    days = [part for part in parts if isinstance(part, date)]
+    if seconds and days and max(days) < timezone.localdate():
         return max(seconds, settings.DSR_REPORT_PAST_DAY_SECONDS)
     return seconds
 

@@ -23,6 +23,10 @@ def test_a_day_that_has_ended_is_kept_longer_than_today(settings):
     assert keep_seconds((TODAY,)) == 300
     assert keep_seconds((TODAY - datetime.timedelta(days=1),)) == 93600
     assert keep_seconds(("not a day",)) == 300
+    # A period is kept long only once its last day has ended, not from its first.
+    month_so_far = (datetime.date(2026, 3, 1), TODAY)
+    assert keep_seconds(month_so_far) == 300
+    assert keep_seconds((datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))) == 93600
     settings.DSR_REPORT_CACHE_SECONDS = 0  # keeping nothing keeps nothing, past days too
     assert keep_seconds((TODAY - datetime.timedelta(days=1),)) == 0
 
