@@ -222,6 +222,8 @@ def _endpoints(base: str, accounts: dict, sessions: dict, args) -> list[Endpoint
     list_floor = "register list render floor"
     return [
         Endpoint("floor", reverse("bench-floor"), "register_staff"),
+        # The same page and bytes with no session: what the signed-in stack adds to a request.
+        Endpoint("anonymous floor", reverse("bench-floor"), None),
         Endpoint(list_floor, reverse("bench-register-list-render-floor"), "register_staff"),
         Endpoint("staff dashboard", reverse("dsr:register-dashboard"), "register_staff"),
         Endpoint("register list, page 1", register, "register_staff", floor=list_floor),
