@@ -24,7 +24,7 @@ from dsr.models import people as register_models
 from dsr.navigation import NavItem
 from dsr.next_steps import Source as NextStepSource
 from dsr.outbox import delivery
-from dsr.outbox.delivery import ContextProvider
+from dsr.outbox.delivery import ContextProvider, SentHook
 from dsr.panels import DashboardPanel, HomePanel, PersonPanel
 from dsr.records import PersonHold, RetentionRule
 from dsr.register_settings import SettingsSection
@@ -43,6 +43,8 @@ class Contribution:
     home_panels: tuple[HomePanel, ...] = ()
     # The values a message's templates need, by the outbox subject ("<app>.<model>").
     message_contexts: Mapping[str, ContextProvider] = field(default_factory=dict)
+    # What a message records once it is sent (not when queued), by the outbox subject.
+    message_sent: Mapping[str, SentHook] = field(default_factory=dict)
     retention_rules: tuple[RetentionRule, ...] = ()
     person_holds: tuple[PersonHold, ...] = ()
     navigation: tuple[NavItem, ...] = ()
@@ -80,6 +82,8 @@ def contribute(contribution: Contribution) -> None:
             register(item)
     for subject_type, provider in contribution.message_contexts.items():
         delivery.register_context_provider(subject_type, provider)
+    for subject_type, hook in contribution.message_sent.items():
+        delivery.register_sent_hook(subject_type, hook)
     for name, followed in contribution.follows.items():
         caching.follow_changes(name, *followed)
     navigation.register_items(contribution.navigation)

@@ -23,6 +23,7 @@ from dsr.timeline import TimelineEvent, newest
 from escalation import rules, settings_page
 from escalation.demo import seed_escalations
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
+from escalation.notifications import DIGEST_SUBJECT, digest_sent
 from escalation.queries import acknowledgement_counts, awaiting_acknowledgement
 
 DASHBOARD_LIST = 10
@@ -285,6 +286,7 @@ CONTRIBUTION = Contribution(
     dashboard_panels=(dashboard_panel,),
     home_panels=(manager_home_panel, executive_home_panel),
     message_contexts={"escalation.escalation": escalation_context},
+    message_sent={DIGEST_SUBJECT: digest_sent},
     navigation=(
         NavItem("Escalations", "escalation:queue", ("dsr.view_escalation_queue",), True, order=80),
         NavItem(

@@ -104,11 +104,12 @@ class Escalation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     outcome = models.TextField(blank=True, db_default="")
-    # The level at which its owners were last told of it (a digest or a message at once); empty
-    # until they are. An open escalation at a level its owners were not told of is new to them.
+    # The level at which its owners were last told of it (a digest once it is sent, or a message
+    # at once); empty until they are. An open escalation at a level its owners were not told of
+    # is new to them.
     told_level = models.PositiveSmallIntegerField(null=True, blank=True)
 
-    # told_level is delivery bookkeeping, set by the digest in bulk: the outbox rows are its
+    # told_level is delivery bookkeeping, set in bulk as digests are sent: the outbox rows are its
     # record, so it is kept out of the escalation's history.
     history = audited(excluded_fields=["told_level"])
 

@@ -4,9 +4,11 @@ and the deadline, never the person or the reason (emails carry no health details
 
 Owners are not sent a message per escalation: each working day, each owner with an escalation new
 to them, or one at the top level past its deadline, gets one digest (`notify_escalation_digests`,
-keyed on the owner and the day in the outbox, so two sweeps at once send one). Told at once, one
-message each: an escalation raised by hand, one about a person rated Red when
-DSR_ESCALATION_RED_AT_ONCE is on, and everything when DSR_ESCALATION_DIGEST is off.
+keyed on the owner and the day in the outbox, so two sweeps at once send one). A digest carries
+the escalations new to its owner, and they are marked told only once it is sent
+(`digest_sent`): one cancelled as out of date, or failed for good, leaves them new, for the next
+digest to carry. Told at once, one message each: an escalation raised by hand, one about a person
+rated Red when DSR_ESCALATION_RED_AT_ONCE is on, and everything when DSR_ESCALATION_DIGEST is off.
 """
 
 from collections import defaultdict
@@ -30,6 +32,8 @@ from escalation.queries import owners_for
 SUBJECT = "escalation.escalation"
 DIGEST_SUBJECT = "escalation.digest"
 DIGEST_KIND = "escalation_digest"
+# A digest's context key for the escalations it carries as new: [pk, level] pairs.
+CARRIED = "carried"
 # Two digest runs at once wait for each other (PostgreSQL), so the second sees the first's.
 _DIGEST_LOCK = 7_310_001
 
@@ -114,8 +118,8 @@ def notify_escalation_digests(today: date) -> int:
         ).values_list("recipient_key", flat=True)
     )
     totals: dict[int, dict[str, int]] = defaultdict(lambda: {"new": 0, "overdue": 0, "waiting": 0})
+    carried: dict[int, list[list[int]]] = defaultdict(list)
     users = {}
-    told_pairs = set()
     for pair, row in counts.items():
         for user in owners[pair]:
             if f"user-{user.pk}" in already:
@@ -124,11 +128,8 @@ def notify_escalation_digests(today: date) -> int:
             totals[user.pk]["new"] += len(new_by_pair.get(pair, []))
             totals[user.pk]["overdue"] += row["overdue"]
             totals[user.pk]["waiting"] += row["waiting"]
-            told_pairs.add(pair)
+            carried[user.pk] += [[pk, pair[1]] for pk in new_by_pair.get(pair, [])]
     sent = [pk for pk, count in totals.items() if count["new"] or count["overdue"]]
-    told = [pk for pair in told_pairs for pk in new_by_pair.get(pair, [])]
-    if told:
-        Escalation.objects.filter(pk__in=told).update(told_level=F("level"))
     return len(
         outbox_add(
             (
@@ -145,12 +146,29 @@ def notify_escalation_digests(today: date) -> int:
                         **totals[pk],
                         "url": _queue_url(users[pk]),
                         DAILY_SUMMARY: today.isoformat(),
+                        # Marked told once this digest is sent (digest_sent).
+                        CARRIED: carried[pk],
                     },
                 )
                 for pk in sent
             ),
             ignore_conflicts=True,
         )
+    )
+
+
+def digest_sent(notification: Notification) -> int:
+    """A digest was sent (dsr.outbox.delivery): the escalations it carried as new are told at
+    the level it told of them. One moved up since stays new at its new level; one told at a
+    higher level since keeps it. Returns how many were marked told."""
+    by_level: dict[int, list[int]] = defaultdict(list)
+    for pk, level in notification.context.get(CARRIED, []):
+        by_level[level].append(pk)
+    return sum(
+        Escalation.objects.filter(pk__in=pks)
+        .filter(Q(told_level__isnull=True) | Q(told_level__lt=level))
+        .update(told_level=level)
+        for level, pks in by_level.items()
     )
 
 

@@ -120,6 +120,27 @@ def register_context_provider(subject_type: str, provider: ContextProvider) -> N
     _CONTEXT_PROVIDERS[subject_type] = provider
 
 
+# Apps that record what a message told its recipient (escalation: the escalations a daily summary
+# carried) do it once the message is sent, in the same transaction as the row becomes sent, not
+# when it is queued: a message cancelled, or failed for good, records nothing. Registered in
+# AppConfig.ready.
+SentHook = Callable[[Notification], None]
+_SENT_HOOKS: dict[str, SentHook] = {}
+
+
+def register_sent_hook(subject_type: str, hook: SentHook) -> None:
+    _SENT_HOOKS[subject_type] = hook
+
+
+def _record(notification: Notification) -> None:
+    """Save a delivered message's row and, once it is sent, what it told (see `_SENT_HOOKS`)."""
+    with transaction.atomic():
+        notification.save()
+        hook = _SENT_HOOKS.get(notification.subject_type)
+        if hook is not None and notification.status == Notification.Status.SENT:
+            hook(notification)
+
+
 def template_and_context(notification: Notification) -> tuple[str, dict[str, Any]]:
     """The template family (in the accessible format where one exists) and the values its
     templates read."""
@@ -400,7 +421,7 @@ def deliver(notification_id: int, claimed_at: datetime | None = None) -> str:
         notification.status = Notification.Status.FAILED
         notification.error = f"{type(exc).__name__}: {exc}"[:500]
         logger.exception("notification cannot be sent notification=%s", notification.pk)
-    notification.save()
+    _record(notification)
     return notification.status
 
 
@@ -427,6 +448,6 @@ def notification_mark_posted(*, notification: Notification, by) -> Notification:
     if notification.status == Notification.Status.LETTER_READY:
         notification.status = Notification.Status.SENT
         notification.sent_at = timezone.now()
-        notification.save()
+        _record(notification)
         logger.info("letter posted notification=%s by=%s", notification.pk, by.pk)
     return notification

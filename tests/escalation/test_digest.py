@@ -7,6 +7,7 @@ clock: Tuesday 10 March 2026."""
 import datetime
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -15,7 +16,7 @@ from django.urls import reverse
 
 from dsr.deadlines import is_working_day
 from dsr.models import Notification
-from dsr.outbox.delivery import deliver_due, render
+from dsr.outbox.delivery import ProviderRefused, deliver_due, render
 from dsr.roles import Role
 from escalation.models import Escalation
 from escalation.services import escalation_acknowledge
@@ -73,9 +74,11 @@ def test_a_ladder_sweep_moving_150_escalations_sends_one_email_per_owner(
     ]
     # Never one email per escalation.
     assert not Notification.objects.exclude(kind="escalation_digest").exists()
-    assert set(Escalation.objects.values_list("level", "told_level")) == {(3, 3)}
+    # Told at level 3 once the digests are sent, not when they are queued.
+    assert set(Escalation.objects.values_list("level", "told_level")) == {(3, 2)}
 
     deliver_due()
+    assert set(Escalation.objects.values_list("level", "told_level")) == {(3, 3)}
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         [owners["executive"].email, owners["deputy"].email]
     )
@@ -119,13 +122,12 @@ def test_each_owner_hears_of_their_own_levels_and_areas_only(make_person, owners
     assert south.email not in told
     row = Notification.objects.get(kind="escalation_digest", email=owners["la"].email)
     assert render(row).text.count(reverse("escalation:queue")) == 1
-    # The escalation's page says its owners were told in their daily summary.
-    page = (
-        signed_in_client(owners["la"])
-        .get(Escalation.objects.first().get_absolute_url())
-        .content.decode()
-    )
-    assert "were told in their daily summary of escalations" in page
+    # The escalation's page says its owners were told in their daily summary once it is sent.
+    client = signed_in_client(owners["la"])
+    url = Escalation.objects.first().get_absolute_url()
+    assert "have not been told yet" in client.get(url).content.decode()
+    deliver_due()
+    assert "were told in their daily summary of escalations" in client.get(url).content.decode()
 
 
 def test_a_rules_sweep_sends_no_email_per_escalation_by_default(make_person, owners):
@@ -234,7 +236,8 @@ def test_digests_queued_for_several_days_and_sent_late_send_only_todays(
 ):
     """The worker was down from Thursday to Tuesday: each working day's sweep queued a digest
     for the level 2 owners. When it starts again each owner gets one email, Tuesday's, with
-    today's counts; the older ones are cancelled, not sent with out-of-date counts."""
+    today's counts; the older ones are cancelled, not sent with out-of-date counts. Nobody was
+    told of the escalations the cancelled ones carried, so Tuesday's carries all four as new."""
     person = make_person("RED", family_name="Hidden")
     days = [datetime.date(2026, 3, 5), datetime.date(2026, 3, 6), datetime.date(2026, 3, 9)]
     for day in [*days, TUESDAY]:
@@ -251,9 +254,10 @@ def test_digests_queued_for_several_days_and_sent_late_send_only_todays(
 
     sent = sorted(m.to[0] for m in mail.outbox)
     assert sent == sorted([owners["la"].email, owners["health"].email])
-    assert all("New to you since your last summary: 1." in m.body for m in mail.outbox)
+    assert all("New to you since your last summary: 4." in m.body for m in mail.outbox)
     late = Notification.objects.filter(kind="escalation_digest", subject_id__lt=20260310)
     assert set(late.values_list("status", flat=True)) == {Notification.Status.CANCELLED}
+    assert set(Escalation.objects.values_list("told_level", flat=True)) == {2}
 
     # Another summary for today queued after one was sent is not sent: one a day at most.
     again = Notification.objects.get(
@@ -267,3 +271,53 @@ def test_digests_queued_for_several_days_and_sent_late_send_only_todays(
     assert mail.outbox == []
     again.refresh_from_db()
     assert again.status == Notification.Status.CANCELLED
+
+
+def _sweep(frozen_now, day: datetime.date) -> list[tuple[str, int]]:
+    """The ladder sweep at 09:30 on `day`: the digests it queued, as (email, new)."""
+    frozen_now.move_to(f"{day:%Y-%m-%d} 09:30:00+00:00")
+    digests = Notification.objects.filter(kind="escalation_digest").order_by("email")
+    before = list(digests.values_list("pk", flat=True))
+    escalation_ladder_sweep(today=day)
+    return [(row.email, row.context["new"]) for row in digests.exclude(pk__in=before)]
+
+
+def test_a_digest_that_fails_for_good_leaves_its_escalations_for_the_next_digest(
+    make_person, owners, frozen_now
+):
+    _escalations(make_person("AMBER"), 3, level=2)
+    both = sorted([owners["la"].email, owners["health"].email])
+    assert _sweep(frozen_now, TUESDAY) == [(email, 3) for email in both]
+
+    refused = ProviderRefused("The mail server refused the address for good.")
+    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=refused):
+        assert deliver_due() == {"failed": 2}
+    assert mail.outbox == []
+    # Nobody was told: Wednesday's digests carry the same three, and sending them tells.
+    assert set(Escalation.objects.values_list("told_level", flat=True)) == {None}
+    assert _sweep(frozen_now, datetime.date(2026, 3, 11)) == [(email, 3) for email in both]
+    assert deliver_due() == {"sent": 2}
+    assert all("New to you since your last summary: 3." in m.body for m in mail.outbox)
+    assert set(Escalation.objects.values_list("told_level", flat=True)) == {2}
+    # Told: Thursday has nothing new for them, so no digest.
+    assert _sweep(frozen_now, datetime.date(2026, 3, 12)) == []
+
+
+def test_a_digest_cancelled_as_out_of_date_leaves_its_escalations_for_the_next_digest(
+    make_person, owners, frozen_now
+):
+    _escalations(make_person("AMBER"), 2, level=2)
+    both = sorted([owners["la"].email, owners["health"].email])
+    assert _sweep(frozen_now, TUESDAY) == [(email, 2) for email in both]
+    # The worker was down until Wednesday afternoon: Tuesday's digests are cancelled, not sent.
+    frozen_now.move_to("2026-03-11 14:00:00+00:00")
+    assert deliver_due() == {"cancelled": 2}
+    assert set(Escalation.objects.values_list("told_level", flat=True)) == {None}
+    # One escalation moved up to level 3 meanwhile: it is new to the level 3 owners instead.
+    moved = Escalation.objects.first()
+    Escalation.objects.filter(pk=moved.pk).update(level=3)
+    executives = sorted([owners["deputy"].email, owners["executive"].email])
+    queued = _sweep(frozen_now, datetime.date(2026, 3, 11))
+    assert sorted(queued) == sorted([*[(e, 1) for e in both], *[(e, 1) for e in executives]])
+    deliver_due()
+    assert sorted(Escalation.objects.values_list("level", "told_level")) == [(2, 2), (3, 3)]
