@@ -37,8 +37,9 @@ from dsr.models import (
     RegisterImport,
     User,
 )
+from dsr.queries import open_entry
 from dsr.security.scoping import local_authority_ids_for
-from dsr.services.admissions import register_open_in_hospital
+from dsr.services.admissions import admission_record
 from dsr.services.people import consent_record, contacts_add, person_create, person_update
 from dsr.services.register import register_open
 
@@ -91,13 +92,14 @@ def _open(person: Person, entry: dict[str, Any], by: User, written: dict) -> lis
     saved: list[Any] = []
     if entry.get("admission"):
         admission = entry["admission"]
-        opened, admitted = register_open_in_hospital(
+        admitted = admission_record(
             person=person,
-            opened_on=_day(entry["opened_on"]),
+            register_opened_on=_day(entry["opened_on"]),
             notes=entry["rationale"],
             by=by,
             **{**admission, "admitted_on": _day(admission["admitted_on"])},
         )
+        opened = open_entry(person)
         written["created"]["Admission"].append(admitted.pk)
         saved.append(admitted)
     else:

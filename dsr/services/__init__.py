@@ -15,7 +15,6 @@ from dsr.services.admissions import (  # noqa: F401  (the register's writes, in 
     cetr_exception_record,
     placement_end,
     placement_record,
-    register_open_in_hospital,
 )
 from dsr.services.housekeeping import (  # noqa: F401  (the register's writes, in one place)
     heartbeat_record,

@@ -19,7 +19,6 @@ from dsr.models import (
     Person,
     Placement,
     Rating,
-    RegisterEntry,
     User,
 )
 from dsr.queries import open_admission, open_entry
@@ -47,19 +46,28 @@ def admission_record(
     planned_discharge_on: date | None = None,
     weekly_cost: Decimal | None = None,
     funder: str = "",
+    register_opened_on: date | None = None,
 ) -> Admission:
     """Record an admission to hospital. The person's rating becomes Blue at once. The planned
     discharge date, weekly cost and funder are optional (planning figures, the Assuring
-    Transformation extract)."""
+    Transformation extract).
+
+    With `register_opened_on`, someone already in hospital is put on the register (a register
+    brought across from a spreadsheet): the entry opens that day rated Blue (rule 5) from the
+    later of that day and the day they were admitted. The rating before the admission is not
+    known, so none is written: never invented. Refused, writing nothing, as `register_open`
+    refuses (already on the register, no consent basis)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     entry = open_entry(person)
-    if entry is None:
+    if register_opened_on is not None and entry is not None:
+        raise RegisterError("This person is already on the register.")
+    if register_opened_on is None and entry is None:
         raise RegisterError("Add this person to the register before recording an admission.")
     if open_admission(person) is not None:
         raise RegisterError("This person already has an open admission.")
     if admitted_on > timezone.localdate():
         raise RegisterError("The admission date must be today or in the past.")
-    if admitted_on < entry.opened_on:
+    if entry is not None and admitted_on < entry.opened_on:
         raise RegisterError(
             "The admission date cannot be before the person joined the register "
             f"({entry.opened_on:%d %B %Y})."
@@ -78,14 +86,24 @@ def admission_record(
         weekly_cost=weekly_cost,
         funder=funder,
     )
-    rationale = _admitted(admission)
-    write_rating(
-        entry,
-        rating=RAG.BLUE,
-        rationale=f"{rationale} {notes}".strip(),
-        effective_from=max(admitted_on, entry.rating_since or admitted_on),
-        by=by,
-    )
+    rationale = f"{_admitted(admission)} {notes}".strip()
+    if entry is None:
+        register_open(
+            person=person,
+            rating=RAG.BLUE,
+            rationale=rationale,
+            opened_on=register_opened_on,
+            rated_on=max(register_opened_on, admitted_on),
+            by=by,
+        )
+    else:
+        write_rating(
+            entry,
+            rating=RAG.BLUE,
+            rationale=rationale,
+            effective_from=max(admitted_on, entry.rating_since or admitted_on),
+            by=by,
+        )
     return admission
 
 
@@ -101,56 +119,6 @@ def _admission_save(*, hospital_ods_code: str, weekly_cost: Decimal | None, **fi
 
 def _admitted(admission: Admission) -> str:
     return f"Admitted to {admission.hospital_name} on {admission.admitted_on:%d %B %Y}."
-
-
-@transaction.atomic
-def register_open_in_hospital(
-    *,
-    person: Person,
-    opened_on: date,
-    hospital_name: str,
-    hospital_ods_code: str,
-    cqc_rating: str,
-    admitted_on: date,
-    ward_security: str,
-    community_cetr_before_admission: bool,
-    by: User,
-    mha_status: str = "",
-    notes: str = "",
-) -> tuple[RegisterEntry, Admission]:
-    """Put someone already in hospital on the register (a register brought across from a
-    spreadsheet): the admission is recorded as `admission_record` records it, and the entry
-    opens rated Blue (rule 5) from the later of the day they joined and the day they were
-    admitted. The rating before the admission is not known, so none is written: never invented.
-    Refused, writing nothing, as `register_open` and `admission_record` refuse."""
-    person = Person.objects.select_for_update().get(pk=person.pk)
-    if open_entry(person) is not None:
-        raise RegisterError("This person is already on the register.")
-    if open_admission(person) is not None:
-        raise RegisterError("This person already has an open admission.")
-    if admitted_on > timezone.localdate():
-        raise RegisterError("The admission date must be today or in the past.")
-    admission = _admission_save(
-        person=person,
-        hospital_name=hospital_name,
-        hospital_ods_code=hospital_ods_code,
-        cqc_rating=cqc_rating,
-        admitted_on=admitted_on,
-        ward_security=ward_security,
-        mha_status=mha_status,
-        community_cetr_before_admission=community_cetr_before_admission,
-        recorded_by=by,
-        weekly_cost=None,
-    )
-    entry = register_open(
-        person=person,
-        rating=RAG.BLUE,
-        rationale=f"{_admitted(admission)} {notes}".strip(),
-        opened_on=opened_on,
-        rated_on=max(opened_on, admitted_on),
-        by=by,
-    )
-    return entry, admission
 
 
 @transaction.atomic

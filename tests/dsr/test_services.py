@@ -35,7 +35,7 @@ def person(db):
     return PersonFactory()
 
 
-def admit(person, by, *, on=date(2026, 3, 2), community_cetr=False):
+def admit(person, by, *, on=date(2026, 3, 2), community_cetr=False, **more):
     return admission_record(
         person=person,
         hospital_name="Hellesdon Hospital",
@@ -45,6 +45,7 @@ def admit(person, by, *, on=date(2026, 3, 2), community_cetr=False):
         ward_security=Admission.WardSecurity.GENERAL,
         community_cetr_before_admission=community_cetr,
         by=by,
+        **more,
     )
 
 
@@ -348,6 +349,32 @@ def test_discharge_cannot_be_to_blue(person, staff, frozen_now):
         admission_discharge(
             admission=admission, discharged_on=TODAY, rating=RAG.BLUE, rationale="x", by=staff
         )
+
+
+def test_an_admission_needs_the_person_on_the_register_unless_it_opens_their_entry(
+    person, staff, frozen_now
+):
+    with pytest.raises(RegisterError, match="Add this person to the register"):
+        admit(person, staff)
+    consent_record(person=person, basis=Consent.Basis.OWN_CONSENT, given_on=TODAY, by=staff)
+
+    # Already in hospital when put on the register (a register brought across): the entry opens
+    # on its own day, rated Blue from the later of that day and the admission.
+    admission = admit(person, staff, on=date(2026, 2, 20), register_opened_on=date(2026, 3, 1))
+
+    entry = RegisterEntry.objects.get(person=person)
+    assert (entry.opened_on, entry.rating, entry.rating_since) == (
+        date(2026, 3, 1),
+        RAG.BLUE,
+        date(2026, 3, 1),
+    )
+    assert admission.admitted_on == date(2026, 2, 20)
+    # Its one rating: the one before the admission is not known, so none is invented.
+    ratings = Rating.objects.filter(entry=entry)
+    assert [(r.previous_rating, r.rating) for r in ratings] == [("", RAG.BLUE)]
+    assert ratings[0].rationale == "Admitted to Hellesdon Hospital on 20 February 2026."
+    with pytest.raises(RegisterError, match="already on the register"):
+        admit(person, staff, register_opened_on=date(2026, 3, 1))
 
 
 def test_one_open_admission_at_a_time(person, staff, frozen_now):

@@ -14,7 +14,7 @@ from dsr.exceptions import RegisterError
 from dsr.imports.run import run, undo
 from dsr.models import Admission, Person, Rating, RegisterEntry
 from dsr.queries import open_admission
-from dsr.services import consent_record, person_create, register_open, register_open_in_hospital
+from dsr.services import admission_record, consent_record, person_create, register_open
 from reviews.models import Cetr
 from tests.dsr.imports.conftest import HEADERS, row, xlsx
 from tests.dsr.imports.flow import upload_and_check
@@ -390,9 +390,9 @@ def test_the_values_page_reads_as_many_queries_for_many_hospitals_as_for_one(
 def test_someone_admitted_is_not_put_on_the_register_without_a_consent_basis(lead, icb_areas):
     person = _ada(lead, icb_areas)
     with pytest.raises(RegisterError, match="Record a consent basis"):
-        register_open_in_hospital(
+        admission_record(
             person=person,
-            opened_on=datetime.date(2025, 5, 1),
+            register_opened_on=datetime.date(2025, 5, 1),
             hospital_name="Hellesdon Hospital",
             hospital_ods_code="RMY01",
             cqc_rating="good",
