@@ -24,6 +24,7 @@ from escalation import rules, settings_page
 from escalation.demo import seed_escalations
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
 from escalation.queries import acknowledgement_counts, awaiting_acknowledgement
+from escalation.queue_order import queue_order_refresh
 
 DASHBOARD_LIST = 10
 
@@ -295,4 +296,5 @@ CONTRIBUTION = Contribution(
     demo=seed_escalations,
     follows={"escalation": (Escalation,)},
     settings_sections=(settings_page.SECTION,),
+    register_changed=queue_order_refresh,
 )

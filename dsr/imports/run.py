@@ -37,6 +37,7 @@ from dsr.models import (
     RegisterImport,
     User,
 )
+from dsr.register_changes import people_changed
 from dsr.security.scoping import local_authority_ids_for
 from dsr.services.admissions import register_open_in_hospital
 from dsr.services.people import consent_record, contacts_add, person_create, person_update
@@ -377,3 +378,5 @@ def _undo_row(row: ImportRow, by: User) -> None:
             for name, value in updated.items()
         }
         person_update(person=person, by=by, **fields)
+    # A rating or an entry taken away moves the person in the escalation queue.
+    people_changed([row.person_id])
