@@ -211,7 +211,8 @@ def _ordered(
             continue
         if position and rank == position[0]:
             group = group.filter(keyset_after(PLACE_KEYS, position[1:]))
-        parts.append(group.annotate(waiting_rank=Value(rank, output_field=IntegerField())))
+        group = group.annotate(waiting_rank=Value(rank, output_field=IntegerField()))
+        parts.append(group.values("person_id", "waiting_rank", *PLACE_KEYS[:2]))
     # The few people with an open escalation raised outside their own area: placed for this
     # user from the escalations themselves.
     other = places.filter(elsewhere=True).annotate(waiting_rank=_exact_rank(user, today))
@@ -219,10 +220,13 @@ def _ordered(
         other = other.filter(waiting_rank=PAST_DEADLINE)
     if position:
         other = other.filter(keyset_after(PLACE_ORDER, position))
-    parts.append(other)
-    parts = [part.values("person_id", "waiting_rank", *PLACE_KEYS[:2]) for part in parts]
+    other = other.values("person_id", "waiting_rank", *PLACE_KEYS[:2])
     if connection.features.supports_slicing_ordering_in_compound:
+        # At most a page from each part, in the index's order (SQLite cannot limit a part of
+        # a union: it reads them whole).
         parts = [part.order_by(*PLACE_KEYS)[: PAGE_SIZE + 1] for part in parts]
+        other = other.order_by(*PLACE_ORDER)[: PAGE_SIZE + 1]
+    parts.append(other)
     first, *rest = parts
     return list(first.union(*rest, all=True).order_by(*PLACE_ORDER)[: PAGE_SIZE + 1])
 
@@ -298,30 +302,46 @@ def queue_counts(user: Any, filters: QueueFilters, today: date) -> QueueCounts:
     """The escalations waiting for the user's acknowledgement and those past the deadline
     (acknowledgement_counts, as the home page counts them), and the live escalations of
     everyone in the user's queue by level, in the chosen area or organisation (the level and
-    deadline filters narrow the rows, not the counts). Two queries."""
+    deadline filters narrow the rows, not the counts). Two queries, over the whole queue: so
+    kept, like the total, until the register or an escalation next changes (or the day does),
+    per user and area."""
     area = QueueFilters(local_authority=filters.local_authority, organisation=filters.organisation)
-    in_queue = _places(user, area).values("person_id")
-    waiting = Q(status=Escalation.Status.OPEN)
-    top = rules.top_level()
-    by_level = {}
-    for level in range(1, top + 1):
-        by_level[f"live{level}"] = Count("id", filter=Q(level=level))
-        by_level[f"waiting{level}"] = Count("id", filter=waiting & Q(level=level))
-    found = Escalation.objects.filter(status__in=LIVE, person__in=in_queue).aggregate(**by_level)
-    mine = acknowledgement_counts(user, today, area)
-    return QueueCounts(
-        waiting=mine["waiting"],
-        past_deadline=mine["late"],
-        levels=[
-            {
-                "level": level,
-                "name": rules.level_name(level),
-                "live": found[f"live{level}"],
-                "waiting": found[f"waiting{level}"],
-            }
-            for level in range(1, top + 1)
-        ],
+
+    def count() -> QueueCounts:
+        in_queue = _places(user, area).values("person_id")
+        waiting = Q(status=Escalation.Status.OPEN)
+        top = rules.top_level()
+        by_level = {}
+        for level in range(1, top + 1):
+            by_level[f"live{level}"] = Count("id", filter=Q(level=level))
+            by_level[f"waiting{level}"] = Count("id", filter=waiting & Q(level=level))
+        found = Escalation.objects.filter(status__in=LIVE, person__in=in_queue).aggregate(
+            **by_level
+        )
+        mine = acknowledgement_counts(user, today, area)
+        return QueueCounts(
+            waiting=mine["waiting"],
+            past_deadline=mine["late"],
+            levels=[
+                {
+                    "level": level,
+                    "name": rules.level_name(level),
+                    "live": found[f"live{level}"],
+                    "waiting": found[f"waiting{level}"],
+                }
+                for level in range(1, top + 1)
+            ],
+        )
+
+    counts, _ = kept_for_a_while(
+        "escalation-queue-counts",
+        user,
+        (user.pk, area, today),
+        count,
+        settings.DSR_LIST_COUNT_CACHE_SECONDS,
+        following=("register", "escalation"),
     )
+    return counts
 
 
 def _rows(people: list[Person], today: date, user: Any) -> list[QueueRow]:

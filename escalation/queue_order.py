@@ -22,6 +22,7 @@ from django.apps import apps as django_apps
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 
+from dsr.caching import changed
 from dsr.models import RAG, Person
 from escalation import rules
 from escalation.models import LIVE
@@ -184,6 +185,9 @@ def _apply(person_ids: list[int] | None, registry: Any = django_apps) -> Differe
         update_fields=list(_fields()),
     )
     place_model.objects.bulk_update(update, list(_fields()), batch_size=BATCH)
+    if found.count and registry is django_apps:
+        # Kept queue totals and counts (dsr.caching) are counted afresh after commit.
+        changed("escalation")
     return found
 
 
