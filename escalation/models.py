@@ -245,6 +245,10 @@ class QueuePlace(models.Model):
                 fields=["level", "waiting", "rating_rank", "oldest_raised_at", "person"],
                 name="queue_place_order_idx",
             ),
+            # The few placed for each user when read (escalation.queries._ordered).
+            models.Index(
+                fields=["level"], condition=Q(elsewhere=True), name="queue_place_elsewhere_idx"
+            ),
         ]
 
     def __str__(self) -> str:

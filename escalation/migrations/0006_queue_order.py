@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
                 ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='dsr.person')),
             ],
             options={
-                'indexes': [models.Index(fields=['level', 'waiting', 'rating_rank', 'oldest_raised_at', 'person'], name='queue_place_order_idx')],
+                'indexes': [models.Index(fields=['level', 'waiting', 'rating_rank', 'oldest_raised_at', 'person'], name='queue_place_order_idx'), models.Index(condition=models.Q(('elsewhere', True)), fields=['level'], name='queue_place_elsewhere_idx')],
                 'constraints': [models.UniqueConstraint(fields=('level', 'person'), name='one_queue_place_per_level')],
             },
         ),
