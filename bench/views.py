@@ -6,7 +6,9 @@
   in memory, no database for the rows, so the list's cost can be split into rendering and
   fetching (PERFORMANCE.md, T4);
 - the escalation queue's render floor: the real queue template filled the same way, 50 people
-  and their escalations from memory (10 waiting for the user, with the counts and the filters).
+  and their escalations from memory, shaped like the queue's first page for the bench's senior
+  manager at 100,000 people (50 people waiting, 133 escalations of which 98 open), with the
+  counts and the filters.
 """
 
 from datetime import date, timedelta
@@ -20,7 +22,6 @@ from dsr.models import LocalAuthority, Organisation, Person, PersonContact, Regi
 from dsr.queries import PAGE_SIZE, RegisterPage
 from dsr.security.access import public, role_required
 from dsr.views.register import VIEW_REGISTER, ListRow
-from escalation.fixes import Fix
 from escalation.forms import QueueFilterForm
 from escalation.models import Escalation
 from escalation.queries import QueueCounts, QueuePage, QueueRow
@@ -99,12 +100,12 @@ REASONS = [
     Escalation.Reason.AMBER_UNREVIEWED,
     Escalation.Reason.OVERDUE_ACTION,
 ]
-WAITING_ROWS = 10
 
 
 def _queue_rows(today: date) -> tuple[list[QueueRow], set[int]]:
-    """Fifty people as the queue shows them: the first ten with an escalation waiting (some
-    past the deadline), the rest acknowledged or rated Red or Amber without one."""
+    """Fifty people as the queue's first page shows them: each with two or three escalations,
+    two of them waiting for the user (every other person's past the deadline), the third
+    acknowledged."""
     now = timezone.now()
     rows, mine = [], set()
     for n in range(PAGE_SIZE):
@@ -116,8 +117,7 @@ def _queue_rows(today: date) -> tuple[list[QueueRow], set[int]]:
             date_of_birth=date(1990, 1, 1) + timedelta(days=97 * n),
             local_authority=AREAS[n % len(AREAS)],
         )
-        waiting = n < WAITING_ROWS
-        person.waiting_rank = (0 if n % 2 else 1) if waiting else 2
+        person.waiting_rank = 0 if n % 2 else 1
         entry = RegisterEntry(
             pk=n + 1,
             person=person,
@@ -127,7 +127,8 @@ def _queue_rows(today: date) -> tuple[list[QueueRow], set[int]]:
             rating_reviewed_on=today - timedelta(days=n + 3),
         )
         escalations = []
-        for k in range(1 if n % 3 else 2 if n < 30 else 0):
+        for k in range(3 if n % 3 else 2):
+            waiting = k < 2
             escalation = Escalation(
                 pk=n * 3 + k + 1,
                 person=person,
@@ -139,11 +140,7 @@ def _queue_rows(today: date) -> tuple[list[QueueRow], set[int]]:
             )
             escalation.past_deadline = waiting and n % 2 == 1
             escalation.raised_level = 2
-            escalation.fix = (
-                Fix(label="Plan a community C(E)TR", url=f"/reviews/cetrs/new/?person={n + 1}")
-                if escalation.reason == Escalation.Reason.RED_WITHOUT_CETR
-                else None
-            )
+            escalation.fix = None  # a senior manager's first page offers none
             escalations.append(escalation)
             mine.add(escalation.pk)
         row = QueueRow(
