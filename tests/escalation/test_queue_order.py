@@ -150,7 +150,7 @@ def _random_register(rng, make_person, areas) -> None:
                 [EscalationFactory] * 3 + [AcknowledgedEscalationFactory, ResolvedEscalationFactory]
             )
             raised_area = rng.choice(
-                [areas[area]] * 6 + [areas["south" if area == "north" else "north"], None]
+                [areas[area]] * 3 + [areas["south" if area == "north" else "north"], None]
             )
             factory(
                 person=person,
