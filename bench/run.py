@@ -220,6 +220,7 @@ def _endpoints(base: str, accounts: dict, sessions: dict, args) -> list[Endpoint
     person = reverse("dsr:person-detail", kwargs={"pk": accounts["long_history_person"]})
     typical = reverse("dsr:person-detail", kwargs={"pk": typical_person(accounts)})
     list_floor = "register list render floor"
+    queue_floor = "escalation queue render floor"
     return [
         Endpoint("floor", reverse("bench-floor"), "register_staff"),
         # The same page and bytes with no session: what the signed-in stack adds to a request.
@@ -238,9 +239,15 @@ def _endpoints(base: str, accounts: dict, sessions: dict, args) -> list[Endpoint
         Endpoint("person page, typical", typical, "register_staff"),
         Endpoint("referral queue", reverse("referrals:queue"), "register_staff"),
         Endpoint(
+            queue_floor,
+            reverse("bench-escalation-queue-render-floor"),
+            "senior_manager_health",
+        ),
+        Endpoint(
             "escalation queue (senior manager)",
             reverse("escalation:queue"),
             "senior_manager_health",
+            floor=queue_floor,
         ),
         Endpoint("register snapshot report", reverse("reports:snapshot"), "planning_commissioner"),
         Endpoint("flows report", reverse("reports:flows"), "planning_commissioner"),

@@ -12,6 +12,11 @@ urlpatterns = [
         views.register_list_render_floor,
         name="bench-register-list-render-floor",
     ),
+    path(
+        "bench/escalation-queue-render-floor/",
+        views.escalation_queue_render_floor,
+        name="bench-escalation-queue-render-floor",
+    ),
     path("", include("dsr.urls")),
 ]
 

@@ -18,7 +18,17 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
-from dsr import caching, demo, navigation, next_steps, panels, records, register_settings, timeline
+from dsr import (
+    caching,
+    demo,
+    navigation,
+    next_steps,
+    panels,
+    records,
+    register_changes,
+    register_settings,
+    timeline,
+)
 from dsr.imports.parts import ImportPart, register_import_part
 from dsr.models import people as register_models
 from dsr.navigation import NavItem
@@ -56,6 +66,9 @@ class Contribution:
     settings_sections: tuple[SettingsSection, ...] = ()
     # What the app brings across from a register spreadsheet (dsr.imports.parts).
     import_parts: tuple[ImportPart, ...] = ()
+    # Told, in the writer's transaction, of the people whose place on the register changed
+    # (dsr.register_changes).
+    register_changed: register_changes.Listener | None = None
 
 
 def _one(value: Any) -> tuple[Any, ...]:
@@ -76,6 +89,7 @@ def contribute(contribution: Contribution) -> None:
         (demo.register_demo_seeder, _one(contribution.demo)),
         (register_settings.register_section, contribution.settings_sections),
         (register_import_part, contribution.import_parts),
+        (register_changes.register_listener, _one(contribution.register_changed)),
     ]
     for register, items in registrations:
         for item in items:

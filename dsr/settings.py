@@ -240,6 +240,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "escalation.tasks.sweep_escalations_task",
         "schedule": timedelta(minutes=5),
     },
+    # Every hour, at 40 past: check the escalation queue's order against the escalations and
+    # the register, repair any difference and tell the DSR leads of it (HZ-19).
+    "escalation-queue-check": {
+        "task": "escalation.tasks.check_escalation_queue_task",
+        "schedule": crontab(minute=40),
+    },
     # Every hour, at 5 past: remind action owners before and on each action's due date.
     "action-reminder-sweep": {
         "task": "reviews.tasks.sweep_action_reminders_task",

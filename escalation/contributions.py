@@ -25,6 +25,7 @@ from escalation.demo import seed_escalations
 from escalation.models import LIVE, Escalation, EscalationNote, EscalationTransition
 from escalation.notifications import DIGEST_SUBJECT, digest_sent
 from escalation.queries import acknowledgement_counts, awaiting_acknowledgement
+from escalation.queue_order import queue_order_refresh
 
 DASHBOARD_LIST = 10
 
@@ -297,4 +298,5 @@ CONTRIBUTION = Contribution(
     demo=seed_escalations,
     follows={"escalation": (Escalation,)},
     settings_sections=(settings_page.SECTION,),
+    register_changed=queue_order_refresh,
 )

@@ -201,3 +201,56 @@ class EscalationNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on escalation {self.escalation_id}"
+
+
+class QueuePlace(models.Model):
+    """A person's place in the escalation queue of one level: the queue's sort keys, kept so a
+    page reads its rows in order from an index instead of sorting the whole queue. Derived from
+    the escalations, the open register entries and the people (escalation.queue_order keeps it
+    in the same transaction as each change, and its sweep rebuilds and checks it); never
+    edited by hand, and not a record: it has no history.
+
+    A level's queue holds everyone rated Red or Amber and anyone with a live escalation at that
+    level or above (level 1 is the register team's queue: every live escalation). `waiting` and
+    `ack_due_on` describe the open escalations at the level or above raised in the person's own
+    area; `elsewhere` marks a person with an open one raised in another area (or none), whose
+    place the page works out for each user (who sees that escalation depends on their area)."""
+
+    level = models.PositiveSmallIntegerField()
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    # A copy of the person's area, for the user's scope and the area filters.
+    local_authority = models.ForeignKey(
+        LocalAuthority,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    # 0 Red, 1 Amber, 2 Blue, 3 anything else (Green, or not on the register).
+    rating_rank = models.PositiveSmallIntegerField()
+    # When their oldest live escalation was raised (any level); the far future if none.
+    oldest_raised_at = models.DateTimeField()
+    waiting = models.BooleanField()
+    # The earliest acknowledgement deadline of those waiting: past it when it is before today.
+    ack_due_on = models.DateField(null=True, blank=True)
+    elsewhere = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["level", "person"], name="one_queue_place_per_level"),
+        ]
+        indexes = [
+            # The queue's order within each group: rating, then the oldest escalation's age.
+            models.Index(
+                fields=["level", "waiting", "rating_rank", "oldest_raised_at", "person"],
+                name="queue_place_order_idx",
+            ),
+            # The few placed for each user when read (escalation.queries._ordered).
+            models.Index(
+                fields=["level"], condition=Q(elsewhere=True), name="queue_place_elsewhere_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Person {self.person_id} in the level {self.level} queue"

@@ -13,7 +13,7 @@ rated Red when DSR_ESCALATION_RED_AT_ONCE is on, and everything when DSR_ESCALAT
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection
@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr.deadlines import is_working_day
-from dsr.models import Notification
+from dsr.models import Notification, User
 from dsr.outbox import message, outbox_add
 from dsr.outbox.delivery import DAILY_SUMMARY
+from dsr.roles import Role
 from escalation import rules
 from escalation.models import Escalation
 from escalation.queries import owners_for
@@ -200,6 +201,42 @@ def notify_inadequate_hospital_admission(escalations: list[Escalation]) -> int:
                 )
                 for escalation in escalations
                 for number, (name, email) in enumerate(recipients)
+            ),
+            ignore_conflicts=True,
+        )
+    )
+
+
+QUEUE_CHECK_SUBJECT = "escalation.queuecheck"
+
+
+def notify_queue_repaired(counts: Mapping[str, int], now: datetime) -> int:
+    """One email to each active DSR lead: the escalation queue's order was found out of step
+    with the records and repaired, with how many places were missing (and how many of those
+    were people rated Red), extra or out of order. Counts only, no one named. The run is keyed
+    by its London minute, so a rerun adds no copy."""
+    run = int(f"{timezone.localtime(now):%Y%m%d%H%M}")
+    leads = User.objects.filter(is_active=True, groups__name=Role.DSR_LEAD.label).order_by("id")
+    context = {
+        **counts,
+        "count": counts["missing"] + counts["extra"] + counts["changed"],
+        "url": settings.SITE_URL + reverse("escalation:queue"),
+    }
+    return len(
+        outbox_add(
+            (
+                message(
+                    subject_type=QUEUE_CHECK_SUBJECT,
+                    subject_id=run,
+                    kind="escalation_queue_repaired",
+                    recipient_key=f"user-{lead.pk}",
+                    recipient_name=lead.full_name,
+                    recipient_role="DSR lead",
+                    email=lead.email,
+                    context=context,
+                )
+                for lead in leads
+                if lead.email
             ),
             ignore_conflicts=True,
         )

@@ -9,12 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     Exists,
-    F,
-    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -26,20 +25,18 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dsr.caching import kept_for_a_while
-from dsr.models import RAG, Organisation, Person, RegisterEntry, User
+from dsr.models import Organisation, Person, RegisterEntry, User
 from dsr.queries import keyset_after, local_authorities_for
 from dsr.roles import Role
 from dsr.security.scoping import get_object_for_user, local_authority_ids_for
 from escalation import rules
 from escalation.fixes import fix_for
-from escalation.models import LIVE, Escalation, EscalationTransition
+from escalation.models import LIVE, Escalation, EscalationTransition, QueuePlace
 from reviews.models import Action, Cetr
 
 PAGE_SIZE = 50
 TOP_LIST = 200
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-QUEUE_KEYS = ["waiting_rank", "rating_rank", "oldest_key", "id"]
 # waiting_rank: someone with an escalation past its acknowledgement deadline, then someone with
 # one waiting for acknowledgement, then everyone else.
 PAST_DEADLINE, WAITING, NOT_WAITING = 0, 1, 2
@@ -143,62 +140,95 @@ def acknowledgement_counts(
     )
 
 
-def _queue(user: Any, filters: QueueFilters, today: date) -> Any:
-    """Red and Amber people in the user's scope, and anyone with an open escalation there, with
-    the keys the queue is ordered by: past the acknowledgement deadline first, then waiting for
-    acknowledgement, then by rating, then by the age of their oldest open escalation."""
-    live = Escalation.objects.filter(person=OuterRef("pk"), status__in=LIVE)
-    # Waiting for this user's acknowledgement: what the counts and the home page count.
-    waiting = awaiting_acknowledgement(user).filter(person=OuterRef("pk"))
-    # Worked out when read (a late sweep never hides a breach): the day after the deadline.
-    past_deadline = waiting.filter(ack_due_on__lt=today)
-    # The register team's queue holds every live escalation; a senior manager's, the Red and
-    # Amber people and those escalated to their level or above (a late review of a Green
-    # person is the DSR team's business, not theirs).
-    placing = (
-        live
-        if user.has_perm("dsr.view_register")
-        else live.filter(level__gte=max(rules.level_for(user), 1))
-    )
-    people = (
-        Person.objects.visible_to(user)
-        # The open entry (one per person, a unique index) joined once, not looked up per key.
-        .annotate(
-            open_entry=FilteredRelation(
-                "register_entries",
-                condition=Q(register_entries__status=RegisterEntry.Status.OPEN),
-            )
-        )
-        .annotate(entry_rating=F("open_entry__rating"))
-        .filter(Q(entry_rating__in=[RAG.RED, RAG.AMBER]) | Q(Exists(placing)))
-        .annotate(
-            waiting_rank=Case(
-                When(Exists(past_deadline), then=Value(PAST_DEADLINE)),
-                When(Exists(waiting), then=Value(WAITING)),
-                default=Value(NOT_WAITING),
-                output_field=IntegerField(),
-            ),
-            rating_rank=Case(
-                When(entry_rating=RAG.RED, then=Value(0)),
-                When(entry_rating=RAG.AMBER, then=Value(1)),
-                When(entry_rating=RAG.BLUE, then=Value(2)),
-                default=Value(3),
-                output_field=IntegerField(),
-            ),
-            oldest_key=Coalesce(
-                Subquery(live.order_by("raised_at").values("raised_at")[:1]), Value(FAR_FUTURE)
-            ),
-        )
+def queue_level(user: Any) -> int:
+    """Which level's queue the user works from: the register team's holds every live
+    escalation (level 1 and above); a senior manager's, those escalated to their level or
+    above (a late review of a Green person is the DSR team's business, not theirs)."""
+    if user.has_perm("dsr.view_register"):
+        return 1
+    return max(rules.level_for(user), 1)
+
+
+def _places(user: Any, filters: QueueFilters) -> Any:
+    """The places in the user's queue (escalation.queue_order keeps them): Red and Amber people
+    in the user's areas, and anyone there with a live escalation at the user's level or above;
+    narrowed by the area, organisation and level filters."""
+    places = QueuePlace.objects.filter(
+        level=queue_level(user), local_authority_id__in=local_authority_ids_for(user)
     )
     if filters.local_authority:
-        people = people.filter(local_authority_id=filters.local_authority)
+        places = places.filter(local_authority_id=filters.local_authority)
     if filters.organisation:
-        people = people.filter(local_authority__organisations=filters.organisation)
+        places = places.filter(local_authority__organisations=filters.organisation)
     if filters.level:
-        people = people.filter(Exists(live.filter(level=filters.level)))
-    if filters.past_deadline:
-        people = people.filter(Exists(past_deadline))
-    return people
+        live = Escalation.objects.filter(
+            person=OuterRef("person_id"), status__in=LIVE, level=filters.level
+        )
+        places = places.filter(Exists(live))
+    return places
+
+
+def _exact_rank(user: Any, today: date) -> Case:
+    """The waiting rank worked out for this user from the escalations themselves: for a person
+    with an open escalation raised outside their own area, which the user may or may not see.
+    Worked out when read (a late sweep never hides a breach): the day after the deadline."""
+    waiting = awaiting_acknowledgement(user).filter(person=OuterRef("person_id"))
+    return Case(
+        When(Exists(waiting.filter(ack_due_on__lt=today)), then=Value(PAST_DEADLINE)),
+        When(Exists(waiting), then=Value(WAITING)),
+        default=Value(NOT_WAITING),
+        output_field=IntegerField(),
+    )
+
+
+def _past_deadline(user: Any, today: date) -> Q:
+    home = Q(elsewhere=False, waiting=True, ack_due_on__lt=today)
+    waiting = awaiting_acknowledgement(user).filter(person=OuterRef("person_id"))
+    return home | Q(Q(elsewhere=True) & Q(Exists(waiting.filter(ack_due_on__lt=today))))
+
+
+PLACE_KEYS = ["rating_rank", "oldest_raised_at", "person_id"]
+PLACE_ORDER = ["waiting_rank", *PLACE_KEYS]
+
+
+def _ordered(
+    user: Any, places: Any, today: date, position: list[Any] | None, past_only: bool
+) -> list[dict[str, Any]]:
+    """The next PAGE_SIZE + 1 places in the queue's order after `position`. The order is past
+    the deadline, then waiting, then everyone else; each group is read in its own order from
+    the index (rating, oldest escalation, person), at most a page of it, and the groups are
+    merged: no page sorts the whole queue. Today decides which waiting places are past their
+    deadline, so the groups are split when read, not when written."""
+    home = places.filter(elsewhere=False)
+    groups = [
+        (PAST_DEADLINE, home.filter(waiting=True, ack_due_on__lt=today)),
+        (WAITING, home.filter(waiting=True).exclude(ack_due_on__lt=today)),
+        (NOT_WAITING, home.filter(waiting=False)),
+    ]
+    parts = []
+    for rank, group in groups:
+        if (past_only and rank != PAST_DEADLINE) or (position and rank < position[0]):
+            continue
+        if position and rank == position[0]:
+            group = group.filter(keyset_after(PLACE_KEYS, position[1:]))
+        group = group.annotate(waiting_rank=Value(rank, output_field=IntegerField()))
+        parts.append(group.values("person_id", "waiting_rank", *PLACE_KEYS[:2]))
+    # The few people with an open escalation raised outside their own area: placed for this
+    # user from the escalations themselves.
+    other = places.filter(elsewhere=True).annotate(waiting_rank=_exact_rank(user, today))
+    if past_only:
+        other = other.filter(waiting_rank=PAST_DEADLINE)
+    if position:
+        other = other.filter(keyset_after(PLACE_ORDER, position))
+    other = other.values("person_id", "waiting_rank", *PLACE_KEYS[:2])
+    if connection.features.supports_slicing_ordering_in_compound:
+        # At most a page from each part, in the index's order (SQLite cannot limit a part of
+        # a union: it reads them whole).
+        parts = [part.order_by(*PLACE_KEYS)[: PAGE_SIZE + 1] for part in parts]
+        other = other.order_by(*PLACE_ORDER)[: PAGE_SIZE + 1]
+    parts.append(other)
+    first, *rest = parts
+    return list(first.union(*rest, all=True).order_by(*PLACE_ORDER)[: PAGE_SIZE + 1])
 
 
 _CURSOR = re.compile(r"([012])-([0-3])-([0-9]{1,20})-([0-9]{1,18})")
@@ -233,7 +263,8 @@ def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePag
     and overdue actions, and the owners; and the counts at the top. The same number of queries
     at any size (the queue test counts them)."""
     today = timezone.localdate()
-    people = _queue(user, filters, today)
+    places = _places(user, filters)
+    counted = places.filter(_past_deadline(user, today)) if filters.past_deadline else places
     # The total counts the whole queue, so it is kept until the register or an escalation
     # next changes (or the day does: deadlines pass). Kept per user: who is in a queue depends
     # on the user's role and level.
@@ -241,17 +272,26 @@ def queue_page(user: Any, filters: QueueFilters, *, after: str = "") -> QueuePag
         "escalation-queue-total",
         user,
         (user.pk, filters, today),
-        people.count,
+        counted.count,
         settings.DSR_LIST_COUNT_CACHE_SECONDS,
         following=("register", "escalation"),
     )
-    position = parse_cursor(after)
-    if position is not None:
-        people = people.filter(keyset_after(QUEUE_KEYS, position))
-    found = list(people.select_related("local_authority").order_by(*QUEUE_KEYS)[: PAGE_SIZE + 1])
-    next_after = cursor_of(found[PAGE_SIZE - 1]) if len(found) > PAGE_SIZE else None
+    found = _ordered(user, places, today, parse_cursor(after), bool(filters.past_deadline))
+    people = Person.objects.select_related("local_authority").in_bulk(
+        [place["person_id"] for place in found]
+    )
+    shown = []
+    for place in found:
+        person = people.get(place["person_id"])
+        if person is None:  # erased since the place was read
+            continue
+        person.waiting_rank = place["waiting_rank"]
+        person.rating_rank = place["rating_rank"]
+        person.oldest_key = place["oldest_raised_at"]
+        shown.append(person)
+    next_after = cursor_of(shown[PAGE_SIZE - 1]) if len(shown) > PAGE_SIZE else None
     return QueuePage(
-        rows=_rows(found[:PAGE_SIZE], today, user),
+        rows=_rows(shown[:PAGE_SIZE], today, user),
         total=total,
         next_after=next_after,
         counts=queue_counts(user, filters, today),
@@ -262,30 +302,46 @@ def queue_counts(user: Any, filters: QueueFilters, today: date) -> QueueCounts:
     """The escalations waiting for the user's acknowledgement and those past the deadline
     (acknowledgement_counts, as the home page counts them), and the live escalations of
     everyone in the user's queue by level, in the chosen area or organisation (the level and
-    deadline filters narrow the rows, not the counts). Two queries."""
+    deadline filters narrow the rows, not the counts). Two queries, over the whole queue: so
+    kept, like the total, until the register or an escalation next changes (or the day does),
+    per user and area."""
     area = QueueFilters(local_authority=filters.local_authority, organisation=filters.organisation)
-    in_queue = _queue(user, area, today).values("pk")
-    waiting = Q(status=Escalation.Status.OPEN)
-    top = rules.top_level()
-    by_level = {}
-    for level in range(1, top + 1):
-        by_level[f"live{level}"] = Count("id", filter=Q(level=level))
-        by_level[f"waiting{level}"] = Count("id", filter=waiting & Q(level=level))
-    found = Escalation.objects.filter(status__in=LIVE, person__in=in_queue).aggregate(**by_level)
-    mine = acknowledgement_counts(user, today, area)
-    return QueueCounts(
-        waiting=mine["waiting"],
-        past_deadline=mine["late"],
-        levels=[
-            {
-                "level": level,
-                "name": rules.level_name(level),
-                "live": found[f"live{level}"],
-                "waiting": found[f"waiting{level}"],
-            }
-            for level in range(1, top + 1)
-        ],
+
+    def count() -> QueueCounts:
+        in_queue = _places(user, area).values("person_id")
+        waiting = Q(status=Escalation.Status.OPEN)
+        top = rules.top_level()
+        by_level = {}
+        for level in range(1, top + 1):
+            by_level[f"live{level}"] = Count("id", filter=Q(level=level))
+            by_level[f"waiting{level}"] = Count("id", filter=waiting & Q(level=level))
+        found = Escalation.objects.filter(status__in=LIVE, person__in=in_queue).aggregate(
+            **by_level
+        )
+        mine = acknowledgement_counts(user, today, area)
+        return QueueCounts(
+            waiting=mine["waiting"],
+            past_deadline=mine["late"],
+            levels=[
+                {
+                    "level": level,
+                    "name": rules.level_name(level),
+                    "live": found[f"live{level}"],
+                    "waiting": found[f"waiting{level}"],
+                }
+                for level in range(1, top + 1)
+            ],
+        )
+
+    counts, _ = kept_for_a_while(
+        "escalation-queue-counts",
+        user,
+        (user.pk, area, today),
+        count,
+        settings.DSR_LIST_COUNT_CACHE_SECONDS,
+        following=("register", "escalation"),
     )
+    return counts
 
 
 def _rows(people: list[Person], today: date, user: Any) -> list[QueueRow]:

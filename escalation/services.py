@@ -25,6 +25,7 @@ from escalation import rules
 from escalation.models import Escalation, EscalationNote, EscalationTransition
 from escalation.notifications import notify_escalation_owners, notify_inadequate_hospital_admission
 from escalation.permissions import can_act
+from escalation.queue_order import queue_order_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def escalation_raise(
             )
             # Raised by a member of staff: its owners are told at once.
             start_clocks([escalation.pk], at_once=by is not None)
+            queue_order_refresh([escalation.person_id])
     except IntegrityError:
         # Raised by another caller between the check and the insert: theirs stands.
         return (
@@ -122,6 +124,7 @@ def start_clocks(ids: Iterable[int] | None = None, *, at_once: bool = False) -> 
         default_change_reason="Acknowledgement clock started",
     )
     changed("escalation")  # a bulk update sends no signals
+    queue_order_refresh(e.person_id for e in waiting)
     notify_escalation_owners(waiting, "escalation_raised", ratings=ratings, at_once=at_once)
     notify_inadequate_hospital_admission(
         [e for e in waiting if e.reason == Escalation.Reason.INADEQUATE_HOSPITAL]
@@ -178,7 +181,9 @@ def escalation_acknowledge(*, escalation: Escalation, by: User, note: str = "") 
         if note.strip():
             EscalationNote.objects.create(escalation=escalation, by=by, text=note)
         return escalation
-    return _acknowledge(escalation, by=by, note=note)
+    _acknowledge(escalation, by=by, note=note)
+    queue_order_refresh([escalation.person_id])
+    return escalation
 
 
 @transaction.atomic
@@ -210,6 +215,7 @@ def escalation_acknowledge_all(
             "acknowledged or resolved, or it is not at your level."
         )
     acknowledged = [_acknowledge(escalation, by=by, note=note) for escalation in mine]
+    queue_order_refresh([person.pk])
     logger.info(
         "escalations acknowledged person=%s count=%s by=%s", person.pk, len(acknowledged), by.pk
     )
@@ -227,6 +233,7 @@ def escalation_resolve(*, escalation: Escalation, by: User, outcome: str) -> Esc
     escalation.outcome = outcome
     set_change_reason(escalation, "Resolved", by=by)
     escalation.save()
+    queue_order_refresh([escalation.person_id])
     return escalation
 
 

@@ -18,7 +18,12 @@ from dsr.history import set_change_reason
 from dsr.models import Rating, RegisterEntry
 from escalation import rules
 from escalation.models import Escalation, EscalationTransition
-from escalation.notifications import notify_escalation_digests, notify_escalation_owners
+from escalation.notifications import (
+    notify_escalation_digests,
+    notify_escalation_owners,
+    notify_queue_repaired,
+)
+from escalation.queue_order import queue_order_rebuild, queue_order_refresh
 from escalation.services import ratings_of, start_clocks
 from escalation.triggers import TRIGGERS, Trigger, triggers
 
@@ -168,7 +173,14 @@ def write_raised_rows(cursor: Any, now: Any) -> int:
         " ON CONFLICT (escalation_id) WHERE from_status = '' DO NOTHING",
         [now, now],
     )
-    return cursor.rowcount
+    written = cursor.rowcount
+    queue_order_refresh(
+        # Raised just now, with no clock yet (an index on status and deadline finds them).
+        Escalation.objects.filter(
+            status=Escalation.Status.OPEN, ack_due_on__isnull=True, raised_at=now
+        ).values_list("person_id", flat=True)
+    )
+    return written
 
 
 RAISED_BY_SWEEP = "Raised by a sweep"
@@ -222,6 +234,7 @@ def _close_cleared(now: Any) -> int:
             escalation.outcome = outcome
             set_change_reason(escalation, "Resolved by the rules", by=None)
             escalation.save()
+        queue_order_refresh(e.person_id for e in cleared)
         closed += len(cleared)
     return closed
 
@@ -263,8 +276,31 @@ def escalation_ladder_sweep(*, today: date | None = None) -> dict[str, int]:
                 f"{rules.level_name(escalation.level)}.",
             )
             moved.append(escalation)
+        queue_order_refresh(e.person_id for e in moved)
         notify_escalation_owners(moved, "escalation_level_up", ratings=ratings)
         digests = notify_escalation_digests(today)
     counts = {"started": started, "cleared": cleared, "moved_up": len(moved), "digests": digests}
     logger.info("escalation ladder sweep %s", counts)
+    return counts
+
+
+def escalation_queue_reconcile() -> dict[str, int]:
+    """Work every place in the escalation queue out afresh from the escalations, the register
+    and the people, repair any difference, and report it: an error in the log (ids only) and
+    an email to each DSR lead (HZ-19: a person rated Red missing from a manager's queue would
+    not be seen). Returns the differences found and repaired by kind; all zero when the queue
+    was right. Safe to run at any time: people who change while it runs are worked out again
+    under their row lock before anything is called a difference."""
+    found = queue_order_rebuild()
+    counts = found.as_counts()
+    if not found.count:
+        logger.info("escalation queue check: in step with the records")
+        return counts
+    people = sorted({person for _level, person in found.missing + found.extra + found.changed})
+    logger.error(
+        "escalation queue check: out of step with the records, repaired %s people=%s",
+        counts,
+        people[:100],
+    )
+    notify_queue_repaired(counts, timezone.now())
     return counts

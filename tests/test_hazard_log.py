@@ -27,7 +27,7 @@ def _test_exists(test_id: str) -> bool:
 
 def test_every_hazard_from_the_standard_is_in_the_log_with_causes_effects_and_controls():
     log = hazards()
-    assert [hazard["id"] for hazard in log] == [f"HZ-{n}" for n in range(1, 19)]
+    assert [hazard["id"] for hazard in log] == [f"HZ-{n}" for n in range(1, 20)]
     for hazard in log:
         assert hazard["title"] and hazard["causes"] and hazard["effects"], hazard["id"]
         assert hazard.get("control"), hazard["id"]

@@ -38,6 +38,7 @@ from dsr.models import (
     User,
 )
 from dsr.queries import open_entry
+from dsr.register_changes import people_changed
 from dsr.security.scoping import local_authority_ids_for
 from dsr.services.admissions import admission_record
 from dsr.services.people import consent_record, contacts_add, person_create, person_update
@@ -379,3 +380,5 @@ def _undo_row(row: ImportRow, by: User) -> None:
             for name, value in updated.items()
         }
         person_update(person=person, by=by, **fields)
+    # A rating or an entry taken away moves the person in the escalation queue.
+    people_changed([row.person_id])

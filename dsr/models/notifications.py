@@ -50,6 +50,7 @@ KIND_LABELS = {
     "escalation_raised": "Escalation raised",
     "escalation_level_up": "Escalation moved up a level",
     "escalation_digest": "Escalations digest",
+    "escalation_queue_repaired": "Escalation queue repaired",
 }
 # The recipient key of the letter giving a not-eligible decision's reasons to someone told the
 # outcome by email ends with this (referrals.recipients.OutcomeMessage.key).

@@ -23,6 +23,7 @@ from dsr.models import (
     User,
 )
 from dsr.queries import open_entry
+from dsr.register_changes import people_changed
 from dsr.services.register import close_entry
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ def person_update(*, person: Person, by: User, **fields: Any) -> Person:
                 setattr(current, name, value)
             set_change_reason(current, "Details changed", by=by)
             current.save(update_fields=[*fields, "updated_at"])
+            if "local_authority" in fields or "local_authority_id" in fields:
+                people_changed([current.pk])
     except IntegrityError as exc:
         raise RegisterError("Someone with this NHS number is already recorded.") from exc
     for name, value in fields.items():

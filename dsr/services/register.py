@@ -21,6 +21,7 @@ from dsr.models import (
     User,
 )
 from dsr.queries import open_admission, open_entry
+from dsr.register_changes import people_changed
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ def write_rating(
     entry.rating_review_due = rating_review_due(rating, effective_from)
     set_change_reason(entry, f"Rated {rating.lower()}", by=by)
     entry.save()
+    people_changed([entry.person_id])
     return row
 
 
@@ -192,6 +194,7 @@ def close_entry(
     entry.closure_note = note
     set_change_reason(entry, "Closed", by=by)
     entry.save()
+    people_changed([entry.person_id])
     return entry
 
 

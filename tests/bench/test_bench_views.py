@@ -43,3 +43,18 @@ def test_the_query_count_header_counts_the_requests_queries():
 
     response = QueryCountMiddleware(view)(RequestFactory().get("/"))
     assert response["X-DSR-Queries"] == "2"
+
+
+def test_the_queue_render_floor_renders_the_escalation_queue_without_reading_it(
+    organisations, django_assert_max_num_queries
+):
+    request = RequestFactory().get("/bench/escalation-queue-render-floor/")
+    request.user = account(organisations["trust"], Role.SENIOR_MANAGER_HEALTH)
+    request.user.is_verified = lambda: True
+    request.user.has_perm("dsr.view_escalation_queue")
+    with django_assert_max_num_queries(0):
+        response = views.escalation_queue_render_floor(request)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert sum(f"Given{n} Family{n}</a>" in html for n in range(50)) == 50
+    assert "Escalation queue" in html and "Acknowledge all 2" in html

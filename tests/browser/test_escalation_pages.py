@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from dsr.roles import Role
 from escalation.models import Escalation
+from escalation.queue_order import queue_order_refresh
 from escalation.services import escalation_raise
 from escalation.sweeps import escalation_rules_sweep
 from tests.browser.conftest import ARTIFACTS
@@ -56,6 +57,7 @@ def test_escalation_pages_are_accessible(page, live_server, areas, screenshot):
     Escalation.objects.filter(trigger_id=3).update(
         ack_due_on=timezone.localdate() - datetime.timedelta(days=2)
     )
+    queue_order_refresh([person.pk])
 
     sign_in(page, live_server.url + reverse("escalation:queue"), manager, device)
     problems = {}

@@ -3,9 +3,10 @@
 Each escalation is written as escalation_raise leaves it: the person's area, the
 acknowledgement deadline of escalation.rules for the day raised and the person's rating, and
 its "raised" transition row (escalation.services.can_act reads the level it was raised to from
-it), plus a row for each move its state implies. No message to its owners is written to the
+it), plus a row for each move its state implies, and the person's place in the queue
+(escalation.queue_order). No message to its owners is written to the
 outbox. Use `.build()` plus `bulk_create` for large volumes: the transition rows are then left
-out.
+out, and `queue_order_rebuild()` brings the queue up to date.
 """
 
 import factory
@@ -14,6 +15,7 @@ from django.utils import timezone
 from dsr.models import RegisterEntry
 from escalation import rules
 from escalation.models import Escalation, EscalationNote, EscalationTransition
+from escalation.queue_order import queue_order_refresh
 from tests.dsr.factories import PersonFactory, UserFactory
 
 
@@ -85,6 +87,8 @@ class EscalationFactory(factory.django.DjangoModelFactory):
             )
             status = to_status
         EscalationTransition.objects.bulk_create(rows)
+        # As the services do: the person's place in the queue follows the escalation.
+        queue_order_refresh([self.person_id])
 
 
 class AcknowledgedEscalationFactory(EscalationFactory):
