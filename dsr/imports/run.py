@@ -38,7 +38,7 @@ from dsr.models import (
     User,
 )
 from dsr.queries import open_entry
-from dsr.register_changes import people_changed
+from dsr.register_changes import people_changed, people_changes_gathered
 from dsr.security.scoping import local_authority_ids_for
 from dsr.services.admissions import admission_record
 from dsr.services.people import consent_record, contacts_add, person_create, person_update
@@ -224,7 +224,7 @@ def apply_batch(import_id: int, size: int | None = None, context: Context | None
             return False
         to_write = [row for row in rows if row.outcome in WRITES]
         plans = check_rows(context, to_write)
-        with written_for(register_import.reason):
+        with written_for(register_import.reason), people_changes_gathered():
             for row, plan in zip(to_write, plans, strict=True):
                 if plan.outcome != row.outcome or plan.plan != row.plan:
                     row.notes = [
@@ -338,7 +338,7 @@ def undo(register_import: RegisterImport, *, by: User) -> RegisterImport:
                 "since it ran."
             )
         try:
-            with written_for(f"Undoing import {locked.pk}"):
+            with written_for(f"Undoing import {locked.pk}"), people_changes_gathered():
                 for row in rows:
                     _undo_row(row, by)
         except ProtectedError:
