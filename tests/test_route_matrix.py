@@ -501,7 +501,7 @@ def _outcome(response) -> int | str:
 
 
 @pytest.mark.django_db
-def test_route_matrix(personas, matrix_objects, settings):
+def test_route_matrix(personas, matrix_objects, settings, figures_kept):
     settings.NOTIFY_CALLBACK_TOKEN = NOTIFY_TOKEN
     register_objects = matrix_objects
     failures = []
