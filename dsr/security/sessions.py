@@ -32,7 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dsr.caching import unless_cache_down
-from dsr.security.signed_in import KEPT_SECONDS
+from dsr.security.signed_in import KEPT_SECONDS, VERSION_KEY, version_read
 
 # When the session's expiry was last moved on (a POSIX timestamp), written by every save.
 RENEWED_AT = "dsr_session_renewed_at"
@@ -56,7 +56,10 @@ def _kept_for(age: int) -> int:
 class SessionStore(cached_db.SessionStore):
     def load(self) -> dict[str, Any]:
         key = self.cache_key
-        data = unless_cache_down(lambda: self._cache.get(key), otherwise=None)
+        # The session and the accounts' version (dsr.security.signed_in) in one call.
+        found = unless_cache_down(lambda: self._cache.get_many([key, VERSION_KEY]), otherwise=None)
+        version_read(found.get(VERSION_KEY) if found is not None else None)
+        data = found.get(key) if found is not None else None
         if data is None:
             row = self._get_session_from_db()
             if row is None:

@@ -1,31 +1,35 @@
-"""The signed-in user and their second-factor devices, read from the cache (docs/adr/0009).
+"""The signed-in user and their second-factor devices, kept between requests (docs/adr/0009).
 
 Every signed-in request needs the account (is it active, is the session's password hash still
 its own) and the device the session was verified with (does it still exist, is it still
-confirmed). Both are kept in the cache for up to `KEPT_SECONDS`, with the devices beside the
-user, in one cache entry read together with the account's *version* in one call. Django's own
+confirmed). Each web process keeps a copy of both, the confirmed devices beside the user, for up
+to `KEPT_SECONDS`, used only while it carries the accounts' current *version*: a token in the
+cache read together with the session, in the same call (dsr.security.sessions). Django's own
 checks (`django.contrib.auth.get_user`'s session hash, `ModelBackend.user_can_authenticate`,
-django-otp's device binding) still run on every request, on the kept copy.
+django-otp's device binding) still run on every request, on the copy.
 
-The version is a random token, replaced after every committed change that matters: a saved or
-deleted account, its groups, a saved or deleted device (the signals below), and the set-based
-writes that send no signal (`account_changed`, called by the dormant-account sweep). A kept copy
-is used only while its version is the current one, so a deactivated account, a changed password,
-a role change or a removed device takes effect on the next request. If the cache cannot be reached
-the account and device are read from the database on each request (Faults item 3); a version the
-cache could not take at the moment of a change leaves a kept copy usable until it is
-`KEPT_SECONDS` old, at most.
+The version is a random token, replaced now and after every committed change that matters: a
+saved or deleted account, its groups, a saved or deleted device (the signals below), and the
+set-based writes that send no signal (`account_changed`, called by the dormant-account sweep).
+So a deactivated account, a changed password, a role change or a removed device takes effect on
+the next request. If the cache cannot be reached there is no version, and the account and device
+are read from the database on each request (Faults item 3); a version the cache could not take
+at the moment of a change leaves a copy usable until it is `KEPT_SECONDS` old, at most.
 """
 
+import pickle  # nosec B403 (only bytes this process made)
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
@@ -34,47 +38,57 @@ from dsr.caching import unless_cache_down
 
 # The longest a kept copy is used, whatever its version says.
 KEPT_SECONDS = 60
-_VERSION = "signed-in:version:"
-_KEPT = "signed-in:user:"
+# The accounts' version: a random token in the cache, replaced after every change that matters.
+VERSION_KEY = "signed-in:version"
 _DEVICES = "_dsr_devices"
+# The version read with this request's session (dsr.security.sessions.SessionStore.load).
+_version_seen: ContextVar[str | None] = ContextVar("dsr_accounts_version", default=None)
+# This process's copies: user id to (version, when read, the pickled user with its devices).
+_kept: dict[Any, tuple[str, float, bytes]] = {}
 
 
 def account_changed(user_id: int) -> None:
     """Every kept copy of the account and its devices is out of date: now, and again once the
     current transaction commits (a request that read the account before the commit may have
-    kept the old row under the version set now)."""
-
-    key = _VERSION + str(user_id)
+    kept the old row under the version set now). The version is one for all accounts, so that it
+    is read with the session in one call; changes to accounts are rare beside requests."""
 
     def move_on() -> None:
-        unless_cache_down(lambda: cache.set(key, _token(), None), otherwise=None)
+        unless_cache_down(lambda: _cache().set(VERSION_KEY, _token(), None), otherwise=None)
 
     move_on()
     transaction.on_commit(move_on, robust=True)
+
+
+def _cache() -> Any:
+    return caches[settings.SESSION_CACHE_ALIAS]
 
 
 def _token() -> str:
     return uuid.uuid4().hex
 
 
+def version_read(version: str | None) -> None:
+    """The accounts' version as the session store read it with the session, in the same call
+    (dsr.security.sessions); None when it was not read (the cache could not be reached)."""
+    _version_seen.set(version)
+
+
 def _read(user_id: Any) -> Any:
-    """The account with its confirmed devices (persistent id to device), from the cache while
-    its copy is current, otherwise from the database (and kept); None for no active account."""
-    version_key, kept_key = _VERSION + str(user_id), _KEPT + str(user_id)
-    found = unless_cache_down(lambda: cache.get_many([version_key, kept_key]), otherwise=None)
-    if found is None:  # the cache cannot be reached: the database alone
+    """The account with its confirmed devices (persistent id to device): this process's copy
+    while it carries the version read with this request's session and is under KEPT_SECONDS
+    old, otherwise from the database (and kept); None for no such account."""
+    version = _version_seen.get()
+    _version_seen.set(None)  # for this request only
+    if version is None:  # not read with the session: the database, and a version for next time
+        unless_cache_down(lambda: _cache().add(VERSION_KEY, _token(), None), otherwise=None)
         return _from_database(user_id)
-    version, kept = found.get(version_key), found.get(kept_key)
-    if version is not None and kept is not None and kept[0] == version:
-        return kept[1]
-    if version is None:
-        unless_cache_down(lambda: cache.add(version_key, _token(), None), otherwise=None)
-        version = unless_cache_down(lambda: cache.get(version_key), otherwise=None)
+    now = timezone.now().timestamp()
+    kept = _kept.get(user_id)
+    if kept is not None and kept[0] == version and now - kept[1] < KEPT_SECONDS:
+        return pickle.loads(kept[2])  # noqa: S301 (bytes this process pickled itself)
     user = _from_database(user_id)
-    if version is not None:
-        unless_cache_down(
-            lambda: cache.set(kept_key, (version, user), KEPT_SECONDS), otherwise=None
-        )
+    _kept[user_id] = (version, now, pickle.dumps(user))
     return user
 
 
