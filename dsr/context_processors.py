@@ -31,8 +31,8 @@ def service(request: HttpRequest) -> dict:
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
         # The time left before the idle timeout as the server enforces it (the session's age,
         # moved on at most once a minute: dsr.security.sessions), and how long before it
-        # signed-in pages warn.
-        "session_idle_seconds": partial(seconds_left, getattr(request, "session", None)),  # read only if shown
+        # signed-in pages warn. Worked out only by a page that shows it.
+        "session_idle_seconds": partial(seconds_left, getattr(request, "session", None)),
         "session_warning_seconds": int(settings.SESSION_IDLE_WARNING.total_seconds()),
         "session_warning_minutes": int(settings.SESSION_IDLE_WARNING.total_seconds() // 60),
     }
