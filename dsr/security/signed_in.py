@@ -86,7 +86,7 @@ def _read(user_id: Any) -> Any:
     now = timezone.now().timestamp()
     kept = _kept.get(user_id)
     if kept is not None and kept[0] == version and now - kept[1] < KEPT_SECONDS:
-        return pickle.loads(kept[2])  # noqa: S301 (bytes this process pickled itself)
+        return pickle.loads(kept[2])  # noqa: S301  # nosec B301 (bytes this process pickled)
     user = _from_database(user_id)
     _kept[user_id] = (version, now, pickle.dumps(user))
     return user
