@@ -17,7 +17,8 @@ are read from the database on each request (Faults item 3); a version the cache 
 at the moment of a change leaves a copy usable until it is `KEPT_SECONDS` old, at most.
 """
 
-import pickle  # nosec B403 (only bytes this process made)
+# pickle: only for the bytes this process pickles itself (the kept copies below).
+import pickle  # nosec B403
 import uuid
 from contextvars import ContextVar
 from typing import Any
@@ -86,7 +87,8 @@ def _read(user_id: Any) -> Any:
     now = timezone.now().timestamp()
     kept = _kept.get(user_id)
     if kept is not None and kept[0] == version and now - kept[1] < KEPT_SECONDS:
-        return pickle.loads(kept[2])  # noqa: S301  # nosec B301 (bytes this process pickled)
+        # Bytes this process pickled itself.
+        return pickle.loads(kept[2])  # noqa: S301  # nosec B301
     user = _from_database(user_id)
     _kept[user_id] = (version, now, pickle.dumps(user))
     return user
