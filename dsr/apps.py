@@ -28,7 +28,7 @@ class DsrConfig(AppConfig):
         from dsr.outbox.delivery import register_provider
         from dsr.outbox.notify import Notify
         from dsr.register_settings import SettingsSection, register_section
-        from dsr.security import audit  # noqa: F401
+        from dsr.security import audit, signed_in  # noqa: F401  (signed_in: its signals)
 
         # The register adds to itself as the apps do (its own links are in dsr.navigation).
         contribute(

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
@@ -5,6 +7,7 @@ from django.utils.functional import SimpleLazyObject
 from dsr import queries
 from dsr.navigation import navigation_for
 from dsr.security.access import PUBLIC, access_rule_of
+from dsr.security.sessions import seconds_left
 
 
 def is_public_page(request: HttpRequest) -> bool:
@@ -26,9 +29,10 @@ def service(request: HttpRequest) -> dict:
         "team_contact": SimpleLazyObject(queries.team_contact),
         "public_page": is_public_page(request),
         "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
-        # The idle timeout as the server enforces it (the session cookie's age, renewed on
-        # every request), and how long before it signed-in pages warn.
-        "session_idle_seconds": settings.SESSION_COOKIE_AGE,
+        # The time left before the idle timeout as the server enforces it (the session's age,
+        # moved on at most once a minute: dsr.security.sessions), and how long before it
+        # signed-in pages warn. Worked out only by a page that shows it.
+        "session_idle_seconds": partial(seconds_left, getattr(request, "session", None)),
         "session_warning_seconds": int(settings.SESSION_IDLE_WARNING.total_seconds()),
         "session_warning_minutes": int(settings.SESSION_IDLE_WARNING.total_seconds() // 60),
     }

@@ -98,7 +98,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, taking the device from the user's kept copy (dsr.security.signed_in).
+    "dsr.security.signed_in.KeptDeviceOTPMiddleware",
     "dsr.security.middleware.RefusalLogMiddleware",
     "dsr.security.middleware.SessionLifetimeMiddleware",
     "dsr.security.middleware.AccessRuleMiddleware",
@@ -299,7 +300,8 @@ AUTH_USER_MODEL = "dsr.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first: it refuses locked-out credentials before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the signed-in user through the cache (docs/adr/0009).
+    "dsr.security.signed_in.KeptUserBackend",
 ]
 LOGIN_URL = "accounts:sign-in"
 LOGIN_REDIRECT_URL = "dsr:home"
@@ -417,16 +419,20 @@ if "cis2" in DSR_IDENTITY_PROVIDERS and not DSR_OIDC_SIGNING_KEY_FILES:
     raise ImproperlyConfigured("DSR_CIS2_CLIENT_ID needs DSR_OIDC_SIGNING_KEY_FILES.")
 
 # --- Sessions and cookies -------------------------------------------------------------------
-# Idle timeout: the cookie age, renewed on every request. Absolute lifetime: enforced by
+# Sessions are read from the cache, with the database as their record (docs/adr/0009).
+# Idle timeout: the session's age, moved on by a request at most once every SESSION_RENEW_EVERY
+# (dsr.security.sessions), so a session ends between SESSION_IDLE_TIMEOUT - SESSION_RENEW_EVERY
+# and SESSION_IDLE_TIMEOUT after its last request. Absolute lifetime: enforced by
 # dsr.security.middleware.SessionLifetimeMiddleware from the time of sign-in.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "dsr.security.sessions"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env.int("SESSION_IDLE_MINUTES", default=30))
+SESSION_RENEW_EVERY = timedelta(minutes=1)
 SESSION_ABSOLUTE_LIFETIME = timedelta(hours=env.int("SESSION_ABSOLUTE_HOURS", default=10))
 # Signed-in pages warn this long before the idle timeout and offer to stay signed in
 # (WCAG 2.2.1 Timing Adjustable; static/js/session-timeout.mjs).
 SESSION_IDLE_WARNING = timedelta(minutes=2)
 SESSION_COOKIE_AGE = int(SESSION_IDLE_TIMEOUT.total_seconds())
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -546,8 +546,9 @@ MISSING_ID = 2_000_000_000
 
 def _page(response) -> str:
     """The response's body without what differs on every response (the CSP nonce, the CSRF
-    token)."""
+    token, the seconds the session has left)."""
     text = response.content.decode(errors="replace")
+    text = re.sub(r'data-idle-seconds="\d+"', 'data-idle-seconds=""', text)
     return re.sub(r'(nonce|value|content)="[A-Za-z0-9+/=_-]{16,}"', r'\1=""', text)
 
 

@@ -34,7 +34,6 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +44,7 @@ from joserfc.jws import JWSRegistry
 from requests import RequestException
 
 from dsr.models import ProviderIdentity, ProviderSession, User
+from dsr.security.sessions import session_end
 
 logger = logging.getLogger(__name__)
 
@@ -311,7 +311,7 @@ def identity_remove(link: ProviderIdentity) -> int:
         rows = ProviderSession.objects.filter(provider=link.provider, subject=link.subject)
         session_keys = list(rows.values_list("session_id", flat=True))
         for key in session_keys:
-            SessionStore(session_key=key).delete()
+            session_end(key)
     return len(session_keys)
 
 
@@ -405,6 +405,6 @@ def sessions_end(config: ProviderConfig, claims: dict[str, Any]) -> list[int]:
     ended = []
     for row in rows.select_related("session"):
         user_id = row.session.get_decoded().get("_auth_user_id")
-        SessionStore(session_key=row.session_id).delete()
+        session_end(row.session_id)
         ended.append(int(user_id) if user_id else None)
     return ended

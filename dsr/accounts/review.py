@@ -18,6 +18,7 @@ from dsr.notifications import (
 )
 from dsr.roles import Role
 from dsr.security.audit import Event, record_event
+from dsr.security.signed_in import account_changed
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +85,11 @@ def accounts_disable_dormant(*, now: datetime | None = None) -> list[int]:
             default_change_reason=f"Not signed in for {days} days: switched off",
         )
         _tell_administrators(dormant, now, days)
-        # A bulk update sends no save signal: each switch-off is recorded here instead.
+        # A bulk update sends no save signal: each switch-off is recorded here instead, and
+        # each account's kept copy is made out of date (dsr.security.signed_in).
         for user in dormant:
             record_event(Event.ACCOUNT_DEACTIVATED, None, user_id=user.pk, reason="dormant")
+            account_changed(user.pk)
     ids = [user.pk for user in dormant]
     logger.info("dormant accounts switched off count=%s ids=%s", len(ids), ids)
     return ids

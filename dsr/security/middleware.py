@@ -18,6 +18,7 @@ from dsr.security.access import PASSWORD_STEP, PUBLIC, access_rule_of
 from dsr.security.audit import record_refusal
 from dsr.security.errors import request_too_large
 from dsr.security.logs import REQUEST_ID_PATTERN
+from dsr.security.sessions import renew_if_due
 from dsr.signals import SESSION_STARTED_AT
 
 logger = logging.getLogger(__name__)
@@ -71,17 +72,20 @@ class RequestSizeLimitMiddleware:
 
 
 class SessionLifetimeMiddleware:
-    """Ends a signed-in session at its absolute lifetime, however active it has been.
+    """Ends a signed-in session at its absolute lifetime, however active it has been, and moves
+    a session's idle expiry on when it is due (`dsr.security.sessions.renew_if_due`).
 
-    The idle timeout is the session cookie age, renewed on every request
-    (SESSION_SAVE_EVERY_REQUEST); an idle session expires in the database and the user arrives
-    anonymous. ASVS v5.0.0-7.3.2 asks for both limits.
+    The idle timeout is the session's age, moved on by a request at most once every
+    SESSION_RENEW_EVERY rather than written on every request; an idle session is read as ended
+    (dsr.security.sessions) and the user arrives anonymous. ASVS v5.0.0-7.3.2 asks for both
+    limits.
     """
 
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        renew_if_due(request.session)
         if request.user.is_authenticated:
             started = request.session.get(SESSION_STARTED_AT)
             limit = settings.SESSION_ABSOLUTE_LIFETIME.total_seconds()

@@ -174,7 +174,7 @@ def invitation_respond(request: HttpRequest, token: str) -> HttpResponse:
                 return _closed(request, state)
             form.add_error(None, str(exc))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="dsr.security.signed_in.KeptUserBackend")
             messages.success(request, "Your password is saved. Now set up your authenticator app.")
             next_query = f"?next={reverse('dsr:home')}"
             return redirect(reverse("accounts:setup") + next_query)

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 # Where to go after the provider sends the person back (the `next` of the sign-in page).
 NEXT_KEY = "dsr_provider_next"
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "dsr.security.signed_in.KeptUserBackend"
 
 
 def _provider(name: str) -> ProviderConfig:

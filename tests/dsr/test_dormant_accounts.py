@@ -111,7 +111,9 @@ def test_switching_off_records_why_ends_live_sessions_and_tells_the_administrato
         admin = account(organisations["icb"], Role.ADMINISTRATOR, full_name="Ada Admin")
     with at(NOW):
         client = signed_in_client(sleeper)
-        assert client.get(reverse("dsr:home")).status_code == 200
+        # Twice: the second request reads the user from the copy kept by the first.
+        for _ in range(2):
+            assert client.get(reverse("dsr:home")).status_code == 200
         last_signed_in(sleeper, NOW - 100 * DAY)
         last_signed_in(dormant_admin, NOW - 100 * DAY)
         last_signed_in(admin, NOW - DAY)

@@ -67,7 +67,7 @@ def test_staying_signed_in_takes_only_post(member):
     assert signed_in_client(member).get(EXTEND).status_code == 405
 
 
-def test_signed_in_pages_carry_the_warning_and_public_pages_do_not(member, client):
+def test_signed_in_pages_carry_the_warning_and_public_pages_do_not(member, client, frozen_now):
     signed_in = signed_in_client(member).get(HOME).text
     public = client.get(reverse("pages:start")).text
 
