@@ -11,19 +11,25 @@ do that work once and give the same HTML:
 - `reverse_once`: a route with no arguments (the header's, the footer's), reversed once;
 - `url_with_pk`: a route with one integer `pk`, reversed once and filled in per row;
 - `render_form_once`: a form's NHS.UK (crispy) rendering, kept in this process and keyed by
-  everything the field templates read, for forms that hold no personal data.
+  everything the field templates read, for forms that hold no personal data;
+- `render_rows`: the rows of a busy list from a Jinja2 template (templates/jinja2/), which
+  renders a row about four times faster than Django's engine; the same markup, escaped the same.
 """
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from django import forms
+from django.template import engines
 from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import pluralize
 from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 
 # --- Rating tags -----------------------------------------------------------------------------
 
@@ -187,3 +193,32 @@ def render_form_once(form: forms.Form) -> SafeString:
         while len(_forms_rendered) > FORMS_KEPT:
             _forms_rendered.popitem(last=False)
     return html
+
+
+# --- Rows rendered by Jinja2 ------------------------------------------------------------------
+
+
+def jinja_environment(**options: Any) -> Any:
+    """The Jinja2 environment of the TEMPLATES setting: autoescaped (Django's backend turns it
+    on), with the filters the rows use, each giving what its Django namesake gives."""
+    import jinja2
+
+    # A missing value is blank, as in Django's engine, in development too (Django's backend
+    # would print DebugUndefined's marker into the page when DEBUG is on).
+    options["undefined"] = jinja2.Undefined
+    environment = jinja2.Environment(**options)  # noqa: S701  (autoescape is in options)
+    environment.filters.update(
+        # Django's engine hands the date filter a date-time in local time; Jinja2 does not.
+        short_date=lambda value: short_date(template_localtime(value)),
+        rating_tag=rating_tag,
+        url_with_pk=url_with_pk,
+        pluralize=pluralize,
+    )
+    return environment
+
+
+def render_rows(template_name: str, rows: Iterable[Any], **context: Any) -> SafeString:
+    """The rows of a list, rendered by the Jinja2 template `template_name` with `rows` and
+    `context` (escaped by Jinja2's autoescape)."""
+    html = engines["jinja2"].get_template(template_name).render({"rows": rows, **context})
+    return mark_safe(html)  # noqa: S308  (autoescaped by the environment)

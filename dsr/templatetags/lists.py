@@ -42,3 +42,9 @@ def crispy_once(form: forms.Form) -> SafeString:
     """`{{ form|crispy_once }}`: `{{ form|crispy }}`, kept for the next request with the same
     choices, values and errors when the form holds no personal data."""
     return rendering.render_form_once(form)
+
+
+@register.simple_tag
+def rows(template_name: str, rows: Any) -> SafeString:
+    """`{% rows "dsr/register_rows.jinja" rows %}`: a busy list's rows, rendered by Jinja2."""
+    return rendering.render_rows(template_name, rows)

@@ -4,6 +4,7 @@ could hold personal data; dates, rating tags and row links come out as the templ
 them; URLs reversed once follow the URL configuration and the script prefix."""
 
 import datetime
+import html
 import re
 import zoneinfo
 
@@ -209,3 +210,48 @@ def test_the_header_and_list_links_follow_the_script_prefix(staff_client):
     assert f'href="/dsr{LIST}"' in response.text  # the header's "People" and "Clear filters"
     assert f'action="/dsr{LIST}"' in response.text
     assert f'href="{LIST}"' not in response.text
+
+
+# --- Rows rendered by Jinja2 -----------------------------------------------------------------
+
+
+def test_the_register_rows_escape_what_was_typed_and_link_each_person(
+    staff_client, staff_user, areas, frozen_now
+):
+    from tests.dsr.factories import PersonFactory, on_register
+
+    person = PersonFactory(
+        local_authority=areas["north"], given_name='<b id="x">Al</b>', family_name="O'Neil & Co"
+    )
+    on_register(person, rating="RED", by=staff_user)
+
+    text = staff_client.get(LIST).text
+
+    link = f'<a href="{reverse("dsr:person-detail", kwargs={"pk": person.pk})}">'
+    shown = text.split(link)[1].split("</a>")[0]
+    assert "<b" not in shown and "&lt;b" in shown
+    assert html.unescape(shown) == """<b id="x">Al</b> O'Neil & Co"""
+    assert (
+        '<td class="nhsuk-table__cell"><strong class="nhsuk-tag nhsuk-tag--red">Red</strong>'
+        in text
+    )
+    assert "10 Mar 2026" in text  # on the register since today
+
+
+def test_the_queue_rows_escape_what_was_typed_and_show_the_london_day(staff_client, areas):
+    from referrals.models import Referral
+    from tests.referrals.factories import ReferralFactory
+
+    late = datetime.datetime(2026, 3, 31, 23, 30, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    referral = ReferralFactory(
+        local_authority=areas["north"],
+        given_name="<i>Jo</i>",
+        received_at=late,
+        status=Referral.Status.RECEIVED,
+    )
+
+    text = staff_client.get(QUEUE).text
+
+    assert "<i>Jo</i>" not in text and "&lt;i&gt;Jo&lt;/i&gt;" in text
+    assert f'<a href="{reverse("referrals:detail", kwargs={"pk": referral.pk})}">' in text
+    assert "1 Apr 2026" in text  # received 00:30 on 1 April, London time
