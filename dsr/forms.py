@@ -49,6 +49,7 @@ from dsr.nhsuk.validators import (
     validate_ods_practice_code,
     validate_postcode,
 )
+from dsr.rendering import holds_no_personal_data
 
 # --- The register ----------------------------------------------------------------------------
 
@@ -488,6 +489,7 @@ def set_local_authority_choices(
     field.choices = [("", "Any")] + [(la.pk, la.name) for la in local_authorities]
 
 
+@holds_no_personal_data
 class RegisterFilterForm(forms.Form):
     """The register list's filters. They are in the URL (GET): none of them identifies anyone."""
 

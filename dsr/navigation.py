@@ -8,7 +8,8 @@ second factor sees navigation.
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.urls import reverse
+
+from dsr.rendering import reverse_once
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def navigation_for(request: HttpRequest) -> list[dict]:
     items = []
     for item in NAV_ITEMS:
         if item.visible_to(user):
-            url = reverse(item.url_name)
+            url = reverse_once(item.url_name)
             current = path == url or (url != "/" and path.startswith(url) and item.prefix_match)
             items.append({"label": item.label, "url": url, "current": current})
     return items

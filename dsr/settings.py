@@ -127,6 +127,15 @@ TEMPLATES = [
             ],
         },
     },
+    # Jinja2 for the rows of the busiest lists only (docs/adr/0010-rendering-the-lists.md):
+    # `{% rows "dsr/register_rows.jinja" rows %}` in a page renders them. Every page, form and
+    # NHS.UK component stays in Django's engine above, which is asked first for any template.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "dsr.rendering.jinja_environment"},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------

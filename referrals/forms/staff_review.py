@@ -21,12 +21,14 @@ from dsr.nhsuk.forms import (
     choose_from_list,
     text_field,
 )
+from dsr.rendering import holds_no_personal_data
 from referrals.forms.contact_steps import POSTCODE_LAST, texts_need_a_mobile
 from referrals.models import Referral, ReferralContact
 
 # --- The queue -------------------------------------------------------------------------------
 
 
+@holds_no_personal_data
 class QueueFilterForm(forms.Form):
     """The queue's filters and order. They travel in the URL (GET): none identifies anyone."""
 
