@@ -460,7 +460,7 @@ def discussion_page(item: AgendaItem, today: date) -> DiscussionPage:
     queries, however long the person's history (the page test checks it)."""
     person = item.person
     # The register's own reads (entry, admission, contacts, next steps) with no timeline.
-    page = person_page(person, today, timeline_limit=0, timeline=False)
+    page = person_page(person, today, timeline_limit=0, timeline=False, why=False)
     ratings = list(
         Rating.objects.filter(entry__person=person)
         .select_related("set_by", "meeting")
@@ -540,8 +540,9 @@ def my_actions(user: Any, today: date) -> list[Action]:
     )
 
 
-# The person page's reviews section: the work still live in full, what is done as the latest few
-# (the rest is on the timeline's whole history).
+# The person page's reviews section: the first open actions by due date (overdue first) and how
+# many are closed; the person's actions page lists the rest (reviews.views.actions).
+OPEN_ACTIONS_SHOWN = 10
 CLOSED_ACTIONS_SHOWN = 10
 VISITS_SHOWN = 5
 
@@ -641,3 +642,37 @@ def partner_links(action: Action) -> dict[str, Any]:
         "can_send_link": action.owner_id is None and action.status == Action.Status.OPEN,
         "has_working_link": any(link.state(now) == ActionLink.Status.ACTIVE for link in links),
     }
+
+
+# The person's actions page: at most this many open and this many closed actions.
+PERSON_ACTIONS_SHOWN = 100
+
+
+@dataclass
+class PersonActions:
+    open_actions: list[Action]  # by due date, at most PERSON_ACTIONS_SHOWN
+    open_count: int
+    closed_actions: list[Action]  # the latest closed, at most PERSON_ACTIONS_SHOWN
+    closed_count: int
+
+
+def person_actions(person: Any, *, limit: int = PERSON_ACTIONS_SHOWN) -> PersonActions:
+    """Every action about the person, up to `limit` open and `limit` closed: two queries, each
+    row carrying how many there are in all (counted before the cut)."""
+    actions = (
+        Action.objects.filter(person=person)
+        .select_related("owner__organisation")
+        .annotate(count=Window(Count("id")))
+    )
+    open_ = list(actions.filter(status=Action.Status.OPEN).order_by("due_on", "id")[:limit])
+    closed = list(
+        actions.exclude(status=Action.Status.OPEN).order_by("-closed_on", "-updated_at", "-id")[
+            :limit
+        ]
+    )
+    return PersonActions(
+        open_actions=open_,
+        open_count=open_[0].count if open_ else 0,
+        closed_actions=closed,
+        closed_count=closed[0].count if closed else 0,
+    )
