@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from dsr.batch import read_together
 from dsr.caching import kept_for_a_while
 from dsr.deadlines import AgeGroup, birth_date_bounds
 from dsr.models import (
@@ -142,18 +143,16 @@ class PersonPage:
 CURRENT_PLACEMENTS_SHOWN = 10
 
 
-def _current_placements(person: Person) -> tuple[list[Placement], int]:
-    """The current placements and the number that have ended, in one query: every row carries
-    the count of ended ones (a window over the person's placements, counted before the cut)."""
-    rows = list(
+def _current_placements(person: Person) -> Any:
+    """The current placements first, each row carrying the count of ended ones (a window over
+    the person's placements, counted before the cut): one query for both."""
+    return (
         Placement.objects.filter(person=person)
         .annotate(ended_count=Window(Count("id", filter=Q(ended_on__isnull=False))))
         .order_by(F("ended_on").desc(nulls_first=True), "-started_on", "-id")[
             : CURRENT_PLACEMENTS_SHOWN + 1
         ]
     )
-    ended = rows[0].ended_count if rows else 0
-    return [p for p in rows if p.ended_on is None][:CURRENT_PLACEMENTS_SHOWN], ended
 
 
 def person_page(
@@ -198,35 +197,36 @@ def person_page(
         )
         consents = consents.filter(ended_on__isnull=True)
         admissions = admissions.filter(discharged_on__isnull=True)
-    entries = list(entries)
-    consents = list(consents)
-    admissions = list(admissions)
     # The timeline reads the newest ratings; without it, the newest one says why.
-    ratings = (
-        list(
-            newest(
-                Rating.objects.filter(entry__person=person).select_related("set_by", "meeting"),
-                timeline_limit if timeline else 0,
-                "-effective_from",
-                "-set_at",
-                "-id",
-            )
-        )
-        if timeline or why
-        else []
+    ratings = newest(
+        Rating.objects.filter(entry__person=person).select_related("set_by", "meeting"),
+        timeline_limit if timeline else 0,
+        "-effective_from",
+        "-set_at",
+        "-id",
     )
-    exceptions = list(
-        newest(
-            CetrException.objects.filter(person=person).select_related("recorded_by"),
-            timeline_limit if timeline else 0,
-            "-held_on",
-            "-created_at",
-            "-id",
+    exceptions = newest(
+        CetrException.objects.filter(person=person).select_related("recorded_by"),
+        timeline_limit if timeline else 0,
+        "-held_on",
+        "-created_at",
+        "-id",
+    )
+    # One round trip for all of them (dsr.batch).
+    entries, consents, admissions, ratings, exceptions, contacts, needs, placement_rows = (
+        read_together(
+            entries,
+            consents,
+            admissions,
+            ratings if timeline or why else Rating.objects.none(),
+            exceptions,
+            PersonContact.objects.filter(person=person),
+            PersonNeed.objects.filter(person=person, met_on__isnull=True),
+            _current_placements(person),
         )
     )
-    contacts = list(PersonContact.objects.filter(person=person))
-    needs = list(PersonNeed.objects.filter(person=person, met_on__isnull=True))
-    placements, past_placements_count = _current_placements(person)
+    placements = [p for p in placement_rows if p.ended_on is None][:CURRENT_PLACEMENTS_SHOWN]
+    past_placements_count = placement_rows[0].ended_count if placement_rows else 0
 
     entry = next((e for e in entries if e.is_open), None)
     consent = next((c for c in consents if c.is_active), None)

@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from dsr import deadlines
+from dsr.batch import read_together
 from dsr.models import (
     RAG,
     Admission,
@@ -560,33 +561,31 @@ class PersonRecords:
 
 
 def person_records(person: Any) -> PersonRecords:
-    """Four queries, run once per build of the person page: the next steps and the page's
-    reviews section both read them (dsr.queries.person_page gives the person a fresh
-    `page_cache` each time it builds the page). C(E)TRs are few, so all are read."""
+    """Four queries in one round trip, run once per build of the person page: the next steps
+    and the page's reviews section both read them (dsr.queries.person_page gives the person a
+    fresh `page_cache` each time it builds the page). C(E)TRs are few, so all are read."""
     cache = getattr(person, "page_cache", None)
     if cache is not None and "reviews" in cache:
         return cache["reviews"]
     actions = Action.objects.filter(person=person).select_related("owner__organisation")
-    closed = list(
+    # One round trip for the four (dsr.batch).
+    open_actions, closed, cetrs, visits = read_together(
+        actions.filter(status=Action.Status.OPEN).order_by("due_on", "id"),
         actions.exclude(status=Action.Status.OPEN)
         # Each row carries the number of closed actions, counted before the cut: no extra query.
         .annotate(closed_count=Window(Count("id")))
-        .order_by("-closed_on", "-updated_at", "-id")[:CLOSED_ACTIONS_SHOWN]
+        .order_by("-closed_on", "-updated_at", "-id")[:CLOSED_ACTIONS_SHOWN],
+        Cetr.objects.filter(person=person)
+        .select_related("created_by", "completed_by")
+        .order_by("-created_at", "-id"),
+        OversightVisit.objects.filter(person=person).order_by("-visited_on", "-id")[:VISITS_SHOWN],
     )
     records = PersonRecords(
-        open_actions=list(actions.filter(status=Action.Status.OPEN).order_by("due_on", "id")),
+        open_actions=open_actions,
         closed_actions=closed,
         closed_count=closed[0].closed_count if closed else 0,
-        cetrs=list(
-            Cetr.objects.filter(person=person)
-            .select_related("created_by", "completed_by")
-            .order_by("-created_at", "-id")
-        ),
-        visits=list(
-            OversightVisit.objects.filter(person=person).order_by("-visited_on", "-id")[
-                :VISITS_SHOWN
-            ]
-        ),
+        cetrs=cetrs,
+        visits=visits,
     )
     if cache is not None:
         cache["reviews"] = records
