@@ -33,7 +33,7 @@ def test_read_together_gives_what_each_queryset_gives_in_one_round_trip(clerk):
     entries = RegisterEntry.objects.filter(person=person).select_related("opened_by")
     contacts = PersonContact.objects.filter(person=person, name__startswith="100%")
     consents = Consent.objects.none()
-    one_by_one = [list(ratings), list(entries), list(contacts), list(consents)]
+    one_by_one = [list(qs.all()) for qs in (ratings, entries, contacts, consents)]
 
     with CaptureQueriesContext(connection) as captured:
         together = read_together(ratings, entries, contacts, consents)
