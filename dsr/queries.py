@@ -10,9 +10,22 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce
 
+from dsr.batch import read_together
 from dsr.caching import kept_for_a_while
 from dsr.deadlines import AgeGroup, birth_date_bounds
 from dsr.models import (
@@ -109,7 +122,12 @@ class PersonPage:
     timeline: Timeline
     past_entries: list[RegisterEntry] = field(default_factory=list)
     needs: list[PersonNeed] = field(default_factory=list)
+    # The current placements (at most CURRENT_PLACEMENTS_SHOWN), and how many have ended: the
+    # person page lists the current ones and links to the rest (dsr.views.people).
     placements: list[Placement] = field(default_factory=list)
+    past_placements_count: int = 0
+    # The newest rating decision: why the person has the rating they have.
+    latest_rating: Rating | None = None
 
     @property
     def current_placements(self) -> list[Placement]:
@@ -120,58 +138,100 @@ class PersonPage:
         return [p for p in self.placements if p.ended_on is not None]
 
 
+# More current placements than this at once would be a mistake in the record; the placements
+# page lists them all.
+CURRENT_PLACEMENTS_SHOWN = 10
+
+
+def _current_placements(person: Person) -> Any:
+    """The current placements first, each row carrying the count of ended ones (a window over
+    the person's placements, counted before the cut): one query for both."""
+    return (
+        Placement.objects.filter(person=person)
+        .annotate(ended_count=Window(Count("id", filter=Q(ended_on__isnull=False))))
+        .order_by(F("ended_on").desc(nulls_first=True), "-started_on", "-id")[
+            : CURRENT_PLACEMENTS_SHOWN + 1
+        ]
+    )
+
+
 def person_page(
-    person: Person, today: date, *, timeline_limit: int | None = None, timeline: bool = True
+    person: Person,
+    today: date,
+    *,
+    timeline_limit: int | None = None,
+    timeline: bool = True,
+    why: bool = True,
 ) -> PersonPage:
     """Everything the person page shows, in a constant number of queries: the newest
     `timeline_limit` events of the timeline (all of them when None), so that the work grows with
     what is shown, not with the length of the person's history. Without `timeline`, a page that
-    shows the person's state but not their history (a meeting's discussion page) reads no
-    events at all.
+    shows the person's state but not their history (the person page itself, a meeting's
+    discussion page) reads no events at all: only the rows that say where the person is now
+    (the open entry, the active consent, the open admission, the newest C(E)TR exception and
+    rating decision), so a long history costs no more to open than a short one.
 
     `person.page_cache` is a fresh dict for this build of the page: other apps' sources (next
     steps, timeline, page panels) may keep rows there that more than one of them reads.
+    Without `why` and `timeline` no rating is read (a page that reads the ratings itself).
     """
     person.page_cache = {}
-    entries = list(
-        RegisterEntry.objects.filter(person=person).select_related(
-            "opened_by", "closed_by", "consent"
-        )
+    entries = RegisterEntry.objects.filter(person=person).select_related(
+        "opened_by", "closed_by", "consent"
     )
-    # Only the timeline reads ratings; the next steps need only the latest exception.
-    ratings = (
-        list(
-            newest(
-                Rating.objects.filter(entry__person=person).select_related("set_by", "meeting"),
-                timeline_limit,
-                "-effective_from",
-                "-set_at",
-                "-id",
+    consents = Consent.objects.filter(person=person).select_related("recorded_by", "ended_by")
+    admissions = Admission.objects.filter(person=person).select_related(
+        "recorded_by", "discharged_by"
+    )
+    if not timeline:
+        # Now, not then: the open entry and the last one closed (for "died"), the active
+        # consent, the open admission.
+        entries = entries.filter(
+            Q(status=RegisterEntry.Status.OPEN)
+            | Q(
+                pk=RegisterEntry.objects.filter(person=person)
+                .order_by("-closed_on", "-id")
+                .exclude(status=RegisterEntry.Status.OPEN)
+                .values("pk")[:1]
             )
         )
-        if timeline
-        else []
+        consents = consents.filter(ended_on__isnull=True)
+        admissions = admissions.filter(discharged_on__isnull=True)
+    # The timeline reads the newest ratings; without it, the newest one says why.
+    ratings = newest(
+        Rating.objects.filter(entry__person=person).select_related("set_by", "meeting"),
+        timeline_limit if timeline else 0,
+        "-effective_from",
+        "-set_at",
+        "-id",
     )
-    consents = list(Consent.objects.filter(person=person).select_related("recorded_by", "ended_by"))
-    admissions = list(
-        Admission.objects.filter(person=person).select_related("recorded_by", "discharged_by")
+    exceptions = newest(
+        CetrException.objects.filter(person=person).select_related("recorded_by"),
+        timeline_limit if timeline else 0,
+        "-held_on",
+        "-created_at",
+        "-id",
     )
-    exceptions = list(
-        newest(
-            CetrException.objects.filter(person=person).select_related("recorded_by"),
-            timeline_limit,
-            "-held_on",
-            "-created_at",
-            "-id",
+    # One round trip for all of them (dsr.batch).
+    entries, consents, admissions, ratings, exceptions, contacts, needs, placement_rows = (
+        read_together(
+            entries,
+            consents,
+            admissions,
+            ratings if timeline or why else Rating.objects.none(),
+            exceptions,
+            PersonContact.objects.filter(person=person),
+            PersonNeed.objects.filter(person=person, met_on__isnull=True),
+            _current_placements(person),
         )
     )
-    contacts = list(PersonContact.objects.filter(person=person))
-    needs = list(PersonNeed.objects.filter(person=person, met_on__isnull=True))
-    placements = list(Placement.objects.filter(person=person))
+    placements = [p for p in placement_rows if p.ended_on is None][:CURRENT_PLACEMENTS_SHOWN]
+    past_placements_count = placement_rows[0].ended_count if placement_rows else 0
 
     entry = next((e for e in entries if e.is_open), None)
     consent = next((c for c in consents if c.is_active), None)
     admission = next((a for a in admissions if a.is_open), None)
+    latest_rating = ratings[0] if ratings and entry and ratings[0].entry_id == entry.pk else None
     state = PersonState(
         person=person,
         today=today,
@@ -181,14 +241,18 @@ def person_page(
         latest_exception=exceptions[0] if exceptions else None,
         has_key_worker=any(c.role == PersonContact.Role.KEY_WORKER for c in contacts),
     )
-    own = register_events(
-        person,
-        entries=entries,
-        ratings=ratings,
-        consents=consents,
-        admissions=admissions,
-        exceptions=exceptions,
-    )
+    if timeline:
+        own = register_events(
+            person,
+            entries=entries,
+            ratings=ratings,
+            consents=consents,
+            admissions=admissions,
+            exceptions=exceptions,
+        )
+        events = timeline_for(person, own, limit=timeline_limit)
+    else:
+        events = Timeline([], more=False)
     return PersonPage(
         person=person,
         entry=entry,
@@ -196,15 +260,24 @@ def person_page(
         admission=admission,
         contacts=contacts,
         next_steps=next_steps_for(state),
-        timeline=(
-            timeline_for(person, own, limit=timeline_limit)
-            if timeline
-            else Timeline([], more=False)
-        ),
+        timeline=events,
         past_entries=[e for e in entries if not e.is_open],
         needs=needs,
         placements=placements,
+        past_placements_count=past_placements_count,
+        latest_rating=latest_rating,
     )
+
+
+def person_placements(person: Person, *, limit: int) -> tuple[list[Placement], bool]:
+    """The person's placements, current first and then the newest, at most `limit` (one
+    query): and whether there are more."""
+    rows = list(
+        Placement.objects.filter(person=person).order_by(
+            F("ended_on").desc(nulls_first=True), "-started_on", "-id"
+        )[: limit + 1]
+    )
+    return rows[:limit], len(rows) > limit
 
 
 # --- The register list -----------------------------------------------------------------------

@@ -123,6 +123,8 @@ dsr_patterns = (
         # People.
         path("people/new/", people.person_create, name="person-create"),
         path("people/<int:pk>/", people.person_detail, name="person-detail"),
+        path("people/<int:pk>/history/", people.person_history, name="person-history"),
+        path("people/<int:pk>/placements/", people.person_placements, name="person-placements"),
         path("people/<int:pk>/details/", people.person_edit, name="person-edit"),
         path("people/<int:pk>/add-to-register/", people.register_add, name="person-register"),
         path("people/<int:pk>/rating/", people.rating_change, name="person-rating"),

@@ -41,7 +41,7 @@ from reviews.models import (
     PanelMember,
 )
 from reviews.permissions import CHANGE, READ, SIT_ON_PANELS, packs_for
-from reviews.queries import person_records
+from reviews.queries import OPEN_ACTIONS_SHOWN, person_records
 
 
 def _name(user: Any) -> str:
@@ -280,18 +280,19 @@ DASHBOARD_LIST = 10
 
 
 def person_reviews_panel(request: HttpRequest, person: Person, today: date) -> Panel:
-    """Open actions, the latest closed ones, C(E)TRs and the latest oversight visits, from the
-    rows the page already read. Senior managers see the actions and C(E)TRs of the people they
+    """The first open actions by due date, how many are closed (all of them one click away, on
+    the person's actions page), C(E)TRs and the latest oversight visits, from the rows the page
+    already read. Senior managers see the actions and C(E)TRs of the people they
     may see (ACCESS.md)."""
     records = person_records(person)
     return Panel(
         "reviews/includes/person_reviews.html",
         {
             "person": person,
-            "open_actions": records.open_actions,
-            "closed_actions": records.closed_actions,
+            "open_actions": records.open_actions[:OPEN_ACTIONS_SHOWN],
+            "open_count": len(records.open_actions),
+            "open_more": len(records.open_actions) > OPEN_ACTIONS_SHOWN,
             "closed_count": records.closed_count,
-            "closed_more": records.closed_count - len(records.closed_actions),
             "cetrs": records.cetrs,
             "visits": records.visits,
             "today": today,

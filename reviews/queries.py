@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from dsr import deadlines
+from dsr.batch import read_together
 from dsr.models import (
     RAG,
     Admission,
@@ -460,7 +461,7 @@ def discussion_page(item: AgendaItem, today: date) -> DiscussionPage:
     queries, however long the person's history (the page test checks it)."""
     person = item.person
     # The register's own reads (entry, admission, contacts, next steps) with no timeline.
-    page = person_page(person, today, timeline_limit=0, timeline=False)
+    page = person_page(person, today, timeline_limit=0, timeline=False, why=False)
     ratings = list(
         Rating.objects.filter(entry__person=person)
         .select_related("set_by", "meeting")
@@ -540,8 +541,9 @@ def my_actions(user: Any, today: date) -> list[Action]:
     )
 
 
-# The person page's reviews section: the work still live in full, what is done as the latest few
-# (the rest is on the timeline's whole history).
+# The person page's reviews section: the first open actions by due date (overdue first) and how
+# many are closed; the person's actions page lists the rest (reviews.views.actions).
+OPEN_ACTIONS_SHOWN = 10
 CLOSED_ACTIONS_SHOWN = 10
 VISITS_SHOWN = 5
 
@@ -559,33 +561,31 @@ class PersonRecords:
 
 
 def person_records(person: Any) -> PersonRecords:
-    """Four queries, run once per build of the person page: the next steps and the page's
-    reviews section both read them (dsr.queries.person_page gives the person a fresh
-    `page_cache` each time it builds the page). C(E)TRs are few, so all are read."""
+    """Four queries in one round trip, run once per build of the person page: the next steps
+    and the page's reviews section both read them (dsr.queries.person_page gives the person a
+    fresh `page_cache` each time it builds the page). C(E)TRs are few, so all are read."""
     cache = getattr(person, "page_cache", None)
     if cache is not None and "reviews" in cache:
         return cache["reviews"]
     actions = Action.objects.filter(person=person).select_related("owner__organisation")
-    closed = list(
+    # One round trip for the four (dsr.batch).
+    open_actions, closed, cetrs, visits = read_together(
+        actions.filter(status=Action.Status.OPEN).order_by("due_on", "id"),
         actions.exclude(status=Action.Status.OPEN)
         # Each row carries the number of closed actions, counted before the cut: no extra query.
         .annotate(closed_count=Window(Count("id")))
-        .order_by("-closed_on", "-updated_at", "-id")[:CLOSED_ACTIONS_SHOWN]
+        .order_by("-closed_on", "-updated_at", "-id")[:CLOSED_ACTIONS_SHOWN],
+        Cetr.objects.filter(person=person)
+        .select_related("created_by", "completed_by")
+        .order_by("-created_at", "-id"),
+        OversightVisit.objects.filter(person=person).order_by("-visited_on", "-id")[:VISITS_SHOWN],
     )
     records = PersonRecords(
-        open_actions=list(actions.filter(status=Action.Status.OPEN).order_by("due_on", "id")),
+        open_actions=open_actions,
         closed_actions=closed,
         closed_count=closed[0].closed_count if closed else 0,
-        cetrs=list(
-            Cetr.objects.filter(person=person)
-            .select_related("created_by", "completed_by")
-            .order_by("-created_at", "-id")
-        ),
-        visits=list(
-            OversightVisit.objects.filter(person=person).order_by("-visited_on", "-id")[
-                :VISITS_SHOWN
-            ]
-        ),
+        cetrs=cetrs,
+        visits=visits,
     )
     if cache is not None:
         cache["reviews"] = records
@@ -641,3 +641,37 @@ def partner_links(action: Action) -> dict[str, Any]:
         "can_send_link": action.owner_id is None and action.status == Action.Status.OPEN,
         "has_working_link": any(link.state(now) == ActionLink.Status.ACTIVE for link in links),
     }
+
+
+# The person's actions page: at most this many open and this many closed actions.
+PERSON_ACTIONS_SHOWN = 100
+
+
+@dataclass
+class PersonActions:
+    open_actions: list[Action]  # by due date, at most PERSON_ACTIONS_SHOWN
+    open_count: int
+    closed_actions: list[Action]  # the latest closed, at most PERSON_ACTIONS_SHOWN
+    closed_count: int
+
+
+def person_actions(person: Any, *, limit: int = PERSON_ACTIONS_SHOWN) -> PersonActions:
+    """Every action about the person, up to `limit` open and `limit` closed: two queries, each
+    row carrying how many there are in all (counted before the cut)."""
+    actions = (
+        Action.objects.filter(person=person)
+        .select_related("owner__organisation")
+        .annotate(count=Window(Count("id")))
+    )
+    open_ = list(actions.filter(status=Action.Status.OPEN).order_by("due_on", "id")[:limit])
+    closed = list(
+        actions.exclude(status=Action.Status.OPEN).order_by("-closed_on", "-updated_at", "-id")[
+            :limit
+        ]
+    )
+    return PersonActions(
+        open_actions=open_,
+        open_count=open_[0].count if open_ else 0,
+        closed_actions=closed,
+        closed_count=closed[0].count if closed else 0,
+    )

@@ -43,6 +43,7 @@ urlpatterns = [
     path("people/<int:pk>/add-to-meeting/", meetings.person_agenda_add, name="person-agenda-add"),
     # Actions.
     path("actions/mine/", actions.my_actions, name="my-actions"),
+    path("people/<int:pk>/actions/", actions.person_actions, name="person-actions"),
     path("actions/<int:pk>/", actions.action_update, name="action-update"),
     path("actions/<int:pk>/close/", actions.action_close, name="action-close"),
     path("actions/<int:pk>/reopen/", actions.action_reopen, name="action-reopen"),

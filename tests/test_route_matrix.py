@@ -225,6 +225,10 @@ MATRIX: dict[str, Row] = {
     "dsr:register-export": Row(REGISTER_ONLY),
     "dsr:person-create": Row(REGISTER_ONLY),
     "dsr:person-detail": Row(RED_IN_NORTH, kwargs=_person("north_red")),
+    # What happened before, one click from the person page: the timeline as the person page's
+    # readers; every placement for the register team (who see the page's placements section).
+    "dsr:person-history": Row(RED_IN_NORTH, kwargs=_person("north_red")),
+    "dsr:person-placements": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-edit": Row(REGISTER_ONLY, kwargs=_person("north_red")),
     "dsr:person-register": Row(REGISTER_ONLY, kwargs=_person("south_green")),
     "dsr:person-rating": Row(REGISTER_ONLY, kwargs=_person("north_red")),
@@ -353,6 +357,8 @@ MATRIX: dict[str, Row] = {
     # close it; the Northshire manager may see the person but does not own it, and the
     # Southshire manager may not see the person: both 404, as for a missing action.
     "reviews:my-actions": Row(_closed(_roles(REGISTER_TEAM | SENIOR_MANAGERS))),
+    # Every action about one person: as the person page, where the first few are listed.
+    "reviews:person-actions": Row(RED_IN_NORTH, kwargs=_person("north_red")),
     "reviews:action-update": Row(REGISTER_ONLY, kwargs=_action),
     "reviews:action-close": Row(
         _closed(

@@ -31,7 +31,13 @@ from dsr.next_steps import cetr_name
 from dsr.nhsuk.edits import EditGuard, EditRefused, model_form_writes
 from dsr.nhsuk.form_page import form_page
 from dsr.panels import person_panels
-from dsr.queries import get_person_for_user, local_authorities_for, person_page, responsible_icb_for
+from dsr.queries import (
+    get_person_for_user,
+    local_authorities_for,
+    person_page,
+    responsible_icb_for,
+)
+from dsr.queries import person_placements as person_placements_for
 from dsr.security.access import role_required
 from dsr.security.audit import access_log_record
 
@@ -43,24 +49,35 @@ CAN_READ = ("dsr.view_register", "dsr.view_escalation_queue", "dsr.view_escalati
 CAN_CHANGE = "dsr.change_register"
 
 
-# A long history shows its latest events, and the rest on request: a record with years of
+# The history page shows the latest events, and the rest on request: a record with years of
 # reviews stays quick to open, as the page reads only the events it shows (dsr.timeline).
-TIMELINE_SHOWN = 25
+TIMELINE_SHOWN = 50
+# The placements page lists the current ones and the newest that have ended.
+PLACEMENTS_SHOWN = 100
 
 
-@role_required(*CAN_READ)
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The person page: summary, required next steps, key people and one timeline."""
-    person = get_person_for_user(request.user, pk)
-    today = timezone.localdate()
-    whole_history = request.GET.get("history") == "all"
-    page = person_page(person, today, timeline_limit=None if whole_history else TIMELINE_SHOWN)
+def _read(request: HttpRequest, person: Person, page: str = "") -> None:
     access_log_record(
         user=request.user,
         person=person,
         action=AccessEvent.Action.VIEW_PERSON,
         path=request.path,
+        detail={"page": page} if page else None,
     )
+
+
+@role_required(*CAN_READ)
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person page: what register staff look at most, from the rows that say where the
+    person is now. Who they are, their rating and why, what is due (overdue first), what can be
+    done, their live escalations, open actions and C(E)TRs, current placements and the people
+    around them. What happened before (the whole timeline, past placements, closed actions) is
+    one click away, on the history and placements pages, so a long history costs no more to
+    open than a short one (docs/architecture.md, "The person page")."""
+    person = get_person_for_user(request.user, pk)
+    today = timezone.localdate()
+    page = person_page(person, today, timeline=False)
+    _read(request, person)
     context = {
         "person": person,
         "page": page,
@@ -74,13 +91,40 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rating_meaning": f"{RAG_MEANINGS[page.entry.rating]}. " if page.entry else "",
         "formats": ", ".join(AccessibleFormat(f).label.lower() for f in person.accessible_formats),
         "panels": person_panels(request, person, today),
-        "whole_history": whole_history,
-        "page_placement_groups": [
-            (page.current_placements, "Current"),
-            (page.past_placements, "Past"),
-        ],
     }
     return render(request, "dsr/person_detail.html", context)
+
+
+@role_required(*CAN_READ)
+def person_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The person's timeline: the latest TIMELINE_SHOWN events, or every one on request."""
+    person = get_person_for_user(request.user, pk)
+    today = timezone.localdate()
+    whole_history = request.GET.get("history") == "all"
+    page = person_page(person, today, timeline_limit=None if whole_history else TIMELINE_SHOWN)
+    _read(request, person, "history")
+    context = {"person": person, "page": page, "whole_history": whole_history}
+    return render(request, "dsr/person_history.html", context)
+
+
+@role_required("dsr.view_register")
+def person_placements(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every placement and care package, current first and then the newest ended ones (as the
+    person page's section, for the register team)."""
+    person = get_person_for_user(request.user, pk)
+    placements, more = person_placements_for(person, limit=PLACEMENTS_SHOWN)
+    _read(request, person, "placements")
+    context = {
+        "person": person,
+        "more": more,
+        "shown": PLACEMENTS_SHOWN,
+        "can_change": request.user.has_perm(CAN_CHANGE),
+        "placement_groups": [
+            ([p for p in placements if p.ended_on is None], "Current"),
+            ([p for p in placements if p.ended_on is not None], "Past"),
+        ],
+    }
+    return render(request, "dsr/person_placements.html", context)
 
 
 @role_required(CAN_CHANGE)

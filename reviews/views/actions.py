@@ -16,17 +16,48 @@ from dsr.forms import ConfirmForm
 from dsr.models import AccessEvent
 from dsr.nhsuk.edits import EditGuard
 from dsr.nhsuk.form_page import form_page
+from dsr.queries import get_person_for_user
 from dsr.security.access import role_required
-from dsr.security.audit import access_log_people
+from dsr.security.audit import access_log_people, access_log_record
 from reviews import services
 from reviews.forms import staff as forms
 from reviews.models import Action, AgendaItem, Meeting
 from reviews.permissions import CHANGE, READ, can_close, get_action_for_user
+from reviews.queries import PERSON_ACTIONS_SHOWN, partner_links
 from reviews.queries import my_actions as my_actions_for
-from reviews.queries import partner_links
+from reviews.queries import person_actions as person_actions_for
 from reviews.views.meetings import action_fields, action_owners
 
 CAN_OWN = (READ, "dsr.view_escalation_queue")
+
+
+# Who reads a person's actions: whoever reads the person page (dsr.views.people).
+CAN_READ_PERSON = ("dsr.view_register", "dsr.view_escalation_queue", "dsr.view_escalation_summary")
+
+
+@require_GET
+@role_required(*CAN_READ_PERSON)
+def person_actions(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every action about one person, open ones by due date and then the latest closed: the
+    person page shows only the first open ones."""
+    person = get_person_for_user(request.user, pk)
+    today = timezone.localdate()
+    actions = person_actions_for(person, limit=PERSON_ACTIONS_SHOWN)
+    access_log_record(
+        user=request.user,
+        person=person,
+        action=AccessEvent.Action.VIEW_PERSON,
+        path=request.path,
+        detail={"page": "actions"},
+    )
+    context = {
+        "person": person,
+        "actions": actions,
+        "shown": PERSON_ACTIONS_SHOWN,
+        "today": today,
+        "can_change": request.user.has_perm(CHANGE),
+    }
+    return render(request, "reviews/person_actions.html", context)
 
 
 @require_GET

@@ -194,7 +194,7 @@ def test_register_staff_review_and_decide_a_referral(
     journey.finish()
 
 
-def test_register_staff_change_a_rating_and_see_it_on_the_timeline(
+def test_register_staff_change_a_rating_and_see_it_on_the_person_page_and_timeline(
     page, live_server, screenshot, organisations, make_person
 ):
     staff = account(organisations["icb"], Role.REGISTER_STAFF, full_name="Sam Staff")
@@ -217,9 +217,13 @@ def test_register_staff_change_a_rating_and_see_it_on_the_timeline(
 
     assert journey.heading() == "Rowan Hale"
     assert "Rating saved." in page.content()
+    assert f"Why: {why}" in page.locator(".nhsuk-summary-list").first.inner_text()
+    journey.check("person-rated")
+    page.get_by_role("link", name="See everything that has happened to Rowan").click()
+    assert journey.heading() == "History"
     timeline = page.locator(".dsr-timeline").inner_text()
     assert "rating changed to amber" in timeline.lower() and why in timeline
-    journey.check("person-rated")
+    journey.check("person-history")
 
     rating = Rating.objects.filter(entry__person=person).latest("id")
     assert (rating.rating, rating.previous_rating, rating.rationale) == ("AMBER", "GREEN", why)

@@ -75,6 +75,10 @@ def test_review_pages_are_accessible_and_stored_text_never_runs(
         "cetr": cetr.get_absolute_url(),
         "my-actions": reverse("reviews:my-actions"),
         "person": person.get_absolute_url(),
+        # One click from the person page.
+        "person-history": reverse("dsr:person-history", args=[person.pk]),
+        "person-placements": reverse("dsr:person-placements", args=[person.pk]),
+        "person-actions": reverse("reviews:person-actions", args=[person.pk]),
     }
     problems = {}
     for name, path in pages.items():

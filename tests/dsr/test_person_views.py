@@ -25,7 +25,11 @@ def detail(person):
     return reverse("dsr:person-detail", kwargs={"pk": person.pk})
 
 
-def test_the_person_page_shows_the_rating_in_words_next_steps_and_timeline(
+def history(person):
+    return reverse("dsr:person-history", kwargs={"pk": person.pk})
+
+
+def test_the_person_page_shows_the_rating_in_words_next_steps_and_links_to_the_timeline(
     personas, register_objects, frozen_now
 ):
     person = register_objects["north_red"]
@@ -40,10 +44,53 @@ def test_the_person_page_shows_the_rating_in_words_next_steps_and_timeline(
     assert "The person&#x27;s own consent" in text
     assert "Kim Keyworker" in text
     assert "Arrange a community CTR" in text
+    # The timeline is one click away, on the history page.
+    assert f'href="{history(person)}"' in text
+    assert "Added to the register" not in text
+    text = personas["clients"]["register_staff"].get(history(person)).text
     assert "Added to the register" in text
     # The rating is named once, by its tag: "Rated Red", not "Rated red Red".
     assert re.search(r'Rated\s*<strong class="nhsuk-tag nhsuk-tag--red">Red</strong>', text)
     assert not re.search(r"(Rated|to) (red|amber|green|blue)\s*<strong class=\"nhsuk-tag", text)
+
+
+def test_the_person_page_says_why_the_person_has_their_rating_from_the_newest_decision(
+    personas, register_objects, frozen_now
+):
+    person = register_objects["north_red"]
+    clerk = personas["users"]["register_staff"]
+    client = personas["clients"]["register_staff"]
+    assert "Why: Initial rating." in client.get(detail(person)).text
+
+    entry = RegisterEntry.objects.get(person=person, status="open")
+    rating_change(entry=entry, rating="AMBER", rationale="Crisis plan in place.", by=clerk)
+    text = client.get(detail(person)).text
+
+    assert "Why: Crisis plan in place." in text
+    assert "Initial rating." not in text
+    assert f"Last decided 10 March 2026, {clerk.full_name}." in text
+
+
+def test_each_page_about_a_person_writes_one_access_log_row_naming_the_page(
+    personas, register_objects
+):
+    person = register_objects["north_red"]
+    client = personas["clients"]["register_staff"]
+
+    for name, page in [
+        ("dsr:person-history", "history"),
+        ("dsr:person-placements", "placements"),
+        ("reviews:person-actions", "actions"),
+    ]:
+        before = AccessEvent.objects.count()
+        assert client.get(reverse(name, args=[person.pk])).status_code == 200
+        event = AccessEvent.objects.order_by("-id").first()
+        assert AccessEvent.objects.count() == before + 1
+        assert (event.person, event.action, event.detail) == (
+            person,
+            AccessEvent.Action.VIEW_PERSON,
+            {"page": page},
+        )
 
 
 def test_reading_a_person_page_writes_an_access_log_row(personas, register_objects):
@@ -308,25 +355,40 @@ def _queries(client, url) -> int:
     return len(captured)
 
 
-def test_the_person_page_runs_the_same_queries_however_long_the_record(
+# Each page one click from the person page, with the most queries it may run (measured).
+SUB_PAGES = {
+    "dsr:person-history": 24,
+    "dsr:person-placements": 12,
+    "reviews:person-actions": 13,
+}
+
+
+def test_the_person_page_and_its_sub_pages_run_the_same_queries_however_long_the_record(
     personas, register_objects, areas, organisations, frozen_now, django_assert_max_num_queries
 ):
+    from reviews.models import Cetr
+    from reviews.services import cetr_plan
+    from tests.reviews.helpers import agree_action
+
     client = personas["clients"]["register_staff"]
     clerk = personas["users"]["register_staff"]
     person = register_objects["north_red"]
     url = detail(person)
+    pages = [url, *(reverse(name, args=[person.pk]) for name in SUB_PAGES)]
     _people(5, areas["north"], organisations["icb"], clerk)
-    short = _queries(client, url)
+    short = [_queries(client, page) for page in pages]
 
-    # A long record: 30 more ratings, 15 more contacts, 10 more placements, and 195 more
-    # people on the register.
+    # A long record: 30 more ratings, 15 more contacts, 10 more placements, 15 open actions,
+    # and 195 more people on the register.
     entry = RegisterEntry.objects.get(person=person, status="open")
     for i in range(30):
         rating_change(
             entry=entry, rating=["RED", "AMBER"][i % 2], rationale=f"Review {i}.", by=clerk
         )
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
     for i in range(15):
         PersonContact.objects.create(person=person, role="social_worker", name=f"Worker {i}")
+        agree_action(person, clerk, cetr=cetr, description=f"Action {i}.", due_on=date(2026, 6, 1))
     for i in range(10):
         placement_record(
             person=person,
@@ -338,30 +400,29 @@ def test_the_person_page_runs_the_same_queries_however_long_the_record(
             by=clerk,
         )
     _people(195, areas["north"], organisations["icb"], clerk)
-    long = _queries(client, url)
+    long = [_queries(client, page) for page in pages]
 
-    record("T1 queries: person page (short / long record, 5 / 200 people)", f"{short} / {long}")
+    record(
+        "T1 queries: person page and its history, placements and actions pages "
+        "(short / long record, 5 / 200 people)",
+        f"{short} / {long}",
+    )
     assert short == long
-    # Measured 19: the signed-in page's 9 (session, user, device, permissions, areas, session
-    # save), the person, 6 for entries, ratings, consents, admissions, exceptions and contacts,
-    # the referrals and their outcome messages on the timeline, and the access-log row; 23 since
-    # reviews added the person's actions, C(E)TRs, oversight visits, meeting discussions and
-    # C(E)TR requests, read once for the next steps, the timeline and the reviews section; 27
-    # since escalation added the escalations' moves and notes on the timeline, the live
-    # escalations section, and the user's organisation (for escalations with no known area);
-    # 28 with the person's open unmet needs; 34 since the timeline reads only the events it
-    # shows: each kind of event is its own query of the newest few (actions agreed and actions
-    # closed, referrals received and referrals decided, oversight visits apart from the reviews
-    # section's latest five), the reviews section reads open actions and the latest closed ones
-    # apart, and the referral outcome messages are read by a subquery, so even for a person
-    # with no referral; 35 with the "Messages sent" section (the referrals' acknowledgements and
-    # outcomes with their delivery receipts, one query); 37 with what partners said through
-    # their links to their actions is in the way (one query of the newest few) and what a
-    # spreadsheet import could not bring across for the person (one query); 38 with the
-    # person's placements and care packages (one query, current and past).
-    with django_assert_max_num_queries(38):
+    # Measured 17: the signed-in page's 9 (session, user, device, permissions, areas, session
+    # save), the person; one round trip (dsr.batch) for the open entry and the last one closed,
+    # the active consent, the open admission, the newest rating (why the person has it), the
+    # newest C(E)TR exception, contacts, open unmet needs, current placements with the count of
+    # ended ones; one for the reviews section's open and closed actions, C(E)TRs and latest
+    # visits; the access-log row, what an import could not bring across, the user's
+    # organisation, the referral messages and the live escalations. 38 when the page carried
+    # the timeline (each kind of event its own query of the newest few), which is now on the
+    # history page, and each small read was its own round trip.
+    with django_assert_max_num_queries(17):
         client.get(url)
-    assert not any("historical" in q["sql"] for q in connection.queries[-long:])
+    assert not any("historical" in q["sql"] for q in connection.queries[-long[0] :])
+    for name, most in SUB_PAGES.items():
+        with django_assert_max_num_queries(most):
+            client.get(reverse(name, args=[person.pk]))
 
 
 # --- The timeline: the latest events, and the whole history on request ----------------------
@@ -391,31 +452,31 @@ def _whole_history(person):
     return person_page(person, date(2026, 3, 10)).timeline.events
 
 
-def test_a_long_history_shows_its_latest_25_events_newest_first_and_a_link_to_the_rest(
+def test_a_long_history_shows_its_latest_50_events_newest_first_and_a_link_to_the_rest(
     make_person, clerk, frozen_now
 ):
     person = make_person("GREEN")
-    _history(person, clerk, frozen_now, reviews=20, actions=20)
+    _history(person, clerk, frozen_now, reviews=30, actions=30)
     client = signed_in_client(clerk)
 
-    latest = client.get(detail(person))
+    latest = client.get(history(person))
 
     everything = _whole_history(person)
-    assert len(everything) > 40
+    assert len(everything) > 60
     assert everything == sorted(everything, key=lambda e: (e.on, e.at), reverse=True)
     shown = latest.context["page"].timeline.events
     assert shown == everything[:TIMELINE_SHOWN]
     assert {event.kind for event in shown} == {"rating", "action"}
-    assert "The latest 25 events." in latest.text
+    assert "The latest 50 events, newest first." in latest.text
     assert '<a href="?history=all#timeline">Show the whole history</a>' in latest.text
-    assert "Review 20." in latest.text and "Review 1." not in latest.text
+    assert "Review 20." in latest.text and "Review 5." not in latest.text
 
 
 def test_the_whole_history_shows_every_event(make_person, clerk, frozen_now):
     person = make_person("GREEN")
     _history(person, clerk, frozen_now, reviews=20, actions=20)
 
-    response = signed_in_client(clerk).get(detail(person), {"history": "all"})
+    response = signed_in_client(clerk).get(history(person), {"history": "all"})
 
     assert response.context["page"].timeline.events == _whole_history(person)
     assert "Review 1." in response.text and "Action 1." in response.text
@@ -423,7 +484,7 @@ def test_the_whole_history_shows_every_event(make_person, clerk, frozen_now):
     assert "Show the latest events only" in response.text
 
 
-@pytest.mark.parametrize(("events", "linked"), [(25, False), (26, True)])
+@pytest.mark.parametrize(("events", "linked"), [(50, False), (51, True)])
 def test_the_link_to_the_whole_history_shows_only_when_there_is_more(
     make_person, clerk, frozen_now, events, linked
 ):
@@ -431,9 +492,9 @@ def test_the_link_to_the_whole_history_shows_only_when_there_is_more(
     _history(person, clerk, frozen_now, reviews=events - len(_whole_history(person)))
     assert len(_whole_history(person)) == events
 
-    response = signed_in_client(clerk).get(detail(person))
+    response = signed_in_client(clerk).get(history(person))
 
-    assert len(response.context["page"].timeline.events) == 25
+    assert len(response.context["page"].timeline.events) == 50
     assert response.context["page"].timeline.more is linked
     assert ("Show the whole history" in response.text) is linked
-    assert ("The latest 25 events." in response.text) is linked
+    assert ("The latest 50 events, newest first." in response.text) is linked

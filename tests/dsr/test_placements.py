@@ -139,7 +139,7 @@ def _section(page: str) -> str:
     return page[start : page.index("<h2", start + 1)]
 
 
-def test_the_person_page_lists_current_and_past_placements_with_an_end_link(
+def test_the_person_page_lists_current_placements_and_links_to_the_past_ones(
     make_person, clerk, staff_client, frozen_now
 ):
     person = make_person("AMBER")
@@ -156,20 +156,56 @@ def test_the_person_page_lists_current_and_past_placements_with_an_end_link(
         funder="",
     )
     section = _section(staff_client.get(person.get_absolute_url()).content.decode())
-    current_table, past_table = section.split("<table")[1:]
-    assert "Current" in current_table and "Past" in past_table
+    (current_table,) = section.split("<table")[1:]
+    assert "Current" in current_table
     assert "Supported living, out of area" in current_table
     assert "Riverside Homes" in current_table
     assert "From 10 January 2026" in current_table
     assert "£2,450.00 a week" in current_table
     assert "Jointly funded (ICB and local authority)" in current_table
     assert reverse("dsr:person-placement-end", args=[person.pk, current.pk]) in current_table
+    assert "Residential care" not in section
+    all_placements = reverse("dsr:person-placements", args=[person.pk])
+    assert f'<a href="{all_placements}">Show all placements, with the 1 that ended</a>' in section
+    assert reverse("dsr:person-placement", args=[person.pk]) in section
+
+    # One click away: every placement, the past ones with no end link.
+    page = staff_client.get(all_placements).content.decode()
+    current_table, past_table = page.split("<table")[1:]
+    assert "Current" in current_table and "Past" in past_table
+    assert reverse("dsr:person-placement-end", args=[person.pk, current.pk]) in current_table
     assert "Residential care, in area" in past_table
     assert "From 1 June 2025 to 9 January 2026" in past_table
     assert "No cost recorded" in past_table
     assert "End this placement" not in past_table
-    assert reverse("dsr:person-placement-end", args=[person.pk, past.pk]) not in section
-    assert reverse("dsr:person-placement", args=[person.pk]) in section
+    assert reverse("dsr:person-placement-end", args=[person.pk, past.pk]) not in page
+    assert reverse("dsr:person-placement", args=[person.pk]) in page
+
+
+def test_the_placements_page_lists_a_long_history_newest_first_up_to_its_limit(
+    make_person, clerk, staff_client, frozen_now, monkeypatch
+):
+    from dsr.views import people
+
+    monkeypatch.setattr(people, "PLACEMENTS_SHOWN", 3)
+    person = make_person("AMBER")
+    _record(person, clerk)
+    for month in range(1, 6):
+        _record(
+            person,
+            clerk,
+            provider_name=f"Home {month}",
+            started_on=datetime.date(2025, month, 1),
+            ended_on=datetime.date(2025, month, 20),
+        )
+    page = staff_client.get(reverse("dsr:person-placements", args=[person.pk])).text
+
+    assert "Riverside Homes" in page and "Home 5" in page and "Home 4" in page
+    assert "Home 3" not in page
+    assert "Only the current placements and the newest that ended are listed: 3 in all." in page
+    person_page = staff_client.get(person.get_absolute_url()).text
+    assert "Show all placements, with the 5 that ended" in person_page
+    assert "Home 5" not in person_page
 
 
 def test_senior_managers_see_no_placements_or_costs(personas, register_objects):

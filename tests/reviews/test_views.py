@@ -341,7 +341,9 @@ def _actions(person, clerk, cetr, name, dues):
     ]
 
 
-def test_the_person_page_lists_every_open_action_and_the_latest_closed_ones(clerk, make_person):
+def test_the_person_page_lists_the_open_actions_due_first_and_links_to_all_of_them(
+    clerk, make_person
+):
     person = make_person("RED")
     cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
     past, later = datetime.date(2026, 3, 1), datetime.date(2026, 4, 1)
@@ -351,26 +353,58 @@ def test_the_person_page_lists_every_open_action_and_the_latest_closed_ones(cler
         action_close(
             action=action, status="done", note="", by=clerk, on=TODAY - datetime.timedelta(days=n)
         )
+    client = signed_in_client(clerk)
 
-    response = signed_in_client(clerk).get(person.get_absolute_url())
+    response = client.get(person.get_absolute_url())
 
     (panel,) = [p.context for p in response.context["panels"] if "open_actions" in p.context]
-    assert [a.description for a in panel["open_actions"]] == [f"Open {n}." for n in range(1, 13)]
-    assert [a.description for a in panel["closed_actions"]] == [
-        f"Closed {n}." for n in range(1, 11)
-    ]
-    assert "Closed actions (14)" in response.text
-    assert "And 4 more closed actions, in" in response.text
+    assert [a.description for a in panel["open_actions"]] == [f"Open {n}." for n in range(1, 11)]
+    assert "Open 11." not in response.text and "Closed 1." not in response.text
+    assert "The 10 open actions due first, of 12." in response.text
+    all_actions = reverse("reviews:person-actions", args=[person.pk])
+    assert f'<a href="{all_actions}">Show all actions: 12 open and 14 closed</a>' in response.text
+    # The overdue count is of every open action, listed or not.
     assert "Chase 3 overdue actions." in response.text
 
+    page = client.get(all_actions)
+    assert page.status_code == 200
+    assert [a.description for a in page.context["actions"].open_actions] == [
+        f"Open {n}." for n in range(1, 13)
+    ]
+    assert [a.description for a in page.context["actions"].closed_actions] == [
+        f"Closed {n}." for n in range(1, 15)
+    ]
+    assert "Open actions (12)" in page.text and "Closed actions (14)" in page.text
 
-def test_the_closed_actions_need_no_more_when_all_are_listed(clerk, make_person):
+
+def test_the_person_actions_page_lists_a_long_history_up_to_its_limit(
+    clerk, make_person, monkeypatch
+):
+    from reviews.views import actions
+
+    monkeypatch.setattr(actions, "PERSON_ACTIONS_SHOWN", 3)
     person = make_person("RED")
     cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
-    for action in _actions(person, clerk, cetr, "Closed", [TODAY] * 10):
+    _actions(person, clerk, cetr, "Open", [datetime.date(2026, 4, n) for n in range(1, 6)])
+
+    page = signed_in_client(clerk).get(reverse("reviews:person-actions", args=[person.pk]))
+
+    assert [a.description for a in page.context["actions"].open_actions] == [
+        "Open 1.",
+        "Open 2.",
+        "Open 3.",
+    ]
+    assert "Open actions (5)" in page.text
+
+
+def test_the_person_page_links_to_the_closed_actions_when_none_are_open(clerk, make_person):
+    person = make_person("RED")
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+    for action in _actions(person, clerk, cetr, "Closed", [TODAY] * 2):
         action_close(action=action, status="done", note="", by=clerk)
 
     response = signed_in_client(clerk).get(person.get_absolute_url())
 
-    assert "Closed actions (10)" in response.text
-    assert "more closed action" not in response.text
+    assert "No open actions." in response.text
+    assert "Show all actions, with the 2 closed" in response.text
+    assert "Closed 1." not in response.text
