@@ -37,7 +37,10 @@ ACCOUNTS = HERE / "accounts.json"
 RESULTS = HERE / "day.json"
 
 # Who is signed in, and how often each acts. Think time: a random 10 to 30 s after each action.
-STAFF, MANAGERS, COMMISSIONERS = 40, 5, 2
+STAFF = int(os.environ.get("BENCH_DAY_STAFF", 40))
+MANAGERS = int(os.environ.get("BENCH_DAY_MANAGERS", 5))
+# The runner's --commissioners sets this (0: the day without the report pages).
+COMMISSIONERS = int(os.environ.get("BENCH_DAY_COMMISSIONERS", 2))
 # Members of the public: each visitor opens the C(E)TR request form, takes 5 to 15 s to fill it
 # in and sends it; one visitor's request every 60 s, so PUBLIC_VISITORS requests a minute.
 PUBLIC_VISITORS = 2
@@ -491,6 +494,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_false",
         help="skip counting the report figures of the days that have ended (kept 26 hours)",
     )
+    parser.add_argument(
+        "--commissioners",
+        type=int,
+        default=COMMISSIONERS,
+        help="planning commissioners (0: leave the report pages out, to see the rest alone)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--port", type=int, default=8776)
     parser.add_argument("--csv", default=str(HERE / "day"), help="prefix of locust's CSV files")
@@ -503,7 +512,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.night:
         _night()
-    users = STAFF + MANAGERS + COMMISSIONERS + PUBLIC_VISITORS
+    os.environ["BENCH_DAY_COMMISSIONERS"] = str(args.commissioners)
+    users = STAFF + MANAGERS + args.commissioners + PUBLIC_VISITORS
     ramp = users / args.spawn_rate
     run_time = round(ramp + 60 * args.minutes)
     server = Server(args.port, args.workers)
@@ -546,7 +556,7 @@ def main(argv: list[str] | None = None) -> int:
         "users": {
             "register staff": STAFF,
             "senior managers": MANAGERS,
-            "commissioners": COMMISSIONERS,
+            "commissioners": args.commissioners,
             "public visitors": PUBLIC_VISITORS,
         },
         "think_time_s": list(THINK),
@@ -566,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     args.results.write_text(json.dumps(summary, indent=2) + "\n")
     print(
         f"\n{started}: {users} users ({STAFF} register staff, {MANAGERS} senior managers, "
-        f"{COMMISSIONERS} commissioners, {PUBLIC_VISITORS} public visitors), "
+        f"{args.commissioners} commissioners, {PUBLIC_VISITORS} public visitors), "
         f"{args.minutes:g} min after a {ramp:.0f} s sign-in ramp; gunicorn {args.workers} sync "
         f"workers; machine load average (1 min) during the run {min(load):.1f} to "
         f"{max(load):.1f}, mean {sum(load) / len(load):.1f}, on {os.cpu_count()} cores\n"
