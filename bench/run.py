@@ -61,7 +61,7 @@ class Server:
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
         self.process = subprocess.Popen(  # noqa: S603
             [
-                str(ROOT / ".venv" / "bin" / "gunicorn"),
+                str(Path(sys.executable).parent / "gunicorn"),  # the venv running the bench
                 "dsr.wsgi:application",
                 "--workers",
                 str(workers),
@@ -89,7 +89,12 @@ class Server:
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                # A worker still busy with a long request after 20 s: end it and its master.
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=20)
 
 
 def sign_in(base: str, email: str, password: str, totp_key: str) -> requests.Session:

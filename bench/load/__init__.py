@@ -28,7 +28,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.load import escalations, referrals, register, reviews
-from bench.load.accounts import AREAS, DOMAIN, PASSWORD, TOTP_KEY, Accounts, make_accounts
+from bench.load.accounts import (
+    AREAS,
+    CASELOAD_STAFF,
+    DOMAIN,
+    PASSWORD,
+    TOTP_KEY,
+    Accounts,
+    make_accounts,
+)
 from bench.load.sql import Loader
 from dsr.deadlines import decision_due_for, discharge_red_until
 from dsr.models import LocalAuthority, Person, User
@@ -244,15 +252,15 @@ def load(*, people: int, seed: int = 42, areas: int = 12, force: bool = False) -
             area_names=[name for name, _, _ in AREAS[:areas]],
             prefixes=[prefix for _, _, prefix in AREAS[:areas]],
             icb=accounts.icb,
-            staff=ids[Role.REGISTER_STAFF.value],
+            staff=ids[Role.REGISTER_STAFF.value][:CASELOAD_STAFF],
             lead=ids[Role.DSR_LEAD.value][0],
             executive=ids[Role.EXECUTIVE_LEAD.value][0],
             area_managers=accounts.area_managers,
             area_health_managers=accounts.area_health_managers,
             panel=ids[Role.PANEL_MEMBER.value],
             referrers=ids[Role.PROFESSIONAL_REFERRER.value],
-            viewers=ids[Role.REGISTER_STAFF.value] + ids[Role.DSR_LEAD.value],
-            action_owners=ids[Role.REGISTER_STAFF.value]
+            viewers=ids[Role.REGISTER_STAFF.value][:CASELOAD_STAFF] + ids[Role.DSR_LEAD.value],
+            action_owners=ids[Role.REGISTER_STAFF.value][:CASELOAD_STAFF]
             + accounts.area_managers
             + ids[Role.SENIOR_MANAGER_HEALTH.value],
             team_email=settings.DSR_TEAM_EMAIL or f"dsr-team@{DOMAIN}",
@@ -294,7 +302,7 @@ def add_referrals(*, count: int, seed: int = 42) -> Result:
         staff = list(
             User.objects.filter(groups__name=Role.REGISTER_STAFF.label)
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", flat=True)[:CASELOAD_STAFF]
         )
         referrers = list(
             User.objects.filter(groups__name=Role.PROFESSIONAL_REFERRER.label)

@@ -42,7 +42,15 @@ TRUSTS = ["Bench North NHS Foundation Trust", "Bench South NHS Foundation Trust"
 
 DOMAIN = "bench.example"
 
-STAFF_ACCOUNTS = 10
+# Register staff accounts: the working day under load (bench/day.py) signs in 40 at once. The
+# loader spreads the seeded work (referrals assigned, decisions, entries made) over the first
+# CASELOAD_STAFF of them only, so the data, and the page table, are the same as with 10 accounts.
+STAFF_ACCOUNTS = 40
+
+CASELOAD_STAFF = 10
+
+# Planning commissioners: the working day signs in 2.
+COMMISSIONER_ACCOUNTS = 2
 
 PANEL_ACCOUNTS = 5
 
@@ -62,32 +70,10 @@ class Accounts:
     icb: int
 
 
-def make_accounts(areas: int) -> Accounts:
-    """Local authorities, the ICB, councils and trusts, and the accounts (ORM: a few dozen rows)."""
-    now = timezone.now()
-    authorities = LocalAuthority.objects.bulk_create(
-        [LocalAuthority(name=name, gss_code=code) for name, code, _ in AREAS[:areas]]
-    )
-    icb = Organisation.objects.create(name=ICB, kind=Organisation.Kind.ICB, ods_code="QBN")
-    icb.local_authorities.set(authorities)
-    councils = []
-    for authority in authorities:
-        council = Organisation.objects.create(
-            name=f"{authority.name} County Council", kind=Organisation.Kind.LOCAL_AUTHORITY
-        )
-        council.local_authorities.set([authority])
-        councils.append(council)
-    half = (len(authorities) + 1) // 2
-    trusts = []
-    for number, (name, covered) in enumerate(
-        zip(TRUSTS, [authorities[:half], authorities[half:]], strict=True)
-    ):
-        trust = Organisation.objects.create(
-            name=name, kind=Organisation.Kind.NHS_TRUST, ods_code=f"RB{number + 1}"
-        )
-        trust.local_authorities.set(covered)
-        trusts.append(trust)
-
+def _plan(
+    icb: Organisation, trusts: list[Organisation], councils: list[Organisation]
+) -> list[tuple[Role, str, str, Organisation, str]]:
+    """Each account to make: its role, email, name, organisation and job title."""
     plan: list[tuple[Role, str, str, Organisation, str]] = []
 
     def add(role: Role, email: str, name: str, org: Organisation, title: str) -> None:
@@ -140,14 +126,46 @@ def make_accounts(areas: int) -> Accounts:
             trusts[number % len(trusts)],
             "Community learning disability nurse",
         )
-    add(
-        Role.PLANNING_COMMISSIONER,
-        "commissioner",
-        "Aisha Commissioner",
-        icb,
-        "Commissioning manager",
-    )
+    for number in range(COMMISSIONER_ACCOUNTS):
+        suffix = "" if number == 0 else f"{number + 1:02d}"
+        add(
+            Role.PLANNING_COMMISSIONER,
+            f"commissioner{suffix}",
+            f"{GIVEN_NAMES[(50 + number) % len(GIVEN_NAMES)]} Commissioner",
+            icb,
+            "Commissioning manager",
+        )
     add(Role.ADMINISTRATOR, "admin", "Chris Administrator", icb, "Service desk")
+    return plan
+
+
+def make_accounts(areas: int) -> Accounts:
+    """Local authorities, the ICB, councils and trusts, and the accounts (ORM: a few dozen rows)."""
+    now = timezone.now()
+    authorities = LocalAuthority.objects.bulk_create(
+        [LocalAuthority(name=name, gss_code=code) for name, code, _ in AREAS[:areas]]
+    )
+    icb = Organisation.objects.create(name=ICB, kind=Organisation.Kind.ICB, ods_code="QBN")
+    icb.local_authorities.set(authorities)
+    councils = []
+    for authority in authorities:
+        council = Organisation.objects.create(
+            name=f"{authority.name} County Council", kind=Organisation.Kind.LOCAL_AUTHORITY
+        )
+        council.local_authorities.set([authority])
+        councils.append(council)
+    half = (len(authorities) + 1) // 2
+    trusts = []
+    for number, (name, covered) in enumerate(
+        zip(TRUSTS, [authorities[:half], authorities[half:]], strict=True)
+    ):
+        trust = Organisation.objects.create(
+            name=name, kind=Organisation.Kind.NHS_TRUST, ods_code=f"RB{number + 1}"
+        )
+        trust.local_authorities.set(covered)
+        trusts.append(trust)
+
+    plan = _plan(icb, trusts, councils)
 
     # One hash for every account: the password is the same, and hashing it once saves seconds.
     password = make_password(PASSWORD)

@@ -223,6 +223,38 @@ def test_the_recorded_accounts_sign_in_through_the_real_pages(loaded):
     assert client.get(reverse("escalation:queue")).status_code == 200
 
 
+def test_the_working_day_has_its_accounts_each_signing_in_with_its_own_code(loaded):
+    """bench/day.py signs in 40 register staff, 5 senior managers and 2 commissioners at once; a
+    code works once per account, so each needs an account of its own with an authenticator."""
+    everyone = loaded["accounts"]["all_accounts"]
+    assert len(everyone["register_staff"]) == 40
+    managers = everyone["senior_manager_health"] + everyone["senior_manager_la"]
+    assert len(managers) >= 5
+    assert len(everyone["planning_commissioner"]) == 2
+    code = f"{totp(bytes.fromhex(loaded['accounts']['totp_key'])):06d}"
+    for email, page in [
+        (everyone["register_staff"][-1], reverse("dsr:register-list")),
+        (everyone["planning_commissioner"][-1], reverse("reports:snapshot")),
+    ]:
+        client = Client()
+        answer = client.post(
+            reverse("accounts:sign-in"),
+            {"username": email, "password": loaded["accounts"]["password"]},
+        )
+        # The same code as every other account's in this step: each device keeps its own.
+        assert client.post(answer["Location"], {"token": code}).status_code == 302
+        assert client.get(page).status_code == 200
+
+
+def test_the_seeded_work_is_spread_over_the_first_ten_staff_only(loaded):
+    """The extra staff accounts are for the working day; the data and the page table stay as
+    they were with 10 accounts."""
+    staff = loaded["accounts"]["all_accounts"]["register_staff"]
+    caseload = set(User.objects.filter(email__in=staff[:10]).values_list("pk", flat=True))
+    assigned = set(Referral.objects.exclude(assigned_to=None).values_list("assigned_to", flat=True))
+    assert assigned and assigned <= caseload
+
+
 def test_a_register_with_people_is_refused_and_kept(loaded, tmp_path):
     before = counts()
     with pytest.raises(CommandError, match="already holds"):
