@@ -8,6 +8,7 @@ table in bench/README.md.
 """
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -18,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -43,6 +45,9 @@ class Endpoint:
     role: str | None = None  # the account to sign in as; None: anonymous
     floor: str = "floor"  # what the page is compared with
     post: str = ""  # "sequential": a form POST timed one visitor at a time (_sequential)
+    # For a sequential POST: a new visitor's way to the form, returning the session, the URL
+    # and the fields to send; what is timed is that POST alone.
+    visit: Callable[[str], tuple[requests.Session, str, dict]] | None = None
     queries: int | None = None
     rounds: list[dict] = field(default_factory=list)
 
@@ -258,6 +263,7 @@ def _endpoints(base: str, accounts: dict, sessions: dict, args) -> list[Endpoint
         Endpoint("flows report", reverse("reports:flows"), "planning_commissioner"),
         Endpoint("public referral form", reverse("referrals:start"), None),
         _public_post(base, reverse("reviews:request-public")),
+        _referral_post(),
     ]
 
 
@@ -288,7 +294,123 @@ def _public_post(base: str, path: str) -> Endpoint:
     visitor's session and used once, so each POST needs the page first: the runner times the
     POSTs alone, one visitor after another (c=1), and the floor the same way, in the same
     minute (_sequential)."""
-    return Endpoint("public C(E)TR request, valid POST (c=1)", path, None, post="sequential")
+
+    def visit(base: str) -> tuple[requests.Session, str, dict]:
+        visitor = requests.Session()
+        page = visitor.get(base + path, timeout=30).text
+        return visitor, path, {**PUBLIC_ANSWERS, **_form_fields(page)}
+
+    return Endpoint(
+        "public C(E)TR request, valid POST (c=1)", path, None, post="sequential", visit=visit
+    )
+
+
+# The answers of each step of the public referral, for a parent referring their child, as the
+# browser posts them (the step pages in order, then the check page's "Send").
+REFERRAL_STEPS = {
+    "about-you": {
+        "referrer_name": "Sam Parent",
+        "referrer_relationship": "Father",
+        "referrer_email": "sam@example.com",
+        "referrer_phone": "",
+        "referrer_address": "",
+    },
+    "person": {
+        "given_name": "Alexandra",
+        "family_name": "Quillfeather",
+        "date_of_birth_day": "14",
+        "date_of_birth_month": "2",
+        "date_of_birth_year": "2004",
+        "nhs_number": "",
+        "address": "1 High Street\nNorwich",
+        "postcode": "NR1 2DH",
+        "local_authority": "not_sure",
+        "gp_practice_name": "Riverside Surgery",
+    },
+    "diagnosis": {
+        "diagnosis": "autism",
+        "diagnosis_status": "confirmed",
+        "co_occurring": ["adhd", "epilepsy"],
+    },
+    "risks": {
+        "risk_factors": ["crisis", "breakdown"],
+        "risks": "Placement at risk of breaking down after three crisis team visits.",
+        "tried": "Extra staff at home.",
+        "would_help": "A keyworker and a community review.",
+    },
+    "support": {
+        "has_ehcp": "yes",
+        "education_setting": "Northshire College",
+        "social_care": "",
+        "other_professionals": "",
+    },
+    "communication": {
+        "communication_needs": "Short sentences and extra time.",
+        "accessible_formats": ["easy_read"],
+        "interpreter_language": "",
+    },
+    "outcome": {
+        "person_email": "",
+        "referrer_parental_responsibility": "yes",
+        "outcome_to_referrer": "yes",
+        "referrer_format": "standard",
+        "has_carer": "no",
+    },
+    "consent": {
+        "consent_to_referral": "yes",
+        "consent_to_share": "yes",
+        "consent_basis": "parental_responsibility",
+        "consent_given_by": "Sam Parent, father",
+    },
+}
+
+
+def _referral_post() -> Endpoint:
+    """The public referral's last step, "Send" on the check page, which saves the referral with
+    its contacts and acknowledgements. Each visitor answers every step first (untimed), for a
+    person of their own (a new family name each time), so no referral is linked to another one
+    for the same person and each is acknowledged as a new one would be."""
+    from django.urls import reverse
+
+    from referrals.forms.public import STEP_SLUGS
+
+    check = reverse("referrals:check")
+
+    def visit(base: str) -> tuple[requests.Session, str, dict]:
+        visitor = requests.Session()
+        first = reverse("referrals:step", kwargs={"kind": "family", "step": STEP_SLUGS[0]})
+        csrf = CSRF_INPUT.search(visitor.get(base + first, timeout=30).text).group(1)
+        surname = "Quill" + _letters(next(_VISITORS))
+        for slug in STEP_SLUGS:
+            answers = dict(REFERRAL_STEPS[slug])
+            if slug == "person":
+                answers["family_name"] = surname
+            url = reverse("referrals:step", kwargs={"kind": "family", "step": slug})
+            answer = visitor.post(
+                base + url,
+                data={**answers, "csrfmiddlewaretoken": csrf},
+                allow_redirects=False,
+                timeout=30,
+            )
+            if answer.status_code != 302:
+                raise SystemExit(f"the referral's {slug} step answered {answer.status_code}")
+        page = visitor.get(base + check, timeout=30).text
+        return visitor, check, {**_form_fields(page), "form_end": "1", "website": ""}
+
+    return Endpoint("public referral, send (c=1)", check, None, post="sequential", visit=visit)
+
+
+_VISITORS = itertools.count(1)
+
+
+def _letters(number: int) -> str:
+    """A number written in letters (names hold no digits): 1 is "b", 26 is "ba"."""
+    letters = ""
+    while True:
+        number, digit = divmod(number, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[digit] + letters
+        if not number:
+            return letters
 
 
 def _form_fields(page: str) -> dict:
@@ -298,20 +420,18 @@ def _form_fields(page: str) -> dict:
 
     hidden = dict(HIDDEN_INPUT.findall(page))
     hidden[fill_time.FIELD] = fill_time.stamp(at=time.time() - 60)
-    return {**PUBLIC_ANSWERS, **hidden}
+    return hidden
 
 
-def _send_once(base: str, path: str) -> float:
-    """A new visitor opens the form, waits out the minimum fill time's clock (the form's time
-    is signed, so it is dated back rather than slept through) and sends it; the POST's seconds."""
-    visitor = requests.Session()
-    page = visitor.get(base + path, timeout=30).text
-    fields = _form_fields(page)
+def _send_once(base: str, endpoint: Endpoint) -> float:
+    """A new visitor reaches the form (endpoint.visit: its fill time's clock, which is signed,
+    is dated back rather than slept through) and sends it; the POST's seconds."""
+    visitor, path, fields = endpoint.visit(base)
     started = time.perf_counter()
     response = visitor.post(base + path, data=fields, allow_redirects=False, timeout=30)
     elapsed = time.perf_counter() - started
     if response.status_code != 302:
-        raise SystemExit(f"the public POST answered {response.status_code}, not 302: run void")
+        raise SystemExit(f"{endpoint.name} answered {response.status_code}, not 302: run void")
     return elapsed
 
 
@@ -345,7 +465,7 @@ def _summary(times: list[float]) -> dict:
 def _sequential(base: str, floor: Endpoint, endpoint: Endpoint, count: int) -> dict:
     return {
         "floor": _summary(_timed_gets(base, floor.path, count)),
-        "page": _summary([_send_once(base, endpoint.path) for _ in range(count)]),
+        "page": _summary([_send_once(base, endpoint) for _ in range(count)]),
     }
 
 
@@ -393,13 +513,8 @@ def _run(base: str, accounts: dict, args: argparse.Namespace) -> int:
     for endpoint in endpoints:
         session = sessions[endpoint.role] if endpoint.role else requests.Session()
         if endpoint.post:
-            visitor = requests.Session()
-            response = visitor.post(
-                base + endpoint.path,
-                data=_form_fields(visitor.get(base + endpoint.path).text),
-                allow_redirects=False,
-                timeout=30,
-            )
+            visitor, path, fields = endpoint.visit(base)
+            response = visitor.post(base + path, data=fields, allow_redirects=False, timeout=30)
             if response.status_code != 302:
                 raise SystemExit(f"{endpoint.name}: answered {response.status_code}, not 302")
             endpoint.queries = int(response.headers.get("X-DSR-Queries", "-1"))

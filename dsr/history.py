@@ -15,7 +15,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 from django.dispatch import receiver
@@ -77,12 +77,44 @@ def set_change_reason(obj: models.Model, reason: str, *, by: Any) -> None:
 
 @receiver(pre_create_historical_record, dispatch_uid="dsr_history_actor_email")
 def _stamp_actor(sender: Any, history_instance: Any, history_user: Any = None, **kwargs: Any):
-    if history_user is not None and hasattr(history_instance, "history_actor_email"):
-        history_instance.history_actor_email = getattr(history_user, "email", "") or ""
-    elif history_user is None and not history_instance.history_change_reason:
-        history_instance.history_change_reason = _SYSTEM_ACTOR.get() or None
+    email, reason = _stamps(history_user, history_instance.history_change_reason)
+    if email is not None and hasattr(history_instance, "history_actor_email"):
+        history_instance.history_actor_email = email
+    history_instance.history_change_reason = reason
+
+
+def _stamps(history_user: Any, reason: str | None) -> tuple[str | None, str | None]:
+    """The actor's email (None: leave it as it is) and the change reason of a history row
+    written by `history_user` (None: nobody signed in, or the system) with `reason`."""
+    email = None
+    if history_user is not None:
+        email = getattr(history_user, "email", "") or ""
+    elif not reason:
+        reason = _SYSTEM_ACTOR.get() or None
     job = _JOB_REASON.get()
     if job:
-        own = history_instance.history_change_reason
-        reason = f"{job}: {own}" if own else job
-        history_instance.history_change_reason = reason[:_REASON_LIMIT]
+        reason = (f"{job}: {reason}" if reason else job)[:_REASON_LIMIT]
+    return email, reason
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def create_with_history(objs: list[M], reason: str, *, by: Any) -> list[M]:
+    """Insert `objs`, new rows of one audited model, with their "created" history rows: two
+    statements whatever their number, where a save each makes two statements a row. Each
+    history row names `by` and `reason` exactly as `set_change_reason` and a save would."""
+    if not objs:
+        return objs
+    model = type(objs[0])
+    model._default_manager.bulk_create(objs)  # PostgreSQL gives each its id
+    email, stamped = _stamps(by, reason)
+    for obj in objs:
+        obj._history_user = by  # type: ignore[attr-defined]  (None too: not the request's user)
+    model.history.bulk_history_create(  # type: ignore[attr-defined]
+        objs,
+        default_user=by,
+        default_change_reason=stamped or "",
+        custom_historical_attrs={"history_actor_email": email or ""},
+    )
+    return objs

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from dsr.models import Notification
 from dsr.outbox import Sql, delivery, message, outbox_add, outbox_add_selected
-from referrals.models import Referral
+from referrals.models import Referral, ReferralContact
 from referrals.recipients import Recipient, not_told_yet, outcome_messages, outcome_recipients
 
 SUBJECT = "referrals.referral"
@@ -96,12 +96,15 @@ def _to(
     )
 
 
-def notify_referral_received(referral: Referral) -> list[Notification]:
+def notify_referral_received(
+    referral: Referral, *, contacts: list[ReferralContact] | None = None
+) -> list[Notification]:
     """The acknowledgement, to everyone the outcome rule names who can be reached now
     (`outcome_recipients`): the reference, the day it arrived and the day a decision is due.
     Someone who cannot be reached yet is shown to staff on the referral page. A referral for
     someone who already has a live one (`duplicate_of`) is acknowledged only to people the first
-    one's acknowledgement did not reach."""
+    one's acknowledgement did not reach. `contacts`: the referral's contacts when the caller
+    has just written them (not read again)."""
     context = {
         "reference": referral.reference,
         "person_first_name": referral.given_name,
@@ -115,7 +118,9 @@ def notify_referral_received(referral: Referral) -> list[Notification]:
     }
     recipients = [
         recipient
-        for recipient in not_told_yet(outcome_recipients(referral), _acknowledged(referral))
+        for recipient in not_told_yet(
+            outcome_recipients(referral, contacts=contacts), _acknowledged(referral)
+        )
         if recipient.reachable
     ]
     return outbox_add(

@@ -116,7 +116,12 @@ def made_the_referral(recipient: Recipient, referral: Referral) -> bool:
     )
 
 
-def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Recipient]:
+def outcome_recipients(
+    referral: Referral,
+    *,
+    on: date | None = None,
+    contacts: list[ReferralContact] | None = None,
+) -> list[Recipient]:
     """Who is told the outcome, by DOMAIN.md section 5:
 
     - the person, at 16 or over or a Gillick-competent child, unless a best-interests decision
@@ -126,6 +131,7 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
     - the referrer, when a professional or when the person agreed they may be told;
     - then staff's additions and removals, each with its reason.
     Someone listed twice (the same email or address) is told once.
+    `contacts`: the referral's contacts, when the caller holds them all (otherwise read).
     """
     age = age_on(referral.date_of_birth, on or timezone.localdate())
     formats = referral.accessible_formats or []
@@ -135,7 +141,7 @@ def outcome_recipients(referral: Referral, *, on: date | None = None) -> list[Re
         else ("large_print" if "large_print" in formats else "standard")
     )
     chosen: list[Recipient] = []
-    contacts = list(referral.contacts.all())
+    contacts = list(referral.contacts.all()) if contacts is None else contacts
     has_representative = any(c.role == ReferralContact.Role.REPRESENTATIVE for c in contacts)
     for contact in contacts:
         include = _rule_includes(contact, referral, age, has_representative)

@@ -252,9 +252,12 @@ class PersonForm(StepForm):
         area.help_text = "This is the council that runs social care and schools where " + (
             self.you("you live.", "they live.")
         )
-        area.choices = [
-            (str(pk), name) for pk, name in LocalAuthority.objects.values_list("pk", "name")
-        ] + [(NOT_SURE, "I'm not sure")]
+        # Read once, whole: the answer is checked against these choices and then cleaned to
+        # the area itself (clean_local_authority) without reading it again.
+        self._areas = {str(la.pk): la for la in LocalAuthority.objects.all()}
+        area.choices = [(pk, la.name) for pk, la in self._areas.items()] + [
+            (NOT_SURE, "I'm not sure")
+        ]
 
     def clean_date_of_birth(self) -> datetime.date:
         return check_date_of_birth(self.cleaned_data["date_of_birth"], today_too=True)
@@ -269,7 +272,7 @@ class PersonForm(StepForm):
         value = self.cleaned_data.get("local_authority")
         if value == NOT_SURE:
             return None
-        area = LocalAuthority.objects.filter(pk=value).first()
+        area = self._areas.get(value)
         if area is None:  # removed since the page was shown
             raise ValidationError("Choose a council area, or choose I'm not sure.")
         return area

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
 
 from dsr.deadlines import decision_due_for
-from dsr.history import set_change_reason
+from dsr.history import create_with_history, set_change_reason
 from dsr.models import User
 from dsr.nhsuk.intake import submission_save
 from dsr.queries import same_person
@@ -59,9 +59,8 @@ def referral_submit(
     once) returns the first referral and writes nothing more. A referral for someone who already
     has a live one is saved and linked to it (`duplicate_of`), so nothing entered is lost.
     """
-    existing = Referral.objects.filter(submission_token=submission_token).first()
-    if existing is not None:
-        return existing
+    # No look for the token first: the insert is refused on it, and `submission_save` then
+    # returns the referral that has it (one round trip fewer for every referral sent).
     received_at = received_at or timezone.now()
     by = entered_by or submitted_by
     saved_files: list[str] = []
@@ -89,13 +88,14 @@ def referral_submit(
             by=by,
             reason=f"Received: {referral.get_source_display().lower()}",
         )
-        for contact_fields in contacts:
-            contact = ReferralContact(referral=referral, **contact_fields)
-            set_change_reason(contact, "Referral received", by=by)
-            contact.save()
+        saved_contacts = create_with_history(
+            [ReferralContact(referral=referral, **fields) for fields in contacts],
+            "Referral received",
+            by=by,
+        )
         for upload in attachments or []:
             saved_files.append(_attach(referral, upload).file.name)
-        notify_referral_received(referral)
+        notify_referral_received(referral, contacts=saved_contacts)
         logger.info("referral received referral=%s source=%s", referral.pk, source)
         return referral
 

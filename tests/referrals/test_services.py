@@ -527,3 +527,45 @@ def test_people_sharing_a_home_are_each_told(areas, frozen_now):
     )
 
     assert {r.name for r in outcome_recipients(referral)} >= {"Teen", "Mum"}
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+def test_each_contact_saved_with_a_referral_has_its_history_row_naming_who_sent_it(
+    areas, organisations, signed_in
+):
+    """The contacts are written together (one insert, one insert of their history rows), and
+    each history row says what a save of its own would: who sent the referral, and why."""
+    referrer = UserFactory(organisation=organisations["icb"]) if signed_in else None
+    contacts = [
+        {"role": "person", "name": "Ada Lovelace", "email": "ada@example.com"},
+        {"role": "parent_carer", "name": "Jo Carer", "phone": "01632 960 001"},
+    ]
+    referral = referral_submit(
+        fields={
+            "given_name": "Ada",
+            "family_name": "Lovelace",
+            "date_of_birth": date(1990, 12, 10),
+            "local_authority": areas["north"],
+            "referrer_name": "Dr Sam Reid",
+            "referrer_email": "sam.reid@nhs.example",
+            "consent_to_referral": True,
+            "consent_to_share": True,
+            "consent_basis": "own_consent",
+        },
+        contacts=contacts,
+        source="online",
+        referrer_kind="professional",
+        submission_token=uuid.uuid4(),
+        submitted_by=referrer,
+    )
+    saved = list(referral.contacts.all())
+    assert [(c.role, c.name) for c in saved] == [
+        ("person", "Ada Lovelace"),
+        ("parent_carer", "Jo Carer"),
+    ]
+    for contact in saved:
+        [row] = contact.history.all()
+        assert (row.history_type, row.history_change_reason) == ("+", "Referral received")
+        assert row.history_user_id == (referrer.pk if referrer else None)
+        assert row.history_actor_email == (referrer.email if referrer else "")
+        assert (row.name, row.email, row.phone) == (contact.name, contact.email, contact.phone)
