@@ -50,6 +50,8 @@ UNTRACKED = {
     "referrals.ReferralAttachment": "written once with its referral, never changed",
     "escalation.EscalationTransition": "append-only: each move, with who and why",
     "escalation.EscalationNote": "append-only notes, with who and when",
+    "escalation.QueuePlace": "the escalation queue's order, worked out from the escalations and "
+    "ratings (each audited) and rebuilt by the hourly check",
     "dsr.ProviderSession": "an identity provider's session id, for back-channel logout; it goes "
     "with the service's session",
     "reports.ApiCall": "append-only log of the read feed's calls: token, path, status, when",

@@ -262,6 +262,12 @@ def seed_everywhere(person, *, by, meeting, tag: str) -> set[tuple[str, int]]:
             applied=True,
         ),
     ]
+    # The escalation's place in its level's queue, kept as the services keep it.
+    from escalation.models import QueuePlace
+    from escalation.queue_order import queue_order_refresh
+
+    queue_order_refresh([person.pk])
+    rows.extend(QueuePlace.objects.filter(person=person))
     return _with_history(rows)
 
 
