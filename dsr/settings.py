@@ -174,7 +174,15 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # The report figures the Celery worker counts (reports.counting) must reach the web
+        # server, a separate process: kept in a git-ignored folder. With Redis, in "default".
+        "reports": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(BASE_DIR / "var" / "report-figures"),
+        },
+    }
 
 CELERY_QUEUE_DIR = BASE_DIR / "var" / "celery"
 if REDIS_URL:

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import BaseCache, caches
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
@@ -77,6 +77,12 @@ def times_read() -> Iterator[list[datetime]]:
         _TIMES.reset(token)
 
 
+def figures_cache() -> BaseCache:
+    """Where counted figures are kept: the "reports" cache where there is one (the embedded run,
+    whose worker and web server are separate processes), else the shared "default" (Redis)."""
+    return caches["reports" if "reports" in settings.CACHES else "default"]
+
+
 def kept_seconds() -> int:
     """How long counted figures are kept: until replaced. Today's are counted again every
     DSR_REPORT_RECOUNT_MINUTES and a day that has ended each night, so they are kept
@@ -95,6 +101,7 @@ def kept_figures(kind: str, parts: tuple, compute: Callable[[], Any]) -> Any:
     kept (replacing the last); elsewhere it is only read: NotCounted when it is not kept,
     CacheDown when the cache cannot be reached."""
     key = _key(kind, parts)
+    cache = figures_cache()
     mode = _COUNTING.get()
     kept = _MISSING
     if mode != "all" and (not mode or _ended(parts)):
@@ -138,6 +145,7 @@ def queue_count(report: str, *args: str | int) -> bool:
     ask. Returns whether it was queued now."""
     from reports.tasks import count_figures_task
 
+    cache = figures_cache()
     marker = "reports:queued:" + job_name(report, *args)
     if not unless_cache_down(lambda: cache.add(marker, 1, QUEUED_SECONDS), otherwise=False):
         return False
@@ -157,6 +165,7 @@ def counting_once(report: str, *args: str | int, past_days_too: bool = False) ->
     and the queued marker are given back at the end."""
     name = job_name(report, *args)
     lock = "reports:counting:" + name
+    cache = figures_cache()
     held = unless_cache_down(lambda: cache.add(lock, 1, LOCK_SECONDS), otherwise=False)
     try:
         if held:

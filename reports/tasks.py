@@ -60,6 +60,16 @@ def today_reports(today: date) -> list[tuple[str, ...]]:
     ]
 
 
+def count_report_figures_now() -> int:
+    """Today's reports and the days counted each night, counted at once (the demo loader):
+    how many were counted."""
+    today = timezone.localdate()
+    counted = sum(count(*report) for report in today_reports(today))
+    for day in days_counted_ahead(today):
+        counted += count("snapshot", day.isoformat(), past_days_too=True)
+    return counted
+
+
 @shared_task(ignore_result=True)
 def count_figures_task(report: str, *args: str | int) -> bool:
     """Count what a reader asked for and found not counted (reports.counting.queue_count)."""

@@ -65,19 +65,26 @@ def _register_settings_afresh(monkeypatch):
 def _report_figures_counted_first(request, monkeypatch):
     """Tests of what the reports show find their figures counted: a family of figures not
     counted yet is counted when first read, as the background count (reports.tasks) would have
-    counted it before the reader asked, and kept by nothing (each read counts what is there
-    now). The tests of the counting itself ask for `nothing_counted` (tests/reports/conftest)."""
+    counted it before the reader asked. What a count keeps goes to a cache of the test's own,
+    so no test reads figures another counted. The tests of the counting itself ask for
+    `nothing_counted` (tests/reports/conftest): the service as it runs."""
+    from django.core.cache.backends.locmem import LocMemCache
     from django.utils import timezone
 
     from reports import counting
 
     if "nothing_counted" in request.fixturenames:
+        yield
         return
 
     def counted_first(kind, parts, compute, key):
         return (compute(), timezone.now())
 
+    own = LocMemCache(f"report-figures-{request.node.nodeid}", {})
     monkeypatch.setattr(counting, "not_counted", counted_first)
+    monkeypatch.setattr(counting, "figures_cache", lambda: own)
+    yield
+    own.clear()
 
 
 @pytest.fixture
