@@ -9,14 +9,16 @@ import datetime
 import socket
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dsr.models import Admission, Person, PersonNeed, Placement, Rating, RegisterEntry
-from dsr.roles import Role
+from dsr.models import Admission, Person, PersonNeed, Placement, Rating, RegisterEntry, User
+from dsr.roles import Role, sync_role_groups
 from escalation.models import Escalation
 from referrals.models import Referral
 from reports import counting, tasks
@@ -264,3 +266,51 @@ def test_with_the_cache_down_a_page_says_so_at_once_and_counts_nothing(
     with CaptureQueriesContext(connection) as queries:
         assert tasks.count("snapshot", "2026-03-10") is False
     assert _register_read(queries) == []
+
+
+# --- Counting ahead of the first reader --------------------------------------------------------
+
+READ_AT_ONCE = ["snapshot", "flows", "needs", "planning"]
+
+
+def _every_page_answers_at_once(client: Client) -> None:
+    for page in READ_AT_ONCE:
+        with CaptureQueriesContext(connection) as queries:
+            answer = client.get(PAGES[page][0])
+        assert answer.status_code == 200, page
+        if page in ("snapshot", "needs"):
+            assert _register_read(queries) == [], page
+
+
+def test_the_count_command_counts_what_the_pages_read(make_person, commissioner, queued):
+    make_person("RED")
+    call_command("count_report_figures")
+    _every_page_answers_at_once(commissioner)
+    # Yesterday's register was counted too, as each night.
+    yesterday = {"on_day": 9, "on_month": 3, "on_year": 2026}
+    assert commissioner.get(SNAPSHOT, yesterday).status_code == 200
+    assert queued == []
+
+
+@override_settings(DEBUG=True)
+def test_the_demo_loader_counts_the_figures_for_the_first_visit(queued):
+    sync_role_groups(apps)  # a test run with the database flushed has lost the migrations' groups
+    call_command("seed_demo")
+    commissioner = signed_in_client(User.objects.get(email="commissioner@dsr.example"))
+    _every_page_answers_at_once(commissioner)
+    assert queued == []
+
+
+@pytest.mark.parametrize("page", READ_AT_ONCE)
+def test_reading_counted_figures_takes_the_same_queries_at_two_sizes(
+    page, make_person, commissioner
+):
+    queries = []
+    for people in (5, 40):
+        for index in range(people - (5 if people == 40 else 0)):
+            make_person(["RED", "AMBER", "GREEN"][index % 3])
+        tasks.recount_today_task()
+        with CaptureQueriesContext(connection) as captured:
+            assert commissioner.get(PAGES[page][0]).status_code == 200
+        queries.append(len(captured.captured_queries))
+    assert queries[0] == queries[1]
