@@ -67,7 +67,7 @@ def _report_figures_counted_first(request, monkeypatch):
     counted yet is counted when first read, as the background count (reports.tasks) would have
     counted it before the reader asked. What a count keeps goes to a cache of the test's own,
     so no test reads figures another counted. The tests of the counting itself ask for
-    `nothing_counted` (tests/reports/conftest): the service as it runs."""
+    `nothing_counted`: the service as it runs."""
     from django.core.cache.backends.locmem import LocMemCache
     from django.utils import timezone
 
@@ -85,6 +85,18 @@ def _report_figures_counted_first(request, monkeypatch):
     monkeypatch.setattr(counting, "figures_cache", lambda: own)
     yield
     own.clear()
+
+
+@pytest.fixture
+def nothing_counted():
+    """The service as it runs: a page or feed call reads only what the background count kept
+    (reports.counting), never counting (the autouse `_report_figures_counted_first` is off),
+    from an empty cache; the cache is emptied again after."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

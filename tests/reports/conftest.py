@@ -20,15 +20,3 @@ def a_day_withheld(monkeypatch):
         )
 
     monkeypatch.setattr(pages, "publish", withheld)
-
-
-@pytest.fixture
-def nothing_counted():
-    """The service as it runs: a page or feed call reads only what the background count kept
-    (reports.counting), never counting (the autouse `_report_figures_counted_first` is off),
-    from an empty cache; the cache is emptied again after."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
