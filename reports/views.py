@@ -7,6 +7,7 @@ The one exception is at the end: the Assuring Transformation extract (reports.as
 person-level file for the register team only (dsr.export_register), logged per person."""
 
 import csv
+import logging
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -35,6 +36,8 @@ from reports.planning import Series
 from reports.published import flows_for, needs_for, planning_for, snapshot_for
 from reports.queries import TABLES, SnapshotFilters, Table
 
+logger = logging.getLogger(__name__)
+
 REPORTS = "dsr.view_reports"
 FILTERS = ("on_day", "on_month", "on_year", "local_authority", "age_group")
 UNREADABLE = (NotCounted, CacheDown)
@@ -52,6 +55,9 @@ def being_counted(
     context = {"heading": heading, "cache_down": cache_down}
     response = render(request, "reports/not_counted.html", context, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # Expected, not a fault: one line of information rather than Django's error for a 503.
+    response._has_been_logged = True
+    logger.info("report figures not counted yet report=%s cache_down=%s", report, cache_down)
     return response
 
 

@@ -7,6 +7,7 @@ a spreadsheet or BI tool can load: a line per cell.
 
 import csv
 import io
+import logging
 from typing import Any
 
 from django.utils import timezone
@@ -35,6 +36,8 @@ from reports.forms import planning_years
 from reports.models import ApiCall
 from reports.published import flows_for, needs_for, planning_for, snapshot_for
 from reports.queries import SnapshotFilters
+
+logger = logging.getLogger(__name__)
 
 CSV_COLUMNS = ["table", "row", "column", "shown_as", "count"]
 # Calls taken per hour from one address with one token: a BI tool refreshing every report of
@@ -147,6 +150,14 @@ class FeedView(APIView):
         scope = f"api:{token.prefix if token else '-'}"
         if not ratelimit.hit(request._request, scope=scope, limit=CALLS_PER_HOUR):
             raise exceptions.Throttled(wait=ratelimit.HOUR)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if isinstance(exc, BeingCounted):
+            # Expected, not a fault: one line of information rather than Django's error.
+            response._has_been_logged = True
+            logger.info("report figures not counted yet: %s", self.request.path)
+        return response
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
