@@ -184,7 +184,15 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # The report figures the Celery worker counts (reports.counting) must reach the web
+        # server, a separate process: kept in a git-ignored folder. With Redis, in "default".
+        "reports": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(BASE_DIR / "var" / "report-figures"),
+        },
+    }
 
 CELERY_QUEUE_DIR = BASE_DIR / "var" / "celery"
 if REDIS_URL:
@@ -229,6 +237,12 @@ CELERY_BEAT_SCHEDULE = {
     "count-report-figures": {
         "task": "reports.tasks.count_report_figures_task",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Every DSR_REPORT_RECOUNT_MINUTES: count today's report figures again (reports.tasks), so
+    # the pages read them as last counted and never count them while a reader waits.
+    "recount-report-figures": {
+        "task": "reports.tasks.recount_today_task",
+        "schedule": timedelta(minutes=env.int("DSR_REPORT_RECOUNT_MINUTES", default=5)),
     },
     # Every minute: a worker records that it is alive, for the service status page.
     "record-heartbeat": {
@@ -617,11 +631,11 @@ if min(_RETENTION_PERIODS) < 1:
     raise ImproperlyConfigured("Each DSR_RETENTION_* setting must be 1 or more.")
 
 # --- Reports --------------------------------------------------------------------------------
-# A report's figures are counted once and kept this long for everyone with the same areas and
-# filters (reports.queries.kept_for_a_while); 0 counts them on every request.
-DSR_REPORT_CACHE_SECONDS = env.int("DSR_REPORT_CACHE_SECONDS", default=300)
-# A day that has ended is counted ahead each night (reports.tasks) and kept this long: the
-# planning figures read every month's end, and counting them when a commissioner asks is slow.
+# A report's figures are counted only in the background, never while a reader waits
+# (reports.counting): today's every DSR_REPORT_RECOUNT_MINUTES, replacing the last count, and
+# the days that have ended each night. What was counted is kept until replaced: for
+# DSR_REPORT_PAST_DAY_SECONDS (past the next night's count, and far past the next recount).
+DSR_REPORT_RECOUNT_MINUTES = env.int("DSR_REPORT_RECOUNT_MINUTES", default=5)
 DSR_REPORT_PAST_DAY_SECONDS = env.int("DSR_REPORT_PAST_DAY_SECONDS", default=26 * 3600)
 
 # The read feed for BI tools (reports.api): Django REST framework, read-only, token only; its

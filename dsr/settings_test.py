@@ -32,8 +32,6 @@ DSR_MIN_FILL_SECONDS = 0
 # Serve static files from the finders (no collectstatic in tests; live-server browser tests too).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
-# Reports are counted on every request in tests (one test switches keeping them on).
-DSR_REPORT_CACHE_SECONDS = 0
 DSR_DASHBOARD_CACHE_SECONDS = 0
 DSR_LIST_COUNT_CACHE_SECONDS = 0
 # Both NHS identity providers are set up, at a loopback port nothing answers on, so that the

@@ -28,12 +28,11 @@ from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
 
-from dsr.caching import kept_for_a_while
 from dsr.models import RAG, Admission, LocalAuthority, Placement, PlacementType
 from dsr.security.scoping import local_authority_ids_for
+from reports.counting import kept_figures
 from reports.disclosure import HIDDEN, Family, TableSpec
 from reports.disclosure.magnitude import (
     MagnitudeCell,
@@ -273,10 +272,7 @@ def _magnitude_publication(
         cells, parts = magnitude_cells(spans(), area_sets(areas), today)
         return publish_amounts(cells, parts=parts, text=_money if kind == "spend" else _days)
 
-    kept, _at = kept_for_a_while(
-        f"planning-{kind}", None, (today,), compute, settings.DSR_REPORT_CACHE_SECONDS
-    )
-    return kept
+    return kept_figures(f"planning-{kind}", (today,), compute)
 
 
 def _money(value: Fraction) -> str:

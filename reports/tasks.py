@@ -1,14 +1,18 @@
-"""The reports' background job: counting ahead the figures a commissioner will ask for."""
+"""The reports' background jobs: counting the figures a reader will ask for (reports.counting),
+so that no page or feed call ever counts them while the reader waits."""
 
 import logging
 from datetime import date, timedelta
 
 from celery import shared_task
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from reports.forms import planning_years
-from reports.planning import months_of
-from reports.queries.register import snapshot_publication
+from reports.counting import counting_once
+from reports.flows import Period, flows
+from reports.forms import last_whole_month, planning_years
+from reports.planning import months_of, planning
+from reports.queries import needs_publication, snapshot_publication
 
 logger = logging.getLogger(__name__)
 
@@ -21,12 +25,72 @@ def days_counted_ahead(today: date) -> list[date]:
     return sorted(days)
 
 
+def count(report: str, *args: str | int, past_days_too: bool = False) -> bool:
+    """Count one report's families and keep them (reports.counting): "snapshot" or "needs" of
+    a day, "flows" of a first and last day, "planning" of a year as on a day (days as ISO
+    text, as a task's arguments are). Every page of each family is counted at once (for
+    nobody's scope in particular). False when the same count was already running."""
+    days = [date.fromisoformat(a) if isinstance(a, str) else a for a in args]
+    with counting_once(report, *args, past_days_too=past_days_too) as held:
+        if not held:
+            logger.info("report figures already being counted report=%s", report)
+            return False
+        if report == "snapshot":
+            snapshot_publication(days[0])
+        elif report == "needs":
+            needs_publication(days[0])
+        elif report == "flows":
+            flows(AnonymousUser(), Period(start=days[0], end=days[1]))
+        elif report == "planning":
+            planning(AnonymousUser(), days[0], days[1])
+        else:
+            raise ValueError(report)
+    return True
+
+
+def today_reports(today: date) -> list[tuple[str, ...]]:
+    """What the pages and the feed read when a reader chooses nothing: the register and the
+    needs today, the flows of the last whole month, the planning figures of the latest year."""
+    start, end = last_whole_month(today)
+    return [
+        ("snapshot", today.isoformat()),
+        ("needs", today.isoformat()),
+        ("flows", start.isoformat(), end.isoformat()),
+        ("planning", planning_years(today)[0], today.isoformat()),
+    ]
+
+
+def count_report_figures_now() -> int:
+    """Today's reports and the days counted each night, counted at once (the demo loader):
+    how many were counted."""
+    today = timezone.localdate()
+    counted = sum(count(*report) for report in today_reports(today))
+    for day in days_counted_ahead(today):
+        counted += count("snapshot", day.isoformat(), past_days_too=True)
+    return counted
+
+
+@shared_task(ignore_result=True)
+def count_figures_task(report: str, *args: str | int) -> bool:
+    """Count what a reader asked for and found not counted (reports.counting.queue_count)."""
+    return count(report, *args)
+
+
+@shared_task(ignore_result=True)
+def recount_today_task() -> int:
+    """Every DSR_REPORT_RECOUNT_MINUTES (beat): count today's figures again, replacing the last
+    count. Returns how many reports were counted (one already being counted is left to run)."""
+    counted = sum(count(*report) for report in today_reports(timezone.localdate()))
+    logger.info("today's report figures counted reports=%s", counted)
+    return counted
+
+
 @shared_task(ignore_result=True)
 def count_report_figures_task() -> int:
-    """Publish those days' figures now, so they are kept (reports.queries.pages.keep_seconds)
-    before anyone asks. Returns how many days were counted."""
+    """Each night: count those days' figures again, so that the past days read most are kept
+    (reports.counting.kept_seconds) before anyone asks. Returns how many days were counted."""
     days = days_counted_ahead(timezone.localdate())
     for day in days:
-        snapshot_publication(day)
+        count("snapshot", day.isoformat(), past_days_too=True)
     logger.info("report figures counted ahead days=%s", len(days))
     return len(days)

@@ -7,6 +7,7 @@ The one exception is at the end: the Assuring Transformation extract (reports.as
 person-level file for the register team only (dsr.export_register), logged per person."""
 
 import csv
+import logging
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -22,6 +23,7 @@ from dsr.security.audit import access_log_people
 from dsr.security.spreadsheets import neutralise
 from dsr.views.paging import query_of
 from reports.assuring import at_header, at_row, inpatients_for
+from reports.counting import RETRY_AFTER_SECONDS, CacheDown, NotCounted, queue_count
 from reports.disclosure import FOOTNOTE, WITHHELD_TEXT
 from reports.flows import FLOW_TABLES, Period
 from reports.forms import (
@@ -31,16 +33,32 @@ from reports.forms import (
     last_whole_month,
 )
 from reports.planning import Series
-from reports.published import flows_for, planning_for, snapshot_for
-from reports.queries import (
-    TABLES,
-    SnapshotFilters,
-    Table,
-    needs_table,
-)
+from reports.published import flows_for, needs_for, planning_for, snapshot_for
+from reports.queries import TABLES, SnapshotFilters, Table
+
+logger = logging.getLogger(__name__)
 
 REPORTS = "dsr.view_reports"
 FILTERS = ("on_day", "on_month", "on_year", "local_authority", "age_group")
+UNREADABLE = (NotCounted, CacheDown)
+
+
+def being_counted(
+    request: HttpRequest, heading: str, problem: Exception, report: str, *args: object
+) -> HttpResponse:
+    """The page for figures that cannot be read (reports.counting): never counted here. Not
+    counted yet: their count is queued, once however many ask, and the reader is told to try
+    again shortly. The cache out of reach: nothing could keep a count, so none is queued."""
+    cache_down = isinstance(problem, CacheDown)
+    if not cache_down:
+        queue_count(report, *[a.isoformat() if isinstance(a, date) else a for a in args])
+    context = {"heading": heading, "cache_down": cache_down}
+    response = render(request, "reports/not_counted.html", context, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    # Expected, not a fault: one line of information rather than Django's error for a 503.
+    response._has_been_logged = True
+    logger.info("report figures not counted yet report=%s cache_down=%s", report, cache_down)
+    return response
 
 
 def _filters(request: HttpRequest) -> tuple[SnapshotFilterForm, SnapshotFilters]:
@@ -61,7 +79,11 @@ def _filters(request: HttpRequest) -> tuple[SnapshotFilterForm, SnapshotFilters]
 @role_required(REPORTS)
 def register_snapshot(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
-    tables, counted_at = snapshot_for(request.user, filters)
+    try:
+        tables, counted_at = snapshot_for(request.user, filters)
+    except UNREADABLE as problem:
+        heading = f"The register on {filters.on:%-d %B %Y}"
+        return being_counted(request, heading, problem, "snapshot", filters.on)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
@@ -101,7 +123,11 @@ def register_snapshot_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in TABLES:
         raise Http404
     _form, filters = _filters(request)
-    tables, _counted_at = snapshot_for(request.user, filters)
+    try:
+        tables, _counted_at = snapshot_for(request.user, filters)
+    except UNREADABLE as problem:
+        heading = f"The register on {filters.on:%-d %B %Y}"
+        return being_counted(request, heading, problem, "snapshot", filters.on)
     found: Table = next(t for t in tables if t.slug == table)
     return _csv(
         found,
@@ -142,7 +168,11 @@ def _period(request: HttpRequest) -> tuple[PeriodFilterForm, Period]:
 @role_required(REPORTS)
 def register_flows(request: HttpRequest) -> HttpResponse:
     form, period = _period(request)
-    result, counted_at = flows_for(request.user, period)
+    try:
+        result, counted_at = flows_for(request.user, period)
+    except UNREADABLE as problem:
+        heading = f"Flows from {period.start:%-d %B %Y} to {period.end:%-d %B %Y}"
+        return being_counted(request, heading, problem, "flows", period.start, period.end)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
@@ -160,7 +190,11 @@ def register_flows_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in FLOW_TABLES:
         raise Http404
     _form, period = _period(request)
-    result, _counted_at = flows_for(request.user, period)
+    try:
+        result, _counted_at = flows_for(request.user, period)
+    except UNREADABLE as problem:
+        heading = f"Flows from {period.start:%-d %B %Y} to {period.end:%-d %B %Y}"
+        return being_counted(request, heading, problem, "flows", period.start, period.end)
     found = next(t for t in result.tables if t.slug == table)
     heading = f"{found.title}: {period.start:%-d %B %Y} to {period.end:%-d %B %Y}"
     return _csv(found, heading, f"{table}-{period.start:%Y-%m-%d}-to-{period.end:%Y-%m-%d}.csv")
@@ -209,10 +243,15 @@ def _area(request: HttpRequest) -> tuple[SnapshotFilterForm, int | None, str]:
 @role_required(REPORTS)
 def needs(request: HttpRequest) -> HttpResponse:
     form, area, age_group = _area(request)
+    try:
+        table, counted_at = needs_for(request.user, area, age_group)
+    except UNREADABLE as problem:
+        return _needs_not_counted(request, problem)
     context = {
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
-        "table": needs_table(request.user, area, age_group),
+        "table": table,
+        "counted_at": counted_at,
         "query": query_of(request, ("local_authority", "age_group")),
     }
     return render(request, "reports/needs.html", context)
@@ -222,9 +261,17 @@ def needs(request: HttpRequest) -> HttpResponse:
 @role_required(REPORTS)
 def needs_csv(request: HttpRequest) -> HttpResponse:
     _form, area, age_group = _area(request)
-    table = needs_table(request.user, area, age_group)
+    try:
+        table, _counted_at = needs_for(request.user, area, age_group)
+    except UNREADABLE as problem:
+        return _needs_not_counted(request, problem)
     today = timezone.localdate()
     return _csv(table, f"{table.title} on {today:%-d %B %Y}", f"needs-{today:%Y-%m-%d}.csv")
+
+
+def _needs_not_counted(request: HttpRequest, problem: Exception) -> HttpResponse:
+    heading = "Unmet needs and barriers"
+    return being_counted(request, heading, problem, "needs", timezone.localdate())
 
 
 # --- Planning figures -------------------------------------------------------------------------
@@ -233,6 +280,8 @@ PLANNING_TABLES = ["trends", "hospital-use", "committed-spend", "placements"]
 
 
 def _planning(request: HttpRequest):
+    """The form, the figures and when they were counted; or the page saying they are being
+    counted."""
     today = timezone.localdate()
     form = PlanningFilterForm(
         request.GET or None, local_authorities=local_authorities_for(request.user), today=today
@@ -241,15 +290,23 @@ def _planning(request: HttpRequest):
     if form.is_bound and form.is_valid():
         year = form.cleaned_data["year"] or form.last_year
         area = form.cleaned_data["local_authority"]
-    figures, _counted_at = planning_for(request.user, year, today, area)
-    return form, figures
+    try:
+        figures, counted_at = planning_for(request.user, year, today, area)
+    except UNREADABLE as problem:
+        heading = f"Planning figures for {year}"
+        return being_counted(request, heading, problem, "planning", year, today)
+    return form, figures, counted_at
 
 
 @require_GET
 @role_required(REPORTS)
 def planning_figures(request: HttpRequest) -> HttpResponse:
-    form, figures = _planning(request)
+    found = _planning(request)
+    if isinstance(found, HttpResponse):
+        return found
+    form, figures, counted_at = found
     context = {
+        "counted_at": counted_at,
         "form": form if form.is_bound and form.errors else None,
         "filter_form": form,
         "planning": figures,
@@ -264,7 +321,10 @@ def planning_figures(request: HttpRequest) -> HttpResponse:
 def planning_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in PLANNING_TABLES:
         raise Http404
-    _form, figures = _planning(request)
+    found = _planning(request)
+    if isinstance(found, HttpResponse):
+        return found
+    _form, figures, _counted_at = found
     filename = f"{table}-{figures.year}.csv"
     if table == "placements":
         if figures.placements is None:

@@ -61,6 +61,44 @@ def _register_settings_afresh(monkeypatch):
     monkeypatch.setattr(register_settings._Kept, "until", math.inf)
 
 
+@pytest.fixture(autouse=True)
+def _report_figures_counted_first(request, monkeypatch):
+    """Tests of what the reports show find their figures counted: a family of figures not
+    counted yet is counted when first read, as the background count (reports.tasks) would have
+    counted it before the reader asked. What a count keeps goes to a cache of the test's own,
+    so no test reads figures another counted. The tests of the counting itself ask for
+    `nothing_counted`: the service as it runs."""
+    from django.core.cache.backends.locmem import LocMemCache
+    from django.utils import timezone
+
+    from reports import counting
+
+    if "nothing_counted" in request.fixturenames:
+        yield
+        return
+
+    def counted_first(kind, parts, compute, key):
+        return (compute(), timezone.now())
+
+    own = LocMemCache(f"report-figures-{request.node.nodeid}", {})
+    monkeypatch.setattr(counting, "not_counted", counted_first)
+    monkeypatch.setattr(counting, "figures_cache", lambda: own)
+    yield
+    own.clear()
+
+
+@pytest.fixture
+def nothing_counted():
+    """The service as it runs: a page or feed call reads only what the background count kept
+    (reports.counting), never counting (the autouse `_report_figures_counted_first` is off),
+    from an empty cache; the cache is emptied again after."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def areas(db):
     north = LocalAuthorityFactory(name="Northshire", gss_code="E10000901")

@@ -7,6 +7,7 @@ a spreadsheet or BI tool can load: a line per cell.
 
 import csv
 import io
+import logging
 from typing import Any
 
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils.cache import add_never_cache_headers
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -28,12 +29,15 @@ from dsr.security.audit import current_request_id
 from dsr.security.spreadsheets import neutralise
 from reports.api import serializers as out
 from reports.api.auth import BearerToken, HoldsToken, token_of
+from reports.counting import RETRY_AFTER_SECONDS, CacheDown, NotCounted, queue_count
 from reports.disclosure import FOOTNOTE, WITHHELD, WITHHELD_TEXT
 from reports.flows import Period
 from reports.forms import planning_years
 from reports.models import ApiCall
-from reports.published import flows_for, planning_for, snapshot_for
-from reports.queries import SnapshotFilters, needs_table
+from reports.published import flows_for, needs_for, planning_for, snapshot_for
+from reports.queries import SnapshotFilters
+
+logger = logging.getLogger(__name__)
 
 CSV_COLUMNS = ["table", "row", "column", "shown_as", "count"]
 # Calls taken per hour from one address with one token: a BI tool refreshing every report of
@@ -90,6 +94,49 @@ def _csv_lines(data: dict) -> list[list[Any]]:
     return lines
 
 
+class BeingCounted(exceptions.APIException):
+    """503, with Retry-After: the figures asked for have not been counted yet (their count is
+    queued), or the cache where they are kept cannot be reached. Never counted in the call."""
+
+    status_code = 503
+    default_code = "being_counted"
+    default_detail = (
+        "These figures are being counted. This usually takes a few minutes. Try again shortly."
+    )
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.wait = RETRY_AFTER_SECONDS  # DRF's exception handler sends it as Retry-After
+
+
+# The answer header of a 503 (documented in the OpenAPI document).
+RETRY_AFTER = OpenApiParameter(
+    "Retry-After",
+    OpenApiTypes.INT,
+    OpenApiParameter.HEADER,
+    description="Seconds to wait before asking again for figures being counted.",
+    response=[503],
+)
+CACHE_DOWN_DETAIL = "These figures cannot be shown just now. Try again in a few minutes."
+
+
+def read(report: str, *args: Any) -> Any:
+    """`read(report, *days)(read_figures)`: what `read_figures()` returns, or BeingCounted,
+    having queued the count of `report` (once however many ask) when it was only not counted
+    yet. Nothing is counted in the call."""
+
+    def reading(read_figures: Any) -> Any:
+        try:
+            return read_figures()
+        except CacheDown:
+            raise BeingCounted(CACHE_DOWN_DETAIL) from None
+        except NotCounted:
+            queue_count(report, *[a.isoformat() if hasattr(a, "isoformat") else a for a in args])
+            raise BeingCounted from None
+
+    return reading
+
+
 class FeedView(APIView):
     """A read feed endpoint: a usable token, within the rate limit; the call is logged."""
 
@@ -103,6 +150,14 @@ class FeedView(APIView):
         scope = f"api:{token.prefix if token else '-'}"
         if not ratelimit.hit(request._request, scope=scope, limit=CALLS_PER_HOUR):
             raise exceptions.Throttled(wait=ratelimit.HOUR)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        if isinstance(exc, BeingCounted):
+            # Expected, not a fault: one line of information rather than Django's error.
+            response._has_been_logged = True
+            logger.info("report figures not counted yet: %s", self.request.path)
+        return response
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -137,17 +192,25 @@ class FeedView(APIView):
         }
 
 
-def _answers(ok: Any) -> dict[int, Any]:
-    """What an endpoint answers: its figures, or why not."""
+def _answers(ok: Any, *, counted: bool = True) -> dict[int, Any]:
+    """What an endpoint answers: its figures, or why not (503 only for counted figures)."""
     problem = OpenApiResponse(out.Problem, "No token, or one withdrawn, expired or not issued.")
-    return {
+    answers = {
         200: ok,
         400: OpenApiResponse(
             OpenApiTypes.OBJECT, "A filter is not valid: its name, with what is wrong with it."
         ),
         401: problem,
         429: OpenApiResponse(out.Problem, "Too many calls in the hour: try again later."),
+        503: OpenApiResponse(
+            out.Problem,
+            "The figures asked for have not been counted yet (their count has been started), "
+            "or cannot be read just now: try again after the seconds in the Retry-After header.",
+        ),
     }
+    if not counted:
+        del answers[503]
+    return answers
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
@@ -162,7 +225,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
     summary="The register on a day",
     description="People on the register on the day, by rating, in tables by age group, local "
     "authority and each recorded detail: the report page's tables as published.",
-    parameters=[out.SnapshotQuery],
+    parameters=[out.SnapshotQuery, RETRY_AFTER],
     responses=_answers(out.SnapshotOut),
 )
 class RegisterSnapshot(FeedView):
@@ -174,7 +237,9 @@ class RegisterSnapshot(FeedView):
             local_authority=data.get("local_authority"),
             age_group=data.get("age_group", ""),
         )
-        tables, counted_at = snapshot_for(request.user, filters)
+        tables, counted_at = read("snapshot", filters.on)(
+            lambda: snapshot_for(request.user, filters)
+        )
         body = {"on": filters.on, **self.published(counted_at, query, tables)}
         return Response(out.SnapshotOut(body).data)
 
@@ -183,7 +248,7 @@ class RegisterSnapshot(FeedView):
     summary="Joining, leaving and moving over a month",
     description="Referrals, step-downs, reviews and admissions over a calendar month that has "
     "ended, with the tables of rating moves, admissions and escalations, as published.",
-    parameters=[out.FlowsQuery],
+    parameters=[out.FlowsQuery, RETRY_AFTER],
     responses=_answers(out.FlowsOut),
 )
 class RegisterFlows(FeedView):
@@ -196,7 +261,7 @@ class RegisterFlows(FeedView):
             local_authority=query.validated_data.get("local_authority"),
             age_group=query.validated_data.get("age_group", ""),
         )
-        result, counted_at = flows_for(request.user, period)
+        result, counted_at = read("flows", start, end)(lambda: flows_for(request.user, period))
         groups = [
             ("referrals", result.referrals),
             ("step_down", [result.step_down]),
@@ -222,7 +287,7 @@ class RegisterFlows(FeedView):
     description="Month-by-month trends, hospital use (admissions, length of stay, bed days), "
     "committed spend by month and area, and placements, as the planning page publishes them: "
     "costs and bed days only under the minimum of contributors and the dominance rule.",
-    parameters=[out.PlanningQuery],
+    parameters=[out.PlanningQuery, RETRY_AFTER],
     responses=_answers(out.PlanningOut),
 )
 class Planning(FeedView):
@@ -231,7 +296,9 @@ class Planning(FeedView):
         today = timezone.localdate()
         year = query.validated_data.get("year") or planning_years(today)[0]
         area = query.validated_data.get("local_authority")
-        figures, counted_at = planning_for(request.user, year, today, area)
+        figures, counted_at = read("planning", year, today)(
+            lambda: planning_for(request.user, year, today, area)
+        )
         tables = [figures.placements] if figures.placements is not None else []
         body = {
             "year": figures.year,
@@ -247,22 +314,25 @@ class Planning(FeedView):
 @extend_schema(
     summary="Unmet needs and barriers today",
     description="Needs and barriers of the people on the register today, by local authority.",
-    parameters=[out.AreaFilter],
+    parameters=[out.AreaFilter, RETRY_AFTER],
     responses=_answers(out.NeedsOut),
 )
 class Needs(FeedView):
     def get(self, request: Request) -> Response:
         query = self.filters(out.AreaFilter, request)
         data = query.validated_data
-        table = needs_table(request.user, data.get("local_authority"), data.get("age_group", ""))
-        body = {"on": timezone.localdate(), **self.published(timezone.now(), query, [table])}
+        today = timezone.localdate()
+        table, counted_at = read("needs", today)(
+            lambda: needs_for(request.user, data.get("local_authority"), data.get("age_group", ""))
+        )
+        body = {"on": today, **self.published(counted_at, query, [table])}
         return Response(out.NeedsOut(body).data)
 
 
 @extend_schema(
     summary="The token's local authorities",
     description="The areas the token's figures cover, with the ids the other endpoints take.",
-    responses=_answers(out.LocalAuthorityOut(many=True)),
+    responses=_answers(out.LocalAuthorityOut(many=True), counted=False),
 )
 class LocalAuthorities(FeedView):
     def get(self, request: Request) -> Response:

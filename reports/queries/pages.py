@@ -7,14 +7,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 
-from django.conf import settings
 from django.db.models import Case, CharField, Value, When
-from django.utils import timezone
 
-from dsr.caching import kept_for_a_while
 from dsr.deadlines import AgeGroup
 from dsr.models import LocalAuthority, Organisation
 from dsr.queries import in_age_group
+from reports.counting import kept_figures
 from reports.disclosure import Family, PageSpec, Publication, publish
 
 
@@ -100,23 +98,11 @@ def publications_kept() -> Iterator[None]:
         _KEPT.reset(token)
 
 
-def keep_seconds(parts: tuple) -> int:
-    """How long a family's publication is kept: one of days that have all ended (every day in
-    `parts`: a snapshot's day, a flow's first and last) changes only when someone corrects the
-    past, so it is kept for DSR_REPORT_PAST_DAY_SECONDS (counted ahead each night:
-    reports.tasks); one that reaches today for DSR_REPORT_CACHE_SECONDS. Keeping nothing (0)
-    keeps nothing either way."""
-    seconds = settings.DSR_REPORT_CACHE_SECONDS
-    days = [part for part in parts if isinstance(part, date)]
-    if seconds and days and max(days) < timezone.localdate():
-        return max(seconds, settings.DSR_REPORT_PAST_DAY_SECONDS)
-    return seconds
-
-
 def published(kind: str, parts: tuple, build: Build) -> tuple[Publication, list[tuple[int, str]]]:
     """Every page of a family published at once, from `build(areas, sets of areas)`'s family
-    and records (and the previous day's, if any), with the areas' names; kept for a while, the
-    same for every reader whatever their scope, so that no two readers see one page two ways."""
+    and records (and the previous day's, if any), with the areas' names; the same for every
+    reader whatever their scope, so that no two readers see one page two ways. Counted only in
+    the background and read as last counted (reports.counting.kept_figures)."""
     kept_here = _KEPT.get()
     if kept_here is not None and (kind, parts) in kept_here:
         return kept_here[(kind, parts)]
@@ -127,7 +113,7 @@ def published(kind: str, parts: tuple, build: Build) -> tuple[Publication, list[
         family, today, previous = build(ids, area_sets(ids))
         return publish(family, today, previous), areas
 
-    kept, _counted_at = kept_for_a_while(kind, None, parts, compute, keep_seconds(parts))
+    kept = kept_figures(kind, parts, compute)
     if kept_here is not None:
         kept_here[(kind, parts)] = kept
     return kept

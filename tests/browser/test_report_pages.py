@@ -44,3 +44,19 @@ def test_the_report_pages_are_accessible(page, live_server, areas, screenshot):
     assert serious == []
     assert page.csp_violations == []
     assert page.broken == []
+
+
+def test_the_being_counted_notice_is_accessible(page, live_server, areas, nothing_counted):
+    icb = OrganisationFactory(name="Browser ICB", local_authorities=[areas["north"]])
+    commissioner = UserFactory(
+        email="commissioner@nhs.example", organisation=icb, roles=[Role.PLANNING_COMMISSIONER]
+    )
+    device = TOTPDeviceFactory(user=commissioner)
+
+    sign_in(page, live_server.url + reverse("reports:snapshot"), commissioner, device)
+    assert page.get_by_text("These figures are being counted.").is_visible()
+    assert page.get_by_role("link", name="Try again").is_visible()
+    serious = serious_violations(page)
+    record("axe: the being counted notice (serious or critical violations)", f"1 ({len(serious)})")
+    assert serious == []
+    assert page.csp_violations == []

@@ -54,7 +54,6 @@ def _cache_down():
         CACHES=caches,
         DSR_LIST_COUNT_CACHE_SECONDS=600,
         DSR_DASHBOARD_CACHE_SECONDS=600,
-        DSR_REPORT_CACHE_SECONDS=600,
     ):
         yield
 
