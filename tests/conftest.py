@@ -215,21 +215,6 @@ def personas(organisations):
     return {"users": users, "clients": clients}
 
 
-@pytest.fixture
-def figures_kept(settings):
-    """For the sweeps over every route: a report page's figures are counted once for each scope
-    and kept for the rest of the test, as DSR_REPORT_CACHE_SECONDS keeps them in production,
-    rather than counted again for every persona the page lets in (the planning pages take most
-    of a sweep's time otherwise). Every cell is still requested and checked; the figures
-    themselves are the reports tests' concern. The cache starts and ends empty."""
-    from django.core.cache import cache
-
-    cache.clear()
-    settings.DSR_REPORT_CACHE_SECONDS = 300
-    yield
-    cache.clear()
-
-
 # A family name planted on the people of the route matrix: it must never appear in a refusal.
 SENTINEL = "Zyxwvutsentinel"
 

@@ -507,7 +507,7 @@ def _outcome(response) -> int | str:
 
 
 @pytest.mark.django_db
-def test_route_matrix(personas, matrix_objects, settings, figures_kept):
+def test_route_matrix(personas, matrix_objects, settings):
     settings.NOTIFY_CALLBACK_TOKEN = NOTIFY_TOKEN
     register_objects = matrix_objects
     failures = []

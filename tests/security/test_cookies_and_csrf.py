@@ -89,7 +89,7 @@ def _sign_in_and_out(user) -> list[tuple[str, object]]:
 
 
 def test_every_cookie_the_service_sets_is_secure_httponly_samesite_and_host_only(
-    personas, matrix_objects, figures_kept
+    personas, matrix_objects
 ):
     assert settings.DEBUG is False  # the production branch of dsr/settings.py
     problems, names = [], set()
@@ -201,7 +201,7 @@ def test_every_post_without_a_csrf_token_is_refused_and_writes_nothing(
     record("B-9 POST routes refused without a token", f"{len(post_routes)} of {len(MATRIX)}")
 
 
-def test_no_get_on_any_route_changes_a_table(personas, matrix_objects, figures_kept):
+def test_no_get_on_any_route_changes_a_table(personas, matrix_objects):
     wrote, gets = [], 0
     before = table_state(WRITTEN_BY_READS)
     for name, row in MATRIX.items():

@@ -28,7 +28,7 @@ def _hsts_problem(value: str | None) -> str | None:
 
 @pytest.mark.django_db
 def test_every_route_over_https_sends_hsts_and_no_signed_in_answer_is_stored(
-    personas, matrix_objects, figures_kept
+    personas, matrix_objects
 ):
     assert settings.DEBUG is False  # the production branch of dsr/settings.py
     problems = []
