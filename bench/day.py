@@ -31,6 +31,11 @@ from urllib.parse import urljoin
 
 from locust import HttpUser, between, constant_pacing, events, task
 
+from bench.run import (  # a complete C(E)TR request, as bench.run sends it
+    HIDDEN_INPUT,
+    PUBLIC_ANSWERS,
+)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ACCOUNTS = HERE / "accounts.json"
@@ -52,7 +57,6 @@ SPAWN_RATE = 0.25
 P95_LIMIT_MS = 1000
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 ACKNOWLEDGE_LINK = re.compile(r'href="(/escalations/\d+/acknowledge/[^"]*)"')
 ERROR_SUMMARY = "nhsuk-error-summary"
 
@@ -373,26 +377,6 @@ class Commissioner(Signed):
     @task(1)
     def planning(self) -> None:
         self.client.get("/reports/planning/", name="report: planning figures")
-
-
-# A complete public C(E)TR request, as a family member would send it (bench.run's answers).
-PUBLIC_ANSWERS = {
-    "relationship": "family",
-    "requester_name": "Morgan Ward",
-    "contact_by": "email",
-    "requester_email": "morgan@example.com",
-    "given_name": "Ellis",
-    "family_name": "Ward",
-    "date_of_birth_day": "1",
-    "date_of_birth_month": "4",
-    "date_of_birth_year": "2000",
-    "postcode": "NR1 2DH",
-    "local_authority": "not_known",
-    "in_hospital": "no",
-    "reason": "Things are getting harder at home and the placement may break down.",
-    "person_knows": "yes",
-    "website": "",
-}
 
 
 class PublicVisitor(HttpUser):
