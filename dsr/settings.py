@@ -637,6 +637,11 @@ if min(_RETENTION_PERIODS) < 1:
 # DSR_REPORT_PAST_DAY_SECONDS (past the next night's count, and far past the next recount).
 DSR_REPORT_RECOUNT_MINUTES = env.int("DSR_REPORT_RECOUNT_MINUTES", default=5)
 DSR_REPORT_PAST_DAY_SECONDS = env.int("DSR_REPORT_PAST_DAY_SECONDS", default=26 * 3600)
+# Each reader's page of the last counted figures (reports.published) is kept until a count keeps
+# new figures, and at most this long (a process's own cache, as in `make run`, hears of no count).
+DSR_REPORT_PAGE_SECONDS = env.int(
+    "DSR_REPORT_PAGE_SECONDS", default=60 * DSR_REPORT_RECOUNT_MINUTES
+)
 
 # The read feed for BI tools (reports.api): Django REST framework, read-only, token only; its
 # views set their own authentication and permission, and nothing else of the service uses it.

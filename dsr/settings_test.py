@@ -55,3 +55,7 @@ DSR_IDENTITY_PROVIDERS = {
 
 # Uploaded register spreadsheets go to a folder of this run's own.
 DSR_IMPORT_DIR = Path(tempfile.gettempdir()) / f"dsr-test-imports-{os.getpid()}"
+
+# Each test counts its own figures: a reader's page is made afresh (reports.published), never
+# one kept by another test.
+DSR_REPORT_PAGE_SECONDS = 0

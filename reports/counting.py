@@ -25,7 +25,7 @@ from django.core.cache import BaseCache, caches
 from django.utils import timezone
 from kombu.exceptions import KombuError
 
-from dsr.caching import unless_cache_down
+from dsr.caching import changed, unless_cache_down
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 # may hold its lock: longer than the longest count (224 s at 100,000 people), and the lock is
 # given back as soon as the count ends, so only a worker that died leaves it to run out.
 QUEUED_SECONDS = 30 * 60
+# A generation (dsr.caching) that moves on whenever a count keeps figures: each reader's page
+# made from the last count (reports.published) is kept until then.
+FIGURES_COUNTED = "report-figures-counted"
 LOCK_SECONDS = 30 * 60
 # What a reader is told to wait before asking again (the feed's Retry-After).
 RETRY_AFTER_SECONDS = 60
@@ -112,6 +115,7 @@ def kept_figures(kind: str, parts: tuple, compute: Callable[[], Any]) -> Any:
         if mode:
             kept = (compute(), timezone.now())
             unless_cache_down(lambda: cache.set(key, kept, kept_seconds()), otherwise=None)
+            changed(FIGURES_COUNTED)  # readers' pages of the last count are out of date
         else:
             kept = not_counted(kind, parts, compute, key)
     times = _TIMES.get()

@@ -3,33 +3,51 @@ the reader's page of the figures last counted (reports.counting), with when they
 Raises reports.counting.NotCounted (or CacheDown) when they cannot be read: nothing is counted
 here."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
-from reports.counting import times_read
+from dsr.caching import kept_for_a_while
+from reports.counting import FIGURES_COUNTED, times_read
 from reports.flows import Flows, Period, flows
 from reports.planning import Planning, planning
 from reports.queries import SnapshotFilters, Table, needs_table, snapshot
 
 
+def _reader_page(kind: str, user: Any, parts: tuple, build: Callable[[], Any]) -> Any:
+    """The reader's page of the last counted figures, with when they were counted (the oldest
+    figures it read). Made once for everyone with the same scope and choices and kept until a
+    count keeps new figures (FIGURES_COUNTED moves on), at most DSR_REPORT_PAGE_SECONDS: a page
+    is worked out from a whole counted family (every scope's pages), which is too much to
+    unpack on every request."""
+
+    def page() -> tuple[Any, datetime]:
+        with times_read() as times:
+            result = build()
+        return result, min(times, default=timezone.now())
+
+    kept, _made_at = kept_for_a_while(
+        kind, user, parts, page, settings.DSR_REPORT_PAGE_SECONDS, following=(FIGURES_COUNTED,)
+    )
+    return kept
+
+
 def snapshot_for(user: Any, filters: SnapshotFilters) -> tuple[list[Table], datetime]:
-    with times_read() as times:
-        tables = snapshot(user, filters)
-    return tables, min(times, default=timezone.now())
+    parts = (filters.on, filters.local_authority, filters.age_group)
+    return _reader_page("snapshot", user, parts, lambda: snapshot(user, filters))
 
 
 def flows_for(user: Any, period: Period) -> tuple[Flows, datetime]:
-    with times_read() as times:
-        result = flows(user, period)
-    return result, min(times, default=timezone.now())
+    parts = (period.start, period.end, period.local_authority, period.age_group)
+    return _reader_page("flows", user, parts, lambda: flows(user, period))
 
 
 def needs_for(user: Any, local_authority: int | None, age_group: str) -> tuple[Table, datetime]:
-    with times_read() as times:
-        table = needs_table(user, local_authority, age_group)
-    return table, min(times, default=timezone.now())
+    parts = (timezone.localdate(), local_authority, age_group)
+    return _reader_page("needs", user, parts, lambda: needs_table(user, local_authority, age_group))
 
 
 def planning_for(
@@ -37,6 +55,7 @@ def planning_for(
 ) -> tuple[Planning, datetime]:
     """The planning figures for a year (reports.planning): trends, hospital use, placements and
     committed spend, each a published figure; plain data a feed can serialise too."""
-    with times_read() as times:
-        figures = planning(user, year, today, local_authority)
-    return figures, min(times, default=timezone.now())
+    parts = (year, today, local_authority)
+    return _reader_page(
+        "planning", user, parts, lambda: planning(user, year, today, local_authority)
+    )

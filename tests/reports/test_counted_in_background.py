@@ -314,7 +314,35 @@ def test_reading_counted_figures_takes_the_same_queries_at_two_sizes(
         for index in range(people - (5 if people == 40 else 0)):
             make_person(["RED", "AMBER", "GREEN"][index % 3])
         tasks.recount_today_task()
+        commissioner.get(PAGES[page][0])  # the signed-in user read once, then kept
         with CaptureQueriesContext(connection) as captured:
             assert commissioner.get(PAGES[page][0]).status_code == 200
         queries.append(len(captured.captured_queries))
     assert queries[0] == queries[1]
+
+
+def test_each_readers_page_is_made_once_from_a_count_and_again_after_the_next(
+    make_person, commissioner, settings, frozen_now
+):
+    """A page is worked out from a whole counted family once, kept for everyone with the same
+    scope, and made afresh as soon as a count keeps new figures."""
+    settings.DSR_REPORT_PAGE_SECONDS = 300
+    for rating in ["RED", "AMBER", "GREEN"] * 3:
+        make_person(rating)
+    tasks.recount_today_task()
+    assert commissioner.get(SNAPSHOT).context["tables"][0].total.value == 9
+
+    # Kept: the counted family is not read again (taken away here, a reader would be told the
+    # figures are being counted).
+    counting.figures_cache().delete(counting._key("snapshot-family", (TODAY,)))
+    page = commissioner.get(SNAPSHOT)
+    assert page.status_code == 200
+    assert page.context["tables"][0].total.value == 9
+
+    for rating in ["RED", "AMBER", "GREEN"]:
+        make_person(rating)
+    frozen_now.shift(datetime.timedelta(minutes=5))
+    tasks.recount_today_task()
+    page = commissioner.get(SNAPSHOT)
+    assert page.context["tables"][0].total.value == 12
+    assert "Counted at 09:35 on 10 March 2026" in page.content.decode()
