@@ -53,15 +53,16 @@ def test_the_public_pages_run_the_same_queries_at_two_sizes(make_person, areas):
 
 # What each public POST costs in queries, the same for any size of register (counted in a test,
 # where each transaction is a savepoint; bench/README.md counts them as served):
-# - the C(E)TR request: the session, the council areas (the form's choices), a savepoint, the
+# (the visitor's session is read from the cache: dsr.security.sessions)
+# - the C(E)TR request: the council areas (the form's choices), a savepoint, the
 #   request, its history row and its acknowledgement (one insert), the savepoint released, and
 #   the session saved in its own transaction (3);
-# - the referral: the session, the council areas (the person step checked again), a savepoint,
+# - the referral: the council areas (the person step checked again), a savepoint,
 #   any live referral for the same person, the referral and its history row, its first status
 #   move, its contacts and their history rows (one insert each, whatever their number), the
 #   acknowledgements (one insert), the savepoint released, and the session saved (3).
-CETR_REQUEST_POST_QUERIES = 10
-REFERRAL_POST_QUERIES = 14
+CETR_REQUEST_POST_QUERIES = 9
+REFERRAL_POST_QUERIES = 13
 
 
 def _referral_post(areas, family_name: str) -> int:

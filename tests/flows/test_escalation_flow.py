@@ -70,7 +70,7 @@ def test_red_to_resolved_and_red_again(make_person, organisations, frozen_now):
     escalation.refresh_from_db()
     assert escalation.status == "resolved"
 
-    timeline = staff_client.get(person.get_absolute_url()).content.decode()
+    timeline = staff_client.get(reverse("dsr:person-history", args=[person.pk])).content.decode()
     assert "Escalated: Rated red (level 2)" in timeline
     assert "Escalation acknowledged: Rated red" in timeline
     assert "Called the family; a crisis plan meeting is booked." in timeline

@@ -79,8 +79,9 @@ def test_a_meeting_from_agenda_to_reminders(
     rating = red.register_entries.get().ratings.order_by("-id").first()
     assert (rating.rating, rating.meeting) == ("AMBER", meeting)
 
-    # The timeline shows the discussion, the rating decided at the meeting and both actions.
-    person_page = client.get(red.get_absolute_url()).content.decode()
+    # The timeline (one click from the person page) shows the discussion, the rating decided at
+    # the meeting and both actions.
+    person_page = client.get(reverse("dsr:person-history", args=[red.pk])).content.decode()
     assert "Discussed at the DSR multi-agency review" in person_page
     assert "Decided at the DSR multi-agency review" in person_page
     assert person_page.count("Action agreed (multi-agency meeting)") == 2
