@@ -74,29 +74,50 @@ def notify_password_reset(user: User, reset: PasswordResetRequest) -> None:
     )
 
 
-def notify_dormant_accounts_disabled(
-    administrators: Iterable[User], context: dict[str, Any], now: datetime
+def email_run_to_staff(
+    users: Iterable[User],
+    *,
+    subject_type: str,
+    kind: str,
+    role: str,
+    context: dict[str, Any],
+    now: datetime,
 ) -> int:
-    """One summary email to each administrator. The run is keyed by its London minute, so a
-    rerun adds no copy."""
+    """One email about a job's run to each of `users` who has an email address, as `role`. The
+    run is keyed by its London minute, so a rerun adds no copy. Returns the messages added."""
     run = int(f"{timezone.localtime(now):%Y%m%d%H%M}")
     return len(
         outbox_add(
             (
                 message(
-                    subject_type=DORMANT_SUBJECT,
+                    subject_type=subject_type,
                     subject_id=run,
-                    kind="dormant_accounts_disabled",
-                    recipient_key=f"user-{admin.pk}",
-                    recipient_name=admin.full_name,
-                    recipient_role="Administrator",
-                    email=admin.email,
+                    kind=kind,
+                    recipient_key=f"user-{user.pk}",
+                    recipient_name=user.full_name,
+                    recipient_role=role,
+                    email=user.email,
                     context=context,
                 )
-                for admin in administrators
+                for user in users
+                if user.email
             ),
             ignore_conflicts=True,
         )
+    )
+
+
+def notify_dormant_accounts_disabled(
+    administrators: Iterable[User], context: dict[str, Any], now: datetime
+) -> int:
+    """One summary email to each administrator (a rerun within the minute adds no copy)."""
+    return email_run_to_staff(
+        administrators,
+        subject_type=DORMANT_SUBJECT,
+        kind="dormant_accounts_disabled",
+        role="Administrator",
+        context=context,
+        now=now,
     )
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from dsr.deadlines import is_working_day
 from dsr.models import Notification, User
+from dsr.notifications import email_run_to_staff
 from dsr.outbox import message, outbox_add
 from dsr.outbox.delivery import DAILY_SUMMARY
 from dsr.roles import Role
@@ -215,29 +216,17 @@ def notify_queue_repaired(counts: Mapping[str, int], now: datetime) -> int:
     with the records and repaired, with how many places were missing (and how many of those
     were people rated Red), extra or out of order. Counts only, no one named. The run is keyed
     by its London minute, so a rerun adds no copy."""
-    run = int(f"{timezone.localtime(now):%Y%m%d%H%M}")
     leads = User.objects.filter(is_active=True, groups__name=Role.DSR_LEAD.label).order_by("id")
     context = {
         **counts,
         "count": counts["missing"] + counts["extra"] + counts["changed"],
         "url": settings.SITE_URL + reverse("escalation:queue"),
     }
-    return len(
-        outbox_add(
-            (
-                message(
-                    subject_type=QUEUE_CHECK_SUBJECT,
-                    subject_id=run,
-                    kind="escalation_queue_repaired",
-                    recipient_key=f"user-{lead.pk}",
-                    recipient_name=lead.full_name,
-                    recipient_role="DSR lead",
-                    email=lead.email,
-                    context=context,
-                )
-                for lead in leads
-                if lead.email
-            ),
-            ignore_conflicts=True,
-        )
+    return email_run_to_staff(
+        leads,
+        subject_type=QUEUE_CHECK_SUBJECT,
+        kind="escalation_queue_repaired",
+        role="DSR lead",
+        context=context,
+        now=now,
     )
