@@ -9,7 +9,11 @@ from django.test.utils import CaptureQueriesContext
 
 from reports.counting import kept_seconds
 from reports.queries import SnapshotFilters, snapshot
-from reports.tasks import count_report_figures_task, days_counted_ahead
+from reports.tasks import (
+    count_report_figures_now,
+    count_report_figures_task,
+    days_counted_ahead,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -45,3 +49,27 @@ def test_after_the_nightly_count_those_days_are_read_without_counting(
         assert tables[0].total.value == 3
         read = " ".join(q["sql"] for q in queries.captured_queries)
         assert "dsr_registerentry" not in read, day  # the register was not counted again
+
+
+def test_counting_everything_at_once_counts_each_days_register_once(
+    make_person, nothing_counted, monkeypatch
+):
+    """The demo loader and `count_report_figures`: the month ends the planning figures read
+    are the ones just counted for the night, not counted a second time."""
+    import reports.queries.register as register
+
+    make_person("RED", opened_on=datetime.date(2026, 1, 5))
+    counted_days = []
+    count_register = register.register_on
+
+    def counting_register(on):
+        counted_days.append(on)
+        return count_register(on)
+
+    monkeypatch.setattr(register, "register_on", counting_register)
+    count_report_figures_now()
+
+    # Each day's register family reads the day, then the day before it.
+    days = counted_days[::2]
+    assert counted_days[1::2] == [day - datetime.timedelta(days=1) for day in days]
+    assert sorted(days) == [*days_counted_ahead(TODAY), TODAY]
