@@ -33,15 +33,21 @@ class _Records:
         self._moves: dict[Record, list[Record]] = {}
         self._of: dict[Record, dict[FigureKey, int]] = {}
         self._delta: dict[tuple[Record, Record], dict[FigureKey, int]] = {}
-        # For each page and table: its key, the table's slug, and the rows and columns it shows.
-        self._shown = [
+        # For each page and table, each cell it shows, with the figures a record in that cell
+        # is counted in: the cell, its row's and column's totals and the table's. Built once,
+        # so every count shares these keys instead of making its own.
+        self._shown: list[list[dict[tuple[Hashable, Hashable], tuple[FigureKey, ...]]]] = [
             [
-                (
-                    page.key,
-                    table.slug,
-                    frozenset(page.rows_of(table)),
-                    frozenset(page.columns_of(table)),
-                )
+                {
+                    (row, column): (
+                        (page.key, table.slug, row, column),
+                        (page.key, table.slug, row, TOTAL),
+                        (page.key, table.slug, TOTAL, column),
+                        (page.key, table.slug, TOTAL, TOTAL),
+                    )
+                    for row in page.rows_of(table)
+                    for column in page.columns_of(table)
+                }
                 for table in family.tables
             ]
             for page in family.pages
@@ -75,13 +81,12 @@ class _Records:
         shown = self._shown[page]
         cells = self.cells(record)
         for t in tables:
-            key, slug, rows, columns = shown[t]
-            for row, column in cells[t]:
-                if row in rows and column in columns:
-                    counted[(key, slug, row, column)] += sign
-                    counted[(key, slug, row, TOTAL)] += sign
-                    counted[(key, slug, TOTAL, column)] += sign
-                    counted[(key, slug, TOTAL, TOTAL)] += sign
+            figures = shown[t]
+            for cell in cells[t]:
+                keys = figures.get(cell)
+                if keys is not None:
+                    for key in keys:
+                        counted[key] += sign
 
     def of(self, record: Record) -> dict[FigureKey, int]:
         found = self._of.get(record)
@@ -99,9 +104,9 @@ class _Records:
         if p not in self.pages(record):
             return False
         t = self.table_index[slug]
-        _key, _slug, rows, columns = self._shown[p][t]
+        shown = self._shown[p][t]
         return any(
-            row in (r, TOTAL) and column in (c, TOTAL) and r in rows and c in columns
+            row in (r, TOTAL) and column in (c, TOTAL) and (r, c) in shown
             for r, c in self.cells(record)[t]
         )
 
@@ -138,10 +143,12 @@ class _Day:
         self.records = +counts
         self.values: defaultdict[FigureKey, int] = defaultdict(int)
         self.contributors: defaultdict[FigureKey, list[Record]] = defaultdict(list)
+        values, contributors = self.values, self.contributors
         for record in sorted(self.records, key=repr):
+            times = self.records[record]
             for key, n in records.of(record).items():
-                self.values[key] += n * self.records[record]
-                self.contributors[key].append(record)
+                values[key] += n * times
+                contributors[key].append(record)
         self.hidden: set[FigureKey] = set()
         # For each count, a move that witnesses it on this day alone.
         self.witnesses: dict[FigureKey, tuple[Any, Any]] = {}
