@@ -176,14 +176,18 @@ def person_page(
     Without `why` and `timeline` no rating is read (a page that reads the ratings itself).
     """
     person.page_cache = {}
-    entries = RegisterEntry.objects.filter(person=person).select_related(
-        "opened_by", "closed_by", "consent"
-    )
-    consents = Consent.objects.filter(person=person).select_related("recorded_by", "ended_by")
-    admissions = Admission.objects.filter(person=person).select_related(
-        "recorded_by", "discharged_by"
-    )
-    if not timeline:
+    entries = RegisterEntry.objects.filter(person=person)
+    consents = Consent.objects.filter(person=person)
+    admissions = Admission.objects.filter(person=person)
+    exceptions = CetrException.objects.filter(person=person)
+    if timeline:
+        # Who did each, for the timeline: the page without it names no one, and each user
+        # joined would cost a score of columns to compile, read and build.
+        entries = entries.select_related("opened_by", "closed_by", "consent")
+        consents = consents.select_related("recorded_by", "ended_by")
+        admissions = admissions.select_related("recorded_by", "discharged_by")
+        exceptions = exceptions.select_related("recorded_by")
+    else:
         # Now, not then: the open entry and the last one closed (for "died"), the active
         # consent, the open admission.
         entries = entries.filter(
@@ -206,7 +210,7 @@ def person_page(
         "-id",
     )
     exceptions = newest(
-        CetrException.objects.filter(person=person).select_related("recorded_by"),
+        exceptions,
         timeline_limit if timeline else 0,
         "-held_on",
         "-created_at",
