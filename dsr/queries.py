@@ -172,10 +172,12 @@ def person_page(
     rating decision), so a long history costs no more to open than a short one.
 
     `person.page_cache` is a fresh dict for this build of the page: other apps' sources (next
-    steps, timeline, page panels) may keep rows there that more than one of them reads.
+    steps, timeline, page panels) may keep rows there that more than one of them reads. Its
+    "timeline" says whether this build has a timeline, which names who did what: without one,
+    a source need not read the users.
     Without `why` and `timeline` no rating is read (a page that reads the ratings itself).
     """
-    person.page_cache = {}
+    person.page_cache = {"timeline": timeline}
     entries = RegisterEntry.objects.filter(person=person)
     consents = Consent.objects.filter(person=person)
     admissions = Admission.objects.filter(person=person)

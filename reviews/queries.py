@@ -563,12 +563,17 @@ def person_records(person: Any, today: date | None = None) -> PersonRecords:
     fresh `page_cache` each time it builds the page). Only the open actions the page shows are
     read, each row carrying how many are open and how many overdue (counted before the cut),
     and only the number of closed ones, so a long record of actions costs no more than a short
-    one. C(E)TRs are few, so all are read."""
+    one. C(E)TRs are few, so all are read (with who planned and held them only for a page with
+    a timeline)."""
     cache = getattr(person, "page_cache", None)
     if cache is not None and "reviews" in cache:
         return cache["reviews"]
     today = today or timezone.localdate()
     actions = Action.objects.filter(person=person)
+    cetrs = Cetr.objects.filter(person=person)
+    if cache is None or cache.get("timeline", True):
+        # Who planned and held each, named on the timeline (review_events).
+        cetrs = cetrs.select_related("created_by", "completed_by")
     # One round trip for the four (dsr.batch).
     open_actions, closed, cetrs, visits = read_together(
         actions.filter(status=Action.Status.OPEN)
@@ -582,9 +587,7 @@ def person_records(person: Any, today: date | None = None) -> PersonRecords:
         actions.exclude(status=Action.Status.OPEN)
         .annotate(closed_count=Window(Count("id")))
         .order_by("-id")[:1],
-        Cetr.objects.filter(person=person)
-        .select_related("created_by", "completed_by")
-        .order_by("-created_at", "-id"),
+        cetrs.order_by("-created_at", "-id"),
         OversightVisit.objects.filter(person=person).order_by("-visited_on", "-id")[:VISITS_SHOWN],
     )
     records = PersonRecords(
