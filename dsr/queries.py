@@ -174,7 +174,7 @@ def person_page(
     `person.page_cache` is a fresh dict for this build of the page: other apps' sources (next
     steps, timeline, page panels) may keep rows there that more than one of them reads. Its
     "timeline" says whether this build has a timeline, which names who did what: without one,
-    a source need not read the users.
+    a source need not read the users; its "on_register" whether the person has an open entry.
     Without `why` and `timeline` no rating is read (a page that reads the ratings itself).
     """
     person.page_cache = {"timeline": timeline}
@@ -235,6 +235,7 @@ def person_page(
     past_placements_count = placement_rows[0].ended_count if placement_rows else 0
 
     entry = next((e for e in entries if e.is_open), None)
+    person.page_cache["on_register"] = entry is not None
     consent = next((c for c in consents if c.is_active), None)
     admission = next((a for a in admissions if a.is_open), None)
     latest_rating = ratings[0] if ratings and entry and ratings[0].entry_id == entry.pk else None
