@@ -172,18 +172,24 @@ def person_page(
     rating decision), so a long history costs no more to open than a short one.
 
     `person.page_cache` is a fresh dict for this build of the page: other apps' sources (next
-    steps, timeline, page panels) may keep rows there that more than one of them reads.
+    steps, timeline, page panels) may keep rows there that more than one of them reads. Its
+    "timeline" says whether this build has a timeline, which names who did what: without one,
+    a source need not read the users; its "on_register" whether the person has an open entry.
     Without `why` and `timeline` no rating is read (a page that reads the ratings itself).
     """
-    person.page_cache = {}
-    entries = RegisterEntry.objects.filter(person=person).select_related(
-        "opened_by", "closed_by", "consent"
-    )
-    consents = Consent.objects.filter(person=person).select_related("recorded_by", "ended_by")
-    admissions = Admission.objects.filter(person=person).select_related(
-        "recorded_by", "discharged_by"
-    )
-    if not timeline:
+    person.page_cache = {"timeline": timeline}
+    entries = RegisterEntry.objects.filter(person=person)
+    consents = Consent.objects.filter(person=person)
+    admissions = Admission.objects.filter(person=person)
+    exceptions = CetrException.objects.filter(person=person)
+    if timeline:
+        # Who did each, for the timeline: the page without it names no one, and each user
+        # joined would cost a score of columns to compile, read and build.
+        entries = entries.select_related("opened_by", "closed_by", "consent")
+        consents = consents.select_related("recorded_by", "ended_by")
+        admissions = admissions.select_related("recorded_by", "discharged_by")
+        exceptions = exceptions.select_related("recorded_by")
+    else:
         # Now, not then: the open entry and the last one closed (for "died"), the active
         # consent, the open admission.
         entries = entries.filter(
@@ -206,7 +212,7 @@ def person_page(
         "-id",
     )
     exceptions = newest(
-        CetrException.objects.filter(person=person).select_related("recorded_by"),
+        exceptions,
         timeline_limit if timeline else 0,
         "-held_on",
         "-created_at",
@@ -229,6 +235,7 @@ def person_page(
     past_placements_count = placement_rows[0].ended_count if placement_rows else 0
 
     entry = next((e for e in entries if e.is_open), None)
+    person.page_cache["on_register"] = entry is not None
     consent = next((c for c in consents if c.is_active), None)
     admission = next((a for a in admissions if a.is_open), None)
     latest_rating = ratings[0] if ratings and entry and ratings[0].entry_id == entry.pk else None

@@ -10,6 +10,8 @@ do that work once and give the same HTML:
 - `short_date`: a date as `|date:"j M Y"` writes it ("6 Dec 2026");
 - `reverse_once`: a route with no arguments (the header's, the footer's), reversed once;
 - `url_with_pk`: a route with one integer `pk`, reversed once and filled in per row;
+  `url_with_pks` the same for a route with integer arguments in order (a person and one of
+  their rows);
 - `render_form_once`: a form's NHS.UK (crispy) rendering, kept in this process and keyed by
   everything the field templates read, for forms that hold no personal data;
 - `render_rows`: the rows of a busy list from a Jinja2 template (templates/jinja2/), which
@@ -106,6 +108,29 @@ def url_with_pk(pk: Any, name: str) -> str:
             raise ValueError(f"{name} does not take one integer pk")
         parts = _URL_PARTS[key] = (before, after)
     return f"{parts[0]}{int(pk)}{parts[1]}"
+
+
+# Placeholders for the arguments in turn: none a row has, each found once in the URL.
+_ARG_PLACEHOLDERS = tuple(str(_PLACEHOLDER - n) for n in range(4))
+_ARGS_URL_PARTS: dict[tuple[Any, str, str, int], tuple[str, ...]] = {}
+
+
+def url_with_pks(name: str, *pks: Any) -> str:
+    """`reverse(name, args=pks)` for a route whose arguments are integers in order, reversed
+    once per route and number of arguments (and per URL configuration and script prefix)."""
+    key = (*_url_key(name), len(pks))
+    parts = _ARGS_URL_PARTS.get(key)
+    if parts is None:
+        placeholders = _ARG_PLACEHOLDERS[: len(pks)]
+        rest = reverse(name, args=[int(p) for p in placeholders])
+        found: list[str] = []
+        for placeholder in placeholders:
+            before, seen, rest = rest.partition(placeholder)
+            if not seen or placeholder in rest:
+                raise ValueError(f"{name} does not take {len(pks)} integer arguments")
+            found.append(before)
+        parts = _ARGS_URL_PARTS[key] = (*found, rest)
+    return "".join(f"{part}{int(pk)}" for part, pk in zip(parts, pks, strict=False)) + parts[-1]
 
 
 # --- Forms rendered once ---------------------------------------------------------------------

@@ -8,7 +8,19 @@ from statistics import median
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -246,19 +258,44 @@ def executive_home_panel(request: HttpRequest, today: date) -> Panel | None:
     )
 
 
+# The live escalations the person page lists at first; the rest are one click away.
+ESCALATIONS_SHOWN = 5
+
+
 def person_panel(request: HttpRequest, person: Person, today: date) -> Panel:
-    """The person's live escalations, and (for the register team) raising one: one query."""
-    escalations = list(
+    """The person's live escalations, most urgent first as the acknowledge page orders them
+    (past the deadline to acknowledge, then waiting, then acknowledged; the highest level and
+    the oldest first): the first ESCALATIONS_SHOWN, with how many are live and how many late,
+    or every one with `?escalations=all`. One query, whatever the number; and, for the register
+    team, raising one."""
+    late = Q(status=Escalation.Status.OPEN, ack_due_on__lt=today)
+    rows = (
         Escalation.objects.visible_to(request.user)
         .live()
         .filter(person=person)
-        .order_by("status", "-level", "raised_at")
+        .annotate(
+            # Counted over every live one before the cut (no extra query).
+            live_count=Window(Count("id")),
+            late_count=Window(Count("id", filter=late)),
+            urgency=Case(
+                When(late, then=Value(0)),
+                When(status=Escalation.Status.OPEN, then=Value(1)),
+                default=Value(2),
+            ),
+        )
+        .order_by("urgency", "-level", "raised_at", "id")
     )
+    show_all = request.GET.get("escalations") == "all"
+    escalations = list(rows if show_all else rows[:ESCALATIONS_SHOWN])
+    count = escalations[0].live_count if escalations else 0
     return Panel(
         "escalation/includes/person.html",
         {
             "person": person,
             "escalations": escalations,
+            "count": count,
+            "late_count": escalations[0].late_count if escalations else 0,
+            "more": count > len(escalations),
             "today": today,
             "can_raise": request.user.has_perm("dsr.change_register"),
         },

@@ -41,7 +41,7 @@ from reviews.models import (
     PanelMember,
 )
 from reviews.permissions import CHANGE, READ, SIT_ON_PANELS, packs_for
-from reviews.queries import OPEN_ACTIONS_SHOWN, person_records
+from reviews.queries import person_records
 
 
 def _name(user: Any) -> str:
@@ -55,7 +55,7 @@ def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
     """C(E)TRs and visits satisfy the register's steps; planned C(E)TRs, due visits and
     overdue actions become steps. Reads the person's review records (reviews.queries)."""
     person, today, entry, admission = state.person, state.today, state.entry, state.admission
-    records = person_records(person)
+    records = person_records(person, today)
     cetrs = [c for c in records.cetrs if c.status != Cetr.Status.CANCELLED]
     steps: list[NextStep] = []
     satisfied: set[str] = set()
@@ -110,7 +110,7 @@ def review_steps(state: PersonState) -> tuple[list[NextStep], set[str]]:
                 f"Plan a post-admission or inpatient {cetr.name} instead."
             )
         steps.append(NextStep("cetr_planned", text, due, bool(due and due < today)))
-    overdue = sum(1 for action in records.open_actions if action.is_overdue(today))
+    overdue = records.overdue_count
     if overdue:
         plural = "s" if overdue > 1 else ""
         steps.append(
@@ -284,14 +284,14 @@ def person_reviews_panel(request: HttpRequest, person: Person, today: date) -> P
     the person's actions page), C(E)TRs and the latest oversight visits, from the rows the page
     already read. Senior managers see the actions and C(E)TRs of the people they
     may see (ACCESS.md)."""
-    records = person_records(person)
+    records = person_records(person, today)
     return Panel(
         "reviews/includes/person_reviews.html",
         {
             "person": person,
-            "open_actions": records.open_actions[:OPEN_ACTIONS_SHOWN],
-            "open_count": len(records.open_actions),
-            "open_more": len(records.open_actions) > OPEN_ACTIONS_SHOWN,
+            "open_actions": records.open_actions,
+            "open_count": records.open_count,
+            "open_more": records.open_count > len(records.open_actions),
             "closed_count": records.closed_count,
             "cetrs": records.cetrs,
             "visits": records.visits,

@@ -462,24 +462,21 @@ def discussion_page(item: AgendaItem, today: date) -> DiscussionPage:
     person = item.person
     # The register's own reads (entry, admission, contacts, next steps) with no timeline.
     page = person_page(person, today, timeline_limit=0, timeline=False, why=False)
-    ratings = list(
+    # One round trip for the four (dsr.batch). Every open action: the person page's own read
+    # (person_records) stops at the first few.
+    actions = Action.objects.select_related("owner__organisation").order_by("due_on", "id")
+    ratings, last_rows, open_actions, agreed = read_together(
         Rating.objects.filter(entry__person=person)
         .select_related("set_by", "meeting")
-        .order_by("-effective_from", "-set_at", "-id")[:RATINGS_SHOWN]
-    )
-    last = (
+        .order_by("-effective_from", "-set_at", "-id")[:RATINGS_SHOWN],
         AgendaItem.objects.filter(person=person, discussed_at__isnull=False)
         .exclude(meeting_id=item.meeting_id)
         .select_related("meeting")
-        .order_by("-meeting__held_at", "-id")
-        .first()
+        .order_by("-meeting__held_at", "-id")[:1],
+        actions.filter(person=person, status=Action.Status.OPEN),
+        actions.filter(agenda_item=item),
     )
-    open_actions = person_records(person).open_actions  # read by the next steps already
-    agreed = list(
-        Action.objects.filter(agenda_item=item)
-        .select_related("owner__organisation")
-        .order_by("due_on", "id")
-    )
+    last = last_rows[0] if last_rows else None
     if last is not None:
         risks, notes = last.risk_factors, last.risk_notes
     else:
@@ -544,7 +541,6 @@ def my_actions(user: Any, today: date) -> list[Action]:
 # The person page's reviews section: the first open actions by due date (overdue first) and how
 # many are closed; the person's actions page lists the rest (reviews.views.actions).
 OPEN_ACTIONS_SHOWN = 10
-CLOSED_ACTIONS_SHOWN = 10
 VISITS_SHOWN = 5
 
 
@@ -553,36 +549,51 @@ class PersonRecords:
     """What reviews hold about one person that their page's next steps and reviews section
     read (the timeline reads its own rows: reviews.contributions.review_events)."""
 
-    open_actions: list[Action]
-    closed_actions: list[Action]  # the latest CLOSED_ACTIONS_SHOWN, latest first
+    open_actions: list[Action]  # the first OPEN_ACTIONS_SHOWN by due date
+    open_count: int  # all of them
+    overdue_count: int  # open and past their due date, all of them
     closed_count: int  # all of them
     cetrs: list[Cetr]
     visits: list[OversightVisit]  # the latest VISITS_SHOWN, latest first
 
 
-def person_records(person: Any) -> PersonRecords:
+def person_records(person: Any, today: date | None = None) -> PersonRecords:
     """Four queries in one round trip, run once per build of the person page: the next steps
     and the page's reviews section both read them (dsr.queries.person_page gives the person a
-    fresh `page_cache` each time it builds the page). C(E)TRs are few, so all are read."""
+    fresh `page_cache` each time it builds the page). Only the open actions the page shows are
+    read, each row carrying how many are open and how many overdue (counted before the cut),
+    and only the number of closed ones, so a long record of actions costs no more than a short
+    one. C(E)TRs are few, so all are read (with who planned and held them only for a page with
+    a timeline)."""
     cache = getattr(person, "page_cache", None)
     if cache is not None and "reviews" in cache:
         return cache["reviews"]
-    actions = Action.objects.filter(person=person).select_related("owner__organisation")
+    today = today or timezone.localdate()
+    actions = Action.objects.filter(person=person)
+    cetrs = Cetr.objects.filter(person=person)
+    if cache is None or cache.get("timeline", True):
+        # Who planned and held each, named on the timeline (review_events).
+        cetrs = cetrs.select_related("created_by", "completed_by")
     # One round trip for the four (dsr.batch).
     open_actions, closed, cetrs, visits = read_together(
-        actions.filter(status=Action.Status.OPEN).order_by("due_on", "id"),
+        actions.filter(status=Action.Status.OPEN)
+        .select_related("owner__organisation")
+        .annotate(
+            open_count=Window(Count("id")),
+            overdue_count=Window(Count("id", filter=Q(due_on__lt=today))),
+        )
+        .order_by("due_on", "id")[:OPEN_ACTIONS_SHOWN],
+        # One row carrying the number of closed actions, counted before the cut.
         actions.exclude(status=Action.Status.OPEN)
-        # Each row carries the number of closed actions, counted before the cut: no extra query.
         .annotate(closed_count=Window(Count("id")))
-        .order_by("-closed_on", "-updated_at", "-id")[:CLOSED_ACTIONS_SHOWN],
-        Cetr.objects.filter(person=person)
-        .select_related("created_by", "completed_by")
-        .order_by("-created_at", "-id"),
+        .order_by("-id")[:1],
+        cetrs.order_by("-created_at", "-id"),
         OversightVisit.objects.filter(person=person).order_by("-visited_on", "-id")[:VISITS_SHOWN],
     )
     records = PersonRecords(
         open_actions=open_actions,
-        closed_actions=closed,
+        open_count=open_actions[0].open_count if open_actions else 0,
+        overdue_count=open_actions[0].overdue_count if open_actions else 0,
         closed_count=closed[0].closed_count if closed else 0,
         cetrs=cetrs,
         visits=visits,

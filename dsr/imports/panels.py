@@ -12,9 +12,12 @@ from dsr.panels import Panel
 
 
 def import_steps_panel(request: HttpRequest, person: Person, today: date) -> Panel | None:
-    """One query: the person's row in a finished import, if they came in as a person only and
-    are not on the register yet."""
+    """The person's row in a finished import, if they came in as a person only and are not on
+    the register yet: one query, none when the page knows they are on the register."""
     if not request.user.has_perm("dsr.view_register"):
+        return None
+    if getattr(person, "page_cache", {}).get("on_register"):
+        # The page has read the open entry already (dsr.queries.person_page): no query.
         return None
     row = (
         ImportRow.objects.filter(

@@ -37,6 +37,13 @@ def url_with_pk(pk: Any, name: str) -> str:
     return rendering.url_with_pk(pk, name)
 
 
+@register.simple_tag
+def url_with_pks(name: str, *pks: Any) -> str:
+    """`{% url_with_pks "dsr:person-contact-edit" contact.person_id contact.pk %}`: the route
+    reversed once, these integer arguments filled in."""
+    return rendering.url_with_pks(name, *pks)
+
+
 @register.filter
 def crispy_once(form: forms.Form) -> SafeString:
     """`{{ form|crispy_once }}`: `{{ form|crispy }}`, kept for the next request with the same

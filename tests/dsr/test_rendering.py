@@ -178,6 +178,20 @@ def test_a_row_link_is_the_reversed_url(pk):
     )
 
 
+@pytest.mark.parametrize(("person", "row"), [(1, 2), (7, 7), (2024, 5), (98765, 123456)])
+def test_a_link_to_a_persons_row_is_the_reversed_url(person, row):
+    for name in ("dsr:person-contact-edit", "dsr:person-contact-remove"):
+        assert rendering.url_with_pks(name, person, row) == reverse(name, args=[person, row])
+    assert rendering.url_with_pks("dsr:person-detail", person) == reverse(
+        "dsr:person-detail", args=[person]
+    )
+
+
+def test_a_route_without_those_integer_arguments_is_refused():
+    with pytest.raises(Exception):  # noqa: B017, PT011  (NoReverseMatch or ValueError)
+        rendering.url_with_pks("dsr:person-detail", 5, 6)
+
+
 def test_urls_reversed_once_follow_the_script_prefix():
     plain = (
         rendering.reverse_once("dsr:register-list"),

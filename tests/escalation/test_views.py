@@ -332,3 +332,69 @@ def test_the_home_page_and_the_queue_count_the_same_escalations_waiting_for_a_ma
     assert waiting.index("LateForManager") < waiting.index("WaitingForManager")
     assert "LeadsHousekeeping" not in waiting and "NothingWaiting" not in waiting
     assert "LeadsHousekeeping" in rest and "NothingWaiting" in rest
+
+
+# --- The person page's escalations ---------------------------------------------------------
+
+
+def _escalations_section(page: str) -> str:
+    start = page.index('<h2 id="escalations">')
+    return page[start : page.index("<h2", start + 1)]
+
+
+def test_the_person_page_lists_the_5_most_urgent_live_escalations_says_how_many_and_links_to_all(
+    make_person, clerk
+):
+    from tests.escalation.factories import (
+        AcknowledgedEscalationFactory,
+        ResolvedEscalationFactory,
+    )
+
+    person = make_person("RED")
+    now = timezone.now()
+    # Acknowledged, open and waiting, then two past their deadline to acknowledge: the late
+    # ones first, then waiting by level, then the acknowledged (as the acknowledge page).
+    for n in range(3):
+        AcknowledgedEscalationFactory(person=person, level=3, note=f"acknowledged {n}")
+    EscalationFactory(person=person, level=1, raised_at=now - datetime.timedelta(hours=2))
+    EscalationFactory(person=person, level=2, raised_at=now - datetime.timedelta(hours=1))
+    for days in (9, 8):
+        EscalationFactory(
+            person=person,
+            level=1,
+            raised_at=now - datetime.timedelta(days=days),
+            ack_due_on=TODAY - datetime.timedelta(days=days - 5),
+        )
+    ResolvedEscalationFactory(person=person, level=3)
+    live = Escalation.objects.filter(person=person).exclude(status="resolved")
+    late = sorted(live.filter(ack_due_on__lt=TODAY), key=lambda e: e.raised_at)
+    waiting = sorted(live.filter(status="open", ack_due_on__gte=TODAY), key=lambda e: -e.level)
+    url = reverse("dsr:person-detail", args=[person.pk])
+    client = signed_in_client(clerk)
+
+    section = _escalations_section(client.get(url).content.decode())
+
+    links = [f'href="{e.get_absolute_url()}"' for e in [*late, *waiting]]
+    assert [section.index(link) for link in links] == sorted(section.index(li) for li in links)
+    assert section.count('href="/escalations/') == 5
+    assert section.count("Late</strong>") == 2
+    assert "The 5 most urgent of 7 live escalations: 2 past the deadline to acknowledge." in section
+    assert f'href="{url}?escalations=all#escalations">Show all 7 live escalations</a>' in section
+
+    every = _escalations_section(client.get(url, {"escalations": "all"}).content.decode())
+
+    assert every.count('href="/escalations/') == 7
+    assert all(f'href="{e.get_absolute_url()}"' in every for e in live)
+    assert "Show all" not in every and "most urgent" not in every
+
+
+def test_the_person_page_lists_up_to_5_live_escalations_without_a_link_to_more(make_person, clerk):
+    person = make_person("RED")
+    for level in range(1, 6):
+        EscalationFactory(person=person, level=min(level, 3))
+
+    page = signed_in_client(clerk).get(reverse("dsr:person-detail", args=[person.pk]))
+
+    section = _escalations_section(page.content.decode())
+    assert section.count('href="/escalations/') == 5
+    assert "Show all" not in section and "most urgent" not in section

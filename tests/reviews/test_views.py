@@ -377,6 +377,40 @@ def test_the_person_page_lists_the_open_actions_due_first_and_links_to_all_of_th
     assert "Open actions (12)" in page.text and "Closed actions (14)" in page.text
 
 
+def test_the_person_page_builds_only_the_actions_it_shows_however_many_there_are(
+    clerk, make_person
+):
+    """30 open actions (25 overdue) and 20 closed: the page builds the 10 it lists and one
+    closed one carrying how many are closed; the rest are counted in the database."""
+    from django.db.models.signals import post_init
+
+    from reviews.models import Action
+
+    person = make_person("RED")
+    cetr = cetr_plan(person=person, kind=Cetr.Kind.COMMUNITY, by=clerk)
+    past, later = datetime.date(2026, 3, 1), datetime.date(2026, 4, 1)
+    _actions(person, clerk, cetr, "Open", [past] * 25 + [later] * 5)
+    for action in _actions(person, clerk, cetr, "Closed", [past] * 20):
+        action_close(action=action, status="done", note="", by=clerk)
+    client = signed_in_client(clerk)
+    client.get(person.get_absolute_url())  # the signed-in user read once and kept
+    built = []
+
+    def count(sender, instance, **kwargs):
+        built.append(instance)
+
+    post_init.connect(count, sender=Action)
+    try:
+        response = client.get(person.get_absolute_url())
+    finally:
+        post_init.disconnect(count, sender=Action)
+
+    assert len(built) == 11
+    assert "The 10 open actions due first, of 30." in response.text
+    assert "Show all actions: 30 open and 20 closed" in response.text
+    assert "Chase 25 overdue actions." in response.text
+
+
 def test_the_person_actions_page_lists_a_long_history_up_to_its_limit(
     clerk, make_person, monkeypatch
 ):
