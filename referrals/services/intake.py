@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -52,12 +53,15 @@ def referral_submit(
     submitted_by: User | None = None,
     entered_by: User | None = None,
     received_at: datetime | None = None,
+    saved: Callable[[Referral], None] | None = None,
 ) -> Referral:
     """Save a referral with its contacts and attachments, all or nothing.
 
     The same `submission_token` twice (a double click, a resubmitted page, two requests at
     once) returns the first referral and writes nothing more. A referral for someone who already
     has a live one is saved and linked to it (`duplicate_of`), so nothing entered is lost.
+    `saved(referral)` runs last in the same transaction (the public journey writes its
+    visitor's session there).
     """
     # No look for the token first: the insert is refused on it, and `submission_save` then
     # returns the referral that has it (one round trip fewer for every referral sent).
@@ -112,6 +116,7 @@ def referral_submit(
         refused="The referral could not be saved: check every contact has a way to reach them, "
         "then send it again.",
         undo=undo,
+        saved=saved,
     )
 
 
