@@ -26,8 +26,10 @@ from referrals.notifications import notify_referral_received
 logger = logging.getLogger(__name__)
 
 
-def _live_match(fields: dict[str, Any]) -> Referral | None:
-    """The first live referral for the same person (DOMAIN 3: one person, one live referral)."""
+def _live_match(fields: dict[str, Any]) -> int | None:
+    """The id of the first live referral for the same person (DOMAIN 3: one person, one live
+    referral). Only the id is read; the name and date of birth are looked up by the index on
+    (UPPER(family_name), date_of_birth)."""
     same = same_person(
         nhs_number=fields.get("nhs_number") or "",
         given_name=fields["given_name"],
@@ -38,6 +40,7 @@ def _live_match(fields: dict[str, Any]) -> Referral | None:
         Referral.objects.live()
         .filter(same, duplicate_of__isnull=True)
         .order_by("received_at", "id")
+        .values_list("id", flat=True)
         .first()
     )
 
@@ -81,7 +84,7 @@ def referral_submit(
             decision_due=decision_due_for(received_at),
             submitted_by=submitted_by,
             entered_by=entered_by,
-            duplicate_of=_live_match(fields),
+            duplicate_of_id=_live_match(fields),
         )
         set_change_reason(referral, "Referral received", by=by)
         referral.save()
