@@ -55,14 +55,15 @@ def test_the_public_pages_run_the_same_queries_at_two_sizes(make_person, areas):
 # where each transaction is a savepoint; bench/README.md counts them as served):
 # (the visitor's session is read from the cache: dsr.security.sessions)
 # - the C(E)TR request: the council areas (the form's choices), a savepoint, the
-#   request, its history row and its acknowledgement (one insert), the savepoint released, and
-#   the session saved in its own transaction (3);
+#   request, its history row and its acknowledgement (one insert), the visitor's session (one
+#   update, in the same transaction: dsr.nhsuk.intake), the savepoint released (7);
 # - the referral: the council areas (the person step checked again), a savepoint,
 #   any live referral for the same person, the referral and its history row, its first status
 #   move, its contacts and their history rows (one insert each, whatever their number), the
-#   acknowledgements (one insert), the savepoint released, and the session saved (3).
-CETR_REQUEST_POST_QUERIES = 9
-REFERRAL_POST_QUERIES = 13
+#   acknowledgements (one insert), the visitor's session (one update), the savepoint released
+#   (11).
+CETR_REQUEST_POST_QUERIES = 7
+REFERRAL_POST_QUERIES = 11
 
 
 def _referral_post(areas, family_name: str) -> int:

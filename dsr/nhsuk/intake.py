@@ -11,7 +11,8 @@ C(E)TR request form (reviews.views.requests). No account is needed for either (A
   tab, an expired session) asks the user to check and send again;
 - keeps only the id and token of what the session sent, and shows on its confirmation just the
   reference and dates of that record, read by the id from the session, never from the request;
-- is saved once per token with a random reference (`submission_save`, for the services).
+- is saved once per token with a random reference (`submission_save`, for the services), and
+  the session, with what it sent, is written in the same transaction: one commit per POST.
 
 Each form keeps what differs: its pages and steps, its service call, and its texts, in
 templates that extend the shared pages in templates/includes/intake/.
@@ -86,7 +87,7 @@ class Intake:
         form: Any,
         *,
         token: Callable[[], str],
-        send: Callable[[str], Model | None],
+        send: Callable[[str, Callable[[Model], None]], Model | None],
         again: Callable[[], HttpResponse],
         changed: Callable[[str], HttpResponse],
         log_detail: str = "",
@@ -98,8 +99,9 @@ class Intake:
         `changed(token)`, after a message asking to check and send again. Past the submissions
         limit, the "too many" page. Otherwise `send(token)` calls the service: it returns the
         record, or None when the service refused and the refusal is on the form (then `again`).
-        The session then forgets the draft and remembers what was sent, and the user goes to the
-        confirmation.
+        `send` passes its second argument to the service as `saved`: in the record's own
+        transaction, the session forgets the draft, remembers what was sent and is written, so
+        the POST commits once. The user then goes to the confirmation.
         """
         if form.is_bot:
             self.logger.info("%s refused: honeypot filled%s", self.log_name, log_detail)
@@ -116,12 +118,44 @@ class Intake:
             return changed(session_token)
         if not self.submission_allowed(request):
             return self.too_many(request)
-        record = send(session_token)
+        session = request.session
+        before = {key: session.get(key) for key in (self.draft_key, self.sent_key)}
+
+        def saved(record: Model) -> None:
+            # In the record's own transaction: the session forgets the draft and remembers what
+            # was sent, and is written there, so the POST commits once.
+            self._remember(session, record, session_token)
+            save = getattr(session, "save_in_transaction", None)
+            if save is not None:
+                save()
+
+        try:
+            record = send(session_token, saved)
+        except BaseException:
+            self._restore(session, before)
+            raise
         if record is None:
+            self._restore(session, before)
             return again()
-        request.session.pop(self.draft_key, None)
-        request.session[self.sent_key] = {"id": record.pk, "token": session_token}
+        # Again, for a record saved by another request with this token (two at once): the
+        # session is then saved at the end of this request, as usual.
+        self._remember(session, record, session_token)
         return redirect(self.confirmation)
+
+    def _remember(self, session: Any, record: Model, token: str) -> None:
+        session.pop(self.draft_key, None)
+        session[self.sent_key] = {"id": record.pk, "token": token}
+
+    def _restore(self, session: Any, before: dict[str, Any]) -> None:
+        """Nothing was sent (the transaction rolled back): the session as it was."""
+        for key, value in before.items():
+            if value is None:
+                session.pop(key, None)
+            else:
+                session[key] = value
+        forget = getattr(session, "forget_saved", None)
+        if forget is not None:
+            forget()
 
     def confirmation_page(
         self, request: HttpRequest, records: QuerySet, *fields: str
@@ -159,16 +193,22 @@ def submission_save(
     save: Callable[[str], M],
     refused: str,
     undo: Callable[[], None] = lambda: None,
+    saved: Callable[[M], None] | None = None,
 ) -> M:
     """Run `save(reference)` in one transaction, with a fresh random reference, and return what
     it saved. The same `submission_token` already saved (two requests at once) returns that
     record. A reference already taken draws another, up to REFERENCE_ATTEMPTS times; any other
     database refusal raises RegisterError(`refused`), for the person using the page. `undo`
-    clears up what a failed attempt left outside the database (stored files)."""
+    clears up what a failed attempt left outside the database (stored files). `saved(record)`
+    runs last in the same transaction (a public form writes its visitor's session there), not
+    for a record another request saved with the token."""
     for _ in range(REFERENCE_ATTEMPTS):
         try:
             with transaction.atomic():
-                return save(new_reference(prefix, year))
+                record = save(new_reference(prefix, year))
+                if saved is not None:
+                    saved(record)
+                return record
         except IntegrityError as exc:
             undo()
             existing = model._default_manager.filter(submission_token=submission_token).first()

@@ -21,6 +21,7 @@ Whatever ends a session must end it through this store (`session_end`), never by
 database row alone: the cached copy would outlive the row until its expiry.
 """
 
+import json
 import math
 from importlib import import_module
 from typing import Any
@@ -53,7 +54,18 @@ def _kept_for(age: int) -> int:
     return max(0, min(age, KEPT_SECONDS))
 
 
+def _content(data: dict[str, Any]) -> str:
+    """What a save writes, less the time of the save: whether the session changed since
+    `save_in_transaction` wrote it."""
+    return json.dumps(
+        {k: v for k, v in data.items() if k != RENEWED_AT}, sort_keys=True, default=str
+    )
+
+
 class SessionStore(cached_db.SessionStore):
+    # (session key, data) as `save_in_transaction` wrote them in this request; None until then.
+    _saved_as: tuple[str | None, str] | None = None
+
     def load(self) -> dict[str, Any]:
         key = self.cache_key
         # The session and the accounts' version (dsr.security.signed_in) in one call.
@@ -82,12 +94,48 @@ class SessionStore(cached_db.SessionStore):
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
-        # The database first, as the record: what it refuses is never cached.
         data = self._get_session(no_load=must_create)
+        if not must_create and self._saved_as == (self.session_key, _content(data)):
+            return  # saved already in this request's transaction, as it is now
+        # The database first, as the record: what it refuses is never cached.
         data[RENEWED_AT] = _now()
         super(cached_db.SessionStore, self).save(must_create)
         key, age = self.cache_key, _kept_for(self.get_expiry_age())
         unless_cache_down(lambda: self._cache.set(key, self._session, age), otherwise=None)
+
+    def save_in_transaction(self) -> bool:
+        """Write the session as one UPDATE in the caller's transaction, so that it commits or
+        rolls back with what the caller writes there (a public form saves what was sent with
+        the record itself: one commit for the POST). The cache gets its copy once that
+        commits, and has none until then. The session middleware's save at the end of the
+        request writes nothing more, unless the session changes again; a caller whose
+        transaction rolled back calls `forget_saved()`. False, with nothing written, when the
+        session has no row to update (new, or ended meanwhile): the middleware then saves it
+        as usual."""
+        if self.session_key is None:
+            return False
+        data = self._get_session()
+        data[RENEWED_AT] = _now()
+        row = self.create_model_instance(data)
+        updated = self.model.objects.filter(session_key=self.session_key).update(
+            session_data=row.session_data, expire_date=row.expire_date
+        )
+        if not updated:
+            return False
+        self._saved_as = (self.session_key, _content(data))
+        # The cached copy is forgotten now and replaced once the update commits: never older
+        # than the row, nor newer when the transaction rolls back.
+        key, age, copy = self.cache_key, _kept_for(self.get_expiry_age()), dict(data)
+        unless_cache_down(lambda: self._cache.delete(key), otherwise=None)
+        transaction.on_commit(
+            lambda: unless_cache_down(lambda: self._cache.set(key, copy, age), otherwise=None),
+            robust=True,
+        )
+        return True
+
+    def forget_saved(self) -> None:
+        """The transaction of `save_in_transaction` rolled back: the session is saved again."""
+        self._saved_as = None
 
     def delete(self, session_key: str | None = None) -> None:
         super(cached_db.SessionStore, self).delete(session_key)

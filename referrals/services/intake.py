@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,8 +26,10 @@ from referrals.notifications import notify_referral_received
 logger = logging.getLogger(__name__)
 
 
-def _live_match(fields: dict[str, Any]) -> Referral | None:
-    """The first live referral for the same person (DOMAIN 3: one person, one live referral)."""
+def _live_match(fields: dict[str, Any]) -> int | None:
+    """The id of the first live referral for the same person (DOMAIN 3: one person, one live
+    referral). Only the id is read; the name and date of birth are looked up by the index on
+    (UPPER(family_name), date_of_birth)."""
     same = same_person(
         nhs_number=fields.get("nhs_number") or "",
         given_name=fields["given_name"],
@@ -37,6 +40,7 @@ def _live_match(fields: dict[str, Any]) -> Referral | None:
         Referral.objects.live()
         .filter(same, duplicate_of__isnull=True)
         .order_by("received_at", "id")
+        .values_list("id", flat=True)
         .first()
     )
 
@@ -52,12 +56,15 @@ def referral_submit(
     submitted_by: User | None = None,
     entered_by: User | None = None,
     received_at: datetime | None = None,
+    saved: Callable[[Referral], None] | None = None,
 ) -> Referral:
     """Save a referral with its contacts and attachments, all or nothing.
 
     The same `submission_token` twice (a double click, a resubmitted page, two requests at
     once) returns the first referral and writes nothing more. A referral for someone who already
     has a live one is saved and linked to it (`duplicate_of`), so nothing entered is lost.
+    `saved(referral)` runs last in the same transaction (the public journey writes its
+    visitor's session there).
     """
     # No look for the token first: the insert is refused on it, and `submission_save` then
     # returns the referral that has it (one round trip fewer for every referral sent).
@@ -77,7 +84,7 @@ def referral_submit(
             decision_due=decision_due_for(received_at),
             submitted_by=submitted_by,
             entered_by=entered_by,
-            duplicate_of=_live_match(fields),
+            duplicate_of_id=_live_match(fields),
         )
         set_change_reason(referral, "Referral received", by=by)
         referral.save()
@@ -112,6 +119,7 @@ def referral_submit(
         refused="The referral could not be saved: check every contact has a way to reach them, "
         "then send it again.",
         undo=undo,
+        saved=saved,
     )
 
 

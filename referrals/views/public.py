@@ -388,8 +388,8 @@ def _check_page(request: HttpRequest, journey: Journey) -> HttpResponse:
         request,
         form,
         token=lambda: token,
-        send=lambda token: _submit(
-            request, journey, kind, answers, token, form.cleaned_data["attachments"]
+        send=lambda token, saved: _submit(
+            request, journey, kind, answers, token, form.cleaned_data["attachments"], saved
         ),
         again=lambda: page(form),
         changed=lambda _token: redirect(journey.check_name),
@@ -404,6 +404,7 @@ def _submit(
     answers: Answers,
     token: str,
     attachments: list[Any],
+    saved: Callable[[Referral], None],
 ) -> Referral:
     fields, contacts = journey.build(kind, answers)
     referral = referral_submit(
@@ -414,6 +415,7 @@ def _submit(
         submission_token=uuid.UUID(token),
         attachments=attachments,
         submitted_by=_submitted_by(request),
+        saved=saved,
     )
     logger.info(
         "public referral submitted referral=%s kind=%s attachments=%s easy_read=%s",

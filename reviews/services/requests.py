@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -29,9 +30,11 @@ def cetr_request_submit(
     channel: str,
     submission_token: uuid.UUID,
     entered_by: User | None = None,
+    saved: Callable[[CetrRequest], None] | None = None,
 ) -> CetrRequest:
     """Save a C(E)TR request and acknowledge it to the requester, all or nothing. The same
-    submission token twice returns the first request and writes nothing more."""
+    submission token twice returns the first request and writes nothing more. `saved(request)`
+    runs last in the same transaction (the public form writes its visitor's session there)."""
     # No look for the token first: the insert is refused on it, and `submission_save` then
     # returns the request that has it (one round trip fewer for every request sent).
     received_at = timezone.now()
@@ -62,6 +65,7 @@ def cetr_request_submit(
         year=timezone.localdate(received_at).year,
         save=save,
         refused="The request could not be saved: check how we should contact you.",
+        saved=saved,
     )
 
 

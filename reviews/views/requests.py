@@ -14,6 +14,7 @@ writes an access-log row, and so does showing the people on the register who mat
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -65,13 +66,17 @@ def _form_page(request: HttpRequest, form: forms.PublicCetrRequestForm) -> HttpR
     return render(request, "reviews/requests/public_form.html", {"form": form})
 
 
-def _send(form: forms.PublicCetrRequestForm, token: str) -> CetrRequest | None:
-    """Save the request, or None with the service's refusal on the form."""
+def _send(
+    form: forms.PublicCetrRequestForm, token: str, saved: Callable[[CetrRequest], None]
+) -> CetrRequest | None:
+    """Save the request, or None with the service's refusal on the form. `saved` writes the
+    visitor's session in the request's transaction (dsr.nhsuk.intake)."""
     try:
         cetr_request = cetr_request_submit(
             fields=form.request_fields(),
             channel=CetrRequest.Channel.ONLINE,
             submission_token=uuid.UUID(token),
+            saved=saved,
         )
     except RegisterError as exc:
         form.add_error(None, str(exc))
@@ -106,7 +111,7 @@ def public_request(request: HttpRequest) -> HttpResponse:
         request,
         form,
         token=lambda: submission_token(request.session, TOKEN),
-        send=lambda token: _send(form, token),
+        send=lambda token, saved: _send(form, token, saved),
         again=lambda: _form_page(request, form),
         changed=changed,
     )
