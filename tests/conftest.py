@@ -49,16 +49,34 @@ SPECIAL_PERSONAS = ["anonymous", "password_only", "provider_single_factor", "dea
 ALL_PERSONAS = SPECIAL_PERSONAS + list(ROLE_PERSONAS)
 
 
+def forget_register_settings(monkeypatch) -> None:
+    """No stored settings (dsr.register_settings) kept from earlier: a read reads them afresh."""
+    from dsr import register_settings
+
+    monkeypatch.setattr(register_settings._Kept, "values", {})
+    monkeypatch.setattr(register_settings._Kept, "until", math.inf)
+
+
+def count_report_figures_first(monkeypatch, own_cache) -> None:
+    """Figures not counted yet are counted when first read, into `own_cache`."""
+    from django.utils import timezone
+
+    from reports import counting
+
+    def counted_first(kind, parts, compute, key):
+        return (compute(), timezone.now())
+
+    monkeypatch.setattr(counting, "not_counted", counted_first)
+    monkeypatch.setattr(counting, "figures_cache", lambda: own_cache)
+
+
 @pytest.fixture(autouse=True)
 def _register_settings_afresh(monkeypatch):
     """Each test starts with no stored settings (dsr.register_settings), as its database does,
     never with what an earlier test in this process saved: a save through the service reads
     them afresh. Without a read at the start, query counts and tests without the database are
     as they were."""
-    from dsr import register_settings
-
-    monkeypatch.setattr(register_settings._Kept, "values", {})
-    monkeypatch.setattr(register_settings._Kept, "until", math.inf)
+    forget_register_settings(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -69,20 +87,13 @@ def _report_figures_counted_first(request, monkeypatch):
     so no test reads figures another counted. The tests of the counting itself ask for
     `nothing_counted`: the service as it runs."""
     from django.core.cache.backends.locmem import LocMemCache
-    from django.utils import timezone
-
-    from reports import counting
 
     if "nothing_counted" in request.fixturenames:
         yield
         return
 
-    def counted_first(kind, parts, compute, key):
-        return (compute(), timezone.now())
-
     own = LocMemCache(f"report-figures-{request.node.nodeid}", {})
-    monkeypatch.setattr(counting, "not_counted", counted_first)
-    monkeypatch.setattr(counting, "figures_cache", lambda: own)
+    count_report_figures_first(monkeypatch, own)
     yield
     own.clear()
 
@@ -101,6 +112,10 @@ def nothing_counted():
 
 @pytest.fixture
 def areas(db):
+    return build_areas()
+
+
+def build_areas() -> dict:
     north = LocalAuthorityFactory(name="Northshire", gss_code="E10000901")
     south = LocalAuthorityFactory(name="Southshire", gss_code="E10000902")
     return {"north": north, "south": south}
@@ -108,6 +123,10 @@ def areas(db):
 
 @pytest.fixture
 def organisations(areas):
+    return build_organisations(areas)
+
+
+def build_organisations(areas) -> dict:
     both = [areas["north"], areas["south"]]
     return {
         "icb": OrganisationFactory(name="Test ICB", local_authorities=both),
@@ -196,6 +215,10 @@ def provider_signed_in_client(user, *, provider: str = "cis2", multi_factor: boo
 @pytest.fixture
 def personas(organisations):
     """Every persona's user (None for anonymous) and client."""
+    return build_personas(organisations)
+
+
+def build_personas(organisations) -> dict:
     users = {"anonymous": None}
     clients = {"anonymous": Client()}
     for name in ALL_PERSONAS[1:]:
@@ -222,6 +245,10 @@ SENTINEL = "Zyxwvutsentinel"
 @pytest.fixture
 def register_objects(organisations, areas):
     """People in each area and state, put on the register through the real services."""
+    return build_register_objects(organisations, areas)
+
+
+def build_register_objects(organisations, areas) -> dict:
     from dsr.models import Admission, PersonContact
     from dsr.services import admission_record, placement_record
     from tests.dsr.factories import PersonFactory, on_register
@@ -289,6 +316,34 @@ def register_objects(organisations, areas):
             by=clerk,
         ),
     }
+
+
+@pytest.fixture(scope="session")
+def route_sweep(django_db_setup, django_db_blocker):
+    """Every route of the route matrix asked once as every persona, with what the matrix and
+    the security tests check about each answer (tests/security/sweep.py). Its people and
+    objects are made afresh and rolled back before the first test that asks for it runs, with
+    the settings and patches each test runs with."""
+    from django.core.cache import cache
+    from django.core.cache.backends.locmem import LocMemCache
+    from django.test import override_settings
+
+    from tests.security.sweep import run_sweep
+    from tests.test_route_matrix import NOTIFY_TOKEN
+
+    own = LocMemCache("report-figures-route-sweep", {})
+    cache.clear()
+    with (
+        django_db_blocker.unblock(),
+        pytest.MonkeyPatch.context() as patch,
+        override_settings(NOTIFY_CALLBACK_TOKEN=NOTIFY_TOKEN),
+    ):
+        forget_register_settings(patch)
+        count_report_figures_first(patch, own)
+        sweep = run_sweep()
+    own.clear()
+    cache.clear()
+    return sweep
 
 
 @pytest.fixture
@@ -398,6 +453,10 @@ def admit(clerk):
 def matrix_objects(personas, register_objects):
     """The register's objects, and a meeting, an action, a C(E)TR and a C(E)TR request about
     the Red person in Northshire, made through the services."""
+    return build_matrix_objects(personas, register_objects)
+
+
+def build_matrix_objects(personas, register_objects) -> dict:
     import datetime
     import uuid
 
