@@ -110,8 +110,89 @@ def nothing_counted():
     cache.clear()
 
 
+# A module whose tests take the personas as they are marks itself
+# `pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)`: its areas, organisations and personas are made
+# and signed in once, before its first test, in a transaction rolled back after its last; each
+# test runs, as ever, in a transaction of its own inside it, rolled back after it. So every test
+# starts from the same rows, with its own copies of the objects and fresh clients holding the
+# personas' sessions. (Its tests then see the personas' accounts whether they ask for them or
+# not, and must not make them again, as `staff_user` would.)
+PERSONAS_BUILT_ONCE = "personas_built_once_per_module"
+
+
+@pytest.fixture(scope="module")
+def personas_built_once_per_module(django_db_setup, django_db_blocker):
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            areas = build_areas()
+            organisations = build_organisations(areas)
+            personas = build_personas(organisations)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    sessions = {
+        name: client.cookies[settings.SESSION_COOKIE_NAME].value
+        for name, client in personas["clients"].items()
+        if name != "anonymous"
+    }
+    # The sessions' copies in the cache as signing in left them (dsr.security.sessions).
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    session_cache = caches[settings.SESSION_CACHE_ALIAS]
+    cached = {
+        store(session_key=key).cache_key: session_cache.get(store(session_key=key).cache_key)
+        for key in sessions.values()
+    }
+    built = {"areas": areas, "organisations": organisations, "users": personas["users"]}
+    yield built, sessions, cached
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def areas(db):
+def _personas_as_built(request, db):
+    """This test's own copies of what the module made once (see PERSONAS_BUILT_ONCE), and a
+    client per persona holding the persona's session."""
+    import copy
+
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from dsr.security.signed_in import account_changed
+
+    built, sessions, cached = request.getfixturevalue(PERSONAS_BUILT_ONCE)
+    # The cache outlives the rollback: the sessions' copies go back to what signing in left
+    # (not what an earlier test made of them), and the accounts' version moves on, as making
+    # the accounts moved it, so no copy of an account an earlier test changed is read
+    # (dsr.security.sessions, dsr.security.signed_in).
+    session_cache = caches[settings.SESSION_CACHE_ALIAS]
+    for key, data in cached.items():
+        if data is None:
+            session_cache.delete(key)
+        else:
+            session_cache.set(key, data, settings.SESSION_COOKIE_AGE)
+    account_changed(None)
+    objects = copy.deepcopy(built)
+    clients = {"anonymous": Client()}
+    for name, key in sessions.items():
+        clients[name] = Client()
+        clients[name].cookies[settings.SESSION_COOKIE_NAME] = key
+    return {**objects, "clients": clients}
+
+
+@pytest.fixture
+def areas(request, db):
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        return request.getfixturevalue("_personas_as_built")["areas"]
     return build_areas()
 
 
@@ -122,7 +203,9 @@ def build_areas() -> dict:
 
 
 @pytest.fixture
-def organisations(areas):
+def organisations(request, areas):
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        return request.getfixturevalue("_personas_as_built")["organisations"]
     return build_organisations(areas)
 
 
@@ -213,8 +296,11 @@ def provider_signed_in_client(user, *, provider: str = "cis2", multi_factor: boo
 
 
 @pytest.fixture
-def personas(organisations):
+def personas(request, organisations):
     """Every persona's user (None for anonymous) and client."""
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        built = request.getfixturevalue("_personas_as_built")
+        return {"users": built["users"], "clients": built["clients"]}
     return build_personas(organisations)
 
 
@@ -347,12 +433,17 @@ def route_sweep(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def staff_user(organisations):
+def staff_user(request, organisations):
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        # The same account as make_persona makes, made once for the module.
+        return request.getfixturevalue("personas")["users"]["register_staff"]
     return make_persona("register_staff", organisations)
 
 
 @pytest.fixture
-def staff_client(staff_user):
+def staff_client(request, staff_user):
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        return request.getfixturevalue("personas")["clients"]["register_staff"]
     return signed_in_client(staff_user)
 
 
