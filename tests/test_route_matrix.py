@@ -505,6 +505,7 @@ def _outcome(response) -> int | str:
     return response.status_code
 
 
+@pytest.mark.django_db  # pytest-django sets up only the databases tests ask for: route_sweep
 def test_route_matrix(route_sweep):
     """Each cell is the row's own request (its method, its body) over HTTPS, from the one sweep
     of the matrix (tests/security/sweep.py). A BI tool's client ("api_client": a read feed

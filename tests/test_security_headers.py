@@ -26,6 +26,7 @@ def _csp(response) -> dict[str, str]:
     return {part.split(" ", 1)[0]: part for part in parts}
 
 
+@pytest.mark.django_db  # pytest-django sets up only the databases tests ask for: route_sweep
 def test_every_route_answers_with_the_content_security_policy_and_security_headers(route_sweep):
     """Every route's answer to a GET over HTTPS, from the one sweep of the matrix
     (tests/security/sweep.py), as a visitor, a password-only session and two roles."""

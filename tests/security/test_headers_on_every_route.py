@@ -26,6 +26,7 @@ def _hsts_problem(value: str | None) -> str | None:
     return None
 
 
+@pytest.mark.django_db  # pytest-django sets up only the databases tests ask for: route_sweep
 def test_every_route_over_https_sends_hsts_and_no_signed_in_answer_is_stored(route_sweep):
     """Each route's answer to a GET over HTTPS, from the one sweep of the matrix
     (tests/security/sweep.py)."""
