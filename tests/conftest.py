@@ -49,16 +49,34 @@ SPECIAL_PERSONAS = ["anonymous", "password_only", "provider_single_factor", "dea
 ALL_PERSONAS = SPECIAL_PERSONAS + list(ROLE_PERSONAS)
 
 
+def forget_register_settings(monkeypatch) -> None:
+    """No stored settings (dsr.register_settings) kept from earlier: a read reads them afresh."""
+    from dsr import register_settings
+
+    monkeypatch.setattr(register_settings._Kept, "values", {})
+    monkeypatch.setattr(register_settings._Kept, "until", math.inf)
+
+
+def count_report_figures_first(monkeypatch, own_cache) -> None:
+    """Figures not counted yet are counted when first read, into `own_cache`."""
+    from django.utils import timezone
+
+    from reports import counting
+
+    def counted_first(kind, parts, compute, key):
+        return (compute(), timezone.now())
+
+    monkeypatch.setattr(counting, "not_counted", counted_first)
+    monkeypatch.setattr(counting, "figures_cache", lambda: own_cache)
+
+
 @pytest.fixture(autouse=True)
 def _register_settings_afresh(monkeypatch):
     """Each test starts with no stored settings (dsr.register_settings), as its database does,
     never with what an earlier test in this process saved: a save through the service reads
     them afresh. Without a read at the start, query counts and tests without the database are
     as they were."""
-    from dsr import register_settings
-
-    monkeypatch.setattr(register_settings._Kept, "values", {})
-    monkeypatch.setattr(register_settings._Kept, "until", math.inf)
+    forget_register_settings(monkeypatch)
 
 
 @pytest.fixture(autouse=True)
@@ -69,20 +87,13 @@ def _report_figures_counted_first(request, monkeypatch):
     so no test reads figures another counted. The tests of the counting itself ask for
     `nothing_counted`: the service as it runs."""
     from django.core.cache.backends.locmem import LocMemCache
-    from django.utils import timezone
-
-    from reports import counting
 
     if "nothing_counted" in request.fixturenames:
         yield
         return
 
-    def counted_first(kind, parts, compute, key):
-        return (compute(), timezone.now())
-
     own = LocMemCache(f"report-figures-{request.node.nodeid}", {})
-    monkeypatch.setattr(counting, "not_counted", counted_first)
-    monkeypatch.setattr(counting, "figures_cache", lambda: own)
+    count_report_figures_first(monkeypatch, own)
     yield
     own.clear()
 
@@ -99,15 +110,106 @@ def nothing_counted():
     cache.clear()
 
 
+# A module whose tests take the personas as they are marks itself
+# `pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)`: its areas, organisations and personas are made
+# and signed in once, before its first test, in a transaction rolled back after its last; each
+# test runs, as ever, in a transaction of its own inside it, rolled back after it. So every test
+# starts from the same rows, with its own copies of the objects and fresh clients holding the
+# personas' sessions. (Its tests then see the personas' accounts whether they ask for them or
+# not, and must not make them again, as `staff_user` would.)
+PERSONAS_BUILT_ONCE = "personas_built_once_per_module"
+
+
+@pytest.fixture(scope="module")
+def personas_built_once_per_module(django_db_setup, django_db_blocker):
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            areas = build_areas()
+            organisations = build_organisations(areas)
+            personas = build_personas(organisations)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    sessions = {
+        name: client.cookies[settings.SESSION_COOKIE_NAME].value
+        for name, client in personas["clients"].items()
+        if name != "anonymous"
+    }
+    # The sessions' copies in the cache as signing in left them (dsr.security.sessions).
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    session_cache = caches[settings.SESSION_CACHE_ALIAS]
+    cached = {
+        store(session_key=key).cache_key: session_cache.get(store(session_key=key).cache_key)
+        for key in sessions.values()
+    }
+    built = {"areas": areas, "organisations": organisations, "users": personas["users"]}
+    yield built, sessions, cached
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def areas(db):
+def _personas_as_built(request, db):
+    """This test's own copies of what the module made once (see PERSONAS_BUILT_ONCE), and a
+    client per persona holding the persona's session."""
+    import copy
+
+    from django.conf import settings
+    from django.core.cache import caches
+
+    from dsr.security.signed_in import account_changed
+
+    built, sessions, cached = request.getfixturevalue(PERSONAS_BUILT_ONCE)
+    # The cache outlives the rollback: the sessions' copies go back to what signing in left
+    # (not what an earlier test made of them), and the accounts' version moves on, as making
+    # the accounts moved it, so no copy of an account an earlier test changed is read
+    # (dsr.security.sessions, dsr.security.signed_in).
+    session_cache = caches[settings.SESSION_CACHE_ALIAS]
+    for key, data in cached.items():
+        if data is None:
+            session_cache.delete(key)
+        else:
+            session_cache.set(key, data, settings.SESSION_COOKIE_AGE)
+    account_changed(None)
+    objects = copy.deepcopy(built)
+    clients = {"anonymous": Client()}
+    for name, key in sessions.items():
+        clients[name] = Client()
+        clients[name].cookies[settings.SESSION_COOKIE_NAME] = key
+    return {**objects, "clients": clients}
+
+
+@pytest.fixture
+def areas(request, db):
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        return request.getfixturevalue("_personas_as_built")["areas"]
+    return build_areas()
+
+
+def build_areas() -> dict:
     north = LocalAuthorityFactory(name="Northshire", gss_code="E10000901")
     south = LocalAuthorityFactory(name="Southshire", gss_code="E10000902")
     return {"north": north, "south": south}
 
 
 @pytest.fixture
-def organisations(areas):
+def organisations(request, areas):
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        return request.getfixturevalue("_personas_as_built")["organisations"]
+    return build_organisations(areas)
+
+
+def build_organisations(areas) -> dict:
     both = [areas["north"], areas["south"]]
     return {
         "icb": OrganisationFactory(name="Test ICB", local_authorities=both),
@@ -194,8 +296,15 @@ def provider_signed_in_client(user, *, provider: str = "cis2", multi_factor: boo
 
 
 @pytest.fixture
-def personas(organisations):
+def personas(request, organisations):
     """Every persona's user (None for anonymous) and client."""
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        built = request.getfixturevalue("_personas_as_built")
+        return {"users": built["users"], "clients": built["clients"]}
+    return build_personas(organisations)
+
+
+def build_personas(organisations) -> dict:
     users = {"anonymous": None}
     clients = {"anonymous": Client()}
     for name in ALL_PERSONAS[1:]:
@@ -222,6 +331,10 @@ SENTINEL = "Zyxwvutsentinel"
 @pytest.fixture
 def register_objects(organisations, areas):
     """People in each area and state, put on the register through the real services."""
+    return build_register_objects(organisations, areas)
+
+
+def build_register_objects(organisations, areas) -> dict:
     from dsr.models import Admission, PersonContact
     from dsr.services import admission_record, placement_record
     from tests.dsr.factories import PersonFactory, on_register
@@ -291,13 +404,46 @@ def register_objects(organisations, areas):
     }
 
 
+@pytest.fixture(scope="session")
+def route_sweep(django_db_setup, django_db_blocker):
+    """Every route of the route matrix asked once as every persona, with what the matrix and
+    the security tests check about each answer (tests/security/sweep.py). Its people and
+    objects are made afresh and rolled back before the first test that asks for it runs, with
+    the settings and patches each test runs with."""
+    from django.core.cache import cache
+    from django.core.cache.backends.locmem import LocMemCache
+    from django.test import override_settings
+
+    from tests.security.sweep import run_sweep
+    from tests.test_route_matrix import NOTIFY_TOKEN
+
+    own = LocMemCache("report-figures-route-sweep", {})
+    cache.clear()
+    with (
+        django_db_blocker.unblock(),
+        pytest.MonkeyPatch.context() as patch,
+        override_settings(NOTIFY_CALLBACK_TOKEN=NOTIFY_TOKEN),
+    ):
+        forget_register_settings(patch)
+        count_report_figures_first(patch, own)
+        sweep = run_sweep()
+    own.clear()
+    cache.clear()
+    return sweep
+
+
 @pytest.fixture
-def staff_user(organisations):
+def staff_user(request, organisations):
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        # The same account as make_persona makes, made once for the module.
+        return request.getfixturevalue("personas")["users"]["register_staff"]
     return make_persona("register_staff", organisations)
 
 
 @pytest.fixture
-def staff_client(staff_user):
+def staff_client(request, staff_user):
+    if PERSONAS_BUILT_ONCE in request.fixturenames:
+        return request.getfixturevalue("personas")["clients"]["register_staff"]
     return signed_in_client(staff_user)
 
 
@@ -398,6 +544,10 @@ def admit(clerk):
 def matrix_objects(personas, register_objects):
     """The register's objects, and a meeting, an action, a C(E)TR and a C(E)TR request about
     the Red person in Northshire, made through the services."""
+    return build_matrix_objects(personas, register_objects)
+
+
+def build_matrix_objects(personas, register_objects) -> dict:
     import datetime
     import uuid
 

@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import pytest
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dsr.accounts import invitation_token
 from reviews.services.links import action_link_token
-from tests.conftest import ALL_PERSONAS, ROLE_PERSONAS, SENTINEL
+from tests.conftest import ALL_PERSONAS, ROLE_PERSONAS
 from tests.figures import record
 
 SIGN_IN = "sign-in"  # redirect to the sign-in page
@@ -506,32 +505,26 @@ def _outcome(response) -> int | str:
     return response.status_code
 
 
-@pytest.mark.django_db
-def test_route_matrix(personas, matrix_objects, settings):
-    settings.NOTIFY_CALLBACK_TOKEN = NOTIFY_TOKEN
-    register_objects = matrix_objects
+@pytest.mark.django_db  # pytest-django sets up only the databases tests ask for: route_sweep
+def test_route_matrix(route_sweep):
+    """Each cell is the row's own request (its method, its body) over HTTPS, from the one sweep
+    of the matrix (tests/security/sweep.py). A BI tool's client ("api_client": a read feed
+    token, no session) is a persona too: a token opens no page of the service, so on every route
+    whose row does not name it, it is answered as anonymous."""
     failures = []
     leaks = []
     cells = 0
-    # A BI tool's client: a read feed token, no session. A token opens no page of the service:
-    # on every route whose row does not name it, it is answered as anonymous.
-    clients = {
-        **personas["clients"],
-        "api_client": Client(HTTP_AUTHORIZATION=f"Bearer {register_objects['api_secret']}"),
-    }
     for name, row in MATRIX.items():
-        url = row.url(name, register_objects)
         for persona in [*ALL_PERSONAS, "api_client"]:
             if persona == "api_client":
                 expected = row.expect.get(persona, row.expect["anonymous"])
             else:
                 expected = row.expect[persona]
-            response = getattr(clients[persona], row.method)(url, **row.request)
+            answer = route_sweep.cells[name, persona]
             cells += 1
-            got = _outcome(response)
-            if got != expected:
-                failures.append(f"{name} as {persona}: expected {expected}, got {got}")
-            if response.status_code >= 300 and SENTINEL.encode() in response.content:
+            if answer.outcome != expected:
+                failures.append(f"{name} as {persona}: expected {expected}, got {answer.outcome}")
+            if answer.leaks_sentinel:
                 leaks.append(f"{name} as {persona}")
     shape = f"{cells} ({len(MATRIX)} routes x {len(ALL_PERSONAS) + 1} personas)"
     record("A-2 route matrix cells", shape)

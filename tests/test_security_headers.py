@@ -26,16 +26,15 @@ def _csp(response) -> dict[str, str]:
     return {part.split(" ", 1)[0]: part for part in parts}
 
 
-@pytest.mark.django_db
-def test_every_route_answers_with_the_content_security_policy_and_security_headers(
-    personas, matrix_objects
-):
+@pytest.mark.django_db  # pytest-django sets up only the databases tests ask for: route_sweep
+def test_every_route_answers_with_the_content_security_policy_and_security_headers(route_sweep):
+    """Every route's answer to a GET over HTTPS, from the one sweep of the matrix
+    (tests/security/sweep.py), as a visitor, a password-only session and two roles."""
     checked = 0
     problems = []
     for persona in ("anonymous", "password_only", "administrator", "register_staff"):
-        client = personas["clients"][persona]
-        for name, row in MATRIX.items():
-            response = client.get(row.url(name, matrix_objects))
+        for name in MATRIX:
+            response = route_sweep.gets[name, persona]
             checked += 1
             directives = _csp(response)
             for required in REQUIRED_CSP:

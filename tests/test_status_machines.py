@@ -21,10 +21,10 @@ from escalation.models import Escalation, EscalationNote, EscalationTransition
 from escalation.services import escalation_acknowledge, escalation_resolve
 from reviews import services as reviews
 from reviews.models import Action, Agency, Cetr, CetrRequest, Meeting, PanelMember
-from tests.conftest import ROLE_PERSONAS
+from tests.conftest import PERSONAS_BUILT_ONCE, ROLE_PERSONAS
 from tests.figures import record
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 TRIED = {"moves": 0, "illegal_accepted": 0}
 

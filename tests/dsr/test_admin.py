@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 
 from dsr.models import User
+from tests.conftest import PERSONAS_BUILT_ONCE
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 
 def _change_form(user, personas):

@@ -14,13 +14,13 @@ from django.utils import timezone
 
 from dsr.models import AccessEvent, Notification
 from escalation.models import Escalation
-from tests.conftest import signed_in_client
+from tests.conftest import PERSONAS_BUILT_ONCE, signed_in_client
 from tests.dsr.factories import PersonFactory, UserFactory, on_register
 from tests.escalation.factories import AcknowledgedEscalationFactory, EscalationFactory
 from tests.referrals.factories import ReferralFactory
 from tests.reviews.factories import CetrFactory, OverdueActionFactory, PanelMemberFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 HOME = reverse("dsr:home")
 _serial = itertools.count()

@@ -18,11 +18,11 @@ from django.urls import reverse
 
 from dsr.models import AccessEvent, PersonContact, RegisterEntry
 from dsr.roles import Role
-from tests.conftest import ROLE_PERSONAS, signed_in_client
+from tests.conftest import PERSONAS_BUILT_ONCE, ROLE_PERSONAS, signed_in_client
 from tests.dsr.factories import PersonFactory, TOTPDeviceFactory, UserFactory, on_register
 from tests.figures import record
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 TODAY = datetime.date(2026, 3, 10)  # the frozen_now fixture's date
 LIST = reverse("dsr:register-list")

@@ -5,9 +5,10 @@ from django.http import Http404
 
 from dsr.models import Organisation
 from dsr.queries import get_organisation_for_user
+from tests.conftest import PERSONAS_BUILT_ONCE
 from tests.dsr.factories import LocalAuthorityFactory, OrganisationFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 
 def test_visible_to_keeps_only_records_in_the_users_areas(personas, organisations):

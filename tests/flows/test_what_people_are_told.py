@@ -20,13 +20,14 @@ from dsr.outbox.letters import letter_html
 from dsr.services import team_contact_save
 from referrals.models import Referral
 from reviews.models import CetrRequest
+from tests.conftest import PERSONAS_BUILT_ONCE
 from tests.dsr.factories import UserFactory
 from tests.edit_pages import edit_version
 from tests.referrals.helpers import answers_for, submit, token_from, walk
 from tests.referrals.test_staff_views import _entry
 from tests.reviews.test_requests import _send
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 TEAM_PHONE = "01632 960 001"
 TEAM_POSTCODE = "NR1 2DH"

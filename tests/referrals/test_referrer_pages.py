@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from referrals.models import Referral
-from tests.conftest import ROLE_PERSONAS
+from tests.conftest import PERSONAS_BUILT_ONCE, ROLE_PERSONAS
 from tests.referrals.factories import ReferralFactory
 from tests.referrals.helpers import answers_for, step_url, submit, token_from, walk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 HOME = reverse("dsr:home")
 MINE = reverse("referrals:mine")

@@ -21,7 +21,7 @@ from referrals.notifications import SUBJECT
 from referrals.recipients import outcome_recipients
 from referrals.services.decisions import _register_person
 from referrals.views.staff import download_name
-from tests.conftest import ROLE_PERSONAS, signed_in_client
+from tests.conftest import PERSONAS_BUILT_ONCE, ROLE_PERSONAS, signed_in_client
 from tests.dsr.factories import PersonFactory, TOTPDeviceFactory, UserFactory, on_register
 from tests.edit_pages import edit_version
 from tests.figures import record
@@ -32,7 +32,7 @@ from tests.referrals.factories import (
     ReviewedReferralFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 TODAY = datetime.date(2026, 3, 10)  # the frozen_now fixture's date
 QUEUE = reverse("referrals:queue")

@@ -14,6 +14,7 @@ from dsr.outbox.delivery import deliver_due, render
 from dsr.outbox.letters import letter_html
 from referrals.models import Referral
 from referrals.recipients import outcome_recipients
+from tests.conftest import PERSONAS_BUILT_ONCE
 from tests.referrals.factories import (
     ReferralContactFactory,
     ReferralFactory,
@@ -21,7 +22,7 @@ from tests.referrals.factories import (
 )
 from tests.referrals.test_staff_views import _errors, _not_eligible, _state, _url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(PERSONAS_BUILT_ONCE)]
 
 ADDRESS = "2 Low Road\nNorwich\nNR2 4AB"
 # The decision page, whatever the referral: one figure for the page (measured).

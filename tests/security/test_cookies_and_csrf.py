@@ -11,27 +11,13 @@ from django.urls import reverse
 from django_otp.oath import totp
 
 from tests.conftest import PASSWORD, ROLE_PERSONAS
-from tests.dbstate import REQUEST_BOOKKEEPING, changed_tables, table_state
+from tests.dbstate import changed_tables, table_state
 from tests.figures import record
 from tests.security.support import allowed_personas, client_like
+from tests.security.sweep import ALWAYS_WRITTEN
 from tests.test_route_matrix import MATRIX
 
 pytestmark = pytest.mark.django_db
-
-# Tables a request may write whatever its method or outcome: the session row, saved on every
-# response to renew the idle timeout (SESSION_SAVE_EVERY_REQUEST, RELIABILITY B-7), a refused
-# one included.
-ALWAYS_WRITTEN = REQUEST_BOOKKEEPING
-# ... and those a GET may write on top: no others (axes writes only on sign-in and sign-out,
-# which are POSTs).
-WRITTEN_BY_READS = ALWAYS_WRITTEN | {
-    # The access log records who read which person's record or downloaded which export: reading
-    # is the event it exists to record (DSPT; ASVS v5.0.0-16.3.2).
-    "dsr_accessevent",
-    # Each use of a partner's link to their action, opening its page included, is an audited
-    # row (ACCESS.md "Action owner by link"): the same kind of record.
-    "reviews_actionlinkuse",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -89,18 +75,19 @@ def _sign_in_and_out(user) -> list[tuple[str, object]]:
 
 
 def test_every_cookie_the_service_sets_is_secure_httponly_samesite_and_host_only(
-    personas, matrix_objects
+    personas, route_sweep
 ):
+    """Each route's answers to GETs over HTTPS come from the one sweep of the matrix
+    (tests/security/sweep.py); a whole visit, signing in and out, is made here."""
     assert settings.DEBUG is False  # the production branch of dsr/settings.py
     problems, names = [], set()
     responses = cookies = 0
     for name, row in MATRIX.items():
-        url = row.url(name, matrix_objects)
         # Everyone the view answers, and a visitor (whose form pages set the CSRF cookie).
         for persona in dict.fromkeys([*allowed_personas(row), "anonymous"]):
-            response = personas["clients"][persona].get(url, secure=True)
+            answer = route_sweep.gets[name, persona]
             responses += 1
-            for cookie, morsel in _set_cookies(response):
+            for cookie, morsel in answer.cookies:
                 cookies += 1
                 names.add(cookie)
                 problems += _cookie_problems(f"{name} as {persona}", cookie, morsel)
@@ -201,19 +188,14 @@ def test_every_post_without_a_csrf_token_is_refused_and_writes_nothing(
     record("B-9 POST routes refused without a token", f"{len(post_routes)} of {len(MATRIX)}")
 
 
-def test_no_get_on_any_route_changes_a_table(personas, matrix_objects):
-    wrote, gets = [], 0
-    before = table_state(WRITTEN_BY_READS)
-    for name, row in MATRIX.items():
-        url = row.url(name, matrix_objects)
-        for persona in allowed_personas(row):
-            personas["clients"][persona].get(url, secure=True)
-            gets += 1
-        after = table_state(WRITTEN_BY_READS)
-        if changed := changed_tables(before, after):
-            wrote.append(f"{name}: {changed}")
-        before = after
+def test_no_get_on_any_route_changes_a_table(route_sweep):
+    """Per route, the tables that changed across the GETs (over HTTPS) of everyone the route
+    lets through, beyond what reads may write (WRITTEN_BY_READS), from the one sweep of the
+    matrix (tests/security/sweep.py)."""
+    wrote = [f"{name}: {changed}" for name, changed in route_sweep.writes.items() if changed]
+    gets = route_sweep.allowed_gets
 
+    assert set(route_sweep.writes) == set(MATRIX)
     assert wrote == []
     assert gets > len(MATRIX)
     record("B-9 GET routes that wrote", f"{len(wrote)} ({gets} GETs as allowed personas)")

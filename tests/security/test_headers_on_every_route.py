@@ -26,19 +26,18 @@ def _hsts_problem(value: str | None) -> str | None:
     return None
 
 
-@pytest.mark.django_db
-def test_every_route_over_https_sends_hsts_and_no_signed_in_answer_is_stored(
-    personas, matrix_objects
-):
+@pytest.mark.django_db  # pytest-django sets up only the databases tests ask for: route_sweep
+def test_every_route_over_https_sends_hsts_and_no_signed_in_answer_is_stored(route_sweep):
+    """Each route's answer to a GET over HTTPS, from the one sweep of the matrix
+    (tests/security/sweep.py)."""
     assert settings.DEBUG is False  # the production branch of dsr/settings.py
     problems = []
     hsts_checked = no_store_checked = 0
     for name, row in MATRIX.items():
-        url = row.url(name, matrix_objects)
         # Everyone the view answers, a visitor, a password-only session and a refused role:
         # pages, redirects to sign in and refusals alike.
         for persona in sweep_personas(row):
-            response = personas["clients"][persona].get(url, secure=True)
+            response = route_sweep.gets[name, persona]
             where = f"{name} as {persona}"
             hsts_checked += 1
             if problem := _hsts_problem(response.get("Strict-Transport-Security")):
