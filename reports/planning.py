@@ -261,18 +261,33 @@ def magnitude_cells(
     return cells, parts
 
 
-def _magnitude_publication(
-    kind: str, today: date, spans: Callable[[], list[Span]]
-) -> dict[Hashable, ShownAmount]:
-    """Publish a magnitude for every area set and every month that has ended, at once and the
-    same for every reader. `spans()` gives (person, area, start, end or None, amount per day)."""
+def amounts_through(today: date) -> date:
+    """The last day of the last month that has ended: the amounts published on `today` cover
+    every month up to it, and are the same on every day of this month."""
+    return today.replace(day=1) - timedelta(days=1)
+
+
+def _magnitude_publication(kind: str, today: date) -> dict[Hashable, ShownAmount]:
+    """Publish a magnitude (MAGNITUDES) for every area set and every month that has ended, at
+    once and the same for every reader. Only months that have ended are in it, so it is
+    counted like a day that has ended (reports.counting): each night, and kept, not again at
+    each recount of today's figures."""
+    through = amounts_through(today)
 
     def compute() -> dict[Hashable, ShownAmount]:
         areas = list(LocalAuthority.objects.values_list("pk", flat=True))
-        cells, parts = magnitude_cells(spans(), area_sets(areas), today)
+        # As on the first day of this month: the same months, and the same days of each.
+        on = through + timedelta(days=1)
+        cells, parts = magnitude_cells(MAGNITUDES[kind](), area_sets(areas), on)
         return publish_amounts(cells, parts=parts, text=_money if kind == "spend" else _days)
 
-    return kept_figures(f"planning-{kind}", (today,), compute)
+    return kept_figures(f"planning-{kind}", (through,), compute)
+
+
+def count_amounts(today: date) -> None:
+    """Count and keep every magnitude published on `today` (reports.tasks)."""
+    for kind in MAGNITUDES:
+        _magnitude_publication(kind, today)
 
 
 def _money(value: Fraction) -> str:
@@ -312,6 +327,13 @@ def _bed_day_spans() -> list[tuple[int, int, date, date | None, Fraction]]:
 NONE_RECORDED = "None recorded"
 
 
+# The magnitudes published, each with its spans (person, area, start, end or None, per day).
+MAGNITUDES: dict[str, Callable[[], list[Span]]] = {
+    "bed-days": _bed_day_spans,
+    "spend": _cost_spans,
+}
+
+
 def _amount(published: dict, area_set: frozenset[int], month: date) -> str:
     shown = published.get((area_set, month))
     if shown is not None:
@@ -330,7 +352,7 @@ def committed_spend(
 ) -> Series:
     """Committed spend by month, for each of the reader's areas and (for more than one) all of
     them together, as published (reports.disclosure.magnitude)."""
-    published = _magnitude_publication("spend", today, _cost_spans)
+    published = _magnitude_publication("spend", today)
     page, _ = _page(user, local_authority)
     names = dict(LocalAuthority.objects.filter(pk__in=page).values_list("pk", "name"))
     areas = sorted(page, key=lambda pk: names.get(pk, ""))
@@ -361,7 +383,7 @@ def hospital_use(user: Any, year: int, today: date, local_authority: int | None 
     """Month by month: admissions, how many of them were of people on the register before
     admission and the share, discharges, the median length of stay of those discharged, and
     bed days in the month."""
-    bed_days = _magnitude_publication("bed-days", today, _bed_day_spans)
+    bed_days = _magnitude_publication("bed-days", today)
     page = _page(user, local_authority)
     columns = [
         "Admissions",

@@ -11,7 +11,7 @@ from django.utils import timezone
 from reports.counting import counting_once
 from reports.flows import Period, flows
 from reports.forms import last_whole_month, planning_years
-from reports.planning import months_of, planning
+from reports.planning import count_amounts, months_of, planning
 from reports.queries import needs_publication, snapshot_publication
 
 logger = logging.getLogger(__name__)
@@ -27,9 +27,10 @@ def days_counted_ahead(today: date) -> list[date]:
 
 def count(report: str, *args: str | int, past_days_too: bool = False) -> bool:
     """Count one report's families and keep them (reports.counting): "snapshot" or "needs" of
-    a day, "flows" of a first and last day, "planning" of a year as on a day (days as ISO
-    text, as a task's arguments are). Every page of each family is counted at once (for
-    nobody's scope in particular). False when the same count was already running."""
+    a day, "flows" of a first and last day, "planning" of a year as on a day, the planning
+    "amounts" (bed days and spend) as on a day (days as ISO text, as a task's arguments are).
+    Every page of each family is counted at once (for nobody's scope in particular). False
+    when the same count was already running."""
     days = [date.fromisoformat(a) if isinstance(a, str) else a for a in args]
     with counting_once(report, *args, past_days_too=past_days_too) as held:
         if not held:
@@ -43,6 +44,8 @@ def count(report: str, *args: str | int, past_days_too: bool = False) -> bool:
             flows(AnonymousUser(), Period(start=days[0], end=days[1]))
         elif report == "planning":
             planning(AnonymousUser(), days[0], days[1])
+        elif report == "amounts":
+            count_amounts(days[0])
         else:
             raise ValueError(report)
     return True
@@ -66,9 +69,7 @@ def count_report_figures_now() -> int:
     today = timezone.localdate()
     # The days that have ended first: today's planning figures then read their month ends as
     # kept, instead of counting each twice.
-    counted = 0
-    for day in days_counted_ahead(today):
-        counted += count("snapshot", day.isoformat(), past_days_too=True)
+    counted = count_days_ahead(today)
     return counted + sum(count(*report) for report in today_reports(today))
 
 
@@ -90,9 +91,17 @@ def recount_today_task() -> int:
 @shared_task(ignore_result=True)
 def count_report_figures_task() -> int:
     """Each night: count those days' figures again, so that the past days read most are kept
-    (reports.counting.kept_seconds) before anyone asks. Returns how many days were counted."""
-    days = days_counted_ahead(timezone.localdate())
-    for day in days:
-        count("snapshot", day.isoformat(), past_days_too=True)
-    logger.info("report figures counted ahead days=%s", len(days))
-    return len(days)
+    (reports.counting.kept_seconds) before anyone asks, with the planning amounts. Returns how
+    many were counted."""
+    counted = count_days_ahead(timezone.localdate())
+    logger.info("report figures counted ahead days=%s", counted)
+    return counted
+
+
+def count_days_ahead(today: date) -> int:
+    """Count again, and keep, the register on each day counted ahead and the planning amounts
+    (bed days and committed spend of every month that has ended): how many were counted."""
+    counted = 0
+    for day in days_counted_ahead(today):
+        counted += count("snapshot", day.isoformat(), past_days_too=True)
+    return counted + count("amounts", today.isoformat(), past_days_too=True)

@@ -13,6 +13,7 @@ from reports.tasks import (
     count_report_figures_now,
     count_report_figures_task,
     days_counted_ahead,
+    recount_today_task,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
@@ -42,7 +43,7 @@ def test_after_the_nightly_count_those_days_are_read_without_counting(
     for rating in ("RED", "AMBER", "GREEN"):
         make_person(rating, opened_on=datetime.date(2026, 1, 5))
 
-    assert count_report_figures_task() == 3
+    assert count_report_figures_task() == 4  # three days and the planning amounts
     for day in days_counted_ahead(TODAY):
         with CaptureQueriesContext(connection) as queries:
             tables = snapshot(clerk, SnapshotFilters(on=day))
@@ -73,3 +74,26 @@ def test_counting_everything_at_once_counts_each_days_register_once(
     days = counted_days[::2]
     assert counted_days[1::2] == [day - datetime.timedelta(days=1) for day in days]
     assert sorted(days) == [*days_counted_ahead(TODAY), TODAY]
+
+
+def test_the_planning_amounts_are_counted_each_night_not_at_each_recount(
+    make_person, nothing_counted, monkeypatch
+):
+    """Bed days and spend cover only months that have ended: counted at night and kept, so
+    the recount of today's figures every few minutes does not check them again."""
+    import reports.planning as planning
+
+    make_person("RED", opened_on=datetime.date(2026, 1, 5))
+    published = []
+    publish = planning.publish_amounts
+
+    def counting_publish(cells, **kwargs):
+        published.append(len(cells))
+        return publish(cells, **kwargs)
+
+    monkeypatch.setattr(planning, "publish_amounts", counting_publish)
+    count_report_figures_task()
+    assert len(published) == 2  # bed days and spend, each once
+    recount_today_task()
+    recount_today_task()
+    assert len(published) == 2
