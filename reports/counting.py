@@ -36,6 +36,10 @@ QUEUED_SECONDS = 30 * 60
 # A generation (dsr.caching) that moves on whenever a count keeps figures: each reader's page
 # made from the last count (reports.published) is kept until then.
 FIGURES_COUNTED = "report-figures-counted"
+# Moves on only when figures of days that have ended are counted (each night, or when first
+# asked for): a page that reads only those (the planning figures, a past day's register) is kept
+# until then, not made again after each recount of today's figures.
+PAST_FIGURES_COUNTED = "report-past-figures-counted"
 LOCK_SECONDS = 30 * 60
 # What a reader is told to wait before asking again (the feed's Retry-After).
 RETRY_AFTER_SECONDS = 60
@@ -116,6 +120,8 @@ def kept_figures(kind: str, parts: tuple, compute: Callable[[], Any]) -> Any:
             kept = (compute(), timezone.now())
             unless_cache_down(lambda: cache.set(key, kept, kept_seconds()), otherwise=None)
             changed(FIGURES_COUNTED)  # readers' pages of the last count are out of date
+            if _ended(parts):
+                changed(PAST_FIGURES_COUNTED)
         else:
             kept = not_counted(kind, parts, compute, key)
     times = _TIMES.get()
