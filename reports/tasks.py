@@ -8,6 +8,7 @@ from celery import shared_task
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from dsr.models import User
 from reports.counting import counting_once
 from reports.flows import Period, flows
 from reports.forms import last_whole_month, planning_years
@@ -48,7 +49,38 @@ def count(report: str, *args: str | int, past_days_too: bool = False) -> bool:
             count_amounts(days[0])
         else:
             raise ValueError(report)
+    if report == "planning":
+        make_planning_pages(days[0], days[1])
     return True
+
+
+def make_planning_pages(year: int, today: date) -> int:
+    """Each organisation's planning page as its readers first open it (every area it covers),
+    made from the figures last counted, so that no reader waits seconds for it: making it reads
+    every month's register. A page already kept (reports.published: until the days that have
+    ended are counted again) is only read. Returns how many organisations' pages are ready."""
+    from reports.counting import CacheDown, NotCounted
+    from reports.published import planning_for
+
+    # Roles are groups (dsr.roles): whoever holds a role that may read the reports.
+    readers = User.objects.filter(
+        is_active=True,
+        organisation__isnull=False,
+        groups__permissions__codename="view_reports",
+        groups__permissions__content_type__app_label="dsr",
+    )
+    first_of_each = {}
+    for reader in readers.order_by("pk"):
+        first_of_each.setdefault(reader.organisation_id, reader)
+    ready = 0
+    for reader in first_of_each.values():
+        try:
+            planning_for(reader, year, today)
+        except (NotCounted, CacheDown) as missing:
+            logger.info("planning page not made: %s", type(missing).__name__)
+            continue
+        ready += 1
+    return ready
 
 
 def today_reports(today: date) -> list[tuple[str, ...]]:

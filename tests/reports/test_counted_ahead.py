@@ -97,3 +97,66 @@ def test_the_planning_amounts_are_counted_each_night_not_at_each_recount(
     recount_today_task()
     recount_today_task()
     assert len(published) == 2
+
+
+def test_a_planning_page_is_kept_through_the_recounts_of_todays_figures(
+    settings, make_person, clerk, nothing_counted, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Every planning figure is of a month that has ended: the reader's page is made once and
+    kept while today's figures are counted again every few minutes, not remade after each
+    recount (at 100,000 people making it reads eleven months' registers: seconds)."""
+    from reports import published
+
+    settings.DSR_REPORT_PAGE_SECONDS = 300
+    make_person("RED", opened_on=datetime.date(2026, 1, 5))
+    count_report_figures_now()
+    made = []
+    make = published.planning
+
+    def making(*args, **kwargs):
+        made.append(args)
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(published, "planning", making)
+    first, _ = published.planning_for(clerk, 2026, TODAY)  # made by the count
+    with django_capture_on_commit_callbacks(execute=True) as moved:
+        recount_today_task()
+    assert moved  # today's figures were counted again: the generation they follow moved on
+    again, _ = published.planning_for(clerk, 2026, TODAY)
+    assert made == []
+    assert again == first
+
+    # Counting the past again (the night's count) makes the page again, once.
+    with django_capture_on_commit_callbacks(execute=True):
+        count_report_figures_task()
+    published.planning_for(clerk, 2026, TODAY)
+    published.planning_for(clerk, 2026, TODAY)
+    assert len(made) == 1
+
+
+def test_the_planning_count_makes_each_organisations_page_before_its_readers_ask(
+    settings, make_person, organisations, nothing_counted, monkeypatch
+):
+    """Making a reader's planning page reads every month's register (seconds at 100,000
+    people): the count makes each organisation's page as its readers first open it, so the
+    first reader of the day reads it as kept."""
+    from dsr.roles import Role
+    from reports import published
+    from reports.forms import planning_years
+    from tests.conftest import account
+
+    settings.DSR_REPORT_PAGE_SECONDS = 300
+    make_person("RED", opened_on=datetime.date(2026, 1, 5))
+    commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
+    count_report_figures_now()
+    made = []
+    make = published.planning
+
+    def making(*args, **kwargs):
+        made.append(args)
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(published, "planning", making)
+    figures, _ = published.planning_for(commissioner, planning_years(TODAY)[0], TODAY)
+    assert made == []  # made by the count: read as kept
+    assert figures.months == 2
