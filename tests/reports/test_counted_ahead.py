@@ -99,6 +99,21 @@ def test_the_planning_amounts_are_counted_each_night_not_at_each_recount(
     assert len(published) == 2
 
 
+def pages_made(monkeypatch) -> list:
+    """Each planning page made from here on (reports.published), by its arguments."""
+    from reports import published
+
+    made = []
+    make = published.planning
+
+    def making(*args, **kwargs):
+        made.append(args)
+        return make(*args, **kwargs)
+
+    monkeypatch.setattr(published, "planning", making)
+    return made
+
+
 def test_a_planning_page_is_kept_through_the_recounts_of_todays_figures(
     settings, make_person, clerk, nothing_counted, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -110,14 +125,7 @@ def test_a_planning_page_is_kept_through_the_recounts_of_todays_figures(
     settings.DSR_REPORT_PAGE_SECONDS = 300
     make_person("RED", opened_on=datetime.date(2026, 1, 5))
     count_report_figures_now()
-    made = []
-    make = published.planning
-
-    def making(*args, **kwargs):
-        made.append(args)
-        return make(*args, **kwargs)
-
-    monkeypatch.setattr(published, "planning", making)
+    made = pages_made(monkeypatch)
     first, _ = published.planning_for(clerk, 2026, TODAY)  # made by the count
     with django_capture_on_commit_callbacks(execute=True) as moved:
         recount_today_task()
@@ -149,14 +157,7 @@ def test_the_planning_count_makes_each_organisations_page_before_its_readers_ask
     make_person("RED", opened_on=datetime.date(2026, 1, 5))
     commissioner = account(organisations["icb"], Role.PLANNING_COMMISSIONER)
     count_report_figures_now()
-    made = []
-    make = published.planning
-
-    def making(*args, **kwargs):
-        made.append(args)
-        return make(*args, **kwargs)
-
-    monkeypatch.setattr(published, "planning", making)
+    made = pages_made(monkeypatch)
     figures, _ = published.planning_for(commissioner, planning_years(TODAY)[0], TODAY)
     assert made == []  # made by the count: read as kept
     assert figures.months == 2
